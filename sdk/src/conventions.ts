@@ -1,0 +1,183 @@
+/**
+ * The otel-audit event conventions: the one place where every name an audit record carries is defined.
+ *
+ * The SDK emits these names, the ClickHouse migrations read them, the collector configs route on them and
+ * the dashboards query the columns they land in. Tests elsewhere import this module instead of copying
+ * strings. CONVENTIONS.md documents the same names for services written in other languages.
+ */
+
+/** Instrumentation scope name of the logger the SDK emits through. */
+export const AUDIT_SCOPE_NAME = 'otel-audit';
+
+/** Version of these conventions, carried as the instrumentation scope version. */
+export const CONVENTIONS_VERSION = '1';
+
+/**
+ * OTel log record attribute keys. Every value is a primitive (string or int) so that any OTel SDK can emit it
+ * and the collector's ClickHouse exporter stores it verbatim in `LogAttributes` (a `Map(String, String)`).
+ * Structured values (targets, actor fields, changes) are JSON text in a string attribute: see CONVENTIONS.md.
+ */
+export const AUDIT_ATTRIBUTES = {
+  /** UUID of the event; also the idempotency key (duplicates with the same id collapse into one row). */
+  eventId: 'audit.event.id',
+  /** `<service>.<resource>.<verb_past_tense>`, lowercase, dot-separated. Its presence marks an audit record. */
+  action: 'audit.action',
+  actorId: 'audit.actor.id',
+  actorType: 'audit.actor.type',
+  actorName: 'audit.actor.name',
+  /** JSON object text: free key/value facts about the actor. */
+  actorFields: 'audit.actor.fields',
+  /** JSON array text: `[{"type":"…","id":"…","name":"…","fields":{…}}]`, `[]` when the event has no target. */
+  targets: 'audit.targets',
+  /** Tenant (organization, group, workspace): every read is scoped to one. */
+  tenant: 'audit.tenant',
+  /** `create` | `read` | `update` | `delete` | `unknown`. */
+  crud: 'audit.crud',
+  /** `success` | `failure`. */
+  outcome: 'audit.outcome',
+  outcomeReason: 'audit.outcome.reason',
+  /** Integer schema version of this action's metadata. */
+  version: 'audit.version',
+  /** Client IP address (IPv4 or IPv6). */
+  contextIp: 'audit.context.ip',
+  contextUserAgent: 'audit.context.user_agent',
+  contextRequestId: 'audit.context.request_id',
+  /** JSON object text `{"before":…,"after":…}`. */
+  changes: 'audit.changes',
+  /** Number of occurrences merged into this event by session coalescing (absent = 1). */
+  count: 'audit.count',
+  /** RFC 3339 time of the last merged occurrence (absent = occurred_at). */
+  lastOccurredAt: 'audit.last_occurred_at',
+} as const;
+
+export type AuditAttributeName = keyof typeof AUDIT_ATTRIBUTES;
+export type AuditAttributeKey = (typeof AUDIT_ATTRIBUTES)[AuditAttributeName];
+
+/** The attribute whose presence makes a log record an audit record (collector routing, MV filter). */
+export const AUDIT_MARKER_ATTRIBUTE = AUDIT_ATTRIBUTES.action;
+
+/**
+ * How the other log record fields are used:
+ * - `eventName` = the action (same value as `audit.action`);
+ * - `timestamp` = when the audited thing happened (occurred_at); `observedTimestamp` = when it was recorded;
+ * - `body` = the metadata as JSON text (any JSON value; `null` when there is none);
+ * - severity: INFO (9) for a success, WARN (13) for a failure;
+ * - trace and span ids: the active span's, when there is one.
+ */
+export const AUDIT_SEVERITY = {
+  success: { number: 9, text: 'INFO' },
+  failure: { number: 13, text: 'WARN' },
+} as const;
+
+export const CRUD_VALUES = ['create', 'read', 'update', 'delete', 'unknown'] as const;
+export type Crud = (typeof CRUD_VALUES)[number];
+
+export const OUTCOME_VALUES = ['success', 'failure'] as const;
+export type Outcome = (typeof OUTCOME_VALUES)[number];
+
+/** Actor used when an event names none: the service itself. */
+export const DEFAULT_ACTOR = { id: 'system', type: 'system' } as const;
+
+/** Default maximum size of one event's serialized metadata + changes + fields, in bytes (1 MiB). */
+export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
+
+/** `<service>.<resource>.<verb>` in strict mode; at least one lowercase segment otherwise. */
+export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+export const STRICT_ACTION_PATTERN = /^[a-z0-9_-]+\.[a-z0-9_-]+\.[a-z0-9_-]+$/;
+
+/**
+ * Columns of the typed `audit_events` table (ClickHouse), in table order. The migrations are tested against
+ * this list; the query module and the dashboards use these names.
+ */
+export const AUDIT_COLUMNS = {
+  tenant: 'tenant',
+  eventId: 'event_id',
+  occurredAt: 'occurred_at',
+  receivedAt: 'received_at',
+  action: 'action',
+  crud: 'crud',
+  outcome: 'outcome',
+  outcomeReason: 'outcome_reason',
+  actorId: 'actor_id',
+  actorType: 'actor_type',
+  actorName: 'actor_name',
+  actorFields: 'actor_fields',
+  /** `Array(Tuple(type String, id String, name String))`, never null, `[]` by default. */
+  targets: 'targets',
+  /** JSON object text per target, parallel to `targets`. */
+  targetFields: 'target_fields',
+  contextIp: 'ip',
+  contextUserAgent: 'user_agent',
+  contextRequestId: 'request_id',
+  traceId: 'trace_id',
+  spanId: 'span_id',
+  serviceName: 'service_name',
+  version: 'version',
+  metadata: 'metadata',
+  changes: 'changes',
+  count: 'count',
+  lastOccurredAt: 'last_occurred_at',
+  /** Comma-separated names of the audit attributes that were missing or malformed ('' when clean). */
+  malformed: 'malformed',
+} as const;
+
+export type AuditColumnName = (typeof AUDIT_COLUMNS)[keyof typeof AUDIT_COLUMNS];
+
+/** Table names the migrations create (database configurable). */
+export const AUDIT_TABLES = {
+  logs: 'otel_logs',
+  events: 'audit_events',
+  byTarget: 'audit_events_by_target',
+} as const;
+
+/**
+ * CRUD class inferred from the action's last segment when the caller gives none.
+ * Verbs are past tense per the naming convention; a verb not listed gives `unknown`.
+ */
+export const CRUD_BY_VERB: Readonly<Record<string, Crud>> = {
+  created: 'create',
+  added: 'create',
+  invited: 'create',
+  registered: 'create',
+  signed_up: 'create',
+  uploaded: 'create',
+  issued: 'create',
+  generated: 'create',
+  read: 'read',
+  viewed: 'read',
+  listed: 'read',
+  exported: 'read',
+  downloaded: 'read',
+  accessed: 'read',
+  searched: 'read',
+  fetched: 'read',
+  updated: 'update',
+  changed: 'update',
+  modified: 'update',
+  renamed: 'update',
+  edited: 'update',
+  enabled: 'update',
+  disabled: 'update',
+  paid: 'update',
+  approved: 'update',
+  rejected: 'update',
+  assigned: 'update',
+  unassigned: 'update',
+  moved: 'update',
+  restored: 'update',
+  rotated: 'update',
+  reset: 'update',
+  saved: 'update',
+  deleted: 'delete',
+  removed: 'delete',
+  revoked: 'delete',
+  destroyed: 'delete',
+  purged: 'delete',
+  archived: 'delete',
+};
+
+/** CRUD class for an action per `CRUD_BY_VERB` (last dot-separated segment). */
+export function inferCrud(action: string): Crud {
+  const verb = action.slice(action.lastIndexOf('.') + 1);
+  return CRUD_BY_VERB[verb] ?? 'unknown';
+}
