@@ -85,50 +85,7 @@ export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 export const STRICT_ACTION_PATTERN = /^[a-z0-9_-]+\.[a-z0-9_-]+\.[a-z0-9_-]+$/;
 
-/**
- * Columns of the typed `audit_events` table (ClickHouse), in table order. The migrations are tested against
- * this list; the query module and the dashboards use these names.
- */
-export const AUDIT_COLUMNS = {
-  tenant: 'tenant',
-  eventId: 'event_id',
-  occurredAt: 'occurred_at',
-  receivedAt: 'received_at',
-  action: 'action',
-  crud: 'crud',
-  outcome: 'outcome',
-  outcomeReason: 'outcome_reason',
-  actorId: 'actor_id',
-  actorType: 'actor_type',
-  actorName: 'actor_name',
-  actorFields: 'actor_fields',
-  /** `Array(Tuple(type String, id String, name String))`, never null, `[]` by default. */
-  targets: 'targets',
-  /** JSON object text per target, parallel to `targets`. */
-  targetFields: 'target_fields',
-  contextIp: 'ip',
-  contextUserAgent: 'user_agent',
-  contextRequestId: 'request_id',
-  traceId: 'trace_id',
-  spanId: 'span_id',
-  serviceName: 'service_name',
-  version: 'version',
-  metadata: 'metadata',
-  changes: 'changes',
-  count: 'count',
-  lastOccurredAt: 'last_occurred_at',
-  /** Comma-separated names of the audit attributes that were missing or malformed ('' when clean). */
-  malformed: 'malformed',
-} as const;
-
-export type AuditColumnName = (typeof AUDIT_COLUMNS)[keyof typeof AUDIT_COLUMNS];
-
-/** Table names the migrations create (database configurable). */
-export const AUDIT_TABLES = {
-  logs: 'otel_logs',
-  events: 'audit_events',
-  byTarget: 'audit_events_by_target',
-} as const;
+export * from './columns.js';
 
 /**
  * CRUD class inferred from the action's last segment when the caller gives none.
