@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['sdk', 'clickhouse', 'collector', 'dashboards', 'cli'];
+const packages = ['sdk', 'clickhouse', 'collector', 'dashboards', 'cli', 'demo'];
 const [name, ...args] = process.argv.slice(2);
 
 const available = packages.flatMap((pkg) =>
