@@ -2,17 +2,25 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeverityNumber } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import {
   AUDIT_ATTRIBUTES as A,
   AUDIT_SCOPE_NAME,
   AUDIT_SEVERITY,
   CONVENTIONS_VERSION,
 } from '@otel-audit/sdk/conventions';
+import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { freePort, SHIPPED_CONFIGS } from '../src/otelcol/index.js';
+import type { DeliveredLog } from './e2e-otlp-sink.js';
 
 /** Name of the exporter the overlay puts in place of `clickhouse/audit` (the store is chDB in this process). */
 export const LAST_HOP = 'otlp_http/audit_e2e';
@@ -22,7 +30,17 @@ export const LAST_HOP = 'otlp_http/audit_e2e';
  * local receiver, keeping the shipped exporter's queue (persistent, blocking), retry and timeout settings.
  * Merged after the shipped file(s), so what runs is the shipped config plus this one change.
  */
-export function writeLastHopOverlay(dir: string): string {
+export interface LastHopOptions {
+  /** `json` for the capture sink, `proto` (the default of Go exporters) for the local receiver. */
+  encoding: 'json' | 'proto';
+  /**
+   * Shorter retry intervals than the shipped 1 s..30 s, so a test does not wait out a long backoff after the
+   * last hop comes back. `max_elapsed_time` (never give up) stays the shipped value.
+   */
+  retryIntervals?: { initial_interval: string; max_interval: string };
+}
+
+export function writeLastHopOverlay(dir: string, options: LastHopOptions): string {
   const shipped = parse(readFileSync(SHIPPED_CONFIGS.gateway, 'utf8')) as {
     exporters: Record<string, Record<string, unknown>>;
   };
@@ -31,13 +49,13 @@ export function writeLastHopOverlay(dir: string): string {
   const overlay = {
     exporters: {
       [LAST_HOP]: {
-        logs_endpoint: '${env:OTEL_AUDIT_E2E_LOGS_URL}',
-        headers: { authorization: 'Bearer ${env:OTEL_AUDIT_E2E_TOKEN}' },
-        encoding: 'proto',
+        logs_endpoint: envRef('OTEL_AUDIT_E2E_LOGS_URL'),
+        headers: { authorization: `Bearer ${envRef('OTEL_AUDIT_E2E_TOKEN')}` },
+        encoding: options.encoding,
         compression: 'gzip',
         timeout: clickhouse.timeout,
         sending_queue: clickhouse.sending_queue,
-        retry_on_failure: clickhouse.retry_on_failure,
+        retry_on_failure: { ...(clickhouse.retry_on_failure as object), ...options.retryIntervals },
       },
     },
     service: {
@@ -50,6 +68,11 @@ export function writeLastHopOverlay(dir: string): string {
   // JSON is YAML: no serializer needed for the collector to read it.
   writeFileSync(path, JSON.stringify(overlay, null, 2));
   return path;
+}
+
+/** A collector config reference to an environment variable, resolved by the collector at start-up. */
+function envRef(name: string): string {
+  return `\${env:${name}}`;
 }
 
 export interface CollectorEndpoints {
@@ -116,17 +139,38 @@ export function auditEvents(runId: string, count: number): TestAuditEvent[] {
   }));
 }
 
+/** The SDK drops a failed batch with only a diag message: this exporter remembers failures so a test can fail. */
+class FailureRecordingExporter implements LogRecordExporter {
+  readonly failures: string[] = [];
+  constructor(private readonly inner: LogRecordExporter) {}
+  export(logs: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    this.inner.export(logs, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS)
+        this.failures.push(String(result.error ?? 'export failed'));
+      done(result);
+    });
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
 /** Emits audit events as the SDK's conventions describe, plus ordinary logs, through the real OTel JS SDK. */
 export async function emit(
   otlpHttpUrl: string,
+  runId: string,
   events: readonly TestAuditEvent[],
   ordinaryBodies: readonly string[],
 ): Promise<void> {
+  const exporter = new FailureRecordingExporter(new OTLPLogExporter({ url: `${otlpHttpUrl}/v1/logs` }));
   const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'e2e-service' }),
+    resource: resourceFromAttributes({ 'service.name': 'e2e-service', 'e2e.run': runId }),
     processors: [
       new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter({ url: `${otlpHttpUrl}/v1/logs` }),
+        exporter,
         maxQueueSize: 10_000,
         maxExportBatchSize: 200,
         scheduledDelayMillis: 50,
@@ -165,4 +209,56 @@ export async function emit(
   for (const body of ordinary) app.emit({ severityNumber: SeverityNumber.INFO, body });
   await provider.forceFlush();
   await provider.shutdown();
+  if (exporter.failures.length > 0) {
+    throw new Error(`the collector refused ${exporter.failures.length} export(s): ${exporter.failures[0]}`);
+  }
+}
+
+/** Polls `done` until it returns true; fails with `what` and the last state after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await done()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A delivered attribute as text, the way the ClickHouse exporter would store it (`AsString`). */
+export function attributeText(log: DeliveredLog, key: string): string | undefined {
+  const value = log.attributes[key];
+  if (value === undefined) return undefined;
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.intValue !== undefined) return String(value.intValue);
+  return JSON.stringify(value);
+}
+
+/** The delivered records of one event id (duplicates are allowed upstream of the store: at-least-once). */
+export function deliveredById(logs: readonly DeliveredLog[]): Map<string, DeliveredLog[]> {
+  const byId = new Map<string, DeliveredLog[]>();
+  for (const log of logs) {
+    const id = attributeText(log, A.eventId);
+    if (id === undefined) continue;
+    byId.set(id, [...(byId.get(id) ?? []), log]);
+  }
+  return byId;
+}
+
+/** Checks that a delivered record carries the event exactly as emitted: actor, targets, metadata, time. */
+export function expectIntact(event: TestAuditEvent, log: DeliveredLog): void {
+  expect(log.scope).toBe(AUDIT_SCOPE_NAME);
+  expect(log.eventName).toBe(event.action);
+  expect(log.timeUnixNano).toBe(`${BigInt(event.occurredAt.getTime()) * 1_000_000n}`);
+  expect(attributeText(log, A.action)).toBe(event.action);
+  expect(attributeText(log, A.tenant)).toBe(event.tenant);
+  expect(attributeText(log, A.actorId)).toBe(event.actor.id);
+  expect(attributeText(log, A.actorType)).toBe(event.actor.type);
+  expect(attributeText(log, A.actorName)).toBe(event.actor.name);
+  expect(JSON.parse(attributeText(log, A.actorFields) ?? 'null')).toEqual(event.actor.fields);
+  expect(JSON.parse(attributeText(log, A.targets) ?? 'null')).toEqual(event.targets);
+  expect(JSON.parse(log.body?.stringValue ?? 'null')).toEqual(event.metadata);
 }

@@ -1,0 +1,94 @@
+// SDK -> the real collector running an existing config merged with audit-routing.yaml: audit records go to the
+// audit last hop, every other log still reaches the existing exporter (debug/app writing to a file).
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ensureCollector,
+  freePort,
+  goToolchain,
+  type RunningCollector,
+  SHIPPED_CONFIGS,
+  startCollector,
+} from '../src/otelcol/index.js';
+import { OtlpJsonSink } from './e2e-otlp-sink.js';
+import {
+  auditEvents,
+  collectorEndpoints,
+  deliveredById,
+  emit,
+  expectIntact,
+  waitFor,
+  writeLastHopOverlay,
+} from './e2e-support.js';
+
+const go = goToolchain();
+if (!go.available) console.warn(`SKIPPED collector end-to-end tests: ${go.reason}`);
+
+describe.skipIf(!go.available)('audit-routing.yaml merged into an existing collector config', () => {
+  const token = randomUUID();
+  let dir = '';
+  let appLogs = '';
+  let sink: OtlpJsonSink | undefined;
+  let collector: RunningCollector | undefined;
+  let otlpHttpUrl = '';
+
+  beforeAll(async () => {
+    const built = await ensureCollector();
+    if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
+    dir = mkdtempSync(join(tmpdir(), 'e2e-routing-'));
+    appLogs = join(dir, 'app-logs.txt');
+    sink = new OtlpJsonSink(await freePort(), token);
+    await sink.start();
+    const endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
+    otlpHttpUrl = endpoints.otlpHttpUrl;
+    collector = await startCollector({
+      binary: built.path,
+      configs: [
+        SHIPPED_CONFIGS.exampleExistingCollector,
+        SHIPPED_CONFIGS.auditRouting,
+        writeLastHopOverlay(dir, { encoding: 'json' }),
+      ],
+      env: {
+        ...endpoints.env,
+        APP_LOGS_OUTPUT: appLogs,
+        OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]',
+      },
+      healthUrl: endpoints.healthUrl,
+    });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await collector?.kill();
+    await sink?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('moves audit records to the audit pipeline and leaves ordinary logs on their original exporter', async () => {
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 40);
+    const ordinary = Array.from({ length: 40 }, (_, i) => `ordinary log ${i} of ${runId}`);
+    await emit(otlpHttpUrl, runId, events, ordinary);
+
+    const appOutput = () => (existsSync(appLogs) ? readFileSync(appLogs, 'utf8') : '');
+    await waitFor(`${events.length} audit events at the audit last hop`, () =>
+      events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
+    );
+    await waitFor(`${ordinary.length} ordinary logs at the existing exporter`, () =>
+      ordinary.every((body) => appOutput().includes(`Body: Str(${body})`)),
+    );
+
+    const byId = deliveredById(sink?.logs ?? []);
+    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+    // Moved, not copied: the existing exporter saw no audit record, the audit pipeline no ordinary log.
+    const app = appOutput();
+    expect(app).not.toContain(AUDIT_MARKER_ATTRIBUTE);
+    for (const event of events) expect(app).not.toContain(event.id);
+    expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
+    // Ordinary logs arrive as the app emitted them, attributes included.
+    expect(app).toContain('-> http.route: Str(/x)');
+  });
+});
