@@ -77,5 +77,5 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     expect(logs.every((log) => log.attributes[AUDIT_MARKER_ATTRIBUTE] !== undefined)).toBe(true);
     expect(logs.filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
     expect(collector?.output()).not.toMatch(/\berror\b/i);
-  });
+  }, 60_000);
 });

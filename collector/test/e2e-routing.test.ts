@@ -90,5 +90,5 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
     expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
     // Ordinary logs arrive as the app emitted them, attributes included.
     expect(app).toContain('-> http.route: Str(/x)');
-  });
+  }, 60_000);
 });

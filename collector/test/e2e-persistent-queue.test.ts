@@ -1,0 +1,115 @@
+// The shipped exporter queue (file_storage, retry forever) under outages of the last hop, through the real
+// collector running gateway.yaml: nothing the collector acknowledged is lost, not even across a crash.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CollectorBinary,
+  ensureCollector,
+  freePort,
+  goToolchain,
+  type RunningCollector,
+  SHIPPED_CONFIGS,
+  startCollector,
+} from '../src/otelcol/index.js';
+import { OtlpJsonSink } from './e2e-otlp-sink.js';
+import {
+  auditEvents,
+  type CollectorEndpoints,
+  collectorEndpoints,
+  deliveredById,
+  emit,
+  expectIntact,
+  waitFor,
+  writeLastHopOverlay,
+} from './e2e-support.js';
+
+const go = goToolchain();
+if (!go.available) console.warn(`SKIPPED collector end-to-end tests: ${go.reason}`);
+
+describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
+  const token = randomUUID();
+  let dir = '';
+  let binary: CollectorBinary = { available: false, reason: 'not built yet' };
+  let sink: OtlpJsonSink | undefined;
+  let endpoints: CollectorEndpoints | undefined;
+  let overlay = '';
+  let collector: RunningCollector | undefined;
+
+  const start = async () => {
+    if (!binary.available || !endpoints) throw new Error('collector not prepared');
+    collector = await startCollector({
+      binary: binary.path,
+      configs: [SHIPPED_CONFIGS.gateway, overlay],
+      env: endpoints.env,
+      healthUrl: endpoints.healthUrl,
+    });
+    return collector;
+  };
+  const delivered = () => deliveredById(sink?.logs ?? []);
+
+  beforeAll(async () => {
+    binary = await ensureCollector();
+    if (!binary.available) throw new Error(`Go is on PATH but the collector was not built: ${binary.reason}`);
+    dir = mkdtempSync(join(tmpdir(), 'e2e-queue-'));
+    // The sink's port is fixed up front so the collector can point at it while nothing listens there.
+    sink = new OtlpJsonSink(await freePort(), token);
+    endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
+    overlay = writeLastHopOverlay(dir, {
+      encoding: 'json',
+      retryIntervals: { initial_interval: '200ms', max_interval: '1s' },
+    });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await collector?.kill();
+    await sink?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps retrying while the last hop is down and delivers everything once it is back', async () => {
+    const running = await start();
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 50);
+    // Resolves only if the collector acknowledged every export: the records are in its queue now.
+    await emit(endpoints?.otlpHttpUrl ?? '', runId, events, ['ordinary while down']);
+    await waitFor('a failed export attempt in the collector log', () =>
+      /connection refused/i.test(running.output()),
+    );
+    expect(sink?.requests).toBe(0);
+
+    await sink?.start();
+    await waitFor(`${events.length} queued audit events delivered after the outage`, () =>
+      events.every((event) => delivered().has(event.id)),
+    );
+    for (const event of events) for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
+    expect(running.output()).not.toMatch(/dropping data|permanent error/i);
+  }, 60_000);
+
+  it('keeps what it queued across a collector crash (SIGKILL) while the last hop is down', async () => {
+    await sink?.stop();
+    const before = sink?.requests ?? 0;
+    const first = collector ?? (await start());
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 80);
+    await emit(endpoints?.otlpHttpUrl ?? '', runId, events, ['ordinary before the crash']);
+    await waitFor(
+      'a failed export attempt after the last hop went down',
+      () => (first.output().match(/connection refused/gi)?.length ?? 0) > 1,
+    );
+    const exit = await first.kill();
+    expect(exit.signal).toBe('SIGKILL');
+    expect(sink?.requests).toBe(before);
+
+    await sink?.start();
+    const second = await start();
+    await waitFor(
+      `${events.length} audit events delivered from the queue the crashed collector left on disk`,
+      () => events.every((event) => delivered().has(event.id)),
+    );
+    for (const event of events) for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
+    expect(second.output()).not.toMatch(/dropping data|permanent error/i);
+  }, 60_000);
+});
