@@ -43,4 +43,8 @@ export const AUDIT_TABLES = {
   logs: 'otel_logs',
   events: 'audit_events',
   byTarget: 'audit_events_by_target',
+  /** One narrow row per event sorted by (tenant, actor_id, occurred_at): the actor timeline's access path. */
+  byActor: 'audit_events_by_actor',
+  /** Applied migrations (version, name, checksum). */
+  migrations: 'otel_audit_migrations',
 } as const;

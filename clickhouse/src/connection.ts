@@ -1,0 +1,93 @@
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
+import { quoteIdentifier } from './identifiers.js';
+
+/** A ClickHouse server reached over HTTP(S). */
+export interface ServerTarget {
+  /** e.g. `http://localhost:8123`. */
+  url: string;
+  username?: string;
+  password?: string;
+  /** Database of the audit tables (default `default`). */
+  database?: string;
+}
+
+/** An embedded chDB data directory (`:memory:` for a throwaway in-memory store, once per process). */
+export interface EmbeddedTarget {
+  path: string;
+  database?: string;
+}
+
+export type StoreTarget = ServerTarget | EmbeddedTarget;
+
+/**
+ * Settings sent with EVERY call: chDB keeps per-query settings on the connection, so relying on a default
+ * would mean relying on whatever the previous call set.
+ */
+export const BASE_SETTINGS: ClickHouseSettings = {
+  session_timezone: 'UTC',
+  output_format_json_quote_64bit_integers: 1,
+  date_time_output_format: 'simple',
+  do_not_merge_across_partitions_select_final: 1,
+  async_insert: 0,
+  wait_end_of_query: 1,
+  // Views must see every inserted block, also on a server where this might be changed.
+  materialized_views_ignore_errors: 0,
+};
+
+export interface OpenedClient {
+  client: ClickHouseClient;
+  database: string;
+  /** Back-quoted database name, validated. */
+  db: string;
+  embeddedPath?: string;
+}
+
+function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
+  return 'path' in target && typeof target.path === 'string';
+}
+
+/** chDB reports a held directory lock only as a failed connection (the detail goes to stderr). */
+export function isLockError(error: unknown): boolean {
+  const message = error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error);
+  return /Failed to create connection|Cannot lock file|already running/i.test(message);
+}
+
+export async function openClient(target: StoreTarget): Promise<OpenedClient> {
+  const database = target.database ?? 'default';
+  const db = quoteIdentifier(database, 'database');
+  if (!isEmbedded(target)) {
+    const client = createClient({
+      url: target.url,
+      username: target.username ?? 'default',
+      password: target.password ?? '',
+      database,
+      clickhouse_settings: BASE_SETTINGS,
+    });
+    return { client, database, db };
+  }
+  let createChdbConnection: typeof import('chdb/connection').createChdbConnection;
+  try {
+    ({ createChdbConnection } = await import('chdb/connection'));
+  } catch (cause) {
+    throw new ChdbNotInstalledError({ cause });
+  }
+  // chdb/connection implements the client's Connection interface against its own copy of client-common.
+  const connection = createChdbConnection({ path: target.path }) as unknown as Parameters<
+    typeof createClient
+  >[0] extends infer O
+    ? O extends { connection?: infer C }
+      ? C
+      : never
+    : never;
+  const client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
+  try {
+    // chDB connects lazily: touch it now so a locked directory fails here with a useful message.
+    await client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: BASE_SETTINGS });
+  } catch (cause) {
+    await client.close().catch(() => undefined);
+    if (isLockError(cause)) throw new DataDirectoryLockedError(target.path, { cause });
+    throw cause;
+  }
+  return { client, database, db, embeddedPath: target.path };
+}

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import {
+  AUDIT_ATTRIBUTES,
+  AUDIT_TABLES,
+  type AuditAttributeName,
+  CRUD_VALUES,
+  OUTCOME_VALUES,
+} from '@otel-audit/sdk/conventions';
+import { BASE_SETTINGS } from './connection.js';
+import { AuditStoreError, AuditStoreInputError, MigrationChecksumError } from './errors.js';
+import { quoteIdentifier } from './identifiers.js';
+
+/** Works from src/ (tsx, vitest) and from dist/ (built package): both sit next to migrations/. */
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+export interface MigrationOptions {
+  /** Database of every table (default `default`); created when missing. */
+  database?: string;
+  /** Cluster name: every DDL gets `ON CLUSTER` and the engines become Replicated*. */
+  cluster?: string;
+  /** `Null` (default: keep only the audit tables) or `MergeTree` (also keep the raw log rows). */
+  logsEngine?: 'Null' | 'MergeTree';
+  /** Days to keep raw log rows when `logsEngine` is MergeTree (default 7). */
+  rawLogsRetentionDays?: number;
+  /** Days to keep audit events (all audit tables); applied on every migrate. Unset = keep forever. */
+  retentionDays?: number;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** sha256 of the file as written (placeholders unrendered, so installation options do not change it). */
+  checksum: string;
+  template: string;
+}
+
+export interface MigrationResult {
+  applied: string[];
+  alreadyApplied: string[];
+}
+
+export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const template = readFileSync(join(dir, file), 'utf8');
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.replace(/\.sql$/, ''),
+        checksum: createHash('sha256').update(template).digest('hex'),
+        template,
+      };
+    });
+}
+
+const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const enumType = (values: readonly string[], first: string) =>
+  `Enum8(${[first, ...values.filter((v) => v !== first)].map((v, i) => `${sqlString(v)} = ${i}`).join(', ')})`;
+
+function positiveInt(value: number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value <= 0 || value > 100_000) {
+    throw new AuditStoreInputError(
+      field,
+      `must be a whole number of days between 1 and 100000, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Values of every `{{placeholder}}` the migration files use. */
+export function placeholders(options: MigrationOptions = {}): Record<string, string> {
+  const db = quoteIdentifier(options.database ?? 'default', 'database');
+  const cluster = options.cluster === undefined ? undefined : quoteIdentifier(options.cluster, 'cluster');
+  const replicated = (engine: string) => (cluster ? `Replicated${engine}` : engine);
+  const rawDays = positiveInt(options.rawLogsRetentionDays, 'rawLogsRetentionDays') ?? 7;
+  const logsEngine = options.logsEngine ?? 'Null';
+  if (logsEngine !== 'Null' && logsEngine !== 'MergeTree') {
+    throw new AuditStoreInputError(
+      'logsEngine',
+      `must be "Null" or "MergeTree", got ${JSON.stringify(logsEngine)}`,
+    );
+  }
+  const values: Record<string, string> = {
+    db,
+    on_cluster: cluster ? `ON CLUSTER ${cluster}` : '',
+    MergeTree: replicated('MergeTree'),
+    ReplacingMergeTree: replicated('ReplacingMergeTree'),
+    logs_engine:
+      logsEngine === 'Null'
+        ? 'ENGINE = Null'
+        : `ENGINE = ${replicated('MergeTree')}\nPARTITION BY toDate(Timestamp)\n` +
+          'ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)\n' +
+          `TTL toDateTime(Timestamp) + INTERVAL ${rawDays} DAY\n` +
+          'SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1',
+    enum_crud: enumType(CRUD_VALUES, 'unknown'),
+    enum_outcome: enumType(OUTCOME_VALUES, 'success'),
+    values_crud: `(${CRUD_VALUES.map(sqlString).join(', ')})`,
+    values_outcome: `(${OUTCOME_VALUES.map(sqlString).join(', ')})`,
+  };
+  for (const [name, key] of Object.entries(AUDIT_ATTRIBUTES) as [AuditAttributeName, string][]) {
+    values[`attr_${name}`] = sqlString(key);
+  }
+  return values;
+}
+
+/** Renders a migration into its statements; an unknown placeholder is a bug in the file, so it throws. */
+export function renderMigration(
+  migration: Pick<Migration, 'name' | 'template'>,
+  options: MigrationOptions = {},
+): string[] {
+  const values = placeholders(options);
+  const sql = migration.template
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n')
+    .replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+      const value = values[name];
+      if (value === undefined)
+        throw new AuditStoreError(`migration ${migration.name}: unknown placeholder {{${name}}}`);
+      return value;
+    });
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Every statement `migrate` would run for a fresh database, in order (for review and for cluster tests). */
+export function migrationSql(options: MigrationOptions = {}, migrations = loadMigrations()): string[] {
+  return [
+    ...setupSql(options),
+    ...migrations.flatMap((m) => renderMigration(m, options)),
+    ...retentionSql(options),
+  ];
+}
+
+function setupSql(options: MigrationOptions): string[] {
+  const v = placeholders(options);
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${v.db} ${v.on_cluster}`.trim(),
+    `CREATE TABLE IF NOT EXISTS ${v.db}.${AUDIT_TABLES.migrations} ${v.on_cluster} ` +
+      "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) " +
+      `ENGINE = ${v.MergeTree} ORDER BY version`,
+  ];
+}
+
+function retentionSql(options: MigrationOptions): string[] {
+  const days = positiveInt(options.retentionDays, 'retentionDays');
+  if (days === undefined) return [];
+  const v = placeholders(options);
+  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.byActor].map(
+    (table) =>
+      `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL toDateTime(occurred_at) + INTERVAL ${days} DAY`,
+  );
+}
+
+/**
+ * Applies the migrations not yet recorded, in order, and records each with its checksum. Idempotent (every
+ * statement is IF NOT EXISTS, so a run interrupted mid-migration can be repeated). Refuses to run at all when
+ * an applied migration's file changed.
+ */
+export async function runMigrations(
+  client: ClickHouseClient,
+  options: MigrationOptions = {},
+  migrations = loadMigrations(),
+): Promise<MigrationResult> {
+  const v = placeholders(options);
+  const settings: ClickHouseSettings = { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 };
+  for (const query of setupSql(options)) await client.command({ query, clickhouse_settings: settings });
+  const rows = await (
+    await client.query({
+      query: `SELECT version, name, checksum FROM ${v.db}.${AUDIT_TABLES.migrations} ORDER BY version`,
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ version: number; name: string; checksum: string }>();
+  const applied = new Map(rows.map((r) => [Number(r.version), r]));
+  for (const m of migrations) {
+    const previous = applied.get(m.version);
+    if (previous && previous.checksum !== m.checksum) {
+      throw new MigrationChecksumError(m.version, m.name, previous.checksum, m.checksum);
+    }
+  }
+  const result: MigrationResult = { applied: [], alreadyApplied: [] };
+  for (const m of migrations) {
+    if (applied.has(m.version)) {
+      result.alreadyApplied.push(m.name);
+      continue;
+    }
+    for (const query of renderMigration(m, options))
+      await client.command({ query, clickhouse_settings: settings });
+    await client.insert({
+      table: `${v.db}.${AUDIT_TABLES.migrations}`,
+      values: [
+        {
+          version: m.version,
+          name: m.name,
+          checksum: m.checksum,
+          applied_at: new Date().toISOString().replace('T', ' ').replace('Z', ''),
+        },
+      ],
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    });
+    result.applied.push(m.name);
+  }
+  for (const query of retentionSql(options)) await client.command({ query, clickhouse_settings: settings });
+  return result;
+}

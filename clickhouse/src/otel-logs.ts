@@ -1,0 +1,119 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { BASE_SETTINGS } from './connection.js';
+import { AuditStoreInputError } from './errors.js';
+
+/**
+ * One row of `otel_logs` as a JSONEachRow object: the keys are exactly the column names of the collector
+ * ClickHouse exporter's INSERT, so a receiver can produce the same rows the exporter would.
+ *
+ * Encodings (as the exporter does, see shared/reference.md §1):
+ * - `Timestamp`: Unix epoch **nanoseconds as a decimal string** (e.g. `"1732300000123456789"`; the OTLP
+ *   `timeUnixNano`, or the observed time when that is 0). A number or bigint is accepted too.
+ * - `TraceId` / `SpanId`: lowercase hex or `''`.
+ * - attribute maps: every value as a string; arrays and maps as JSON text with sorted keys.
+ * - `Body`: a string body raw; a map or array body as JSON text.
+ */
+export interface OtelLogRow {
+  Timestamp: string | number | bigint;
+  TraceId: string;
+  SpanId: string;
+  TraceFlags: number;
+  SeverityText: string;
+  SeverityNumber: number;
+  ServiceName: string;
+  Body: string;
+  ResourceSchemaUrl: string;
+  ResourceAttributes: Record<string, string>;
+  ScopeSchemaUrl: string;
+  ScopeName: string;
+  ScopeVersion: string;
+  ScopeAttributes: Record<string, string>;
+  LogAttributes: Record<string, string>;
+  EventName: string;
+}
+
+export const OTEL_LOG_COLUMNS = [
+  'Timestamp',
+  'TraceId',
+  'SpanId',
+  'TraceFlags',
+  'SeverityText',
+  'SeverityNumber',
+  'ServiceName',
+  'Body',
+  'ResourceSchemaUrl',
+  'ResourceAttributes',
+  'ScopeSchemaUrl',
+  'ScopeName',
+  'ScopeVersion',
+  'ScopeAttributes',
+  'LogAttributes',
+  'EventName',
+] as const satisfies readonly (keyof OtelLogRow)[];
+
+const NANOS = /^\d{1,20}$/;
+
+/** Checks one row's shape before anything is sent, so a bad batch fails whole and nothing is half-written. */
+function encodeRow(row: OtelLogRow, index: number): Record<string, unknown> {
+  const where = (column: string) => `rows[${index}].${column}`;
+  if (typeof row !== 'object' || row === null)
+    throw new AuditStoreInputError(`rows[${index}]`, 'must be an object');
+  const ts = typeof row.Timestamp === 'string' ? row.Timestamp : String(row.Timestamp);
+  if (!NANOS.test(ts)) {
+    throw new AuditStoreInputError(
+      where('Timestamp'),
+      `must be Unix epoch nanoseconds as a decimal string, got ${JSON.stringify(ts.slice(0, 40))}`,
+    );
+  }
+  for (const column of [
+    'TraceId',
+    'SpanId',
+    'SeverityText',
+    'ServiceName',
+    'Body',
+    'ResourceSchemaUrl',
+    'ScopeSchemaUrl',
+    'ScopeName',
+    'ScopeVersion',
+    'EventName',
+  ] as const) {
+    if (typeof row[column] !== 'string') throw new AuditStoreInputError(where(column), 'must be a string');
+  }
+  for (const column of ['TraceFlags', 'SeverityNumber'] as const) {
+    const n = row[column];
+    if (!Number.isInteger(n) || n < 0 || n > 255)
+      throw new AuditStoreInputError(where(column), 'must be an integer 0..255');
+  }
+  for (const column of ['ResourceAttributes', 'ScopeAttributes', 'LogAttributes'] as const) {
+    const map = row[column];
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+      throw new AuditStoreInputError(where(column), 'must be an object of string values');
+    }
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string')
+        throw new AuditStoreInputError(`${where(column)}[${JSON.stringify(key)}]`, 'must be a string');
+    }
+  }
+  return { ...row, Timestamp: ts };
+}
+
+/**
+ * Inserts exporter-shaped rows into `otel_logs` (the views turn audit records into typed rows). Resolves only
+ * once the rows are committed (synchronous insert, views included): a receiver may acknowledge on it.
+ */
+export async function insertLogs(
+  client: ClickHouseClient,
+  db: string,
+  rows: readonly OtelLogRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const values = rows.map(encodeRow);
+  await client.insert({
+    table: `${db}.${AUDIT_TABLES.logs}`,
+    values,
+    columns: [...OTEL_LOG_COLUMNS] as [string, ...string[]],
+    format: 'JSONEachRow',
+    clickhouse_settings: BASE_SETTINGS,
+  });
+}

@@ -1,0 +1,161 @@
+import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AuditStore, AuditStoreInputError, OTEL_LOG_COLUMNS } from '../src/index.js';
+import { logRow, openTestStore } from './support.js';
+
+let store: AuditStore;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ store, cleanup } = await openTestStore());
+});
+afterAll(() => cleanup());
+
+const typed = (tenant: string) =>
+  store.query<Record<string, unknown>>(
+    `SELECT *, toString(event_id) AS id FROM {db}.${AUDIT_TABLES.events} FINAL WHERE tenant = {tenant:String} ORDER BY occurred_at, event_id`,
+    { tenant },
+  );
+
+describe('otel_logs and the audit_events view', () => {
+  it('has exactly the exporter columns, and audit_events has exactly AUDIT_COLUMNS', async () => {
+    const logs = await store.query<{ name: string }>(
+      `SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY position`,
+      { d: store.database, t: AUDIT_TABLES.logs },
+    );
+    expect(logs.map((c) => c.name)).toEqual([...OTEL_LOG_COLUMNS]);
+    const events = await store.query<{ name: string }>(
+      `SELECT name FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY position`,
+      { d: store.database, t: AUDIT_TABLES.events },
+    );
+    expect(events.map((c) => c.name)).toEqual(Object.values(AUDIT_COLUMNS));
+  });
+
+  it('turns an exporter row into a typed row, every field', async () => {
+    const id = '0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8091';
+    await store.insertLogs([
+      logRow({
+        id,
+        tenant: 't-full',
+        action: 'billing.invoice.paid',
+        actor: { id: 'u42', type: 'user', name: 'Ada', fields: { role: 'admin', n: 1 } },
+        targets: [
+          { type: 'invoice', id: 'inv_1', name: 'Invoice 1', fields: { amount: 10 } },
+          { type: 'customer', id: 'cus_1' },
+        ],
+        crud: 'update',
+        outcome: 'failure',
+        outcomeReason: 'card declined',
+        occurredAt: new Date('2026-11-22T10:00:00.123Z'),
+        version: 3,
+        ip: '2001:db8::1',
+        userAgent: 'curl/8 ü',
+        requestId: 'req-1',
+        metadata: { amount: 10, nested: { a: [1, 2] } },
+        changes: { before: { s: 'open' }, after: { s: 'paid' } },
+        count: 4,
+        lastOccurredAt: new Date('2026-11-22T10:05:00.000Z'),
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        service: 'billing-api',
+      }),
+    ]);
+    const [row] = await typed('t-full');
+    expect(row).toMatchObject({
+      tenant: 't-full',
+      id,
+      occurred_at: '2026-11-22 10:00:00.123',
+      action: 'billing.invoice.paid',
+      crud: 'update',
+      outcome: 'failure',
+      outcome_reason: 'card declined',
+      actor_id: 'u42',
+      actor_type: 'user',
+      actor_name: 'Ada',
+      actor_fields: '{"n":1,"role":"admin"}',
+      targets: [
+        { type: 'invoice', id: 'inv_1', name: 'Invoice 1' },
+        { type: 'customer', id: 'cus_1', name: '' },
+      ],
+      target_fields: ['{"amount":10}', ''],
+      ip: '2001:db8::1',
+      user_agent: 'curl/8 ü',
+      request_id: 'req-1',
+      trace_id: '0af7651916cd43dd8448eb211c80319c',
+      span_id: 'b7ad6b7169203331',
+      service_name: 'billing-api',
+      version: 3,
+      metadata: '{"amount":10,"nested":{"a":[1,2]}}',
+      changes: '{"after":{"s":"paid"},"before":{"s":"open"}}',
+      count: 4,
+      last_occurred_at: '2026-11-22 10:05:00.000',
+      malformed: '',
+    });
+    const by = await store.query(
+      `SELECT target_type, target_id FROM {db}.${AUDIT_TABLES.byTarget} WHERE tenant = 't-full' ORDER BY target_id`,
+    );
+    expect(by).toEqual([
+      { target_type: 'customer', target_id: 'cus_1' },
+      { target_type: 'invoice', target_id: 'inv_1' },
+    ]);
+  });
+
+  it('skips rows without the marker attribute', async () => {
+    const plain = logRow({ tenant: 't-plain' });
+    delete plain.LogAttributes[AUDIT_ATTRIBUTES.action];
+    await store.insertLogs([plain]);
+    expect(await typed('t-plain')).toEqual([]);
+  });
+
+  it('lands malformed rows with defaults and names what was wrong, never failing the insert', async () => {
+    const rows = [
+      logRow({ tenant: 't-bad', attributes: { [AUDIT_ATTRIBUTES.targets]: '[{"type":"x","id":' } }),
+      logRow({
+        tenant: 't-bad',
+        attributes: { [AUDIT_ATTRIBUTES.crud]: 'explode', [AUDIT_ATTRIBUTES.outcome]: '' },
+      }),
+      logRow({
+        tenant: 't-bad',
+        attributes: { [AUDIT_ATTRIBUTES.actorId]: '', [AUDIT_ATTRIBUTES.eventId]: 'not-a-uuid' },
+      }),
+      logRow({
+        tenant: 't-bad',
+        body: 'plain text body',
+        attributes: { [AUDIT_ATTRIBUTES.count]: 'many', [AUDIT_ATTRIBUTES.targets]: '{"type":"x"}' },
+      }),
+    ];
+    await store.insertLogs(rows);
+    // The malformed id is derived from the row: a retry of the same row collapses too.
+    await store.insertLogs([rows[2] as (typeof rows)[number]]);
+    const got = await typed('t-bad');
+    expect(got).toHaveLength(4);
+    const byMark = Object.fromEntries(got.map((r) => [r.malformed as string, r]));
+    expect(byMark[AUDIT_ATTRIBUTES.targets]).toMatchObject({ targets: [], target_fields: [] });
+    expect(byMark[`${AUDIT_ATTRIBUTES.crud},${AUDIT_ATTRIBUTES.outcome}`]).toMatchObject({
+      crud: 'unknown',
+      outcome: 'success',
+    });
+    expect(byMark[`${AUDIT_ATTRIBUTES.eventId},${AUDIT_ATTRIBUTES.actorId}`]).toMatchObject({ actor_id: '' });
+    expect(byMark[`${AUDIT_ATTRIBUTES.targets},${AUDIT_ATTRIBUTES.count},body`]).toMatchObject({
+      metadata: '"plain text body"',
+      count: 1,
+      targets: [],
+    });
+  });
+
+  it('collapses duplicates of the same event (at-least-once delivery)', async () => {
+    const row = logRow({ tenant: 't-dup' });
+    await store.insertLogs([row, row]);
+    await store.insertLogs([row]);
+    expect(await typed('t-dup')).toHaveLength(1);
+  });
+
+  it('rejects a bad row with a typed error naming it, and writes nothing of the batch', async () => {
+    const good = logRow({ tenant: 't-reject' });
+    const bad = { ...logRow({ tenant: 't-reject' }), Timestamp: '2026-11-22T10:00:00Z' };
+    await expect(store.insertLogs([good, bad])).rejects.toThrow(AuditStoreInputError);
+    await expect(store.insertLogs([good, bad])).rejects.toThrow(/rows\[1\]\.Timestamp/);
+    const badMap = { ...logRow({ tenant: 't-reject' }), LogAttributes: { k: 1 as unknown as string } };
+    await expect(store.insertLogs([badMap])).rejects.toThrow(/rows\[0\]\.LogAttributes\["k"\]/);
+    expect(await typed('t-reject')).toEqual([]);
+  });
+});
