@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuditStore,
+  AuditStoreInputError,
+  loadMigrations,
+  MigrationChecksumError,
+  migrationSql,
+  runMigrations,
+} from '../src/index.js';
+import { logRow } from './support.js';
+
+let store: AuditStore;
+let dir: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'otel-audit-mig-'));
+  store = await AuditStore.open({ path: dir, database: 'audit_db' });
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('migration runner', () => {
+  it('applies every migration once, records checksums, and is idempotent', async () => {
+    const first = await store.migrate({
+      retentionDays: 400,
+      logsEngine: 'MergeTree',
+      rawLogsRetentionDays: 3,
+    });
+    expect(first.applied).toEqual(loadMigrations().map((m) => m.name));
+    const second = await store.migrate({ retentionDays: 400 });
+    expect(second).toEqual({ applied: [], alreadyApplied: first.applied });
+    const recorded = await store.query<{ name: string; checksum: string }>(
+      `SELECT name, checksum FROM {db}.${AUDIT_TABLES.migrations} ORDER BY version`,
+    );
+    expect(recorded).toEqual(loadMigrations().map((m) => ({ name: m.name, checksum: m.checksum })));
+  });
+
+  it('creates the tables in the configured database with the chosen engines and TTLs', async () => {
+    const tables = await store.query<{ name: string; engine: string; create_table_query: string }>(
+      `SELECT name, engine, create_table_query FROM system.tables WHERE database = 'audit_db' ORDER BY name`,
+    );
+    const byName = Object.fromEntries(tables.map((t) => [t.name, t]));
+    expect(byName[AUDIT_TABLES.logs]?.engine).toBe('MergeTree');
+    expect(byName[AUDIT_TABLES.logs]?.create_table_query).toMatch(
+      /TTL toDateTime\(Timestamp\) \+ toIntervalDay\(3\)/,
+    );
+    for (const t of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.byActor]) {
+      expect(byName[t]?.engine).toBe('ReplacingMergeTree');
+      expect(byName[t]?.create_table_query).toMatch(/TTL toDateTime\(occurred_at\) \+ toIntervalDay\(400\)/);
+    }
+    await store.insertLogs([logRow({ tenant: 'db-check' })]);
+    const [n] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'db-check'`,
+    );
+    expect(n?.n).toBe('1');
+  });
+
+  it('refuses to run when an applied migration changed', async () => {
+    const changed = loadMigrations().map((m, i) =>
+      i === 1 ? { ...m, checksum: 'edited', template: `${m.template}\n` } : m,
+    );
+    await expect(runMigrations(store.client, { database: 'audit_db' }, changed)).rejects.toThrow(
+      MigrationChecksumError,
+    );
+    await expect(runMigrations(store.client, { database: 'audit_db' }, changed)).rejects.toThrow(
+      /0002_audit_events was applied with checksum [0-9a-f]{64} but the file now has edited/,
+    );
+  });
+
+  it('validates identifiers and retention values before running anything', async () => {
+    for (const database of ['a;DROP TABLE x', 'db`x', '', 'é', '1abc', 'x'.repeat(65)]) {
+      expect(() => migrationSql({ database })).toThrow(AuditStoreInputError);
+      await expect(AuditStore.open({ path: dir, database })).rejects.toThrow(
+        /database: .* is not a valid identifier/,
+      );
+    }
+    expect(() => migrationSql({ cluster: "c' OR 1" })).toThrow(/cluster/);
+    expect(() => migrationSql({ retentionDays: 0 })).toThrow(/retentionDays/);
+    expect(() => migrationSql({ retentionDays: 1.5 })).toThrow(/retentionDays/);
+    expect(() => migrationSql({ logsEngine: 'Log' as 'Null' })).toThrow(/logsEngine/);
+  });
+});
+
+describe('cluster mode (generated SQL)', () => {
+  const sql = migrationSql({
+    cluster: 'audit_cluster',
+    database: 'audit',
+    retentionDays: 30,
+    logsEngine: 'MergeTree',
+  });
+
+  it('puts ON CLUSTER on every DDL statement', () => {
+    expect(sql.length).toBeGreaterThan(8);
+    for (const statement of sql) expect(statement).toMatch(/^(CREATE|ALTER) .*ON CLUSTER `audit_cluster`/s);
+  });
+
+  it('uses Replicated engines for every table and keeps views and Null tables as they are', () => {
+    const engines = sql.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]));
+    expect(engines.length).toBeGreaterThan(4);
+    for (const e of engines) expect(e).toMatch(/^Replicated(Replacing)?MergeTree$/);
+    expect(migrationSql({ cluster: 'c' }).some((s) => /ENGINE = Null/.test(s))).toBe(true);
+  });
+
+  it('qualifies every table with the configured database', () => {
+    for (const s of sql.filter((x) => /^CREATE (TABLE|MATERIALIZED VIEW)/.test(x))) {
+      expect(s).toMatch(/^CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS `audit`\.\w+/);
+    }
+    expect(sql.join('\n')).not.toMatch(/\{\{|\}\}/);
+  });
+});
