@@ -1,0 +1,53 @@
+import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
+import { dashboard } from '../dashboard.js';
+import { actorLink, DASHBOARD_UIDS, targetLink } from '../links.js';
+import type { Dashboard } from '../model.js';
+import { resetPanelIds, table } from '../panels.js';
+import { C, EVENTS, eventScope } from '../sql.js';
+import { eventIdVariable, tenantVariable } from '../variables.js';
+
+const ALL_COLUMNS = Object.values(AUDIT_COLUMNS);
+
+/** One event's row, at most one even if a duplicate is not merged yet (FINAL). */
+const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} LIMIT 1)`;
+
+export function eventDashboard(): Dashboard {
+  resetPanelIds();
+  return dashboard({
+    uid: DASHBOARD_UIDS.event,
+    title: 'Audit event',
+    description: 'One event by id: every stored field and the raw row as JSON.',
+    variables: [tenantVariable(), eventIdVariable()],
+    panels: [
+      table({
+        title: 'Summary',
+        sql: `SELECT ${C.occurredAt}, ${C.action}, ${C.outcome}, ${C.outcomeReason}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${C.serviceName}
+FROM ${oneEvent}`,
+        grid: { x: 0, y: 0, w: 24, h: 4 },
+        links: [actorLink()],
+      }),
+      table({
+        title: 'Fields',
+        description: 'Every column of the stored event, one per row.',
+        sql: `SELECT field.1 AS field, field.2 AS value
+FROM ${oneEvent}
+ARRAY JOIN [${ALL_COLUMNS.map((c) => `('${c}', toString(${c}))`).join(', ')}] AS field`,
+        grid: { x: 0, y: 4, w: 12, h: 20 },
+      }),
+      table({
+        title: 'Targets',
+        sql: `SELECT tupleElement(target.1, 'type') AS target_type, tupleElement(target.1, 'id') AS target_id, tupleElement(target.1, 'name') AS target_name, target.2 AS target_fields
+FROM ${oneEvent}
+ARRAY JOIN arrayZip(${C.targets}, arrayResize(${C.targetFields}, length(${C.targets}), '')) AS target`,
+        grid: { x: 12, y: 4, w: 12, h: 8 },
+        links: [targetLink()],
+      }),
+      table({
+        title: 'Raw JSON',
+        sql: `SELECT formatRowNoNewline('JSONEachRow', ${ALL_COLUMNS.join(', ')}) AS raw_json
+FROM ${oneEvent}`,
+        grid: { x: 12, y: 12, w: 12, h: 12 },
+      }),
+    ],
+  });
+}

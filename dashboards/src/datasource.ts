@@ -1,0 +1,68 @@
+// The one ClickHouse datasource every panel and variable points at; provisioning gives it this fixed uid.
+
+export const DATASOURCE_UID = 'otel-audit-clickhouse';
+export const DATASOURCE_TYPE = 'grafana-clickhouse-datasource';
+export const DATASOURCE_NAME = 'otel-audit ClickHouse';
+
+export const DATASOURCE_REF = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID } as const;
+
+/** Plugin `format` values (reference §4): 0 pivots rows into series, so event tables must use 1. */
+export const FORMAT = { timeSeries: 0, table: 1, logs: 2 } as const;
+export type QueryFormat = (typeof FORMAT)[keyof typeof FORMAT];
+
+/**
+ * Where Grafana reaches ClickHouse: the compose stack's service on the HTTP port. Grafana expands `${VAR}` in
+ * provisioning files (no defaults syntax), so the password comes from the Grafana container's environment.
+ */
+export const CLICKHOUSE_SERVICE = {
+  host: 'clickhouse',
+  httpPort: 8123,
+  username: 'default',
+  database: 'default',
+} as const;
+export const PASSWORD_ENV = 'OTEL_AUDIT_CLICKHOUSE_PASSWORD';
+
+export function datasourceProvisioning(): unknown {
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: DATASOURCE_NAME,
+        uid: DATASOURCE_UID,
+        type: DATASOURCE_TYPE,
+        isDefault: true,
+        editable: false,
+        jsonData: {
+          host: CLICKHOUSE_SERVICE.host,
+          port: CLICKHOUSE_SERVICE.httpPort,
+          protocol: 'http',
+          secure: false,
+          username: CLICKHOUSE_SERVICE.username,
+          defaultDatabase: CLICKHOUSE_SERVICE.database,
+        },
+        secureJsonData: { password: `\${${PASSWORD_ENV}}` },
+      },
+    ],
+  };
+}
+
+/** Dashboards folder inside the Grafana container (compose mounts dashboards/grafana/dashboards there). */
+export const DASHBOARDS_MOUNT = '/var/lib/grafana/dashboards/otel-audit';
+
+export function dashboardProviderProvisioning(): unknown {
+  return {
+    apiVersion: 1,
+    providers: [
+      {
+        name: 'otel-audit',
+        orgId: 1,
+        folder: 'otel-audit',
+        type: 'file',
+        disableDeletion: true,
+        allowUiUpdates: false,
+        updateIntervalSeconds: 30,
+        options: { path: DASHBOARDS_MOUNT, foldersFromFilesStructure: false },
+      },
+    ],
+  };
+}

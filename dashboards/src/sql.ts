@@ -1,0 +1,58 @@
+// SQL pieces shared by the panels: names come from the conventions module, never copied.
+import { AUDIT_COLUMNS as C, AUDIT_TABLES as T } from '@otel-audit/sdk/conventions';
+
+export { C, T };
+
+/** Grafana variable names (URL parameters are `var-<name>`). */
+export const VAR = {
+  tenant: 'tenant',
+  actor: 'actor',
+  targetType: 'target_type',
+  targetId: 'target_id',
+  eventId: 'event_id',
+} as const;
+export type VariableName = (typeof VAR)[keyof typeof VAR];
+
+/** A variable inside a string literal: Grafana quotes and escapes it (`'…'`, `\'`). */
+export function quoted(name: VariableName): string {
+  return `\${${name}:singlequote}`;
+}
+
+/**
+ * audit_events is a ReplacingMergeTree: a retried insert can sit as a second row until a merge, so every read
+ * of it uses FINAL (the query module does the same) and never shows an event twice.
+ */
+export const EVENTS = `${T.events} FINAL`;
+
+/** Tenant and dashboard time range, the scope of every query. */
+export function scope(column: string = C.occurredAt): string {
+  return `${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${column})`;
+}
+
+/** Rows of the selected actor, found through the narrow by-actor table (sorted by tenant, actor, time). */
+export function actorScope(): string {
+  return `${scope()}
+  AND (${C.occurredAt}, ${C.eventId}) IN (
+    SELECT ${C.occurredAt}, ${C.eventId} FROM ${T.byActor}
+    WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND ${C.actorId} = ${quoted(VAR.actor)} AND $__timeFilter(${C.occurredAt})
+  )`;
+}
+
+/** Rows that touched the selected target, found through the narrow by-target table. */
+export function targetScope(): string {
+  return `${scope()}
+  AND (${C.occurredAt}, ${C.eventId}) IN (
+    SELECT ${C.occurredAt}, ${C.eventId} FROM ${T.byTarget}
+    WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND target_type = ${quoted(VAR.targetType)}
+      AND target_id = ${quoted(VAR.targetId)} AND $__timeFilter(${C.occurredAt})
+  )`;
+}
+
+/** One event by id; an id that is not a UUID matches nothing instead of failing the panel. */
+export function eventScope(): string {
+  return `${scope()} AND ${C.eventId} = toUUIDOrZero(${quoted(VAR.eventId)})`;
+}
+
+/** First target's type and id (link columns) and all targets as `type:id` text. */
+export const TARGET_COLUMNS = `${C.targets}.type[1] AS target_type, ${C.targets}.id[1] AS target_id,
+  arrayStringConcat(arrayMap(t -> concat(t.type, ':', t.id), ${C.targets}), ', ') AS all_targets`;

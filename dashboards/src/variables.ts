@@ -1,0 +1,51 @@
+// Template variables. Tenant is on every dashboard; its options follow the time range.
+import { DATASOURCE_REF } from './datasource.js';
+import type { QueryVariable, TextVariable } from './model.js';
+import { C, quoted, T, VAR } from './sql.js';
+
+function queryVariable(name: string, label: string, rawSql: string): QueryVariable {
+  return {
+    type: 'query',
+    name,
+    label,
+    datasource: { ...DATASOURCE_REF },
+    query: { editorType: 'sql', rawSql },
+    definition: rawSql,
+    refresh: 2,
+    includeAll: false,
+    multi: false,
+    sort: 1,
+    current: {},
+    hide: 0,
+  };
+}
+
+function textVariable(name: string, label: string): TextVariable {
+  return { type: 'textbox', name, label, query: '', current: { text: '', value: '' }, hide: 0 };
+}
+
+// DISTINCT over the raw tables: a not-yet-merged duplicate cannot add a distinct value, so no FINAL needed.
+export const tenantVariable = (): QueryVariable =>
+  queryVariable(
+    VAR.tenant,
+    'Tenant',
+    `SELECT DISTINCT ${C.tenant} FROM ${T.events} WHERE $__timeFilter(${C.occurredAt}) ORDER BY ${C.tenant}`,
+  );
+
+export const actorVariable = (): QueryVariable =>
+  queryVariable(
+    VAR.actor,
+    'Actor',
+    `SELECT DISTINCT ${C.actorId} FROM ${T.byActor} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY ${C.actorId} LIMIT 10000`,
+  );
+
+export const targetTypeVariable = (): QueryVariable =>
+  queryVariable(
+    VAR.targetType,
+    'Target type',
+    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY target_type`,
+  );
+
+// Ids are typed or arrive through a link: a text box keeps any value (a list could not hold them all).
+export const targetIdVariable = (): TextVariable => textVariable(VAR.targetId, 'Target id');
+export const eventIdVariable = (): TextVariable => textVariable(VAR.eventId, 'Event id');
