@@ -62,11 +62,15 @@ WITH
     toUInt32OrZero(raw_version) AS parsed_version,
     toUInt32OrZero(raw_count) AS parsed_count,
     parseDateTime64BestEffortOrNull(raw_last, 3, 'UTC') AS parsed_last,
-    toDateTime64(Timestamp, 3, 'UTC') AS ts
+    toDateTime64(Timestamp, 3, 'UTC') AS ts,
+    lower(hex(sipHash128(Timestamp, ServiceName, Body, mapKeys(LogAttributes), mapValues(LogAttributes)))) AS row_hash
 SELECT
     raw_tenant AS tenant,
-    -- A missing or invalid id gets one derived from the row, so a retried malformed row still collapses.
-    ifNull(parsed_id, reinterpretAsUUID(sipHash128(Timestamp, ServiceName, Body, mapKeys(LogAttributes), mapValues(LogAttributes)))) AS event_id,
+    -- A missing or invalid id gets one derived from the row (a UUIDv8: version and variant bits set), so a
+    -- retried malformed row still collapses and the id still parses as a UUID.
+    ifNull(parsed_id, toUUID(concat(
+        substring(row_hash, 1, 8), '-', substring(row_hash, 9, 4), '-8', substring(row_hash, 14, 3), '-a',
+        substring(row_hash, 18, 3), '-', substring(row_hash, 21, 12)))) AS event_id,
     ts AS occurred_at,
     now64(3, 'UTC') AS received_at,
     LogAttributes[{{attr_action}}] AS action,

@@ -23,4 +23,24 @@ export {
   runMigrations,
 } from './migrations.js';
 export { OTEL_LOG_COLUMNS, type OtelLogRow } from './otel-logs.js';
+export { decodeCursor, encodeCursor } from './query/cursor.js';
+export { CSV_COLUMNS, type ExportFormat, type ExportOptions } from './query/export.js';
+export {
+  type ActorRef,
+  DEFAULT_LIMIT,
+  type EventFilter,
+  MAX_LIMIT,
+  MAX_VALUE_LENGTH,
+  type PageOptions,
+  type TargetRef,
+} from './query/filters.js';
+export {
+  type ActionCount,
+  type EventPage,
+  INTERVALS,
+  type Interval,
+  type TimeBucket,
+  type TimelineOptions,
+} from './query/operations.js';
+export { type StoredAuditEvent, StoredEventParseError } from './query/rows.js';
 export { AuditStore, type QueryParams } from './store.js';

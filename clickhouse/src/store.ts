@@ -2,12 +2,28 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BASE_SETTINGS, type OpenedClient, openClient, type StoreTarget } from './connection.js';
 import { type MigrationOptions, type MigrationResult, runMigrations } from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
+import { type ExportOptions, exportEvents } from './query/export.js';
+import type { ActorRef, EventFilter, PageOptions, TargetRef } from './query/filters.js';
+import {
+  type ActionCount,
+  actorTimeline,
+  countByAction,
+  countOverTime,
+  type EventPage,
+  getEvent,
+  type Interval,
+  search,
+  type TimeBucket,
+  type TimelineOptions,
+  targetHistory,
+} from './query/operations.js';
+import type { StoredAuditEvent } from './query/rows.js';
 
 export type QueryParams = Record<string, unknown>;
 
 /**
  * The audit store: one object for a ClickHouse server or an embedded chDB directory, same SQL on both.
- * Query operations live in queries.ts and are attached below.
+ * Every read takes a tenant and never returns another tenant's rows; the SQL lives in query/.
  */
 export class AuditStore {
   protected constructor(protected readonly opened: OpenedClient) {}
@@ -67,6 +83,39 @@ export class AuditStore {
       query_params: params,
       clickhouse_settings: { ...BASE_SETTINGS, ...settings },
     });
+  }
+
+  /** One event by id, or undefined. */
+  getEvent(tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
+    return getEvent(this.opened, tenant, id);
+  }
+
+  /** What one actor did, newest first. */
+  actorTimeline(tenant: string, actor: ActorRef, options?: TimelineOptions): Promise<EventPage> {
+    return actorTimeline(this.opened, tenant, actor, options);
+  }
+
+  /** What happened to one target, newest first. */
+  targetHistory(tenant: string, target: TargetRef, options?: TimelineOptions): Promise<EventPage> {
+    return targetHistory(this.opened, tenant, target, options);
+  }
+
+  /** Events matching every filter given, newest first, one page at a time. */
+  search(filter: EventFilter, page?: PageOptions): Promise<EventPage> {
+    return search(this.opened, filter, page);
+  }
+
+  countByAction(filter: EventFilter): Promise<ActionCount[]> {
+    return countByAction(this.opened, filter);
+  }
+
+  countOverTime(filter: EventFilter, interval?: Interval): Promise<TimeBucket[]> {
+    return countOverTime(this.opened, filter, interval);
+  }
+
+  /** Streams matching events as NDJSON or CSV; resolves with the row count. */
+  exportEvents(filter: EventFilter, options: ExportOptions): Promise<number> {
+    return exportEvents(this.opened, filter, options);
   }
 
   async close(): Promise<void> {

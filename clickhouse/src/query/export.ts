@@ -1,0 +1,105 @@
+import { AuditStoreInputError } from '../errors.js';
+import type { EventFilter } from './filters.js';
+import { type Reader, search } from './operations.js';
+import type { StoredAuditEvent } from './rows.js';
+
+export type ExportFormat = 'ndjson' | 'csv';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Receives the output chunk by chunk; awaited, so a slow sink applies backpressure. */
+  write: (chunk: string) => void | Promise<void>;
+  /** Called after every page. */
+  onProgress?: (progress: { rows: number }) => void;
+  /** Rows per round trip (default 5000). */
+  pageSize?: number;
+}
+
+export const CSV_COLUMNS = [
+  'id',
+  'occurred_at',
+  'tenant',
+  'action',
+  'crud',
+  'outcome',
+  'outcome_reason',
+  'actor_type',
+  'actor_id',
+  'actor_name',
+  'targets',
+  'ip',
+  'user_agent',
+  'request_id',
+  'version',
+  'metadata',
+  'changes',
+  'count',
+  'last_occurred_at',
+  'received_at',
+  'service_name',
+  'trace_id',
+  'span_id',
+  'malformed',
+] as const;
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function csvLine(e: StoredAuditEvent): string {
+  const values: string[] = [
+    e.id,
+    e.occurredAt.toISOString(),
+    e.tenant,
+    e.action,
+    e.crud,
+    e.outcome,
+    e.outcomeReason ?? '',
+    e.actor.type,
+    e.actor.id,
+    e.actor.name ?? '',
+    JSON.stringify(e.targets),
+    e.context.ip ?? '',
+    e.context.userAgent ?? '',
+    e.context.requestId ?? '',
+    String(e.version),
+    JSON.stringify(e.metadata),
+    e.changes === undefined ? '' : JSON.stringify(e.changes),
+    String(e.count),
+    e.lastOccurredAt.toISOString(),
+    e.receivedAt.toISOString(),
+    e.serviceName,
+    e.traceId ?? '',
+    e.spanId ?? '',
+    e.malformed.join(','),
+  ];
+  return `${values.map(csvField).join(',')}\r\n`;
+}
+
+/**
+ * Streams every event matching the filter, newest first, page by page over the keyset cursor (chDB buffers
+ * a whole result set, so one big query would hold the export in memory). Returns the number of rows written.
+ */
+export async function exportEvents(r: Reader, filter: EventFilter, options: ExportOptions): Promise<number> {
+  if (options.format !== 'ndjson' && options.format !== 'csv') {
+    throw new AuditStoreInputError('format', 'must be "ndjson" or "csv"');
+  }
+  const limit = options.pageSize ?? 5000;
+  let total = 0;
+  let cursor: string | undefined;
+  if (options.format === 'csv') await options.write(`${CSV_COLUMNS.join(',')}\r\n`);
+  do {
+    const page = await search(r, filter, { limit, ...(cursor !== undefined && { cursor }) });
+    if (page.events.length > 0) {
+      const lines =
+        options.format === 'csv'
+          ? page.events.map(csvLine)
+          : page.events.map((e) => `${JSON.stringify(e)}\n`);
+      await options.write(lines.join(''));
+    }
+    total += page.events.length;
+    options.onProgress?.({ rows: total });
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return total;
+}

@@ -1,0 +1,123 @@
+import { type AuditEvent, auditEventSchema } from '@otel-audit/sdk';
+import { AuditStoreError } from '../errors.js';
+
+/** An event as stored: the SDK's event plus what only the store knows. */
+export interface StoredAuditEvent extends AuditEvent {
+  /** When the store wrote the row. */
+  receivedAt: Date;
+  traceId?: string;
+  spanId?: string;
+  serviceName: string;
+  /** Names of the audit attributes that were missing or malformed on ingest (empty when clean). */
+  malformed: string[];
+}
+
+/** The stored row does not parse back into an event (names the event). */
+export class StoredEventParseError extends AuditStoreError {
+  override name = 'StoredEventParseError';
+  constructor(
+    readonly eventId: string,
+    detail: string,
+  ) {
+    super(`stored event ${eventId} does not parse back into an AuditEvent: ${detail}`);
+  }
+}
+
+/** Column list every event read selects; times as epoch milliseconds (quoted Int64, parsed below). */
+export const EVENT_SELECT = `tenant, toString(event_id) AS eid, toUnixTimestamp64Milli(occurred_at) AS occurred_ms,
+  toUnixTimestamp64Milli(received_at) AS received_ms, action, toString(crud) AS crud, toString(outcome) AS outcome,
+  outcome_reason, actor_id, actor_type, actor_name, actor_fields, targets, target_fields, ip, user_agent, request_id,
+  trace_id, span_id, service_name, version, metadata, changes, count,
+  toUnixTimestamp64Milli(last_occurred_at) AS last_ms, malformed`;
+
+export interface EventRow {
+  tenant: string;
+  eid: string;
+  occurred_ms: string;
+  received_ms: string;
+  action: string;
+  crud: string;
+  outcome: string;
+  outcome_reason: string;
+  actor_id: string;
+  actor_type: string;
+  actor_name: string;
+  actor_fields: string;
+  targets: { type: string; id: string; name: string }[];
+  target_fields: string[];
+  ip: string;
+  user_agent: string;
+  request_id: string;
+  trace_id: string;
+  span_id: string;
+  service_name: string;
+  version: number;
+  metadata: string;
+  changes: string;
+  count: number;
+  last_ms: string;
+  malformed: string;
+}
+
+// The view only stores valid JSON (or '' for absent), so a parse failure here means a hand-written row.
+function json(text: string, eventId: string, column: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new StoredEventParseError(eventId, `${column} is not valid JSON`);
+  }
+}
+
+export function rowToEvent(row: EventRow): StoredAuditEvent {
+  const id = row.eid;
+  const actorFields = row.actor_fields === '' ? undefined : json(row.actor_fields, id, 'actor_fields');
+  const candidate = {
+    id,
+    action: row.action,
+    actor: {
+      id: row.actor_id,
+      type: row.actor_type,
+      ...(row.actor_name !== '' && { name: row.actor_name }),
+      ...(actorFields !== undefined && { fields: actorFields }),
+    },
+    targets: row.targets.map((t, i) => {
+      const fields = row.target_fields[i]
+        ? json(row.target_fields[i] as string, id, 'target_fields')
+        : undefined;
+      return {
+        type: t.type,
+        id: t.id,
+        ...(t.name !== '' && { name: t.name }),
+        ...(fields !== undefined && { fields }),
+      };
+    }),
+    tenant: row.tenant,
+    crud: row.crud,
+    outcome: row.outcome,
+    ...(row.outcome_reason !== '' && { outcomeReason: row.outcome_reason }),
+    occurredAt: new Date(Number(row.occurred_ms)),
+    version: Number(row.version),
+    context: {
+      ...(row.ip !== '' && { ip: row.ip }),
+      ...(row.user_agent !== '' && { userAgent: row.user_agent }),
+      ...(row.request_id !== '' && { requestId: row.request_id }),
+    },
+    metadata: json(row.metadata, id, 'metadata'),
+    ...(row.changes !== '' && { changes: json(row.changes, id, 'changes') }),
+    count: Number(row.count),
+    lastOccurredAt: new Date(Number(row.last_ms)),
+  };
+  const parsed = auditEventSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StoredEventParseError(id, `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  return {
+    ...(parsed.data as AuditEvent),
+    receivedAt: new Date(Number(row.received_ms)),
+    ...(row.trace_id !== '' && { traceId: row.trace_id }),
+    ...(row.span_id !== '' && { spanId: row.span_id }),
+    serviceName: row.service_name,
+    malformed: row.malformed === '' ? [] : row.malformed.split(','),
+  };
+}

@@ -1,0 +1,338 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuditStore,
+  AuditStoreInputError,
+  CSV_COLUMNS,
+  decodeCursor,
+  type StoredAuditEvent,
+} from '../src/index.js';
+import { logRow, openTestStore, type TestEvent } from './support.js';
+
+let store: AuditStore;
+let cleanup: () => Promise<void>;
+
+const base = Date.parse('2026-11-01T00:00:00.000Z');
+const at = (minutes: number) => new Date(base + minutes * 60_000);
+const uuid = (n: number) => `0193a5b0-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+const ACTIONS = [
+  'billing.invoice.paid',
+  'billing.invoice.created',
+  'auth.session.created',
+  'billing_x.y.deleted',
+];
+const CRUD = ['update', 'create', 'create', 'delete'];
+
+/** 40 events in tenant acme (+ 40 mirror events in tenant evil sharing ids of actors/targets). */
+function fixture(tenant: string, offset: number): TestEvent[] {
+  return Array.from({ length: 40 }, (_, i) => ({
+    id: uuid(offset + i),
+    tenant,
+    action: ACTIONS[i % 4],
+    crud: CRUD[i % 4],
+    outcome: i % 5 === 0 ? 'failure' : 'success',
+    actor: { id: `u${i % 3}`, type: i % 3 === 2 ? 'api_key' : 'user', name: 'Zoë 🚀' },
+    targets:
+      i % 2 === 0
+        ? [
+            { type: 'invoice', id: `inv_${i % 4}`, name: 'Ünïcode' },
+            { type: 'customer', id: 'cus_1' },
+          ]
+        : [],
+    occurredAt: at(i),
+    metadata: { i, note: 'it\'s "quoted"' },
+  }));
+}
+
+const ids = (events: StoredAuditEvent[]) => events.map((e) => e.id);
+
+beforeAll(async () => {
+  ({ store, cleanup } = await openTestStore());
+  await store.insertLogs([...fixture('acme', 0), ...fixture('evil', 1000)].map(logRow));
+  // At-least-once delivery: the same rows again, in another insert.
+  await store.insertLogs(fixture('acme', 0).slice(0, 10).map(logRow));
+});
+afterAll(() => cleanup());
+
+describe('getEvent', () => {
+  it('returns the full event parsed with the SDK schema, plus stored-only fields', async () => {
+    const e = await store.getEvent('acme', uuid(0));
+    expect(e).toMatchObject({
+      id: uuid(0),
+      tenant: 'acme',
+      action: ACTIONS[0],
+      crud: 'update',
+      outcome: 'failure',
+      actor: { id: 'u0', type: 'user', name: 'Zoë 🚀' },
+      targets: [
+        { type: 'invoice', id: 'inv_0', name: 'Ünïcode' },
+        { type: 'customer', id: 'cus_1' },
+      ],
+      occurredAt: at(0),
+      lastOccurredAt: at(0),
+      metadata: { i: 0, note: 'it\'s "quoted"' },
+      version: 1,
+      count: 1,
+      serviceName: 'billing',
+      malformed: [],
+      context: {},
+    });
+    expect(e?.receivedAt).toBeInstanceOf(Date);
+  });
+
+  it('is tenant-scoped and returns undefined for unknown or non-uuid ids', async () => {
+    expect(await store.getEvent('evil', uuid(0))).toBeUndefined();
+    expect(await store.getEvent('acme', uuid(999))).toBeUndefined();
+    expect(await store.getEvent('acme', "' OR 1=1 --")).toBeUndefined();
+  });
+});
+
+describe('timelines and search', () => {
+  it('actor timeline: newest first, only that actor, no duplicates', async () => {
+    const page = await store.actorTimeline('acme', { id: 'u0' }, { limit: 100 });
+    const expected = fixture('acme', 0)
+      .filter((e) => e.actor?.id === 'u0')
+      .map((e) => e.id)
+      .reverse();
+    expect(ids(page.events)).toEqual(expected);
+    expect(page.nextCursor).toBeUndefined();
+    expect((await store.actorTimeline('acme', { id: 'u2', type: 'user' })).events).toEqual([]);
+    expect((await store.actorTimeline('acme', { id: 'u2', type: 'api_key' })).events).toHaveLength(13);
+  });
+
+  it('target history: by type and id, tenant-scoped', async () => {
+    const page = await store.targetHistory('acme', { type: 'invoice', id: 'inv_2' });
+    expect(ids(page.events)).toEqual(
+      fixture('acme', 0)
+        .filter((e) => e.targets?.[0]?.id === 'inv_2')
+        .map((e) => e.id)
+        .reverse(),
+    );
+    expect((await store.targetHistory('acme', { type: 'customer', id: 'inv_2' })).events).toEqual([]);
+    expect((await store.targetHistory('acme', { type: 'customer', id: 'cus_1' })).events).toHaveLength(20);
+    for (const e of (await store.targetHistory('evil', { type: 'customer', id: 'cus_1' })).events)
+      expect(e.tenant).toBe('evil');
+  });
+
+  it('search: action prefix wildcard, exact actions, crud, outcome, actor + target, time range', async () => {
+    const all = fixture('acme', 0);
+    const check = async (
+      filter: Parameters<AuditStore['search']>[0],
+      keep: (e: TestEvent, i: number) => boolean,
+    ) => {
+      const got = await store.search(filter, { limit: 1000 });
+      expect(ids(got.events)).toEqual(
+        all
+          .filter(keep)
+          .map((e) => e.id)
+          .reverse(),
+      );
+    };
+    await check({ tenant: 'acme', actions: ['billing.*'] }, (e) => e.action?.startsWith('billing.') ?? false);
+    await check(
+      { tenant: 'acme', actions: ['auth.session.created', 'billing_x.*'] },
+      (e) => !e.action?.startsWith('billing.'),
+    );
+    await check({ tenant: 'acme', actions: ['*'] }, () => true);
+    await check({ tenant: 'acme', crud: ['create'] }, (e) => e.crud === 'create');
+    await check({ tenant: 'acme', outcome: 'failure' }, (e) => e.outcome === 'failure');
+    await check(
+      { tenant: 'acme', actor: { id: 'u1' }, target: { type: 'customer', id: 'cus_1' } },
+      (_, i) => i % 3 === 1 && i % 2 === 0,
+    );
+    await check(
+      { tenant: 'acme', actor: { id: 'u1' }, actions: ['billing.*'] },
+      (e, i) => i % 3 === 1 && (e.action?.startsWith('billing.') ?? false),
+    );
+    await check({ tenant: 'acme', from: at(10), to: at(20) }, (_, i) => i >= 10 && i < 20);
+    await check(
+      { tenant: 'acme', target: { type: 'invoice', id: 'inv_0' }, from: at(8), to: at(30), crud: ['update'] },
+      (_, i) => i % 4 === 0 && i >= 8 && i < 30,
+    );
+  });
+
+  it('counts by action and over time (deduplicated, tenant-scoped)', async () => {
+    expect(await store.countByAction({ tenant: 'acme' })).toEqual(
+      [...ACTIONS].sort().map((action) => ({ action, count: 10 })),
+    );
+    expect(await store.countByAction({ tenant: 'acme', actions: ['billing.*'], outcome: 'failure' })).toEqual(
+      [
+        { action: 'billing.invoice.created', count: 2 },
+        { action: 'billing.invoice.paid', count: 2 },
+      ],
+    );
+    const hours = await store.countOverTime({ tenant: 'acme' }, 'hour');
+    expect(hours).toEqual([{ start: at(0), count: 40 }]);
+    const minutes = await store.countOverTime({ tenant: 'acme', from: at(5), to: at(8) }, 'minute');
+    expect(minutes).toEqual([5, 6, 7].map((m) => ({ start: at(m), count: 1 })));
+    await expect(store.countOverTime({ tenant: 'acme' }, 'week' as 'day')).rejects.toThrow(/interval/);
+  });
+});
+
+describe('cursor pagination', () => {
+  it('walks every page exactly once while new events keep arriving', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let n = 0;
+    do {
+      const page = await store.search({ tenant: 'acme' }, { limit: 7, ...(cursor && { cursor }) });
+      seen.push(...ids(page.events));
+      // New events, newer and older than the page boundary, plus a retry of an already-seen one.
+      await store.insertLogs([
+        logRow({ tenant: 'acme-live', id: uuid(5000 + n), occurredAt: at(100 + n) }),
+        logRow({ ...fixture('acme', 0)[0], occurredAt: at(0) }),
+      ]);
+      n += 1;
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(
+      fixture('acme', 0)
+        .map((e) => e.id)
+        .reverse(),
+    );
+    expect(n).toBe(6);
+  });
+
+  it('paginates actor and target timelines too', async () => {
+    const first = await store.targetHistory('acme', { type: 'customer', id: 'cus_1' }, { limit: 15 });
+    expect(first.nextCursor).toBeDefined();
+    const second = await store.targetHistory(
+      'acme',
+      { type: 'customer', id: 'cus_1' },
+      { limit: 15, cursor: first.nextCursor },
+    );
+    expect([...ids(first.events), ...ids(second.events)]).toEqual(
+      fixture('acme', 0)
+        .filter((_, i) => i % 2 === 0)
+        .map((e) => e.id)
+        .reverse(),
+    );
+    expect(decodeCursor(first.nextCursor as string).eventId).toBe(first.events[14]?.id);
+  });
+});
+
+describe('export', () => {
+  it('streams NDJSON with progress', async () => {
+    const chunks: string[] = [];
+    const progress: number[] = [];
+    const n = await store.exportEvents(
+      { tenant: 'acme', actions: ['billing.*'] },
+      {
+        format: 'ndjson',
+        pageSize: 8,
+        write: (c) => void chunks.push(c),
+        onProgress: (p) => progress.push(p.rows),
+      },
+    );
+    expect(n).toBe(20);
+    expect(progress).toEqual([8, 16, 20]);
+    const lines = chunks
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(20);
+    expect(lines[0]).toMatchObject({
+      id: uuid(37),
+      tenant: 'acme',
+      action: 'billing.invoice.created',
+      metadata: { i: 37 },
+    });
+  });
+
+  it('streams CSV with a header and quoted fields', async () => {
+    let out = '';
+    const n = await store.exportEvents(
+      { tenant: 'acme', actor: { id: 'u0' }, to: at(4) },
+      { format: 'csv', write: (c) => void (out += c) },
+    );
+    expect(n).toBe(2);
+    const lines = out.split('\r\n');
+    expect(lines[0]).toBe(CSV_COLUMNS.join(','));
+    expect(lines[1]).toContain(uuid(3));
+    expect(lines[1]).toContain('"{""i"":3,""note"":""it\'s \\""quoted\\""""}"');
+    expect(lines).toHaveLength(4);
+  });
+});
+
+describe('untrusted input', () => {
+  const nasty = [
+    "'; DROP TABLE audit_events; --",
+    "x\\' OR 1=1",
+    '{tenant:String}',
+    'Zoë 🚀 ünï',
+    '\u0000\n\t',
+    ')',
+    '%s',
+  ];
+
+  it('treats injection strings and unicode as plain values in every parameter', async () => {
+    await store.insertLogs(
+      nasty.map((v, i) =>
+        logRow({
+          tenant: v,
+          id: uuid(9000 + i),
+          occurredAt: at(50),
+          action: `weird.${i}`,
+          actor: { id: v, type: v },
+          targets: [{ type: v, id: v }],
+        }),
+      ),
+    );
+    for (const [i, v] of nasty.entries()) {
+      const opts = {
+        actions: [`weird.${i}`, `${v}.*`],
+        from: at(-1000),
+        to: at(1000),
+        crud: ['update' as const],
+      };
+      for (const page of [
+        await store.search({ tenant: v, ...opts, actor: { id: v, type: v }, target: { type: v, id: v } }),
+        await store.actorTimeline(v, { id: v, type: v }, opts),
+        await store.targetHistory(v, { type: v, id: v }, opts),
+      ]) {
+        expect(ids(page.events), JSON.stringify(v)).toEqual([uuid(9000 + i)]);
+      }
+      expect(await store.countByAction({ tenant: v })).toEqual([{ action: `weird.${i}`, count: 1 }]);
+      expect((await store.getEvent(v, uuid(9000 + i)))?.actor.id).toBe(v);
+      expect((await store.search({ tenant: 'acme', actor: { id: v } })).events).toEqual([]);
+    }
+    expect(await store.countByAction({ tenant: 'acme' })).toHaveLength(4);
+  });
+
+  it('rejects empty, huge and wrongly-typed values with a typed error naming the parameter', async () => {
+    const huge = 'x'.repeat(100_000);
+    const cases: [() => Promise<unknown>, RegExp][] = [
+      [() => store.search({ tenant: '' }), /^tenant: must not be empty/],
+      [() => store.search({ tenant: huge }), /^tenant: is 100000 characters long/],
+      [() => store.getEvent('acme', huge), /^id:/],
+      [() => store.actorTimeline('acme', { id: '' }), /^actor\.id: must not be empty/],
+      [() => store.actorTimeline('acme', { id: huge }), /^actor\.id: is 100000/],
+      [() => store.actorTimeline('acme', { id: 'u', type: '' }), /^actor\.type/],
+      [() => store.targetHistory('acme', { type: 'invoice', id: '' }), /^target\.id/],
+      [() => store.targetHistory('acme', { type: huge, id: 'x' }), /^target\.type/],
+      [() => store.search({ tenant: 'acme', actions: [''] }), /^actions\[0\]/],
+      [() => store.search({ tenant: 'acme', actions: ['a', huge] }), /^actions\[1\]/],
+      [() => store.search({ tenant: 'acme', crud: ['drop' as 'read'] }), /^crud\[0\]: must be one of/],
+      [() => store.search({ tenant: 'acme', outcome: "success' OR 1" as 'success' }), /^outcome/],
+      [() => store.search({ tenant: 'acme', from: new Date(Number.NaN) }), /^from: must be a valid Date/],
+      [() => store.search({ tenant: 'acme', to: '2026' as unknown as Date }), /^to:/],
+      [() => store.search({ tenant: 'acme' }, { limit: 0 }), /^limit/],
+      [() => store.search({ tenant: 'acme' }, { limit: 1e9 }), /^limit/],
+      [() => store.search({ tenant: 'acme' }, { cursor: "' OR 1=1" }), /^cursor: is not a cursor/],
+      [
+        () => store.search({ tenant: 'acme' }, { cursor: Buffer.from('[1,5,"x"]').toString('base64url') }),
+        /^cursor/,
+      ],
+      [() => store.search({ tenant: 'acme' }, { cursor: huge }), /^cursor/],
+      [() => store.exportEvents({ tenant: 'acme' }, { format: 'xml' as 'csv', write: () => {} }), /^format/],
+    ];
+    for (const [run, message] of cases) {
+      const error = await run().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, String(message)).toBeInstanceOf(AuditStoreInputError);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+});
