@@ -243,7 +243,12 @@ describe('export', () => {
     let out = '';
     const n = await store.exportEvents(
       { tenant: 'acme', actor: { id: 'u0' }, to: at(4) },
-      { format: 'csv', write: (c) => void (out += c) },
+      {
+        format: 'csv',
+        write: (c) => {
+          out += c;
+        },
+      },
     );
     expect(n).toBe(2);
     const lines = out.split('\r\n');
