@@ -16,8 +16,14 @@ export interface OtlpAnyValue {
 export interface DeliveredLog {
   resource: Record<string, OtlpAnyValue>;
   scope: string;
+  scopeVersion: string;
   eventName: string;
   timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  traceId: string;
+  spanId: string;
   body: OtlpAnyValue | undefined;
   attributes: Record<string, OtlpAnyValue>;
 }
@@ -26,10 +32,15 @@ interface OtlpLogsRequest {
   resourceLogs?: {
     resource?: { attributes?: { key: string; value: OtlpAnyValue }[] };
     scopeLogs?: {
-      scope?: { name?: string };
+      scope?: { name?: string; version?: string };
       logRecords?: {
         eventName?: string;
         timeUnixNano?: string;
+        observedTimeUnixNano?: string;
+        severityNumber?: number;
+        severityText?: string;
+        traceId?: string;
+        spanId?: string;
         body?: OtlpAnyValue;
         attributes?: { key: string; value: OtlpAnyValue }[];
       }[];
@@ -79,8 +90,14 @@ export class OtlpJsonSink {
               this.logs.push({
                 resource: toMap(rl.resource?.attributes),
                 scope: sl.scope?.name ?? '',
+                scopeVersion: sl.scope?.version ?? '',
                 eventName: lr.eventName ?? '',
                 timeUnixNano: lr.timeUnixNano ?? '',
+                observedTimeUnixNano: lr.observedTimeUnixNano ?? '',
+                severityNumber: lr.severityNumber ?? 0,
+                severityText: lr.severityText ?? '',
+                traceId: lr.traceId ?? '',
+                spanId: lr.spanId ?? '',
                 body: lr.body,
                 attributes: toMap(lr.attributes),
               });
