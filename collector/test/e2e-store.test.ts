@@ -1,6 +1,6 @@
-// SDK -> the real collector running gateway.yaml -> its deliveries replayed into chDB -> the query module.
+// SDK -> the real collector running a shipped config -> its deliveries replayed into chDB -> the query module.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@otel-audit/clickhouse';
@@ -28,71 +28,109 @@ import {
 const go = goToolchain();
 if (!go.available) console.warn(`SKIPPED collector end-to-end tests: ${go.reason}`);
 
-describe.skipIf(!go.available)('gateway.yaml to the store and the query module', () => {
-  const token = randomUUID();
-  let dir = '';
-  let sink: OtlpJsonSink | undefined;
-  let collector: RunningCollector | undefined;
-  let store: AuditStore | undefined;
-  let otlpHttpUrl = '';
+describe.skipIf(!go.available)(
+  'shipped configs through the real collector to the store and the query module',
+  () => {
+    const token = randomUUID();
+    let dir = '';
+    let sink: OtlpJsonSink | undefined;
+    let binary = '';
+    const collectors: RunningCollector[] = [];
+    let store: AuditStore | undefined;
 
-  beforeAll(async () => {
-    const built = await ensureCollector();
-    if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
-    dir = mkdtempSync(join(tmpdir(), 'e2e-store-'));
-    store = await AuditStore.open({ path: join(dir, 'chdb') });
-    // Keep the raw rows too, to check no ordinary log reached the table the exporter writes.
-    await store.migrate({ logsEngine: 'MergeTree' });
-    sink = new OtlpJsonSink(await freePort(), token);
-    await sink.start();
-    const endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
-    otlpHttpUrl = endpoints.otlpHttpUrl;
-    collector = await startCollector({
-      binary: built.path,
-      configs: [SHIPPED_CONFIGS.gateway, writeLastHopOverlay(dir, { encoding: 'json' })],
-      env: endpoints.env,
-      healthUrl: endpoints.healthUrl,
+    beforeAll(async () => {
+      const built = await ensureCollector();
+      if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
+      binary = built.path;
+      dir = mkdtempSync(join(tmpdir(), 'e2e-store-'));
+      store = await AuditStore.open({ path: join(dir, 'chdb') });
+      // Keep the raw rows too, to check no ordinary log reached the table the exporter writes.
+      await store.migrate({ logsEngine: 'MergeTree' });
+      sink = new OtlpJsonSink(await freePort(), token);
+      await sink.start();
+    }, 30 * 60_000);
+
+    afterAll(async () => {
+      for (const collector of collectors) await collector.kill();
+      await sink?.stop();
+      await store?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
     });
-  }, 30 * 60_000);
 
-  afterAll(async () => {
-    await collector?.kill();
-    await sink?.stop();
-    await store?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('returns every audit event with actor, targets and metadata intact, and stores no ordinary log', async () => {
-    if (!store || !sink) throw new Error('not set up');
-    const runId = randomUUID().slice(0, 8);
-    const events = auditEvents(runId, 40);
-    const ordinary = Array.from({ length: 40 }, (_, i) => `ordinary log ${i} of ${runId}`);
-    await emit(otlpHttpUrl, runId, events, ordinary);
-    await waitFor(`${events.length} audit events at the last hop`, () =>
-      events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
-    );
-    await replayIntoStore(store, sink.logs);
-
-    const tenant = events[0]?.tenant ?? '';
-    for (const event of events) {
-      const stored = await store.getEvent(tenant, event.id);
-      expect(stored, event.id).toBeDefined();
-      expect(stored?.action).toBe(event.action);
-      expect(stored?.occurredAt.getTime()).toBe(event.occurredAt.getTime());
-      expect(stored?.actor).toEqual(event.actor);
-      expect(stored?.targets).toEqual(event.targets);
-      expect(stored?.metadata).toEqual(event.metadata);
-      expect(stored?.serviceName).toBe('e2e-service');
-      expect(stored?.malformed).toEqual([]);
+    /** Starts a collector on `configs` + the last-hop overlay, in its own directory (queue, ports). */
+    async function collectorFor(name: string, configs: string[], env: Record<string, string> = {}) {
+      if (!sink) throw new Error('not set up');
+      const own = join(dir, name);
+      mkdirSync(own);
+      const endpoints = await collectorEndpoints(own, sink.logsUrl, token);
+      const collector = await startCollector({
+        binary,
+        configs: [...configs, writeLastHopOverlay(own, { encoding: 'json' })],
+        env: { ...endpoints.env, ...env },
+        healthUrl: endpoints.healthUrl,
+      });
+      collectors.push(collector);
+      return endpoints.otlpHttpUrl;
     }
-    const page = await store.search({ tenant }, { limit: 1000 });
-    expect(page.events.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
-    // The raw table holds this run's audit records only (at least once each), never an ordinary log.
-    const raw = await store.query<{ body: string }>(
-      `SELECT Body AS body FROM {db}.${AUDIT_TABLES.logs} WHERE ResourceAttributes['e2e.run'] = {run:String}`,
-      { run: runId },
-    );
-    expect(raw.length).toBeGreaterThanOrEqual(events.length);
-    expect(raw.filter((row) => ordinary.includes(row.body))).toEqual([]);
-  }, 60_000);
-});
+
+    /** Emits a run through a collector, replays what reached the last hop into the store, checks the store. */
+    async function deliverAndCheck(otlpHttpUrl: string): Promise<{ ordinary: string[] }> {
+      if (!store || !sink) throw new Error('not set up');
+      const runId = randomUUID().slice(0, 8);
+      const events = auditEvents(runId, 40);
+      const ordinary = Array.from({ length: 40 }, (_, i) => `ordinary log ${i} of ${runId}`);
+      await emit(otlpHttpUrl, runId, events, ordinary);
+      await waitFor(`${events.length} audit events at the last hop`, () =>
+        events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
+      );
+      await replayIntoStore(
+        store,
+        sink.logs.splice(0).filter((log) => log.resource['e2e.run']?.stringValue === runId),
+      );
+
+      const tenant = events[0]?.tenant ?? '';
+      for (const event of events) {
+        const stored = await store.getEvent(tenant, event.id);
+        expect(stored, event.id).toBeDefined();
+        expect(stored?.action).toBe(event.action);
+        expect(stored?.occurredAt.getTime()).toBe(event.occurredAt.getTime());
+        expect(stored?.actor).toEqual(event.actor);
+        expect(stored?.targets).toEqual(event.targets);
+        expect(stored?.metadata).toEqual(event.metadata);
+        expect(stored?.serviceName).toBe('e2e-service');
+        expect(stored?.malformed).toEqual([]);
+      }
+      const page = await store.search({ tenant }, { limit: 1000 });
+      expect(page.events.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+      // The raw table holds this run's audit records only (at least once each), never an ordinary log.
+      const raw = await store.query<{ body: string }>(
+        `SELECT Body AS body FROM {db}.${AUDIT_TABLES.logs} WHERE ResourceAttributes['e2e.run'] = {run:String}`,
+        { run: runId },
+      );
+      expect(raw.length).toBeGreaterThanOrEqual(events.length);
+      expect(raw.filter((row) => ordinary.includes(row.body))).toEqual([]);
+      return { ordinary };
+    }
+
+    it('gateway.yaml: the query module returns every audit event intact, and no ordinary log is stored', async () => {
+      await deliverAndCheck(await collectorFor('gateway', [SHIPPED_CONFIGS.gateway]));
+    }, 60_000);
+
+    it('audit-routing.yaml: the same, and ordinary logs still reach the existing exporter', async () => {
+      const appLogs = join(dir, 'app-logs.txt');
+      const url = await collectorFor(
+        'routing',
+        [SHIPPED_CONFIGS.exampleExistingCollector, SHIPPED_CONFIGS.auditRouting],
+        {
+          APP_LOGS_OUTPUT: appLogs,
+          OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]',
+        },
+      );
+      const { ordinary } = await deliverAndCheck(url);
+      const app = () => (existsSync(appLogs) ? readFileSync(appLogs, 'utf8') : '');
+      await waitFor(`${ordinary.length} ordinary logs at the existing exporter`, () =>
+        ordinary.every((body) => app().includes(`Body: Str(${body})`)),
+      );
+    }, 60_000);
+  },
+);
