@@ -27,8 +27,8 @@ export function actorActivityDashboard(): Dashboard {
         grid: { x: 8, y: 0, w: 8, h: 4 },
       }),
       stat({
-        title: 'Targets touched',
-        sql: `SELECT uniqExact(target.type, target.id) AS targets FROM ${EVENTS} ARRAY JOIN ${C.targets} AS target WHERE ${actorScope()}`,
+        title: 'Distinct targets',
+        sql: `SELECT uniqExact(target.type, target.id) AS distinct_targets FROM ${EVENTS} ARRAY JOIN ${C.targets} AS target WHERE ${actorScope()}`,
         grid: { x: 16, y: 0, w: 8, h: 4 },
       }),
       timeseries({

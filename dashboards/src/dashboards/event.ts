@@ -29,16 +29,16 @@ FROM ${oneEvent}`,
       table({
         title: 'Fields',
         description: 'Every column of the stored event, one per row.',
-        sql: `SELECT field.1 AS field, field.2 AS value
+        sql: `SELECT kv.1 AS field, kv.2 AS value
 FROM ${oneEvent}
-ARRAY JOIN [${ALL_COLUMNS.map((c) => `('${c}', toString(${c}))`).join(', ')}] AS field`,
+ARRAY JOIN [${ALL_COLUMNS.map((c) => `('${c}', toString(${c}))`).join(', ')}] AS kv`,
         grid: { x: 0, y: 4, w: 12, h: 20 },
       }),
       table({
         title: 'Targets',
-        sql: `SELECT tupleElement(target.1, 'type') AS target_type, tupleElement(target.1, 'id') AS target_id, tupleElement(target.1, 'name') AS target_name, target.2 AS target_fields
+        sql: `SELECT tupleElement(pair.1, 'type') AS target_type, tupleElement(pair.1, 'id') AS target_id, tupleElement(pair.1, 'name') AS target_name, pair.2 AS fields
 FROM ${oneEvent}
-ARRAY JOIN arrayZip(${C.targets}, arrayResize(${C.targetFields}, length(${C.targets}), '')) AS target`,
+ARRAY JOIN arrayZip(${C.targets}, arrayResize(${C.targetFields}, length(${C.targets}), '')) AS pair`,
         grid: { x: 12, y: 4, w: 12, h: 8 },
         links: [targetLink()],
       }),

@@ -1,0 +1,258 @@
+// Every panel's and variable's SQL, rendered as Grafana + the ClickHouse plugin would, runs on chDB against
+// the real migrations filled with known events, and returns the expected rows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditStore } from '@otel-audit/clickhouse';
+import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboards, DASHBOARD_UIDS } from '../src/index.js';
+import { fixtureBatches, ID, RANGE } from './support/fixture.js';
+import { renderSql } from './support/grafana.js';
+import { dashboardQueries } from './support/queries.js';
+
+type Row = Record<string, unknown>;
+type Check = (rows: Row[]) => void;
+
+const boards = buildDashboards();
+const HOUR = 3600;
+
+/** Variable values per dashboard, as a user (or a link) would set them. */
+const VARIABLES: Record<string, Record<string, string>> = {
+  [DASHBOARD_UIDS.overview]: { tenant: 'acme' },
+  [DASHBOARD_UIDS.actor]: { tenant: 'acme', actor: 'u-alice' },
+  [DASHBOARD_UIDS.target]: { tenant: 'acme', target_type: 'project', target_id: 'p-1' },
+  [DASHBOARD_UIDS.event]: { tenant: 'acme', event_id: ID.deploy },
+};
+
+const pick = (rows: Row[], ...columns: string[]) => rows.map((r) => columns.map((c) => String(r[c])));
+const single =
+  (column: string, value: string): Check =>
+  (rows) =>
+    expect(pick(rows, column)).toEqual([[value]]);
+
+const EXPECTED: Record<string, Record<string, Check>> = {
+  [DASHBOARD_UIDS.overview]: {
+    'variable:tenant': (rows) => expect(pick(rows, 'tenant')).toEqual([['acme'], ['globex'], ["o'reilly"]]),
+    'panel:Events': single('events', '5'),
+    'panel:Failures': single('failures', '1'),
+    'panel:Actors': single('actors', '3'),
+    'panel:Actions': single('actions', '3'),
+    'panel:Events by action': (rows) =>
+      expect(pick(rows, 'time', 'action', 'events')).toEqual([
+        ['2026-11-22 10:00:00', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00', 'project.deployment.created', '1'],
+        ['2026-11-22 10:00:00', 'project.settings.updated', '2'],
+        ['2026-11-22 11:00:00', 'billing.invoice.paid', '1'],
+      ]),
+    'panel:Events by outcome': (rows) =>
+      expect(pick(rows, 'time', 'outcome', 'events')).toEqual([
+        ['2026-11-22 10:00:00', 'failure', '1'],
+        ['2026-11-22 10:00:00', 'success', '3'],
+        ['2026-11-22 11:00:00', 'success', '1'],
+      ]),
+    'panel:Recent failures': (rows) =>
+      expect(
+        pick(rows, 'event_id', 'action', 'outcome_reason', 'actor_id', 'target_type', 'target_id'),
+      ).toEqual([[ID.denied, 'project.settings.updated', 'forbidden', 'u-bob', 'project', 'p-1']]),
+    'panel:Top actors': (rows) =>
+      expect(pick(rows, 'actor_id', 'actor_type', 'actor_name', 'events', 'failures')).toEqual([
+        ['u-alice', 'user', 'Alice', '3', '0'],
+        ['k-ci', 'api_key', 'CI key', '1', '0'],
+        ['u-bob', 'user', 'Bob', '1', '1'],
+      ]),
+    'panel:Top targets': (rows) =>
+      expect(pick(rows, 'target_type', 'target_id', 'target_name', 'events', 'failures')).toEqual([
+        ['project', 'p-1', 'Apollo', '3', '1'],
+        ['deployment', 'd-1', 'Deploy #1', '1', '0'],
+        ['invoice', 'inv-1', 'Invoice 1', '1', '0'],
+        ['invoice', 'inv-2', 'Invoice 2', '1', '0'],
+      ]),
+    'panel:Recent events': (rows) =>
+      expect(pick(rows, 'event_id', 'crud', 'outcome', 'target_id', 'all_targets')).toEqual([
+        [ID.paid2, 'update', 'success', 'inv-2', 'invoice:inv-2'],
+        [ID.deploy, 'create', 'success', 'p-1', 'project:p-1, deployment:d-1'],
+        [ID.denied, 'update', 'failure', 'p-1', 'project:p-1'],
+        [ID.settings, 'update', 'success', 'p-1', 'project:p-1'],
+        [ID.paid1, 'update', 'success', 'inv-1', 'invoice:inv-1'],
+      ]),
+    'panel:Event stream': (rows) => {
+      expect(pick(rows, 'event_id', 'level')).toEqual([
+        [ID.paid2, 'info'],
+        [ID.deploy, 'info'],
+        [ID.denied, 'warning'],
+        [ID.settings, 'info'],
+        [ID.paid1, 'info'],
+      ]);
+      expect(rows[2]?.body).toBe('project.settings.updated by user:u-bob on project:p-1 FAILED: forbidden');
+      expect(rows.every((r) => typeof r.timestamp === 'string')).toBe(true);
+    },
+  },
+  [DASHBOARD_UIDS.actor]: {
+    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
+    'variable:actor': (rows) => expect(pick(rows, 'actor_id')).toEqual([['k-ci'], ['u-alice'], ['u-bob']]),
+    'panel:Events': single('events', '3'),
+    'panel:Failures': single('failures', '0'),
+    'panel:Distinct targets': single('distinct_targets', '3'),
+    'panel:Actions over time': (rows) =>
+      expect(pick(rows, 'time', 'action', 'events')).toEqual([
+        ['2026-11-22 10:00:00', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00', 'project.settings.updated', '1'],
+        ['2026-11-22 11:00:00', 'billing.invoice.paid', '1'],
+      ]),
+    'panel:Timeline': (rows) =>
+      expect(pick(rows, 'event_id', 'action', 'target_type', 'target_id', 'ip')).toEqual([
+        [ID.paid2, 'billing.invoice.paid', 'invoice', 'inv-2', '203.0.113.7'],
+        [ID.settings, 'project.settings.updated', 'project', 'p-1', '203.0.113.7'],
+        [ID.paid1, 'billing.invoice.paid', 'invoice', 'inv-1', '203.0.113.7'],
+      ]),
+    'panel:Actions': (rows) =>
+      expect(pick(rows, 'action', 'events', 'failures', 'last_seen')).toEqual([
+        ['billing.invoice.paid', '2', '0', '2026-11-22 11:00:00.000'],
+        ['project.settings.updated', '1', '0', '2026-11-22 10:05:00.000'],
+      ]),
+    'panel:Targets touched': (rows) =>
+      expect(pick(rows, 'target_type', 'target_id', 'target_name', 'events')).toEqual([
+        ['invoice', 'inv-1', 'Invoice 1', '1'],
+        ['invoice', 'inv-2', 'Invoice 2', '1'],
+        ['project', 'p-1', 'Apollo', '1'],
+      ]),
+  },
+  [DASHBOARD_UIDS.target]: {
+    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
+    'variable:target_type': (rows) =>
+      expect(pick(rows, 'target_type')).toEqual([['deployment'], ['invoice'], ['project']]),
+    'panel:Events by outcome': (rows) =>
+      expect(pick(rows, 'time', 'outcome', 'events')).toEqual([
+        ['2026-11-22 10:00:00', 'failure', '1'],
+        ['2026-11-22 10:00:00', 'success', '2'],
+      ]),
+    'panel:History': (rows) => {
+      expect(pick(rows, 'event_id', 'actor_id', 'actor_name', 'action', 'outcome', 'outcome_reason')).toEqual(
+        [
+          [ID.deploy, 'k-ci', 'CI key', 'project.deployment.created', 'success', ''],
+          [ID.denied, 'u-bob', 'Bob', 'project.settings.updated', 'failure', 'forbidden'],
+          [ID.settings, 'u-alice', 'Alice', 'project.settings.updated', 'success', ''],
+        ],
+      );
+      expect(JSON.parse(String(rows[2]?.changes))).toEqual({
+        before: { public: false },
+        after: { public: true },
+      });
+    },
+    'panel:Actors on this target': (rows) =>
+      expect(pick(rows, 'actor_id', 'events', 'failures')).toEqual([
+        ['k-ci', '1', '0'],
+        ['u-alice', '1', '0'],
+        ['u-bob', '1', '1'],
+      ]),
+  },
+  [DASHBOARD_UIDS.event]: {
+    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
+    'panel:Summary': (rows) =>
+      expect(pick(rows, 'action', 'outcome', 'actor_id', 'actor_type', 'service_name')).toEqual([
+        ['project.deployment.created', 'success', 'k-ci', 'api_key', 'project'],
+      ]),
+    'panel:Fields': (rows) => {
+      expect(rows.map((r) => r.field)).toEqual(Object.values(AUDIT_COLUMNS));
+      const value = Object.fromEntries(rows.map((r) => [r.field, r.value]));
+      expect(value).toMatchObject({ tenant: 'acme', event_id: ID.deploy, crud: 'create', malformed: '' });
+      expect(value.targets).toBe("[('project','p-1','Apollo'),('deployment','d-1','Deploy #1')]");
+    },
+    'panel:Targets': (rows) => {
+      expect(pick(rows, 'target_type', 'target_id', 'target_name')).toEqual([
+        ['project', 'p-1', 'Apollo'],
+        ['deployment', 'd-1', 'Deploy #1'],
+      ]);
+      expect(JSON.parse(String(rows[1]?.fields))).toEqual({ commit: 'abc123' });
+    },
+    'panel:Raw JSON': (rows) => {
+      expect(rows).toHaveLength(1);
+      const raw = JSON.parse(String(rows[0]?.raw_json)) as Record<string, unknown>;
+      expect(Object.keys(raw)).toEqual(Object.values(AUDIT_COLUMNS));
+      expect(raw).toMatchObject({
+        event_id: ID.deploy,
+        tenant: 'acme',
+        action: 'project.deployment.created',
+      });
+    },
+  },
+};
+
+let store: AuditStore;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'otel-audit-dashboards-'));
+  store = await AuditStore.open({ path: dir });
+  await store.migrate();
+  // Keep the retried duplicate as its own part, so the FINAL reads below are really tested.
+  await store.command('SYSTEM STOP MERGES {db}.audit_events');
+  for (const batch of fixtureBatches()) await store.insertLogs(batch);
+});
+
+afterAll(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function run(rawSql: string, variables: Record<string, string>): Promise<Row[]> {
+  return store.query(renderSql(rawSql, { variables, range: RANGE, intervalSeconds: HOUR }));
+}
+
+describe.each(Object.values(boards).map((b) => [b.title, b] as const))('%s', (_title, board) => {
+  const queries = dashboardQueries(board);
+  const expected = EXPECTED[board.uid] ?? {};
+
+  it('has an expectation for every query and no stale ones', () => {
+    expect(Object.keys(expected).sort()).toEqual(queries.map((q) => q.key).sort());
+  });
+
+  it.each(queries.map((q) => [q.key, q] as const))('%s returns the expected rows', async (key, query) => {
+    const variables = VARIABLES[board.uid] ?? {};
+    const rows = await run(query.rawSql, variables);
+    expected[key]?.(rows);
+    // Link columns the panel refers to (cell and `__data.fields.X`) are columns of its result.
+    for (const override of query.panel?.fieldConfig.overrides ?? []) {
+      expect(rows.length, `${key}: needs rows to check link columns`).toBeGreaterThan(0);
+      const columns = Object.keys(rows[0] ?? {});
+      expect(columns).toContain(override.matcher.options);
+      for (const property of override.properties) {
+        for (const link of property.value as { url: string }[]) {
+          for (const m of link.url.matchAll(/__data\.fields\.(\w+)/g)) expect(columns).toContain(m[1]);
+        }
+      }
+    }
+  });
+});
+
+describe('scoping', () => {
+  it('the tenant variable scopes every panel: another tenant sees only its own events', async () => {
+    const events = boards.overview.panels.find((p) => p.title === 'Recent events');
+    const rows = await run(events?.targets?.[0]?.rawSql ?? '', { tenant: 'globex' });
+    expect(pick(rows, 'event_id', 'action')).toEqual([[ID.globex, 'auth.session.created']]);
+  });
+
+  it('a tenant with a quote is escaped by the singlequote format and still matches', async () => {
+    const events = boards.overview.panels.find((p) => p.title === 'Events');
+    const rows = await run(events?.targets?.[0]?.rawSql ?? '', { tenant: "o'reilly" });
+    expect(pick(rows, 'events')).toEqual([['1']]);
+  });
+
+  it('the Event dashboard finds nothing for an event of another tenant or a non-UUID id', async () => {
+    const summary = boards.event.panels.find((p) => p.title === 'Summary')?.targets?.[0]?.rawSql ?? '';
+    expect(await run(summary, { tenant: 'acme', event_id: ID.globex })).toEqual([]);
+    expect(await run(summary, { tenant: 'acme', event_id: 'not-a-uuid' })).toEqual([]);
+  });
+
+  it('the duplicate insert of an event is stored twice but shown once (FINAL)', async () => {
+    const stored = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${'{db}'}.audit_events WHERE event_id = {id:UUID}`,
+      { id: ID.paid1 },
+    );
+    expect(stored).toEqual([{ n: '2' }]);
+    const fields = boards.event.panels.find((p) => p.title === 'Fields')?.targets?.[0]?.rawSql ?? '';
+    const rows = await run(fields, { tenant: 'acme', event_id: ID.paid1 });
+    expect(rows.filter((r) => r.field === 'event_id')).toEqual([{ field: 'event_id', value: ID.paid1 }]);
+  });
+});
