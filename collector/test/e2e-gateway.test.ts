@@ -1,6 +1,6 @@
 // SDK -> the real collector running gateway.yaml (last hop switched to OTLP/HTTP) -> what it delivers.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
@@ -32,16 +32,21 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
   let dir = '';
   let sink: OtlpJsonSink | undefined;
   let collector: RunningCollector | undefined;
+  let agent: RunningCollector | undefined;
+  let binary = '';
   let otlpHttpUrl = '';
+  let gatewayGrpc = '';
 
   beforeAll(async () => {
     const built = await ensureCollector();
     if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
+    binary = built.path;
     dir = mkdtempSync(join(tmpdir(), 'e2e-gateway-'));
     sink = new OtlpJsonSink(await freePort(), token);
     await sink.start();
     const endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
     otlpHttpUrl = endpoints.otlpHttpUrl;
+    gatewayGrpc = endpoints.env.OTEL_AUDIT_OTLP_GRPC_ENDPOINT ?? '';
     collector = await startCollector({
       binary: built.path,
       configs: [SHIPPED_CONFIGS.gateway, writeLastHopOverlay(dir, { encoding: 'json' })],
@@ -51,6 +56,7 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
   }, 30 * 60_000);
 
   afterAll(async () => {
+    await agent?.kill();
     await collector?.kill();
     await sink?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -77,5 +83,40 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     expect(logs.every((log) => log.attributes[AUDIT_MARKER_ATTRIBUTE] !== undefined)).toBe(true);
     expect(logs.filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
     expect(collector?.output()).not.toMatch(/\berror\b/i);
+  }, 60_000);
+
+  it('accepts OTLP/gRPC: an agent collector forwarding everything to the gateway', async () => {
+    // A node agent as platform teams run them: OTLP in, every log forwarded over OTLP/gRPC to the gateway.
+    const [http, health] = [await freePort(), await freePort()];
+    const agentConfig = join(dir, 'agent.yaml');
+    writeFileSync(
+      agentConfig,
+      JSON.stringify({
+        extensions: { health_check: { endpoint: `127.0.0.1:${health}` } },
+        receivers: { otlp: { protocols: { http: { endpoint: `127.0.0.1:${http}` } } } },
+        exporters: { 'otlp_grpc/gateway': { endpoint: gatewayGrpc, tls: { insecure: true } } },
+        service: {
+          extensions: ['health_check'],
+          telemetry: { metrics: { level: 'none' } },
+          pipelines: { logs: { receivers: ['otlp'], exporters: ['otlp_grpc/gateway'] } },
+        },
+      }),
+    );
+    agent = await startCollector({
+      binary,
+      configs: [agentConfig],
+      healthUrl: `http://127.0.0.1:${health}/`,
+    });
+
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 30);
+    const ordinary = Array.from({ length: 30 }, (_, i) => `ordinary log ${i} of ${runId} via grpc`);
+    await emit(`http://127.0.0.1:${http}`, runId, events, ordinary);
+    await waitFor(`${events.length} audit events forwarded over gRPC`, () =>
+      events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
+    );
+    const byId = deliveredById(sink?.logs ?? []);
+    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+    expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
   }, 60_000);
 });

@@ -151,6 +151,7 @@ describe('builder-config.yaml (ocb manifest)', () => {
       'connector/routingconnector',
       'exporter/clickhouseexporter',
       'exporter/otlphttpexporter',
+      'exporter/otlpexporter',
       'exporter/debugexporter',
       'extension/storage/filestorage',
       'extension/healthcheckextension',
