@@ -60,5 +60,12 @@ log "building $dist_name (manifest hash $hash) in $work; the first build downloa
 (cd "$work" && nice -n 10 "$ocb" --config "$manifest" >&2)
 rm -rf "$dist_dir"
 mv "$work" "$dist_dir"
+# Builds of older manifests are dead weight (hundreds of MB each); builds are serialized by the lock above.
+for stale in "$cache_root"/dist-* "$cache_root"/build-*.tmp; do
+  if [ -e "$stale" ] && [ "$stale" != "$dist_dir" ]; then
+    log "removing the build of an older manifest: $stale"
+    rm -rf "$stale"
+  fi
+done
 log "built $binary in $(($(date +%s) - start)) s"
 printf '%s\n' "$binary"
