@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
@@ -35,6 +37,8 @@ export const BASE_SETTINGS: ClickHouseSettings = {
   materialized_views_ignore_errors: 0,
 };
 
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
 export interface OpenedClient {
   client: ClickHouseClient;
   database: string;
@@ -47,10 +51,14 @@ function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
   return 'path' in target && typeof target.path === 'string';
 }
 
-/** chDB reports a held directory lock only as a failed connection (the detail goes to stderr). */
-export function isLockError(error: unknown): boolean {
+/**
+ * chDB reports a held directory lock only as "Failed to create connection" (the detail goes to stderr), so
+ * that message counts as a lock error when the directory already has a server status file.
+ */
+export function isLockError(error: unknown, path: string): boolean {
   const message = error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error);
-  return /Failed to create connection|Cannot lock file|already running/i.test(message);
+  if (/Cannot lock file|already running/i.test(message)) return true;
+  return /Failed to create connection/i.test(message) && existsSync(join(path, 'status'));
 }
 
 export async function openClient(target: StoreTarget): Promise<OpenedClient> {
@@ -72,21 +80,16 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   } catch (cause) {
     throw new ChdbNotInstalledError({ cause });
   }
-  // chdb/connection implements the client's Connection interface against its own copy of client-common.
-  const connection = createChdbConnection({ path: target.path }) as unknown as Parameters<
-    typeof createClient
-  >[0] extends infer O
-    ? O extends { connection?: infer C }
-      ? C
-      : never
-    : never;
-  const client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
+  let client: ClickHouseClient | undefined;
   try {
-    // chDB connects lazily: touch it now so a locked directory fails here with a useful message.
+    // chdb/connection implements the client's Connection interface against its own copy of client-common.
+    const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
+    client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
+    // Touch the engine now so a locked directory fails here, with a useful message.
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: BASE_SETTINGS });
   } catch (cause) {
-    await client.close().catch(() => undefined);
-    if (isLockError(cause)) throw new DataDirectoryLockedError(target.path, { cause });
+    await client?.close().catch(() => undefined);
+    if (isLockError(cause, target.path)) throw new DataDirectoryLockedError(target.path, { cause });
     throw cause;
   }
   return { client, database, db, embeddedPath: target.path };

@@ -1,0 +1,37 @@
+import type { Command } from '../command.js';
+import { EXIT } from '../command.js';
+import {
+  FILTER_HELP,
+  FILTER_OPTIONS,
+  filterFrom,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+} from '../filter-options.js';
+import { printPage } from '../print-events.js';
+import { openStore, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+
+export const events: Command = {
+  name: 'events',
+  summary: 'search events of a tenant, newest first',
+  usage: `events --tenant ID [filters] [--limit N] [--cursor C] [--json]
+
+${FILTER_HELP}
+
+${PAGE_HELP}
+  --json               print {"events":[...],"nextCursor":...}
+
+${STORE_HELP}`,
+  options: { ...STORE_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
+  async run(values, _positionals, ctx) {
+    const filter = filterFrom(values, tenantOf(values, ctx.env));
+    const page = pageFrom(values);
+    const store = await openStore(values, ctx.env);
+    try {
+      await printPage(await store.search(filter, page), values.json === true, ctx);
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,60 @@
+import type { Command } from '../command.js';
+import { EXIT, UsageError } from '../command.js';
+import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
+
+function days(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--${flag}: expected a whole number of days >= 1`);
+  return Number(value);
+}
+
+export const migrate: Command = {
+  name: 'migrate',
+  summary: 'create or upgrade the ClickHouse tables (idempotent)',
+  usage: `migrate [options]
+
+  --cluster NAME                 run every DDL ON CLUSTER with Replicated engines
+  --logs-engine Null|MergeTree   keep raw otel_logs rows (MergeTree) or only the audit tables (Null, default)
+  --raw-logs-retention-days N    TTL of raw log rows with --logs-engine MergeTree (default 7)
+  --retention-days N             TTL of audit events (applied on every run; default: keep forever)
+  --json                         print the result as JSON
+
+${STORE_HELP}`,
+  options: {
+    ...STORE_OPTIONS,
+    cluster: { type: 'string' },
+    'logs-engine': { type: 'string' },
+    'raw-logs-retention-days': { type: 'string' },
+    'retention-days': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(values, _positionals, ctx) {
+    const logsEngine = str(values, 'logs-engine');
+    if (logsEngine !== undefined && logsEngine !== 'Null' && logsEngine !== 'MergeTree') {
+      throw new UsageError('--logs-engine: expected Null or MergeTree');
+    }
+    const retentionDays = days(str(values, 'retention-days'), 'retention-days');
+    const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days');
+    const cluster = str(values, 'cluster');
+    const store = await openStore(values, ctx.env);
+    try {
+      const result = await store.migrate({
+        ...(cluster !== undefined && { cluster }),
+        ...(logsEngine !== undefined && { logsEngine }),
+        ...(retentionDays !== undefined && { retentionDays }),
+        ...(rawLogsRetentionDays !== undefined && { rawLogsRetentionDays }),
+      });
+      if (values.json) await ctx.stdout(`${JSON.stringify({ database: store.database, ...result })}\n`);
+      else {
+        for (const name of result.applied) await ctx.stdout(`applied ${name}\n`);
+        await ctx.stdout(
+          `database ${store.database}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied\n`,
+        );
+      }
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  },
+};

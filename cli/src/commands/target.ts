@@ -1,0 +1,46 @@
+import type { Command } from '../command.js';
+import { EXIT, UsageError } from '../command.js';
+import {
+  FILTER_HELP,
+  FILTER_OPTIONS,
+  filterFrom,
+  PAGE_HELP,
+  PAGE_OPTIONS,
+  pageFrom,
+  parseTarget,
+} from '../filter-options.js';
+import { printPage } from '../print-events.js';
+import { openStore, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+
+export const target: Command = {
+  name: 'target',
+  summary: "a target's history: what happened to it, newest first",
+  usage: `target <type> <id> | <type:id> --tenant ID [filters] [--limit N] [--cursor C] [--json]
+
+${FILTER_HELP}
+
+${PAGE_HELP}
+  --json               print {"events":[...],"nextCursor":...}
+
+${STORE_HELP}`,
+  options: { ...STORE_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(values, positionals, ctx) {
+    let ref: { type: string; id: string };
+    if (positionals.length === 2) ref = { type: positionals[0] as string, id: positionals[1] as string };
+    else if (positionals.length === 1) ref = parseTarget(positionals[0] as string);
+    else throw new UsageError('expected a target as <type> <id> or <type:id>');
+    const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env));
+    const store = await openStore(values, ctx.env);
+    try {
+      await printPage(
+        await store.targetHistory(tenant, ref, { ...filter, ...pageFrom(values) }),
+        values.json === true,
+        ctx,
+      );
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,62 @@
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { AuditStore } from '@otel-audit/clickhouse';
+import { type OptionValues, UsageError } from './command.js';
+
+/** Environment variables read when the matching flag is absent. */
+export const ENV = {
+  url: 'OTEL_AUDIT_CLICKHOUSE_URL',
+  user: 'OTEL_AUDIT_CLICKHOUSE_USER',
+  password: 'OTEL_AUDIT_CLICKHOUSE_PASSWORD',
+  database: 'OTEL_AUDIT_CLICKHOUSE_DATABASE',
+  dataDir: 'OTEL_AUDIT_DATA_DIR',
+  tenant: 'OTEL_AUDIT_TENANT',
+} as const;
+
+export const STORE_OPTIONS = {
+  url: { type: 'string' },
+  user: { type: 'string' },
+  password: { type: 'string' },
+  database: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const STORE_HELP = `Store (flags, or the environment variable named):
+  --url URL            ClickHouse server, e.g. http://localhost:8123   ${ENV.url}
+  --user NAME          server user (default "default")                  ${ENV.user}
+  --password SECRET    server password                                  ${ENV.password}
+  --database NAME      database of the audit tables (default "default") ${ENV.database}
+  --data-dir PATH      embedded chDB data directory (instead of --url)  ${ENV.dataDir}`;
+
+export function str(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Opens the store the flags (or environment) point at; exactly one of a URL or a data directory. */
+export async function openStore(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): Promise<AuditStore> {
+  const urlFlag = str(values, 'url');
+  const dirFlag = str(values, 'data-dir');
+  if (urlFlag !== undefined && dirFlag !== undefined)
+    throw new UsageError('give either --url or --data-dir, not both');
+  const database = str(values, 'database') ?? env[ENV.database];
+  const db = database ? { database } : {};
+  // A flag beats the environment; between the two environment variables the URL wins.
+  const url = dirFlag === undefined ? (urlFlag ?? env[ENV.url]) : undefined;
+  if (url) {
+    const username = str(values, 'user') ?? env[ENV.user];
+    const password = str(values, 'password') ?? env[ENV.password];
+    return AuditStore.open({ url, ...(username && { username }), ...(password && { password }), ...db });
+  }
+  const path = dirFlag ?? env[ENV.dataDir];
+  if (path) return AuditStore.open({ path, ...db });
+  throw new UsageError(`no store given: pass --url or --data-dir (or set ${ENV.url} or ${ENV.dataDir})`);
+}
+
+export function tenantOf(values: OptionValues, env: Record<string, string | undefined>): string {
+  const tenant = str(values, 'tenant') ?? env[ENV.tenant];
+  if (!tenant) throw new UsageError(`--tenant is required (or set ${ENV.tenant})`);
+  return tenant;
+}
