@@ -88,28 +88,41 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
     expect(running.output()).not.toMatch(/dropping data|permanent error/i);
   }, 60_000);
 
-  it('keeps what it queued across a collector crash (SIGKILL) while the last hop is down', async () => {
-    await sink?.stop();
-    const before = sink?.requests ?? 0;
-    const first = collector ?? (await start());
-    const runId = randomUUID().slice(0, 8);
-    const events = auditEvents(runId, 80);
-    await emit(endpoints?.otlpHttpUrl ?? '', runId, events, ['ordinary before the crash']);
-    await waitFor(
-      'a failed export attempt after the last hop went down',
-      () => (first.output().match(/connection refused/gi)?.length ?? 0) > 1,
-    );
-    const exit = await first.kill();
-    expect(exit.signal).toBe('SIGKILL');
-    expect(sink?.requests).toBe(before);
+  const refusals = (c: RunningCollector) => c.output().match(/connection refused/gi)?.length ?? 0;
 
-    await sink?.start();
-    const second = await start();
-    await waitFor(
-      `${events.length} audit events delivered from the queue the crashed collector left on disk`,
-      () => events.every((event) => delivered().has(event.id)),
-    );
-    for (const event of events) for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
-    expect(second.output()).not.toMatch(/dropping data|permanent error/i);
-  }, 60_000);
+  it.each([
+    ['a crash (SIGKILL)', 'SIGKILL'],
+    ['a graceful restart (SIGTERM)', 'SIGTERM'],
+  ] as const)(
+    'keeps what it queued across %s while the last hop is down',
+    async (_, signal) => {
+      await sink?.stop();
+      const before = sink?.requests ?? 0;
+      const first = collector ?? (await start());
+      const refusedBefore = refusals(first);
+      const runId = randomUUID().slice(0, 8);
+      const events = auditEvents(runId, 80);
+      await emit(endpoints?.otlpHttpUrl ?? '', runId, events, [`ordinary before ${signal}`]);
+      // The records were taken from the queue and their export failed: they are in flight when the process ends.
+      await waitFor(
+        'a failed export attempt after the last hop went down',
+        () => refusals(first) > refusedBefore,
+      );
+      const exit = signal === 'SIGKILL' ? await first.kill() : await first.stop();
+      if (signal === 'SIGKILL') expect(exit.signal).toBe('SIGKILL');
+      else expect(exit.code).toBe(0);
+      expect(sink?.requests).toBe(before);
+
+      await sink?.start();
+      const second = await start();
+      await waitFor(
+        `${events.length} audit events delivered from the queue the stopped collector left on disk`,
+        () => events.every((event) => delivered().has(event.id)),
+      );
+      for (const event of events)
+        for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
+      expect(second.output()).not.toMatch(/dropping data|permanent error/i);
+    },
+    60_000,
+  );
 });
