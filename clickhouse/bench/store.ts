@@ -1,0 +1,278 @@
+// `npm run bench -- store [--events N] [--dir PATH] [--batch N] [--runs N]`
+//
+// Generates N skewed audit events inside the engine (INSERT…SELECT from numbers() into otel_logs, so the
+// views do the real work), compares that ingest rate with a plain insert of the same rows into a table with
+// no views, then measures p50/p95 of the store's reads (full events, parsed) against the same queries on the
+// naive design (targets as a Nullable(String) JSON array). Progress goes to stderr; the last stdout line is JSON.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { AuditStore, OTEL_LOG_COLUMNS } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '10000000' },
+    batch: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '30' },
+    dir: { type: 'string' },
+  },
+});
+const N = Number(values.events);
+const BATCH = Math.min(Number(values.batch), N);
+const RUNS = Number(values.runs);
+if (!Number.isInteger(N) || N < 1000) throw new Error('--events must be a whole number >= 1000');
+
+const ACTORS = 10_000;
+const TARGETS = 100_000;
+const TENANTS = 20;
+const log = (message: string) => process.stderr.write(`[store bench] ${message}\n`);
+const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'otel-audit-bench-'));
+const store = await AuditStore.open({ path: dir });
+await store.migrate();
+const db = store.db;
+
+// --- data generation: every value derived from `number`, skewed with pow(u, 2) towards low indexes ---------
+const u = (seed: number) => `((cityHash64(number, ${seed}) % 1000000) / 1000000.0)`;
+const RESOURCES = [
+  'invoice',
+  'customer',
+  'project',
+  'document',
+  'member',
+  'api_key',
+  'webhook',
+  'plan',
+  'report',
+  'session',
+];
+const VERBS = ['created', 'updated', 'deleted', 'viewed', 'exported'];
+const CRUD_OF_VERB = ['create', 'update', 'delete', 'read', 'read'];
+const TARGET_TYPES = ['invoice', 'customer', 'project', 'document', 'member'];
+const a = AUDIT_ATTRIBUTES;
+
+function generator(offset: number, count: number): string {
+  const startNs = BigInt(Date.parse('2026-08-01T00:00:00Z')) * 1_000_000n;
+  const stepNs = (90n * 86_400_000_000_000n) / BigInt(N);
+  const target = (j: number) =>
+    `concat('{"id":"', tt${j}, '-', toString(ti${j}), '","name":"', tt${j}, ' ', toString(ti${j}), '","type":"', tt${j}, '"}')`;
+  return `
+SELECT
+  fromUnixTimestamp64Nano(toInt64(${startNs} + number * ${stepNs} + cityHash64(number, 2) % 1000000)) AS Timestamp,
+  lower(hex(cityHash64(number, 3))) || lower(hex(cityHash64(number, 4))) AS TraceId,
+  lower(hex(cityHash64(number, 5))) AS SpanId,
+  1 AS TraceFlags,
+  if(failed, 'WARN', 'INFO') AS SeverityText,
+  if(failed, 13, 9) AS SeverityNumber,
+  svc AS ServiceName,
+  concat('{"amount":', toString(cityHash64(number, 6) % 100000), ',"currency":"EUR","plan":"', ['free','pro','team'][1 + actor % 3], '"}') AS Body,
+  '' AS ResourceSchemaUrl,
+  map('service.name', svc) AS ResourceAttributes,
+  '' AS ScopeSchemaUrl,
+  'otel-audit' AS ScopeName,
+  '1' AS ScopeVersion,
+  map() AS ScopeAttributes,
+  map(
+    ${q(a.eventId)}, toString(generateUUIDv7(number)),
+    ${q(a.action)}, action,
+    ${q(a.tenant)}, concat('tenant-', toString(actor % ${TENANTS})),
+    ${q(a.actorId)}, concat('user-', toString(actor)),
+    ${q(a.actorType)}, if(actor % 10 = 9, 'api_key', 'user'),
+    ${q(a.actorName)}, concat('User ', toString(actor)),
+    ${q(a.targets)}, concat('[', arrayStringConcat(arraySlice([${target(0)}, ${target(1)}, ${target(2)}], 1, ntargets), ','), ']'),
+    ${q(a.crud)}, [${CRUD_OF_VERB.map(q).join(',')}][1 + verb],
+    ${q(a.outcome)}, if(failed, 'failure', 'success'),
+    ${q(a.version)}, '1',
+    ${q(a.contextIp)}, IPv4NumToString(toUInt32(cityHash64(actor, 7) % 4294967295)),
+    ${q(a.contextUserAgent)}, ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.5.0', 'node', 'Mozilla/5.0 (Macintosh)'][1 + actor % 4],
+    ${q(a.contextRequestId)}, lower(hex(cityHash64(number, 8)))
+  ) AS LogAttributes,
+  action AS EventName
+FROM (
+  SELECT number,
+    toUInt32(floor(pow(${u(1)}, 2) * ${ACTORS})) AS actor,
+    toUInt32(floor(pow(${u(9)}, 2) * 50)) AS action_n,
+    intDiv(action_n, 5) AS resource,
+    action_n % 5 AS verb,
+    concat('svc', toString(resource % 5)) AS svc,
+    concat(svc, '.', [${RESOURCES.map(q).join(',')}][1 + resource], '.', [${VERBS.map(q).join(',')}][1 + verb]) AS action,
+    cityHash64(number, 10) % 100 < 3 AS failed,
+    cityHash64(number, 11) % 4 AS ntargets,
+    ${[0, 1, 2]
+      .map(
+        (j) =>
+          `toUInt32(floor(pow(${u(12 + j)}, 2) * ${TARGETS})) AS ti${j}, [${TARGET_TYPES.map(q).join(',')}][1 + ti${j} % 5] AS tt${j}`,
+      )
+      .join(',\n    ')}
+  FROM numbers(${offset}, ${count})
+)`;
+}
+
+const columns = OTEL_LOG_COLUMNS.join(', ');
+await store.command(
+  `CREATE TABLE IF NOT EXISTS {db}.bench_plain_logs AS {db}.${AUDIT_TABLES.logs} ENGINE = MergeTree ORDER BY (ServiceName, Timestamp)`,
+);
+let viewsSeconds = 0;
+let plainSeconds = 0;
+for (let offset = 0; offset < N; offset += BATCH) {
+  const count = Math.min(BATCH, N - offset);
+  const sql = generator(offset, count);
+  let t = performance.now();
+  await store.command(`INSERT INTO {db}.${AUDIT_TABLES.logs} (${columns}) ${sql}`);
+  viewsSeconds += (performance.now() - t) / 1000;
+  t = performance.now();
+  await store.command(`INSERT INTO {db}.bench_plain_logs (${columns}) ${sql}`);
+  plainSeconds += (performance.now() - t) / 1000;
+  log(
+    `ingested ${offset + count}/${N} (views ${Math.round((offset + count) / viewsSeconds)} rows/s, plain ${Math.round((offset + count) / plainSeconds)} rows/s)`,
+  );
+}
+await store.command('DROP TABLE {db}.bench_plain_logs SYNC');
+
+// --- bytes per event: every table of the schema together ----------------------------------------------------
+const [disk] = await store.query<{ bytes: string; rows: string }>(
+  `SELECT sum(bytes_on_disk) AS bytes, sumIf(rows, table = {t:String}) AS rows FROM system.parts
+   WHERE active AND database = {d:String}`,
+  { d: store.database, t: AUDIT_TABLES.events },
+);
+const bytesPerEvent = Number(disk?.bytes) / N;
+log(`audit_events rows ${disk?.rows}, ${bytesPerEvent.toFixed(1)} bytes/event on disk`);
+
+// --- naive design: one table, targets as Nullable(String) JSON, sorted by (tenant, occurred_at) -------------
+const tNaive = performance.now();
+await store.command(`CREATE TABLE {db}.bench_naive (
+  tenant String, event_id String, occurred_at DateTime64(3, 'UTC'), action String, crud String, outcome String,
+  actor_id String, actor_type String, actor_name String, targets Nullable(String), ip String, user_agent String,
+  request_id String, trace_id String, span_id String, service_name String, metadata String
+) ENGINE = MergeTree ORDER BY (tenant, occurred_at)`);
+await store.command(`INSERT INTO {db}.bench_naive SELECT tenant, toString(event_id), occurred_at, action, toString(crud),
+  toString(outcome), actor_id, actor_type, actor_name,
+  if(empty(targets), NULL, toJSONString(arrayMap(t -> map('type', t.type, 'id', t.id, 'name', t.name), targets))),
+  ip, user_agent, request_id, trace_id, span_id, service_name, metadata FROM {db}.${AUDIT_TABLES.events}`);
+log(`naive table filled in ${((performance.now() - tNaive) / 1000).toFixed(1)} s`);
+
+// --- pick hot / typical / rare targets and a typical actor ----------------------------------------------------
+type Ref = { tenant: string; type: string; id: string; n: string };
+const targets = await store.query<Ref>(
+  `SELECT tenant, target_type AS type, target_id AS id, count() AS n FROM {db}.${AUDIT_TABLES.byTarget}
+   GROUP BY tenant, type, id ORDER BY n DESC, id`,
+);
+const pickTarget = (quantile: number) =>
+  targets[Math.min(targets.length - 1, Math.floor(quantile * targets.length))] as Ref;
+const hot = pickTarget(0);
+const typical = pickTarget(0.5);
+const rare = targets[targets.length - 1] as Ref;
+const actors = await store.query<{ tenant: string; id: string; n: string }>(
+  `SELECT tenant, actor_id AS id, count() AS n FROM {db}.${AUDIT_TABLES.byActor} GROUP BY tenant, id ORDER BY n DESC, id`,
+);
+const actor = actors[Math.floor(actors.length / 2)] as { tenant: string; id: string; n: string };
+const ids = await store.query<{ tenant: string; id: string }>(
+  `SELECT tenant, toString(event_id) AS id FROM {db}.${AUDIT_TABLES.events} WHERE cityHash64(event_id) % 1000 = 7 LIMIT ${RUNS}`,
+);
+log(
+  `hot target ${hot.type}:${hot.id} (${hot.n} events), typical ${typical.id} (${typical.n}), rare ${rare.id} (${rare.n}); actor ${actor.id} (${actor.n})`,
+);
+
+// --- timing -----------------------------------------------------------------------------------------------------
+async function measure(
+  name: string,
+  runs: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<{ p50: number; p95: number }> {
+  await fn(0); // warm-up: first touch of the marks and indexes
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  times.sort((x, y) => x - y);
+  const at = (p: number) =>
+    Number((times[Math.min(times.length - 1, Math.floor(p * times.length))] as number).toFixed(2));
+  const result = { p50: at(0.5), p95: at(0.95) };
+  log(`${name}: p50 ${result.p50} ms, p95 ${result.p95} ms`);
+  return result;
+}
+const LIMIT = 50;
+const expectRows = async (promise: Promise<{ events: unknown[] }>) => {
+  const page = await promise;
+  if (page.events.length === 0) throw new Error('bench query returned no events');
+};
+
+const actorTimeline = await measure('actor timeline', RUNS, () =>
+  expectRows(store.actorTimeline(actor.tenant, { id: actor.id }, { limit: LIMIT })),
+);
+const history = async (ref: Ref) =>
+  measure(`target history ${ref.n} events`, RUNS, () =>
+    expectRows(store.targetHistory(ref.tenant, { type: ref.type, id: ref.id }, { limit: LIMIT })),
+  );
+const targetHot = await history(hot);
+const targetTypical = await history(typical);
+const targetRare = await history(rare);
+const getById = await measure('get by id', RUNS, async (i) => {
+  const ref = ids[i % ids.length] as { tenant: string; id: string };
+  if (!(await store.getEvent(ref.tenant, ref.id))) throw new Error(`event ${ref.id} not found`);
+});
+
+const naiveRuns = Math.max(5, Math.floor(RUNS / 3));
+const naiveTarget = (ref: Ref) =>
+  measure(`naive target ${ref.n} events`, naiveRuns, () =>
+    store.query(
+      `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String}
+       AND arrayExists(x -> JSONExtractString(x, 'type') = {type:String} AND JSONExtractString(x, 'id') = {id:String},
+                       JSONExtractArrayRaw(ifNull(targets, '[]')))
+       ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
+      { tenant: ref.tenant, type: ref.type, id: ref.id },
+    ),
+  );
+const naiveHot = await naiveTarget(hot);
+const naiveTypical = await naiveTarget(typical);
+const naiveActor = await measure('naive actor timeline', naiveRuns, () =>
+  store.query(
+    `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String} AND actor_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
+    { tenant: actor.tenant, id: actor.id },
+  ),
+);
+
+// Dedup at read time: FINAL (what the store uses) vs LIMIT 1 BY on the same target page.
+const dedupSql = (mode: 'final' | 'limit1by') => `
+  SELECT * FROM {db}.${AUDIT_TABLES.events} ${mode === 'final' ? 'FINAL' : ''}
+  WHERE tenant = {tenant:String} AND (occurred_at, event_id) IN (
+    SELECT occurred_at, event_id FROM {db}.${AUDIT_TABLES.byTarget} WHERE tenant = {tenant:String}
+      AND target_type = {type:String} AND target_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT})
+  ORDER BY occurred_at DESC, event_id DESC ${mode === 'limit1by' ? 'LIMIT 1 BY event_id' : ''} LIMIT ${LIMIT}`;
+const dedupFinal = await measure('dedup FINAL (typical target, raw rows)', RUNS, () =>
+  store.query(dedupSql('final'), { tenant: typical.tenant, type: typical.type, id: typical.id }),
+);
+const dedupLimitBy = await measure('dedup LIMIT 1 BY (typical target, raw rows)', RUNS, () =>
+  store.query(dedupSql('limit1by'), { tenant: typical.tenant, type: typical.type, id: typical.id }),
+);
+
+await store.close();
+if (!values.dir) rmSync(dir, { recursive: true, force: true });
+
+const summary = {
+  bench: 'store',
+  events: N,
+  ingest_rows_per_s: Math.round(N / viewsSeconds),
+  plain_insert_rows_per_s: Math.round(N / plainSeconds),
+  ingest_vs_plain: Number((plainSeconds / viewsSeconds).toFixed(3)),
+  actor_timeline_p50_ms: actorTimeline.p50,
+  actor_timeline_p95_ms: actorTimeline.p95,
+  target_history_p50_ms: { hot: targetHot.p50, typical: targetTypical.p50, rare: targetRare.p50 },
+  target_history_p95_ms: { hot: targetHot.p95, typical: targetTypical.p95, rare: targetRare.p95 },
+  naive_target_p50_ms: { hot: naiveHot.p50, typical: naiveTypical.p50 },
+  naive_actor_timeline_p50_ms: naiveActor.p50,
+  typical_target_speedup_vs_naive: Number((naiveTypical.p50 / targetTypical.p50).toFixed(1)),
+  get_by_id_p50_ms: getById.p50,
+  get_by_id_p95_ms: getById.p95,
+  dedup_final_p50_ms: dedupFinal.p50,
+  dedup_limit_1_by_p50_ms: dedupLimitBy.p50,
+  bytes_per_event: Number(bytesPerEvent.toFixed(1)),
+  page_size: LIMIT,
+  targets: { hot: Number(hot.n), typical: Number(typical.n), rare: Number(rare.n) },
+};
+console.log(JSON.stringify(summary));
