@@ -1,6 +1,6 @@
 // SDK -> the real collector running gateway.yaml (last hop switched to OTLP/HTTP) -> what it delivers.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
@@ -118,5 +118,37 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     const byId = deliveredById(sink?.logs ?? []);
     for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
     expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
+  }, 60_000);
+
+  it('runs the unmodified gateway.yaml: starts with ClickHouse down, acknowledges and keeps records on disk', async () => {
+    // No overlay: the real clickhouse exporter, pointed at a port where nothing listens.
+    const own = join(dir, 'unmodified');
+    mkdirSync(own);
+    const endpoints = await collectorEndpoints(own, 'unused', 'unused');
+    const unmodified = await startCollector({
+      binary,
+      configs: [SHIPPED_CONFIGS.gateway],
+      env: {
+        ...endpoints.env,
+        OTEL_AUDIT_CLICKHOUSE_ENDPOINT: `tcp://127.0.0.1:${await freePort()}`,
+      },
+      healthUrl: endpoints.healthUrl,
+    });
+    try {
+      const runId = randomUUID().slice(0, 8);
+      // Resolves only when the collector acknowledged every export (see emit).
+      await emit(endpoints.otlpHttpUrl, runId, auditEvents(runId, 10), ['ordinary']);
+      await waitFor('a retried ClickHouse export', () =>
+        /Exporting failed\. Will retry.*"otelcol\.component\.id": "clickhouse\/audit"/.test(
+          unmodified.output(),
+        ),
+      );
+      expect(readdirSync(endpoints.env.OTEL_AUDIT_QUEUE_DIR ?? '')).toContain(
+        'exporter_clickhouse_audit_logs',
+      );
+      expect(unmodified.output()).not.toMatch(/Dropping data/);
+    } finally {
+      await unmodified.kill();
+    }
   }, 60_000);
 });
