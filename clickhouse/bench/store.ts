@@ -33,7 +33,6 @@ const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'otel-audit-bench-'));
 const store = await AuditStore.open({ path: dir });
 await store.migrate();
-const db = store.db;
 
 // --- data generation: every value derived from `number`, skewed with pow(u, 2) towards low indexes ---------
 const u = (seed: number) => `((cityHash64(number, ${seed}) % 1000000) / 1000000.0)`;
@@ -139,6 +138,18 @@ const [disk] = await store.query<{ bytes: string; rows: string }>(
   { d: store.database, t: AUDIT_TABLES.events },
 );
 const bytesPerEvent = Number(disk?.bytes) / N;
+for (const t of await store.query<{ table: string; bytes: string }>(
+  `SELECT table, sum(bytes_on_disk) AS bytes FROM system.parts WHERE active AND database = {d:String} GROUP BY table ORDER BY table`,
+  { d: store.database },
+)) {
+  log(`  ${t.table}: ${(Number(t.bytes) / N).toFixed(1)} bytes/event`);
+}
+for (const c of await store.query<{ name: string; bytes: string }>(
+  `SELECT name, data_compressed_bytes AS bytes FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY bytes DESC LIMIT 8`,
+  { d: store.database, t: AUDIT_TABLES.events },
+)) {
+  log(`    ${AUDIT_TABLES.events}.${c.name}: ${(Number(c.bytes) / N).toFixed(1)} bytes/event`);
+}
 log(`audit_events rows ${disk?.rows}, ${bytesPerEvent.toFixed(1)} bytes/event on disk`);
 
 // --- naive design: one table, targets as Nullable(String) JSON, sorted by (tenant, occurred_at) -------------

@@ -9,28 +9,27 @@ CREATE TABLE IF NOT EXISTS {{db}}.audit_events {{on_cluster}}
     action LowCardinality(String),
     crud {{enum_crud}},
     outcome {{enum_outcome}},
-    outcome_reason String CODEC(ZSTD(3)),
-    actor_id String CODEC(ZSTD(3)),
+    outcome_reason String CODEC(ZSTD(1)),
+    actor_id String CODEC(ZSTD(1)),
     actor_type LowCardinality(String),
-    actor_name String CODEC(ZSTD(3)),
-    actor_fields String CODEC(ZSTD(3)),
-    targets Array(Tuple(type String, id String, name String)) DEFAULT [] CODEC(ZSTD(3)),
-    target_fields Array(String) DEFAULT [] CODEC(ZSTD(3)),
-    ip String CODEC(ZSTD(3)),
-    user_agent String CODEC(ZSTD(3)),
-    request_id String CODEC(ZSTD(3)),
-    trace_id String CODEC(ZSTD(3)),
-    span_id String CODEC(ZSTD(3)),
+    actor_name String CODEC(ZSTD(1)),
+    actor_fields String CODEC(ZSTD(1)),
+    targets Array(Tuple(type String, id String, name String)) DEFAULT [] CODEC(ZSTD(1)),
+    target_fields Array(String) DEFAULT [] CODEC(ZSTD(1)),
+    ip String CODEC(ZSTD(1)),
+    user_agent String CODEC(ZSTD(1)),
+    request_id String CODEC(ZSTD(1)),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
     service_name LowCardinality(String),
     version UInt32 CODEC(ZSTD(1)),
     metadata String CODEC(ZSTD(3)),
-    changes String CODEC(ZSTD(3)),
+    changes String CODEC(ZSTD(1)),
     count UInt32 CODEC(ZSTD(1)),
     last_occurred_at DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
     malformed LowCardinality(String),
     INDEX idx_target_id targets.id TYPE bloom_filter(0.01) GRANULARITY 1,
-    INDEX idx_event_id event_id TYPE bloom_filter(0.001) GRANULARITY 1,
-    INDEX idx_actor_id actor_id TYPE bloom_filter(0.01) GRANULARITY 1
+    INDEX idx_event_id event_id TYPE bloom_filter(0.001) GRANULARITY 1
 )
 ENGINE = {{ReplacingMergeTree}}
 PARTITION BY toYYYYMM(occurred_at)
@@ -68,7 +67,8 @@ SELECT
     raw_tenant AS tenant,
     -- A missing or invalid id gets one derived from the row (a UUIDv8: version and variant bits set), so a
     -- retried malformed row still collapses and the id still parses as a UUID.
-    ifNull(parsed_id, toUUID(concat(
+    -- `if` short-circuits: the hash is only computed for rows that need it.
+    if(parsed_id IS NOT NULL, assumeNotNull(parsed_id), toUUID(concat(
         substring(row_hash, 1, 8), '-', substring(row_hash, 9, 4), '-8', substring(row_hash, 14, 3), '-a',
         substring(row_hash, 18, 3), '-', substring(row_hash, 21, 12)))) AS event_id,
     ts AS occurred_at,

@@ -33,6 +33,9 @@ export const BASE_SETTINGS: ClickHouseSettings = {
   do_not_merge_across_partitions_select_final: 1,
   async_insert: 0,
   wait_end_of_query: 1,
+  // ReplacingMergeTree would otherwise collapse duplicates inside each inserted block: reads use FINAL anyway,
+  // and skipping it makes ingest through the views ~1.7x faster (store bench).
+  optimize_on_insert: 0,
   // Views must see every inserted block, also on a server where this might be changed.
   materialized_views_ignore_errors: 0,
 };
