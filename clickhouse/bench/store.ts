@@ -31,6 +31,8 @@ const log = (message: string) => process.stderr.write(`[store bench] ${message}\
 const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'otel-audit-bench-'));
+// Removed even when the run fails half-way (a temp dir of a 10M run is ~1 GB).
+if (!values.dir) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const store = await AuditStore.open({ path: dir });
 await store.migrate();
 
@@ -263,7 +265,6 @@ const dedupLimitBy = await measure('dedup LIMIT 1 BY (typical target, raw rows)'
 );
 
 await store.close();
-if (!values.dir) rmSync(dir, { recursive: true, force: true });
 
 const summary = {
   bench: 'store',
