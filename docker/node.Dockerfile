@@ -16,8 +16,9 @@ COPY sdk sdk
 COPY clickhouse clickhouse
 COPY cli cli
 COPY demo demo
-# Dependency order: each package compiles against the declarations of the ones before it.
-RUN for p in sdk clickhouse cli demo; do npx tsc -p "$p/tsconfig.build.json" || exit 1; done
+# Emit only (`--noCheck`): `npm test` type-checks the sources; here chDB's types are absent on purpose.
+# Dependency order: each package's declarations are emitted before the packages that import them.
+RUN for p in sdk clickhouse cli demo; do npx tsc -p "$p/tsconfig.build.json" --noCheck || exit 1; done
 
 FROM node:22.20.0-bookworm-slim
 ENV NODE_ENV=production
