@@ -96,8 +96,9 @@ describe('images', () => {
     const from = [...dockerfile.matchAll(/^FROM node:(\d+)\.(\d+)\.(\d+)/gm)];
     expect(from.length).toBeGreaterThan(0);
     for (const m of from) expect(Number(m[1]) === 22 && Number(m[2]) >= 15).toBe(true);
-    // The demo reuses that image instead of building it twice.
+    // The demo runs the same image, built from the same Dockerfile (so compose never tries to pull it).
     expect(service('demo').image).toBe(service('migrate').image);
+    expect(service('demo').build).toEqual(build);
   });
 });
 
