@@ -20,7 +20,7 @@ export function dashboard(spec: {
     version: 1,
     editable: false,
     graphTooltip: 1,
-    time: { from: 'now-24h', to: 'now' },
+    time: { from: 'now-7d', to: 'now' },
     refresh: '',
     templating: { list: spec.variables },
     // The other otel-audit dashboards, keeping time range and variables (tenant).
