@@ -168,6 +168,50 @@ describe('timelines and search', () => {
   });
 });
 
+describe('tenant isolation', () => {
+  it("no operation returns another tenant's rows, even with the same actors, targets and actions", async () => {
+    const evil = new Set(fixture('evil', 1000).map((e) => e.id));
+    const pages = [
+      await store.search({ tenant: 'acme' }, { limit: 1000 }),
+      await store.search(
+        { tenant: 'acme', actions: ['*'], crud: ['create', 'update', 'delete'] },
+        { limit: 1000 },
+      ),
+      await store.actorTimeline('acme', { id: 'u0' }),
+      await store.actorTimeline('acme', { id: 'u1', type: 'user' }),
+      await store.targetHistory('acme', { type: 'customer', id: 'cus_1' }),
+      await store.targetHistory('acme', { type: 'invoice', id: 'inv_0' }, { actor: { id: 'u0' } }),
+    ];
+    for (const page of pages) {
+      expect(page.events.length).toBeGreaterThan(0);
+      for (const e of page.events) {
+        expect(e.tenant).toBe('acme');
+        expect(evil.has(e.id)).toBe(false);
+      }
+    }
+    expect((await store.countByAction({ tenant: 'acme' })).reduce((n, c) => n + c.count, 0)).toBe(40);
+    expect((await store.countOverTime({ tenant: 'evil' }, 'day')).reduce((n, c) => n + c.count, 0)).toBe(40);
+    let exported = '';
+    await store.exportEvents(
+      { tenant: 'evil' },
+      {
+        format: 'ndjson',
+        write: (c) => {
+          exported += c;
+        },
+      },
+    );
+    const tenants = new Set(
+      exported
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).tenant),
+    );
+    expect([...tenants]).toEqual(['evil']);
+    expect(await store.search({ tenant: 'nobody' })).toEqual({ events: [] });
+  });
+});
+
 describe('cursor pagination', () => {
   it('walks every page exactly once while new events keep arriving', async () => {
     const seen: string[] = [];
