@@ -69,7 +69,8 @@ export async function search(r: Reader, filter: EventFilter, page: PageOptions =
   };
 }
 
-export type TimelineOptions = Omit<EventFilter, 'tenant' | 'actor' | 'target'> & PageOptions;
+/** Other filters and paging; the method's own actor or target wins over one given here. */
+export type TimelineOptions = Omit<EventFilter, 'tenant'> & PageOptions;
 
 export function actorTimeline(
   r: Reader,
