@@ -1,3 +1,4 @@
+import { parseAuditEvent } from '@otel-audit/sdk';
 import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuditStore, AuditStoreInputError, OTEL_LOG_COLUMNS } from '../src/index.js';
@@ -97,6 +98,40 @@ describe('otel_logs and the audit_events view', () => {
       { target_type: 'customer', target_id: 'cus_1' },
       { target_type: 'invoice', target_id: 'inv_1' },
     ]);
+  });
+
+  it('round-trips an SDK event: what getEvent returns equals what the SDK produced', async () => {
+    const event = parseAuditEvent({
+      action: 'projects.member.invited',
+      tenant: 't-roundtrip',
+      actor: { id: 'u1', type: 'user', name: 'Ada', fields: { mfa: true, roles: ['admin'] } },
+      targets: [
+        { type: 'project', id: 'p1', name: 'Apollo', fields: { tier: 'gold' } },
+        { type: 'user', id: 'u2' },
+      ],
+      outcome: 'failure',
+      outcomeReason: 'quota',
+      occurredAt: '2026-11-22T09:59:59.999Z',
+      version: 2,
+      context: { ip: '203.0.113.7', userAgent: 'Mozilla/5.0', requestId: 'r-9' },
+      metadata: { invited: 'u2@example.com', seats: [1, 2, { x: null }] },
+      changes: { before: { role: null }, after: { role: 'viewer' } },
+    });
+    await store.insertLogs([
+      logRow({
+        ...event,
+        occurredAt: event.occurredAt,
+        ip: event.context.ip,
+        userAgent: event.context.userAgent,
+        requestId: event.context.requestId,
+      }),
+    ]);
+    const stored = await store.getEvent('t-roundtrip', event.id);
+    const { receivedAt, serviceName, malformed, ...rest } = stored ?? ({} as NonNullable<typeof stored>);
+    expect(rest).toEqual(event);
+    expect(malformed).toEqual([]);
+    expect(serviceName).toBe('billing');
+    expect(receivedAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('skips rows without the marker attribute', async () => {
