@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS {{db}}.audit_events {{on_cluster}}
 ENGINE = {{ReplacingMergeTree}}
 PARTITION BY toYYYYMM(occurred_at)
 ORDER BY (tenant, occurred_at, event_id)
-SETTINGS index_granularity = 1024;
+SETTINGS index_granularity = 1024, min_compress_block_size = 16384, max_compress_block_size = 65536;
 
 -- Total: every audit row lands, malformed parts get defaults and are named in `malformed`; nothing here can
 -- throw (a throwing view fails the exporter's whole batch). Rows without the marker attribute are skipped.
