@@ -1,0 +1,59 @@
+// The bearer token of `serve`: taken from the caller, or generated once and kept (0600) in the state directory
+// so that clients configured with it keep working across restarts.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReceiverConfigError } from './errors.js';
+
+export const TOKEN_FILE_NAME = 'serve.token';
+const MIN_TOKEN_LENGTH = 16;
+
+export interface ResolvedToken {
+  token: string;
+  /** Where it came from; `file` is set when a file holds it (given, or generated). */
+  source: 'given' | 'file' | 'generated';
+  file?: string;
+}
+
+function check(token: string, option: string): string {
+  const trimmed = token.trim();
+  if (trimmed.length < MIN_TOKEN_LENGTH || /\s/.test(trimmed))
+    throw new ReceiverConfigError(
+      option,
+      `the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces`,
+    );
+  return trimmed;
+}
+
+/** The token given, else the one in `tokenFile`, else `<stateDir>/serve.token` (created 0600 if missing). */
+export function resolveToken(options: {
+  token?: string;
+  tokenFile?: string;
+  stateDir: string;
+}): ResolvedToken {
+  if (options.token !== undefined) return { token: check(options.token, 'token'), source: 'given' };
+  if (options.tokenFile !== undefined) {
+    if (!existsSync(options.tokenFile))
+      throw new ReceiverConfigError('--token-file', `${options.tokenFile} does not exist`);
+    return {
+      token: check(readFileSync(options.tokenFile, 'utf8'), '--token-file'),
+      source: 'file',
+      file: options.tokenFile,
+    };
+  }
+  const file = join(options.stateDir, TOKEN_FILE_NAME);
+  if (existsSync(file)) return { token: check(readFileSync(file, 'utf8'), file), source: 'file', file };
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { token, source: 'generated', file };
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/** Constant-time check of an `Authorization: Bearer <token>` header. */
+export function bearerMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined) return false;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) return false;
+  return timingSafeEqual(digest(match[1] as string), digest(token));
+}

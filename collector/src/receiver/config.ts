@@ -1,0 +1,44 @@
+// Options of the receiver and their defaults (the CLI maps flags and environment variables onto these).
+import { DEFAULT_MAX_EVENT_BYTES } from '@otel-audit/sdk/conventions';
+import { ReceiverConfigError } from './errors.js';
+
+export interface ReceiverLimits {
+  /** Largest request body, on the wire and after decompression (413 above). */
+  maxBodyBytes: number;
+  /** Largest record: characters of body + attribute keys and values (rejected by partial success above). */
+  maxRecordSize: number;
+  /** Rows waiting for or in an insert above which requests get 429. */
+  maxPendingRows: number;
+  /** Most rows per insert (group commit). */
+  maxBatchRows: number;
+  /** Requests being read or written at once above which new ones get 429. */
+  maxConcurrentRequests: number;
+  /** Retry-After (seconds) on 429 and 503. */
+  retryAfterSeconds: number;
+  /** How long shutdown waits for in-flight requests before closing their connections. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_PORT = 4318;
+export const DEFAULT_HOST = '127.0.0.1';
+
+export const DEFAULT_LIMITS: ReceiverLimits = {
+  maxBodyBytes: 16 * 1024 * 1024,
+  // Twice the SDK's per-event limit: the record also carries the actor, targets and context.
+  maxRecordSize: 2 * DEFAULT_MAX_EVENT_BYTES,
+  maxPendingRows: 100_000,
+  maxBatchRows: 50_000,
+  maxConcurrentRequests: 64,
+  retryAfterSeconds: 1,
+  shutdownTimeoutMs: 30_000,
+};
+
+/** Merges and checks limits; every value must be a positive whole number. */
+export function receiverLimits(overrides: Partial<ReceiverLimits> = {}): ReceiverLimits {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new ReceiverConfigError(name, `must be a whole number >= 1, got ${value}`);
+  }
+  return limits;
+}

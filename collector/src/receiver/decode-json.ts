@@ -1,0 +1,309 @@
+// OTLP/JSON logs request → OtlpLogsRequest, per the OTLP/JSON encoding: lowerCamelCase keys, trace and span ids
+// as hex, 64-bit integers as decimal strings or numbers, enums as integers (names accepted too), bytes as
+// base64, unknown fields ignored, null = absent. Any type error rejects the request with the path of the field.
+import { OtlpDecodeError } from './errors.js';
+import {
+  EMPTY_VALUE,
+  type OtlpKeyValue,
+  type OtlpLogRecord,
+  type OtlpLogsRequest,
+  type OtlpResourceLogs,
+  type OtlpScopeLogs,
+  type OtlpValue,
+} from './otlp-model.js';
+
+type Json = Record<string, unknown>;
+
+/** Where the walk is, as a stack of path segments; joined only when an error is thrown. */
+class Path {
+  private readonly segments: string[] = [];
+  push(segment: string): void {
+    this.segments.push(segment);
+  }
+  pop(): void {
+    this.segments.pop();
+  }
+  fail(field: string | undefined, reason: string): never {
+    const all = field === undefined ? this.segments : [...this.segments, field];
+    throw new OtlpDecodeError(all.join('.').replace(/\.\[/g, '['), reason);
+  }
+}
+
+const describe = (value: unknown): string => {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
+};
+
+/** Parses a UTF-8 JSON body (invalid UTF-8 or JSON is a 400) into the request model. */
+export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw new OtlpDecodeError('', 'body is not valid UTF-8');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new OtlpDecodeError('', `body is not valid JSON: ${(error as Error).message}`);
+  }
+  return decodeJsonValue(parsed);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Walks an already parsed OTLP/JSON request. */
+export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {
+  const path = new Path();
+  const root = object(parsed, path, undefined);
+  return { resourceLogs: list(root.resourceLogs, path, 'resourceLogs', resourceLogs) };
+}
+
+function object(value: unknown, path: Path, field: string | undefined): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    path.fail(field, `expected an object, got ${describe(value)}`);
+  return value as Json;
+}
+
+function list<T>(value: unknown, path: Path, field: string, item: (v: unknown, path: Path) => T): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) path.fail(field, `expected an array, got ${describe(value)}`);
+  const out = new Array<T>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    path.push(`${field}[${i}]`);
+    out[i] = item(value[i], path);
+    path.pop();
+  }
+  return out;
+}
+
+function str(value: unknown, path: Path, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') path.fail(field, `expected a string, got ${describe(value)}`);
+  // JSON may carry lone surrogate escapes ("\ud800"); Go's decoder turns them into U+FFFD.
+  const s = value as WellFormedString;
+  return s.isWellFormed() ? value : s.toWellFormed();
+}
+
+/** ES2024 string methods (Node 20+), not in the project's TypeScript lib. */
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+const UINT64_MAX = 18446744073709551615n;
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+const SHORT_CANONICAL_UINT = /^(0|[1-9]\d{0,18})$/;
+const INTEGER_TEXT = /^-?\d+$/;
+
+/** fixed64 / uint64 as a canonical decimal string. */
+function uint64(value: unknown, path: Path, field: string): string {
+  if (value === undefined || value === null) return '0';
+  if (typeof value === 'string') {
+    if (SHORT_CANONICAL_UINT.test(value)) return value;
+    if (/^\d+$/.test(value)) {
+      const n = BigInt(value);
+      if (n <= UINT64_MAX) return n.toString();
+    }
+  } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 2 ** 64 - 1) {
+    return BigInt(value).toString();
+  }
+  return path.fail(
+    field,
+    `expected an unsigned 64-bit integer (decimal string or number), got ${describe(value)}`,
+  );
+}
+
+/** int64 as a canonical decimal string. */
+function int64(value: unknown, path: Path, field: string): string {
+  if (typeof value === 'string' && INTEGER_TEXT.test(value)) {
+    const n = BigInt(value);
+    if (n >= INT64_MIN && n <= INT64_MAX) return n.toString();
+  } else if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2 ** 63) {
+    const n = BigInt(value);
+    if (n >= INT64_MIN && n <= INT64_MAX) return n.toString();
+  }
+  return path.fail(
+    field,
+    `expected a signed 64-bit integer (decimal string or number), got ${describe(value)}`,
+  );
+}
+
+function uint32(value: unknown, path: Path, field: string): number {
+  if (value === undefined || value === null) return 0;
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff) return n;
+  return path.fail(field, `expected an unsigned 32-bit integer, got ${describe(value)}`);
+}
+
+const SEVERITY_NAMES: ReadonlyMap<string, number> = new Map(
+  [
+    'UNSPECIFIED',
+    'TRACE',
+    'TRACE2',
+    'TRACE3',
+    'TRACE4',
+    'DEBUG',
+    'DEBUG2',
+    'DEBUG3',
+    'DEBUG4',
+    'INFO',
+    'INFO2',
+    'INFO3',
+    'INFO4',
+    'WARN',
+    'WARN2',
+    'WARN3',
+    'WARN4',
+    'ERROR',
+    'ERROR2',
+    'ERROR3',
+    'ERROR4',
+    'FATAL',
+    'FATAL2',
+    'FATAL3',
+    'FATAL4',
+  ].map((name, i) => [`SEVERITY_NUMBER_${name}`, i]),
+);
+
+/** SeverityNumber: an int32 (the spec's encoding) or the enum value's name (protobuf JSON also allows it). */
+function severity(value: unknown, path: Path): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)
+    return value;
+  if (typeof value === 'string') {
+    const named = SEVERITY_NAMES.get(value);
+    if (named !== undefined) return named;
+  }
+  return path.fail('severityNumber', `expected a SeverityNumber integer, got ${describe(value)}`);
+}
+
+function double(value: unknown, path: Path, field: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    if (value === 'NaN') return Number.NaN;
+    if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+    if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+    const n = Number(value);
+    if (value.trim() !== '' && Number.isFinite(n)) return n;
+  }
+  return path.fail(field, `expected a number, got ${describe(value)}`);
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+function bytes(value: unknown, path: Path, field: string): Uint8Array {
+  if (typeof value === 'string' && (BASE64.test(value) || BASE64URL.test(value)))
+    return Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+  return path.fail(field, `expected base64 bytes, got ${describe(value)}`);
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+const ZEROS = /^0*$/;
+
+/** Trace/span id: hex of exactly `length` bytes or empty; all zeros is "no id" (exporter writes ''). */
+function id(value: unknown, path: Path, field: string, length: number): string {
+  const text = str(value, path, field);
+  if (text === '') return '';
+  if (text.length !== length * 2 || !HEX.test(text))
+    path.fail(field, `expected ${length * 2} hex characters or an empty string, got ${describe(value)}`);
+  return ZEROS.test(text) ? '' : text.toLowerCase();
+}
+
+function anyValue(value: unknown, path: Path): OtlpValue {
+  if (value === undefined || value === null) return EMPTY_VALUE;
+  const v = object(value, path, undefined);
+  if (v.stringValue !== undefined && v.stringValue !== null)
+    return { kind: 'string', value: str(v.stringValue, path, 'stringValue') };
+  if (v.boolValue !== undefined && v.boolValue !== null) {
+    if (typeof v.boolValue !== 'boolean')
+      path.fail('boolValue', `expected a boolean, got ${describe(v.boolValue)}`);
+    return { kind: 'bool', value: v.boolValue };
+  }
+  if (v.intValue !== undefined && v.intValue !== null)
+    return { kind: 'int', value: int64(v.intValue, path, 'intValue') };
+  if (v.doubleValue !== undefined && v.doubleValue !== null)
+    return { kind: 'double', value: double(v.doubleValue, path, 'doubleValue') };
+  if (v.bytesValue !== undefined && v.bytesValue !== null)
+    return { kind: 'bytes', value: bytes(v.bytesValue, path, 'bytesValue') };
+  if (v.arrayValue !== undefined && v.arrayValue !== null) {
+    path.push('arrayValue');
+    const values = list(object(v.arrayValue, path, undefined).values, path, 'values', anyValue);
+    path.pop();
+    return { kind: 'array', values };
+  }
+  if (v.kvlistValue !== undefined && v.kvlistValue !== null) {
+    path.push('kvlistValue');
+    const values = list(object(v.kvlistValue, path, undefined).values, path, 'values', keyValue);
+    path.pop();
+    return { kind: 'kvlist', values };
+  }
+  return EMPTY_VALUE;
+}
+
+function keyValue(value: unknown, path: Path): OtlpKeyValue {
+  const kv = object(value, path, undefined);
+  const key = str(kv.key, path, 'key');
+  path.push('value');
+  const v = anyValue(kv.value, path);
+  path.pop();
+  return { key, value: v };
+}
+
+function attributes(value: unknown, path: Path): OtlpKeyValue[] {
+  return list(value, path, 'attributes', keyValue);
+}
+
+function logRecord(value: unknown, path: Path): OtlpLogRecord {
+  const r = object(value, path, undefined);
+  path.push('body');
+  const body = anyValue(r.body, path);
+  path.pop();
+  return {
+    timeUnixNano: uint64(r.timeUnixNano, path, 'timeUnixNano'),
+    observedTimeUnixNano: uint64(r.observedTimeUnixNano, path, 'observedTimeUnixNano'),
+    severityNumber: severity(r.severityNumber, path),
+    severityText: str(r.severityText, path, 'severityText'),
+    body,
+    attributes: attributes(r.attributes, path),
+    flags: uint32(r.flags, path, 'flags'),
+    traceId: id(r.traceId, path, 'traceId', 16),
+    spanId: id(r.spanId, path, 'spanId', 8),
+    eventName: str(r.eventName, path, 'eventName'),
+  };
+}
+
+function scopeLogs(value: unknown, path: Path): OtlpScopeLogs {
+  const s = object(value, path, undefined);
+  let scope: OtlpScopeLogs['scope'] = { name: '', version: '', attributes: [] };
+  if (s.scope !== undefined && s.scope !== null) {
+    path.push('scope');
+    const sc = object(s.scope, path, undefined);
+    scope = {
+      name: str(sc.name, path, 'name'),
+      version: str(sc.version, path, 'version'),
+      attributes: attributes(sc.attributes, path),
+    };
+    path.pop();
+  }
+  return {
+    scope,
+    schemaUrl: str(s.schemaUrl, path, 'schemaUrl'),
+    logRecords: list(s.logRecords, path, 'logRecords', logRecord),
+  };
+}
+
+function resourceLogs(value: unknown, path: Path): OtlpResourceLogs {
+  const rl = object(value, path, undefined);
+  let resourceAttributes: OtlpKeyValue[] = [];
+  if (rl.resource !== undefined && rl.resource !== null) {
+    path.push('resource');
+    resourceAttributes = attributes(object(rl.resource, path, undefined).attributes, path);
+    path.pop();
+  }
+  return {
+    resource: { attributes: resourceAttributes },
+    schemaUrl: str(rl.schemaUrl, path, 'schemaUrl'),
+    scopeLogs: list(rl.scopeLogs, path, 'scopeLogs', scopeLogs),
+  };
+}

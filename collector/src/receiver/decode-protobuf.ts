@@ -1,0 +1,219 @@
+// OTLP/protobuf logs request → OtlpLogsRequest, decoded by protobufjs from the upstream .proto files
+// (proto/, opentelemetry-proto v1.11.0, unmodified). Also encodes the protobuf responses (partial success,
+// google.rpc.Status for errors).
+
+import { isUtf8 } from 'node:buffer';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Long from 'long';
+import protobuf from 'protobufjs';
+import { OtlpDecodeError } from './errors.js';
+import {
+  EMPTY_VALUE,
+  type OtlpKeyValue,
+  type OtlpLogRecord,
+  type OtlpLogsRequest,
+  type OtlpValue,
+} from './otlp-model.js';
+
+const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+
+// A minimal google.rpc.Status (fields 1 and 2 of google/rpc/status.proto; `details` is never sent).
+const STATUS_PROTO = `syntax = "proto3"; package google.rpc; message Status { int32 code = 1; string message = 2; }`;
+
+// protobufjs finds long.js with a CommonJS require that not every loader (ESM, test runners) satisfies; without
+// it 64-bit fields decode to lossy numbers. Set it explicitly.
+protobuf.util.Long = Long;
+protobuf.configure();
+
+function loadRoot(): protobuf.Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
+  root.loadSync('opentelemetry/proto/collector/logs/v1/logs_service.proto');
+  protobuf.parse(STATUS_PROTO, root);
+  root.resolveAll();
+  return root;
+}
+
+const root = loadRoot();
+const RequestType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
+const ResponseType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
+const StatusType = root.lookupType('google.rpc.Status');
+
+/** Thrown from inside the reader; becomes an OtlpDecodeError. */
+class InvalidUtf8 extends Error {}
+
+/** proto3 `string` fields must be valid UTF-8 (protobuf-go rejects them too); protobufjs would substitute. */
+class StrictUtf8Reader extends protobuf.BufferReader {
+  override string(): string {
+    const bytes = this.bytes() as Buffer;
+    if (!isUtf8(bytes)) throw new InvalidUtf8();
+    return bytes.toString('utf8');
+  }
+}
+
+// Shapes of the decoded protobufjs messages (only what is read; unset scalars read as their defaults).
+interface PbLong {
+  low: number;
+  high: number;
+}
+interface PbAnyValue {
+  value?: string;
+  stringValue: string;
+  boolValue: boolean;
+  intValue: PbLong | number;
+  doubleValue: number;
+  bytesValue: Uint8Array;
+  arrayValue?: { values: PbAnyValue[] } | null;
+  kvlistValue?: { values: PbKeyValue[] } | null;
+}
+interface PbKeyValue {
+  key: string;
+  value?: PbAnyValue | null;
+}
+interface PbLogRecord {
+  timeUnixNano: PbLong | number;
+  observedTimeUnixNano: PbLong | number;
+  severityNumber: number;
+  severityText: string;
+  body?: PbAnyValue | null;
+  attributes: PbKeyValue[];
+  flags: number;
+  traceId: Uint8Array;
+  spanId: Uint8Array;
+  eventName: string;
+}
+interface PbRequest {
+  resourceLogs: {
+    resource?: { attributes: PbKeyValue[] } | null;
+    schemaUrl: string;
+    scopeLogs: {
+      scope?: { name: string; version: string; attributes: PbKeyValue[] } | null;
+      schemaUrl: string;
+      logRecords: PbLogRecord[];
+    }[];
+  }[];
+}
+
+/** Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes, bad ids or invalid UTF-8 throw OtlpDecodeError. */
+export function decodeProtobufRequest(body: Uint8Array): OtlpLogsRequest {
+  const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let message: PbRequest;
+  try {
+    message = RequestType.decode(new StrictUtf8Reader(buffer)) as unknown as PbRequest;
+  } catch (error) {
+    if (error instanceof InvalidUtf8) throw new OtlpDecodeError('', 'a string field is not valid UTF-8');
+    throw new OtlpDecodeError(
+      '',
+      `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
+    );
+  }
+  return {
+    resourceLogs: message.resourceLogs.map((rl, i) => ({
+      resource: { attributes: keyValues(rl.resource?.attributes ?? []) },
+      schemaUrl: rl.schemaUrl,
+      scopeLogs: rl.scopeLogs.map((sl, j) => ({
+        scope: {
+          name: sl.scope?.name ?? '',
+          version: sl.scope?.version ?? '',
+          attributes: keyValues(sl.scope?.attributes ?? []),
+        },
+        schemaUrl: sl.schemaUrl,
+        logRecords: sl.logRecords.map((r, k) =>
+          logRecord(r, () => `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`),
+        ),
+      })),
+    })),
+  };
+}
+
+function logRecord(r: PbLogRecord, where: () => string): OtlpLogRecord {
+  return {
+    timeUnixNano: uint64(r.timeUnixNano),
+    observedTimeUnixNano: uint64(r.observedTimeUnixNano),
+    severityNumber: r.severityNumber,
+    severityText: r.severityText,
+    body: r.body ? anyValue(r.body) : EMPTY_VALUE,
+    attributes: keyValues(r.attributes),
+    flags: r.flags >>> 0,
+    traceId: id(r.traceId, 16, where, 'traceId'),
+    spanId: id(r.spanId, 8, where, 'spanId'),
+    eventName: r.eventName,
+  };
+}
+
+function id(bytes: Uint8Array, length: number, where: () => string, field: string): string {
+  if (bytes.length === 0) return '';
+  if (bytes.length !== length)
+    throw new OtlpDecodeError(`${where()}.${field}`, `must be ${length} bytes, got ${bytes.length}`);
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  // An all-zero id is "no id": the exporter's TraceIDToHexOrEmptyString writes ''.
+  return bytes.every((b) => b === 0) ? '' : hex;
+}
+
+function keyValues(list: readonly PbKeyValue[]): OtlpKeyValue[] {
+  const out = new Array<OtlpKeyValue>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i] as PbKeyValue;
+    out[i] = { key: kv.key, value: kv.value ? anyValue(kv.value) : EMPTY_VALUE };
+  }
+  return out;
+}
+
+function anyValue(v: PbAnyValue): OtlpValue {
+  switch (v.value) {
+    case 'stringValue':
+      return { kind: 'string', value: v.stringValue };
+    case 'boolValue':
+      return { kind: 'bool', value: v.boolValue };
+    case 'intValue':
+      return { kind: 'int', value: int64(v.intValue) };
+    case 'doubleValue':
+      return { kind: 'double', value: v.doubleValue };
+    case 'bytesValue':
+      return { kind: 'bytes', value: v.bytesValue };
+    case 'arrayValue':
+      return { kind: 'array', values: (v.arrayValue?.values ?? []).map(anyValue) };
+    case 'kvlistValue':
+      return { kind: 'kvlist', values: keyValues(v.kvlistValue?.values ?? []) };
+    default:
+      // Unset, or string_value_strindex (a profiles-only dictionary reference): no value for logs.
+      return EMPTY_VALUE;
+  }
+}
+
+function bits(l: PbLong): bigint {
+  return (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0);
+}
+
+function uint64(l: PbLong | number): string {
+  if (typeof l === 'number') return String(l);
+  return l.high === 0 ? String(l.low >>> 0) : bits(l).toString();
+}
+
+function int64(l: PbLong | number): string {
+  if (typeof l === 'number') return String(l);
+  return BigInt.asIntN(64, bits(l)).toString();
+}
+
+/** Body of a 200 response: empty on full success, `partial_success` when records were rejected. */
+export function encodeProtobufResponse(rejected: number, errorMessage: string): Uint8Array {
+  const message =
+    rejected > 0
+      ? ResponseType.fromObject({ partialSuccess: { rejectedLogRecords: rejected, errorMessage } })
+      : ResponseType.create({});
+  return ResponseType.encode(message).finish();
+}
+
+/** Body of an error response: a google.rpc.Status with the gRPC code matching the HTTP status. */
+export function encodeProtobufStatus(code: number, message: string): Uint8Array {
+  return StatusType.encode(StatusType.create({ code, message })).finish();
+}
+
+/**
+ * For tests and the benchmark: encodes a request given in protobufjs object form (camelCase keys like OTLP/JSON,
+ * but ids and bytes as Buffers, 64-bit integers as strings or numbers).
+ */
+export function encodeProtobufRequest(request: Record<string, unknown>): Uint8Array {
+  return RequestType.encode(RequestType.fromObject(request)).finish();
+}

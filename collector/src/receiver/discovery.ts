@@ -1,0 +1,57 @@
+// The discovery file: a running `serve` writes its URL into the state directory (the chDB data directory by
+// default) so that the CLI's query commands, which cannot open a directory serve holds, go through it instead.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const DISCOVERY_FILE_NAME = 'serve.json';
+
+export interface ServeDiscovery {
+  /** Base URL of the running serve, e.g. `http://127.0.0.1:4318`. */
+  url: string;
+  pid: number;
+  startedAt: string;
+  /** File holding the bearer token (absent when the token was given through the environment). */
+  tokenFile?: string;
+}
+
+export function discoveryPath(stateDir: string): string {
+  return join(stateDir, DISCOVERY_FILE_NAME);
+}
+
+/** Written atomically (temp file + rename), readable by the owner only. */
+export function writeDiscovery(stateDir: string, info: ServeDiscovery): string {
+  const path = discoveryPath(stateDir);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+  return path;
+}
+
+/** The file's content, or undefined when absent or unreadable (a half-written file never exists: rename). */
+export function readDiscovery(stateDir: string): ServeDiscovery | undefined {
+  const path = discoveryPath(stateDir);
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ServeDiscovery>;
+    if (typeof parsed.url !== 'string' || typeof parsed.pid !== 'number') return undefined;
+    return parsed as ServeDiscovery;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes the file if it still describes process `pid` (a newer serve may have replaced it). */
+export function removeDiscovery(stateDir: string, pid: number): void {
+  const current = readDiscovery(stateDir);
+  if (current === undefined || current.pid === pid) rmSync(discoveryPath(stateDir), { force: true });
+}
+
+/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}

@@ -1,0 +1,58 @@
+/** Base class of every error the receiver throws on purpose. */
+export class ReceiverError extends Error {
+  override name = 'ReceiverError';
+}
+
+/** The request body is not a valid OTLP logs payload; `path` says where (e.g. `resourceLogs[0].scopeLogs[1]`). */
+export class OtlpDecodeError extends ReceiverError {
+  override name = 'OtlpDecodeError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(path ? `${path}: ${reason}` : reason);
+  }
+}
+
+/** The request body (wire size, or decompressed size) is over the configured limit. */
+export class BodyTooLargeError extends ReceiverError {
+  override name = 'BodyTooLargeError';
+  constructor(
+    readonly limitBytes: number,
+    readonly what: 'body' | 'decompressed body',
+  ) {
+    super(`${what} is larger than the limit of ${limitBytes} bytes (--max-body-bytes)`);
+  }
+}
+
+/** Content-Type or Content-Encoding the receiver does not accept. */
+export class UnsupportedMediaTypeError extends ReceiverError {
+  override name = 'UnsupportedMediaTypeError';
+}
+
+/** The ingest queue is full: the client should retry later (429). */
+export class QueueFullError extends ReceiverError {
+  override name = 'QueueFullError';
+  constructor(
+    readonly pendingRows: number,
+    readonly limitRows: number,
+  ) {
+    super(`ingest queue is full (${pendingRows} rows pending, limit ${limitRows}): retry later`);
+  }
+}
+
+/** The receiver is shutting down or the store failed: nothing of the request was acknowledged (503). */
+export class ReceiverUnavailableError extends ReceiverError {
+  override name = 'ReceiverUnavailableError';
+}
+
+/** An option of `serve` is invalid (names the option). */
+export class ReceiverConfigError extends ReceiverError {
+  override name = 'ReceiverConfigError';
+  constructor(
+    readonly option: string,
+    reason: string,
+  ) {
+    super(`${option}: ${reason}`);
+  }
+}

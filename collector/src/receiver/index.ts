@@ -1,0 +1,49 @@
+// The local OTLP/HTTP receiver behind `otel-audit serve`.
+export { asString, compareUtf8, goJsonString } from './any-value.js';
+export { bearerMatches, type ResolvedToken, resolveToken, TOKEN_FILE_NAME } from './auth.js';
+export { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
+export { decodeJsonRequest, decodeJsonValue } from './decode-json.js';
+export { decodeProtobufRequest, encodeProtobufRequest } from './decode-protobuf.js';
+export {
+  DISCOVERY_FILE_NAME,
+  discoveryPath,
+  processAlive,
+  readDiscovery,
+  removeDiscovery,
+  type ServeDiscovery,
+  writeDiscovery,
+} from './discovery.js';
+export {
+  BodyTooLargeError,
+  OtlpDecodeError,
+  QueueFullError,
+  ReceiverConfigError,
+  ReceiverError,
+  ReceiverUnavailableError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+export { IngestQueue, type IngestQueueOptions, type IngestStats } from './ingest-queue.js';
+export { jsonLogger, LOG_LEVELS, type LogFields, type Logger, type LogLevel } from './log.js';
+export type { OtlpKeyValue, OtlpLogRecord, OtlpLogsRequest, OtlpValue } from './otlp-model.js';
+export {
+  filterFromParams,
+  pageFromParams,
+  QUERY_PREFIX,
+  QueryParameterError,
+  type QueryReader,
+} from './query-api.js';
+export {
+  attributeMap,
+  type Rejections,
+  type RowsResult,
+  rejectionMessage,
+  requestToRows,
+} from './records-to-rows.js';
+export { defaultStateDir, type RunningServe, type ServeOptions, startServe } from './serve.js';
+export {
+  HEALTH_PATH,
+  LOGS_PATH,
+  type ReceiverServer,
+  type ReceiverServerOptions,
+  startReceiverServer,
+} from './server.js';

@@ -1,0 +1,110 @@
+// Group commit: rows of concurrent requests are written together in one insert, and each request is
+// acknowledged when the insert holding its rows has committed. Bounded: over the limit a request is refused
+// whole (the caller answers 429) rather than queued without end.
+import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { QueueFullError, ReceiverUnavailableError } from './errors.js';
+
+export interface IngestQueueOptions {
+  /** Writes rows; resolves once they are committed. Called one batch at a time. */
+  insert: (rows: OtelLogRow[]) => Promise<void>;
+  /** Rows waiting or being written above which new requests are refused. */
+  maxPendingRows: number;
+  /** Most rows per insert (a bigger single request still goes in one insert: it must land whole). */
+  maxBatchRows: number;
+  /** Called after each insert, for logs and metrics. */
+  onBatch?: (batch: { rows: number; requests: number; ms: number; error?: unknown }) => void;
+}
+
+interface Pending {
+  rows: OtelLogRow[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export interface IngestStats {
+  pendingRows: number;
+  committedRows: number;
+  batches: number;
+  failedBatches: number;
+}
+
+export class IngestQueue {
+  private readonly queue: Pending[] = [];
+  private pendingRows = 0;
+  private committedRows = 0;
+  private batches = 0;
+  private failedBatches = 0;
+  private writer: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: IngestQueueOptions) {}
+
+  /**
+   * Queues one request's rows; resolves when they are committed, rejects with QueueFullError (nothing queued)
+   * or ReceiverUnavailableError (closed, or the insert failed: nothing of the request was acknowledged).
+   */
+  submit(rows: OtelLogRow[]): Promise<void> {
+    if (this.closed) return Promise.reject(new ReceiverUnavailableError('the receiver is shutting down'));
+    if (rows.length === 0) return Promise.resolve();
+    // An empty queue always admits, so a request larger than the limit cannot be refused forever.
+    if (this.pendingRows > 0 && this.pendingRows + rows.length > this.options.maxPendingRows)
+      return Promise.reject(new QueueFullError(this.pendingRows, this.options.maxPendingRows));
+    this.pendingRows += rows.length;
+    const done = new Promise<void>((resolve, reject) => this.queue.push({ rows, resolve, reject }));
+    this.writer ??= this.drain().finally(() => {
+      this.writer = undefined;
+    });
+    return done;
+  }
+
+  get stats(): IngestStats {
+    return {
+      pendingRows: this.pendingRows,
+      committedRows: this.committedRows,
+      batches: this.batches,
+      failedBatches: this.failedBatches,
+    };
+  }
+
+  /** Refuses new requests and resolves once everything already queued has been written (or failed). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.writer) await this.writer;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch: Pending[] = [];
+      let size = 0;
+      while (this.queue.length > 0) {
+        const next = this.queue[0] as Pending;
+        if (batch.length > 0 && size + next.rows.length > this.options.maxBatchRows) break;
+        batch.push(next);
+        size += next.rows.length;
+        this.queue.shift();
+      }
+      const rows = batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows);
+      const started = performance.now();
+      try {
+        await this.options.insert(rows);
+        this.committedRows += size;
+        this.batches += 1;
+        this.options.onBatch?.({ rows: size, requests: batch.length, ms: performance.now() - started });
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        this.failedBatches += 1;
+        this.options.onBatch?.({
+          rows: size,
+          requests: batch.length,
+          ms: performance.now() - started,
+          error,
+        });
+        const message = error instanceof Error ? error.message : String(error);
+        for (const p of batch)
+          p.reject(new ReceiverUnavailableError(`writing to the store failed: ${message}`, { cause: error }));
+      } finally {
+        this.pendingRows -= size;
+      }
+    }
+  }
+}

@@ -1,0 +1,203 @@
+// The query module over HTTP (serve owns the chDB directory, so reads go through it): JSON, tenant required,
+// cursor pagination, every value validated by the store and sent to SQL as a query parameter.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type AuditStore,
+  AuditStoreInputError,
+  type EventFilter,
+  INTERVALS,
+  type Interval,
+} from '@otel-audit/clickhouse';
+import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
+
+/** Route prefix of the query API. */
+export const QUERY_PREFIX = '/v1/audit';
+
+/** A bad query parameter: answered 400 naming the parameter. */
+export class QueryParameterError extends Error {
+  override name = 'QueryParameterError';
+  constructor(
+    readonly parameter: string,
+    reason: string,
+  ) {
+    super(`${parameter}: ${reason}`);
+  }
+}
+
+export type QueryReader = Pick<
+  AuditStore,
+  | 'getEvent'
+  | 'search'
+  | 'actorTimeline'
+  | 'targetHistory'
+  | 'countByAction'
+  | 'countOverTime'
+  | 'exportEvents'
+>;
+
+function one(params: URLSearchParams, name: string): string | undefined {
+  const all = params.getAll(name);
+  if (all.length > 1) throw new QueryParameterError(name, 'given more than once');
+  return all[0];
+}
+
+function time(params: URLSearchParams, name: string): Date | undefined {
+  const value = one(params, name);
+  if (value === undefined) return undefined;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new QueryParameterError(name, `${JSON.stringify(value)} is not an ISO 8601 time`);
+  return date;
+}
+
+/** `tenant` (required), `action` and `crud` (repeatable), `outcome`, `actor`/`actorType`, `target` (type:id), `from`, `to`. */
+export function filterFromParams(params: URLSearchParams): EventFilter {
+  const tenant = one(params, 'tenant');
+  if (!tenant) throw new QueryParameterError('tenant', 'is required');
+  const actions = params.getAll('action');
+  const crud = params.getAll('crud');
+  for (const c of crud)
+    if (!CRUD_VALUES.includes(c as Crud))
+      throw new QueryParameterError('crud', `must be one of ${CRUD_VALUES.join(', ')}`);
+  const outcome = one(params, 'outcome');
+  if (outcome !== undefined && !OUTCOME_VALUES.includes(outcome as Outcome))
+    throw new QueryParameterError('outcome', `must be one of ${OUTCOME_VALUES.join(', ')}`);
+  const actor = one(params, 'actor');
+  const actorType = one(params, 'actorType');
+  if (actorType !== undefined && actor === undefined)
+    throw new QueryParameterError('actorType', 'needs actor');
+  const target = one(params, 'target');
+  let targetRef: EventFilter['target'];
+  if (target !== undefined) {
+    const at = target.indexOf(':');
+    if (at <= 0 || at === target.length - 1) throw new QueryParameterError('target', 'expected TYPE:ID');
+    targetRef = { type: target.slice(0, at), id: target.slice(at + 1) };
+  }
+  const from = time(params, 'from');
+  const to = time(params, 'to');
+  return {
+    tenant,
+    ...(actions.length > 0 && { actions }),
+    ...(crud.length > 0 && { crud: crud as Crud[] }),
+    ...(outcome !== undefined && { outcome: outcome as Outcome }),
+    ...(actor !== undefined && { actor: { id: actor, ...(actorType !== undefined && { type: actorType }) } }),
+    ...(targetRef && { target: targetRef }),
+    ...(from && { from }),
+    ...(to && { to }),
+  };
+}
+
+export function pageFromParams(params: URLSearchParams): { limit?: number; cursor?: string } {
+  const limit = one(params, 'limit');
+  const cursor = one(params, 'cursor');
+  if (limit !== undefined && !/^\d+$/.test(limit))
+    throw new QueryParameterError('limit', 'must be a whole number');
+  return { ...(limit !== undefined && { limit: Number(limit) }), ...(cursor !== undefined && { cursor }) };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  field?: string,
+): void {
+  sendJson(res, status, { error: { code, message, ...(field !== undefined && { field }) } });
+}
+
+async function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.destroyed) throw new Error('client went away');
+  if (!res.write(chunk))
+    await new Promise<void>((resolve, reject) => {
+      res.once('drain', resolve);
+      res.once('close', () => reject(new Error('client went away')));
+    });
+}
+
+const decode = (segment: string) => decodeURIComponent(segment);
+
+/**
+ * Answers a GET under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
+ * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`.
+ */
+export async function handleQuery(
+  reader: QueryReader,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
+  const params = url.searchParams;
+  try {
+    if (req.method !== 'GET')
+      return sendError(res, 405, 'method_not_allowed', 'the query API only answers GET');
+    const [head, a, b, c] = parts;
+    if (head === 'events' && parts.length === 1) {
+      return sendJson(res, 200, await reader.search(filterFromParams(params), pageFromParams(params)));
+    }
+    if (head === 'events' && parts.length === 2 && a) {
+      const { tenant } = filterFromParams(params);
+      const event = await reader.getEvent(tenant, a);
+      return event
+        ? sendJson(res, 200, event)
+        : sendError(res, 404, 'not_found', `no event ${a} in tenant ${tenant}`);
+    }
+    if (head === 'actors' && parts.length === 3 && a && b === 'events') {
+      const { tenant, actor: _ignored, ...filter } = filterFromParams(params);
+      const type = one(params, 'type');
+      const actor = { id: a, ...(type !== undefined && { type }) };
+      return sendJson(
+        res,
+        200,
+        await reader.actorTimeline(tenant, actor, { ...filter, ...pageFromParams(params) }),
+      );
+    }
+    if (head === 'targets' && parts.length === 4 && a && b && c === 'events') {
+      const { tenant, target: _ignored, ...filter } = filterFromParams(params);
+      return sendJson(
+        res,
+        200,
+        await reader.targetHistory(tenant, { type: a, id: b }, { ...filter, ...pageFromParams(params) }),
+      );
+    }
+    if (head === 'counts' && a === 'actions' && parts.length === 2) {
+      return sendJson(res, 200, await reader.countByAction(filterFromParams(params)));
+    }
+    if (head === 'counts' && a === 'time' && parts.length === 2) {
+      const interval = one(params, 'interval') ?? 'hour';
+      if (!Object.hasOwn(INTERVALS, interval))
+        throw new QueryParameterError('interval', `must be one of ${Object.keys(INTERVALS).join(', ')}`);
+      return sendJson(res, 200, await reader.countOverTime(filterFromParams(params), interval as Interval));
+    }
+    if (head === 'export' && parts.length === 1) {
+      const format = one(params, 'format') ?? 'ndjson';
+      if (format !== 'ndjson' && format !== 'csv')
+        throw new QueryParameterError('format', 'must be ndjson or csv');
+      const filter = filterFromParams(params);
+      res.writeHead(200, {
+        'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      });
+      try {
+        await reader.exportEvents(filter, { format, write: (chunk) => write(res, chunk) });
+        res.end();
+      } catch (error) {
+        // Headers are gone: cut the connection so the client sees a failed transfer, never a short "success".
+        res.destroy(error as Error);
+      }
+      return;
+    }
+    return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
+  } catch (error) {
+    if (error instanceof QueryParameterError)
+      return sendError(res, 400, 'invalid_argument', error.message, error.parameter);
+    if (error instanceof AuditStoreInputError)
+      return sendError(res, 400, 'invalid_argument', error.message, error.field);
+    throw error;
+  }
+}

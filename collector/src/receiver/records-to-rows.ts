@@ -1,0 +1,106 @@
+// Decoded OTLP logs → `otel_logs` rows with exactly the values the contrib ClickHouse exporter writes
+// (exporter/clickhouseexporter/exporter_logs.go, shared/reference.md §1), plus the receiver's own record checks.
+import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { asString } from './any-value.js';
+import type { OtlpKeyValue, OtlpLogsRequest } from './otlp-model.js';
+
+/** Records the receiver refuses (OTLP partial success): how many, and why (first few reasons). */
+export interface Rejections {
+  count: number;
+  reasons: string[];
+}
+
+export interface RowsResult {
+  rows: OtelLogRow[];
+  rejected: Rejections;
+}
+
+export interface RowOptions {
+  /** Largest accepted record: characters of its body plus its attribute keys and values. */
+  maxRecordSize: number;
+}
+
+/** DateTime64(9) holds Int64 nanoseconds: the latest time is 2262-04-11T23:47:16.854775807Z. */
+const MAX_TIMESTAMP = '9223372036854775807';
+const MAX_REASONS = 5;
+
+function afterMaxTimestamp(ns: string): boolean {
+  return ns.length > MAX_TIMESTAMP.length || (ns.length === MAX_TIMESTAMP.length && ns > MAX_TIMESTAMP);
+}
+
+/**
+ * pdata Map → exporter map column: every value through AsString. Map.Get and ClickHouse's `map[key]` both
+ * see the first of duplicate keys, so the first one is kept. Null prototype: `__proto__` is an ordinary key.
+ */
+export function attributeMap(attributes: readonly OtlpKeyValue[]): Record<string, string> {
+  const map: Record<string, string> = Object.create(null);
+  for (const { key, value } of attributes) if (!(key in map)) map[key] = asString(value);
+  return map;
+}
+
+function recordSize(body: string, attributes: Record<string, string>): number {
+  let size = body.length;
+  for (const key in attributes) size += key.length + (attributes[key] as string).length;
+  return size;
+}
+
+export function requestToRows(request: OtlpLogsRequest, options: RowOptions): RowsResult {
+  const rows: OtelLogRow[] = [];
+  const rejected: Rejections = { count: 0, reasons: [] };
+  const reject = (where: string, reason: string) => {
+    rejected.count += 1;
+    if (rejected.reasons.length < MAX_REASONS) rejected.reasons.push(`${where}: ${reason}`);
+  };
+  request.resourceLogs.forEach((rl, i) => {
+    const resourceAttributes = attributeMap(rl.resource.attributes);
+    const serviceName = resourceAttributes['service.name'] ?? '';
+    rl.scopeLogs.forEach((sl, j) => {
+      const scopeAttributes = attributeMap(sl.scope.attributes);
+      sl.logRecords.forEach((r, k) => {
+        const timestamp = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
+        const where = () => `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`;
+        if (afterMaxTimestamp(timestamp)) {
+          reject(where(), `timestamp ${timestamp} ns is after 2262-04-11, outside DateTime64(9)`);
+          return;
+        }
+        const body = asString(r.body);
+        const logAttributes = attributeMap(r.attributes);
+        const size = recordSize(body, logAttributes);
+        if (size > options.maxRecordSize) {
+          reject(
+            where(),
+            `record is ${size} characters (body + attributes), over the limit of ${options.maxRecordSize}`,
+          );
+          return;
+        }
+        rows.push({
+          // 19 digits: ClickHouse reads shorter digit strings as seconds or dates (measured: "1" is 2026-01-01).
+          Timestamp: timestamp.padStart(19, '0'),
+          TraceId: r.traceId,
+          SpanId: r.spanId,
+          // The exporter converts with uint8(...): only the low byte is kept.
+          TraceFlags: r.flags & 0xff,
+          SeverityText: r.severityText,
+          SeverityNumber: r.severityNumber & 0xff,
+          ServiceName: serviceName,
+          Body: body,
+          ResourceSchemaUrl: rl.schemaUrl,
+          ResourceAttributes: resourceAttributes,
+          ScopeSchemaUrl: sl.schemaUrl,
+          ScopeName: sl.scope.name,
+          ScopeVersion: sl.scope.version,
+          ScopeAttributes: scopeAttributes,
+          LogAttributes: logAttributes,
+          EventName: r.eventName,
+        });
+      });
+    });
+  });
+  return { rows, rejected };
+}
+
+/** The OTLP `error_message` of a partial success. */
+export function rejectionMessage(rejected: Rejections): string {
+  const more = rejected.count - rejected.reasons.length;
+  return `${rejected.count} log record(s) rejected: ${rejected.reasons.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+}

@@ -1,0 +1,58 @@
+// Reads an HTTP request body within a size limit and decompresses it within the same limit (a gzip bomb stops
+// at the limit instead of filling memory).
+import type { IncomingMessage } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip, inflate } from 'node:zlib';
+import { BodyTooLargeError, OtlpDecodeError, UnsupportedMediaTypeError } from './errors.js';
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+export type OtlpEncoding = 'json' | 'protobuf';
+
+/** `application/json` or `application/x-protobuf` (parameters such as charset ignored); anything else is a 415. */
+export function requestEncoding(contentType: string | undefined): OtlpEncoding {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') return 'json';
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  throw new UnsupportedMediaTypeError(
+    `content-type ${JSON.stringify(contentType ?? '')} is not supported: send application/x-protobuf or application/json`,
+  );
+}
+
+/** Reads the raw body; stops reading (and throws) as soon as it passes `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit, 'body');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLargeError(limit, 'body');
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** Undoes `Content-Encoding` (gzip, deflate, identity) with the decompressed size capped at `limit`. */
+export async function decodeContent(
+  body: Buffer,
+  encoding: string | undefined,
+  limit: number,
+): Promise<Buffer> {
+  const coding = (encoding ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return body;
+  const inflater =
+    coding === 'gzip' || coding === 'x-gzip' ? gunzipAsync : coding === 'deflate' ? inflateAsync : undefined;
+  if (!inflater)
+    throw new UnsupportedMediaTypeError(
+      `content-encoding ${JSON.stringify(encoding)} is not supported: send gzip, deflate or no encoding`,
+    );
+  try {
+    return await inflater(body, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new BodyTooLargeError(limit, 'decompressed body');
+    throw new OtlpDecodeError('', `body is not valid ${coding} data: ${(error as Error).message}`);
+  }
+}

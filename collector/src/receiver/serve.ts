@@ -1,0 +1,138 @@
+// `serve` as a library call: opens (and migrates) the store, resolves the token, starts the HTTP server and
+// writes the discovery file; close() drains, closes the store and removes the file.
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
+import { resolveToken } from './auth.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
+import { removeDiscovery, writeDiscovery } from './discovery.js';
+import { jsonLogger, type Logger } from './log.js';
+import { type ReceiverServer, startReceiverServer } from './server.js';
+
+export interface ServeOptions {
+  /** Embedded chDB directory (`{ path }`) or ClickHouse server (`{ url, ... }`). */
+  store: StoreTarget;
+  /**
+   * Where the token and the discovery file live: the data directory for an embedded store; for a server,
+   * default `$XDG_STATE_HOME/otel-audit` (or `~/.local/state/otel-audit`).
+   */
+  stateDir?: string;
+  host?: string;
+  port?: number;
+  /** The bearer token; else `tokenFile`; else `<stateDir>/serve.token`, generated on first start. */
+  token?: string;
+  tokenFile?: string;
+  /** Whether /v1/logs needs the token too (default `token`). */
+  ingestAuth?: 'token' | 'none';
+  limits?: Partial<ReceiverLimits>;
+  /** Applied at start (default true); options as `otel-audit migrate`. */
+  migrate?: boolean | Omit<MigrationOptions, 'database'>;
+  log?: Logger;
+}
+
+export interface RunningServe {
+  url: string;
+  port: number;
+  token: string;
+  /** File holding the token, when one does. */
+  tokenFile?: string;
+  stateDir: string;
+  discoveryFile: string;
+  server: ReceiverServer;
+  /** The store's read connection (for an application embedding serve; writes go through /v1/logs). */
+  store: AuditStore;
+  close(): Promise<void>;
+}
+
+export function defaultStateDir(
+  target: StoreTarget,
+  env: Record<string, string | undefined> = process.env,
+): string {
+  if ('path' in target && typeof target.path === 'string') return resolve(target.path);
+  return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'otel-audit');
+}
+
+export async function startServe(options: ServeOptions): Promise<RunningServe> {
+  const log = options.log ?? jsonLogger();
+  const limits = receiverLimits(options.limits);
+  const stateDir = options.stateDir ?? defaultStateDir(options.store);
+  const embedded = 'path' in options.store;
+  if ('path' in options.store && options.store.path === ':memory:')
+    throw new Error('serve needs a data directory, not :memory:');
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+
+  // Two connections: inserts and reads each run one statement at a time, so reads never queue behind a batch.
+  const writer = await AuditStore.open(options.store);
+  let reader: AuditStore | undefined;
+  let server: ReceiverServer | undefined;
+  try {
+    if (options.migrate !== false) {
+      const result = await writer.migrate(typeof options.migrate === 'object' ? options.migrate : {});
+      log.log('info', 'migrations', {
+        applied: result.applied,
+        alreadyApplied: result.alreadyApplied.length,
+      });
+    }
+    reader = await AuditStore.open(options.store);
+    const token = resolveToken({
+      ...(options.token !== undefined && { token: options.token }),
+      ...(options.tokenFile !== undefined && { tokenFile: options.tokenFile }),
+      stateDir,
+    });
+    if (token.source === 'generated') log.log('info', 'generated a bearer token', { tokenFile: token.file });
+    server = await startReceiverServer({
+      host: options.host ?? DEFAULT_HOST,
+      port: options.port ?? DEFAULT_PORT,
+      token: token.token,
+      ingestAuth: options.ingestAuth ?? 'token',
+      limits,
+      insert: (rows) => writer.insertLogs(rows),
+      reader,
+      log,
+    });
+    const discoveryFile = writeDiscovery(stateDir, {
+      url: server.url,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      ...(token.file !== undefined && { tokenFile: token.file }),
+    });
+    const running = server;
+    const openedReader = reader;
+    log.log('info', 'listening', {
+      url: server.url,
+      logs: `${server.url}/v1/logs`,
+      store: embedded ? { path: stateDir } : { url: (options.store as { url: string }).url },
+      ingestAuth: options.ingestAuth ?? 'token',
+      tokenFile: token.file,
+      discoveryFile,
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      url: server.url,
+      port: server.port,
+      token: token.token,
+      ...(token.file !== undefined && { tokenFile: token.file }),
+      stateDir,
+      discoveryFile,
+      server,
+      store: openedReader,
+      close() {
+        closing ??= (async () => {
+          log.log('info', 'shutting down: draining in-flight requests');
+          await running.close();
+          removeDiscovery(stateDir, process.pid);
+          await openedReader.close();
+          await writer.close();
+          log.log('info', 'stopped', { ...running.stats() });
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await server?.close().catch(() => undefined);
+    await reader?.close().catch(() => undefined);
+    await writer.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,248 @@
+// The HTTP server of `serve`: OTLP/HTTP logs on /v1/logs, the query API on /v1/audit/*, /health. Acknowledges
+// a logs request only once its rows are committed; drains in-flight requests on close.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { bearerMatches } from './auth.js';
+import type { ReceiverLimits } from './config.js';
+import { decodeJsonRequest } from './decode-json.js';
+import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
+import {
+  BodyTooLargeError,
+  OtlpDecodeError,
+  QueueFullError,
+  ReceiverUnavailableError,
+  UnsupportedMediaTypeError,
+} from './errors.js';
+import { IngestQueue, type IngestStats } from './ingest-queue.js';
+import type { Logger } from './log.js';
+import { recordCount } from './otlp-model.js';
+import { handleQuery, QUERY_PREFIX, type QueryReader, sendError } from './query-api.js';
+import { rejectionMessage, requestToRows } from './records-to-rows.js';
+import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './request-body.js';
+
+export const LOGS_PATH = '/v1/logs';
+export const HEALTH_PATH = '/health';
+
+export interface ReceiverServerOptions {
+  host: string;
+  port: number;
+  /** Bearer token of the query API (always) and of /v1/logs (when `ingestAuth` is `token`). */
+  token: string;
+  ingestAuth: 'token' | 'none';
+  limits: ReceiverLimits;
+  /** Where rows go (resolves after commit). */
+  insert: (rows: OtelLogRow[]) => Promise<void>;
+  /** Answers the query API. */
+  reader: QueryReader;
+  log: Logger;
+}
+
+export interface ReceiverServer {
+  /** e.g. `http://127.0.0.1:4318` (the real port when 0 was asked). */
+  url: string;
+  port: number;
+  stats(): IngestStats & { requests: number; inFlight: number };
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), writes what is queued. */
+  close(): Promise<void>;
+}
+
+// gRPC status codes carried in google.rpc.Status bodies, per HTTP status (OTLP/HTTP spec).
+const GRPC_CODE: Record<number, number> = {
+  400: 3,
+  401: 16,
+  404: 5,
+  405: 12,
+  413: 3,
+  415: 3,
+  429: 8,
+  500: 13,
+  503: 14,
+};
+
+/** An OTLP error response in the request's encoding (google.rpc.Status). */
+function otlpError(
+  res: ServerResponse,
+  encoding: OtlpEncoding,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const code = GRPC_CODE[status] ?? 2;
+  const body =
+    encoding === 'protobuf'
+      ? encodeProtobufStatus(code, message)
+      : Buffer.from(JSON.stringify({ code, message }));
+  res.writeHead(status, {
+    'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+    'content-length': body.byteLength,
+    ...headers,
+  });
+  res.end(body);
+}
+
+function otlpSuccess(
+  res: ServerResponse,
+  encoding: OtlpEncoding,
+  rejected: number,
+  errorMessage: string,
+): void {
+  const body =
+    encoding === 'protobuf'
+      ? encodeProtobufResponse(rejected, errorMessage)
+      : Buffer.from(
+          JSON.stringify(
+            rejected > 0 ? { partialSuccess: { rejectedLogRecords: String(rejected), errorMessage } } : {},
+          ),
+        );
+  res.writeHead(200, {
+    'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+    'content-length': body.byteLength,
+  });
+  res.end(body);
+}
+
+export async function startReceiverServer(options: ReceiverServerOptions): Promise<ReceiverServer> {
+  const { limits, log } = options;
+  const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
+  const queue = new IngestQueue({
+    insert: options.insert,
+    maxPendingRows: limits.maxPendingRows,
+    maxBatchRows: limits.maxBatchRows,
+    onBatch: ({ rows, requests, ms, error }) => {
+      if (error) log.log('error', 'insert failed', { rows, requests, ms: Math.round(ms), error });
+      else log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
+    },
+  });
+  let draining = false;
+  let inFlight = 0;
+  let requests = 0;
+  const idle: (() => void)[] = [];
+
+  async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Errors before the encoding is known are answered in JSON.
+    let encoding: OtlpEncoding = 'json';
+    try {
+      encoding = requestEncoding(req.headers['content-type']);
+      if (options.ingestAuth === 'token' && !bearerMatches(req.headers.authorization, options.token))
+        return otlpError(
+          res,
+          encoding,
+          401,
+          'missing or wrong bearer token (Authorization: Bearer <token>)',
+          {
+            'www-authenticate': 'Bearer',
+          },
+        );
+      if (draining) return otlpError(res, encoding, 503, 'the receiver is shutting down', retryAfter);
+      if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
+        return otlpError(res, encoding, 429, 'the receiver is busy: retry later', retryAfter);
+      const raw = await readBody(req, limits.maxBodyBytes);
+      const body = await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes);
+      const request = encoding === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
+      const { rows, rejected } = requestToRows(request, { maxRecordSize: limits.maxRecordSize });
+      await queue.submit(rows);
+      const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
+      if (rejected.count > 0)
+        log.log('warn', 'records rejected', {
+          rejected: rejected.count,
+          accepted: rows.length,
+          reason: message,
+        });
+      log.log('debug', 'logs request committed', { records: recordCount(request), rows: rows.length });
+      otlpSuccess(res, encoding, rejected.count, message);
+    } catch (error) {
+      if (error instanceof UnsupportedMediaTypeError)
+        return otlpError(res, encoding, 415, error.message, { connection: 'close' });
+      if (error instanceof BodyTooLargeError)
+        return otlpError(res, encoding, 413, error.message, { connection: 'close' });
+      if (error instanceof OtlpDecodeError) {
+        log.log('warn', 'malformed logs request', { error: error.message });
+        return otlpError(res, encoding, 400, error.message);
+      }
+      if (error instanceof QueueFullError) return otlpError(res, encoding, 429, error.message, retryAfter);
+      if (error instanceof ReceiverUnavailableError)
+        return otlpError(res, encoding, 503, error.message, retryAfter);
+      throw error;
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === LOGS_PATH) {
+      if (req.method !== 'POST')
+        return otlpError(res, 'json', 405, 'POST OTLP logs to /v1/logs', { allow: 'POST' });
+      return ingest(req, res);
+    }
+    if (url.pathname === HEALTH_PATH) {
+      const body = { status: draining ? 'draining' : 'ok', ...queue.stats, inFlight };
+      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify(body));
+    }
+    if (url.pathname === QUERY_PREFIX || url.pathname.startsWith(`${QUERY_PREFIX}/`)) {
+      if (!bearerMatches(req.headers.authorization, options.token)) {
+        res.setHeader('www-authenticate', 'Bearer');
+        return sendError(
+          res,
+          401,
+          'unauthenticated',
+          'missing or wrong bearer token (Authorization: Bearer <token>)',
+        );
+      }
+      if (draining) return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
+      return handleQuery(options.reader, req, res, url);
+    }
+    return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
+  }
+
+  const server: Server = createServer((req, res) => {
+    inFlight += 1;
+    requests += 1;
+    route(req, res)
+      .catch((error: unknown) => {
+        log.log('error', 'request failed', { path: req.url, error });
+        if (!res.headersSent) sendError(res, 500, 'internal', 'internal error (see the serve log)');
+        else res.destroy();
+      })
+      .finally(() => {
+        inFlight -= 1;
+        if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
+      });
+  });
+  // Headers must come within 30 s; a slow body is bounded by the size limit and the request timeout.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    stats: () => ({ ...queue.stats, requests, inFlight }),
+    async close() {
+      if (draining) return;
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), limits.shutdownTimeoutMs);
+      });
+      if ((await Promise.race([drained, timeout])) === 'timeout')
+        log.log('warn', 'shutdown timeout: closing connections with requests still in flight', { inFlight });
+      clearTimeout(timer);
+      await queue.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
