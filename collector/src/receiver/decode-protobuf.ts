@@ -2,7 +2,6 @@
 // (proto/, opentelemetry-proto v1.11.0, unmodified). Also encodes the protobuf responses (partial success,
 // google.rpc.Status for errors).
 
-import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
@@ -39,18 +38,6 @@ const root = loadRoot();
 const RequestType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
 const ResponseType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
 const StatusType = root.lookupType('google.rpc.Status');
-
-/** Thrown from inside the reader; becomes an OtlpDecodeError. */
-class InvalidUtf8 extends Error {}
-
-/** proto3 `string` fields must be valid UTF-8 (protobuf-go rejects them too); protobufjs would substitute. */
-class StrictUtf8Reader extends protobuf.BufferReader {
-  override string(): string {
-    const bytes = this.bytes() as Buffer;
-    if (!isUtf8(bytes)) throw new InvalidUtf8();
-    return bytes.toString('utf8');
-  }
-}
 
 // Shapes of the decoded protobufjs messages (only what is read; unset scalars read as their defaults).
 interface PbLong {
@@ -100,9 +87,11 @@ export function decodeProtobufRequest(body: Uint8Array): OtlpLogsRequest {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let message: PbRequest;
   try {
-    message = RequestType.decode(new StrictUtf8Reader(buffer)) as unknown as PbRequest;
+    // protobufjs 8 checks proto3 `string` fields (readStrict) as protobuf-go does: invalid UTF-8 is an error.
+    message = RequestType.decode(buffer) as unknown as PbRequest;
   } catch (error) {
-    if (error instanceof InvalidUtf8) throw new OtlpDecodeError('', 'a string field is not valid UTF-8');
+    if ((error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA')
+      throw new OtlpDecodeError('', 'a string field is not valid UTF-8');
     throw new OtlpDecodeError(
       '',
       `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
@@ -216,4 +205,23 @@ export function encodeProtobufStatus(code: number, message: string): Uint8Array 
  */
 export function encodeProtobufRequest(request: Record<string, unknown>): Uint8Array {
   return RequestType.encode(RequestType.fromObject(request)).finish();
+}
+
+/** Reads a protobuf ExportLogsServiceResponse (for clients and tests): the partial success, if any. */
+export function decodeProtobufResponse(body: Uint8Array): {
+  rejectedLogRecords: number;
+  errorMessage: string;
+} {
+  const message = ResponseType.toObject(ResponseType.decode(body), { longs: Number, defaults: true }) as {
+    partialSuccess?: { rejectedLogRecords: number; errorMessage: string };
+  };
+  return message.partialSuccess ?? { rejectedLogRecords: 0, errorMessage: '' };
+}
+
+/** Reads a protobuf google.rpc.Status error body. */
+export function decodeProtobufStatus(body: Uint8Array): { code: number; message: string } {
+  return StatusType.toObject(StatusType.decode(body), { defaults: true }) as {
+    code: number;
+    message: string;
+  };
 }

@@ -3,7 +3,12 @@ export { asString, compareUtf8, goJsonString } from './any-value.js';
 export { bearerMatches, type ResolvedToken, resolveToken, TOKEN_FILE_NAME } from './auth.js';
 export { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
 export { decodeJsonRequest, decodeJsonValue } from './decode-json.js';
-export { decodeProtobufRequest, encodeProtobufRequest } from './decode-protobuf.js';
+export {
+  decodeProtobufRequest,
+  decodeProtobufResponse,
+  decodeProtobufStatus,
+  encodeProtobufRequest,
+} from './decode-protobuf.js';
 export {
   DISCOVERY_FILE_NAME,
   discoveryPath,

@@ -1,0 +1,320 @@
+// serve's /v1/logs endpoint: every documented status (200, partial success, 400, 401, 405, 413, 415, 429, 503),
+// the bad-input corpus, drain on shutdown. After each bad request the server still serves, and what it
+// acknowledged is stored.
+
+import { gzipSync } from 'node:zlib';
+import { AuditStore } from '@otel-audit/clickhouse';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeProtobufResponse, decodeProtobufStatus } from '../src/index.js';
+import {
+  type JsonObject,
+  logsRequest,
+  type Posted,
+  post,
+  protobufBody,
+  startTestServe,
+  str,
+  type TestServe,
+} from './receiver-support.js';
+
+const T = '1732300000123456789';
+let seq = 0;
+/** A record tagged with a unique `n` attribute, so each test can count exactly its own rows. */
+const record = (run: string, extra: JsonObject = {}): JsonObject => ({
+  timeUnixNano: T,
+  body: { stringValue: 'hello' },
+  attributes: [str('run', run), str('n', String(seq++))],
+  ...extra,
+});
+const records = (run: string, n: number) => Array.from({ length: n }, () => record(run));
+
+async function storedCount(t: TestServe, run: string): Promise<number> {
+  const [row] = await t.serve.store.query<{ c: string }>(
+    `SELECT count() AS c FROM {db}.${AUDIT_TABLES.logs} WHERE LogAttributes['run'] = {run:String}`,
+    { run },
+  );
+  return Number(row?.c);
+}
+
+/** The server still answers a good request after a bad one. */
+async function stillServes(t: TestServe): Promise<void> {
+  const run = `alive-${seq++}`;
+  const ok = await t.send(logsRequest(records(run, 2)));
+  expect(ok.status).toBe(200);
+  expect(await storedCount(t, run)).toBe(2);
+}
+
+const proto = { 'content-type': 'application/x-protobuf' };
+const json = { 'content-type': 'application/json' };
+
+describe('POST /v1/logs', () => {
+  let t: TestServe;
+  const url = () => `${t.serve.url}/v1/logs`;
+  const postWithAuth = (body: Uint8Array | string, headers: Record<string, string>) =>
+    post(url(), body, { ...t.auth, ...headers });
+
+  beforeAll(async () => {
+    t = await startTestServe({ limits: { maxRecordSize: 100_000, maxBodyBytes: 16 * 1024 * 1024 } });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('acknowledges protobuf, JSON and gzip bodies with 200 after the rows are stored', async () => {
+    for (const [encoding, gzip] of [
+      ['protobuf', false],
+      ['json', false],
+      ['protobuf', true],
+      ['json', true],
+    ] as const) {
+      const run = `ok-${encoding}-${gzip}`;
+      const res = await t.send(logsRequest(records(run, 3)), encoding, gzip);
+      expect(res.status, run).toBe(200);
+      if (encoding === 'json') expect(res.json).toEqual({});
+      else expect(decodeProtobufResponse(res.bytes)).toEqual({ rejectedLogRecords: 0, errorMessage: '' });
+      // Acknowledged means committed: readable right away.
+      expect(await storedCount(t, run), run).toBe(3);
+    }
+  });
+
+  it('answers 401 without the bearer token or with a wrong one, and stores nothing', async () => {
+    const body = protobufBody(logsRequest(records('unauth', 1)));
+    const none = await post(url(), body, proto);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(decodeProtobufStatus(none.bytes).code).toBe(16);
+    const wrong = await post(url(), body, { ...proto, authorization: 'Bearer not-the-token-at-all' });
+    expect(wrong.status).toBe(401);
+    expect(await storedCount(t, 'unauth')).toBe(0);
+  });
+
+  it('answers 415 to other content types and encodings', async () => {
+    const text = await postWithAuth('hello', { 'content-type': 'text/plain' });
+    expect(text.status).toBe(415);
+    expect(text.json?.message).toMatch(/application\/x-protobuf/);
+    const br = await postWithAuth(protobufBody(logsRequest(records('br', 1))), {
+      ...proto,
+      'content-encoding': 'br',
+    });
+    expect(br.status).toBe(415);
+    expect(decodeProtobufStatus(br.bytes).message).toMatch(/content-encoding "br"/);
+    await stillServes(t);
+  });
+
+  it('answers 405 to GET /v1/logs', async () => {
+    const res = await fetch(url(), { headers: t.auth });
+    expect(res.status).toBe(405);
+  });
+
+  it('answers 413 over the body limit, also when only the decompressed body is over it (gzip bomb)', async () => {
+    const big = Buffer.alloc(17 * 1024 * 1024, 1);
+    const res = await postWithAuth(big, proto);
+    expect(res.status).toBe(413);
+    // 64 MiB of zeros gzip to ~64 KiB: the limit applies after decompression too.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(1024 * 1024);
+    const bombed = await postWithAuth(bomb, { ...proto, 'content-encoding': 'gzip' });
+    expect(bombed.status).toBe(413);
+    expect(decodeProtobufStatus(bombed.bytes).message).toMatch(/decompressed body is larger than the limit/);
+    await stillServes(t);
+  }, 30_000);
+
+  describe('bad input corpus: 400 naming what is wrong, nothing stored, still serving', () => {
+    const valid = protobufBody(logsRequest(records('truncated', 5)));
+    const cases: [string, Uint8Array | string, Record<string, string>, RegExp][] = [
+      ['truncated protobuf', valid.subarray(0, valid.length - 7), proto, /not a valid protobuf/],
+      [
+        'random bytes as protobuf',
+        Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]),
+        proto,
+        /not a valid protobuf/,
+      ],
+      ['invalid JSON', '{"resourceLogs": [', json, /not valid JSON/],
+      ['empty JSON body', '', json, /not valid JSON/],
+      ['JSON body that is not an object', '[1,2]', json, /expected an object/],
+      [
+        'wrong type: severityNumber as a word',
+        JSON.stringify(logsRequest([{ severityNumber: 'loud' }])),
+        json,
+        /resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[0\]\.severityNumber: expected a SeverityNumber/,
+      ],
+      [
+        'wrong type: timeUnixNano not a number',
+        JSON.stringify(logsRequest([{ timeUnixNano: 'yesterday' }])),
+        json,
+        /logRecords\[0\]\.timeUnixNano: expected an unsigned 64-bit integer/,
+      ],
+      [
+        'wrong type: attributes as an object',
+        JSON.stringify(logsRequest([{ attributes: { a: 1 } }])),
+        json,
+        /logRecords\[0\]\.attributes: expected an array/,
+      ],
+      [
+        'wrong type: nested value',
+        JSON.stringify(
+          logsRequest([
+            {
+              attributes: [
+                { key: 'k', value: { kvlistValue: { values: [{ key: 'x', value: { intValue: 'nope' } }] } } },
+              ],
+            },
+          ]),
+        ),
+        json,
+        /attributes\[0\]\.value\.kvlistValue\.values\[0\]\.value\.intValue: expected a signed 64-bit integer/,
+      ],
+      [
+        'trace id of the wrong length (JSON)',
+        JSON.stringify(logsRequest([{ traceId: 'abcd' }])),
+        json,
+        /traceId: expected 32 hex characters/,
+      ],
+      [
+        'trace id of the wrong length (protobuf)',
+        protobufBody(logsRequest([{ traceId: 'abcdef' }])),
+        proto,
+        /logRecords\[0\]\.traceId: must be 16 bytes, got 3/,
+      ],
+      [
+        'invalid UTF-8 in a JSON body',
+        Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
+        json,
+        /not valid UTF-8/,
+      ],
+      [
+        'invalid UTF-8 in a protobuf string',
+        // The valid request with the bytes of its "hello" body replaced by an invalid UTF-8 sequence.
+        Buffer.from(valid.toString('latin1').replace('hello', 'he\xff\xfeo'), 'latin1'),
+        proto,
+        /not valid UTF-8/,
+      ],
+      [
+        'gzip header on a body that is not gzip',
+        Buffer.from('not gzip'),
+        { ...proto, 'content-encoding': 'gzip' },
+        /not valid gzip/,
+      ],
+    ];
+    it.each(cases)('%s', async (_name, body, headers, message) => {
+      const res = await postWithAuth(body, headers);
+      expect(res.status).toBe(400);
+      const text = res.json ? String(res.json.message) : decodeProtobufStatus(res.bytes).message;
+      expect(text).toMatch(message);
+      await stillServes(t);
+    });
+
+    it('stored nothing of the rejected requests', async () => {
+      expect(await storedCount(t, 'truncated')).toBe(0);
+    });
+  });
+
+  it('accepts an empty protobuf body (a valid empty request) and stores nothing', async () => {
+    const res = await postWithAuth(Buffer.alloc(0), proto);
+    expect(res.status).toBe(200);
+    expect(decodeProtobufResponse(res.bytes).rejectedLogRecords).toBe(0);
+  });
+
+  it('rejects only the offending records with OTLP partial success (huge attribute, time past 2262)', async () => {
+    const run = 'partial';
+    const request = logsRequest([
+      record(run),
+      record(run, { attributes: [str('run', run), str('huge', 'x'.repeat(200_000))] }),
+      record(run),
+      record(run, { timeUnixNano: '18446744073709551615' }),
+    ]);
+    for (const encoding of ['protobuf', 'json'] as const) {
+      const res = await t.send(request, encoding);
+      expect(res.status).toBe(200);
+      const partial =
+        encoding === 'json'
+          ? (res.json?.partialSuccess as { rejectedLogRecords: string; errorMessage: string })
+          : decodeProtobufResponse(res.bytes);
+      expect(Number(partial.rejectedLogRecords)).toBe(2);
+      expect(partial.errorMessage).toMatch(
+        /logRecords\[1\]: record is 2000\d\d characters.*over the limit of 100000/,
+      );
+      expect(partial.errorMessage).toMatch(
+        /logRecords\[3\]: timestamp 18446744073709551615 ns is after 2262/,
+      );
+    }
+    // The two good records of each request landed; the rejected ones did not.
+    expect(await storedCount(t, run)).toBe(4);
+  });
+
+  it('stores 100,000 records sent in one request, all of them', async () => {
+    const run = 'big';
+    const res = await t.send(logsRequest(records(run, 100_000)), 'protobuf', true);
+    expect(res.status).toBe(200);
+    expect(await storedCount(t, run)).toBe(100_000);
+  }, 60_000);
+
+  it('answers 503 with Retry-After when the store fails, acknowledges nothing, and recovers', async () => {
+    const logs = `{db}.${AUDIT_TABLES.logs}`;
+    await t.serve.store.command(`RENAME TABLE ${logs} TO {db}.otel_logs_away`);
+    try {
+      const res = await t.send(logsRequest(records('down', 3)));
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(decodeProtobufStatus(res.bytes).message).toMatch(/writing to the store failed/);
+    } finally {
+      await t.serve.store.command(`RENAME TABLE {db}.otel_logs_away TO ${logs}`);
+    }
+    expect(await storedCount(t, 'down')).toBe(0);
+    await stillServes(t);
+  });
+});
+
+describe('overload: 429 with Retry-After, nothing refused is stored, everything acknowledged is', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ limits: { maxPendingRows: 500, maxBatchRows: 500 } });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('refuses requests over the pending-rows limit and keeps every acknowledged one', async () => {
+    const sent: { run: string; res: Posted }[] = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        const run = `load-${i}`;
+        return { run, res: await t.send(logsRequest(records(run, 400))) };
+      }),
+    );
+    const statuses = sent.map((s) => s.res.status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    for (const { run, res } of sent) {
+      if (res.status === 429) expect(res.headers.get('retry-after')).toBe('1');
+      expect(await storedCount(t, run), run).toBe(res.status === 200 ? 400 : 0);
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes in-flight requests before stopping, then releases the directory', async () => {
+    const t = await startTestServe();
+    const run = 'drain';
+    // Bodies first (encoding 20k records takes a while), then all four requests at once.
+    const bodies = Array.from({ length: 4 }, () => protobufBody(logsRequest(records(run, 20_000))));
+    const inFlight = bodies.map((body) => post(`${t.serve.url}/v1/logs`, body, { ...t.auth, ...proto }));
+    // Stop while the four are being read or written.
+    const deadline = Date.now() + 10_000;
+    while (t.serve.server.stats().inFlight < 4 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(t.serve.server.stats().inFlight).toBe(4);
+    await t.serve.close();
+    const statuses = (await Promise.all(inFlight)).map((r) => r.status);
+    // Every request that had arrived is finished and acknowledged, none cut off.
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const acknowledged = 4;
+    // serve let go of the chDB directory: another store opens it and finds every acknowledged row.
+    const store = await AuditStore.open({ path: `${t.dir}/data` });
+    try {
+      const [row] = await store.query<{ c: string }>(
+        `SELECT count() AS c FROM {db}.${AUDIT_TABLES.logs} WHERE LogAttributes['run'] = 'drain'`,
+      );
+      expect(Number(row?.c)).toBe(acknowledged * 20_000);
+    } finally {
+      await store.close();
+    }
+    await t.close();
+  }, 60_000);
+});
