@@ -1,6 +1,8 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { AuditStore } from '@otel-audit/clickhouse';
+import { AuditStore, type StoreTarget } from '@otel-audit/clickhouse';
+import { HEALTH_PATH, processAlive, readDiscovery, removeDiscovery } from '@otel-audit/collector';
 import { type OptionValues, UsageError } from './command.js';
+import { RemoteAuditReader } from './remote-store.js';
 
 /** Environment variables read when the matching flag is absent. */
 export const ENV = {
@@ -32,11 +34,8 @@ export function str(values: OptionValues, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Opens the store the flags (or environment) point at; exactly one of a URL or a data directory. */
-export async function openStore(
-  values: OptionValues,
-  env: Record<string, string | undefined>,
-): Promise<AuditStore> {
+/** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */
+export function storeTarget(values: OptionValues, env: Record<string, string | undefined>): StoreTarget {
   const urlFlag = str(values, 'url');
   const dirFlag = str(values, 'data-dir');
   if (urlFlag !== undefined && dirFlag !== undefined)
@@ -48,15 +47,65 @@ export async function openStore(
   if (url) {
     const username = str(values, 'user') ?? env[ENV.user];
     const password = str(values, 'password') ?? env[ENV.password];
-    return AuditStore.open({ url, ...(username && { username }), ...(password && { password }), ...db });
+    return { url, ...(username && { username }), ...(password && { password }), ...db };
   }
   const path = dirFlag ?? env[ENV.dataDir];
-  if (path) return AuditStore.open({ path, ...db });
+  if (path) return { path, ...db };
   throw new UsageError(`no store given: pass --url or --data-dir (or set ${ENV.url} or ${ENV.dataDir})`);
+}
+
+/** Opens the store the flags (or environment) point at. */
+export async function openStore(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): Promise<AuditStore> {
+  return AuditStore.open(storeTarget(values, env));
 }
 
 export function tenantOf(values: OptionValues, env: Record<string, string | undefined>): string {
   const tenant = str(values, 'tenant') ?? env[ENV.tenant];
   if (!tenant) throw new UsageError(`--tenant is required (or set ${ENV.tenant})`);
   return tenant;
+}
+
+/** What the query commands read from: the store itself, or a running serve that holds it. */
+export type AuditReader = Pick<
+  AuditStore,
+  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'close'
+>;
+
+/** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function serveAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}${HEALTH_PATH}`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens what the query commands read. A data directory held by a running `otel-audit serve` (found through the
+ * discovery file serve writes there) is read through serve's query API; a discovery file left by a serve that
+ * is gone is removed and the directory is opened directly. A server URL is always opened directly.
+ */
+export async function openReader(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): Promise<AuditReader> {
+  const urlFlag = str(values, 'url');
+  const dirFlag = str(values, 'data-dir');
+  const path = dirFlag ?? (urlFlag === undefined && !env[ENV.url] ? env[ENV.dataDir] : undefined);
+  if (path !== undefined && urlFlag === undefined) {
+    const running = readDiscovery(path);
+    if (running !== undefined) {
+      if (processAlive(running.pid) && (await serveAnswers(running.url)))
+        return RemoteAuditReader.fromDiscovery(running, env);
+      // Left behind by a serve that was killed: nobody serves this directory any more.
+      if (!processAlive(running.pid)) removeDiscovery(path, running.pid);
+    }
+  }
+  return openStore(values, env);
 }

@@ -9,7 +9,7 @@ import {
   pageFrom,
 } from '../filter-options.js';
 import { printPage } from '../print-events.js';
-import { openStore, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
+import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
 
 export const actor: Command = {
   name: 'actor',
@@ -37,7 +37,8 @@ ${STORE_HELP}`,
     if (id === undefined || rest.length > 0) throw new UsageError('expected exactly one actor id');
     const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env));
     const type = str(values, 'type');
-    const store = await openStore(values, ctx.env);
+    // Through a running serve when one holds the directory.
+    const store = await openReader(values, ctx.env);
     try {
       const page = await store.actorTimeline(
         tenant,

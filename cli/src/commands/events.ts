@@ -9,7 +9,7 @@ import {
   pageFrom,
 } from '../filter-options.js';
 import { printPage } from '../print-events.js';
-import { openStore, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+import { openReader, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
 
 export const events: Command = {
   name: 'events',
@@ -26,7 +26,8 @@ ${STORE_HELP}`,
   async run(values, _positionals, ctx) {
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const page = pageFrom(values);
-    const store = await openStore(values, ctx.env);
+    // Through a running serve when one holds the directory.
+    const store = await openReader(values, ctx.env);
     try {
       await printPage(await store.search(filter, page), values.json === true, ctx);
       return EXIT.ok;

@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFrom } from '../filter-options.js';
-import { openStore, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
+import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
 
 async function writeTo(stream: WriteStream, chunk: string): Promise<void> {
   if (!stream.write(chunk)) await once(stream, 'drain');
@@ -33,7 +33,8 @@ ${STORE_HELP}`,
     if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format: expected ndjson or csv');
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const output = str(values, 'output');
-    const store = await openStore(values, ctx.env);
+    // Through a running serve when one holds the directory.
+    const store = await openReader(values, ctx.env);
     const file = output === undefined ? undefined : createWriteStream(output);
     try {
       const rows = await store.exportEvents(filter, {

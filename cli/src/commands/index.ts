@@ -3,11 +3,12 @@ import { actor } from './actor.js';
 import { events } from './events.js';
 import { exportCommand } from './export.js';
 import { migrate } from './migrate.js';
+import { serve } from './serve.js';
 import { target } from './target.js';
 
 /** Every `otel-audit` command, by name. Add a command: one file in commands/, one entry here. */
 export const commands = new Map<string, Command>(
-  [migrate, events, actor, target, exportCommand].map((c) => [c.name, c]),
+  [migrate, serve, events, actor, target, exportCommand].map((c) => [c.name, c]),
 );
 
 export function registerCommand(command: Command): void {

@@ -10,7 +10,7 @@ import {
   parseTarget,
 } from '../filter-options.js';
 import { printPage } from '../print-events.js';
-import { openStore, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+import { openReader, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
 
 export const target: Command = {
   name: 'target',
@@ -31,7 +31,8 @@ ${STORE_HELP}`,
     else if (positionals.length === 1) ref = parseTarget(positionals[0] as string);
     else throw new UsageError('expected a target as <type> <id> or <type:id>');
     const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env));
-    const store = await openStore(values, ctx.env);
+    // Through a running serve when one holds the directory.
+    const store = await openReader(values, ctx.env);
     try {
       await printPage(
         await store.targetHistory(tenant, ref, { ...filter, ...pageFrom(values) }),

@@ -1,0 +1,176 @@
+// Reads through a running `otel-audit serve` (its query API) instead of opening the data directory it holds.
+import { readFileSync } from 'node:fs';
+import {
+  AuditStoreInputError,
+  type EventFilter,
+  type EventPage,
+  type ExportOptions,
+  type PageOptions,
+  type StoredAuditEvent,
+  type TimelineOptions,
+} from '@otel-audit/clickhouse';
+import type { ServeDiscovery } from '@otel-audit/collector';
+
+/** The running serve answered with an error the CLI cannot fix by itself (or could not be reached). */
+export class RemoteServeError extends Error {
+  override name = 'RemoteServeError';
+}
+
+/** Env variable with serve's bearer token, when it is not in a token file next to the data. */
+export const SERVE_TOKEN_ENV = 'OTEL_AUDIT_SERVE_TOKEN';
+
+type Query = [string, string][];
+
+function filterQuery(
+  filter: Omit<EventFilter, 'tenant'> & { tenant?: string },
+  page: PageOptions = {},
+): Query {
+  const q: Query = [];
+  if (filter.tenant !== undefined) q.push(['tenant', filter.tenant]);
+  for (const a of filter.actions ?? []) q.push(['action', a]);
+  for (const c of filter.crud ?? []) q.push(['crud', c]);
+  if (filter.outcome !== undefined) q.push(['outcome', filter.outcome]);
+  if (filter.actor !== undefined) {
+    q.push(['actor', filter.actor.id]);
+    if (filter.actor.type !== undefined) q.push(['actorType', filter.actor.type]);
+  }
+  if (filter.target !== undefined) q.push(['target', `${filter.target.type}:${filter.target.id}`]);
+  if (filter.from !== undefined) q.push(['from', filter.from.toISOString()]);
+  if (filter.to !== undefined) q.push(['to', filter.to.toISOString()]);
+  if (page.limit !== undefined) q.push(['limit', String(page.limit)]);
+  if (page.cursor !== undefined) q.push(['cursor', page.cursor]);
+  return q;
+}
+
+/** JSON turned Dates into strings; make the events whole again. */
+function revive(event: StoredAuditEvent): StoredAuditEvent {
+  return {
+    ...event,
+    occurredAt: new Date(event.occurredAt),
+    lastOccurredAt: new Date(event.lastOccurredAt),
+    receivedAt: new Date(event.receivedAt),
+  };
+}
+
+/** Counts CSV records (RFC 4180: newlines inside quotes do not end a record). */
+class CsvRecordCounter {
+  private quoted = false;
+  records = 0;
+  feed(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 34) this.quoted = !this.quoted;
+      else if (c === 10 && !this.quoted) this.records += 1;
+    }
+  }
+}
+
+export class RemoteAuditReader {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  /** A reader for the serve a discovery file describes (token from its token file or the environment). */
+  static fromDiscovery(info: ServeDiscovery, env: Record<string, string | undefined>): RemoteAuditReader {
+    const token =
+      env[SERVE_TOKEN_ENV] ?? (info.tokenFile ? readFileSync(info.tokenFile, 'utf8').trim() : undefined);
+    if (!token)
+      throw new RemoteServeError(
+        `serve at ${info.url} has no token file: set ${SERVE_TOKEN_ENV} to the token it was started with`,
+      );
+    return new RemoteAuditReader(info.url, token);
+  }
+
+  private async get(path: string, query: Query): Promise<Response> {
+    const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (cause) {
+      throw new RemoteServeError(
+        `cannot reach otel-audit serve at ${this.url}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    if (res.ok) return res;
+    let error: { message?: string; field?: string } = {};
+    try {
+      error = ((await res.json()) as { error?: typeof error }).error ?? {};
+    } catch {
+      // not JSON: keep the status line only
+    }
+    const message = error.message ?? `${res.status} ${res.statusText}`;
+    if (res.status === 400)
+      throw new AuditStoreInputError(error.field ?? 'query', message.replace(/^[^:]+: /, ''));
+    throw new RemoteServeError(`otel-audit serve at ${this.url} answered ${res.status}: ${message}`);
+  }
+
+  private async page(path: string, query: Query): Promise<EventPage> {
+    const page = (await (await this.get(path, query)).json()) as EventPage;
+    return { ...page, events: page.events.map(revive) };
+  }
+
+  search(filter: EventFilter, page?: PageOptions): Promise<EventPage> {
+    return this.page('/events', filterQuery(filter, page));
+  }
+
+  actorTimeline(
+    tenant: string,
+    actor: { id: string; type?: string },
+    options: TimelineOptions = {},
+  ): Promise<EventPage> {
+    const { limit, cursor, actor: _other, ...filter } = options;
+    const query = filterQuery(
+      { tenant, ...filter },
+      { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
+    );
+    if (actor.type !== undefined) query.push(['type', actor.type]);
+    return this.page(`/actors/${encodeURIComponent(actor.id)}/events`, query);
+  }
+
+  targetHistory(
+    tenant: string,
+    target: { type: string; id: string },
+    options: TimelineOptions = {},
+  ): Promise<EventPage> {
+    const { limit, cursor, target: _other, ...filter } = options;
+    const query = filterQuery(
+      { tenant, ...filter },
+      { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
+    );
+    return this.page(
+      `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,
+      query,
+    );
+  }
+
+  /** Streams serve's export to `write`; resolves with the number of events. */
+  async exportEvents(filter: EventFilter, options: ExportOptions): Promise<number> {
+    const res = await this.get('/export', [...filterQuery(filter), ['format', options.format]]);
+    if (!res.body) return 0;
+    const decoder = new TextDecoder();
+    const csv = new CsvRecordCounter();
+    let lines = 0;
+    let reported = 0;
+    const rows = () => (options.format === 'csv' ? Math.max(0, csv.records - 1) : lines);
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (options.format === 'csv') csv.feed(text);
+      else for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines += 1;
+      await options.write(text);
+      if (rows() - reported >= (options.pageSize ?? 5000)) {
+        reported = rows();
+        options.onProgress?.({ rows: reported });
+      }
+    }
+    const tail = decoder.decode();
+    if (tail) await options.write(tail);
+    if (rows() !== reported) options.onProgress?.({ rows: rows() });
+    return rows();
+  }
+
+  async close(): Promise<void> {
+    // Nothing held: each call is one HTTP request.
+  }
+}

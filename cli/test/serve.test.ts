@@ -1,0 +1,229 @@
+// `otel-audit serve` as a real child process: the query commands go through it while it runs and open the
+// directory directly when it does not; the query API's auth and tenant scoping; duplicates; SIGTERM.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventPage } from '@otel-audit/clickhouse';
+import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  auditRequest,
+  cli,
+  postLogs,
+  type SentEvent,
+  type ServeChild,
+  startServeChild,
+} from './serve-support.js';
+
+const root = mkdtempSync(join(tmpdir(), 'otel-audit-serve-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const events = (tenant: string, n: number): SentEvent[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: randomUUID(),
+    tenant,
+    action: i % 2 ? 'billing.invoice.paid' : 'iam.user.updated',
+    actor: `user-${i % 3}`,
+    target: `inv-${i % 4}`,
+  }));
+
+describe('otel-audit serve (child process)', () => {
+  const dir = join(root, 'data');
+  let serve: ServeChild;
+  let token = '';
+  const acme = events('acme', 12);
+  const other = events('other', 3);
+
+  beforeAll(async () => {
+    serve = await startServeChild(['--data-dir', dir, '--port', '0']);
+    token = readFileSync(join(dir, TOKEN_FILE_NAME), 'utf8').trim();
+    expect(await postLogs(serve.url, token, auditRequest([...acme, ...other]))).toBe(200);
+  }, 60_000);
+  afterAll(() => {
+    if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+  });
+
+  const api = async (path: string, auth: string | null = token) => {
+    const res = await fetch(`${serve.url}/v1/audit${path}`, {
+      headers: auth === null ? {} : { authorization: `Bearer ${auth}` },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('writes its URL to serve.json and keeps the generated token readable by the owner only', () => {
+    const discovery = JSON.parse(readFileSync(join(dir, DISCOVERY_FILE_NAME), 'utf8')) as {
+      url: string;
+      pid: number;
+    };
+    expect(discovery).toMatchObject({ url: serve.url, pid: serve.child.pid });
+    expect(statSync(join(dir, TOKEN_FILE_NAME)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, DISCOVERY_FILE_NAME)).mode & 0o777).toBe(0o600);
+  });
+
+  it('CLI query commands read through the running serve (the directory is locked to them)', async () => {
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', '--limit', '100']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const page = JSON.parse(r.out) as EventPage;
+    expect(page.events.map((e) => e.id).sort()).toEqual(acme.map((e) => e.id).sort());
+
+    const actor = await cli([
+      'actor',
+      'user-1',
+      '--type',
+      'user',
+      '--data-dir',
+      dir,
+      '--tenant',
+      'acme',
+      '--json',
+    ]);
+    expect(actor.code).toBe(0);
+    expect((JSON.parse(actor.out) as EventPage).events.map((e) => e.id).sort()).toEqual(
+      acme
+        .filter((e) => e.actor === 'user-1')
+        .map((e) => e.id)
+        .sort(),
+    );
+    const target = await cli(['target', 'invoice:inv-2', '--data-dir', dir, '--tenant', 'acme']);
+    expect(target.code).toBe(0);
+    expect(target.out.trim().split('\n')).toHaveLength(acme.filter((e) => e.target === 'inv-2').length);
+
+    const csv = join(root, 'export.csv');
+    const exported = await cli([
+      'export',
+      '--data-dir',
+      dir,
+      '--tenant',
+      'acme',
+      '--format',
+      'csv',
+      '--output',
+      csv,
+      '--json',
+    ]);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.err)).toMatchObject({ rows: acme.length, format: 'csv' });
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(acme.length + 1);
+  });
+
+  it('CLI usage errors from serve keep their exit code 2 and name the parameter', async () => {
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--limit', '0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/limit/);
+  });
+
+  it('query API: bearer token required on every request', async () => {
+    expect((await api('/events?tenant=acme', null)).status).toBe(401);
+    expect((await api('/events?tenant=acme', 'wrong-token-wrong-token')).status).toBe(401);
+    const health = await fetch(`${serve.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('query API: tenant required and scoping every read', async () => {
+    const missing = await api('/events');
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ error: { code: 'invalid_argument', field: 'tenant' } });
+    const others = await api('/events?tenant=other');
+    expect((others.body.events as { id: string }[]).map((e) => e.id).sort()).toEqual(
+      other.map((e) => e.id).sort(),
+    );
+    // An event of acme is invisible to other, by id too.
+    const id = acme[0]?.id ?? '';
+    expect((await api(`/events/${id}?tenant=other`)).status).toBe(404);
+    expect((await api(`/events/${id}?tenant=acme`)).body).toMatchObject({ id, tenant: 'acme' });
+    const counts = await api('/counts/actions?tenant=other');
+    expect(counts.status).toBe(200);
+  });
+
+  it('query API: cursor pagination walks every event once', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api(
+        `/events?tenant=acme&limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      seen.push(...(page.body.events as { id: string }[]).map((e) => e.id));
+      cursor = page.body.nextCursor as string | undefined;
+    } while (cursor);
+    expect(seen.sort()).toEqual(acme.map((e) => e.id).sort());
+  });
+
+  it('duplicate deliveries (a retried request) end as one event per id', async () => {
+    const batch = events('dups', 20);
+    const body = auditRequest(batch);
+    expect(await postLogs(serve.url, token, body)).toBe(200);
+    expect(await postLogs(serve.url, token, body)).toBe(200);
+    expect(await postLogs(serve.url, token, auditRequest(batch.slice(0, 7)))).toBe(200);
+    const page = await api('/events?tenant=dups&limit=1000');
+    const ids = (page.body.events as { id: string }[]).map((e) => e.id);
+    expect(ids.sort()).toEqual(batch.map((e) => e.id).sort());
+  });
+
+  it('a second serve on the same directory fails with exit code 1 and says why', async () => {
+    const second = spawnSync(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', 'cli/src/bin.ts', 'serve', '--data-dir', dir, '--port', '0'],
+      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/locked by another process/);
+  }, 60_000);
+
+  it('stops on SIGTERM with exit code 0, removes serve.json, and the CLI then opens the directory itself', async () => {
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toEqual({ code: 0, signal: null });
+    expect(serve.stderr()).toMatch(/"msg":"stopped"/);
+    expect(existsSync(join(dir, DISCOVERY_FILE_NAME))).toBe(false);
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', '--limit', '100']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as EventPage).events).toHaveLength(acme.length);
+  }, 60_000);
+});
+
+describe('a stale serve.json (serve was killed)', () => {
+  it('is removed and the directory opened directly', async () => {
+    const dir = join(root, 'stale');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    // A pid that surely is not running any more: a process that has exited.
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(
+      join(dir, DISCOVERY_FILE_NAME),
+      JSON.stringify({
+        url: 'http://127.0.0.1:9',
+        pid: Number(gone.stdout),
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/no events/);
+    expect(existsSync(join(dir, DISCOVERY_FILE_NAME))).toBe(false);
+  }, 60_000);
+});
+
+describe('serve command line', () => {
+  it('--help prints the options and exits 0', async () => {
+    const r = await cli(['serve', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/--ingest-auth token\|none/);
+    expect(r.out).toMatch(/OTEL_AUDIT_SERVE_TOKEN/);
+  });
+
+  it('usage errors exit 2 with the reason on stderr', async () => {
+    expect((await cli(['serve'])).err).toMatch(/no store given/);
+    const port = await cli(['serve', '--data-dir', join(root, 'x'), '--port', 'http']);
+    expect(port.code).toBe(2);
+    expect(port.err).toMatch(/--port/);
+    const auth = await cli(['serve', '--data-dir', join(root, 'x'), '--ingest-auth', 'maybe']);
+    expect(auth.code).toBe(2);
+    const limit = await cli(['serve', '--data-dir', join(root, 'x'), '--max-body-bytes', '0']);
+    expect(limit.code).toBe(2);
+  });
+});
