@@ -1,4 +1,5 @@
-// SDK -> the real collector running gateway.yaml (last hop switched to OTLP/HTTP) -> what it delivers.
+// SDK -> the real collector running gateway.yaml (last hop switched to OTLP/HTTP protobuf) -> otel-audit serve
+// -> the rows it stored.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +14,15 @@ import {
   SHIPPED_CONFIGS,
   startCollector,
 } from '../src/otelcol/index.js';
-import { OtlpJsonSink } from './e2e-otlp-sink.js';
 import {
   auditEvents,
   collectorEndpoints,
-  deliveredById,
   emit,
   expectIntact,
+  ReceiverLastHop,
+  rowsById,
   waitFor,
+  waitForStored,
   writeLastHopOverlay,
 } from './e2e-support.js';
 
@@ -30,7 +32,7 @@ if (!go.available) console.warn(`SKIPPED collector end-to-end tests: ${go.reason
 describe.skipIf(!go.available)('gateway.yaml through the real collector', () => {
   const token = randomUUID();
   let dir = '';
-  let sink: OtlpJsonSink | undefined;
+  let lastHop: ReceiverLastHop | undefined;
   let collector: RunningCollector | undefined;
   let agent: RunningCollector | undefined;
   let binary = '';
@@ -42,14 +44,14 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
     binary = built.path;
     dir = mkdtempSync(join(tmpdir(), 'e2e-gateway-'));
-    sink = new OtlpJsonSink(await freePort(), token);
-    await sink.start();
-    const endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
+    lastHop = new ReceiverLastHop(await freePort(), join(dir, 'chdb'), token);
+    await lastHop.start();
+    const endpoints = await collectorEndpoints(dir, lastHop.logsUrl, token);
     otlpHttpUrl = endpoints.otlpHttpUrl;
     gatewayGrpc = endpoints.env.OTEL_AUDIT_OTLP_GRPC_ENDPOINT ?? '';
     collector = await startCollector({
       binary: built.path,
-      configs: [SHIPPED_CONFIGS.gateway, writeLastHopOverlay(dir, { encoding: 'json' })],
+      configs: [SHIPPED_CONFIGS.gateway, writeLastHopOverlay(dir, { encoding: 'proto' })],
       env: endpoints.env,
       healthUrl: endpoints.healthUrl,
     });
@@ -58,7 +60,7 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
   afterAll(async () => {
     await agent?.kill();
     await collector?.kill();
-    await sink?.stop();
+    await lastHop?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -68,20 +70,17 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     const ordinary = Array.from({ length: 60 }, (_, i) => `ordinary log ${i} of ${runId}`);
     await emit(otlpHttpUrl, runId, events, ordinary);
 
-    const received = () => deliveredById(sink?.logs ?? []);
-    await waitFor(`${events.length} audit events at the last hop`, () =>
-      events.every((event) => received().has(event.id)),
-    );
+    if (!lastHop) throw new Error('not set up');
+    const rows = await waitForStored(lastHop, runId, events);
     // Ordinary logs travelled in the same OTLP requests as the audit events, so they had every chance to arrive.
-    const byId = received();
+    const byId = rowsById(rows);
     for (const event of events) {
       const copies = byId.get(event.id) ?? [];
       expect(copies.length, event.id).toBeGreaterThanOrEqual(1);
       for (const copy of copies) expectIntact(event, copy);
     }
-    const logs = sink?.logs ?? [];
-    expect(logs.every((log) => log.attributes[AUDIT_MARKER_ATTRIBUTE] !== undefined)).toBe(true);
-    expect(logs.filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
+    expect(rows.every((row) => row.LogAttributes[AUDIT_MARKER_ATTRIBUTE] !== undefined)).toBe(true);
+    expect(rows.filter((row) => ordinary.includes(row.Body))).toEqual([]);
     expect(collector?.output()).not.toMatch(/\berror\b/i);
   }, 60_000);
 
@@ -112,12 +111,11 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     const events = auditEvents(runId, 30);
     const ordinary = Array.from({ length: 30 }, (_, i) => `ordinary log ${i} of ${runId} via grpc`);
     await emit(`http://127.0.0.1:${http}`, runId, events, ordinary);
-    await waitFor(`${events.length} audit events forwarded over gRPC`, () =>
-      events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
-    );
-    const byId = deliveredById(sink?.logs ?? []);
+    if (!lastHop) throw new Error('not set up');
+    const rows = await waitForStored(lastHop, runId, events);
+    const byId = rowsById(rows);
     for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
-    expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
+    expect(rows.filter((row) => ordinary.includes(row.Body))).toEqual([]);
   }, 60_000);
 
   it('runs the unmodified gateway.yaml: starts with ClickHouse down, acknowledges and keeps records on disk', async () => {

@@ -1,5 +1,6 @@
-// The shipped exporter queue (file_storage, retry forever) under outages of the last hop, through the real
-// collector running gateway.yaml: nothing the collector acknowledged is lost, not even across a crash.
+// The shipped exporter queue (file_storage, retry forever) under outages of the last hop (otel-audit serve),
+// through the real collector running gateway.yaml: nothing the collector acknowledged is lost, not even across
+// a crash of the collector.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,15 +15,17 @@ import {
   SHIPPED_CONFIGS,
   startCollector,
 } from '../src/otelcol/index.js';
-import { OtlpJsonSink } from './e2e-otlp-sink.js';
 import {
   auditEvents,
   type CollectorEndpoints,
   collectorEndpoints,
-  deliveredById,
   emit,
   expectIntact,
+  ReceiverLastHop,
+  rowsById,
+  type StoredLogRow,
   waitFor,
+  waitForStored,
   writeLastHopOverlay,
 } from './e2e-support.js';
 
@@ -33,7 +36,7 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
   const token = randomUUID();
   let dir = '';
   let binary: CollectorBinary = { available: false, reason: 'not built yet' };
-  let sink: OtlpJsonSink | undefined;
+  let lastHop: ReceiverLastHop | undefined;
   let endpoints: CollectorEndpoints | undefined;
   let overlay = '';
   let collector: RunningCollector | undefined;
@@ -48,24 +51,27 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
     });
     return collector;
   };
-  const delivered = () => deliveredById(sink?.logs ?? []);
+  const checkIntact = (events: ReturnType<typeof auditEvents>, rows: StoredLogRow[]) => {
+    const byId = rowsById(rows);
+    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+  };
 
   beforeAll(async () => {
     binary = await ensureCollector();
     if (!binary.available) throw new Error(`Go is on PATH but the collector was not built: ${binary.reason}`);
     dir = mkdtempSync(join(tmpdir(), 'e2e-queue-'));
-    // The sink's port is fixed up front so the collector can point at it while nothing listens there.
-    sink = new OtlpJsonSink(await freePort(), token);
-    endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
+    // The receiver's port is fixed up front so the collector can point at it while nothing listens there.
+    lastHop = new ReceiverLastHop(await freePort(), join(dir, 'chdb'), token);
+    endpoints = await collectorEndpoints(dir, lastHop.logsUrl, token);
     overlay = writeLastHopOverlay(dir, {
-      encoding: 'json',
+      encoding: 'proto',
       retryIntervals: { initial_interval: '200ms', max_interval: '1s' },
     });
   }, 30 * 60_000);
 
   afterAll(async () => {
     await collector?.kill();
-    await sink?.stop();
+    await lastHop?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -78,13 +84,10 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
     await waitFor('a failed export attempt in the collector log', () =>
       /connection refused/i.test(running.output()),
     );
-    expect(sink?.requests).toBe(0);
 
-    await sink?.start();
-    await waitFor(`${events.length} queued audit events delivered after the outage`, () =>
-      events.every((event) => delivered().has(event.id)),
-    );
-    for (const event of events) for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
+    await lastHop?.start();
+    if (!lastHop) throw new Error('not set up');
+    checkIntact(events, await waitForStored(lastHop, runId, events));
     expect(running.output()).not.toMatch(/dropping data|permanent error/i);
   }, 60_000);
 
@@ -96,8 +99,7 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
   ] as const)(
     'keeps what it queued across %s while the last hop is down',
     async (_, signal) => {
-      await sink?.stop();
-      const before = sink?.requests ?? 0;
+      await lastHop?.stop();
       const first = collector ?? (await start());
       const refusedBefore = refusals(first);
       const runId = randomUUID().slice(0, 8);
@@ -111,16 +113,12 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
       const exit = signal === 'SIGKILL' ? await first.kill() : await first.stop();
       if (signal === 'SIGKILL') expect(exit.signal).toBe('SIGKILL');
       else expect(exit.code).toBe(0);
-      expect(sink?.requests).toBe(before);
 
-      await sink?.start();
+      await lastHop?.start();
       const second = await start();
-      await waitFor(
-        `${events.length} audit events delivered from the queue the stopped collector left on disk`,
-        () => events.every((event) => delivered().has(event.id)),
-      );
-      for (const event of events)
-        for (const copy of delivered().get(event.id) ?? []) expectIntact(event, copy);
+      if (!lastHop) throw new Error('not set up');
+      // Delivered from the queue the stopped collector left on disk.
+      checkIntact(events, await waitForStored(lastHop, runId, events));
       expect(second.output()).not.toMatch(/dropping data|permanent error/i);
     },
     60_000,

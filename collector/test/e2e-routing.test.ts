@@ -1,5 +1,6 @@
 // SDK -> the real collector running an existing config merged with audit-routing.yaml: audit records go to the
-// audit last hop, every other log still reaches the existing exporter (debug/app writing to a file).
+// audit last hop (otel-audit serve), every other log still reaches the existing exporter (debug/app writing to a
+// file).
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,14 +15,15 @@ import {
   SHIPPED_CONFIGS,
   startCollector,
 } from '../src/otelcol/index.js';
-import { OtlpJsonSink } from './e2e-otlp-sink.js';
 import {
   auditEvents,
   collectorEndpoints,
-  deliveredById,
   emit,
   expectIntact,
+  ReceiverLastHop,
+  rowsById,
   waitFor,
+  waitForStored,
   writeLastHopOverlay,
 } from './e2e-support.js';
 
@@ -32,7 +34,7 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
   const token = randomUUID();
   let dir = '';
   let appLogs = '';
-  let sink: OtlpJsonSink | undefined;
+  let lastHop: ReceiverLastHop | undefined;
   let collector: RunningCollector | undefined;
   let otlpHttpUrl = '';
 
@@ -41,16 +43,16 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
     if (!built.available) throw new Error(`Go is on PATH but the collector was not built: ${built.reason}`);
     dir = mkdtempSync(join(tmpdir(), 'e2e-routing-'));
     appLogs = join(dir, 'app-logs.txt');
-    sink = new OtlpJsonSink(await freePort(), token);
-    await sink.start();
-    const endpoints = await collectorEndpoints(dir, sink.logsUrl, token);
+    lastHop = new ReceiverLastHop(await freePort(), join(dir, 'chdb'), token);
+    await lastHop.start();
+    const endpoints = await collectorEndpoints(dir, lastHop.logsUrl, token);
     otlpHttpUrl = endpoints.otlpHttpUrl;
     collector = await startCollector({
       binary: built.path,
       configs: [
         SHIPPED_CONFIGS.exampleExistingCollector,
         SHIPPED_CONFIGS.auditRouting,
-        writeLastHopOverlay(dir, { encoding: 'json' }),
+        writeLastHopOverlay(dir, { encoding: 'proto' }),
       ],
       env: {
         ...endpoints.env,
@@ -63,7 +65,7 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
 
   afterAll(async () => {
     await collector?.kill();
-    await sink?.stop();
+    await lastHop?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -74,20 +76,19 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
     await emit(otlpHttpUrl, runId, events, ordinary);
 
     const appOutput = () => (existsSync(appLogs) ? readFileSync(appLogs, 'utf8') : '');
-    await waitFor(`${events.length} audit events at the audit last hop`, () =>
-      events.every((event) => deliveredById(sink?.logs ?? []).has(event.id)),
-    );
+    if (!lastHop) throw new Error('not set up');
+    const rows = await waitForStored(lastHop, runId, events);
     await waitFor(`${ordinary.length} ordinary logs at the existing exporter`, () =>
       ordinary.every((body) => appOutput().includes(`Body: Str(${body})`)),
     );
 
-    const byId = deliveredById(sink?.logs ?? []);
+    const byId = rowsById(rows);
     for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
     // Moved, not copied: the existing exporter saw no audit record, the audit pipeline no ordinary log.
     const app = appOutput();
     expect(app).not.toContain(AUDIT_MARKER_ATTRIBUTE);
     for (const event of events) expect(app).not.toContain(event.id);
-    expect((sink?.logs ?? []).filter((log) => ordinary.includes(log.body?.stringValue ?? ''))).toEqual([]);
+    expect(rows.filter((row) => ordinary.includes(row.Body))).toEqual([]);
     // Ordinary logs arrive as the app emitted them, attributes included.
     expect(app).toContain('-> http.route: Str(/x)');
   }, 60_000);

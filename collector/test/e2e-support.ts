@@ -1,4 +1,5 @@
-// Shared pieces of the end-to-end tests: the last-hop overlay, the collector's environment and the emitter.
+// Shared pieces of the end-to-end tests: the last-hop overlay, the collector's environment, the emitter, and
+// the last hop itself: `otel-audit serve` (the local receiver) on a chDB directory, read back from the store.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeverityNumber } from '@opentelemetry/api';
@@ -11,16 +12,18 @@ import {
   type LogRecordExporter,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
+import type { AuditStore } from '@otel-audit/clickhouse';
 import {
   AUDIT_ATTRIBUTES as A,
   AUDIT_SCOPE_NAME,
   AUDIT_SEVERITY,
+  AUDIT_TABLES,
   CONVENTIONS_VERSION,
 } from '@otel-audit/sdk/conventions';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
 import { freePort, SHIPPED_CONFIGS } from '../src/otelcol/index.js';
-import type { DeliveredLog } from './e2e-otlp-sink.js';
+import { jsonLogger, type RunningServe, startServe } from '../src/receiver/index.js';
 
 /** Name of the exporter the overlay puts in place of `clickhouse/audit` (the store is chDB in this process). */
 export const LAST_HOP = 'otlp_http/audit_e2e';
@@ -31,7 +34,7 @@ export const LAST_HOP = 'otlp_http/audit_e2e';
  * Merged after the shipped file(s), so what runs is the shipped config plus this one change.
  */
 export interface LastHopOptions {
-  /** `json` for the capture sink, `proto` (the default of Go exporters) for the local receiver. */
+  /** `proto` (the default of Go exporters) or `json`; the local receiver takes both. */
   encoding: 'json' | 'proto';
   /**
    * Shorter retry intervals than the shipped 1 s..30 s, so a test does not wait out a long backoff after the
@@ -228,37 +231,107 @@ export async function waitFor(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** A delivered attribute as text, the way the ClickHouse exporter would store it (`AsString`). */
-export function attributeText(log: DeliveredLog, key: string): string | undefined {
-  const value = log.attributes[key];
-  if (value === undefined) return undefined;
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.intValue !== undefined) return String(value.intValue);
-  return JSON.stringify(value);
+/**
+ * The last hop: `otel-audit serve` in this process on a fixed port (so a collector can point at it while it is
+ * down) and its own chDB directory, keeping raw `otel_logs` rows so tests see exactly what was written.
+ */
+export class ReceiverLastHop {
+  private running: RunningServe | undefined;
+  readonly logs: string[] = [];
+
+  constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly token: string,
+  ) {}
+
+  get logsUrl(): string {
+    return `http://127.0.0.1:${this.port}/v1/logs`;
+  }
+
+  /** The store's read connection (only while running). */
+  get store(): AuditStore {
+    if (!this.running) throw new Error('the receiver is not running');
+    return this.running.store;
+  }
+
+  async start(): Promise<void> {
+    this.running = await startServe({
+      store: { path: this.dataDir },
+      port: this.port,
+      token: this.token,
+      // 60 years of raw rows: nothing the tests write expires, and the TTL date still fits DateTime.
+      migrate: { logsEngine: 'MergeTree', rawLogsRetentionDays: 60 * 365 },
+      log: jsonLogger((line) => this.logs.push(line)),
+    });
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    await running?.close();
+  }
 }
 
-/** The delivered records of one event id (duplicates are allowed upstream of the store: at-least-once). */
-export function deliveredById(logs: readonly DeliveredLog[]): Map<string, DeliveredLog[]> {
-  const byId = new Map<string, DeliveredLog[]>();
-  for (const log of logs) {
-    const id = attributeText(log, A.eventId);
+/** One `otel_logs` row as stored, for the checks below. */
+export interface StoredLogRow {
+  ts: string;
+  ScopeName: string;
+  EventName: string;
+  Body: string;
+  LogAttributes: Record<string, string>;
+  ResourceAttributes: Record<string, string>;
+}
+
+/** The raw rows of one run (by the `e2e.run` resource attribute). */
+export async function storedRows(store: AuditStore, runId: string): Promise<StoredLogRow[]> {
+  return store.query<StoredLogRow>(
+    `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts, ScopeName, EventName, Body, LogAttributes,
+            ResourceAttributes
+     FROM {db}.${AUDIT_TABLES.logs} WHERE ResourceAttributes['e2e.run'] = {run:String}`,
+    { run: runId },
+  );
+}
+
+/** The stored rows of each event id (copies allowed: at-least-once delivery). */
+export function rowsById(rows: readonly StoredLogRow[]): Map<string, StoredLogRow[]> {
+  const byId = new Map<string, StoredLogRow[]>();
+  for (const row of rows) {
+    const id = row.LogAttributes[A.eventId];
     if (id === undefined) continue;
-    byId.set(id, [...(byId.get(id) ?? []), log]);
+    byId.set(id, [...(byId.get(id) ?? []), row]);
   }
   return byId;
 }
 
-/** Checks that a delivered record carries the event exactly as emitted: actor, targets, metadata, time. */
-export function expectIntact(event: TestAuditEvent, log: DeliveredLog): void {
-  expect(log.scope).toBe(AUDIT_SCOPE_NAME);
-  expect(log.eventName).toBe(event.action);
-  expect(log.timeUnixNano).toBe(`${BigInt(event.occurredAt.getTime()) * 1_000_000n}`);
-  expect(attributeText(log, A.action)).toBe(event.action);
-  expect(attributeText(log, A.tenant)).toBe(event.tenant);
-  expect(attributeText(log, A.actorId)).toBe(event.actor.id);
-  expect(attributeText(log, A.actorType)).toBe(event.actor.type);
-  expect(attributeText(log, A.actorName)).toBe(event.actor.name);
-  expect(JSON.parse(attributeText(log, A.actorFields) ?? 'null')).toEqual(event.actor.fields);
-  expect(JSON.parse(attributeText(log, A.targets) ?? 'null')).toEqual(event.targets);
-  expect(JSON.parse(log.body?.stringValue ?? 'null')).toEqual(event.metadata);
+/** Waits until every event of the run has a stored row; returns the rows. */
+export async function waitForStored(
+  lastHop: ReceiverLastHop,
+  runId: string,
+  events: readonly TestAuditEvent[],
+): Promise<StoredLogRow[]> {
+  let rows: StoredLogRow[] = [];
+  await waitFor(`${events.length} audit events stored by the receiver`, async () => {
+    rows = await storedRows(lastHop.store, runId);
+    const byId = rowsById(rows);
+    return events.every((event) => byId.has(event.id));
+  });
+  return rows;
+}
+
+/** Checks that a stored row carries the event exactly as emitted: actor, targets, metadata, time. */
+export function expectIntact(event: TestAuditEvent, row: StoredLogRow): void {
+  const attr = row.LogAttributes;
+  expect(row.ScopeName).toBe(AUDIT_SCOPE_NAME);
+  expect(row.EventName).toBe(event.action);
+  expect(row.ts).toBe(`${BigInt(event.occurredAt.getTime()) * 1_000_000n}`);
+  expect(attr[A.action]).toBe(event.action);
+  expect(attr[A.tenant]).toBe(event.tenant);
+  expect(attr[A.actorId]).toBe(event.actor.id);
+  expect(attr[A.actorType]).toBe(event.actor.type);
+  expect(attr[A.actorName]).toBe(event.actor.name);
+  expect(attr[A.version]).toBe('1');
+  expect(JSON.parse(attr[A.actorFields] ?? 'null')).toEqual(event.actor.fields);
+  expect(JSON.parse(attr[A.targets] ?? 'null')).toEqual(event.targets);
+  expect(JSON.parse(row.Body)).toEqual(event.metadata);
 }
