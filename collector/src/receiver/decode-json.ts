@@ -14,18 +14,31 @@ import {
 
 type Json = Record<string, unknown>;
 
-/** Where the walk is, as a stack of path segments; joined only when an error is thrown. */
+/**
+ * Where the walk is: a stack of field names with the array index under each (-1 when not in an array).
+ * Indexes are plain numbers; the path text is only built when an error is thrown.
+ */
 class Path {
-  private readonly segments: string[] = [];
-  push(segment: string): void {
-    this.segments.push(segment);
+  private readonly fields: string[] = [];
+  private readonly indexes: number[] = [];
+  push(field: string, index = -1): void {
+    this.fields.push(field);
+    this.indexes.push(index);
+  }
+  /** Sets the array index of the innermost segment. */
+  at(index: number): void {
+    this.indexes[this.indexes.length - 1] = index;
   }
   pop(): void {
-    this.segments.pop();
+    this.fields.pop();
+    this.indexes.pop();
   }
   fail(field: string | undefined, reason: string): never {
-    const all = field === undefined ? this.segments : [...this.segments, field];
-    throw new OtlpDecodeError(all.join('.').replace(/\.\[/g, '['), reason);
+    const parts = this.fields.map((f, i) =>
+      (this.indexes[i] as number) >= 0 ? `${f}[${this.indexes[i]}]` : f,
+    );
+    if (field !== undefined) parts.push(field);
+    throw new OtlpDecodeError(parts.join('.'), reason);
   }
 }
 
@@ -70,11 +83,12 @@ function list<T>(value: unknown, path: Path, field: string, item: (v: unknown, p
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) path.fail(field, `expected an array, got ${describe(value)}`);
   const out = new Array<T>(value.length);
+  path.push(field, 0);
   for (let i = 0; i < value.length; i++) {
-    path.push(`${field}[${i}]`);
+    path.at(i);
     out[i] = item(value[i], path);
-    path.pop();
   }
+  path.pop();
   return out;
 }
 

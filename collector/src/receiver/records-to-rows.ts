@@ -30,16 +30,28 @@ function afterMaxTimestamp(ns: string): boolean {
 
 /**
  * pdata Map → exporter map column: every value through AsString. Map.Get and ClickHouse's `map[key]` both
- * see the first of duplicate keys, so the first one is kept. Null prototype: `__proto__` is an ordinary key.
+ * see the first of duplicate keys, so the first one is kept. A plain object (rows with the same keys share
+ * one shape, which keeps building and serializing them fast); `__proto__` and inherited names are own keys.
  */
 export function attributeMap(attributes: readonly OtlpKeyValue[]): Record<string, string> {
-  const map: Record<string, string> = Object.create(null);
-  for (const { key, value } of attributes) if (!(key in map)) map[key] = asString(value);
+  const map: Record<string, string> = {};
+  for (const { key, value } of attributes) {
+    if (map[key] !== undefined && Object.hasOwn(map, key)) continue;
+    if (key === '__proto__')
+      Object.defineProperty(map, key, {
+        value: asString(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else map[key] = asString(value);
+  }
   return map;
 }
 
 function recordSize(body: string, attributes: Record<string, string>): number {
   let size = body.length;
+  // for-in: the map is a plain object and Object.prototype has no enumerable keys.
   for (const key in attributes) size += key.length + (attributes[key] as string).length;
   return size;
 }

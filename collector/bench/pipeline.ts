@@ -1,0 +1,274 @@
+// `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N] [--dir PATH]`
+//
+// SDK → OTLP/HTTP → `otel-audit serve` (a child process on its own chDB directory) → chDB, sustained for N
+// events (default 1,000,000). Producers are OTel JS LoggerProviders (one per simulated service instance) that
+// record `--chunk` events, then flush, in a loop.
+//
+// Measured:
+// - events_per_s: N / (first record() → last acknowledgement).
+// - p50/p99_ms_to_queryable: per event, acknowledgement time − record() time. serve acknowledges only after
+//   the insert (and the views' inserts) committed, so an acknowledged event is queryable; the bench checks it
+//   by fetching a sample of acknowledged events from serve's query API right after their ack.
+// - serve_peak_rss_mb: VmHWM of the serve process (Linux /proc).
+// - engine_insert_rows_per_s: afterwards, in this process, insertLogs of the same kind of rows (built by the
+//   receiver's own conversion) into a fresh directory, batches of the receiver's default group size.
+// Progress on stderr; the last stdout line is the JSON summary.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AuditStore, type OtelLogRow } from '@otel-audit/clickhouse';
+import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from '@otel-audit/sdk/conventions';
+import {
+  DEFAULT_LIMITS,
+  decodeJsonValue,
+  readDiscovery,
+  requestToRows,
+  TOKEN_FILE_NAME,
+} from '../src/receiver/index.js';
+import { BENCH_TENANT, createProducer } from './pipeline-producer.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000000' },
+    producers: { type: 'string', default: '4' },
+    batch: { type: 'string', default: '2000' },
+    chunk: { type: 'string', default: '10000' },
+    'engine-rows': { type: 'string', default: '300000' },
+    'max-batch-rows': { type: 'string' },
+    dir: { type: 'string' },
+  },
+});
+const N = Number(values.events);
+const PRODUCERS = Number(values.producers);
+const BATCH = Number(values.batch);
+const CHUNK = Number(values.chunk);
+const ENGINE_ROWS = Math.min(Number(values['engine-rows']), Math.max(N, 50_000));
+for (const [name, n] of Object.entries({ events: N, producers: PRODUCERS, batch: BATCH, chunk: CHUNK })) {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1`);
+}
+
+const log = (message: string) => process.stderr.write(`[pipeline bench] ${message}\n`);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'otel-audit-pipeline-'));
+let serve: ChildProcess | undefined;
+process.on('exit', () => {
+  serve?.kill('SIGKILL');
+  if (!values.dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// --- serve as a child process: the real `otel-audit serve` command -----------------------------------------
+const dataDir = join(dir, 'serve-data');
+serve = spawn(
+  process.execPath,
+  [
+    '--conditions=source',
+    '--import',
+    'tsx',
+    'cli/src/bin.ts',
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    ...(values['max-batch-rows'] ? ['--max-batch-rows', values['max-batch-rows']] : []),
+  ],
+  { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
+);
+const serveLog: string[] = [];
+serve.stderr?.on('data', (chunk: Buffer) => serveLog.push(chunk.toString()));
+const exitedEarly = once(serve, 'exit').then(([code]) => {
+  throw new Error(`serve exited (${code}) before it was ready:\n${serveLog.join('')}`);
+});
+// With --log-level warn serve does not log "listening": the discovery file it writes says where it is.
+const url = await Promise.race([exitedEarly, waitForDiscovery()]);
+const token = readFileSync(join(dataDir, TOKEN_FILE_NAME), 'utf8').trim();
+const servePid = serve.pid as number;
+log(`serve pid ${servePid} at ${url}, data in ${dataDir}`);
+
+async function waitForDiscovery(): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const found = readDiscovery(dataDir);
+    if (found) return found.url;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('serve did not write its discovery file within 2 minutes');
+}
+
+function rssMb(field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const status = readFileSync(`/proc/${servePid}/status`, 'utf8');
+    const kb = Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]);
+    return Math.round(kb / 1024);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// --- producers --------------------------------------------------------------------------------------------
+const latencies = new Float64Array(N);
+let acked = 0;
+let failed = 0;
+let lastAckMs = 0;
+const SAMPLE_EVERY = Math.max(1, Math.floor(N / 200));
+const samples: string[] = [];
+let sampleChecks: Promise<boolean>[] = [];
+const listener = {
+  onAck(records: readonly { id: string; observedMs: number }[], ackMs: number) {
+    for (const r of records) {
+      latencies[acked] = ackMs - r.observedMs;
+      if (acked % SAMPLE_EVERY === 0) samples.push(r.id);
+      acked += 1;
+    }
+    lastAckMs = ackMs;
+    // Acknowledged means queryable: check a sample right away through the query API.
+    for (const id of samples.splice(0)) sampleChecks.push(queryable(id));
+  },
+  onFailure(count: number, error: unknown) {
+    failed += count;
+    log(`export of ${count} records failed: ${String(error)}`);
+  },
+};
+
+async function queryable(id: string): Promise<boolean> {
+  const res = await fetch(`${url}/v1/audit/events/${id}?tenant=${BENCH_TENANT}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  await res.arrayBuffer();
+  return res.status === 200;
+}
+
+const producers = Array.from({ length: PRODUCERS }, (_, instance) =>
+  createProducer({
+    logsUrl: `${url}/v1/logs`,
+    token,
+    instance,
+    batchSize: BATCH,
+    // Room for a whole chunk: the SDK's batch processor drops silently when its queue is full.
+    queueSize: CHUNK * 2,
+    listener,
+  }),
+);
+
+let next = 0;
+const started = Date.now();
+const progress = setInterval(() => {
+  const s = (Date.now() - started) / 1000;
+  log(`${acked}/${N} acknowledged, ${Math.round(acked / s)} events/s, serve RSS ${rssMb('VmRSS')} MB`);
+}, 5000);
+
+await Promise.all(
+  producers.map(async (producer) => {
+    while (next < N) {
+      const end = Math.min(N, next + CHUNK);
+      const from = next;
+      next = end;
+      for (let i = from; i < end; i++) producer.record(i);
+      await producer.flush();
+    }
+  }),
+);
+clearInterval(progress);
+const elapsedS = (lastAckMs - started) / 1000;
+await Promise.all(producers.map((p) => p.shutdown()));
+const sampled = await Promise.all(sampleChecks);
+sampleChecks = [];
+const peakRss = rssMb('VmHWM');
+
+// Every event is in the store exactly once (the query API counts per action).
+const countsRes = await fetch(`${url}/v1/audit/counts/actions?tenant=${BENCH_TENANT}`, {
+  headers: { authorization: `Bearer ${token}` },
+});
+const counts = (await countsRes.json()) as { count: number | string }[];
+const stored = counts.reduce((sum, c) => sum + Number(c.count), 0);
+
+exitedEarly.catch(() => undefined);
+serve.kill('SIGTERM');
+const [code] = await once(serve, 'exit');
+serve = undefined;
+if (code !== 0) log(`serve exited with ${code}:\n${serveLog.join('')}`);
+
+const sorted = latencies.subarray(0, acked).sort();
+const pct = (p: number) =>
+  Math.round(sorted[Math.min(acked - 1, Math.floor((p / 100) * acked))] ?? Number.NaN);
+log(
+  `pipeline: ${acked} acknowledged, ${failed} failed, ${stored} stored, ${sampled.filter(Boolean).length}/${sampled.length} sampled events queryable at their ack, ${elapsedS.toFixed(1)} s`,
+);
+
+// --- engine ceiling: insertLogs of prebuilt rows of the same shape ----------------------------------------
+function engineRows(count: number): OtelLogRow[] {
+  const s = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const records = Array.from({ length: count }, (_, i) => ({
+    timeUnixNano: `${BigInt(Date.now()) * 1_000_000n}`,
+    observedTimeUnixNano: `${BigInt(Date.now()) * 1_000_000n}`,
+    severityNumber: 9,
+    severityText: 'INFO',
+    eventName: 'billing.invoice.paid',
+    body: { stringValue: JSON.stringify({ amount: i % 1000, currency: 'EUR', note: 'pipeline bench' }) },
+    attributes: [
+      s(A.eventId, crypto.randomUUID()),
+      s(A.action, 'billing.invoice.paid'),
+      s(A.tenant, BENCH_TENANT),
+      s(A.actorId, `user-${i % 5000}`),
+      s(A.actorType, 'user'),
+      s(A.actorName, `User ${i % 5000}`),
+      s(
+        A.targets,
+        JSON.stringify([
+          { type: 'invoice', id: `inv-${i % 100_000}` },
+          { type: 'customer', id: `cus-${i % 2000}` },
+        ]),
+      ),
+      s(A.crud, 'update'),
+      s(A.outcome, 'success'),
+      { key: A.version, value: { intValue: '1' } },
+      s(A.contextIp, `10.0.${(i >> 8) & 255}.${i & 255}`),
+      s(A.contextRequestId, `req-${i}`),
+    ],
+  }));
+  const request = decodeJsonValue({
+    resourceLogs: [
+      {
+        resource: { attributes: [s('service.name', 'bench-service'), s('service.instance.id', 'i0')] },
+        scopeLogs: [{ scope: { name: AUDIT_SCOPE_NAME, version: CONVENTIONS_VERSION }, logRecords: records }],
+      },
+    ],
+  });
+  return requestToRows(request, { maxRecordSize: DEFAULT_LIMITS.maxRecordSize }).rows;
+}
+
+log(`engine ceiling: insertLogs of ${ENGINE_ROWS} prebuilt rows, batches of ${DEFAULT_LIMITS.maxBatchRows}`);
+const store = await AuditStore.open({ path: join(dir, 'engine-data') });
+await store.migrate();
+const rows = engineRows(ENGINE_ROWS);
+const engineStart = performance.now();
+for (let i = 0; i < rows.length; i += DEFAULT_LIMITS.maxBatchRows)
+  await store.insertLogs(rows.slice(i, i + DEFAULT_LIMITS.maxBatchRows));
+const engineS = (performance.now() - engineStart) / 1000;
+await store.close();
+
+const summary = {
+  bench: 'pipeline',
+  events: N,
+  acknowledged: acked,
+  stored,
+  failed,
+  events_per_s: Math.round(acked / elapsedS),
+  engine_insert_rows_per_s: Math.round(ENGINE_ROWS / engineS),
+  p50_ms_to_queryable: pct(50),
+  p99_ms_to_queryable: pct(99),
+  sampled_queryable_at_ack: `${sampled.filter(Boolean).length}/${sampled.length}`,
+  serve_peak_rss_mb: peakRss,
+  producers: PRODUCERS,
+  batch: BATCH,
+  chunk: CHUNK,
+  encoding: 'json',
+};
+console.log(JSON.stringify(summary));
+process.exit(acked === N && stored === N && failed === 0 ? 0 : 1);
