@@ -36,7 +36,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '1000000' },
     producers: { type: 'string', default: '4' },
     batch: { type: 'string', default: '2000' },
-    chunk: { type: 'string', default: '10000' },
+    chunk: { type: 'string', default: '5000' },
     'engine-rows': { type: 'string', default: '300000' },
     'max-batch-rows': { type: 'string' },
     dir: { type: 'string' },
