@@ -37,6 +37,7 @@ const LIMIT_FLAGS: [flag: string, key: keyof ReceiverLimits][] = [
   ['max-pending-rows', 'maxPendingRows'],
   ['max-batch-rows', 'maxBatchRows'],
   ['max-concurrent-requests', 'maxConcurrentRequests'],
+  ['insert-concurrency', 'insertConcurrency'],
 ];
 
 export const serve: Command = {
@@ -62,6 +63,7 @@ through it (it writes serve.json with its URL into the directory). Stops gracefu
   --max-pending-rows N          rows waiting to be written before 429 (default ${DEFAULT_LIMITS.maxPendingRows})
   --max-batch-rows N            rows per insert, concurrent requests grouped (default ${DEFAULT_LIMITS.maxBatchRows})
   --max-concurrent-requests N   requests in progress before 429 (default ${DEFAULT_LIMITS.maxConcurrentRequests})
+  --insert-concurrency N        inserts at once, one store connection each (default ${DEFAULT_LIMITS.insertConcurrency})
   --shutdown-timeout SECONDS    wait for in-flight requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
   --logs-engine Null|MergeTree  keep raw otel_logs rows (as migrate; default Null)
   --skip-migrations             do not run migrations at start
@@ -82,6 +84,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     'max-pending-rows': { type: 'string' },
     'max-batch-rows': { type: 'string' },
     'max-concurrent-requests': { type: 'string' },
+    'insert-concurrency': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     'logs-engine': { type: 'string' },
     'skip-migrations': { type: 'boolean' },

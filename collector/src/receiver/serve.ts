@@ -62,8 +62,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     throw new Error('serve needs a data directory, not :memory:');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
-  // Two connections: inserts and reads each run one statement at a time, so reads never queue behind a batch.
+  // Separate connections for inserts and reads: each runs one statement at a time, so reads never queue behind a
+  // batch, and several inserts run at once.
   const writer = await AuditStore.open(options.store);
+  const writers: AuditStore[] = [writer];
   let reader: AuditStore | undefined;
   let server: ReceiverServer | undefined;
   try {
@@ -74,6 +76,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         alreadyApplied: result.alreadyApplied.length,
       });
     }
+    while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
     reader = await AuditStore.open(options.store);
     const token = resolveToken({
       ...(options.token !== undefined && { token: options.token }),
@@ -87,7 +90,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       token: token.token,
       ingestAuth: options.ingestAuth ?? 'token',
       limits,
-      insert: (rows) => writer.insertLogs(rows),
+      insert: writers.map((w) => (rows) => w.insertLogs(rows)),
       reader,
       log,
     });
@@ -123,7 +126,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           await running.close();
           removeDiscovery(stateDir, process.pid);
           await openedReader.close();
-          await writer.close();
+          for (const w of writers) await w.close();
           log.log('info', 'stopped', { ...running.stats() });
         })();
         return closing;
@@ -132,7 +135,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   } catch (error) {
     await server?.close().catch(() => undefined);
     await reader?.close().catch(() => undefined);
-    await writer.close().catch(() => undefined);
+    for (const w of writers) await w.close().catch(() => undefined);
     throw error;
   }
 }

@@ -31,8 +31,8 @@ export interface ReceiverServerOptions {
   token: string;
   ingestAuth: 'token' | 'none';
   limits: ReceiverLimits;
-  /** Where rows go (resolves after commit). */
-  insert: (rows: OtelLogRow[]) => Promise<void>;
+  /** Where rows go (each resolves after commit); one per concurrent insert. */
+  insert: ((rows: OtelLogRow[]) => Promise<void>)[];
   /** Answers the query API. */
   reader: QueryReader;
   log: Logger;
