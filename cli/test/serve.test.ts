@@ -137,6 +137,12 @@ describe('otel-audit serve (child process)', () => {
     expect((await api(`/events/${id}?tenant=acme`)).body).toMatchObject({ id, tenant: 'acme' });
     const counts = await api('/counts/actions?tenant=other');
     expect(counts.status).toBe(200);
+    expect((counts.body as unknown as { count: string }[]).reduce((n, c) => n + Number(c.count), 0)).toBe(
+      other.length,
+    );
+    // A malformed path is the client's mistake, not a server error.
+    expect((await api('/events/%E0%A4%A?tenant=acme')).status).toBe(400);
+    expect((await api('/nothing-here?tenant=acme')).status).toBe(404);
   });
 
   it('query API: cursor pagination walks every event once', async () => {

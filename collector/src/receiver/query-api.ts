@@ -120,7 +120,13 @@ async function write(res: ServerResponse, chunk: string): Promise<void> {
     });
 }
 
-const decode = (segment: string) => decodeURIComponent(segment);
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new QueryParameterError('path', `malformed percent-encoding in ${JSON.stringify(segment)}`);
+  }
+}
 
 /**
  * Answers a GET under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
@@ -132,9 +138,9 @@ export async function handleQuery(
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
-  const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
   const params = url.searchParams;
   try {
+    const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
     if (req.method !== 'GET')
       return sendError(res, 405, 'method_not_allowed', 'the query API only answers GET');
     const [head, a, b, c] = parts;

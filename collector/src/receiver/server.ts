@@ -200,7 +200,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     requests += 1;
     route(req, res)
       .catch((error: unknown) => {
-        log.log('error', 'request failed', { path: req.url, error });
+        // A client that goes away mid-body is not a server error: nothing of its request was acknowledged.
+        const aborted = (error as { code?: string }).code === 'ECONNRESET' || req.destroyed;
+        log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
+          path: req.url,
+          error,
+        });
         if (!res.headersSent) sendError(res, 500, 'internal', 'internal error (see the serve log)');
         else res.destroy();
       })
