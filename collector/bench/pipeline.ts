@@ -240,7 +240,7 @@ function engineRows(count: number): OtelLogRow[] {
       },
     ],
   });
-  return requestToRows(request, { maxRecordSize: DEFAULT_LIMITS.maxRecordSize }).rows;
+  return requestToRows(request, { maxRecordSize: DEFAULT_LIMITS.maxRecordSize, auditOnly: true }).rows;
 }
 
 log(`engine ceiling: insertLogs of ${ENGINE_ROWS} prebuilt rows, batches of ${DEFAULT_LIMITS.maxBatchRows}`);

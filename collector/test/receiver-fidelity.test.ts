@@ -181,7 +181,7 @@ function rowsOf(c: Case, encoding: 'json' | 'protobuf'): OtelLogRow[] {
     encoding === 'json'
       ? decodeJsonRequest(Buffer.from(JSON.stringify(request)))
       : decodeProtobufRequest(protobufBody(request));
-  const { rows, rejected } = requestToRows(decoded, { maxRecordSize: 1_000_000 });
+  const { rows, rejected } = requestToRows(decoded, { maxRecordSize: 1_000_000, auditOnly: false });
   expect(rejected.count).toBe(0);
   return rows;
 }

@@ -4,7 +4,7 @@
 
 import { gzipSync } from 'node:zlib';
 import { AuditStore } from '@otel-audit/clickhouse';
-import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { AUDIT_MARKER_ATTRIBUTE, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProtobufResponse, decodeProtobufStatus } from '../src/index.js';
 import {
@@ -298,6 +298,25 @@ describe('overload: 429 with Retry-After, nothing refused is stored, everything 
       if (res.status === 429) expect(res.headers.get('retry-after')).toBe('1');
       expect(await storedCount(t, run), run).toBe(res.status === 200 ? 400 : 0);
     }
+  });
+});
+
+describe('default: audit records only (as gateway.yaml filters before the exporter)', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ records: 'audit' });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('accepts ordinary log records without storing them, and stores the audit records of the same request', async () => {
+    const run = 'mixed';
+    const audit = (action: string) =>
+      record(run, { attributes: [str('run', run), str(AUDIT_MARKER_ATTRIBUTE, action)] });
+    const res = await t.send(logsRequest([audit('a.b.c'), record(run), audit('a.b.d'), record(run)]));
+    expect(res.status).toBe(200);
+    // Dropped on purpose, not rejected: no partial success (the collector's filter reports none either).
+    expect(decodeProtobufResponse(res.bytes).rejectedLogRecords).toBe(0);
+    expect(await storedCount(t, run)).toBe(2);
   });
 });
 

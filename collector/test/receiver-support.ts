@@ -87,6 +87,8 @@ export async function startTestServe(options: Partial<ServeOptions> = {}): Promi
     // Raw rows kept (60 years: neither 1970 nor 2024 rows expire, and 2024 + 60 y fits DateTime) so tests can read what the receiver wrote.
     migrate: { logsEngine: 'MergeTree', rawLogsRetentionDays: 60 * 365 },
     log: jsonLogger((line) => logs.push(line), 'debug'),
+    // Most tests send plain log records; the audit-only default has its own test.
+    records: 'all',
     ...options,
   });
   const auth = { authorization: `Bearer ${serve.token}` };

@@ -20,6 +20,7 @@ export const SERVE_ENV = {
   port: 'OTEL_AUDIT_SERVE_PORT',
   token: SERVE_TOKEN_ENV,
   ingestAuth: 'OTEL_AUDIT_SERVE_INGEST_AUTH',
+  records: 'OTEL_AUDIT_SERVE_RECORDS',
   logLevel: 'OTEL_AUDIT_LOG_LEVEL',
 } as const;
 
@@ -55,6 +56,8 @@ through it (it writes serve.json with its URL into the directory). Stops gracefu
   --token-file PATH             file with the bearer token (default: <state dir>/serve.token, generated 0600)
                                 or the token itself in                        ${SERVE_ENV.token}
   --ingest-auth token|none      whether POST /v1/logs needs the token too (default token) ${SERVE_ENV.ingestAuth}
+  --records audit|all           store audit records only (default; other log records are accepted and dropped,
+                                as gateway.yaml's filter does) or every log record   ${SERVE_ENV.records}
   --state-dir PATH              token and serve.json (default: the data directory; with --url,
                                 $XDG_STATE_HOME/otel-audit)
   --max-body-bytes N            largest body, also after gunzip; 413 above (default ${DEFAULT_LIMITS.maxBodyBytes})
@@ -78,6 +81,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     port: { type: 'string' },
     'token-file': { type: 'string' },
     'ingest-auth': { type: 'string' },
+    records: { type: 'string' },
     'state-dir': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'max-record-size': { type: 'string' },
@@ -95,6 +99,8 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     const ingestAuth = str(values, 'ingest-auth') ?? ctx.env[SERVE_ENV.ingestAuth] ?? 'token';
     if (ingestAuth !== 'token' && ingestAuth !== 'none')
       throw new UsageError('--ingest-auth: expected token or none');
+    const records = str(values, 'records') ?? ctx.env[SERVE_ENV.records] ?? 'audit';
+    if (records !== 'audit' && records !== 'all') throw new UsageError('--records: expected audit or all');
     const level = str(values, 'log-level') ?? ctx.env[SERVE_ENV.logLevel] ?? 'info';
     if (!LOG_LEVELS.includes(level as LogLevel))
       throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}`);
@@ -123,6 +129,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
         host: str(values, 'host') ?? ctx.env[SERVE_ENV.host] ?? DEFAULT_HOST,
         port,
         ingestAuth,
+        records,
         limits,
         ...(token !== undefined && { token }),
         ...(tokenFile !== undefined && { tokenFile }),

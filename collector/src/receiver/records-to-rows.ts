@@ -1,6 +1,7 @@
 // Decoded OTLP logs → `otel_logs` rows with exactly the values the contrib ClickHouse exporter writes
 // (exporter/clickhouseexporter/exporter_logs.go, shared/reference.md §1), plus the receiver's own record checks.
 import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
 import { asString } from './any-value.js';
 import type { OtlpKeyValue, OtlpLogsRequest } from './otlp-model.js';
 
@@ -13,11 +14,18 @@ export interface Rejections {
 export interface RowsResult {
   rows: OtelLogRow[];
   rejected: Rejections;
+  /** Ordinary (non-audit) records left out because `auditOnly` was set. */
+  skipped: number;
 }
 
 export interface RowOptions {
   /** Largest accepted record: characters of its body plus its attribute keys and values. */
   maxRecordSize: number;
+  /**
+   * Keep only audit records (those carrying the marker attribute), as gateway.yaml's filter does before the
+   * exporter; the others are accepted and not stored.
+   */
+  auditOnly: boolean;
 }
 
 /** DateTime64(9) holds Int64 nanoseconds: the latest time is 2262-04-11T23:47:16.854775807Z. */
@@ -59,6 +67,7 @@ function recordSize(body: string, attributes: Record<string, string>): number {
 export function requestToRows(request: OtlpLogsRequest, options: RowOptions): RowsResult {
   const rows: OtelLogRow[] = [];
   const rejected: Rejections = { count: 0, reasons: [] };
+  let skipped = 0;
   const reject = (where: string, reason: string) => {
     rejected.count += 1;
     if (rejected.reasons.length < MAX_REASONS) rejected.reasons.push(`${where}: ${reason}`);
@@ -69,6 +78,10 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
     rl.scopeLogs.forEach((sl, j) => {
       const scopeAttributes = attributeMap(sl.scope.attributes);
       sl.logRecords.forEach((r, k) => {
+        if (options.auditOnly && !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)) {
+          skipped += 1;
+          return;
+        }
         const timestamp = r.timeUnixNano !== '0' ? r.timeUnixNano : r.observedTimeUnixNano;
         const where = () => `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`;
         if (afterMaxTimestamp(timestamp)) {
@@ -108,7 +121,7 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
       });
     });
   });
-  return { rows, rejected };
+  return { rows, rejected, skipped };
 }
 
 /** The OTLP `error_message` of a partial success. */

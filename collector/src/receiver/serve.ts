@@ -25,6 +25,8 @@ export interface ServeOptions {
   tokenFile?: string;
   /** Whether /v1/logs needs the token too (default `token`). */
   ingestAuth?: 'token' | 'none';
+  /** Store audit records only (default: ordinary logs are accepted and dropped, as by gateway.yaml) or all. */
+  records?: 'audit' | 'all';
   limits?: Partial<ReceiverLimits>;
   /** Applied at start (default true); options as `otel-audit migrate`. */
   migrate?: boolean | Omit<MigrationOptions, 'database'>;
@@ -89,6 +91,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       port: options.port ?? DEFAULT_PORT,
       token: token.token,
       ingestAuth: options.ingestAuth ?? 'token',
+      records: options.records ?? 'audit',
       limits,
       insert: writers.map((w) => (rows) => w.insertLogs(rows)),
       reader,
@@ -107,6 +110,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       logs: `${server.url}/v1/logs`,
       store: embedded ? { path: stateDir } : { url: (options.store as { url: string }).url },
       ingestAuth: options.ingestAuth ?? 'token',
+      records: options.records ?? 'audit',
       tokenFile: token.file,
       discoveryFile,
     });

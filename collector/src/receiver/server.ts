@@ -30,6 +30,8 @@ export interface ReceiverServerOptions {
   /** Bearer token of the query API (always) and of /v1/logs (when `ingestAuth` is `token`). */
   token: string;
   ingestAuth: 'token' | 'none';
+  /** Store audit records only (default, like gateway.yaml's filter) or every log record. */
+  records: 'audit' | 'all';
   limits: ReceiverLimits;
   /** Where rows go (each resolves after commit); one per concurrent insert. */
   insert: ((rows: OtelLogRow[]) => Promise<void>)[];
@@ -140,7 +142,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       const raw = await readBody(req, limits.maxBodyBytes);
       const body = await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes);
       const request = encoding === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
-      const { rows, rejected } = requestToRows(request, { maxRecordSize: limits.maxRecordSize });
+      const { rows, rejected, skipped } = requestToRows(request, {
+        maxRecordSize: limits.maxRecordSize,
+        auditOnly: options.records === 'audit',
+      });
       await queue.submit(rows);
       const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
       if (rejected.count > 0)
@@ -149,7 +154,11 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           accepted: rows.length,
           reason: message,
         });
-      log.log('debug', 'logs request committed', { records: recordCount(request), rows: rows.length });
+      log.log('debug', 'logs request committed', {
+        records: recordCount(request),
+        rows: rows.length,
+        ordinarySkipped: skipped,
+      });
       otlpSuccess(res, encoding, rejected.count, message);
     } catch (error) {
       if (error instanceof UnsupportedMediaTypeError)
