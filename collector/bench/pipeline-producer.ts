@@ -30,7 +30,7 @@ export interface AckListener {
 
 const hrToMs = (hr: [number, number]) => hr[0] * 1000 + hr[1] / 1e6;
 
-class AckTimingExporter implements LogRecordExporter {
+export class AckTimingExporter implements LogRecordExporter {
   constructor(
     private readonly inner: LogRecordExporter,
     private readonly listener: AckListener,
@@ -56,7 +56,12 @@ class AckTimingExporter implements LogRecordExporter {
   }
 }
 
-const ACTIONS = ['billing.invoice.paid', 'iam.user.updated', 'docs.document.viewed', 'iam.api_key.created'];
+export const ACTIONS = [
+  'billing.invoice.paid',
+  'iam.user.updated',
+  'docs.document.viewed',
+  'iam.api_key.created',
+];
 
 export interface Producer {
   /** Records event number `i` (an audit record per the conventions); returns its id. */
@@ -64,17 +69,21 @@ export interface Producer {
   /** Exports everything recorded so far; resolves when serve acknowledged it. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
+  /** The SDK's delivery counters, when the producer has them. */
+  stats?(): { recorded: number; exported: number; dropped: number; failed: number };
 }
 
-/** One service instance: its own provider, processor and exporter (so several export concurrently). */
-export function createProducer(options: {
+export interface ProducerOptions {
   logsUrl: string;
   token: string;
   instance: number;
   batchSize: number;
   queueSize: number;
   listener: AckListener;
-}): Producer {
+}
+
+/** One service instance: its own provider, processor and exporter (so several export concurrently). */
+export function createOtelProducer(options: ProducerOptions): Producer {
   const exporter = new AckTimingExporter(
     new OTLPLogExporter({
       url: options.logsUrl,

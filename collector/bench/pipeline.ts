@@ -1,8 +1,8 @@
 // `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N] [--dir PATH]`
 //
 // SDK → OTLP/HTTP → `otel-audit serve` (a child process on its own chDB directory) → chDB, sustained for N
-// events (default 1,000,000). Producers are OTel JS LoggerProviders (one per simulated service instance) that
-// record `--chunk` events, then flush, in a loop.
+// events (default 1,000,000). Producers (one per simulated service instance, an OTel JS LoggerProvider with an
+// OTLP/HTTP exporter emitting audit records per the conventions) record `--chunk` events, then flush, in a loop.
 //
 // Measured:
 // - events_per_s: N / (first record() → last acknowledgement).
@@ -29,14 +29,14 @@ import {
   requestToRows,
   TOKEN_FILE_NAME,
 } from '../src/receiver/index.js';
-import { BENCH_TENANT, createProducer } from './pipeline-producer.js';
+import { BENCH_TENANT, createOtelProducer } from './pipeline-producer.js';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     producers: { type: 'string', default: '4' },
-    batch: { type: 'string', default: '2000' },
-    chunk: { type: 'string', default: '5000' },
+    batch: { type: 'string', default: '1000' },
+    chunk: { type: 'string', default: '2000' },
     'engine-rows': { type: 'string', default: '300000' },
     'max-batch-rows': { type: 'string' },
     dir: { type: 'string' },
@@ -144,6 +144,8 @@ async function queryable(id: string): Promise<boolean> {
   return res.status === 200;
 }
 
+// Until @otel-audit/sdk's createAuditLogger lands: a plain OTel JS LoggerProvider emitting per the conventions.
+const createProducer = createOtelProducer;
 const producers = Array.from({ length: PRODUCERS }, (_, instance) =>
   createProducer({
     logsUrl: `${url}/v1/logs`,
@@ -177,6 +179,9 @@ await Promise.all(
 clearInterval(progress);
 const elapsedS = (lastAckMs - started) / 1000;
 await Promise.all(producers.map((p) => p.shutdown()));
+// The SDK's own counters: what it says it dropped or failed must be 0 here.
+const sdkStats = producers.map((p) => p.stats?.()).filter((s) => s !== undefined);
+const sdkDropped = sdkStats.reduce((n, s) => n + s.dropped + s.failed, 0);
 const sampled = await Promise.all(sampleChecks);
 sampleChecks = [];
 const peakRss = rssMb('VmHWM');
@@ -269,6 +274,8 @@ const summary = {
   batch: BATCH,
   chunk: CHUNK,
   encoding: 'json',
+  producer: 'otel',
+  ...(sdkStats.length > 0 && { sdk_dropped_or_failed: sdkDropped }),
 };
 console.log(JSON.stringify(summary));
 process.exit(acked === N && stored === N && failed === 0 ? 0 : 1);
