@@ -1,5 +1,4 @@
 export { type DemoOptions, DemoOptionsError, generateDemoEvents } from './generate.js';
-export { auditLogRecord } from './log-record.js';
 export { demoAuditLogger } from './otel-logger.js';
 export { SeededRandom } from './random.js';
 export { type DemoAuditLogger, type DemoProgress, type DemoSummary, recordDemoEvents } from './record.js';

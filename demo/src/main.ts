@@ -4,11 +4,8 @@
 // Environment: OTEL_EXPORTER_OTLP_ENDPOINT (standard; default http://localhost:4318), OTEL_SERVICE_NAME,
 // OTEL_AUDIT_DEMO_EVENTS (default 5000), OTEL_AUDIT_DEMO_SEED (default 42), OTEL_AUDIT_DEMO_WAIT_FOR (a URL
 // polled until it answers 2xx, e.g. the collector's health check, before recording).
-import { ExportResultCode } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { demoAuditLogger } from './otel-logger.js';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
 import { recordDemoEvents } from './record.js';
 
 function intEnv(name: string, fallback: number): number {
@@ -34,23 +31,6 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   }
 }
 
-/** Counts what the exporter delivered and what it gave up on (the batch processor only logs that to diag). */
-function countingExporter(inner: LogRecordExporter) {
-  const counts = { exported: 0, failed: 0 };
-  const exporter: LogRecordExporter = {
-    export(records, done) {
-      inner.export(records, (result) => {
-        if (result.code === ExportResultCode.SUCCESS) counts.exported += records.length;
-        else counts.failed += records.length;
-        done(result);
-      });
-    },
-    shutdown: () => inner.shutdown(),
-    forceFlush: () => inner.forceFlush?.() ?? Promise.resolve(),
-  };
-  return { exporter, counts };
-}
-
 async function main(): Promise<number> {
   const count = intEnv('OTEL_AUDIT_DEMO_EVENTS', 5000);
   const seed = intEnv('OTEL_AUDIT_DEMO_SEED', 42);
@@ -59,22 +39,20 @@ async function main(): Promise<number> {
     console.log(`waiting for ${waitUrl} ...`);
     await waitFor(waitUrl);
   }
-  const { exporter, counts } = countingExporter(new OTLPLogExporter());
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'otel-audit-demo' }),
-    // A queue larger than the dataset: the batch processor drops silently when its queue is full.
-    processors: [
-      new BatchLogRecordProcessor({
-        exporter,
-        maxQueueSize: Math.max(2048, count + 1),
-        maxExportBatchSize: 1000,
-        scheduledDelayMillis: 500,
-      }),
-    ],
+  // Endpoint from the standard OTEL_EXPORTER_OTLP_* variables; a queue larger than the dataset, so the demo
+  // never drops (the SDK would count it if it did).
+  const provider = createAuditLoggerProvider({
+    serviceName: process.env.OTEL_SERVICE_NAME ?? 'otel-audit-demo',
+    processor: {
+      maxQueueSize: Math.max(2048, count + 1),
+      maxExportBatchSize: 1000,
+      scheduledDelayMillis: 500,
+    },
   });
+  const audit = createAuditLogger({ loggerProvider: provider, strictActions: true });
   let lastPercent = -1;
   const summary = await recordDemoEvents(
-    demoAuditLogger(provider),
+    audit,
     count,
     ({ done, total }) => {
       const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
@@ -85,13 +63,13 @@ async function main(): Promise<number> {
     },
     { seed },
   );
-  await provider.forceFlush();
+  const stats = await audit.shutdown();
   await provider.shutdown();
   console.log(
     `demo: ${summary.recorded} events (${summary.failures} failures) for tenants ${summary.tenants.join(', ')}; ` +
-      `exported ${counts.exported}, failed ${counts.failed}`,
+      `exported ${stats.exported}, dropped ${stats.dropped}, failed ${stats.failed}, still pending ${stats.pending}`,
   );
-  return counts.failed === 0 && counts.exported === summary.recorded ? 0 : 1;
+  return stats.exported === summary.recorded ? 0 : 1;
 }
 
 process.exitCode = await main().catch((error: unknown) => {

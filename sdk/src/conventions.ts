@@ -136,5 +136,5 @@ export const CRUD_BY_VERB: Readonly<Record<string, Crud>> = {
 /** CRUD class for an action per `CRUD_BY_VERB` (last dot-separated segment). */
 export function inferCrud(action: string): Crud {
   const verb = action.slice(action.lastIndexOf('.') + 1);
-  return CRUD_BY_VERB[verb] ?? 'unknown';
+  return Object.hasOwn(CRUD_BY_VERB, verb) ? (CRUD_BY_VERB[verb] as Crud) : 'unknown';
 }

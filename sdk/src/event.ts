@@ -1,7 +1,5 @@
-import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
 import {
-  ACTION_PATTERN,
   CRUD_VALUES,
   type Crud,
   DEFAULT_ACTOR,
@@ -12,7 +10,9 @@ import {
   STRICT_ACTION_PATTERN,
 } from './conventions.js';
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
-import { type JsonObject, type JsonValue, toJsonValue } from './json.js';
+import { auditEventInputSchema, fastParseInput } from './input.js';
+import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
+import { uuidv7 } from './uuid7.js';
 
 /** Who did it. */
 export interface AuditActor {
@@ -38,20 +38,40 @@ export interface AuditContext {
   requestId?: string;
 }
 
+/** An actor as `record()` takes it: fields may hold any value JSON can be made to carry (Date, BigInt, Map...). */
+export interface AuditActorInput {
+  id: string;
+  type: string;
+  name?: string;
+  fields?: Readonly<Record<string, unknown>>;
+}
+
+/** A target as `record()` takes it. */
+export interface AuditTargetInput {
+  type: string;
+  id: string;
+  name?: string;
+  fields?: Readonly<Record<string, unknown>>;
+}
+
 export interface AuditChanges {
   before?: JsonValue;
   after?: JsonValue;
 }
 
-/** What a caller passes to `record()`. Only `action` is required (and `tenant`, unless the logger has one). */
-export interface AuditEventInput<A extends string = string, M = unknown> {
+/** What a caller passes to `record()`, but the metadata (see `AuditEventInput`). */
+export interface AuditEventFields<A extends string = string> {
   /** UUID; generated (UUIDv7) when absent. A caller-supplied id is the idempotency key. */
   id?: string;
   action: A;
-  actor?: AuditActor;
-  targets?: readonly AuditTarget[];
+  /** Default: the system actor `{ id: 'system', type: 'system' }`. */
+  actor?: AuditActorInput;
+  targets?: readonly AuditTargetInput[];
+  /** Required unless the logger has a default tenant. */
   tenant?: string;
+  /** Default: inferred from the action's verb (`…created` → create), else `unknown`. */
   crud?: Crud;
+  /** Default: success. */
   outcome?: Outcome;
   /** Why it failed (or any note on the outcome). */
   outcomeReason?: string;
@@ -60,9 +80,15 @@ export interface AuditEventInput<A extends string = string, M = unknown> {
   /** Metadata schema version for this action. Default 1. */
   version?: number;
   context?: AuditContext;
-  metadata?: M;
-  changes?: AuditChanges;
+  /** State before and after (any values; normalised to JSON like the metadata). */
+  changes?: { before?: unknown; after?: unknown };
 }
+
+/** `metadata` is required exactly when the action's schema requires a value. */
+export type MetadataField<M> = undefined extends M ? { metadata?: M } : { metadata: M };
+
+/** What a caller passes to `record()`. Only `action` is required (and `tenant`, unless the logger has one). */
+export type AuditEventInput<A extends string = string, M = unknown> = AuditEventFields<A> & MetadataField<M>;
 
 /** A validated, normalised event: every default applied, every value JSON-safe. */
 export interface AuditEvent<A extends string = string, M extends JsonValue = JsonValue> {
@@ -85,50 +111,6 @@ export interface AuditEvent<A extends string = string, M extends JsonValue = Jso
   lastOccurredAt: Date;
 }
 
-const nonEmpty = z.string().trim().min(1, 'must not be empty');
-const jsonObject = z.record(z.string(), z.unknown());
-
-const actorSchema = z.object({
-  id: nonEmpty,
-  type: nonEmpty,
-  name: z.string().optional(),
-  fields: jsonObject.optional(),
-});
-
-const targetSchema = z.object({
-  type: nonEmpty,
-  id: nonEmpty,
-  name: z.string().optional(),
-  fields: jsonObject.optional(),
-});
-
-const timeSchema = z.union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()]);
-
-/** Shape check of the input; JSON normalisation and the per-action metadata schema follow. */
-export const auditEventInputSchema = z.object({
-  id: z.uuid().optional(),
-  action: z
-    .string()
-    .regex(ACTION_PATTERN, 'must be lowercase dot-separated segments, e.g. billing.invoice.paid'),
-  actor: actorSchema.optional(),
-  targets: z.array(targetSchema).optional(),
-  tenant: nonEmpty.optional(),
-  crud: z.enum(CRUD_VALUES).optional(),
-  outcome: z.enum(OUTCOME_VALUES).optional(),
-  outcomeReason: z.string().optional(),
-  occurredAt: timeSchema.optional(),
-  version: z.number().int().positive().optional(),
-  context: z
-    .object({
-      ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional(),
-      userAgent: z.string().optional(),
-      requestId: z.string().optional(),
-    })
-    .optional(),
-  metadata: z.unknown().optional(),
-  changes: z.object({ before: z.unknown().optional(), after: z.unknown().optional() }).optional(),
-});
-
 export interface ParseOptions {
   /** Require exactly `<service>.<resource>.<verb>`. Default false. */
   strictActions?: boolean;
@@ -136,10 +118,24 @@ export interface ParseOptions {
   defaultTenant?: string;
   /** Maximum serialized size of metadata + changes + actor/target fields. Default 1 MiB. */
   maxEventBytes?: number;
-  /** Schema the (normalised) metadata must satisfy. */
+  /** Schema the metadata must satisfy (checked before JSON normalisation; its output is what is stored). */
   metadataSchema?: z.ZodType;
   /** Clock, for tests. */
   now?: () => Date;
+}
+
+/** The JSON texts an event's log record carries, serialized once during validation. */
+export interface EventJson {
+  metadata: string;
+  targets: string;
+  actorFields?: string;
+  changes?: string;
+}
+
+/** A validated event and its JSON texts. */
+export interface PreparedAuditEvent {
+  event: AuditEvent;
+  json: EventJson;
 }
 
 function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): AuditIssue[] {
@@ -153,18 +149,23 @@ function toDate(value: Date | string | number): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(value);
 }
 
-/**
- * Validates and normalises one event. Throws `AuditValidationError` listing every issue with its path,
- * or `AuditEventTooLargeError` when the serialized event is over the limit.
- */
-export function parseAuditEvent(input: unknown, options: ParseOptions = {}): AuditEvent {
+function actionOf(input: unknown): string | undefined {
   const action =
-    typeof input === 'object' && input !== null && typeof (input as { action?: unknown }).action === 'string'
-      ? (input as { action: string }).action
-      : undefined;
-  const shape = auditEventInputSchema.safeParse(input);
-  if (!shape.success) throw new AuditValidationError(zodIssues(shape.error), action);
-  const raw = shape.data;
+    typeof input === 'object' && input !== null ? (input as { action?: unknown }).action : undefined;
+  return typeof action === 'string' ? action : undefined;
+}
+
+/**
+ * Validates and normalises one event and serializes its JSON parts once. Throws `AuditValidationError` listing
+ * every issue with its path, or `AuditEventTooLargeError` when the serialized parts are over the limit.
+ */
+export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): PreparedAuditEvent {
+  let raw = fastParseInput(input);
+  if (raw === undefined) {
+    const shape = auditEventInputSchema.safeParse(input);
+    if (!shape.success) throw new AuditValidationError(zodIssues(shape.error), actionOf(input));
+    raw = shape.data;
+  }
   const issues: AuditIssue[] = [];
 
   if (options.strictActions && !STRICT_ACTION_PATTERN.test(raw.action)) {
@@ -175,47 +176,68 @@ export function parseAuditEvent(input: unknown, options: ParseOptions = {}): Aud
   }
   const tenant = raw.tenant ?? options.defaultTenant;
   if (tenant === undefined || tenant.trim() === '') {
-    issues.push({ path: ['tenant'], message: 'required (or set defaultTenant on the logger)' });
+    issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
   }
   const occurredAt = raw.occurredAt === undefined ? (options.now?.() ?? new Date()) : toDate(raw.occurredAt);
   if (Number.isNaN(occurredAt.getTime())) issues.push({ path: ['occurredAt'], message: 'invalid date' });
 
-  let metadata = toJsonValue(raw.metadata ?? null, ['metadata'], issues);
+  // The action's schema sees the metadata as the caller typed it (its TS type is the schema's input); its
+  // output (defaults and transforms applied) is what gets serialized.
+  let metadataInput: unknown = raw.metadata;
   if (options.metadataSchema) {
-    const checked = options.metadataSchema.safeParse(metadata);
-    if (checked.success) metadata = toJsonValue(checked.data, ['metadata'], issues);
+    const checked = options.metadataSchema.safeParse(raw.metadata);
+    if (checked.success) metadataInput = checked.data;
     else issues.push(...zodIssues(checked.error, ['metadata']));
   }
-  const fields = (value: Record<string, unknown> | undefined, path: (string | number)[]) =>
-    value === undefined ? undefined : (toJsonValue(value, path, issues) as JsonObject);
+  const metadata = serializeJson(metadataInput, ['metadata'], issues);
 
-  const actor: AuditActor = raw.actor
-    ? {
-        id: raw.actor.id,
-        type: raw.actor.type,
-        ...(raw.actor.name !== undefined && { name: raw.actor.name }),
-        ...(raw.actor.fields !== undefined && { fields: fields(raw.actor.fields, ['actor', 'fields']) }),
-      }
-    : { ...DEFAULT_ACTOR };
-  const targets: AuditTarget[] = (raw.targets ?? []).map((t, i) => ({
-    type: t.type,
-    id: t.id,
-    ...(t.name !== undefined && { name: t.name }),
-    ...(t.fields !== undefined && { fields: fields(t.fields, ['targets', i, 'fields']) }),
-  }));
-  const changes: AuditChanges | undefined = raw.changes && {
-    ...(raw.changes.before !== undefined && {
-      before: toJsonValue(raw.changes.before, ['changes', 'before'], issues),
-    }),
-    ...(raw.changes.after !== undefined && {
-      after: toJsonValue(raw.changes.after, ['changes', 'after'], issues),
-    }),
-  };
+  let actorFields: SerializedJson | undefined;
+  let actor: AuditActor;
+  if (raw.actor) {
+    actor = { id: raw.actor.id, type: raw.actor.type };
+    if (raw.actor.name !== undefined) actor.name = raw.actor.name;
+    if (raw.actor.fields !== undefined) {
+      actorFields = serializeJson(raw.actor.fields, ['actor', 'fields'], issues);
+      actor.fields = actorFields.value as JsonObject;
+    }
+  } else actor = { ...DEFAULT_ACTOR };
+
+  const targets: AuditTarget[] = (raw.targets ?? []).map((t, i) => {
+    const target: AuditTarget = { type: t.type, id: t.id };
+    if (t.name !== undefined) target.name = t.name;
+    if (t.fields !== undefined)
+      target.fields = serializeJson(t.fields, ['targets', i, 'fields'], issues).value as JsonObject;
+    return target;
+  });
+
+  let changes: AuditChanges | undefined;
+  if (raw.changes) {
+    changes = {};
+    if (raw.changes.before !== undefined)
+      changes.before = serializeJson(raw.changes.before, ['changes', 'before'], issues).value;
+    if (raw.changes.after !== undefined)
+      changes.after = serializeJson(raw.changes.after, ['changes', 'after'], issues).value;
+  }
 
   if (issues.length > 0) throw new AuditValidationError(issues, raw.action);
 
+  const json: EventJson = { metadata: metadata.json, targets: JSON.stringify(targets) };
+  if (actorFields) json.actorFields = actorFields.json;
+  if (changes) json.changes = JSON.stringify(changes);
   const limit = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const size = Buffer.byteLength(JSON.stringify([metadata, changes ?? null, actor, targets]));
+  const chars =
+    json.metadata.length +
+    json.targets.length +
+    (json.actorFields?.length ?? 0) +
+    (json.changes?.length ?? 0);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the text could be over the limit.
+  const size =
+    chars * 3 <= limit
+      ? 0
+      : Buffer.byteLength(json.metadata) +
+        Buffer.byteLength(json.targets) +
+        Buffer.byteLength(json.actorFields ?? '') +
+        Buffer.byteLength(json.changes ?? '');
   if (size > limit) throw new AuditEventTooLargeError(size, limit, raw.action);
 
   const context: AuditContext = {};
@@ -223,23 +245,33 @@ export function parseAuditEvent(input: unknown, options: ParseOptions = {}): Aud
   if (raw.context?.userAgent !== undefined) context.userAgent = raw.context.userAgent;
   if (raw.context?.requestId !== undefined) context.requestId = raw.context.requestId;
 
-  return {
-    id: raw.id ?? uuidv7(),
+  const event: AuditEvent = {
+    // ClickHouse stores ids as UUID (lowercase): a caller's uppercase id must read back the same.
+    id: raw.id?.toLowerCase() ?? uuidv7(),
     action: raw.action,
     actor,
     targets,
     tenant: tenant as string,
     crud: raw.crud ?? inferCrud(raw.action),
     outcome: raw.outcome ?? 'success',
-    ...(raw.outcomeReason !== undefined && { outcomeReason: raw.outcomeReason }),
     occurredAt,
     version: raw.version ?? 1,
     context,
-    metadata,
-    ...(changes !== undefined && { changes }),
+    metadata: metadata.value,
     count: 1,
     lastOccurredAt: occurredAt,
   };
+  if (raw.outcomeReason !== undefined) event.outcomeReason = raw.outcomeReason;
+  if (changes !== undefined) event.changes = changes;
+  return { event, json };
+}
+
+/**
+ * Validates and normalises one event. Throws `AuditValidationError` listing every issue with its path,
+ * or `AuditEventTooLargeError` when the serialized event is over the limit.
+ */
+export function parseAuditEvent(input: unknown, options: ParseOptions = {}): AuditEvent {
+  return prepareAuditEvent(input, options).event;
 }
 
 const jsonValueSchema = z.json();

@@ -4,6 +4,12 @@ import type { AuditIssue } from './errors.js';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/** A value made JSON-safe, with its JSON text (computed once: the log record carries the text). */
+export interface SerializedJson {
+  value: JsonValue;
+  json: string;
+}
+
 /**
  * Turns a value into one JSON carries without loss, or reports where it cannot:
  * Date → ISO string, BigInt → decimal string, Map → object, Set → array, `undefined` object members are
@@ -64,4 +70,57 @@ export function toJsonValue(
   } finally {
     seen.delete(object);
   }
+}
+
+/** Deeper than this, the precise path takes over (it also finds cycles, which would recurse forever here). */
+const MAX_FAST_DEPTH = 64;
+
+/**
+ * Whether `JSON.stringify` keeps `value` exactly: only strings, finite numbers, booleans, null, arrays and
+ * plain objects with no undefined members. Cheaper than a replacer, which takes JSON.stringify off its fast path.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_FAST_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * JSON text and JSON-safe value of `value`. Plain JSON data (the common case) costs a type walk and one `JSON.stringify`; anything
+ * else (Date, BigInt, Map, class instances, undefined members, NaN, cycles) goes through `toJsonValue`, which
+ * normalises it or reports each problem with its path in `issues`.
+ */
+export function serializeJson(
+  value: unknown,
+  path: (string | number)[],
+  issues: AuditIssue[],
+): SerializedJson {
+  if (value === null || value === undefined) return { value: null, json: 'null' };
+  if (typeof value === 'string') return { value, json: JSON.stringify(value) };
+  if (isPlainJson(value, 0)) return { value: value as JsonValue, json: JSON.stringify(value) };
+  const before = issues.length;
+  const normalised = toJsonValue(value, path, issues);
+  return { value: normalised, json: issues.length > before ? 'null' : JSON.stringify(normalised) };
 }

@@ -1,0 +1,142 @@
+// Session coalescing: repeated events of the same action, actor, targets and outcome within an idle window
+// become one event with a count and first/last times (the "sheet saved every second" case).
+import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
+import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
+
+export interface CoalesceOptions {
+  /** Emit a session after this long without a repeat. Default 5,000 ms. */
+  idleMs?: number;
+  /** Emit a session at the latest this long after its first occurrence, even while repeats go on. Default 60,000 ms. */
+  maxWindowMs?: number;
+  /** Most open sessions; one more emits the oldest early. Default 10,000. */
+  maxSessions?: number;
+}
+
+export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Invalid = never> {
+  /**
+   * Validates the event (throwing as `record()` does) and merges it into its open session, or opens one.
+   * Returns the session's event: the id and first time under which the merged event will be stored.
+   */
+  record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
+  /** Emits every open session now. */
+  flush(): void;
+  /** Emits every open session and stops timers; later records are emitted without merging. */
+  close(): void;
+  /** Open sessions. */
+  readonly pending: number;
+}
+
+interface Session {
+  first: PreparedAuditEvent;
+  latest: PreparedAuditEvent;
+  count: number;
+  lastOccurredAt: Date;
+  openedAt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+function sessionKey({ event }: PreparedAuditEvent): string {
+  return JSON.stringify([
+    event.tenant,
+    event.action,
+    event.outcome,
+    event.actor.type,
+    event.actor.id,
+    event.targets.map((t) => [t.type, t.id]),
+  ]);
+}
+
+/** The merged event: the first occurrence's id and time, the latest metadata, changes from first to latest. */
+function merged(session: Session): PreparedAuditEvent {
+  const { first, latest, count } = session;
+  if (count === 1) return first;
+  const event: AuditEvent = { ...first.event, metadata: latest.event.metadata, count };
+  event.lastOccurredAt = session.lastOccurredAt;
+  const json = { ...first.json, metadata: latest.json.metadata };
+  const before = first.event.changes?.before;
+  const after = latest.event.changes?.after;
+  if (before !== undefined || after !== undefined) {
+    event.changes = {
+      ...(before !== undefined && { before }),
+      ...(after !== undefined && { after }),
+    };
+    json.changes = JSON.stringify(event.changes);
+  }
+  return { event, json };
+}
+
+export function createCoalescer<S extends ActionSchemas, Invalid>(
+  prepare: (input: unknown) => PreparedAuditEvent | undefined,
+  emit: (prepared: PreparedAuditEvent) => void,
+  options: CoalesceOptions,
+): CoalescingRecorder<S, Invalid> {
+  const idleMs = options.idleMs ?? 5_000;
+  const maxWindowMs = options.maxWindowMs ?? 60_000;
+  const maxSessions = options.maxSessions ?? 10_000;
+  for (const [name, value] of Object.entries({ idleMs, maxWindowMs, maxSessions })) {
+    if (!Number.isFinite(value) || value <= 0)
+      throw new RangeError(`coalesce: ${name} must be > 0, got ${value}`);
+  }
+  // Insertion order = age: the first key is the oldest session.
+  const sessions = new Map<string, Session>();
+  let closed = false;
+
+  function close(key: string): void {
+    const session = sessions.get(key);
+    if (!session) return;
+    sessions.delete(key);
+    clearTimeout(session.timer);
+    emit(merged(session));
+  }
+
+  function arm(key: string, session: Session): void {
+    clearTimeout(session.timer);
+    const delay = Math.max(0, Math.min(idleMs, session.openedAt + maxWindowMs - Date.now()));
+    // Unref'd: an open session does not keep the process alive (the logger flushes on exit).
+    session.timer = setTimeout(() => close(key), delay);
+    session.timer.unref?.();
+  }
+
+  return {
+    record(input) {
+      const prepared = prepare(input);
+      if (!prepared) return undefined as Invalid;
+      if (closed) {
+        emit(prepared);
+        return prepared.event as AuditEvent<typeof input.action>;
+      }
+      const key = sessionKey(prepared);
+      const session = sessions.get(key);
+      if (session) {
+        session.count += 1;
+        session.latest = prepared;
+        if (prepared.event.occurredAt > session.lastOccurredAt)
+          session.lastOccurredAt = prepared.event.occurredAt;
+        arm(key, session);
+        return session.first.event as AuditEvent<typeof input.action>;
+      }
+      if (sessions.size >= maxSessions) close(sessions.keys().next().value as string);
+      const opened: Session = {
+        first: prepared,
+        latest: prepared,
+        count: 1,
+        lastOccurredAt: prepared.event.occurredAt,
+        openedAt: Date.now(),
+        timer: undefined,
+      };
+      sessions.set(key, opened);
+      arm(key, opened);
+      return prepared.event as AuditEvent<typeof input.action>;
+    },
+    flush() {
+      for (const key of [...sessions.keys()]) close(key);
+    },
+    close() {
+      closed = true;
+      for (const key of [...sessions.keys()]) close(key);
+    },
+    get pending() {
+      return sessions.size;
+    },
+  };
+}

@@ -1,0 +1,152 @@
+// Per-logger delivery accounting: how many events were recorded, exported, dropped and failed. The audit logger
+// owns one tracker and hands it to the log pipeline in the emit context; a tracking processor
+// (`AuditLogRecordProcessor`, @otel-audit/sdk/node) reports each record's fate back to it.
+import { type Context, createContextKey, diag } from '@opentelemetry/api';
+import { AUDIT_ATTRIBUTES as A } from './conventions.js';
+
+/** Counts of one audit logger's events. `pending` = recorded − exported − dropped − failed. */
+export interface DeliveryStats {
+  /** Accepted by `record()` and handed to the OTel logger. */
+  recorded: number;
+  /** Acknowledged by the exporter (the collector or receiver has them). */
+  exported: number;
+  /** Discarded before export: the processor's queue was full, or it was shut down. */
+  dropped: number;
+  /** Export failed for good (rejected by the endpoint, or still undelivered at shutdown). */
+  failed: number;
+  /** Recorded and neither exported, dropped nor failed yet: queued or in flight. */
+  pending: number;
+  /** Rejected by validation and handed to `onInvalid` (never recorded). */
+  invalid: number;
+  /**
+   * Whether a tracking processor sees this logger's records. When false, `exported`, `dropped` and `failed`
+   * stay 0 and `pending` only says what was recorded: the pipeline gives no delivery feedback.
+   */
+  tracked: boolean;
+}
+
+/** Identity of an event that did not reach the exporter, for `onDrop` / `onError`. */
+export interface UndeliveredEvent {
+  id: string;
+  action: string;
+  tenant: string;
+}
+
+/**
+ * Why events were dropped: the processor's queue was full; the processor or the audit logger was shut down;
+ * or the OTel logger passed the record to no processor (provider shut down, logger disabled by configuration).
+ */
+export type DropReason = 'queue_full' | 'shutdown' | 'not_emitted';
+
+/** The attributes of a log record a tracker reads (a ReadableLogRecord fits). */
+export interface TrackedRecord {
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/** What a tracking processor calls: each record it accepted ends in exactly one of exported, dropped, failed. */
+export interface DeliveryListener {
+  queued(count: number): void;
+  exported(count: number): void;
+  dropped(records: readonly TrackedRecord[], reason: DropReason): void;
+  failed(records: readonly TrackedRecord[], error: Error): void;
+}
+
+/** Context key under which the audit logger passes its tracker to the processor (Symbol.for: shared by copies). */
+export const DELIVERY_LISTENER_KEY = createContextKey('otel-audit.delivery-listener');
+
+/** The tracker in an emit context, if any. */
+export function deliveryListenerOf(context: Context | undefined): DeliveryListener | undefined {
+  const value = context?.getValue(DELIVERY_LISTENER_KEY);
+  return value !== undefined && typeof (value as DeliveryListener).exported === 'function'
+    ? (value as DeliveryListener)
+    : undefined;
+}
+
+export interface DeliveryHooks {
+  onDrop?: (events: readonly UndeliveredEvent[], reason: DropReason) => void;
+  onError?: (error: Error, events: readonly UndeliveredEvent[]) => void;
+}
+
+function identity(record: TrackedRecord): UndeliveredEvent {
+  const text = (key: string) => {
+    const value = record.attributes[key];
+    return typeof value === 'string' ? value : '';
+  };
+  return { id: text(A.eventId), action: text(A.action), tenant: text(A.tenant) };
+}
+
+export class DeliveryTracker implements DeliveryListener {
+  private counts = { recorded: 0, exported: 0, dropped: 0, failed: 0, invalid: 0 };
+  private isTracked = false;
+  /** Records a processor accepted or dropped: lets the logger see that an emit reached no processor. */
+  private reached = 0;
+  private warned = new Set<string>();
+
+  constructor(private readonly hooks: DeliveryHooks = {}) {}
+
+  stats(): DeliveryStats {
+    const c = this.counts;
+    return { ...c, pending: c.recorded - c.exported - c.dropped - c.failed, tracked: this.isTracked };
+  }
+
+  get tracked(): boolean {
+    return this.isTracked;
+  }
+
+  recorded(): void {
+    this.counts.recorded += 1;
+  }
+
+  invalid(): void {
+    this.counts.invalid += 1;
+  }
+
+  /** How many records reached a tracking processor so far. */
+  get reachedCount(): number {
+    return this.reached;
+  }
+
+  queued(count: number): void {
+    this.isTracked = true;
+    this.reached += count;
+  }
+
+  exported(count: number): void {
+    this.counts.exported += count;
+  }
+
+  dropped(records: readonly TrackedRecord[], reason: DropReason): void {
+    this.counts.dropped += records.length;
+    this.reached += records.length;
+    this.warnOnce(
+      `drop:${reason}`,
+      `otel-audit: ${records.length} audit event(s) dropped (${reason}); later drops are counted in stats().dropped`,
+    );
+    this.call(() => this.hooks.onDrop?.(records.map(identity), reason));
+  }
+
+  failed(records: readonly TrackedRecord[], error: Error): void {
+    this.counts.failed += records.length;
+    this.warnOnce(
+      'failed',
+      `otel-audit: export of ${records.length} audit event(s) failed: ${error.message}; later failures are counted in stats().failed`,
+    );
+    this.call(() => this.hooks.onError?.(error, records.map(identity)));
+  }
+
+  /** Warns once per topic through the OTel diag logger. */
+  warnOnce(topic: string, message: string): void {
+    if (this.warned.has(topic)) return;
+    this.warned.add(topic);
+    diag.warn(message);
+  }
+
+  // A throwing hook must not break the export path that called it.
+  private call(hook: () => void): void {
+    try {
+      hook();
+    } catch (error) {
+      diag.error('otel-audit: an onDrop/onError hook threw', error);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// The schema of what callers pass to `record()`, and a fast path that accepts the common valid shapes
+// without running it. The zod schema is the definition: the fast path only ever says "valid, and zod would
+// output exactly this" or "not sure" (then zod decides and reports every issue). Tested against each other.
+import { z } from 'zod';
+import { ACTION_PATTERN, CRUD_VALUES, OUTCOME_VALUES } from './conventions.js';
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const jsonObject = z.record(z.string(), z.unknown());
+const idSchema = z.uuid();
+const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+const timeSchema = z.union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()]);
+
+// Strict objects: a misspelt key (`actorr`, `target`) is an error, not silently stripped.
+const actorSchema = z.strictObject({
+  id: nonEmpty,
+  type: nonEmpty,
+  name: z.string().optional(),
+  fields: jsonObject.optional(),
+});
+
+const targetSchema = z.strictObject({
+  type: nonEmpty,
+  id: nonEmpty,
+  name: z.string().optional(),
+  fields: jsonObject.optional(),
+});
+
+const contextSchema = z.strictObject({
+  ip: ipSchema.optional(),
+  userAgent: z.string().optional(),
+  requestId: z.string().optional(),
+});
+
+const changesSchema = z.strictObject({ before: z.unknown().optional(), after: z.unknown().optional() });
+
+/** Shape check of the input; JSON normalisation and the per-action metadata schema follow. */
+export const auditEventInputSchema = z.strictObject({
+  id: idSchema.optional(),
+  action: z
+    .string()
+    .regex(ACTION_PATTERN, 'must be lowercase dot-separated segments, e.g. billing.invoice.paid'),
+  actor: actorSchema.optional(),
+  targets: z.array(targetSchema).optional(),
+  tenant: nonEmpty.optional(),
+  crud: z.enum(CRUD_VALUES).optional(),
+  outcome: z.enum(OUTCOME_VALUES).optional(),
+  outcomeReason: z.string().optional(),
+  occurredAt: timeSchema.optional(),
+  version: z.number().int().positive().optional(),
+  context: contextSchema.optional(),
+  metadata: z.unknown().optional(),
+  changes: changesSchema.optional(),
+});
+
+export type RawAuditEventInput = z.output<typeof auditEventInputSchema>;
+
+// ---- fast path -------------------------------------------------------------------------------------------
+
+type Plain = Record<string, unknown>;
+
+const EVENT_KEYS = new Set(Object.keys(auditEventInputSchema.shape));
+const ACTOR_KEYS = new Set(Object.keys(actorSchema.shape));
+const TARGET_KEYS = new Set(Object.keys(targetSchema.shape));
+const CONTEXT_KEYS = new Set(Object.keys(contextSchema.shape));
+const CHANGES_KEYS = new Set(Object.keys(changesSchema.shape));
+const IPV4 = z.core.regexes.ipv4;
+const CRUDS = new Set<unknown>(CRUD_VALUES);
+const OUTCOMES = new Set<unknown>(OUTCOME_VALUES);
+
+function isPlainObject(value: unknown): value is Plain {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Own keys all in `allowed` (strict objects). */
+function onlyKeys(value: Plain, allowed: Set<string>): boolean {
+  for (const key in value) if (!allowed.has(key)) return false;
+  return true;
+}
+
+/** A string `nonEmpty` returns unchanged: not empty, nothing for trim() to remove. */
+function isCleanNonEmpty(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0 && value.trim() === value;
+}
+
+const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
+
+function isActorLike(value: unknown, keys: Set<string>): boolean {
+  return (
+    isPlainObject(value) &&
+    onlyKeys(value, keys) &&
+    isCleanNonEmpty(value.id) &&
+    isCleanNonEmpty(value.type) &&
+    optionalString(value.name) &&
+    (value.fields === undefined || isPlainObject(value.fields))
+  );
+}
+
+function isTime(value: unknown): boolean {
+  if (value instanceof Date) return !Number.isNaN(value.getTime());
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
+  return typeof value === 'string' && timeSchema.safeParse(value).success;
+}
+
+/**
+ * The input itself when it is valid as it stands (zod would output the same values), else undefined: zod
+ * then decides. Never accepts what the schema rejects.
+ */
+export function fastParseInput(input: unknown): RawAuditEventInput | undefined {
+  if (!isPlainObject(input) || !onlyKeys(input, EVENT_KEYS)) return undefined;
+  const e = input;
+  if (typeof e.action !== 'string' || !ACTION_PATTERN.test(e.action)) return undefined;
+  if (e.id !== undefined && !(typeof e.id === 'string' && idSchema.safeParse(e.id).success)) return undefined;
+  if (e.actor !== undefined && !isActorLike(e.actor, ACTOR_KEYS)) return undefined;
+  if (e.targets !== undefined) {
+    if (!Array.isArray(e.targets)) return undefined;
+    for (const target of e.targets) if (!isActorLike(target, TARGET_KEYS)) return undefined;
+  }
+  if (e.tenant !== undefined && !isCleanNonEmpty(e.tenant)) return undefined;
+  if (e.crud !== undefined && !CRUDS.has(e.crud)) return undefined;
+  if (e.outcome !== undefined && !OUTCOMES.has(e.outcome)) return undefined;
+  if (!optionalString(e.outcomeReason)) return undefined;
+  if (e.occurredAt !== undefined && !isTime(e.occurredAt)) return undefined;
+  if (e.version !== undefined && !(Number.isSafeInteger(e.version) && (e.version as number) > 0))
+    return undefined;
+  if (e.context !== undefined) {
+    const c = e.context;
+    if (!isPlainObject(c) || !onlyKeys(c, CONTEXT_KEYS)) return undefined;
+    // zod checks IPv4 with exactly this pattern; anything else (IPv6) goes through the schema.
+    const ip = c.ip;
+    if (ip !== undefined && !(typeof ip === 'string' && (IPV4.test(ip) || ipSchema.safeParse(ip).success)))
+      return undefined;
+    if (!optionalString(c.userAgent) || !optionalString(c.requestId)) return undefined;
+  }
+  if (e.changes !== undefined && !(isPlainObject(e.changes) && onlyKeys(e.changes, CHANGES_KEYS)))
+    return undefined;
+  return e as RawAuditEventInput;
+}

@@ -1,0 +1,190 @@
+// The audit logger: validates each event, emits it as one OTel log record, and accounts for its delivery.
+import { context, type Logger, type LoggerProvider, logs } from '@opentelemetry/api';
+import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
+import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
+import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from './conventions.js';
+import {
+  DELIVERY_LISTENER_KEY,
+  type DeliveryHooks,
+  type DeliveryStats,
+  DeliveryTracker,
+} from './delivery.js';
+import { AuditValidationError } from './errors.js';
+import {
+  type AuditEvent,
+  type AuditEventInput,
+  type PreparedAuditEvent,
+  prepareAuditEvent,
+} from './event.js';
+import { toLogRecord } from './log-record.js';
+
+export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
+  /** The OTel logger provider to emit through. Default: the global one (`logs` API). */
+  loggerProvider?: LoggerProvider;
+  /** Per-action metadata schemas from `defineAuditActions`; only these actions are accepted then. */
+  actions?: S;
+  /** Tenant of events that name none. */
+  tenant?: string;
+  /** Require action names of exactly three parts, `<service>.<resource>.<verb_past_tense>`. */
+  strictActions?: boolean;
+  /** Maximum serialized size of an event's metadata, targets, actor fields and changes. Default 1 MiB. */
+  maxEventBytes?: number;
+  /**
+   * Receives invalid events instead of `record()` throwing (for code that must never throw from auditing);
+   * `record()` then returns undefined for them. They are counted in `stats().invalid`.
+   */
+  onInvalid?: (error: AuditValidationError, input: unknown) => void;
+  /**
+   * Flush when the process is about to exit on its own (Node `beforeExit`), so queued and coalesced events
+   * leave before it does. Default true. A process ended by a signal must call `shutdown()` itself.
+   */
+  flushOnExit?: boolean;
+}
+
+export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = never> {
+  /**
+   * Validates the event, emits it and returns it normalised (id, defaults). Never blocks: delivery happens in
+   * the background. Throws `AuditValidationError` for an invalid event unless `onInvalid` is set.
+   */
+  record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
+  /**
+   * A recorder that merges repeated events of the same action, actor, targets and outcome within an idle
+   * window into one event with a count and first/last times. Flushed by this logger's `flush()`.
+   */
+  coalesce(options?: CoalesceOptions): CoalescingRecorder<S, Invalid>;
+  /** Counts of this logger's events so far. */
+  stats(): DeliveryStats;
+  /** Emits coalesced events, waits for the pipeline to export what it holds, and reports the counts. */
+  flush(): Promise<DeliveryStats>;
+  /** Flushes, then stops: later `record()` calls count as dropped (reason `shutdown`). */
+  shutdown(): Promise<DeliveryStats>;
+}
+
+/** A provider that can flush (the OTel SDK's), or the global proxy in front of one. */
+interface FlushableProvider {
+  forceFlush?: () => Promise<void>;
+  getDelegate?: () => unknown;
+}
+
+async function forceFlush(provider: unknown): Promise<void> {
+  const p = provider as FlushableProvider | undefined;
+  if (typeof p?.forceFlush === 'function') return p.forceFlush();
+  if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
+}
+
+export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
+  options: AuditLoggerOptions<S> & { onInvalid: NonNullable<AuditLoggerOptions['onInvalid']> },
+): AuditLogger<S, undefined>;
+export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
+  options?: AuditLoggerOptions<S>,
+): AuditLogger<S>;
+export function createAuditLogger<const S extends ActionSchemas>(
+  options: AuditLoggerOptions<S> = {},
+): AuditLogger<S, undefined> {
+  const tracker = new DeliveryTracker(options);
+  const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
+    AUDIT_SCOPE_NAME,
+    CONVENTIONS_VERSION,
+  );
+  const schemas: ActionSchemas | undefined = options.actions;
+  const coalescers = new Set<CoalescingRecorder<S, undefined>>();
+  let closed = false;
+
+  const parseOptions = {
+    ...(options.strictActions !== undefined && { strictActions: options.strictActions }),
+    ...(options.tenant !== undefined && { defaultTenant: options.tenant }),
+    ...(options.maxEventBytes !== undefined && { maxEventBytes: options.maxEventBytes }),
+  };
+
+  function prepare(input: unknown): PreparedAuditEvent | undefined {
+    try {
+      const action = (input as { action?: unknown } | null)?.action;
+      let metadataSchema: ActionSchemas[string] | undefined;
+      if (schemas && typeof action === 'string') {
+        metadataSchema = Object.hasOwn(schemas, action) ? schemas[action] : undefined;
+        if (!metadataSchema) {
+          throw new AuditValidationError(
+            [
+              {
+                path: ['action'],
+                message: `is not one of the logger's actions (${Object.keys(schemas).join(', ')})`,
+              },
+            ],
+            action,
+          );
+        }
+      }
+      return prepareAuditEvent(input, metadataSchema ? { ...parseOptions, metadataSchema } : parseOptions);
+    } catch (error) {
+      if (!(error instanceof AuditValidationError) || !options.onInvalid) throw error;
+      tracker.invalid();
+      options.onInvalid(error, input);
+      return undefined;
+    }
+  }
+
+  function emit(prepared: PreparedAuditEvent): void {
+    const record = toLogRecord(prepared);
+    tracker.recorded();
+    if (closed) {
+      tracker.dropped([{ attributes: record.attributes ?? {} }], 'shutdown');
+      return;
+    }
+    // The active context keeps trace correlation; the tracker rides along for the processor.
+    record.context = context.active().setValue(DELIVERY_LISTENER_KEY, tracker);
+    const reachedBefore = tracker.reachedCount;
+    logger.emit(record);
+    if (tracker.tracked && tracker.reachedCount === reachedBefore) {
+      // The processor saw earlier records but not this one: the OTel logger dropped it.
+      tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
+    } else if (!tracker.tracked) {
+      tracker.warnOnce(
+        'untracked',
+        'otel-audit: no delivery-tracking processor saw this audit event, so drops and export failures cannot ' +
+          'be counted; use AuditLogRecordProcessor (or createAuditLoggerProvider) from @otel-audit/sdk/node',
+      );
+    }
+  }
+
+  const audit: AuditLogger<S, undefined> = {
+    record(input) {
+      const prepared = prepare(input);
+      if (!prepared) return undefined;
+      emit(prepared);
+      return prepared.event as AuditEvent<typeof input.action>;
+    },
+    coalesce(coalesceOptions = {}) {
+      const recorder = createCoalescer<S, undefined>(prepare, emit, coalesceOptions);
+      coalescers.add(recorder);
+      return recorder;
+    },
+    stats: () => tracker.stats(),
+    async flush() {
+      for (const recorder of coalescers) recorder.flush();
+      await forceFlush(options.loggerProvider ?? logs.getLoggerProvider());
+      return tracker.stats();
+    },
+    async shutdown() {
+      const stats = await audit.flush();
+      closed = true;
+      for (const recorder of coalescers) recorder.close();
+      process.off?.('beforeExit', onBeforeExit);
+      return stats;
+    },
+  };
+
+  // `beforeExit` fires again after the flush's own work ends: flush only while that makes progress, so an
+  // unreachable endpoint cannot keep the process alive forever.
+  let pendingAtLastExitFlush = -1;
+  function onBeforeExit(): void {
+    const coalesced = [...coalescers].some((c) => c.pending > 0);
+    const { pending } = tracker.stats();
+    if (!coalesced && (!tracker.tracked || pending === 0 || pending === pendingAtLastExitFlush)) return;
+    pendingAtLastExitFlush = pending;
+    void audit.flush();
+  }
+  if (options.flushOnExit !== false && typeof process !== 'undefined')
+    process.on?.('beforeExit', onBeforeExit);
+
+  return audit;
+}

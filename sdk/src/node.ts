@@ -1,0 +1,77 @@
+// @otel-audit/sdk/node: a ready OTel log pipeline for services that have none yet (resource, accounting batch
+// processor, OTLP/HTTP exporter). Services with their own LoggerProvider add `AuditLogRecordProcessor` to it.
+// Needs the optional peers @opentelemetry/sdk-logs, exporter-logs-otlp-http, resources and core.
+import type { Attributes } from '@opentelemetry/api';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
+
+export {
+  AuditLogRecordProcessor,
+  type AuditLogRecordProcessorOptions,
+  isRetryable,
+  type ProcessorStats,
+} from './processor.js';
+
+export interface AuditLoggerProviderOptions {
+  /** `service.name` of the resource. Default: OTEL_SERVICE_NAME, else the SDK's `unknown_service:…`. */
+  serviceName?: string;
+  /** More resource attributes (OTEL_RESOURCE_ATTRIBUTES is read too; these win). */
+  resourceAttributes?: Attributes;
+  /**
+   * OTLP/HTTP base URL, e.g. `http://collector:4318` (`/v1/logs` is appended unless present). Default: the
+   * standard variables OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318.
+   */
+  endpoint?: string;
+  /** Request headers (e.g. authorization). Default: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS. */
+  headers?: Record<string, string>;
+  /** Request body compression. Default: OTEL_EXPORTER_OTLP_(LOGS_)COMPRESSION, else none. */
+  compression?: 'gzip' | 'none';
+  /** How long one export may take, the exporter's own retries included. Default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10 s. */
+  timeoutMillis?: number;
+  /** Use this exporter instead of OTLP/HTTP. */
+  exporter?: LogRecordExporter;
+  /** Queue, batch and retry settings of the accounting processor. */
+  processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'>;
+}
+
+type ExporterCompression = NonNullable<ConstructorParameters<typeof OTLPLogExporter>[0]>['compression'];
+
+function logsUrl(endpoint: string): string {
+  const base = endpoint.replace(/\/+$/, '');
+  return base.endsWith('/v1/logs') ? base : `${base}/v1/logs`;
+}
+
+function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
+  return new OTLPLogExporter({
+    ...(options.endpoint !== undefined && { url: logsUrl(options.endpoint) }),
+    ...(options.headers !== undefined && { headers: options.headers }),
+    ...(options.timeoutMillis !== undefined && { timeoutMillis: options.timeoutMillis }),
+    // The exporter types this as a string enum whose values are exactly 'gzip' | 'none'.
+    ...(options.compression !== undefined && { compression: options.compression as ExporterCompression }),
+  });
+}
+
+/**
+ * A LoggerProvider for `createAuditLogger({ loggerProvider })`: OTLP/HTTP export through an
+ * `AuditLogRecordProcessor`, so the logger's `stats()` count exports, drops and failures. Call its
+ * `shutdown()` (after the audit logger's) before the process exits.
+ */
+export function createAuditLoggerProvider(options: AuditLoggerProviderOptions = {}): LoggerProvider {
+  const explicit: Attributes = { ...options.resourceAttributes };
+  if (options.serviceName !== undefined) explicit['service.name'] = options.serviceName;
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(resourceFromAttributes(explicit));
+  const exporter = options.exporter ?? otlpExporter(options);
+  return new LoggerProvider({
+    resource,
+    processors: [new AuditLogRecordProcessor({ ...options.processor, exporter })],
+  });
+}

@@ -1,0 +1,255 @@
+// A batching log record processor that accounts for every record: the stock BatchLogRecordProcessor drops
+// records silently when its queue is full and forgets a batch whose export failed. This one reports each
+// audit record's fate to its logger (exported, dropped, failed), keeps a batch that failed for a reason that
+// may pass (endpoint down, timeout) and retries it with backoff, and drops only when its bounded queue is full.
+import { type Context, diag } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import type {
+  LogRecordExporter,
+  LogRecordProcessor,
+  ReadableLogRecord,
+  ReadWriteLogRecord,
+} from '@opentelemetry/sdk-logs';
+import { type DeliveryListener, deliveryListenerOf } from './delivery.js';
+
+export interface AuditLogRecordProcessorOptions {
+  exporter: LogRecordExporter;
+  /** Records held at most (queued + retrying); one more is dropped and counted. Default 16,384. */
+  maxQueueSize?: number;
+  /** Records per export call. Default 512. */
+  maxExportBatchSize?: number;
+  /** Longest a record waits before its batch is sent. Default 1,000 ms. */
+  scheduledDelayMillis?: number;
+  /** An export not answered within this is a failure that may pass (retried). Default 30,000 ms. */
+  exportTimeoutMillis?: number;
+  /** Backoff after a failed export: first delay, doubled up to the maximum. Default 1,000 / 30,000 ms. */
+  retryInitialDelayMillis?: number;
+  retryMaxDelayMillis?: number;
+}
+
+/** Counts over every record this processor saw (audit or not). */
+export interface ProcessorStats {
+  queued: number;
+  exported: number;
+  dropped: number;
+  failed: number;
+  /** Held now: queued or in flight. */
+  held: number;
+}
+
+interface Entry {
+  record: ReadableLogRecord;
+  listener: DeliveryListener | undefined;
+}
+
+/**
+ * Whether an export failure may pass on retry. An HTTP 4xx other than 408/429 means the endpoint refused the
+ * data itself: sending it again cannot help. Anything else (network error, 5xx, timeout) may.
+ */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'number') return true;
+  return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
+}
+
+function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, ReadableLogRecord[]> {
+  const groups = new Map<DeliveryListener, ReadableLogRecord[]>();
+  for (const { record, listener } of entries) {
+    if (!listener) continue;
+    const group = groups.get(listener);
+    if (group) group.push(record);
+    else groups.set(listener, [record]);
+  }
+  return groups;
+}
+
+export class AuditLogRecordProcessor implements LogRecordProcessor {
+  private readonly exporter: LogRecordExporter;
+  private readonly maxQueueSize: number;
+  private readonly batchSize: number;
+  private readonly delayMs: number;
+  private readonly timeoutMs: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+
+  private queue: Entry[] = [];
+  private inFlight = 0;
+  private draining: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private backoffMs = 0;
+  private backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushing = false;
+  private isShutdown = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private counts = { queued: 0, exported: 0, dropped: 0, failed: 0 };
+  private warnedFull = false;
+
+  constructor(options: AuditLogRecordProcessorOptions) {
+    this.exporter = options.exporter;
+    this.maxQueueSize = options.maxQueueSize ?? 16_384;
+    this.batchSize = Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize);
+    this.delayMs = options.scheduledDelayMillis ?? 1_000;
+    this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
+    this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
+    this.retryMaxMs = options.retryMaxDelayMillis ?? 30_000;
+    for (const [name, value] of Object.entries({
+      maxQueueSize: this.maxQueueSize,
+      maxExportBatchSize: this.batchSize,
+      scheduledDelayMillis: this.delayMs,
+      exportTimeoutMillis: this.timeoutMs,
+    })) {
+      if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'scheduledDelayMillis'))
+        throw new RangeError(`AuditLogRecordProcessor: ${name} must be a positive number, got ${value}`);
+    }
+  }
+
+  stats(): ProcessorStats {
+    return { ...this.counts, held: this.queue.length + this.inFlight };
+  }
+
+  onEmit(record: ReadWriteLogRecord, context?: Context): void {
+    const listener = deliveryListenerOf(context);
+    if (this.isShutdown) {
+      this.counts.dropped += 1;
+      listener?.dropped([record], 'shutdown');
+      return;
+    }
+    if (this.queue.length + this.inFlight >= this.maxQueueSize) {
+      this.counts.dropped += 1;
+      if (listener) listener.dropped([record], 'queue_full');
+      else if (!this.warnedFull) {
+        this.warnedFull = true;
+        diag.warn(`AuditLogRecordProcessor: queue full (${this.maxQueueSize}), dropping log records`);
+      }
+      return;
+    }
+    this.counts.queued += 1;
+    listener?.queued(1);
+    this.queue.push({ record, listener });
+    if (this.backoffTimer) return; // the retry timer drains
+    if (this.queue.length >= this.batchSize) void this.drain();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, this.delayMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Sends everything held now, once (no backoff waits); records an unreachable endpoint refused stay held. */
+  async forceFlush(): Promise<void> {
+    this.flushing = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    clearTimeout(this.backoffTimer);
+    this.backoffTimer = undefined;
+    try {
+      await this.draining;
+      await this.drain();
+    } finally {
+      this.flushing = false;
+      // What the endpoint did not take stays held: keep retrying it in the background.
+      if (this.queue.length > 0 && !this.isShutdown && !this.backoffTimer) this.scheduleRetry();
+    }
+  }
+
+  /** Flushes, then fails what is still held (reported to its loggers) and shuts the exporter down. */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.isShutdown = true;
+      await this.forceFlush();
+      const left = this.queue;
+      this.queue = [];
+      this.settleFailed(left, new Error('undelivered at shutdown: the endpoint did not accept it in time'));
+      await this.exporter.shutdown();
+    })();
+    return this.shutdownPromise;
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= this.runDrain().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
+  private async runDrain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      this.inFlight = batch.length;
+      const result = await this.export(batch.map((e) => e.record));
+      this.inFlight = 0;
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.backoffMs = 0;
+        this.counts.exported += batch.length;
+        for (const [listener, records] of groupByListener(batch)) listener.exported(records.length);
+        continue;
+      }
+      const error = result.error ?? new Error('export failed');
+      if (!isRetryable(error)) {
+        this.settleFailed(batch, error);
+        continue;
+      }
+      // Keep the batch at the head, in order, and try again later (or on the next flush).
+      this.queue = batch.concat(this.queue);
+      diag.debug(
+        `AuditLogRecordProcessor: export failed, ${this.queue.length} record(s) held: ${error.message}`,
+      );
+      if (!this.flushing && !this.isShutdown) this.scheduleRetry();
+      return;
+    }
+    // More may have arrived while exporting.
+    if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
+  }
+
+  private scheduleRetry(): void {
+    this.backoffMs = Math.min(
+      this.retryMaxMs,
+      this.backoffMs === 0 ? this.retryInitialMs : this.backoffMs * 2,
+    );
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      void this.drain();
+    }, this.backoffMs);
+    this.backoffTimer.unref?.();
+  }
+
+  private settleFailed(entries: readonly Entry[], error: Error): void {
+    if (entries.length === 0) return;
+    this.counts.failed += entries.length;
+    const groups = groupByListener(entries);
+    for (const [listener, records] of groups) listener.failed(records, error);
+    // Records of no audit logger (ordinary logs sharing the processor) have nobody else to tell.
+    if (groups.size === 0)
+      diag.error(`AuditLogRecordProcessor: ${entries.length} log record(s) failed`, error);
+  }
+
+  private export(records: ReadableLogRecord[]): Promise<ExportResult> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (result: ExportResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () =>
+          finish({
+            code: ExportResultCode.FAILED,
+            error: new Error(`export timed out after ${this.timeoutMs} ms`),
+          }),
+        this.timeoutMs,
+      );
+      try {
+        this.exporter.export(records, finish);
+      } catch (error) {
+        finish({
+          code: ExportResultCode.FAILED,
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+      }
+    });
+  }
+}

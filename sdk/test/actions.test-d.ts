@@ -1,0 +1,58 @@
+// Type-level tests: per-action metadata is checked at compile time.
+import { describe, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { type AuditEvent, type AuditLogger, createAuditLogger, defineAuditActions } from '../src/index.js';
+
+const actions = defineAuditActions({
+  'monitor.check.failed': z.object({ url: z.string(), latencyMs: z.number() }),
+  'billing.invoice.paid': z.object({ amount: z.number(), note: z.string().optional() }),
+  'auth.session.created': z.undefined(),
+});
+
+describe('typed actions', () => {
+  const audit = createAuditLogger({ actions, tenant: 'acme' });
+
+  it('takes exactly the metadata of each action', () => {
+    audit.record({ action: 'monitor.check.failed', metadata: { url: 'https://x', latencyMs: 12 } });
+    audit.record({ action: 'billing.invoice.paid', metadata: { amount: 5 } });
+    audit.record({ action: 'auth.session.created' });
+    // @ts-expect-error wrong metadata type for the action
+    audit.record({ action: 'monitor.check.failed', metadata: { url: 'https://x', latencyMs: '12' } });
+    // @ts-expect-error metadata required by the schema is missing
+    audit.record({ action: 'billing.invoice.paid' });
+    // @ts-expect-error an action the logger does not define
+    audit.record({ action: 'billing.invoice.voided', metadata: {} });
+  });
+
+  it('returns the event with its action type', () => {
+    const event = audit.record({ action: 'billing.invoice.paid', metadata: { amount: 1 } });
+    expectTypeOf(event).toEqualTypeOf<AuditEvent<'billing.invoice.paid'>>();
+    expectTypeOf(event.action).toEqualTypeOf<'billing.invoice.paid'>();
+  });
+
+  it('returns undefined for invalid events only when onInvalid is set', () => {
+    const safe = createAuditLogger({ actions, tenant: 'acme', onInvalid: () => {} });
+    expectTypeOf(safe.record({ action: 'auth.session.created' })).toEqualTypeOf<
+      AuditEvent<'auth.session.created'> | undefined
+    >();
+    expectTypeOf(safe).toEqualTypeOf<AuditLogger<typeof actions, undefined>>();
+  });
+
+  it('accepts any action and metadata without schemas', () => {
+    const untyped = createAuditLogger({ tenant: 'acme' });
+    const event = untyped.record({ action: 'anything.at.all', metadata: { at: new Date(), n: 1n } });
+    expectTypeOf(event.action).toEqualTypeOf<'anything.at.all'>();
+    untyped.record({
+      action: 'x',
+      metadata: 'text',
+      actor: { id: 'u', type: 'user', fields: { since: new Date() } },
+    });
+  });
+
+  it('types the coalescing recorder like record()', () => {
+    const sheet = audit.coalesce({ idleMs: 1000 });
+    sheet.record({ action: 'billing.invoice.paid', metadata: { amount: 1 } });
+    // @ts-expect-error wrong metadata
+    sheet.record({ action: 'billing.invoice.paid', metadata: { amount: 'one' } });
+  });
+});

@@ -1,0 +1,171 @@
+// Delivery accounting through the real OTel LoggerProvider and the AuditLogRecordProcessor.
+import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AUDIT_ATTRIBUTES as A, createAuditLogger, type UndeliveredEvent } from '../src/index.js';
+import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from '../src/node.js';
+import { ControlledExporter, httpError, tick } from './support.js';
+
+function setup(options: Omit<AuditLogRecordProcessorOptions, 'exporter'> = {}) {
+  const exporter = new ControlledExporter();
+  const processor = new AuditLogRecordProcessor({ scheduledDelayMillis: 10, ...options, exporter });
+  const provider = new LoggerProvider({ processors: [processor] });
+  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
+  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant: 'acme',
+    flushOnExit: false,
+    onDrop: (events, reason) => drops.push({ events, reason }),
+    onError: (error, events) => errors.push({ error, events }),
+  });
+  return { exporter, processor, provider, audit, drops, errors };
+}
+
+const ids = (records: readonly { attributes: Record<string, unknown> }[]) =>
+  records.map((r) => r.attributes[A.eventId]);
+
+afterEach(() => {
+  diag.disable();
+});
+
+describe('AuditLogRecordProcessor accounting', () => {
+  it('counts exported events and nothing else when the endpoint accepts', async () => {
+    const { exporter, audit } = setup({ maxExportBatchSize: 4 });
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    const recorded = Array.from({ length: 10 }, (_, i) =>
+      audit.record({ action: 'a.b.created', metadata: { i } }),
+    );
+    const stats = await audit.flush();
+    expect(stats).toEqual({
+      recorded: 10,
+      exported: 10,
+      dropped: 0,
+      failed: 0,
+      pending: 0,
+      invalid: 0,
+      tracked: true,
+    });
+    expect(ids(exporter.delivered)).toEqual(recorded.map((e) => e.id));
+    // Batches of at most 4.
+    expect(exporter.exportCalls).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with a stalled exporter, drops exactly what does not fit the queue and names each dropped event', async () => {
+    const { exporter, audit, drops } = setup({ maxQueueSize: 5, maxExportBatchSize: 2 });
+    const recorded = Array.from({ length: 12 }, () => audit.record({ action: 'a.b.updated' }));
+    await tick();
+    // One batch of 2 in flight (stalled), 3 more queued: 5 held, 7 dropped.
+    expect(exporter.waiting).toHaveLength(1);
+    expect(audit.stats()).toMatchObject({ recorded: 12, exported: 0, dropped: 7, pending: 5 });
+    const dropped = drops.flatMap((d) => d.events.map((e) => e.id));
+    expect(dropped).toEqual(recorded.slice(5).map((e) => e.id));
+    expect(drops.every((d) => d.reason === 'queue_full')).toBe(true);
+    expect(drops[0]?.events[0]).toEqual({ id: recorded[5]?.id, action: 'a.b.updated', tenant: 'acme' });
+    // The endpoint recovers: everything held arrives.
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    exporter.settleAll(ExportResultCode.SUCCESS);
+    const stats = await audit.flush();
+    expect(stats).toMatchObject({ recorded: 12, exported: 5, dropped: 7, failed: 0, pending: 0 });
+    expect(ids(exporter.delivered)).toEqual(recorded.slice(0, 5).map((e) => e.id));
+  });
+
+  it('keeps a batch whose export failed for a reason that may pass, and delivers it once the endpoint is back', async () => {
+    const { exporter, audit, errors } = setup({ retryInitialDelayMillis: 20, retryMaxDelayMillis: 40 });
+    exporter.auto = { code: ExportResultCode.FAILED, error: httpError(503) };
+    const recorded = Array.from({ length: 3 }, () => audit.record({ action: 'a.b.deleted' }));
+    let stats = await audit.flush();
+    expect(stats).toMatchObject({ recorded: 3, exported: 0, failed: 0, dropped: 0, pending: 3 });
+    await new Promise((resolve) => setTimeout(resolve, 60)); // a backoff retry or two, still down
+    const attempts = exporter.exportCalls;
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    await vi.waitFor(() => expect(audit.stats().exported).toBe(3), { timeout: 2000 });
+    stats = audit.stats();
+    expect(stats).toMatchObject({ recorded: 3, exported: 3, failed: 0, pending: 0 });
+    expect(ids(exporter.delivered)).toEqual(recorded.map((e) => e.id));
+    expect(errors).toHaveLength(0);
+  });
+
+  it('counts a batch the endpoint refuses (4xx) as failed and tells onError which events', async () => {
+    const { exporter, audit, errors } = setup();
+    exporter.auto = { code: ExportResultCode.FAILED, error: httpError(400) };
+    const recorded = [audit.record({ action: 'a.b.created' }), audit.record({ action: 'a.b.created' })];
+    const stats = await audit.flush();
+    expect(stats).toMatchObject({ recorded: 2, exported: 0, failed: 2, pending: 0 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.error.message).toContain('400');
+    expect(errors[0]?.events.map((e) => e.id)).toEqual(recorded.map((e) => e.id));
+  });
+
+  it('treats an export that never answers as a timeout that may pass', async () => {
+    const { exporter, audit } = setup({ exportTimeoutMillis: 30 });
+    audit.record({ action: 'a.b.created' });
+    const stats = await audit.flush();
+    expect(exporter.waiting).toHaveLength(1);
+    expect(stats).toMatchObject({ recorded: 1, exported: 0, failed: 0, pending: 1 });
+  });
+
+  it('on shutdown fails what the endpoint did not take and drops later records, reporting both', async () => {
+    const { exporter, audit, provider, drops, errors } = setup();
+    exporter.auto = { code: ExportResultCode.FAILED, error: httpError(503) };
+    const held = audit.record({ action: 'a.b.created' });
+    await provider.shutdown();
+    expect(audit.stats()).toMatchObject({ recorded: 1, exported: 0, failed: 1, pending: 0 });
+    expect(errors[0]?.events.map((e) => e.id)).toEqual([held.id]);
+    expect(errors[0]?.error.message).toContain('undelivered at shutdown');
+    const late = audit.record({ action: 'a.b.created' });
+    expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 1, pending: 0 });
+    expect(drops.at(-1)).toEqual({
+      events: [{ id: late.id, action: 'a.b.created', tenant: 'acme' }],
+      reason: 'not_emitted',
+    });
+  });
+
+  it('after audit.shutdown() a record is counted as dropped, not silently lost', async () => {
+    const { exporter, audit, drops } = setup();
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    audit.record({ action: 'a.b.created' });
+    expect(await audit.shutdown()).toMatchObject({ recorded: 1, exported: 1, pending: 0 });
+    audit.record({ action: 'a.b.created' });
+    expect(audit.stats()).toMatchObject({ recorded: 2, exported: 1, dropped: 1, pending: 0 });
+    expect(drops.at(-1)?.reason).toBe('shutdown');
+  });
+
+  it('warns once through diag on the first drop and the first failure', async () => {
+    const warn = vi.fn();
+    const logger: DiagLogger = { error: vi.fn(), warn, info: vi.fn(), debug: vi.fn(), verbose: vi.fn() };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    const { exporter, audit } = setup({ maxQueueSize: 1, maxExportBatchSize: 1 });
+    for (let i = 0; i < 5; i++) audit.record({ action: 'a.b.created' });
+    await tick();
+    exporter.settleAll(ExportResultCode.FAILED, httpError(400));
+    await tick();
+    exporter.auto = { code: ExportResultCode.FAILED, error: httpError(400) };
+    for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+    await audit.flush();
+    const messages = warn.mock.calls.map(([m]) => String(m));
+    expect(messages.filter((m) => m.includes('dropped (queue_full)'))).toHaveLength(1);
+    expect(messages.filter((m) => m.includes('failed'))).toHaveLength(1);
+    expect(audit.stats().dropped).toBeGreaterThan(1);
+    expect(audit.stats().failed).toBeGreaterThan(1);
+  });
+
+  it('accounts per logger: two audit loggers on one processor keep separate counts', async () => {
+    const exporter = new ControlledExporter();
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
+    const one = createAuditLogger({ loggerProvider: provider, tenant: 'a', flushOnExit: false });
+    const two = createAuditLogger({ loggerProvider: provider, tenant: 'b', flushOnExit: false });
+    one.record({ action: 'a.b.created' });
+    two.record({ action: 'a.b.created' });
+    two.record({ action: 'a.b.created' });
+    // An ordinary log on the same processor is exported and counted only by the processor.
+    provider.getLogger('app').emit({ body: 'hello' });
+    await provider.forceFlush();
+    expect(one.stats()).toMatchObject({ recorded: 1, exported: 1, pending: 0 });
+    expect(two.stats()).toMatchObject({ recorded: 2, exported: 2, pending: 0 });
+    expect(exporter.delivered).toHaveLength(4);
+  });
+});

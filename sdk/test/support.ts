@@ -1,0 +1,69 @@
+// Real OTel JS SDK pieces for the tests: a LoggerProvider whose records land in memory.
+import { ExportResultCode } from '@opentelemetry/core';
+import {
+  LoggerProvider,
+  type LogRecordExporter,
+  type LogRecordProcessor,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
+
+/** Keeps every emitted record, synchronously (the SDK's SimpleLogRecordProcessor exports on a later tick). */
+export class MemoryProcessor implements LogRecordProcessor {
+  readonly records: ReadableLogRecord[] = [];
+  onEmit(record: ReadableLogRecord): void {
+    this.records.push(record);
+  }
+  getFinishedLogRecords(): ReadableLogRecord[] {
+    return this.records;
+  }
+  forceFlush = async (): Promise<void> => {};
+  shutdown = async (): Promise<void> => {};
+}
+
+export function memoryProvider(): { provider: LoggerProvider; exporter: MemoryProcessor } {
+  const exporter = new MemoryProcessor();
+  return { provider: new LoggerProvider({ processors: [exporter] }), exporter };
+}
+
+/**
+ * An exporter under the test's control: each export waits until the test settles it (`succeed`, `fail`),
+ * like an endpoint that is slow, down or refusing.
+ */
+export class ControlledExporter implements LogRecordExporter {
+  readonly delivered: ReadableLogRecord[] = [];
+  readonly waiting: {
+    records: ReadableLogRecord[];
+    done: (code: ExportResultCode, error?: Error) => void;
+  }[] = [];
+  exportCalls = 0;
+  /** When set, exports settle at once with this outcome instead of waiting. */
+  auto: { code: ExportResultCode; error?: Error } | undefined;
+
+  export(
+    records: ReadableLogRecord[],
+    done: (result: { code: ExportResultCode; error?: Error }) => void,
+  ): void {
+    this.exportCalls += 1;
+    const settle = (code: ExportResultCode, error?: Error) => {
+      if (code === ExportResultCode.SUCCESS) this.delivered.push(...records);
+      done({ code, ...(error && { error }) });
+    };
+    if (this.auto) settle(this.auto.code, this.auto.error);
+    else this.waiting.push({ records, done: settle });
+  }
+
+  /** Settles every waiting export. */
+  settleAll(code: ExportResultCode, error?: Error): void {
+    for (const w of this.waiting.splice(0)) w.done(code, error);
+  }
+
+  shutdown = async (): Promise<void> => {};
+  forceFlush = async (): Promise<void> => {};
+}
+
+/** An error as the OTLP HTTP exporter reports an HTTP status. */
+export function httpError(status: number): Error & { code: number } {
+  return Object.assign(new Error(`Unexpected HTTP status ${status}`), { code: status });
+}
+
+export const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
