@@ -1,8 +1,9 @@
 // `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N] [--dir PATH]`
 //
 // SDK → OTLP/HTTP → `otel-audit serve` (a child process on its own chDB directory) → chDB, sustained for N
-// events (default 1,000,000). Producers (one per simulated service instance, an OTel JS LoggerProvider with an
-// OTLP/HTTP exporter emitting audit records per the conventions) record `--chunk` events, then flush, in a loop.
+// events (default 1,000,000). Producers (one per simulated service instance) record `--chunk` events, then
+// flush, in a loop: `--producer sdk` (default) through `createAuditLogger` + `createAuditLoggerProvider` of
+// @otel-audit/sdk, `--producer otel` through a plain OTel JS LoggerProvider emitting per the conventions.
 //
 // Measured:
 // - events_per_s: N / (first record() → last acknowledgement).
@@ -30,11 +31,13 @@ import {
   TOKEN_FILE_NAME,
 } from '../src/receiver/index.js';
 import { BENCH_TENANT, createOtelProducer } from './pipeline-producer.js';
+import { createSdkProducer } from './pipeline-producer-sdk.js';
 
 const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     producers: { type: 'string', default: '4' },
+    producer: { type: 'string', default: 'sdk' },
     batch: { type: 'string', default: '1000' },
     chunk: { type: 'string', default: '2000' },
     'engine-rows': { type: 'string', default: '300000' },
@@ -144,8 +147,9 @@ async function queryable(id: string): Promise<boolean> {
   return res.status === 200;
 }
 
-// Until @otel-audit/sdk's createAuditLogger lands: a plain OTel JS LoggerProvider emitting per the conventions.
-const createProducer = createOtelProducer;
+if (values.producer !== 'sdk' && values.producer !== 'otel')
+  throw new Error('--producer must be sdk or otel');
+const createProducer = values.producer === 'sdk' ? createSdkProducer : createOtelProducer;
 const producers = Array.from({ length: PRODUCERS }, (_, instance) =>
   createProducer({
     logsUrl: `${url}/v1/logs`,
@@ -274,7 +278,7 @@ const summary = {
   batch: BATCH,
   chunk: CHUNK,
   encoding: 'json',
-  producer: 'otel',
+  producer: values.producer,
   ...(sdkStats.length > 0 && { sdk_dropped_or_failed: sdkDropped }),
 };
 console.log(JSON.stringify(summary));
