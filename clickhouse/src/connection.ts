@@ -42,12 +42,23 @@ export const BASE_SETTINGS: ClickHouseSettings = {
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
 
+/** chDB's raw insert: the payload bytes go to the engine's own parser, with per-query SETTINGS. */
+export type RawInsert = (params: {
+  table: string;
+  values: Buffer;
+  format: 'JSONEachRow' | 'JSONCompactEachRow';
+  columns: readonly string[];
+  settings: Record<string, string | number | boolean>;
+}) => Promise<unknown>;
+
 export interface OpenedClient {
   client: ClickHouseClient;
   database: string;
   /** Back-quoted database name, validated. */
   db: string;
   embeddedPath?: string;
+  /** Embedded only: the raw insert path (the client's insert sends each setting as a SET before it). */
+  rawInsert?: RawInsert;
 }
 
 function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
@@ -84,9 +95,12 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     throw new ChdbNotInstalledError({ cause });
   }
   let client: ClickHouseClient | undefined;
+  let rawInsert: RawInsert | undefined;
   try {
     // chdb/connection implements the client's Connection interface against its own copy of client-common.
-    const connection = createChdbConnection({ path: target.path }) as unknown as ClientConnection;
+    const chdbConnection = createChdbConnection({ path: target.path });
+    rawInsert = (params) => chdbConnection.chdb.rawInsert(params);
+    const connection = chdbConnection as unknown as ClientConnection;
     client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
     // Touch the engine now so a locked directory fails here, with a useful message.
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: BASE_SETTINGS });
@@ -95,5 +109,5 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     if (isLockError(cause, target.path)) throw new DataDirectoryLockedError(target.path, { cause });
     throw cause;
   }
-  return { client, database, db, embeddedPath: target.path };
+  return { client, database, db, embeddedPath: target.path, ...(rawInsert !== undefined && { rawInsert }) };
 }

@@ -1,6 +1,5 @@
-import type { ClickHouseClient } from '@clickhouse/client';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
-import { BASE_SETTINGS } from './connection.js';
+import { BASE_SETTINGS, type OpenedClient } from './connection.js';
 import { AuditStoreInputError } from './errors.js';
 
 /**
@@ -52,15 +51,17 @@ export const OTEL_LOG_COLUMNS = [
   'EventName',
 ] as const satisfies readonly (keyof OtelLogRow)[];
 
-const NANOS = /^\d{1,20}$/;
+const NANOS = /^\d{1,19}$/;
+/** DateTime64(9) ends in 2262: the largest Int64 nanosecond count. */
+const MAX_NANOS = 9_223_372_036_854_775_807n;
 
 /** Checks one row's shape before anything is sent, so a bad batch fails whole and nothing is half-written. */
-function encodeRow(row: OtelLogRow, index: number): Record<string, unknown> {
+function encodeRow(row: OtelLogRow, index: number): Record<(typeof OTEL_LOG_COLUMNS)[number], unknown> {
   const where = (column: string) => `rows[${index}].${column}`;
   if (typeof row !== 'object' || row === null)
     throw new AuditStoreInputError(`rows[${index}]`, 'must be an object');
   const ts = typeof row.Timestamp === 'string' ? row.Timestamp : String(row.Timestamp);
-  if (!NANOS.test(ts)) {
+  if (!NANOS.test(ts) || BigInt(ts) > MAX_NANOS) {
     throw new AuditStoreInputError(
       where('Timestamp'),
       `must be Unix epoch nanoseconds as a decimal string, got ${JSON.stringify(ts.slice(0, 40))}`,
@@ -95,22 +96,44 @@ function encodeRow(row: OtelLogRow, index: number): Record<string, unknown> {
         throw new AuditStoreInputError(`${where(column)}[${JSON.stringify(key)}]`, 'must be a string');
     }
   }
-  return { ...row, Timestamp: ts };
+  // 19 digits: ClickHouse reads a shorter digit string as seconds (or a date), not nanoseconds.
+  return { ...row, Timestamp: ts.padStart(19, '0') };
 }
+
+/** The settings an insert relies on (the subset of BASE_SETTINGS that matters for writes). */
+const INSERT_SETTINGS = {
+  session_timezone: 'UTC',
+  async_insert: 0,
+  optimize_on_insert: 0,
+  materialized_views_ignore_errors: 0,
+} as const;
 
 /**
  * Inserts exporter-shaped rows into `otel_logs` (the views turn audit records into typed rows). Resolves only
  * once the rows are committed (synchronous insert, views included): a receiver may acknowledge on it.
+ * Embedded, the JSONEachRow payload goes through chDB's raw insert with per-query SETTINGS: the client's
+ * insert would prefix one `SET` statement per setting, which halves the insert rate (pipeline bench).
  */
-export async function insertLogs(
-  client: ClickHouseClient,
-  db: string,
-  rows: readonly OtelLogRow[],
-): Promise<void> {
+export async function insertLogs(opened: OpenedClient, rows: readonly OtelLogRow[]): Promise<void> {
   if (rows.length === 0) return;
   const values = rows.map(encodeRow);
-  await client.insert({
-    table: `${db}.${AUDIT_TABLES.logs}`,
+  if (opened.rawInsert) {
+    // JSONCompactEachRow (values in column order): the engine parses it ~1.6x faster than JSONEachRow.
+    const payload = Buffer.from(
+      values.map((v) => JSON.stringify(OTEL_LOG_COLUMNS.map((column) => v[column]))).join('\n'),
+    );
+    await opened.rawInsert({
+      // chDB takes plain identifiers here; the database name was validated as one when the store opened.
+      table: `${opened.database}.${AUDIT_TABLES.logs}`,
+      values: payload,
+      format: 'JSONCompactEachRow',
+      columns: OTEL_LOG_COLUMNS,
+      settings: INSERT_SETTINGS,
+    });
+    return;
+  }
+  await opened.client.insert({
+    table: `${opened.db}.${AUDIT_TABLES.logs}`,
     values,
     columns: [...OTEL_LOG_COLUMNS] as [string, ...string[]],
     format: 'JSONEachRow',

@@ -55,7 +55,7 @@ export class AuditStore {
 
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */
   insertLogs(rows: readonly OtelLogRow[]): Promise<void> {
-    return insertLogs(this.opened.client, this.opened.db, rows);
+    return insertLogs(this.opened, rows);
   }
 
   /**

@@ -193,4 +193,15 @@ describe('otel_logs and the audit_events view', () => {
     await expect(store.insertLogs([badMap])).rejects.toThrow(/rows\[0\]\.LogAttributes\["k"\]/);
     expect(await typed('t-reject')).toEqual([]);
   });
+
+  it('reads short nanosecond timestamps as nanoseconds and refuses ones past 2262', async () => {
+    await store.insertLogs([{ ...logRow({ tenant: 't-epoch' }), Timestamp: '1500000' }]);
+    const [row] = await store.query<{ occurred_at: string }>(
+      'SELECT toString(occurred_at) AS occurred_at FROM {db}.audit_events WHERE tenant = {t:String}',
+      { t: 't-epoch' },
+    );
+    expect(row?.occurred_at).toBe('1970-01-01 00:00:00.001');
+    const late = { ...logRow({ tenant: 't-epoch' }), Timestamp: '9300000000000000000' };
+    await expect(store.insertLogs([late])).rejects.toThrow(/rows\[0\]\.Timestamp/);
+  });
 });
