@@ -1,4 +1,5 @@
-# The otel-audit Node image of the compose stack: the `otel-audit` CLI (migrations) and the demo producer.
+# The otel-audit Node image of the compose stack: the `otel-audit` CLI (migrations; `serve` for one machine) and
+# the demo producer.
 # Build context: the repository root.
 
 FROM node:22.20.0-bookworm-slim AS build
@@ -14,11 +15,13 @@ COPY demo/package.json demo/
 RUN npm ci --omit=optional --ignore-scripts --no-audit --no-fund
 COPY sdk sdk
 COPY clickhouse clickhouse
+COPY collector collector
 COPY cli cli
 COPY demo demo
 # Emit only (`--noCheck`): `npm test` type-checks the sources; here chDB's types are absent on purpose.
 # Dependency order: each package's declarations are emitted before the packages that import them.
-RUN for p in sdk clickhouse cli demo; do npx tsc -p "$p/tsconfig.build.json" --noCheck || exit 1; done
+RUN for p in sdk clickhouse collector cli demo; do npx tsc -p "$p/tsconfig.build.json" --noCheck || exit 1; done \
+ && mkdir -p collector/dist/receiver && cp -r collector/src/receiver/proto collector/dist/receiver/
 
 FROM node:22.20.0-bookworm-slim
 ENV NODE_ENV=production
@@ -34,6 +37,7 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && n
 COPY --from=build /app/sdk/dist sdk/dist
 COPY --from=build /app/clickhouse/dist clickhouse/dist
 COPY --from=build /app/clickhouse/migrations clickhouse/migrations
+COPY --from=build /app/collector/dist collector/dist
 COPY --from=build /app/cli/dist cli/dist
 COPY --from=build /app/demo/dist demo/dist
 USER node
