@@ -48,6 +48,9 @@ export function generateDemoEvents(count: number, options: DemoOptions = {}): Au
   // Bigger tenants are busier.
   const tenants = world.map((t) => ({ weight: t.members.length, value: t }));
   const span = days * 24 * HOUR;
+  // Ids also depend on `end`: the same seed recorded again later is a new set of events (new times), and must
+  // not reuse ids (an id is the idempotency key). Same seed and end: same ids.
+  const ids = new SeededRandom((seed ^ Math.floor(end.getTime() / 1000)) | 0);
   const events: AuditEventInput[] = [];
   for (let i = 0; i < count; i++) {
     const tenant = random.weighted(tenants);
@@ -57,7 +60,7 @@ export function generateDemoEvents(count: number, options: DemoOptions = {}): Au
     const { via, ...draft } = random.weighted(scenarios).build({ random, tenant, member, admin });
     events.push({
       ...draft,
-      id: random.uuid(),
+      id: ids.uuid(),
       tenant: tenant.id,
       occurredAt: new Date(end.getTime() - sampleAge(random, span, end)),
       context: contextFor(via ?? 'browser', member, random),

@@ -12,6 +12,13 @@ describe('generateDemoEvents', () => {
     expect(other.map((e) => e.id)).not.toEqual(events.map((e) => e.id));
   });
 
+  it('uses new ids when the same seed is recorded again at a later end (ids are idempotency keys)', () => {
+    const earlier = generateDemoEvents(200, { seed: 7, end: new Date('2026-11-01T00:00:00Z') });
+    const later = generateDemoEvents(200, { seed: 7, end: new Date('2026-11-02T00:00:00Z') });
+    const earlierIds = new Set(earlier.map((e) => e.id));
+    expect(later.filter((e) => earlierIds.has(e.id))).toEqual([]);
+  });
+
   it('produces events the SDK accepts in strict mode, with unique ids', () => {
     for (const input of events) {
       const event = parseAuditEvent(input, { strictActions: true });

@@ -1,0 +1,54 @@
+// `npm start` end to end, as a newcomer runs it: serve on a fresh embedded store, the demo recorded through the
+// SDK over OTLP/HTTP, every event stored, then the CLI reads the same directory.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'first-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+
+describe('npm start (first run)', () => {
+  it('loads the demo through serve, says what it stored and what to try, and the CLI then finds it', () => {
+    const dataDir = join(dir, 'data');
+    const start = run(['demo/src/first-run.ts'], {
+      OTEL_AUDIT_DATA_DIR: dataDir,
+      OTEL_AUDIT_SERVE_PORT: '0',
+      OTEL_AUDIT_DEMO_EVENTS: '600',
+      OTEL_AUDIT_FIRST_RUN_EXIT: '1',
+    });
+    expect(start.stderr).toContain('recording demo events 600/600 (100%)');
+    expect(start.status).toBe(0);
+    expect(start.stdout).toMatch(/recorded 600 events \(\d+ failures\)/);
+    const perTenant = [...start.stdout.matchAll(/^ {2}(\w+) +(\d+)$/gm)].map((m) => Number(m[2]));
+    expect(perTenant.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(start.stdout).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:');
+    expect(start.stdout).toContain(`npm run -s cli -- events --data-dir ${dataDir} --tenant acme`);
+
+    const events = run([
+      'cli/src/bin.ts',
+      'events',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+      '--limit',
+      '5',
+    ]);
+    expect(events.status).toBe(0);
+    const page = JSON.parse(events.stdout) as { events: { tenant: string }[] };
+    expect(page.events).toHaveLength(5);
+    expect(page.events.every((e) => e.tenant === 'acme')).toBe(true);
+  }, 120_000);
+});
