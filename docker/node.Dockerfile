@@ -20,8 +20,7 @@ COPY cli cli
 COPY demo demo
 # Emit only (`--noCheck`): `npm test` type-checks the sources; here chDB's types are absent on purpose.
 # Dependency order: each package's declarations are emitted before the packages that import them.
-RUN for p in sdk clickhouse collector cli demo; do npx tsc -p "$p/tsconfig.build.json" --noCheck || exit 1; done \
- && mkdir -p collector/dist/receiver && cp -r collector/src/receiver/proto collector/dist/receiver/
+RUN for p in sdk clickhouse collector cli demo; do npx tsc -p "$p/tsconfig.build.json" --noCheck || exit 1; done
 
 FROM node:22.20.0-bookworm-slim
 ENV NODE_ENV=production

@@ -1,9 +1,6 @@
-// OTLP/protobuf logs request → OtlpLogsRequest, decoded by protobufjs from the upstream .proto files
-// (proto/, opentelemetry-proto v1.11.0, unmodified). Also encodes the protobuf responses (partial success,
-// google.rpc.Status for errors).
+// OTLP/protobuf logs request → OtlpLogsRequest, decoded by protobufjs from the schema below. Also encodes the
+// protobuf responses (partial success, google.rpc.Status for errors).
 
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.js';
@@ -15,9 +12,54 @@ import {
   type OtlpValue,
 } from './otlp-model.js';
 
-const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+/**
+ * The messages of the OTLP logs service this receiver reads and writes, with their wire field numbers (OTLP
+ * 1.x: opentelemetry/proto/{collector/logs,logs,common,resource}/v1). Fields the receiver does not use are left
+ * out: protobufjs skips unknown fields, as every protobuf decoder must. The end-to-end tests decode what the
+ * real collector's OTLP exporter encodes, so a wrong number here fails them.
+ */
+const OTLP_LOGS_PROTO = `
+syntax = "proto3";
+package opentelemetry.proto;
 
-// A minimal google.rpc.Status (fields 1 and 2 of google/rpc/status.proto; `details` is never sent).
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; }
+message Resource { repeated KeyValue attributes = 1; }
+
+message LogRecord {
+  fixed64 time_unix_nano = 1;
+  fixed64 observed_time_unix_nano = 11;
+  int32 severity_number = 2;
+  string severity_text = 3;
+  AnyValue body = 5;
+  repeated KeyValue attributes = 6;
+  fixed32 flags = 8;
+  bytes trace_id = 9;
+  bytes span_id = 10;
+  string event_name = 12;
+}
+message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
+message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
+
+message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+message ExportLogsPartialSuccess { int64 rejected_log_records = 1; string error_message = 2; }
+message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1; }
+`;
+
+// A minimal google.rpc.Status (fields 1 and 2; `details` is never sent).
 const STATUS_PROTO = `syntax = "proto3"; package google.rpc; message Status { int32 code = 1; string message = 2; }`;
 
 // protobufjs finds long.js with a CommonJS require that not every loader (ESM, test runners) satisfies; without
@@ -27,16 +69,15 @@ protobuf.configure();
 
 function loadRoot(): protobuf.Root {
   const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
-  root.loadSync('opentelemetry/proto/collector/logs/v1/logs_service.proto');
+  protobuf.parse(OTLP_LOGS_PROTO, root, { keepCase: false });
   protobuf.parse(STATUS_PROTO, root);
   root.resolveAll();
   return root;
 }
 
 const root = loadRoot();
-const RequestType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
-const ResponseType = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
+const RequestType = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+const ResponseType = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
 const StatusType = root.lookupType('google.rpc.Status');
 
 // Shapes of the decoded protobufjs messages (only what is read; unset scalars read as their defaults).
