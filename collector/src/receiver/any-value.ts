@@ -1,5 +1,5 @@
 // `pcommon.Value.AsString()` of the OpenTelemetry Collector (pdata), which the ClickHouse exporter applies to the
-// body and to every attribute value. Ported from pdata/pcommon/value.go: maps and arrays go through Go's
+// body and to every attribute value, reproduced here from its documented behavior: maps and arrays go through Go's
 // encoding/json (no HTML escaping), so the JSON text here follows Go's rules, not JSON.stringify's.
 import type { OtlpKeyValue, OtlpValue } from './otlp-model.js';
 
