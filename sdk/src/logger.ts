@@ -16,6 +16,7 @@ import {
   type PreparedAuditEvent,
   prepareAuditEvent,
 } from './event.js';
+import { onProcessExit } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -168,7 +169,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       const stats = await audit.flush();
       closed = true;
       for (const recorder of coalescers) recorder.close();
-      process.off?.('beforeExit', onBeforeExit);
+      stopExitFlush();
       return stats;
     },
   };
@@ -183,8 +184,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
     pendingAtLastExitFlush = pending;
     void audit.flush();
   }
-  if (options.flushOnExit !== false && typeof process !== 'undefined')
-    process.on?.('beforeExit', onBeforeExit);
+  const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(onBeforeExit);
 
   return audit;
 }

@@ -1,67 +1,8 @@
 // The ready Node pipeline: the real OTLP/HTTP exporter against an endpoint on this machine.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
 import { createAuditLoggerProvider } from '../src/node.js';
-
-interface Capture {
-  url: string;
-  port: number;
-  requests: { path: string; headers: IncomingMessage['headers']; body: OtlpJson }[];
-  close: () => Promise<void>;
-}
-
-interface OtlpJson {
-  resourceLogs: {
-    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
-    scopeLogs: {
-      scope: { name: string };
-      logRecords: { eventName: string; attributes: { key: string; value: { stringValue?: string } }[] }[];
-    }[];
-  }[];
-}
-
-/** An OTLP/HTTP endpoint that records what it is sent (on a fixed port, so it can go down and come back). */
-async function capture(port = 0): Promise<Capture> {
-  const requests: Capture['requests'] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-      requests.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: JSON.parse(body.toString()) as OtlpJson,
-      });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    port: bound,
-    requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-const eventIds = (c: Capture) =>
-  c.requests.flatMap((r) =>
-    r.body.resourceLogs.flatMap((rl) =>
-      rl.scopeLogs.flatMap((sl) =>
-        sl.logRecords.map((lr) => lr.attributes.find((a) => a.key === A.eventId)?.value.stringValue),
-      ),
-    ),
-  );
+import { type Capture, capture, eventIds } from './support.js';
 
 const open: Capture[] = [];
 afterEach(async () => {

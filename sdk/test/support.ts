@@ -1,3 +1,6 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 // Real OTel JS SDK pieces for the tests: a LoggerProvider whose records land in memory.
 import { ExportResultCode } from '@opentelemetry/core';
 import {
@@ -6,6 +9,7 @@ import {
   type LogRecordProcessor,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { AUDIT_ATTRIBUTES as A } from '../src/index.js';
 
 /** Keeps every emitted record, synchronously (the SDK's SimpleLogRecordProcessor exports on a later tick). */
 export class MemoryProcessor implements LogRecordProcessor {
@@ -67,3 +71,60 @@ export function httpError(status: number): Error & { code: number } {
 }
 
 export const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface Capture {
+  url: string;
+  port: number;
+  requests: { path: string; headers: IncomingMessage['headers']; body: OtlpJson }[];
+  close: () => Promise<void>;
+}
+
+interface OtlpJson {
+  resourceLogs: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeLogs: {
+      scope: { name: string };
+      logRecords: { eventName: string; attributes: { key: string; value: { stringValue?: string } }[] }[];
+    }[];
+  }[];
+}
+
+/** An OTLP/HTTP endpoint that records what it is sent (on a fixed port, so it can go down and come back). */
+export async function capture(port = 0): Promise<Capture> {
+  const requests: Capture['requests'] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      requests.push({
+        path: req.url ?? '',
+        headers: req.headers,
+        body: JSON.parse(body.toString()) as OtlpJson,
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const eventIds = (c: Capture) =>
+  c.requests.flatMap((r) =>
+    r.body.resourceLogs.flatMap((rl) =>
+      rl.scopeLogs.flatMap((sl) =>
+        sl.logRecords.map((lr) => lr.attributes.find((a) => a.key === A.eventId)?.value.stringValue),
+      ),
+    ),
+  );
