@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import { sendChangedSettingsOnly } from './chdb-settings.js';
 import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 
@@ -100,7 +101,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     // chdb/connection implements the client's Connection interface against its own copy of client-common.
     const chdbConnection = createChdbConnection({ path: target.path });
     rawInsert = (params) => chdbConnection.chdb.rawInsert(params);
-    const connection = chdbConnection as unknown as ClientConnection;
+    const connection = sendChangedSettingsOnly(chdbConnection) as unknown as ClientConnection;
     client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
     // Touch the engine now so a locked directory fails here, with a useful message.
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: BASE_SETTINGS });

@@ -1,0 +1,36 @@
+// The embedded connection sends a setting only when it changes (chDB keeps what a call sets): a call that
+// changes a base setting must not leak it into the next call, and concurrent calls see their own settings.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditStore } from '../src/index.js';
+import { openTestStore } from './support.js';
+
+let store: AuditStore;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ store, cleanup } = await openTestStore());
+});
+afterAll(() => cleanup());
+
+const tz = async (settings: Record<string, string> = {}) =>
+  (await store.query<{ tz: string }>("SELECT getSetting('session_timezone') AS tz", {}, settings))[0]?.tz;
+
+describe('settings on the embedded connection', () => {
+  it('restores a base setting after a call that changed it', async () => {
+    expect(await tz()).toBe('UTC');
+    expect(await tz({ session_timezone: 'Europe/Paris' })).toBe('Europe/Paris');
+    expect(await tz()).toBe('UTC');
+  });
+
+  it('gives concurrent calls their own settings', async () => {
+    const zones = ['Asia/Tokyo', 'UTC', 'America/New_York', 'UTC', 'Europe/Berlin'];
+    const seen = await Promise.all(zones.map((zone) => tz(zone === 'UTC' ? {} : { session_timezone: zone })));
+    expect(seen).toEqual(zones);
+  });
+
+  it('sends everything again after a failed call', async () => {
+    await expect(
+      store.query('SELECT no_such_column', {}, { session_timezone: 'Asia/Tokyo' }),
+    ).rejects.toThrow();
+    expect(await tz()).toBe('UTC');
+  });
+});
