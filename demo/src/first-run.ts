@@ -10,17 +10,9 @@ import { DataDirectoryLockedError } from '@otel-audit/clickhouse';
 import { jsonLogger, type RunningServe, readDiscovery, startServe } from '@otel-audit/collector';
 import { createAuditLogger } from '@otel-audit/sdk';
 import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+import { intEnv } from './env.js';
 import { progressBar } from './progress.js';
 import { recordDemoEvents } from './record.js';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
-}
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
 

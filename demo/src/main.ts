@@ -6,16 +6,8 @@
 // polled until it answers 2xx, e.g. the collector's health check, before recording).
 import { createAuditLogger } from '@otel-audit/sdk';
 import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+import { intEnv } from './env.js';
 import { recordDemoEvents } from './record.js';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return n;
-}
 
 async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
