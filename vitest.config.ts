@@ -11,6 +11,7 @@ export default defineConfig({
     // chDB allows one data directory per process: every test file gets its own process.
     pool: 'forks',
     include: ['*/test/**/*.test.ts'],
+    globalSetup: ['./scripts/vitest-global-setup.ts'],
     exclude: ['**/node_modules/**', '**/*.docker.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -8,7 +8,7 @@ export {
   validateConfig,
 } from './commands.js';
 export { CollectorBuildError, CollectorStartError } from './errors.js';
-export { COLLECTOR_DIR, CONFIG_DIR, MANIFEST_PATH, SHIPPED_CONFIGS } from './paths.js';
+export { BUILD_SCRIPT_PATH, COLLECTOR_DIR, CONFIG_DIR, MANIFEST_PATH, SHIPPED_CONFIGS } from './paths.js';
 export { freePort } from './ports.js';
 export {
   type CollectorExit,
