@@ -5,26 +5,13 @@ import { join } from 'node:path';
 import { AuditStore } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES, AUDIT_SCOPE_NAME } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CommandContext, ENV, main } from '../src/index.js';
+import { ENV } from '../src/index.js';
+import { cli } from './serve-support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'otel-audit-cli-'));
 const dataDir = join(root, 'data');
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ctx: CommandContext = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    env: {},
-  };
-  const code = await main(argv, ctx);
-  return { code, out, err };
-}
+const run = (...argv: string[]) => cli(argv);
 
 const row = (i: number, tenant = 'acme') => ({
   Timestamp: `${BigInt(Date.parse('2026-11-22T10:00:00Z') + i * 1000) * 1_000_000n}`,
