@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditStore } from '@otel-audit/clickhouse';
+import { AuditStore, loadMigrations } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES, AUDIT_SCOPE_NAME } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../src/index.js';
@@ -177,7 +177,7 @@ describe('otel-audit (the bin, through tsx)', () => {
     const other = join(root, 'bin-data');
     const ok = exec(['migrate', '--json'], { [ENV.dataDir]: other });
     expect(ok.status, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout).applied).toHaveLength(4);
+    expect(JSON.parse(ok.stdout).applied).toEqual(loadMigrations().map((m) => m.name));
     // This process holds dataDir open now: the child cannot lock it.
     const store = await AuditStore.open({ path: dataDir });
     try {

@@ -1,5 +1,9 @@
--- Typed audit rows. ReplacingMergeTree on (tenant, occurred_at, event_id): a retried insert of the same event
--- has the same key and collapses; reads use FINAL so a not-yet-merged duplicate is never shown.
+-- Typed audit rows, sorted for the actor timeline: an actor's newest events are one contiguous range.
+-- ReplacingMergeTree on (tenant, actor_id, occurred_at, event_id): a retried insert of the same event has the
+-- same key and collapses; reads use FINAL so a not-yet-merged duplicate is never shown.
+-- Compact parts (all columns of a granule side by side in one file): a page of full events is then a few
+-- contiguous reads instead of one per column; measured 11 ms vs 16 ms for 50 full rows at 10M events, for
+-- ~10% more bytes (clickhouse/README.md, "Why this layout").
 CREATE TABLE IF NOT EXISTS {{db}}.audit_events {{on_cluster}}
 (
     tenant LowCardinality(String),
@@ -33,8 +37,9 @@ CREATE TABLE IF NOT EXISTS {{db}}.audit_events {{on_cluster}}
 )
 ENGINE = {{ReplacingMergeTree}}
 PARTITION BY toYYYYMM(occurred_at)
-ORDER BY (tenant, occurred_at, event_id)
-SETTINGS index_granularity = 1024, min_compress_block_size = 16384, max_compress_block_size = 65536;
+ORDER BY (tenant, actor_id, occurred_at, event_id)
+SETTINGS index_granularity = 1024, min_compress_block_size = 16384, max_compress_block_size = 65536,
+    min_bytes_for_wide_part = 1000000000000, min_rows_for_wide_part = 1000000000000;
 
 -- Total: every audit row lands, malformed parts get defaults and are named in `malformed`; nothing here can
 -- throw (a throwing view fails the exporter's whole batch). Rows without the marker attribute are skipped.

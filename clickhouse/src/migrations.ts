@@ -154,7 +154,7 @@ function retentionSql(options: MigrationOptions): string[] {
   const days = positiveInt(options.retentionDays, 'retentionDays');
   if (days === undefined) return [];
   const v = placeholders(options);
-  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.byActor].map(
+  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map(
     (table) =>
       `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL toDateTime(occurred_at) + INTERVAL ${days} DAY`,
   );

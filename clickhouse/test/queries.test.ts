@@ -252,6 +252,38 @@ describe('cursor pagination', () => {
     );
     expect(decodeCursor(first.nextCursor as string).eventId).toBe(first.events[14]?.id);
   });
+
+  it('target history pages through events that share an actor and a millisecond', async () => {
+    // The by-target table keys on (actor_id, occurred_at): these events share keys, some touch other targets.
+    const when = at(500);
+    const doc = { type: 'document', id: 'doc_same_ms' };
+    const events: TestEvent[] = [
+      ...[1, 2, 3].map((n) => ({
+        id: uuid(9000 + n),
+        actor: { id: 'u_same', type: 'user' },
+        targets: [doc],
+      })),
+      { id: uuid(9004), actor: { id: 'u_same', type: 'user' }, targets: [{ type: 'document', id: 'other' }] },
+      ...[5, 6].map((n) => ({
+        id: uuid(9000 + n),
+        actor: { id: `u_other${n}`, type: 'user' },
+        targets: [doc],
+      })),
+      { id: uuid(9007), actor: { id: 'u_same', type: 'user' }, targets: [doc], occurredAt: at(499) },
+    ].map((e) => ({ occurredAt: when, tenant: 'same-ms', ...e }));
+    await store.insertLogs(events.map(logRow));
+    for (const limit of [1, 2, 3]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.targetHistory('same-ms', doc, { limit, ...(cursor && { cursor }) });
+        expect(page.events.length).toBeLessThanOrEqual(limit);
+        seen.push(...ids(page.events));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([9006, 9005, 9003, 9002, 9001, 9007].map(uuid));
+    }
+  });
 });
 
 describe('export', () => {

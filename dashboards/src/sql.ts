@@ -29,20 +29,20 @@ export function scope(column: string = C.occurredAt): string {
   return `${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${column})`;
 }
 
-/** Rows of the selected actor, found through the narrow by-actor table (sorted by tenant, actor, time). */
+/** Rows of the selected actor: audit_events is sorted by (tenant, actor_id, occurred_at), a key range. */
 export function actorScope(): string {
-  return `${scope()}
-  AND (${C.occurredAt}, ${C.eventId}) IN (
-    SELECT ${C.occurredAt}, ${C.eventId} FROM ${T.byActor}
-    WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND ${C.actorId} = ${quoted(VAR.actor)} AND $__timeFilter(${C.occurredAt})
-  )`;
+  return `${scope()} AND ${C.actorId} = ${quoted(VAR.actor)}`;
 }
 
-/** Rows that touched the selected target, found through the narrow by-target table. */
+/**
+ * Rows that touched the selected target: (actor_id, occurred_at) keys from the narrow by-target table, then
+ * the full rows by key, checked to contain the target (two events of one actor in one millisecond share a key).
+ */
 export function targetScope(): string {
   return `${scope()}
-  AND (${C.occurredAt}, ${C.eventId}) IN (
-    SELECT ${C.occurredAt}, ${C.eventId} FROM ${T.byTarget}
+  AND arrayExists(t -> t.type = ${quoted(VAR.targetType)} AND t.id = ${quoted(VAR.targetId)}, ${C.targets})
+  AND (${C.actorId}, ${C.occurredAt}) IN (
+    SELECT ${C.actorId}, ${C.occurredAt} FROM ${T.byTarget}
     WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND target_type = ${quoted(VAR.targetType)}
       AND target_id = ${quoted(VAR.targetId)} AND $__timeFilter(${C.occurredAt})
   )`;

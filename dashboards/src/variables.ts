@@ -36,7 +36,7 @@ export const actorVariable = (): QueryVariable =>
   queryVariable(
     VAR.actor,
     'Actor',
-    `SELECT DISTINCT ${C.actorId} FROM ${T.byActor} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY ${C.actorId} LIMIT 10000`,
+    `SELECT DISTINCT ${C.actorId} FROM ${T.events} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY ${C.actorId} LIMIT 10000`,
   );
 
 export const targetTypeVariable = (): QueryVariable =>

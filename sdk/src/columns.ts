@@ -42,9 +42,8 @@ export type AuditColumnName = (typeof AUDIT_COLUMNS)[keyof typeof AUDIT_COLUMNS]
 export const AUDIT_TABLES = {
   logs: 'otel_logs',
   events: 'audit_events',
+  /** One narrow row per (event, target) sorted by (tenant, target_type, target_id, occurred_at). */
   byTarget: 'audit_events_by_target',
-  /** One narrow row per event sorted by (tenant, actor_id, occurred_at): the actor timeline's access path. */
-  byActor: 'audit_events_by_actor',
   /** Applied migrations (version, name, checksum). */
   migrations: 'otel_audit_migrations',
 } as const;
