@@ -1,4 +1,5 @@
-// `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N] [--dir PATH]`
+// `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N]
+//   [--insert-concurrency N] [--dir PATH]`
 //
 // SDK → OTLP/HTTP → `otel-audit serve` (a child process on its own chDB directory) → chDB, sustained for N
 // events (default 1,000,000). Producers (one per simulated service instance) record `--chunk` events, then
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '2000' },
     'engine-rows': { type: 'string', default: '300000' },
     'max-batch-rows': { type: 'string' },
+    'insert-concurrency': { type: 'string' },
     dir: { type: 'string' },
   },
 });
@@ -80,6 +82,7 @@ serve = spawn(
     '--log-level',
     'warn',
     ...(values['max-batch-rows'] ? ['--max-batch-rows', values['max-batch-rows']] : []),
+    ...(values['insert-concurrency'] ? ['--insert-concurrency', values['insert-concurrency']] : []),
   ],
   { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
 );
