@@ -1,10 +1,12 @@
 // chDB keeps every setting a call sends (as `SET k = v` statements before its SQL) on the connection, and each
 // of those statements costs time (~5 ms for the store's settings on every query). This wrapper sends only the
-// settings whose value differs from what the connection already holds. Calls are serialized here so that what
-// the connection holds is known exactly (chDB runs one statement at a time per connection anyway).
+// settings whose value differs from what the connection already holds, and resets (`SET k = DEFAULT`) a
+// setting an earlier call sent that this call does not mention, so no call inherits another's extras. Calls
+// are serialized here so that what the connection holds is known exactly (chDB runs one statement at a time
+// per connection anyway).
 
 type Settings = Record<string, unknown>;
-type Call = (params: { clickhouse_settings?: Settings }) => Promise<unknown>;
+type Call = (params: { query?: unknown; clickhouse_settings?: Settings }) => Promise<unknown>;
 
 const STATEFUL_METHODS = ['query', 'exec', 'command', 'insert'] as const;
 
@@ -16,12 +18,20 @@ export function sendChangedSettingsOnly<C extends object>(connection: C): C {
     (call: Call): Call =>
     (params) => {
       const run = queue.then(async () => {
+        const wanted = params.clickhouse_settings ?? {};
         const changed: Settings = {};
-        for (const [key, value] of Object.entries(params.clickhouse_settings ?? {})) {
+        for (const [key, value] of Object.entries(wanted)) {
           if (value !== undefined && held.get(key) !== value) changed[key] = value;
         }
+        // Names come from earlier calls' settings, which the connection checked as identifiers.
+        const reset = [...held.keys()].filter((key) => wanted[key] === undefined);
+        const query =
+          reset.length > 0 && typeof params.query === 'string'
+            ? `${reset.map((key) => `SET ${key} = DEFAULT`).join('; ')}; ${params.query}`
+            : params.query;
         try {
-          const result = await call({ ...params, clickhouse_settings: changed });
+          const result = await call({ ...params, query, clickhouse_settings: changed });
+          for (const key of reset) held.delete(key);
           for (const [key, value] of Object.entries(changed)) held.set(key, value);
           return result;
         } catch (error) {

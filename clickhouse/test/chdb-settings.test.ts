@@ -21,6 +21,22 @@ describe('settings on the embedded connection', () => {
     expect(await tz()).toBe('UTC');
   });
 
+  it('resets an extra setting on the next call that does not send it', async () => {
+    const threads = async (settings: Record<string, number> = {}) =>
+      (
+        await store.query<{ changed: number }>(
+          "SELECT changed FROM system.settings WHERE name = 'max_threads'",
+          {},
+          settings,
+        )
+      )[0]?.changed;
+    expect(await threads()).toBe(0);
+    expect(await threads({ max_threads: 1 })).toBe(1);
+    expect(await threads()).toBe(0);
+    await store.command('SELECT 1', {}, { max_threads: 1 });
+    expect(await threads()).toBe(0);
+  });
+
   it('gives concurrent calls their own settings', async () => {
     const zones = ['Asia/Tokyo', 'UTC', 'America/New_York', 'UTC', 'Europe/Berlin'];
     const seen = await Promise.all(zones.map((zone) => tz(zone === 'UTC' ? {} : { session_timezone: zone })));
