@@ -9,13 +9,17 @@ type Settings = Record<string, unknown>;
 type Call = (params: { query?: unknown; clickhouse_settings?: Settings }) => Promise<unknown>;
 
 const STATEFUL_METHODS = ['query', 'exec', 'command', 'insert'] as const;
+const SKIPPABLE_METHODS: readonly string[] = ['exec', 'insert'];
+const UNKNOWN = Symbol('unknown');
 
 export function sendChangedSettingsOnly<C extends object>(connection: C): C {
+  // What the connection holds; UNKNOWN after a call that may not have run its SETs (equals no value, so the
+  // setting is sent again, or reset when not wanted).
   const held = new Map<string, unknown>();
   let queue: Promise<unknown> = Promise.resolve();
 
   const wrap =
-    (call: Call): Call =>
+    (call: Call, method: string): Call =>
     (params) => {
       const run = queue.then(async () => {
         const wanted = params.clickhouse_settings ?? {};
@@ -24,19 +28,22 @@ export function sendChangedSettingsOnly<C extends object>(connection: C): C {
           if (value !== undefined && held.get(key) !== value) changed[key] = value;
         }
         // Names come from earlier calls' settings, which the connection checked as identifiers.
-        const reset = [...held.keys()].filter((key) => wanted[key] === undefined);
+        const reset =
+          typeof params.query === 'string' ? [...held.keys()].filter((key) => wanted[key] === undefined) : [];
         const query =
-          reset.length > 0 && typeof params.query === 'string'
+          reset.length > 0
             ? `${reset.map((key) => `SET ${key} = DEFAULT`).join('; ')}; ${params.query}`
             : params.query;
         try {
           const result = await call({ ...params, query, clickhouse_settings: changed });
-          for (const key of reset) held.delete(key);
-          for (const [key, value] of Object.entries(changed)) held.set(key, value);
+          // exec/insert with an empty body return without running any SQL, SETs included.
+          const maybeSkipped = SKIPPABLE_METHODS.includes(method);
+          for (const key of reset) maybeSkipped ? held.set(key, UNKNOWN) : held.delete(key);
+          for (const [key, value] of Object.entries(changed)) held.set(key, maybeSkipped ? UNKNOWN : value);
           return result;
         } catch (error) {
-          // Which of the SETs ran before the failure is unknown: send everything again next time.
-          held.clear();
+          // Which of the SETs ran before the failure is unknown.
+          for (const key of [...held.keys(), ...Object.keys(changed)]) held.set(key, UNKNOWN);
           throw error;
         }
       });
@@ -50,7 +57,7 @@ export function sendChangedSettingsOnly<C extends object>(connection: C): C {
       if (typeof value !== 'function') return value;
       const bound = (value as (...args: unknown[]) => unknown).bind(target);
       return (STATEFUL_METHODS as readonly (string | symbol)[]).includes(property)
-        ? wrap(bound as Call)
+        ? wrap(bound as Call, property as string)
         : bound;
     },
   });
