@@ -153,12 +153,6 @@ for (const t of await store.query<{ table: string; bytes: string }>(
 )) {
   log(`  ${t.table}: ${(Number(t.bytes) / N).toFixed(1)} bytes/event`);
 }
-for (const c of await store.query<{ name: string; bytes: string }>(
-  `SELECT name, data_compressed_bytes AS bytes FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY bytes DESC LIMIT 8`,
-  { d: store.database, t: AUDIT_TABLES.events },
-)) {
-  log(`    ${AUDIT_TABLES.events}.${c.name}: ${(Number(c.bytes) / N).toFixed(1)} bytes/event`);
-}
 log(`audit_events rows ${disk?.rows}, ${bytesPerEvent.toFixed(1)} bytes/event on disk`);
 
 // --- naive design: one table, targets as Nullable(String) JSON, sorted by (tenant, occurred_at) -------------
