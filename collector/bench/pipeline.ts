@@ -117,6 +117,22 @@ function rssMb(field: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
+// CPU time (µs) of serve: all threads, and its JS main thread alone (thread id = pid); the rest is chDB's
+// threads (inserts, views, background merges) and libuv's pool. /proc counts in clock ticks (USER_HZ, 100 on
+// Linux); a dead thread's time stays in the process total.
+function serveCpuUs(): { total: number; js: number } {
+  const ticks = (path: string) => {
+    try {
+      // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return { total: ticks(`/proc/${servePid}/stat`), js: ticks(`/proc/${servePid}/task/${servePid}/stat`) };
+}
+
 // --- producers --------------------------------------------------------------------------------------------
 const latencies = new Float64Array(N);
 let acked = 0;
@@ -166,6 +182,8 @@ const producers = Array.from({ length: PRODUCERS }, (_, instance) =>
 );
 
 let next = 0;
+const serveCpuBefore = serveCpuUs();
+const benchCpuBefore = process.cpuUsage();
 const started = Date.now();
 const progress = setInterval(() => {
   const s = (Date.now() - started) / 1000;
@@ -185,6 +203,17 @@ await Promise.all(
 );
 clearInterval(progress);
 const elapsedS = (lastAckMs - started) / 1000;
+const serveCpuAfter = serveCpuUs();
+const benchCpu = process.cpuUsage(benchCpuBefore);
+const perEvent = (us: number) => Math.round((us / N) * 10) / 10;
+const cpuUsPerEvent = {
+  serve_js_thread: perEvent(serveCpuAfter.js - serveCpuBefore.js),
+  serve_other_threads: perEvent(
+    serveCpuAfter.total - serveCpuBefore.total - (serveCpuAfter.js - serveCpuBefore.js),
+  ),
+  // The bench process: the SDK producers, their OTLP exporters and the acknowledgement bookkeeping.
+  producers: perEvent(benchCpu.user + benchCpu.system),
+};
 await Promise.all(producers.map((p) => p.shutdown()));
 // The SDK's own counters: what it says it dropped or failed must be 0 here.
 const sdkStats = producers.map((p) => p.stats?.()).filter((s) => s !== undefined);
@@ -277,6 +306,7 @@ const summary = {
   p99_ms_to_queryable: pct(99),
   sampled_queryable_at_ack: `${sampled.filter(Boolean).length}/${sampled.length}`,
   serve_peak_rss_mb: peakRss,
+  cpu_us_per_event: cpuUsPerEvent,
   producers: PRODUCERS,
   batch: BATCH,
   chunk: CHUNK,
