@@ -43,4 +43,5 @@ export {
   type TimelineOptions,
 } from './query/operations.js';
 export { type StoredAuditEvent, StoredEventParseError } from './query/rows.js';
+export { parseIsoTime } from './query/time.js';
 export { AuditStore, type QueryParams } from './store.js';
