@@ -177,6 +177,50 @@ describe('otel_logs and the audit_events view', () => {
     });
   });
 
+  it('reads malformed rows back through every query operation (one bad row never breaks a read)', async () => {
+    // A UUID ClickHouse accepts but without RFC 9562 version/variant bits: any OTel sender can send it.
+    const foreignId = '12345678-1234-1234-1234-123456789012';
+    await store.insertLogs([
+      logRow({ tenant: 't-read', attributes: { [AUDIT_ATTRIBUTES.eventId]: foreignId.toUpperCase() } }),
+      logRow({
+        tenant: 't-read',
+        attributes: { [AUDIT_ATTRIBUTES.targets]: 'nope', [AUDIT_ATTRIBUTES.crud]: 'x' },
+      }),
+      // Out of range for ClickHouse's JSON parser: kept as a JSON string, marked `body`.
+      logRow({ tenant: 't-read', body: '{"a":1e400,"b":12345678901234567890123}' }),
+      logRow({
+        tenant: 't-read',
+        attributes: { [AUDIT_ATTRIBUTES.actorId]: '', [AUDIT_ATTRIBUTES.eventId]: 'not-a-uuid' },
+      }),
+    ]);
+    const page = await store.search({ tenant: 't-read' });
+    expect(page.events).toHaveLength(4);
+    expect(page.events.map((e) => e.malformed.join(',')).sort()).toEqual(
+      [
+        '',
+        'body',
+        `${AUDIT_ATTRIBUTES.crud},${AUDIT_ATTRIBUTES.targets}`,
+        `${AUDIT_ATTRIBUTES.eventId},${AUDIT_ATTRIBUTES.actorId}`,
+      ].sort(),
+    );
+    for (const event of page.events) expect((await store.getEvent('t-read', event.id))?.id).toBe(event.id);
+    expect((await store.getEvent('t-read', foreignId))?.id).toBe(foreignId);
+    let ndjson = '';
+    const n = await store.exportEvents(
+      { tenant: 't-read' },
+      { format: 'ndjson', write: (c) => void (ndjson += c) },
+    );
+    expect(n).toBe(4);
+    expect(
+      ndjson
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ).toEqual(page.events.map((e) => e.id));
+    const actor = page.events.find((e) => e.id === foreignId)?.actor as { id: string };
+    expect((await store.actorTimeline('t-read', actor)).events.map((e) => e.id)).toContain(foreignId);
+  });
+
   it('collapses duplicates of the same event (at-least-once delivery)', async () => {
     const row = logRow({ tenant: 't-dup' });
     await store.insertLogs([row, row]);

@@ -386,6 +386,11 @@ describe('untrusted input', () => {
       [() => store.search({ tenant: '' }), /^tenant: must not be empty/],
       [() => store.search({ tenant: huge }), /^tenant: is 100000 characters long/],
       [() => store.getEvent('acme', huge), /^id:/],
+      [() => store.getEvent('acme', ''), /^id: must be a non-empty string/],
+      [
+        () => store.exportEvents({ tenant: 'acme' }, { format: 'csv', write: () => {}, pageSize: 0 }),
+        /^pageSize/,
+      ],
       [() => store.actorTimeline('acme', { id: '' }), /^actor\.id: must not be empty/],
       [() => store.actorTimeline('acme', { id: huge }), /^actor\.id: is 100000/],
       [() => store.actorTimeline('acme', { id: 'u', type: '' }), /^actor\.type/],

@@ -279,7 +279,9 @@ const jsonObjectSchema = z.record(z.string(), jsonValueSchema);
 
 /** Schema of a normalised `AuditEvent`: what readers (the ClickHouse store) parse stored events back with. */
 export const auditEventSchema = z.object({
-  id: z.uuid(),
+  // Any UUID ClickHouse stores, not only RFC 9562 ones: events from other OTel senders may carry ids without
+  // the version/variant bits, and one such stored row must not make every read of its tenant fail.
+  id: z.guid(),
   action: z.string(),
   actor: z.object({
     id: z.string(),

@@ -1,5 +1,5 @@
 import { AuditStoreInputError } from '../errors.js';
-import type { EventFilter } from './filters.js';
+import { type EventFilter, MAX_LIMIT } from './filters.js';
 import { type Reader, search } from './operations.js';
 import type { StoredAuditEvent } from './rows.js';
 
@@ -85,6 +85,8 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
     throw new AuditStoreInputError('format', 'must be "ndjson" or "csv"');
   }
   const limit = options.pageSize ?? 5000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new AuditStoreInputError('pageSize', `must be a whole number between 1 and ${MAX_LIMIT}`);
   let total = 0;
   let cursor: string | undefined;
   if (options.format === 'csv') await options.write(`${CSV_COLUMNS.join(',')}\r\n`);

@@ -40,8 +40,11 @@ const events = (r: Reader) => `${r.db}.${AUDIT_TABLES.events} FINAL`;
 
 export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
   const params = { tenant: checkTenant(tenant), id };
-  if (typeof id !== 'string' || id.length > MAX_VALUE_LENGTH)
-    throw new AuditStoreInputError('id', 'must be a string');
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
+    throw new AuditStoreInputError(
+      'id',
+      `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
+    );
   const found = await rows<EventRow>(
     r,
     `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUIDOrZero({id:String}) LIMIT 1`,
