@@ -55,11 +55,21 @@ export function defaultStateDir(
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'otel-audit');
 }
 
+/** A server URL for the log: a password written into it (`http://user:secret@host`) is not echoed. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const log = options.log ?? jsonLogger();
   const limits = receiverLimits(options.limits);
-  const stateDir = options.stateDir ?? defaultStateDir(options.store);
-  const embedded = 'path' in options.store;
+  const stateDir = resolve(options.stateDir ?? defaultStateDir(options.store));
   if ('path' in options.store && options.store.path === ':memory:')
     throw new Error('serve needs a data directory, not :memory:');
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -108,7 +118,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     log.log('info', 'listening', {
       url: server.url,
       logs: `${server.url}/v1/logs`,
-      store: embedded ? { path: stateDir } : { url: (options.store as { url: string }).url },
+      store:
+        'path' in options.store
+          ? { path: resolve(options.store.path) }
+          : { url: withoutCredentials(options.store.url) },
+      stateDir,
       ingestAuth: options.ingestAuth ?? 'token',
       records: options.records ?? 'audit',
       tokenFile: token.file,
