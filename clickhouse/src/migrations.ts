@@ -23,10 +23,20 @@ export interface MigrationOptions {
   /** Cluster name: every DDL gets `ON CLUSTER` and the engines become Replicated*. */
   cluster?: string;
   /** `Null` (default: keep only the audit tables) or `MergeTree` (also keep the raw log rows). */
+  /**
+   * `otel_logs` is created once: on an existing database a `logsEngine` different from the table's engine is
+   * refused (nothing is changed), never silently ignored.
+   */
   logsEngine?: 'Null' | 'MergeTree';
-  /** Days to keep raw log rows when `logsEngine` is MergeTree (default 7). */
+  /**
+   * Days to keep raw log rows; only with a MergeTree `otel_logs` (default 7 when it is created). Given on an
+   * existing database, the table's TTL is changed to it.
+   */
   rawLogsRetentionDays?: number;
-  /** Days to keep audit events (all audit tables); applied on every migrate. Unset = keep forever. */
+  /**
+   * Days to keep audit events (all audit tables), applied on every migrate that gives it; `0` removes the TTL
+   * (keep forever). Unset: the TTL stays as it is (none on a new database).
+   */
   retentionDays?: number;
 }
 
@@ -62,12 +72,12 @@ const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'
 const enumType = (values: readonly string[], first: string) =>
   `Enum8(${[first, ...values.filter((v) => v !== first)].map((v, i) => `${sqlString(v)} = ${i}`).join(', ')})`;
 
-function positiveInt(value: number | undefined, field: string): number | undefined {
+function days(value: number | undefined, field: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value <= 0 || value > 100_000) {
+  if (!Number.isInteger(value) || value < min || value > 100_000) {
     throw new AuditStoreInputError(
       field,
-      `must be a whole number of days between 1 and 100000, got ${value}`,
+      `must be a whole number of days between ${min} and 100000${min === 0 ? ' (0: keep forever)' : ''}, got ${value}`,
     );
   }
   return value;
@@ -78,13 +88,16 @@ export function placeholders(options: MigrationOptions = {}): Record<string, str
   const db = quoteIdentifier(options.database ?? 'default', 'database');
   const cluster = options.cluster === undefined ? undefined : quoteIdentifier(options.cluster, 'cluster');
   const replicated = (engine: string) => (cluster ? `Replicated${engine}` : engine);
-  const rawDays = positiveInt(options.rawLogsRetentionDays, 'rawLogsRetentionDays') ?? 7;
+  const rawDays = days(options.rawLogsRetentionDays, 'rawLogsRetentionDays', 1) ?? 7;
   const logsEngine = options.logsEngine ?? 'Null';
   if (logsEngine !== 'Null' && logsEngine !== 'MergeTree') {
     throw new AuditStoreInputError(
       'logsEngine',
       `must be "Null" or "MergeTree", got ${JSON.stringify(logsEngine)}`,
     );
+  }
+  if (options.rawLogsRetentionDays !== undefined && options.logsEngine === 'Null') {
+    throw new AuditStoreInputError('rawLogsRetentionDays', 'applies only with logsEngine "MergeTree"');
   }
   const values: Record<string, string> = {
     db,
@@ -150,14 +163,65 @@ function setupSql(options: MigrationOptions): string[] {
   ];
 }
 
-function retentionSql(options: MigrationOptions): string[] {
-  const days = positiveInt(options.retentionDays, 'retentionDays');
-  if (days === undefined) return [];
+/** TTL statements for the audit tables; `hasTtl` says whether they carry one now (REMOVE TTL fails without). */
+function retentionSql(options: MigrationOptions, hasTtl = false): string[] {
+  const keep = days(options.retentionDays, 'retentionDays', 0);
+  if (keep === undefined || (keep === 0 && !hasTtl)) return [];
   const v = placeholders(options);
-  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map(
-    (table) =>
-      `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL toDateTime(occurred_at) + INTERVAL ${days} DAY`,
+  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map((table) =>
+    keep === 0
+      ? `ALTER TABLE ${v.db}.${table} ${v.on_cluster} REMOVE TTL`
+      : `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL toDateTime(occurred_at) + INTERVAL ${keep} DAY`,
   );
+}
+
+interface ExistingTables {
+  /** Engine of otel_logs (`Null`, `MergeTree`, `ReplicatedMergeTree`), when it exists. */
+  logsEngine?: string;
+  /** Whether audit_events has a table TTL. */
+  eventsTtl: boolean;
+}
+
+async function existingTables(
+  client: ClickHouseClient,
+  options: MigrationOptions,
+  settings: ClickHouseSettings,
+): Promise<ExistingTables> {
+  const rows = await (
+    await client.query({
+      query:
+        'SELECT name, engine, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+      query_params: { db: options.database ?? 'default', names: [AUDIT_TABLES.logs, AUDIT_TABLES.events] },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ name: string; engine: string; engine_full: string }>();
+  const logs = rows.find((r) => r.name === AUDIT_TABLES.logs);
+  const events = rows.find((r) => r.name === AUDIT_TABLES.events);
+  return {
+    ...(logs && { logsEngine: logs.engine }),
+    eventsTtl: events !== undefined && /\bTTL\b/.test(events.engine_full),
+  };
+}
+
+/** Installation options that cannot apply to the tables as they exist are refused before anything runs. */
+function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions): void {
+  if (existing.logsEngine === undefined) return;
+  const isNull = existing.logsEngine === 'Null';
+  if (options.logsEngine !== undefined && (options.logsEngine === 'Null') !== isNull) {
+    throw new AuditStoreInputError(
+      'logsEngine',
+      `${AUDIT_TABLES.logs} already exists with ENGINE = ${existing.logsEngine}; its engine is chosen when it is ` +
+        `created. To change it, drop ${AUDIT_TABLES.logs} (it holds only raw log rows, the audit tables keep ` +
+        'their data; stop writers first) and migrate again',
+    );
+  }
+  if (options.rawLogsRetentionDays !== undefined && isNull) {
+    throw new AuditStoreInputError(
+      'rawLogsRetentionDays',
+      `${AUDIT_TABLES.logs} has ENGINE = Null and keeps no rows: a retention applies only to a MergeTree one`,
+    );
+  }
 }
 
 /**
@@ -172,6 +236,8 @@ export async function runMigrations(
 ): Promise<MigrationResult> {
   const v = placeholders(options);
   const settings: ClickHouseSettings = { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 };
+  const existing = await existingTables(client, options, settings);
+  checkOptionsAgainst(existing, options);
   for (const query of setupSql(options)) await client.command({ query, clickhouse_settings: settings });
   const rows = await (
     await client.query({
@@ -210,6 +276,14 @@ export async function runMigrations(
     });
     result.applied.push(m.name);
   }
-  for (const query of retentionSql(options)) await client.command({ query, clickhouse_settings: settings });
+  const after = await existingTables(client, options, settings);
+  const logsTtl =
+    options.rawLogsRetentionDays !== undefined && existing.logsEngine !== undefined
+      ? [
+          `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL toDateTime(Timestamp) + INTERVAL ${options.rawLogsRetentionDays} DAY`,
+        ]
+      : [];
+  for (const query of [...retentionSql(options, after.eventsTtl), ...logsTtl])
+    await client.command({ query, clickhouse_settings: settings });
   return result;
 }

@@ -72,6 +72,42 @@ describe('migration runner', () => {
     );
   });
 
+  it('applies installation options to an existing database, or refuses them before changing anything', async () => {
+    const ddl = async (table: string) =>
+      (
+        await store.query<{ q: string }>(
+          'SELECT create_table_query AS q FROM system.tables WHERE database = {d:String} AND name = {t:String}',
+          { d: 'audit_db', t: table },
+        )
+      )[0]?.q ?? '';
+    // otel_logs exists as MergeTree (first test): its engine cannot change.
+    await expect(store.migrate({ logsEngine: 'Null', retentionDays: 9 })).rejects.toThrow(
+      /^logsEngine: otel_logs already exists with ENGINE = MergeTree/,
+    );
+    expect(await ddl(AUDIT_TABLES.events)).toMatch(/toIntervalDay\(400\)/);
+    // Raw-log retention changes on the existing table; unset retention leaves the audit TTL alone.
+    await store.migrate({ logsEngine: 'MergeTree', rawLogsRetentionDays: 5 });
+    expect(await ddl(AUDIT_TABLES.logs)).toMatch(/TTL toDateTime\(Timestamp\) \+ toIntervalDay\(5\)/);
+    expect(await ddl(AUDIT_TABLES.events)).toMatch(/toIntervalDay\(400\)/);
+    // 0 = keep forever: the TTL goes, and giving 0 again (no TTL left) is fine.
+    await store.migrate({ retentionDays: 0 });
+    await store.migrate({ retentionDays: 0 });
+    for (const t of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget]) expect(await ddl(t)).not.toMatch(/TTL/);
+    await store.migrate({ retentionDays: 400 });
+    for (const t of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget])
+      expect(await ddl(t)).toMatch(/toIntervalDay\(400\)/);
+
+    // A Null otel_logs keeps no rows: a raw retention for it is refused, not dropped.
+    const other = (options: Parameters<typeof runMigrations>[1]) =>
+      runMigrations(store.client, { database: 'null_db', ...options });
+    await other({});
+    await expect(other({ rawLogsRetentionDays: 3 })).rejects.toThrow(
+      /^rawLogsRetentionDays: otel_logs has ENGINE = Null/,
+    );
+    await expect(other({ logsEngine: 'MergeTree' })).rejects.toThrow(/^logsEngine: .*ENGINE = Null/);
+    expect((await other({ logsEngine: 'Null' })).applied).toEqual([]);
+  });
+
   it('validates identifiers and retention values before running anything', async () => {
     for (const database of ['a;DROP TABLE x', 'db`x', '', 'é', '1abc', 'x'.repeat(65)]) {
       expect(() => migrationSql({ database })).toThrow(AuditStoreInputError);
@@ -80,7 +116,13 @@ describe('migration runner', () => {
       );
     }
     expect(() => migrationSql({ cluster: "c' OR 1" })).toThrow(/cluster/);
-    expect(() => migrationSql({ retentionDays: 0 })).toThrow(/retentionDays/);
+    expect(() => migrationSql({ retentionDays: -1 })).toThrow(/retentionDays/);
+    expect(() => migrationSql({ rawLogsRetentionDays: 0, logsEngine: 'MergeTree' })).toThrow(
+      /rawLogsRetentionDays/,
+    );
+    expect(() => migrationSql({ rawLogsRetentionDays: 3, logsEngine: 'Null' })).toThrow(
+      /rawLogsRetentionDays: applies only with logsEngine "MergeTree"/,
+    );
     expect(() => migrationSql({ retentionDays: 1.5 })).toThrow(/retentionDays/);
     expect(() => migrationSql({ logsEngine: 'Log' as 'Null' })).toThrow(/logsEngine/);
   });
