@@ -7,6 +7,7 @@ import {
   type EventFilter,
   INTERVALS,
   type Interval,
+  parseIsoTime,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 
@@ -44,9 +45,13 @@ function one(params: URLSearchParams, name: string): string | undefined {
 function time(params: URLSearchParams, name: string): Date | undefined {
   const value = one(params, name);
   if (value === undefined) return undefined;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw new QueryParameterError(name, `${JSON.stringify(value)} is not an ISO 8601 time`);
+  const date = parseIsoTime(value);
+  if (date === undefined)
+    throw new QueryParameterError(
+      name,
+      `${JSON.stringify(value)} is not an ISO 8601 time: give a date (2026-11-23, midnight UTC) or a date-time ` +
+        'with a zone (2026-11-23T10:15:00Z, 2026-11-23T10:15:00.5+01:00)',
+    );
   return date;
 }
 
@@ -128,6 +133,36 @@ function decode(segment: string): string {
   }
 }
 
+// Node's codes for a server that cannot be reached or dropped the connection: the store is down, not broken, so
+// the client gets 503 + Retry-After and may retry. Any other store failure is a 500.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** Whether `error` (or an error in its `cause` chain) says the store's server could not be reached. */
+export function isStoreUnreachable(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+export interface QueryApiOptions {
+  /** Retry-After (seconds) sent with a 503. */
+  retryAfterSeconds: number;
+}
+
 /**
  * Answers a GET under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
  * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`.
@@ -137,6 +172,7 @@ export async function handleQuery(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  options: QueryApiOptions,
 ): Promise<void> {
   const params = url.searchParams;
   try {
@@ -204,6 +240,12 @@ export async function handleQuery(
       return sendError(res, 400, 'invalid_argument', error.message, error.parameter);
     if (error instanceof AuditStoreInputError)
       return sendError(res, 400, 'invalid_argument', error.message, error.field);
+    if (isStoreUnreachable(error) && !res.headersSent) {
+      res.setHeader('retry-after', String(options.retryAfterSeconds));
+      const reason = error instanceof Error ? error.message : String(error);
+      return sendError(res, 503, 'unavailable', `the store cannot be reached: ${reason}`);
+    }
+    // Anything else (a failing query, a stored row that does not parse) is the server's fault: 500 from the caller.
     throw error;
   }
 }

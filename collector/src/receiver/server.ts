@@ -198,8 +198,11 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           'missing or wrong bearer token (Authorization: Bearer <token>)',
         );
       }
-      if (draining) return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
-      return handleQuery(options.reader, req, res, url);
+      if (draining) {
+        res.setHeader('retry-after', String(limits.retryAfterSeconds));
+        return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
+      }
+      return handleQuery(options.reader, req, res, url, { retryAfterSeconds: limits.retryAfterSeconds });
     }
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }

@@ -1,0 +1,237 @@
+// The query API's statuses and time parameters, against serve on a real chDB directory: `from`/`to` take only
+// ISO 8601 (a bare date = midnight UTC, a date-time needs a zone), 405 to other methods, 500 when the store
+// fails a query, 503 + Retry-After when the store's server cannot be reached or serve is draining.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
+import {
+  type JsonObject,
+  logsRequest,
+  query,
+  startTestServe,
+  str,
+  type TestServe,
+} from './receiver-support.js';
+
+const TENANT = 'acme';
+
+/** An audit record per the conventions, occurring at `iso`. */
+function auditRecord(id: string, iso: string): JsonObject {
+  return {
+    timeUnixNano: `${BigInt(Date.parse(iso)) * 1_000_000n}`,
+    body: { stringValue: '{}' },
+    attributes: [
+      str(A.eventId, id),
+      str(A.action, 'iam.user.updated'),
+      str(A.tenant, TENANT),
+      str(A.actorId, 'user-1'),
+      str(A.actorType, 'user'),
+      str(A.targets, '[]'),
+      str(A.crud, 'update'),
+      str(A.outcome, 'success'),
+    ],
+  };
+}
+
+interface Page {
+  events: { id: string }[];
+}
+interface ErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+describe('query API on an embedded store', () => {
+  let t: TestServe;
+  // Before, at and after midnight UTC of 2026-11-23.
+  const ids = { before: randomUUID(), midnight: randomUUID(), noon: randomUUID() };
+
+  beforeAll(async () => {
+    t = await startTestServe();
+    const res = await t.send(
+      logsRequest(
+        [
+          auditRecord(ids.before, '2026-11-22T23:59:59.999Z'),
+          auditRecord(ids.midnight, '2026-11-23T00:00:00Z'),
+          auditRecord(ids.noon, '2026-11-23T12:00:00Z'),
+        ],
+        [str('service.name', 'svc')],
+        { name: AUDIT_SCOPE_NAME, version: '1' },
+      ),
+    );
+    expect(res.status).toBe(200);
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  const eventIds = async (params: string) => {
+    const res = await query(t.serve, `/v1/audit/events?tenant=${TENANT}&${params}`);
+    expect(res.status, params).toBe(200);
+    return (res.body as Page).events.map((e) => e.id).sort();
+  };
+
+  it('from/to: a bare date is midnight UTC; date-times with Z or an offset are exact', async () => {
+    expect(await eventIds('from=2026-11-23')).toEqual([ids.midnight, ids.noon].sort());
+    expect(await eventIds('to=2026-11-23')).toEqual([ids.before]);
+    expect(await eventIds('from=2026-11-23T12:00:00Z')).toEqual([ids.noon]);
+    // 13:00+01:00 is 12:00 UTC (`to` is exclusive); the + must be percent-encoded in a query string.
+    expect(await eventIds(`to=${encodeURIComponent('2026-11-23T13:00:00+01:00')}`)).toEqual(
+      [ids.before, ids.midnight].sort(),
+    );
+    expect(await eventIds('from=2026-11-22T23:59:59.999Z&to=2026-11-23T00:00:00.001Z')).toEqual(
+      [ids.before, ids.midnight].sort(),
+    );
+  });
+
+  it('from/to: anything else is a 400 naming the parameter and the accepted forms', async () => {
+    for (const [name, value] of [
+      ['from', '12'], // new Date('12') would be 2001-12-01, local time
+      ['from', '2026-11-23T10:00:00'], // no zone: ambiguous
+      ['to', 'yesterday'],
+      ['to', '2026-02-30'],
+      ['from', '1732300000000'],
+      ['to', 'Mon, 23 Nov 2026 10:00:00 GMT'],
+    ] as const) {
+      const res = await query(
+        t.serve,
+        `/v1/audit/events?tenant=${TENANT}&${name}=${encodeURIComponent(value)}`,
+      );
+      expect(res.status, value).toBe(400);
+      const { error } = res.body as ErrorBody;
+      expect(error.code).toBe('invalid_argument');
+      expect(error.field).toBe(name);
+      expect(error.message).toContain(`${name}: ${JSON.stringify(value)} is not an ISO 8601 time`);
+      expect(error.message).toMatch(/2026-11-23.*midnight UTC.*with a zone/);
+    }
+    // The same check on every list route, e.g. counts over time.
+    const counts = await query(t.serve, `/v1/audit/counts/time?tenant=${TENANT}&to=12`);
+    expect(counts.status).toBe(400);
+    expect((counts.body as ErrorBody).error.field).toBe('to');
+  });
+
+  it('answers 405 to a method other than GET', async () => {
+    const res = await fetch(`${t.serve.url}/v1/audit/events?tenant=${TENANT}`, {
+      method: 'POST',
+      headers: t.auth,
+    });
+    expect(res.status).toBe(405);
+    expect(((await res.json()) as ErrorBody).error.code).toBe('method_not_allowed');
+  });
+
+  it('answers 500 when the store fails the query, and serves again once it is back', async () => {
+    const events = `{db}.${AUDIT_TABLES.events}`;
+    await t.serve.store.command(`RENAME TABLE ${events} TO {db}.audit_events_away`);
+    try {
+      const res = await query(t.serve, `/v1/audit/events?tenant=${TENANT}`);
+      expect(res.status).toBe(500);
+      expect((res.body as ErrorBody).error.code).toBe('internal');
+    } finally {
+      await t.serve.store.command(`RENAME TABLE {db}.audit_events_away TO ${events}`);
+    }
+    expect(await eventIds('')).toHaveLength(3);
+  });
+});
+
+/** A local port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('a ClickHouse server that cannot be reached', () => {
+  let serve: RunningServe;
+  const stateDir = mkdtempSync(join(tmpdir(), 'receiver-unreachable-'));
+  beforeAll(async () => {
+    serve = await startServe({
+      store: { url: `http://127.0.0.1:${await closedPort()}` },
+      stateDir,
+      port: 0,
+      migrate: false,
+      log: jsonLogger(() => undefined),
+      limits: { retryAfterSeconds: 7 },
+    });
+  });
+  afterAll(async () => {
+    await serve?.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('answers queries with 503 and Retry-After, not 500', async () => {
+    const res = await fetch(`${serve.url}/v1/audit/events?tenant=${TENANT}`, {
+      headers: { authorization: `Bearer ${serve.token}` },
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('7');
+    const { error } = (await res.json()) as ErrorBody;
+    expect(error.code).toBe('unavailable');
+    expect(error.message).toMatch(/the store cannot be reached: .*ECONNREFUSED/);
+  });
+});
+
+/** A raw HTTP/1.1 connection: what the server answered so far, as text. */
+async function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  return {
+    socket,
+    async waitFor(pattern: RegExp): Promise<string> {
+      const deadline = Date.now() + 10_000;
+      while (!pattern.test(received) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      return received;
+    },
+  };
+}
+
+describe('while draining', () => {
+  it('/health answers 503 with status "draining", the query API 503 with Retry-After', async () => {
+    const t = await startTestServe();
+    const post = (length: number) =>
+      `POST /v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.serve.token}\r\n` +
+      `Content-Type: application/x-protobuf\r\nContent-Length: ${length}\r\n\r\n`;
+    // Two logs requests whose bodies are held back: serve stays draining until they end. On `b`, two more
+    // requests follow its body on the same connection, so they arrive after draining began.
+    const a = await rawConnection(t.serve.port);
+    const b = await rawConnection(t.serve.port);
+    a.socket.write(post(2));
+    b.socket.write(post(2));
+    const deadline = Date.now() + 10_000;
+    while (t.serve.server.stats().inFlight < 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(t.serve.server.stats().inFlight).toBe(2);
+    const closing = t.serve.close();
+    try {
+      // An empty ExportLogsServiceRequest padded with an unknown empty field (2 bytes): valid, no records.
+      b.socket.write(
+        `${Buffer.from([0x7a, 0x00]).toString('latin1')}` +
+          'GET /health HTTP/1.1\r\nHost: x\r\n\r\n' +
+          `GET /v1/audit/events?tenant=${TENANT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.serve.token}\r\n\r\n`,
+      );
+      const text = await b.waitFor(/"unavailable"/);
+      const responses = text.split(/(?=^HTTP\/1\.1 )/m);
+      expect(
+        responses.map((r) => r.slice(0, 12)),
+        text,
+      ).toEqual(['HTTP/1.1 200', 'HTTP/1.1 503', 'HTTP/1.1 503']);
+      expect(responses[1]).toMatch(/"status":"draining"/);
+      expect(responses[2]).toMatch(/^retry-after: 1\r$/im);
+      expect(responses[2]).toMatch(/the receiver is shutting down/);
+    } finally {
+      a.socket.write(Buffer.from([0x7a, 0x00]));
+      await closing;
+      a.socket.destroy();
+      b.socket.destroy();
+      await t.close();
+    }
+  });
+});
