@@ -22,9 +22,18 @@ export interface Command {
   run(values: OptionValues, positionals: string[], ctx: CommandContext): Promise<number>;
 }
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
+/** `stdoutClosed` is what a shell reports for a process ended by SIGPIPE (128 + 13), as `yes | head` does. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3, stdoutClosed: 141 } as const;
 
 /** A mistake in the command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** Whoever read stdout went away (a pipe into `head`): the command stops quietly, nothing is left to tell. */
+export class StdoutClosedError extends Error {
+  override name = 'StdoutClosedError';
+  constructor(options?: { cause?: unknown }) {
+    super('stdout was closed by its reader', options);
+  }
 }

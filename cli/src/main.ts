@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
-import { type CommandContext, EXIT, UsageError } from './command.js';
+import { type CommandContext, EXIT, StdoutClosedError, UsageError } from './command.js';
 import { commands } from './commands/index.js';
 
 function overview(): string {
@@ -11,17 +11,39 @@ function overview(): string {
 Commands:
 ${list}
 
-Run \`otel-audit <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error.
+Run \`otel-audit <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error,
+141 stdout closed by its reader (e.g. a pipe into head; nothing is printed).
 `;
+}
+
+/** Whether the error (or one it wraps) says stdout's reader went away. */
+function stdoutClosed(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof StdoutClosedError) return true;
+  return false;
+}
+
+/** Help asked for goes to stdout, exit 0. */
+async function printHelp(text: string, ctx: CommandContext): Promise<number> {
+  try {
+    await ctx.stdout(text);
+    return EXIT.ok;
+  } catch (error) {
+    if (stdoutClosed(error)) return EXIT.stdoutClosed;
+    ctx.stderr(`otel-audit: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  }
 }
 
 /** Runs one command line; returns the exit code. Errors go to stderr, results to stdout. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    await ctx.stdout(overview());
-    return name === undefined ? EXIT.usage : EXIT.ok;
+  if (name === undefined) {
+    // A usage error like any other: the overview goes to stderr, stdout stays empty.
+    ctx.stderr(`otel-audit: no command given\n\n${overview()}`);
+    return EXIT.usage;
   }
+  if (name === '--help' || name === '-h' || name === 'help') return printHelp(overview(), ctx);
   const command = commands.get(name);
   if (!command) {
     ctx.stderr(`otel-audit: unknown command "${name}"\n\n${overview()}`);
@@ -35,12 +57,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
     });
-    if (values.help) {
-      await ctx.stdout(help);
-      return EXIT.ok;
-    }
+    if (values.help) return printHelp(help, ctx);
     return await command.run(values, positionals, ctx);
   } catch (error) {
+    if (stdoutClosed(error)) return EXIT.stdoutClosed;
     // parseArgs reports unknown flags and missing values with ERR_PARSE_ARGS_* codes.
     const code = (error as { code?: unknown }).code;
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
@@ -58,12 +78,32 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
 }
 
-/** Context bound to the real process streams (stdout writes wait for drain: exports can be large). */
+function stdoutError(error: Error): Error {
+  if ((error as { code?: unknown }).code === 'EPIPE') return new StdoutClosedError({ cause: error });
+  return new Error(`cannot write to stdout: ${error.message}`, { cause: error });
+}
+
+/**
+ * Context bound to the real process streams (stdout writes wait for drain: exports can be large). A stdout
+ * whose reader went away (EPIPE) makes every later write reject with StdoutClosedError, so the command stops
+ * and closes its store; without the 'error' listeners Node would crash on an unhandled 'error' event.
+ */
 export function processContext(): CommandContext {
+  let failed: Error | undefined;
+  process.stdout.on('error', (error) => {
+    failed ??= error;
+  });
+  // A closed stderr leaves nowhere to report anything.
+  process.stderr.on('error', () => undefined);
   return {
     stdout: (text) =>
       new Promise<void>((resolve, reject) => {
-        process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+        if (failed) return reject(stdoutError(failed));
+        process.stdout.write(text, (error) => {
+          if (!error) return resolve();
+          failed ??= error;
+          reject(stdoutError(failed));
+        });
       }),
     stderr: (text) => {
       process.stderr.write(text);

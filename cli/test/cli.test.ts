@@ -1,5 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, loadMigrations } from '@otel-audit/clickhouse';
@@ -12,6 +21,7 @@ const root = mkdtempSync(join(tmpdir(), 'otel-audit-cli-'));
 const dataDir = join(root, 'data');
 
 const run = (...argv: string[]) => cli(argv);
+const BULK = 800;
 
 const row = (i: number, tenant = 'acme') => ({
   Timestamp: `${BigInt(Date.parse('2026-11-22T10:00:00Z') + i * 1000) * 1_000_000n}`,
@@ -45,7 +55,12 @@ beforeAll(async () => {
   expect((await run('migrate', '--data-dir', dataDir)).code).toBe(0);
   // The command closed its store: this process may open the directory again.
   const store = await AuditStore.open({ path: dataDir });
-  await store.insertLogs([...Array.from({ length: 6 }, (_, i) => row(i)), row(100, 'other')]);
+  await store.insertLogs([
+    ...Array.from({ length: 6 }, (_, i) => row(i)),
+    row(100, 'other'),
+    // More than a pipe buffer (64 KiB) of export: enough for a reader to go away part-way.
+    ...Array.from({ length: BULK }, (_, i) => row(1000 + i, 'bulk')),
+  ]);
   await store.close();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -136,6 +151,66 @@ describe('otel-audit (in process)', () => {
     ).toEqual(['u0', 'u0', 'u0']);
   });
 
+  it('export --output in a missing directory: exit 1, the reason on stderr, nothing created', async () => {
+    const missing = join(root, 'no-such-dir');
+    const r = await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--output',
+      join(missing, 'x.csv'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      `otel-audit export: cannot write ${join(missing, 'x.csv')}: directory ${missing} does not exist\n`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    const dir = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', root);
+    expect(dir.code).toBe(1);
+    expect(dir.err).toMatch(/it is a directory/);
+  });
+
+  it('export --output replaces a file only with a complete export; a failed export leaves it as it was', async () => {
+    const dir = join(root, 'replace');
+    mkdirSync(dir);
+    const file = join(dir, 'out.ndjson');
+    writeFileSync(file, 'old\n');
+    // Fails in the store (a value over the length limit) after the output was prepared.
+    const failed = await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--action',
+      'x'.repeat(5000),
+      '--output',
+      file,
+    );
+    expect(failed.code).toBe(2);
+    expect(failed.err).toMatch(/action/);
+    expect(readFileSync(file, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir)).toEqual(['out.ndjson']);
+    const ok = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', file);
+    expect(ok.code).toBe(0);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6);
+    expect(readdirSync(dir)).toEqual(['out.ndjson']);
+  });
+
+  it('bare otel-audit is a usage error: overview on stderr, exit 2; --help on stdout, exit 0', async () => {
+    const bare = await run();
+    expect(bare.code).toBe(2);
+    expect(bare.out).toBe('');
+    expect(bare.err).toMatch(/^otel-audit: no command given\n\nusage: otel-audit <command>/);
+    const help = await run('--help');
+    expect(help.code).toBe(0);
+    expect(help.err).toBe('');
+    expect(help.out).toMatch(/^usage: otel-audit <command>/);
+  });
+
   it('usage errors exit 2 with the message and usage on stderr', async () => {
     for (const argv of [
       ['events', '--data-dir', dataDir],
@@ -172,6 +247,77 @@ describe('otel-audit (the bin, through tsx)', () => {
       env: { ...process.env, ...env },
       timeout: 60_000,
     });
+
+  /** Runs the bin with its stdout piped here; `onData` sees each chunk (and may close the pipe). */
+  const execPiped = async (
+    args: string[],
+    onData: (chunk: Buffer, child: ReturnType<typeof spawn>) => void,
+  ) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.stdout?.on('data', (c: Buffer) => onData(c, child));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, err };
+  };
+
+  it('a reader that closes the pipe (| head) ends export quietly with exit 141', async () => {
+    let received = 0;
+    const r = await execPiped(
+      ['export', '--data-dir', dataDir, '--tenant', 'bulk', '--format', 'csv'],
+      (c, child) => {
+        received += c.length;
+        child.stdout?.destroy(); // as `head -c 100` does after its first read
+      },
+    );
+    expect(received).toBeGreaterThan(0);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(141);
+    // The whole export is larger than what was read: the writer really did hit the closed pipe.
+    const whole = await run('export', '--data-dir', dataDir, '--tenant', 'bulk', '--format', 'csv');
+    expect(whole.out.length).toBeGreaterThan(128 * 1024);
+  });
+
+  it('export --output failing part-way (file size limit) exits 1 and leaves the existing file untouched', () => {
+    const dir = join(root, 'partial');
+    mkdirSync(dir);
+    const file = join(dir, 'audit.csv');
+    writeFileSync(file, 'previous export\n');
+    // RLIMIT_FSIZE of 32 KiB: writes past it fail with EFBIG (Node ignores SIGXFSZ).
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        'ulimit -f 32 && exec "$@"',
+        'bash',
+        process.execPath,
+        '--conditions=source',
+        '--import',
+        'tsx',
+        bin,
+        'export',
+        '--data-dir',
+        dataDir,
+        '--tenant',
+        'bulk',
+        '--format',
+        'csv',
+        '--output',
+        file,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.stderr).toBe(
+      `otel-audit export: cannot write ${file}: file too large (file size limit reached)\n`,
+    );
+    expect(r.status).toBe(1);
+    expect(readFileSync(file, 'utf8')).toBe('previous export\n');
+    expect(readdirSync(dir)).toEqual(['audit.csv']);
+  });
 
   it('runs a command from the environment and exits 1 with the locked-directory error when the directory is busy', async () => {
     const other = join(root, 'bin-data');

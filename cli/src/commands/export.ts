@@ -1,13 +1,8 @@
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFrom } from '../filter-options.js';
+import { OutputFile } from '../output-file.js';
 import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
-
-async function writeTo(stream: WriteStream, chunk: string): Promise<void> {
-  if (!stream.write(chunk)) await once(stream, 'drain');
-}
 
 export const exportCommand: Command = {
   name: 'export',
@@ -15,7 +10,8 @@ export const exportCommand: Command = {
   usage: `export --tenant ID [filters] [--format ndjson|csv] [--output FILE] [--json]
 
   --format F           ndjson (default) or csv
-  --output FILE        write to FILE instead of stdout
+  --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
+                       to FILE once the export completed; on failure FILE is left as it was (exit 1)
   --json               print a JSON summary ({"rows":N}) on stderr at the end
 
 ${FILTER_HELP}
@@ -33,26 +29,30 @@ ${STORE_HELP}`,
     if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format: expected ndjson or csv');
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const output = str(values, 'output');
-    // Through a running serve when one holds the directory.
-    const store = await openReader(values, ctx.env);
-    const file = output === undefined ? undefined : createWriteStream(output);
+    // Created first: an unwritable output fails before the store is opened.
+    const file = output === undefined ? undefined : await OutputFile.create(output);
+    let committed = false;
     try {
-      const rows = await store.exportEvents(filter, {
-        format,
-        write: file ? (chunk) => writeTo(file, chunk) : ctx.stdout,
-        onProgress: ({ rows }) => {
-          if (!values.json) ctx.stderr(`exported ${rows} events\n`);
-        },
-      });
-      if (file) {
-        file.end();
-        await once(file, 'finish');
+      // Through a running serve when one holds the directory.
+      const store = await openReader(values, ctx.env);
+      let rows: number;
+      try {
+        rows = await store.exportEvents(filter, {
+          format,
+          write: file ? (chunk) => file.write(chunk) : ctx.stdout,
+          onProgress: ({ rows }) => {
+            if (!values.json) ctx.stderr(`exported ${rows} events\n`);
+          },
+        });
+      } finally {
+        await store.close();
       }
+      await file?.commit();
+      committed = true;
       if (values.json) ctx.stderr(`${JSON.stringify({ rows, format, ...(output && { output }) })}\n`);
       return EXIT.ok;
     } finally {
-      file?.destroy();
-      await store.close();
+      if (!committed) await file?.discard();
     }
   },
 };
