@@ -57,15 +57,22 @@ export class IngestQueue {
       return Promise.reject(new QueueFullError(this.pendingRows, this.options.maxPendingRows));
     this.pendingRows += rows.length;
     const done = new Promise<void>((resolve, reject) => this.queue.push({ rows, resolve, reject }));
-    // Wake an idle writer; busy ones take the next batch when their insert is done.
-    const idle = this.writers.indexOf(undefined);
-    if (idle !== -1)
-      this.writers[idle] = this.drain(
-        this.options.insert[idle] as IngestQueueOptions['insert'][number],
-      ).finally(() => {
-        this.writers[idle] = undefined;
-      });
+    this.wake();
     return done;
+  }
+
+  /** Starts an idle writer on the queue; busy ones take the next batch when their insert is done. */
+  private wake(): void {
+    const idle = this.writers.indexOf(undefined);
+    if (idle === -1) return;
+    this.writers[idle] = this.drain(
+      this.options.insert[idle] as IngestQueueOptions['insert'][number],
+    ).finally(() => {
+      this.writers[idle] = undefined;
+      // A request acknowledged by this writer's last batch can submit again before this runs (its
+      // continuation is an earlier microtask), and then found every writer busy: pick it up now.
+      if (this.queue.length > 0) this.wake();
+    });
   }
 
   get stats(): IngestStats {
