@@ -1,5 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import type { EventFilter } from '@otel-audit/clickhouse';
+import { type EventFilter, parseIsoTime } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { type OptionValues, UsageError } from './command.js';
 import { str } from './store-options.js';
@@ -16,15 +16,28 @@ export const FILTER_OPTIONS = {
   to: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
-export const FILTER_HELP = `Filters:
-  --tenant ID          tenant to read (required; or OTEL_AUDIT_TENANT)
-  --action A           exact action or prefix like billing.* (repeatable)
-  --crud C             ${CRUD_VALUES.join('|')} (repeatable)
-  --outcome O          ${OUTCOME_VALUES.join('|')}
-  --actor ID           actor id (with --actor-type TYPE)
-  --target TYPE:ID     target type and id
-  --from TIME          ISO 8601, inclusive
-  --to TIME            ISO 8601, exclusive`;
+/**
+ * The actor and target commands take their subject as arguments: there the generic --actor / --target filter
+ * would contradict it, so it is refused, and left out of their help.
+ */
+export type Subject = 'actor' | 'target';
+
+export function filterHelp(subject?: Subject): string {
+  return [
+    'Filters:',
+    '  --tenant ID          tenant to read (required; or OTEL_AUDIT_TENANT)',
+    '  --action A           exact action or prefix like billing.* (repeatable)',
+    `  --crud C             ${CRUD_VALUES.join('|')} (repeatable)`,
+    `  --outcome O          ${OUTCOME_VALUES.join('|')}`,
+    ...(subject === 'actor' ? [] : ['  --actor ID           actor id (with --actor-type TYPE)']),
+    ...(subject === 'target' ? [] : ['  --target TYPE:ID     target type and id']),
+    '  --from TIME          inclusive; TIME is a date (2026-11-23 = midnight UTC) or an ISO 8601 date-time with',
+    '                       a zone (2026-11-23T10:15:00Z, 2026-11-23T11:15:00.250+01:00)',
+    '  --to TIME            exclusive; same forms',
+  ].join('\n');
+}
+
+export const FILTER_HELP = filterHelp();
 
 export const PAGE_OPTIONS = {
   limit: { type: 'string' },
@@ -35,11 +48,15 @@ export const PAGE_HELP = `Paging:
   --limit N            events per page (default 100)
   --cursor C           continue after the page that printed this cursor`;
 
+/** One strict parser (the store's): `new Date("12")` would be December 2001, local time. */
 function time(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime()))
-    throw new UsageError(`--${flag}: ${JSON.stringify(value)} is not an ISO 8601 time`);
+  const d = parseIsoTime(value);
+  if (d === undefined)
+    throw new UsageError(
+      `--${flag}: ${JSON.stringify(value)} is not a date (2026-11-23, midnight UTC) or an ISO 8601 date-time ` +
+        'with a zone (2026-11-23T10:15:00Z, 2026-11-23T11:15:00+01:00)',
+    );
   return d;
 }
 
@@ -53,8 +70,22 @@ export function parseTarget(value: string): { type: string; id: string } {
   return { type: value.slice(0, at), id: value.slice(at + 1) };
 }
 
-/** Filters from flags; the tenant is resolved by the caller. */
-export function filterFrom(values: OptionValues, tenant: string): EventFilter {
+const SUBJECT_FLAG_REFUSED: Record<Subject, string> = {
+  actor:
+    '--actor does not apply to the actor command: the actor is its <actor-id> argument ' +
+    '(to filter a search by actor: otel-audit events --actor ID)',
+  target:
+    '--target does not apply to the target command: the target is its <type> <id> argument ' +
+    '(to filter a search by target: otel-audit events --target TYPE:ID)',
+};
+
+/**
+ * Filters from flags; the tenant is resolved by the caller. With a subject (the actor or target command), the
+ * matching generic flag is a usage error, and for `actor` --actor-type is left to the command (the actor's type).
+ */
+export function filterFrom(values: OptionValues, tenant: string, subject?: Subject): EventFilter {
+  if (subject !== undefined && str(values, subject) !== undefined)
+    throw new UsageError(SUBJECT_FLAG_REFUSED[subject]);
   const crud = list(values, 'crud');
   for (const c of crud) {
     if (!CRUD_VALUES.includes(c as Crud))
@@ -65,7 +96,7 @@ export function filterFrom(values: OptionValues, tenant: string): EventFilter {
     throw new UsageError(`--outcome: ${JSON.stringify(outcome)} is not one of ${OUTCOME_VALUES.join(', ')}`);
   }
   const actor = str(values, 'actor');
-  const actorType = str(values, 'actor-type');
+  const actorType = subject === 'actor' ? undefined : str(values, 'actor-type');
   if (actorType !== undefined && actor === undefined) throw new UsageError('--actor-type needs --actor');
   const target = str(values, 'target');
   const from = time(str(values, 'from'), 'from');

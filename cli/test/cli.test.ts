@@ -126,6 +126,130 @@ describe('otel-audit (in process)', () => {
     expect(JSON.parse(t2.out).events.map((e: { tenant: string }) => e.tenant)).toEqual(['other']);
   });
 
+  it('actor takes its type from --type or --actor-type; the generic --actor/--target flags are refused there', async () => {
+    const ids = (r: { out: string }) =>
+      (JSON.parse(r.out) as { events: { id: string }[] }).events.map((e) => e.id);
+    const byType = await run(
+      'actor',
+      'u1',
+      '--type',
+      'user',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+    );
+    const byActorType = await run(
+      'actor',
+      'u1',
+      '--actor-type',
+      'user',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+    );
+    expect(byActorType.code).toBe(0);
+    expect(ids(byActorType)).toEqual(ids(byType));
+    expect(ids(byActorType)).toHaveLength(3);
+    // Another type: the store filters on it (nothing of that type).
+    const bot = await run(
+      'actor',
+      'u1',
+      '--actor-type',
+      'bot',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+    );
+    expect(ids(bot)).toEqual([]);
+    const disagree = await run(
+      'actor',
+      'u1',
+      '--type',
+      'user',
+      '--actor-type',
+      'bot',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+    );
+    expect(disagree.code).toBe(2);
+    expect(disagree.err).toMatch(/--type user and --actor-type bot disagree/);
+
+    const actorFlag = await run('actor', 'u1', '--actor', 'u2', '--data-dir', dataDir, '--tenant', 'acme');
+    expect(actorFlag.code).toBe(2);
+    expect(actorFlag.out).toBe('');
+    expect(actorFlag.err).toMatch(
+      /--actor does not apply to the actor command: the actor is its <actor-id> argument/,
+    );
+    const targetFlag = await run(
+      'target',
+      'invoice:inv_0',
+      '--target',
+      'invoice:inv_1',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+    );
+    expect(targetFlag.code).toBe(2);
+    expect(targetFlag.err).toMatch(/--target does not apply to the target command/);
+    // The other subject's filter still works: target history of one actor.
+    const t = await run(
+      'target',
+      'invoice:inv_0',
+      '--actor',
+      'u1',
+      '--actor-type',
+      'user',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+    );
+    expect(ids(t).map((id) => id.slice(-1))).toEqual(['3']);
+    // Help lists only what applies.
+    const help = await run('actor', '--help');
+    expect(help.out).toMatch(/--actor-type TYPE/);
+    expect(help.out).not.toMatch(/--actor ID/);
+    expect((await run('target', '--help')).out).not.toMatch(/--target TYPE:ID/);
+  });
+
+  it('--from/--to: a date (midnight UTC) or an ISO date-time with a zone; anything else names the flag', async () => {
+    const count = async (...flags: string[]) => {
+      const r = await run('events', '--data-dir', dataDir, '--tenant', 'acme', '--json', ...flags);
+      expect(r.code, r.err).toBe(0);
+      return (JSON.parse(r.out) as { events: unknown[] }).events.length;
+    };
+    // Events are at 2026-11-22T10:00:00Z + i s, i = 0..5.
+    expect(await count('--from', '2026-11-22', '--to', '2026-11-23')).toBe(6);
+    expect(await count('--from', '2026-11-22T10:00:02Z')).toBe(4);
+    expect(await count('--to', '2026-11-22T11:00:02+01:00')).toBe(2);
+    expect(await count('--from', '2026-11-23')).toBe(0);
+    for (const [flag, value] of [
+      ['--from', '12'],
+      ['--to', '2026-11-22T10:00:00'],
+      ['--from', 'yesterday'],
+      ['--to', '2026-02-30'],
+    ] as const) {
+      const r = await run('events', '--data-dir', dataDir, '--tenant', 'acme', flag, value);
+      expect(r.code, `${flag} ${value}`).toBe(2);
+      expect(r.err).toContain(
+        `otel-audit events: ${flag}: ${JSON.stringify(value)} is not a date (2026-11-23, midnight UTC) or an ISO 8601 date-time with a zone`,
+      );
+    }
+    expect((await run('events', '--help')).out).toMatch(
+      /TIME is a date \(2026-11-23 = midnight UTC\) or an ISO 8601 date-time/,
+    );
+  });
+
   it('export writes NDJSON or CSV to a file with progress on stderr', async () => {
     const file = join(root, 'out.csv');
     const r = await run(

@@ -1,9 +1,9 @@
-import type { Command } from '../command.js';
+import type { Command, OptionValues } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import {
-  FILTER_HELP,
   FILTER_OPTIONS,
   filterFrom,
+  filterHelp,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
@@ -11,14 +11,24 @@ import {
 import { printPage } from '../print-events.js';
 import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
 
+function actorType(values: OptionValues): string | undefined {
+  const type = str(values, 'type');
+  const actorTypeFlag = str(values, 'actor-type');
+  if (type !== undefined && actorTypeFlag !== undefined && type !== actorTypeFlag)
+    throw new UsageError(
+      `--type ${type} and --actor-type ${actorTypeFlag} disagree: give the actor's type once`,
+    );
+  return type ?? actorTypeFlag;
+}
+
 export const actor: Command = {
   name: 'actor',
   summary: "an actor's timeline: what they did, newest first",
   usage: `actor <actor-id> --tenant ID [--type TYPE] [filters] [--limit N] [--cursor C] [--json]
 
-  --type TYPE          actor type (user, api_key, ...)
+  --type TYPE          the actor's type (user, api_key, ...); --actor-type TYPE is the same
 
-${FILTER_HELP}
+${filterHelp('actor')}
 
 ${PAGE_HELP}
   --json               print {"events":[...],"nextCursor":...}
@@ -35,8 +45,8 @@ ${STORE_HELP}`,
   async run(values, positionals, ctx) {
     const [id, ...rest] = positionals;
     if (id === undefined || rest.length > 0) throw new UsageError('expected exactly one actor id');
-    const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env));
-    const type = str(values, 'type');
+    const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env), 'actor');
+    const type = actorType(values);
     // Through a running serve when one holds the directory.
     const store = await openReader(values, ctx.env);
     try {

@@ -1,9 +1,9 @@
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import {
-  FILTER_HELP,
   FILTER_OPTIONS,
   filterFrom,
+  filterHelp,
   PAGE_HELP,
   PAGE_OPTIONS,
   pageFrom,
@@ -17,7 +17,7 @@ export const target: Command = {
   summary: "a target's history: what happened to it, newest first",
   usage: `target <type> <id> | <type:id> --tenant ID [filters] [--limit N] [--cursor C] [--json]
 
-${FILTER_HELP}
+${filterHelp('target')}
 
 ${PAGE_HELP}
   --json               print {"events":[...],"nextCursor":...}
@@ -30,7 +30,7 @@ ${STORE_HELP}`,
     if (positionals.length === 2) ref = { type: positionals[0] as string, id: positionals[1] as string };
     else if (positionals.length === 1) ref = parseTarget(positionals[0] as string);
     else throw new UsageError('expected a target as <type> <id> or <type:id>');
-    const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env));
+    const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env), 'target');
     // Through a running serve when one holds the directory.
     const store = await openReader(values, ctx.env);
     try {
