@@ -2,7 +2,7 @@
 // the bad-input corpus, drain on shutdown. After each bad request the server still serves, and what it
 // acknowledged is stored.
 
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { AuditStore } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +10,11 @@ import { decodeProtobufResponse, decodeProtobufStatus } from '../src/index.js';
 import {
   type JsonObject,
   logsRequest,
+  logsRequestHead,
   type Posted,
   post,
   protobufBody,
+  rawConnection,
   startTestServe,
   str,
   type TestServe,
@@ -74,6 +76,29 @@ describe('POST /v1/logs', () => {
       // Acknowledged means committed: readable right away.
       expect(await storedCount(t, run), run).toBe(3);
     }
+  });
+
+  it('acknowledges a deflate (zlib) body, and answers 400 to one that is not deflate data', async () => {
+    for (const encoding of ['protobuf', 'json'] as const) {
+      const run = `deflate-${encoding}`;
+      const request = logsRequest(records(run, 3));
+      const raw = encoding === 'json' ? Buffer.from(JSON.stringify(request)) : protobufBody(request);
+      const res = await postWithAuth(deflateSync(raw), {
+        ...(encoding === 'json' ? json : proto),
+        'content-encoding': 'deflate',
+      });
+      expect(res.status, run).toBe(200);
+      expect(await storedCount(t, run), run).toBe(3);
+    }
+    // Raw (headerless) deflate is not what HTTP's `deflate` means: zlib format, RFC 9110 section 8.4.1.2.
+    const raw = await postWithAuth(deflateRawSync(protobufBody(logsRequest(records('deflate-raw', 1)))), {
+      ...proto,
+      'content-encoding': 'deflate',
+    });
+    expect(raw.status).toBe(400);
+    expect(decodeProtobufStatus(raw.bytes).message).toMatch(/body is not valid deflate data/);
+    expect(await storedCount(t, 'deflate-raw')).toBe(0);
+    await stillServes(t);
   });
 
   it('answers 401 without the bearer token or with a wrong one, and stores nothing', async () => {
@@ -298,6 +323,44 @@ describe('overload: 429 with Retry-After, nothing refused is stored, everything 
       if (res.status === 429) expect(res.headers.get('retry-after')).toBe('1');
       expect(await storedCount(t, run), run).toBe(res.status === 200 ? 400 : 0);
     }
+  });
+});
+
+describe('overload: 429 with Retry-After beyond --max-concurrent-requests', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ limits: { maxConcurrentRequests: 2, retryAfterSeconds: 3 } });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('refuses a third request while two are in flight, stores nothing of it, and serves again once they end', async () => {
+    // Two requests held in flight: headers sent, body not yet.
+    const bodies = ['held-0', 'held-1'].map((run) => protobufBody(logsRequest(records(run, 2))));
+    const held = await Promise.all(bodies.map(() => rawConnection(t.serve.port)));
+    held.forEach((c, i) => c.socket.write(logsRequestHead(t.serve.token, (bodies[i] as Buffer).length)));
+    const deadline = Date.now() + 10_000;
+    while (t.serve.server.stats().inFlight < 2 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(t.serve.server.stats().inFlight).toBe(2);
+    try {
+      for (const encoding of ['protobuf', 'json'] as const) {
+        const run = `refused-${encoding}`;
+        const res = await t.send(logsRequest(records(run, 2)), encoding);
+        expect(res.status, run).toBe(429);
+        expect(res.headers.get('retry-after')).toBe('3');
+        const message = encoding === 'json' ? res.json?.message : decodeProtobufStatus(res.bytes).message;
+        expect(message).toMatch(/the receiver is busy: retry later/);
+        expect(await storedCount(t, run)).toBe(0);
+      }
+    } finally {
+      held.forEach((c, i) => c.socket.write(bodies[i] as Buffer));
+    }
+    // The held requests complete and are stored; then a new request is admitted again.
+    for (const c of held) expect(await c.waitFor(/^HTTP\/1\.1 \d+/)).toMatch(/^HTTP\/1\.1 200 /);
+    for (const c of held) c.socket.destroy();
+    expect(await storedCount(t, 'held-0')).toBe(2);
+    expect(await storedCount(t, 'held-1')).toBe(2);
+    await stillServes(t);
   });
 });
 

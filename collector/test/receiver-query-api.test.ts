@@ -3,7 +3,7 @@
 // fails a query, 503 + Retry-After when the store's server cannot be reached or serve is draining.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
@@ -12,7 +12,9 @@ import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
 import {
   type JsonObject,
   logsRequest,
+  logsRequestHead,
   query,
+  rawConnection,
   startTestServe,
   str,
   type TestServe,
@@ -174,37 +176,15 @@ describe('a ClickHouse server that cannot be reached', () => {
   });
 });
 
-/** A raw HTTP/1.1 connection: what the server answered so far, as text. */
-async function rawConnection(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let received = '';
-  socket.on('data', (chunk: Buffer) => {
-    received += chunk.toString('latin1');
-  });
-  return {
-    socket,
-    async waitFor(pattern: RegExp): Promise<string> {
-      const deadline = Date.now() + 10_000;
-      while (!pattern.test(received) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      return received;
-    },
-  };
-}
-
 describe('while draining', () => {
   it('/health answers 503 with status "draining", the query API 503 with Retry-After', async () => {
     const t = await startTestServe();
-    const post = (length: number) =>
-      `POST /v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.serve.token}\r\n` +
-      `Content-Type: application/x-protobuf\r\nContent-Length: ${length}\r\n\r\n`;
     // Two logs requests whose bodies are held back: serve stays draining until they end. On `b`, two more
     // requests follow its body on the same connection, so they arrive after draining began.
     const a = await rawConnection(t.serve.port);
     const b = await rawConnection(t.serve.port);
-    a.socket.write(post(2));
-    b.socket.write(post(2));
+    a.socket.write(logsRequestHead(t.serve.token, 2));
+    b.socket.write(logsRequestHead(t.serve.token, 2));
     const deadline = Date.now() + 10_000;
     while (t.serve.server.stats().inFlight < 2 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));

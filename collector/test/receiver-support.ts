@@ -1,6 +1,7 @@
 // Shared pieces of the receiver tests: OTLP request builders (JSON form ↔ protobuf), a serve in this process
 // on a temp data directory, and HTTP helpers.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -122,4 +123,34 @@ export async function query(
   const res = await fetch(`${serve.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/**
+ * A raw HTTP/1.1 connection to serve, e.g. to hold a request open mid-body. `waitFor` resolves with everything
+ * received so far once it matches `pattern` (or after 10 s).
+ */
+export async function rawConnection(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+  });
+  return {
+    socket,
+    async waitFor(pattern: RegExp): Promise<string> {
+      const deadline = Date.now() + 10_000;
+      while (!pattern.test(received) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      return received;
+    },
+  };
+}
+
+/** Headers of a protobuf POST /v1/logs announcing `length` body bytes (the caller writes the body when it wants). */
+export function logsRequestHead(token: string, length: number): string {
+  return (
+    `POST /v1/logs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: application/x-protobuf\r\nContent-Length: ${length}\r\n\r\n`
+  );
 }
