@@ -335,9 +335,14 @@ describe('overload: 429 with Retry-After beyond --max-concurrent-requests', () =
 
   it('refuses a third request while two are in flight, stores nothing of it, and serves again once they end', async () => {
     // Two requests held in flight: headers sent, body not yet.
-    const bodies = ['held-0', 'held-1'].map((run) => protobufBody(logsRequest(records(run, 2))));
-    const held = await Promise.all(bodies.map(() => rawConnection(t.serve.port)));
-    held.forEach((c, i) => c.socket.write(logsRequestHead(t.serve.token, (bodies[i] as Buffer).length)));
+    const held = await Promise.all(
+      ['held-0', 'held-1'].map(async (run) => ({
+        body: protobufBody(logsRequest(records(run, 2))),
+        connection: await rawConnection(t.serve.port),
+      })),
+    );
+    for (const { body, connection } of held)
+      connection.socket.write(logsRequestHead(t.serve.token, body.length));
     const deadline = Date.now() + 10_000;
     while (t.serve.server.stats().inFlight < 2 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));
@@ -353,11 +358,13 @@ describe('overload: 429 with Retry-After beyond --max-concurrent-requests', () =
         expect(await storedCount(t, run)).toBe(0);
       }
     } finally {
-      held.forEach((c, i) => c.socket.write(bodies[i] as Buffer));
+      for (const { body, connection } of held) connection.socket.write(body);
     }
     // The held requests complete and are stored; then a new request is admitted again.
-    for (const c of held) expect(await c.waitFor(/^HTTP\/1\.1 \d+/)).toMatch(/^HTTP\/1\.1 200 /);
-    for (const c of held) c.socket.destroy();
+    for (const { connection } of held) {
+      expect(await connection.waitFor(/^HTTP\/1\.1 \d+/)).toMatch(/^HTTP\/1\.1 200 /);
+      connection.socket.destroy();
+    }
     expect(await storedCount(t, 'held-0')).toBe(2);
     expect(await storedCount(t, 'held-1')).toBe(2);
     await stillServes(t);
