@@ -6,6 +6,7 @@ import {
   decodeCursor,
   type StoredAuditEvent,
 } from '../src/index.js';
+import { search } from '../src/query/operations.js';
 import { logRow, openTestStore, type TestEvent } from './support.js';
 
 let store: AuditStore;
@@ -282,6 +283,79 @@ describe('cursor pagination', () => {
         cursor = page.nextCursor;
       } while (cursor);
       expect(seen).toEqual([9006, 9005, 9003, 9002, 9001, 9007].map(uuid));
+    }
+  });
+});
+
+describe('target history with other filters (keys read in windows of time)', () => {
+  it('pages exactly like a scan of the full rows, across several windows and shared milliseconds', async () => {
+    // 1,800 events of one target (more than the first key windows hold), ~1 in 30 failures, many events
+    // sharing a millisecond and an actor, some of them touching only another target.
+    const hot = { type: 'account', id: 'acc_hot' };
+    const events: TestEvent[] = Array.from({ length: 1800 }, (_, i) => ({
+      id: uuid(20_000 + i),
+      tenant: 'windows',
+      action: i % 3 === 0 ? 'billing.account.updated' : 'auth.account.viewed',
+      outcome: i % 40 === 4 || i % 250 < 3 ? 'failure' : 'success',
+      actor: { id: `u${i % 4}`, type: 'user' },
+      targets: i % 17 === 0 ? [{ type: 'account', id: 'acc_other' }] : [hot],
+      // Groups of 5 events in the same millisecond.
+      occurredAt: new Date(base + Math.floor(i / 5)),
+    }));
+    await store.insertLogs(events.map(logRow));
+    const filters = [
+      { outcome: 'failure' as const },
+      { actions: ['billing.*'], outcome: 'failure' as const },
+      { actions: ['auth.account.viewed'], from: new Date(base + 100), to: new Date(base + 130) },
+      { crud: ['delete' as const] }, // matches nothing: every window is read, then an empty page
+    ];
+    for (const extra of filters) {
+      const expected = ids(
+        events
+          .filter((e) => e.targets?.some((t) => t.id === hot.id))
+          .filter((e) => extra.outcome === undefined || e.outcome === extra.outcome)
+          .filter(
+            (e) =>
+              extra.actions === undefined ||
+              extra.actions.some((a) =>
+                a.endsWith('.*') ? e.action?.startsWith(a.slice(0, -1)) : e.action === a,
+              ),
+          )
+          .filter((e) => extra.crud === undefined)
+          .filter(
+            (e) =>
+              (extra.from === undefined || (e.occurredAt as Date) >= extra.from) &&
+              (extra.to === undefined || (e.occurredAt as Date) < extra.to),
+          )
+          .sort(
+            (a, b) =>
+              (b.occurredAt as Date).getTime() - (a.occurredAt as Date).getTime() ||
+              (b.id as string).localeCompare(a.id as string),
+          )
+          .map((e) => ({ id: e.id }) as StoredAuditEvent),
+      );
+      for (const limit of [3, 50, 1000]) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          // Small windows (16 keys, then 64, 256, ...) so that pages span several of them.
+          const page = await search(
+            { client: store.client, db: store.db },
+            { ...extra, tenant: 'windows', target: hot },
+            { limit, ...(cursor && { cursor }) },
+            16,
+          );
+          expect(page.events.length).toBeLessThanOrEqual(limit);
+          seen.push(...ids(page.events));
+          cursor = page.nextCursor;
+          pages += 1;
+        } while (cursor && pages < 400);
+        expect(seen, `${JSON.stringify(extra)} limit ${limit}`).toEqual(expected);
+      }
+      // The default windows, through the store.
+      const first = await store.targetHistory('windows', hot, { ...extra, limit: 50 });
+      expect(ids(first.events)).toEqual(expected.slice(0, 50));
     }
   });
 });

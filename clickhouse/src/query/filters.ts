@@ -50,6 +50,18 @@ export interface BuiltQuery {
   where: string[];
   params: Record<string, unknown>;
   limit: number;
+  /**
+   * Set when a page combines a target with other filters: the target's keys cannot be limited to one page
+   * then, so the caller reads them newest first in windows of time (see `search`). `where` holds the
+   * conditions on audit_events_by_target for the target, time filters and cursor.
+   */
+  targetKeyScan?: { where: string[] };
+}
+
+/** A time window `[fromMs, toMs)` on occurred_at, added to the key and row conditions (chunked target reads). */
+export interface TimeWindow {
+  fromMs?: number;
+  toMs?: number;
 }
 
 function text(value: unknown, field: string, allowEmpty = false): string {
@@ -87,13 +99,15 @@ export function checkLimit(limit: unknown): number {
  * this file. audit_events is sorted by (tenant, actor_id, occurred_at, event_id), so an actor filter is a key
  * range. A target filter reads (actor_id, occurred_at) keys from audit_events_by_target (sorted for it) and
  * checks each full row contains the target; when nothing else filters, the keys are limited to one page, so
- * a hot target reads only one page of rows.
+ * a hot target reads only one page of rows; with other filters, `search` reads the keys in growing windows of
+ * time until the page is full (`targetKeyScan`).
  */
 export function buildFilter(
   db: string,
   filter: EventFilter,
   page: PageOptions = {},
   paged = true,
+  window: TimeWindow = {},
 ): BuiltQuery {
   if (typeof filter !== 'object' || filter === null)
     throw new AuditStoreInputError('filter', 'must be an object');
@@ -112,6 +126,15 @@ export function buildFilter(
   if (filter.to !== undefined) {
     params.to_ms = date(filter.to, 'to');
     timeWhere.push("occurred_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')");
+  }
+  // Integers from `search` itself, never from callers.
+  if (window.fromMs !== undefined) {
+    params.window_from_ms = window.fromMs;
+    timeWhere.push("occurred_at >= fromUnixTimestamp64Milli({window_from_ms:Int64}, 'UTC')");
+  }
+  if (window.toMs !== undefined) {
+    params.window_to_ms = window.toMs;
+    timeWhere.push("occurred_at < fromUnixTimestamp64Milli({window_to_ms:Int64}, 'UTC')");
   }
   if (paged && page.cursor !== undefined) {
     const key = decodeCursor(page.cursor);
@@ -186,7 +209,11 @@ export function buildFilter(
     );
   }
   where.push(...timeWhere);
-  return { where, params, limit };
+  const scan =
+    paged && filter.target !== undefined && !onlyKeyFilters
+      ? { targetKeyScan: { where: cursorMs ? [...keyWhere, `occurred_at <= ${cursorMs}`] : keyWhere } }
+      : {};
+  return { where, params, limit, ...scan };
 }
 
 /**
