@@ -1,8 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { AuditStore, type StoreTarget } from '@otel-audit/clickhouse';
-import { HEALTH_PATH, processAlive, readDiscovery, removeDiscovery } from '@otel-audit/collector';
 import { type OptionValues, UsageError } from './command.js';
-import { RemoteAuditReader } from './remote-store.js';
 
 /** Environment variables read when the matching flag is absent. */
 export const ENV = {
@@ -66,46 +64,4 @@ export function tenantOf(values: OptionValues, env: Record<string, string | unde
   const tenant = str(values, 'tenant') ?? env[ENV.tenant];
   if (!tenant) throw new UsageError(`--tenant is required (or set ${ENV.tenant})`);
   return tenant;
-}
-
-/** What the query commands read from: the store itself, or a running serve that holds it. */
-export type AuditReader = Pick<
-  AuditStore,
-  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'close'
->;
-
-/** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
-const HEALTH_TIMEOUT_MS = 2000;
-
-async function serveAnswers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}${HEALTH_PATH}`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Opens what the query commands read. A data directory held by a running `otel-audit serve` (found through the
- * discovery file serve writes there) is read through serve's query API; a discovery file left by a serve that
- * is gone is removed and the directory is opened directly. A server URL is always opened directly.
- */
-export async function openReader(
-  values: OptionValues,
-  env: Record<string, string | undefined>,
-): Promise<AuditReader> {
-  const urlFlag = str(values, 'url');
-  const dirFlag = str(values, 'data-dir');
-  const path = dirFlag ?? (urlFlag === undefined && !env[ENV.url] ? env[ENV.dataDir] : undefined);
-  if (path !== undefined && urlFlag === undefined) {
-    const running = readDiscovery(path);
-    if (running !== undefined) {
-      if (processAlive(running.pid) && (await serveAnswers(running.url)))
-        return RemoteAuditReader.fromDiscovery(running, env);
-      // Left behind by a serve that was killed: nobody serves this directory any more.
-      if (!processAlive(running.pid)) removeDiscovery(path, running.pid);
-    }
-  }
-  return openStore(values, env);
 }

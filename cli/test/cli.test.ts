@@ -324,6 +324,38 @@ describe('otel-audit (in process)', () => {
     expect(readdirSync(dir)).toEqual(['out.ndjson']);
   });
 
+  it('read commands never create a store: a missing or empty directory, or a database without tables, exit 1', async () => {
+    const typo = join(root, 'typo');
+    const missing = await run('events', '--data-dir', typo, '--tenant', 't');
+    expect(missing.code).toBe(1);
+    expect(missing.out).toBe('');
+    expect(missing.err).toBe(
+      `otel-audit events: no otel-audit store at ${typo}: the directory does not exist (mistyped?); create it with ` +
+        `\`otel-audit migrate --data-dir ${typo}\`, or start \`otel-audit serve --data-dir ${typo}\` (it migrates at start)\n`,
+    );
+    expect(existsSync(typo)).toBe(false);
+    const empty = join(root, 'empty dir');
+    mkdirSync(empty);
+    const notStore = await run('actor', 'u1', '--data-dir', empty, '--tenant', 't');
+    expect(notStore.code).toBe(1);
+    expect(notStore.err).toContain(`no otel-audit store at ${empty}: the directory holds no chDB data`);
+    expect(notStore.err).toContain(`otel-audit migrate --data-dir '${empty}'`);
+    expect(readdirSync(empty)).toEqual([]);
+    // A chDB store, but the database asked for has no audit tables: the engine's SQL error is not what is shown.
+    const noTables = await run('export', '--data-dir', dataDir, '--database', 'nosuch', '--tenant', 'acme');
+    expect(noTables.code).toBe(1);
+    expect(noTables.out).toBe('');
+    expect(noTables.err).toBe(
+      `otel-audit export: no otel-audit store at ${dataDir}: database "nosuch" has no audit tables (migrations not ` +
+        `applied); create it with \`otel-audit migrate --data-dir ${dataDir} --database nosuch\`, or start ` +
+        `\`otel-audit serve --data-dir ${dataDir} --database nosuch\` (it migrates at start)\n`,
+    );
+    const file = join(root, 'typo.csv');
+    expect((await run('export', '--data-dir', typo, '--tenant', 't', '--output', file)).code).toBe(1);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(typo)).toBe(false);
+  });
+
   it('bare otel-audit is a usage error: overview on stderr, exit 2; --help on stdout, exit 0', async () => {
     const bare = await run();
     expect(bare.code).toBe(2);
@@ -454,6 +486,10 @@ describe('otel-audit (the bin, through tsx)', () => {
       const busy = exec(['events', '--tenant', 'acme'], { [ENV.dataDir]: dataDir });
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain(`data directory ${dataDir} is locked by another process`);
+      // serve may hold it with its serve.json in another state directory: the message says how to find it.
+      expect(busy.stderr).toContain(
+        'If it is an `otel-audit serve` started with --state-dir DIR, pass --state-dir DIR too',
+      );
       expect(busy.stdout).toBe('');
     } finally {
       await store.close();

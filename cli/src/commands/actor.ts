@@ -8,8 +8,9 @@ import {
   PAGE_OPTIONS,
   pageFrom,
 } from '../filter-options.js';
+import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
 import { printPage } from '../print-events.js';
-import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
+import { str, tenantOf } from '../store-options.js';
 
 function actorType(values: OptionValues): string | undefined {
   const type = str(values, 'type');
@@ -33,9 +34,9 @@ ${filterHelp('actor')}
 ${PAGE_HELP}
   --json               print {"events":[...],"nextCursor":...}
 
-${STORE_HELP}`,
+${READ_HELP}`,
   options: {
-    ...STORE_OPTIONS,
+    ...READ_OPTIONS,
     ...FILTER_OPTIONS,
     ...PAGE_OPTIONS,
     type: { type: 'string' },

@@ -8,8 +8,9 @@ import {
   PAGE_OPTIONS,
   pageFrom,
 } from '../filter-options.js';
+import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
 import { printPage } from '../print-events.js';
-import { openReader, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+import { tenantOf } from '../store-options.js';
 
 export const events: Command = {
   name: 'events',
@@ -21,8 +22,8 @@ ${FILTER_HELP}
 ${PAGE_HELP}
   --json               print {"events":[...],"nextCursor":...}
 
-${STORE_HELP}`,
-  options: { ...STORE_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
+${READ_HELP}`,
+  options: { ...READ_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
   async run(values, _positionals, ctx) {
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const page = pageFrom(values);

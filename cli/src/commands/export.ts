@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFrom } from '../filter-options.js';
+import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
 import { OutputFile } from '../output-file.js';
-import { openReader, STORE_HELP, STORE_OPTIONS, str, tenantOf } from '../store-options.js';
+import { str, tenantOf } from '../store-options.js';
 
 export const exportCommand: Command = {
   name: 'export',
@@ -16,9 +17,9 @@ export const exportCommand: Command = {
 
 ${FILTER_HELP}
 
-${STORE_HELP}`,
+${READ_HELP}`,
   options: {
-    ...STORE_OPTIONS,
+    ...READ_OPTIONS,
     ...FILTER_OPTIONS,
     format: { type: 'string' },
     output: { type: 'string' },

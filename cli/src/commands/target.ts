@@ -9,8 +9,9 @@ import {
   pageFrom,
   parseTarget,
 } from '../filter-options.js';
+import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
 import { printPage } from '../print-events.js';
-import { openReader, STORE_HELP, STORE_OPTIONS, tenantOf } from '../store-options.js';
+import { tenantOf } from '../store-options.js';
 
 export const target: Command = {
   name: 'target',
@@ -22,8 +23,8 @@ ${filterHelp('target')}
 ${PAGE_HELP}
   --json               print {"events":[...],"nextCursor":...}
 
-${STORE_HELP}`,
-  options: { ...STORE_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
+${READ_HELP}`,
+  options: { ...READ_OPTIONS, ...FILTER_OPTIONS, ...PAGE_OPTIONS, json: { type: 'boolean' } },
   allowPositionals: true,
   async run(values, positionals, ctx) {
     let ref: { type: string; id: string };

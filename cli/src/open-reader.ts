@@ -1,0 +1,186 @@
+// What the read commands (events, actor, target, export) read from: a running `otel-audit serve` that holds the
+// data directory, or the store itself. They never create a store (that is `migrate`'s or `serve`'s job).
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { AuditStore, DataDirectoryLockedError, type StoreTarget } from '@otel-audit/clickhouse';
+import {
+  discoveryPath,
+  HEALTH_PATH,
+  processAlive,
+  readDiscovery,
+  removeDiscovery,
+  type ServeDiscovery,
+} from '@otel-audit/collector';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { type OptionValues, UsageError } from './command.js';
+import { displayUrl, ReadDirectoryLockedError, StoreNotFoundError, shellWord } from './reader-errors.js';
+import { RemoteAuditReader } from './remote-store.js';
+import { ENV, STORE_HELP, STORE_OPTIONS, storeTarget, str } from './store-options.js';
+
+export const READ_OPTIONS = {
+  ...STORE_OPTIONS,
+  'state-dir': { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
+export const READ_HELP = `${STORE_HELP}
+  --state-dir PATH     where a running \`otel-audit serve\` keeps serve.json: the --state-dir serve was started
+                       with (default: the data directory, as for serve)
+
+While \`otel-audit serve\` holds the data directory, this command reads through it (found through serve.json);
+--database cannot pick another database then (serve reads the one it was started with). Without serve, the
+directory must hold a store already: create it with \`otel-audit migrate\` (or start \`otel-audit serve\`).`;
+
+/** What the query commands read from: the store itself, or a running serve that holds it. */
+export type AuditReader = Pick<
+  AuditStore,
+  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'close'
+>;
+
+/** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
+const HEALTH_TIMEOUT_MS = 2000;
+
+async function serveAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}${HEALTH_PATH}`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The database asked for, and how (for messages): the flag beats the environment. */
+function databaseAsked(values: OptionValues, env: Record<string, string | undefined>) {
+  const flag = str(values, 'database');
+  if (flag !== undefined) return { name: flag, how: `--database ${flag}` };
+  const fromEnv = env[ENV.database];
+  return fromEnv ? { name: fromEnv, how: `${ENV.database}=${fromEnv}` } : undefined;
+}
+
+/**
+ * Reading through serve means reading serve's database. A different one asked for is refused rather than
+ * ignored; when serve.json does not say which database serve uses, any database asked for is refused.
+ */
+function checkDatabase(
+  asked: { name: string; how: string } | undefined,
+  running: ServeDiscovery,
+  dataDir: string,
+): void {
+  if (asked === undefined) return;
+  const served = (running as ServeDiscovery & { database?: unknown }).database;
+  const stop = `drop it, or stop serve to open ${dataDir} directly`;
+  if (typeof served !== 'string')
+    throw new UsageError(
+      `${asked.how} cannot be combined with a running otel-audit serve (${running.url} holds ${dataDir}): ` +
+        `reads go through serve, which reads the database it was started with; ${stop}`,
+    );
+  if (served !== asked.name)
+    throw new UsageError(
+      `${asked.how}: the otel-audit serve running at ${running.url} holds ${dataDir} and reads database ` +
+        `"${served}"; ${stop}`,
+    );
+}
+
+/** The commands that create the store, as a remedy in messages. */
+function remedy(target: StoreTarget): string {
+  const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
+  if ('url' in target)
+    return `create the tables with \`otel-audit migrate --url ${shellWord(displayUrl(target.url))}${db}\``;
+  const dir = shellWord(target.path);
+  return (
+    `create it with \`otel-audit migrate --data-dir ${dir}${db}\`, or start ` +
+    `\`otel-audit serve --data-dir ${dir}${db}\` (it migrates at start)`
+  );
+}
+
+/** Checked without opening it: chDB would create the directory, or litter one that holds something else. */
+function requireStoreDirectory(target: StoreTarget & { path: string }): void {
+  const kind = (path: string) => {
+    try {
+      const stat = statSync(path);
+      return stat.isDirectory() ? 'dir' : 'other';
+    } catch {
+      return 'missing';
+    }
+  };
+  const dir = kind(target.path);
+  if (dir === 'missing')
+    throw new StoreNotFoundError(target.path, 'the directory does not exist (mistyped?)', remedy(target));
+  if (dir === 'other') throw new StoreNotFoundError(target.path, 'it is not a directory', remedy(target));
+  // chDB keeps its databases' metadata there; a store that was ever migrated has it.
+  if (kind(join(target.path, 'metadata')) !== 'dir')
+    throw new StoreNotFoundError(target.path, 'the directory holds no chDB data', remedy(target));
+}
+
+const REQUIRED_TABLES: readonly string[] = [
+  AUDIT_TABLES.events,
+  AUDIT_TABLES.byTarget,
+  AUDIT_TABLES.migrations,
+];
+
+/** The audit tables must exist in the store's database (else the first read fails with the engine's SQL error). */
+async function requireTables(store: AuditStore, target: StoreTarget): Promise<void> {
+  const present = await store.query<{ name: string }>(
+    'SELECT name FROM system.tables WHERE database = {database:String} AND has({names:Array(String)}, name)',
+    { database: store.database, names: REQUIRED_TABLES },
+  );
+  if (present.length === REQUIRED_TABLES.length) return;
+  const where = 'url' in target ? displayUrl(target.url) : target.path;
+  const reason =
+    present.length === 0
+      ? `database "${store.database}" has no audit tables (migrations not applied)`
+      : `database "${store.database}" lacks ${REQUIRED_TABLES.filter((t) => !present.some((p) => p.name === t)).join(', ')} (migrations incomplete)`;
+  throw new StoreNotFoundError(where, reason, remedy(target));
+}
+
+async function openChecked(target: StoreTarget): Promise<AuditStore> {
+  const store = await AuditStore.open(target);
+  try {
+    await requireTables(store, target);
+    return store;
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens what the query commands read. A data directory held by a running `otel-audit serve` (found through the
+ * discovery file serve writes into its state directory: --state-dir, default the data directory) is read through
+ * serve's query API; a discovery file left by a serve that is gone is removed and the directory is opened
+ * directly. A server URL is always opened directly.
+ */
+export async function openReader(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): Promise<AuditReader> {
+  const target = storeTarget(values, env);
+  const stateFlag = str(values, 'state-dir');
+  if (!('path' in target)) {
+    if (stateFlag !== undefined)
+      throw new UsageError(
+        '--state-dir applies to a data directory (--data-dir); a server (--url) is read directly',
+      );
+    return openChecked(target);
+  }
+  const stateDir = stateFlag ?? target.path;
+  const running = readDiscovery(stateDir);
+  if (running !== undefined) {
+    if (processAlive(running.pid) && (await serveAnswers(running.url))) {
+      checkDatabase(databaseAsked(values, env), running, target.path);
+      return RemoteAuditReader.fromDiscovery(running, env);
+    }
+    // Left behind by a serve that was killed: nobody serves this directory any more.
+    if (!processAlive(running.pid)) removeDiscovery(stateDir, running.pid);
+  }
+  requireStoreDirectory(target);
+  try {
+    return await openChecked(target);
+  } catch (error) {
+    if (error instanceof DataDirectoryLockedError)
+      throw new ReadDirectoryLockedError(target.path, discoveryPath(stateDir), stateFlag !== undefined, {
+        cause: error,
+      });
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+// Errors of the read commands (events, actor, target, export) that say what to do, not what the engine saw.
+import { DataDirectoryLockedError } from '@otel-audit/clickhouse';
+
+/** A value as one shell word, for commands the messages suggest. */
+export function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A server URL without its credentials, for messages. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The store a read command points at does not exist yet: a missing (mistyped?) data directory, a directory
+ * that is not a chDB store, or a database without the audit tables (migrations not applied). Read commands
+ * never create a store: that is `otel-audit migrate` or `otel-audit serve`.
+ */
+export class StoreNotFoundError extends Error {
+  override name = 'StoreNotFoundError';
+  constructor(
+    /** The data directory or server URL (without credentials). */
+    readonly where: string,
+    reason: string,
+    remedy: string,
+  ) {
+    super(`no otel-audit store at ${where}: ${reason}; ${remedy}`);
+  }
+}
+
+/**
+ * The data directory is held by another process (chDB: one process per directory) and no running serve was
+ * found through the state directory: the message says where the CLI looked, since a serve started with
+ * another --state-dir writes its serve.json there.
+ */
+export class ReadDirectoryLockedError extends DataDirectoryLockedError {
+  override name = 'ReadDirectoryLockedError';
+  constructor(
+    path: string,
+    /** The serve.json the CLI looked for. */
+    readonly discoveryFile: string,
+    stateDirGiven: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(path, options);
+    this.message += stateDirGiven
+      ? `. No running otel-audit serve was found through ${discoveryFile}: if serve holds this ` +
+        'directory, pass the --state-dir it was started with'
+      : '. If it is an `otel-audit serve` started with --state-dir DIR, pass --state-dir DIR too, so that ' +
+        'this command finds it (serve.json is in the state directory) and reads through it';
+  }
+}
