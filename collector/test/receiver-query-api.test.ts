@@ -156,6 +156,7 @@ describe('a ClickHouse server that cannot be reached', () => {
       port: 0,
       migrate: false,
       log: jsonLogger(() => undefined),
+      records: 'audit',
       limits: { retryAfterSeconds: 7 },
     });
   });
@@ -173,6 +174,17 @@ describe('a ClickHouse server that cannot be reached', () => {
     const { error } = (await res.json()) as ErrorBody;
     expect(error.code).toBe('unavailable');
     expect(error.message).toMatch(/the store cannot be reached: .*ECONNREFUSED/);
+  });
+
+  it('answers logs requests with 503 and Retry-After too (nothing acknowledged)', async () => {
+    const res = await fetch(`${serve.url}/v1/logs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(logsRequest([auditRecord(randomUUID(), '2026-11-23T12:00:00Z')])),
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(((await res.json()) as { message: string }).message).toMatch(/writing to the store failed/);
   });
 });
 

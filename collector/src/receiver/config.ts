@@ -13,7 +13,7 @@ export interface ReceiverLimits {
   maxBatchRows: number;
   /** Inserts running at once (a store connection each). */
   insertConcurrency: number;
-  /** Requests being read or written at once above which new ones get 429. */
+  /** HTTP requests in progress (any route) above which a new logs request gets 429. */
   maxConcurrentRequests: number;
   /** Retry-After (seconds) on 429 and 503. */
   retryAfterSeconds: number;
