@@ -71,13 +71,27 @@ export class RemoteAuditReader {
     private readonly token: string,
   ) {}
 
-  /** A reader for the serve a discovery file describes (token from its token file or the environment). */
+  /**
+   * A reader for the serve a discovery file describes. Its token file, when it has one, holds the token it
+   * actually uses (serve's --token-file beats the environment variable); the variable is for a serve that was
+   * given the token through it, or a token file this user cannot read.
+   */
   static fromDiscovery(info: ServeDiscovery, env: Record<string, string | undefined>): RemoteAuditReader {
-    const token =
-      env[SERVE_TOKEN_ENV] ?? (info.tokenFile ? readFileSync(info.tokenFile, 'utf8').trim() : undefined);
+    let fileError: string | undefined;
+    if (info.tokenFile) {
+      try {
+        const token = readFileSync(info.tokenFile, 'utf8').trim();
+        if (token) return new RemoteAuditReader(info.url, token);
+        fileError = `its token file ${info.tokenFile} is empty`;
+      } catch (error) {
+        fileError = `cannot read its token file ${info.tokenFile} (${(error as Error).message})`;
+      }
+    }
+    const token = env[SERVE_TOKEN_ENV];
     if (!token)
       throw new RemoteServeError(
-        `serve at ${info.url} has no token file: set ${SERVE_TOKEN_ENV} to the token it was started with`,
+        `otel-audit serve at ${info.url}: ${fileError ?? 'it has no token file'}; ` +
+          `set ${SERVE_TOKEN_ENV} to the token it was started with`,
       );
     return new RemoteAuditReader(info.url, token);
   }

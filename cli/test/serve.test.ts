@@ -2,7 +2,7 @@
 // directory directly when it does not; the query API's auth and tenant scoping; duplicates; SIGTERM.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventPage } from '@otel-audit/clickhouse';
@@ -189,6 +189,130 @@ describe('otel-audit serve (child process)', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as EventPage).events).toHaveLength(acme.length);
   }, 60_000);
+});
+
+describe('serve with --state-dir and --token-file, the token also in the environment', () => {
+  const dir = join(root, 'sd-data');
+  const state = join(root, 'sd-state');
+  const tokenFile = join(root, 'sd.token');
+  const fileToken = `file-token-${randomUUID()}`;
+  const envToken = `env-token-${randomUUID()}`;
+  const sent = events('sd', 5);
+  let serve: ServeChild;
+
+  beforeAll(async () => {
+    writeFileSync(tokenFile, `${fileToken}\n`, { mode: 0o600 });
+    serve = await startServeChild(
+      ['--data-dir', dir, '--state-dir', state, '--token-file', tokenFile, '--port', '0'],
+      { OTEL_AUDIT_SERVE_TOKEN: envToken },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    if (serve.child.exitCode === null) serve.child.kill('SIGTERM');
+    await serve.exited;
+  });
+
+  it('--token-file beats OTEL_AUDIT_SERVE_TOKEN (a flag beats the environment)', async () => {
+    expect(await postLogs(serve.url, envToken, auditRequest(sent))).toBe(401);
+    expect(await postLogs(serve.url, fileToken, auditRequest(sent))).toBe(200);
+  });
+
+  it('read commands find serve through --state-dir and use its token file over the environment', async () => {
+    expect(existsSync(join(state, DISCOVERY_FILE_NAME))).toBe(true);
+    expect(existsSync(join(dir, DISCOVERY_FILE_NAME))).toBe(false);
+    const r = await cli(['events', '--data-dir', dir, '--state-dir', state, '--tenant', 'sd', '--json'], {
+      OTEL_AUDIT_SERVE_TOKEN: envToken,
+    });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as EventPage).events.map((e) => e.id).sort()).toEqual(
+      sent.map((e) => e.id).sort(),
+    );
+  });
+
+  it('without --state-dir the locked-directory error says to pass the one serve was started with', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        'cli/src/bin.ts',
+        'events',
+        '--data-dir',
+        dir,
+        '--tenant',
+        'sd',
+      ],
+      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`data directory ${dir} is locked by another process`);
+    expect(r.stderr).toContain('started with --state-dir DIR, pass --state-dir DIR too');
+  }, 60_000);
+
+  it('--database is refused while reading through serve (serve reads its own database)', async () => {
+    const flag = await cli([
+      'events',
+      '--data-dir',
+      dir,
+      '--state-dir',
+      state,
+      '--tenant',
+      'sd',
+      '--database',
+      'audit',
+    ]);
+    expect(flag.code).toBe(2);
+    expect(flag.out).toBe('');
+    expect(flag.err).toContain(
+      `otel-audit events: --database audit cannot be combined with a running otel-audit serve (${serve.url} holds ${dir})`,
+    );
+    const env = await cli(['actor', 'user-1', '--data-dir', dir, '--state-dir', state, '--tenant', 'sd'], {
+      OTEL_AUDIT_CLICKHOUSE_DATABASE: 'audit',
+    });
+    expect(env.code).toBe(2);
+    expect(env.err).toContain(
+      'OTEL_AUDIT_CLICKHOUSE_DATABASE=audit cannot be combined with a running otel-audit serve',
+    );
+    // A serve.json that names serve's database (a field serve may add): the same one passes, another does not.
+    const named = join(root, 'sd-state-named');
+    mkdirSync(named);
+    const discovery = JSON.parse(readFileSync(join(state, DISCOVERY_FILE_NAME), 'utf8')) as object;
+    writeFileSync(join(named, DISCOVERY_FILE_NAME), JSON.stringify({ ...discovery, database: 'default' }));
+    const same = await cli([
+      'events',
+      '--data-dir',
+      dir,
+      '--state-dir',
+      named,
+      '--tenant',
+      'sd',
+      '--database',
+      'default',
+    ]);
+    expect(same.err).toBe('');
+    expect(same.out.trim().split('\n')).toHaveLength(sent.length);
+    const other = await cli([
+      'events',
+      '--data-dir',
+      dir,
+      '--state-dir',
+      named,
+      '--tenant',
+      'sd',
+      '--database',
+      'audit',
+    ]);
+    expect(other.code).toBe(2);
+    expect(other.err).toContain(
+      `otel-audit events: --database audit: the otel-audit serve running at ${serve.url} holds ${dir} and reads database "default"`,
+    );
+    const url = await cli(['events', '--url', 'http://127.0.0.1:9', '--state-dir', state, '--tenant', 'sd']);
+    expect(url.code).toBe(2);
+    expect(url.err).toContain('--state-dir applies to a data directory');
+  });
 });
 
 describe('a stale serve.json (serve was killed)', () => {

@@ -49,12 +49,14 @@ export const serve: Command = {
 Receives OTLP/HTTP logs on POST /v1/logs (application/x-protobuf or application/json, gzip), writes them as
 the collector's ClickHouse exporter would, and acknowledges only committed rows. Serves the query API
 (GET /v1/audit/...) and GET /health. Owns an embedded data directory: while it runs, the other commands read
-through it (it writes serve.json with its URL into the directory). Stops gracefully on SIGTERM/SIGINT.
+through it: it writes serve.json with its URL into its state directory (--state-dir, default the data
+directory), so a read command started with --state-dir elsewhere needs the same --state-dir. Stops gracefully
+on SIGTERM/SIGINT.
 
   --host HOST                   listen address (default ${DEFAULT_HOST})          ${SERVE_ENV.host}
   --port N                      listen port, 0 = any free one (default ${DEFAULT_PORT}) ${SERVE_ENV.port}
   --token-file PATH             file with the bearer token (default: <state dir>/serve.token, generated 0600)
-                                or the token itself in                        ${SERVE_ENV.token}
+                                or the token itself in ${SERVE_ENV.token} (--token-file beats it)
   --ingest-auth token|none      whether POST /v1/logs needs the token too (default token) ${SERVE_ENV.ingestAuth}
   --records audit|all           store audit records only (default; other log records are accepted and dropped,
                                 as gateway.yaml's filter does) or every log record   ${SERVE_ENV.records}
@@ -118,8 +120,10 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     }
     const shutdown = whole(values, 'shutdown-timeout', 1);
     if (shutdown !== undefined) limits.shutdownTimeoutMs = shutdown * 1000;
-    const token = ctx.env[SERVE_ENV.token];
     const tokenFile = str(values, 'token-file');
+    // A flag beats the environment: with --token-file the variable is not passed at all (startServe would
+    // prefer a given token over the file).
+    const token = tokenFile === undefined ? ctx.env[SERVE_ENV.token] : undefined;
     const stateDir = str(values, 'state-dir');
 
     let running: Awaited<ReturnType<typeof startServe>>;
