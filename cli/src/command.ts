@@ -37,3 +37,14 @@ export class StdoutClosedError extends Error {
     super('stdout was closed by its reader', options);
   }
 }
+
+/** A signal (Ctrl-C, SIGTERM) stopped the command after it cleaned up; exit code 128 + the signal's number. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(
+    readonly signal: NodeJS.Signals,
+    message: string,
+  ) {
+    super(message);
+  }
+}

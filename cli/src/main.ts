@@ -1,6 +1,7 @@
+import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
-import { type CommandContext, EXIT, StdoutClosedError, UsageError } from './command.js';
+import { type CommandContext, EXIT, InterruptedError, StdoutClosedError, UsageError } from './command.js';
 import { commands } from './commands/index.js';
 
 function overview(): string {
@@ -12,7 +13,8 @@ Commands:
 ${list}
 
 Run \`otel-audit <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error,
-141 stdout closed by its reader (e.g. a pipe into head; nothing is printed).
+130/143 export --output interrupted (SIGINT/SIGTERM; the file was left as it was), 141 stdout closed by its
+reader (e.g. a pipe into head; nothing is printed).
 `;
 }
 
@@ -61,6 +63,10 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     return await command.run(values, positionals, ctx);
   } catch (error) {
     if (stdoutClosed(error)) return EXIT.stdoutClosed;
+    if (error instanceof InterruptedError) {
+      ctx.stderr(`otel-audit ${name}: ${error.message}\n`);
+      return 128 + constants.signals[error.signal];
+    }
     // parseArgs reports unknown flags and missing values with ERR_PARSE_ARGS_* codes.
     const code = (error as { code?: unknown }).code;
     if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {

@@ -1,8 +1,10 @@
 // `export --output FILE`: written under a temporary name next to FILE and renamed into place only once the export
 // completed, so FILE is either the whole export or, after a failure, exactly what it was before.
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { InterruptedError } from './command.js';
 
 /** The output file cannot be created or written (the message names the file and why). */
 export class OutputFileError extends Error {
@@ -19,11 +21,30 @@ function reason(error: unknown, dir: string): string {
   return (error as Error).message ?? String(error);
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * The temporary file until commit() renames it onto the target or discard() removes it. Meanwhile SIGINT and
+ * SIGTERM do not kill the process (that would leave the temporary file behind): the next write() or commit()
+ * fails with InterruptedError, so the command unwinds, closes its store and discards the file. A second signal
+ * removes the file and ends the process at once.
+ */
 export class OutputFile {
+  private signal: NodeJS.Signals | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    if (this.signal === undefined) {
+      this.signal = signal;
+      return;
+    }
+    this.stopListening();
+    rmSync(this.temp, { force: true });
+    process.kill(process.pid, signal); // no listener left: the default action ends the process
+  };
+  private handle: FileHandle | undefined;
+
   private constructor(
     readonly target: string,
     readonly temp: string,
-    private readonly handle: FileHandle,
   ) {}
 
   /** Creates the temporary file; fails with OutputFileError when the target's directory cannot take it. */
@@ -32,18 +53,43 @@ export class OutputFile {
     const dir = dirname(path);
     const existing = await stat(path).catch(() => undefined);
     if (existing?.isDirectory()) throw new OutputFileError(`cannot write ${target}: it is a directory`);
-    const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const file = new OutputFile(
+      target,
+      join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`),
+    );
+    // Listening before the file exists: a signal never finds a temporary file nobody will remove.
+    for (const s of SIGNALS) process.on(s, file.onSignal);
     try {
-      return new OutputFile(target, temp, await open(temp, 'wx'));
+      file.handle = await open(file.temp, 'wx');
+      return file;
     } catch (error) {
+      file.stopListening();
       throw new OutputFileError(`cannot write ${target}: ${reason(error, dir)}`, { cause: error });
     }
   }
 
+  private stopListening(): void {
+    for (const s of SIGNALS) process.off(s, this.onSignal);
+  }
+
+  private opened(): FileHandle {
+    if (this.handle === undefined) throw new Error('OutputFile used before create() finished');
+    return this.handle;
+  }
+
+  private checkSignal(): void {
+    if (this.signal !== undefined)
+      throw new InterruptedError(
+        this.signal,
+        `interrupted (${this.signal}): ${this.target} was left as it was`,
+      );
+  }
+
   async write(chunk: string): Promise<void> {
+    this.checkSignal();
     try {
       // appendFile writes the whole chunk (write() may write part of it).
-      await this.handle.appendFile(chunk, 'utf8');
+      await this.opened().appendFile(chunk, 'utf8');
     } catch (error) {
       throw new OutputFileError(`cannot write ${this.target}: ${reason(error, dirname(this.temp))}`, {
         cause: error,
@@ -53,10 +99,12 @@ export class OutputFile {
 
   /** Flushes, closes and renames the temporary file onto the target (replacing it). */
   async commit(): Promise<void> {
+    this.checkSignal();
     try {
-      await this.handle.sync();
-      await this.handle.close();
+      await this.opened().sync();
+      await this.opened().close();
       await rename(this.temp, this.target);
+      this.stopListening();
     } catch (error) {
       await this.discard();
       throw new OutputFileError(`cannot write ${this.target}: ${reason(error, dirname(this.temp))}`, {
@@ -67,7 +115,8 @@ export class OutputFile {
 
   /** Closes and removes the temporary file; the target is left as it was. Never throws. */
   async discard(): Promise<void> {
-    await this.handle.close().catch(() => undefined);
+    this.stopListening();
+    await this.handle?.close().catch(() => undefined);
     await rm(this.temp, { force: true }).catch(() => undefined);
   }
 }

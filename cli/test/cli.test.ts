@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -473,6 +474,46 @@ describe('otel-audit (the bin, through tsx)', () => {
     expect(r.status).toBe(1);
     expect(readFileSync(file, 'utf8')).toBe('previous export\n');
     expect(readdirSync(dir)).toEqual(['audit.csv']);
+  });
+
+  it('Ctrl-C during export --output: exit 130, the temporary file removed, the existing file untouched', async () => {
+    const dir = join(root, 'interrupted');
+    mkdirSync(dir);
+    const file = join(dir, 'audit.ndjson');
+    writeFileSync(file, 'previous export\n');
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        bin,
+        'export',
+        '--data-dir',
+        dataDir,
+        '--tenant',
+        'bulk',
+        '--output',
+        file,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    // The temporary file appears before the store is opened: the signal lands while the export runs.
+    let signalled = false; // once: a second signal means "now" (the process dies by it)
+    const watcher = watch(dir, (_event, name) => {
+      if (name?.endsWith('.tmp') && !signalled) signalled = child.kill('SIGINT');
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    watcher.close();
+    expect(signalled).toBe(true);
+    expect(err).toBe(`otel-audit export: interrupted (SIGINT): ${file} was left as it was\n`);
+    expect(code).toBe(130);
+    expect(readFileSync(file, 'utf8')).toBe('previous export\n');
+    expect(readdirSync(dir)).toEqual(['audit.ndjson']);
   });
 
   it('runs a command from the environment and exits 1 with the locked-directory error when the directory is busy', async () => {

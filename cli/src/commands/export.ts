@@ -12,7 +12,8 @@ export const exportCommand: Command = {
 
   --format F           ndjson (default) or csv
   --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
-                       to FILE once the export completed; on failure FILE is left as it was (exit 1)
+                       to FILE once the export completed; on failure FILE is left as it was (exit 1), also
+                       on Ctrl-C/SIGTERM (exit 130/143)
   --json               print a JSON summary ({"rows":N}) on stderr at the end
 
 ${FILTER_HELP}
@@ -30,7 +31,8 @@ ${READ_HELP}`,
     if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format: expected ndjson or csv');
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const output = str(values, 'output');
-    // Created first: an unwritable output fails before the store is opened.
+    // Created first: an unwritable output fails before the store is opened. Until commit or discard, Ctrl-C and
+    // SIGTERM stop the export at its next chunk (see OutputFile).
     const file = output === undefined ? undefined : await OutputFile.create(output);
     let committed = false;
     try {
