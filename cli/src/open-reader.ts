@@ -1,7 +1,7 @@
 // What the read commands (events, actor, target, export) read from: a running `otel-audit serve` that holds the
 // data directory, or the store itself. They never create a store (that is `migrate`'s or `serve`'s job).
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { AuditStore, DataDirectoryLockedError, type StoreTarget } from '@otel-audit/clickhouse';
 import {
@@ -67,7 +67,7 @@ function checkDatabase(
   dataDir: string,
 ): void {
   if (asked === undefined) return;
-  const served = (running as ServeDiscovery & { database?: unknown }).database;
+  const served = running.database;
   const stop = `drop it, or stop serve to open ${dataDir} directly`;
   if (typeof served !== 'string')
     throw new UsageError(
@@ -79,6 +79,15 @@ function checkDatabase(
       `${asked.how}: the otel-audit serve running at ${running.url} holds ${dataDir} and reads database ` +
         `"${served}"; ${stop}`,
     );
+}
+
+/** The directory as serve records it (symlinks resolved); a path that does not exist, as given. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
 }
 
 /** The commands that create the store, as a remedy in messages. */
@@ -167,6 +176,12 @@ export async function openReader(
   const running = readDiscovery(stateDir);
   if (running !== undefined) {
     if (processAlive(running.pid) && (await serveAnswers(running.url))) {
+      // A state directory shared by several data directories must not send reads to another store.
+      if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))
+        throw new UsageError(
+          `the otel-audit serve found through ${discoveryPath(stateDir)} (${running.url}) holds ` +
+            `${running.dataDir}, not ${realPath(target.path)}; give each serve its own --state-dir`,
+        );
       checkDatabase(databaseAsked(values, env), running, target.path);
       return RemoteAuditReader.fromDiscovery(running, env);
     }

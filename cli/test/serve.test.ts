@@ -2,7 +2,16 @@
 // directory directly when it does not; the query API's auth and tenant scoping; duplicates; SIGTERM.
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventPage } from '@otel-audit/clickhouse';
@@ -252,63 +261,50 @@ describe('serve with --state-dir and --token-file, the token also in the environ
     expect(r.stderr).toContain('started with --state-dir DIR, pass --state-dir DIR too');
   }, 60_000);
 
-  it('--database is refused while reading through serve (serve reads its own database)', async () => {
-    const flag = await cli([
-      'events',
-      '--data-dir',
-      dir,
-      '--state-dir',
-      state,
-      '--tenant',
-      'sd',
-      '--database',
-      'audit',
-    ]);
+  it('--database must be the one serve reads; a shared state dir never sends reads to another store', async () => {
+    const discovery = JSON.parse(readFileSync(join(state, DISCOVERY_FILE_NAME), 'utf8')) as {
+      database?: string;
+      dataDir?: string;
+    };
+    expect(discovery).toMatchObject({ database: 'default', dataDir: realpathSync(dir) });
+    const run = (extra: string[], env: Record<string, string> = {}) =>
+      cli(['events', '--data-dir', dir, '--state-dir', state, '--tenant', 'sd', ...extra], env);
+    const same = await run(['--database', 'default']);
+    expect(same.err).toBe('');
+    expect(same.out.trim().split('\n')).toHaveLength(sent.length);
+    const flag = await run(['--database', 'audit']);
     expect(flag.code).toBe(2);
     expect(flag.out).toBe('');
     expect(flag.err).toContain(
-      `otel-audit events: --database audit cannot be combined with a running otel-audit serve (${serve.url} holds ${dir})`,
-    );
-    const env = await cli(['actor', 'user-1', '--data-dir', dir, '--state-dir', state, '--tenant', 'sd'], {
-      OTEL_AUDIT_CLICKHOUSE_DATABASE: 'audit',
-    });
-    expect(env.code).toBe(2);
-    expect(env.err).toContain(
-      'OTEL_AUDIT_CLICKHOUSE_DATABASE=audit cannot be combined with a running otel-audit serve',
-    );
-    // A serve.json that names serve's database (a field serve may add): the same one passes, another does not.
-    const named = join(root, 'sd-state-named');
-    mkdirSync(named);
-    const discovery = JSON.parse(readFileSync(join(state, DISCOVERY_FILE_NAME), 'utf8')) as object;
-    writeFileSync(join(named, DISCOVERY_FILE_NAME), JSON.stringify({ ...discovery, database: 'default' }));
-    const same = await cli([
-      'events',
-      '--data-dir',
-      dir,
-      '--state-dir',
-      named,
-      '--tenant',
-      'sd',
-      '--database',
-      'default',
-    ]);
-    expect(same.err).toBe('');
-    expect(same.out.trim().split('\n')).toHaveLength(sent.length);
-    const other = await cli([
-      'events',
-      '--data-dir',
-      dir,
-      '--state-dir',
-      named,
-      '--tenant',
-      'sd',
-      '--database',
-      'audit',
-    ]);
-    expect(other.code).toBe(2);
-    expect(other.err).toContain(
       `otel-audit events: --database audit: the otel-audit serve running at ${serve.url} holds ${dir} and reads database "default"`,
     );
+    const env = await run([], { OTEL_AUDIT_CLICKHOUSE_DATABASE: 'audit' });
+    expect(env.code).toBe(2);
+    expect(env.err).toContain('OTEL_AUDIT_CLICKHOUSE_DATABASE=audit: the otel-audit serve running at');
+    // A serve.json from an older serve (no database field): any database asked for is refused, not ignored.
+    const old = join(root, 'sd-state-old');
+    mkdirSync(old);
+    const { database: _db, ...withoutDatabase } = discovery;
+    writeFileSync(join(old, DISCOVERY_FILE_NAME), JSON.stringify(withoutDatabase));
+    const refused = await cli([
+      'events',
+      '--data-dir',
+      dir,
+      '--state-dir',
+      old,
+      '--tenant',
+      'sd',
+      '--database',
+      'x',
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('--database x cannot be combined with a running otel-audit serve');
+    // Another data directory with this state dir: serve holds a different store, so the read is refused.
+    const elsewhere = join(root, 'sd-other-data');
+    mkdirSync(elsewhere);
+    const wrong = await cli(['events', '--data-dir', elsewhere, '--state-dir', state, '--tenant', 'sd']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toContain(`holds ${realpathSync(dir)}, not ${realpathSync(elsewhere)}`);
     const url = await cli(['events', '--url', 'http://127.0.0.1:9', '--state-dir', state, '--tenant', 'sd']);
     expect(url.code).toBe(2);
     expect(url.err).toContain('--state-dir applies to a data directory');

@@ -12,6 +12,10 @@ export interface ServeDiscovery {
   startedAt: string;
   /** File holding the bearer token (absent when the token was given through the environment). */
   tokenFile?: string;
+  /** Database serve reads and writes (absent in files written by older versions). */
+  database?: string;
+  /** Absolute path of the chDB data directory serve holds (absent for a server URL). */
+  dataDir?: string;
 }
 
 export function discoveryPath(stateDir: string): string {

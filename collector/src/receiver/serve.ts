@@ -1,6 +1,6 @@
 // `serve` as a library call: opens (and migrates) the store, resolves the token, starts the HTTP server and
 // writes the discovery file; close() drains, closes the store and removes the file.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
@@ -112,6 +112,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       ...(token.file !== undefined && { tokenFile: token.file }),
+      database: options.store.database ?? 'default',
+      // realpath: the CLI compares it with the directory it was given, however spelled.
+      ...('path' in options.store && { dataDir: realpathSync(options.store.path) }),
     });
     const running = server;
     const openedReader = reader;
