@@ -77,6 +77,32 @@ describe('otel-audit (in process)', () => {
     });
   });
 
+  it('migrate: retention 0 removes the TTL; a logs engine the store was not created with is refused', async () => {
+    const ttl = async () => {
+      const store = await AuditStore.open({ path: dataDir });
+      try {
+        const [t] = await store.query<{ q: string }>(
+          "SELECT create_table_query AS q FROM system.tables WHERE database = 'default' AND name = 'audit_events'",
+        );
+        return t?.q ?? '';
+      } finally {
+        await store.close();
+      }
+    };
+    expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '30')).code).toBe(0);
+    expect(await ttl()).toMatch(/TTL toDateTime\(occurred_at\) \+ toIntervalDay\(30\)/);
+    expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '0')).code).toBe(0);
+    expect(await ttl()).not.toMatch(/TTL/);
+    const engine = await run('migrate', '--data-dir', dataDir, '--logs-engine', 'MergeTree');
+    expect(engine.code).toBe(2);
+    expect(engine.err).toMatch(
+      /^otel-audit migrate: logsEngine: otel_logs already exists with ENGINE = Null/,
+    );
+    const raw = await run('migrate', '--data-dir', dataDir, '--raw-logs-retention-days', '3');
+    expect(raw.code).toBe(2);
+    expect(raw.err).toContain('rawLogsRetentionDays: otel_logs has ENGINE = Null and keeps no rows');
+  });
+
   it('events: filters, JSON output and paging', async () => {
     const r = await run(
       'events',

@@ -2,10 +2,10 @@ import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
 
-function days(value: string | undefined, flag: string): number | undefined {
+function days(value: string | undefined, flag: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`--${flag}: expected a whole number of days >= 1`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UsageError(`--${flag}: expected a whole number of days >= ${min}`);
   return Number(value);
 }
 
@@ -15,9 +15,12 @@ export const migrate: Command = {
   usage: `migrate [options]
 
   --cluster NAME                 run every DDL ON CLUSTER with Replicated engines
-  --logs-engine Null|MergeTree   keep raw otel_logs rows (MergeTree) or only the audit tables (Null, default)
-  --raw-logs-retention-days N    TTL of raw log rows with --logs-engine MergeTree (default 7)
-  --retention-days N             TTL of audit events (applied on every run; default: keep forever)
+  --logs-engine Null|MergeTree   keep raw otel_logs rows (MergeTree) or only the audit tables (Null, default);
+                                 chosen when otel_logs is created: another one later is refused
+  --raw-logs-retention-days N    TTL of raw log rows, MergeTree otel_logs only (default 7 when created;
+                                 given later, the TTL changes)
+  --retention-days N             TTL of audit events, set on every run that gives it; 0 removes it
+                                 (keep forever); left out, the TTL stays as it is (none at first)
   --json                         print the result as JSON
 
 ${STORE_HELP}`,
@@ -34,8 +37,8 @@ ${STORE_HELP}`,
     if (logsEngine !== undefined && logsEngine !== 'Null' && logsEngine !== 'MergeTree') {
       throw new UsageError('--logs-engine: expected Null or MergeTree');
     }
-    const retentionDays = days(str(values, 'retention-days'), 'retention-days');
-    const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days');
+    const retentionDays = days(str(values, 'retention-days'), 'retention-days', 0);
+    const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days', 1);
     const cluster = str(values, 'cluster');
     const store = await openStore(values, ctx.env);
     try {
