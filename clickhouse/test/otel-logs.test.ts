@@ -208,7 +208,12 @@ describe('otel_logs and the audit_events view', () => {
     let ndjson = '';
     const n = await store.exportEvents(
       { tenant: 't-read' },
-      { format: 'ndjson', write: (c) => void (ndjson += c) },
+      {
+        format: 'ndjson',
+        write: (c) => {
+          ndjson += c;
+        },
+      },
     );
     expect(n).toBe(4);
     expect(

@@ -321,7 +321,7 @@ describe('target history with other filters (keys read in windows of time)', () 
                 a.endsWith('.*') ? e.action?.startsWith(a.slice(0, -1)) : e.action === a,
               ),
           )
-          .filter((e) => extra.crud === undefined)
+          .filter(() => extra.crud === undefined)
           .filter(
             (e) =>
               (extra.from === undefined || (e.occurredAt as Date) >= extra.from) &&

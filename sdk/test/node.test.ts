@@ -1,6 +1,6 @@
 // The ready Node pipeline: the real OTLP/HTTP exporter against an endpoint on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
+import { createAuditLogger } from '../src/index.js';
 import { createAuditLoggerProvider } from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
