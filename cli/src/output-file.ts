@@ -2,7 +2,7 @@
 // completed, so FILE is either the whole export or, after a failure, exactly what it was before.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InterruptedError } from './command.js';
 
@@ -41,26 +41,33 @@ export class OutputFile {
     process.kill(process.pid, signal); // no listener left: the default action ends the process
   };
   private handle: FileHandle | undefined;
+  private mode = 0o600;
 
   private constructor(
     readonly target: string,
     readonly temp: string,
+    /** The file the rename replaces: the target with symlinks resolved, so a symlink stays a symlink. */
+    private readonly destination: string,
   ) {}
 
   /** Creates the temporary file; fails with OutputFileError when the target's directory cannot take it. */
   static async create(target: string): Promise<OutputFile> {
-    const path = resolve(target);
+    const path = await realpath(resolve(target)).catch(() => resolve(target));
     const dir = dirname(path);
     const existing = await stat(path).catch(() => undefined);
     if (existing?.isDirectory()) throw new OutputFileError(`cannot write ${target}: it is a directory`);
     const file = new OutputFile(
       target,
       join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`),
+      path,
     );
     // Listening before the file exists: a signal never finds a temporary file nobody will remove.
     for (const s of SIGNALS) process.on(s, file.onSignal);
     try {
-      file.handle = await open(file.temp, 'wx');
+      // Created 0600; an existing file's mode is kept (exports often hold personal data), a new one gets the
+      // usual mode (0666 minus the umask) only at commit, when it is complete.
+      file.handle = await open(file.temp, 'wx', 0o600);
+      file.mode = existing ? existing.mode & 0o7777 : 0o666 & ~process.umask();
       return file;
     } catch (error) {
       file.stopListening();
@@ -101,9 +108,10 @@ export class OutputFile {
   async commit(): Promise<void> {
     this.checkSignal();
     try {
+      await this.opened().chmod(this.mode);
       await this.opened().sync();
       await this.opened().close();
-      await rename(this.temp, this.target);
+      await rename(this.temp, this.destination);
       this.stopListening();
     } catch (error) {
       await this.discard();

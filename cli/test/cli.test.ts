@@ -1,12 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import {
+  chmodSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  symlinkSync,
   watch,
   writeFileSync,
 } from 'node:fs';
@@ -349,6 +353,31 @@ describe('otel-audit (in process)', () => {
     expect(ok.code).toBe(0);
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6);
     expect(readdirSync(dir)).toEqual(['out.ndjson']);
+  });
+
+  it('export --output keeps an existing file mode and writes through a symlink (the link stays a link)', async () => {
+    const dir = join(root, 'modes');
+    mkdirSync(dir);
+    const secret = join(dir, 'secret.ndjson');
+    writeFileSync(secret, 'old\n', { mode: 0o600 });
+    chmodSync(secret, 0o600);
+    expect((await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', secret)).code).toBe(0);
+    expect(statSync(secret).mode & 0o777).toBe(0o600);
+    expect(readFileSync(secret, 'utf8').trim().split('\n')).toHaveLength(6);
+    const link = join(dir, 'link.ndjson');
+    symlinkSync('secret.ndjson', link);
+    expect(
+      (await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', link, '--format', 'csv'))
+        .code,
+    ).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(secret, 'utf8')).toMatch(/^id,occurred_at,/);
+    expect(statSync(secret).mode & 0o777).toBe(0o600);
+    // A new file gets the usual mode (0666 minus the umask).
+    const fresh = join(dir, 'fresh.ndjson');
+    expect((await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', fresh)).code).toBe(0);
+    expect(statSync(fresh).mode & 0o777).toBe(0o666 & ~process.umask());
+    expect(readdirSync(dir).sort()).toEqual(['fresh.ndjson', 'link.ndjson', 'secret.ndjson']);
   });
 
   it('read commands never create a store: a missing or empty directory, or a database without tables, exit 1', async () => {
