@@ -96,9 +96,6 @@ export function placeholders(options: MigrationOptions = {}): Record<string, str
       `must be "Null" or "MergeTree", got ${JSON.stringify(logsEngine)}`,
     );
   }
-  if (options.rawLogsRetentionDays !== undefined && options.logsEngine === 'Null') {
-    throw new AuditStoreInputError('rawLogsRetentionDays', 'applies only with logsEngine "MergeTree"');
-  }
   const values: Record<string, string> = {
     db,
     on_cluster: cluster ? `ON CLUSTER ${cluster}` : '',
@@ -146,11 +143,21 @@ export function renderMigration(
 
 /** Every statement `migrate` would run for a fresh database, in order (for review and for cluster tests). */
 export function migrationSql(options: MigrationOptions = {}, migrations = loadMigrations()): string[] {
+  checkRawRetention(options, options.logsEngine ?? 'Null');
   return [
     ...setupSql(options),
     ...migrations.flatMap((m) => renderMigration(m, options)),
     ...retentionSql(options),
   ];
+}
+
+/** A raw-log retention for a Null otel_logs (asked for, or the default) would be dropped: refused instead. */
+function checkRawRetention(options: MigrationOptions, logsEngine: string): void {
+  if (options.rawLogsRetentionDays !== undefined && logsEngine === 'Null')
+    throw new AuditStoreInputError(
+      'rawLogsRetentionDays',
+      'applies only with logsEngine "MergeTree" (otel_logs is Null unless logsEngine says otherwise)',
+    );
 }
 
 function setupSql(options: MigrationOptions): string[] {
@@ -206,7 +213,10 @@ async function existingTables(
 
 /** Installation options that cannot apply to the tables as they exist are refused before anything runs. */
 function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions): void {
-  if (existing.logsEngine === undefined) return;
+  if (existing.logsEngine === undefined) {
+    checkRawRetention(options, options.logsEngine ?? 'Null');
+    return;
+  }
   const isNull = existing.logsEngine === 'Null';
   if (options.logsEngine !== undefined && (options.logsEngine === 'Null') !== isNull) {
     throw new AuditStoreInputError(

@@ -123,6 +123,15 @@ describe('migration runner', () => {
     expect(() => migrationSql({ rawLogsRetentionDays: 3, logsEngine: 'Null' })).toThrow(
       /rawLogsRetentionDays: applies only with logsEngine "MergeTree"/,
     );
+    expect(() => migrationSql({ rawLogsRetentionDays: 3 })).toThrow(/rawLogsRetentionDays: applies only/);
+    // A new database: refused before anything is created (the default Null otel_logs would drop it).
+    await expect(
+      runMigrations(store.client, { database: 'fresh_db', rawLogsRetentionDays: 3 }),
+    ).rejects.toThrow(/^rawLogsRetentionDays: applies only with logsEngine "MergeTree"/);
+    const created = await store.query<{ name: string }>(
+      "SELECT name FROM system.databases WHERE name = 'fresh_db'",
+    );
+    expect(created).toEqual([]);
     expect(() => migrationSql({ retentionDays: 1.5 })).toThrow(/retentionDays/);
     expect(() => migrationSql({ logsEngine: 'Log' as 'Null' })).toThrow(/logsEngine/);
   });

@@ -195,6 +195,22 @@ describe('otel_logs and the audit_events view', () => {
     ]);
     const page = await store.search({ tenant: 't-read' });
     expect(page.events).toHaveLength(4);
+    // An id that is no UUID names no event, even when a sender stored the nil UUID.
+    await store.insertLogs([
+      logRow({
+        tenant: 't-nil',
+        attributes: {
+          [AUDIT_ATTRIBUTES.eventId]: '00000000-0000-0000-0000-000000000000',
+          [AUDIT_ATTRIBUTES.actorFields]: '{"__proto__":{"x":1},"a":2}',
+        },
+        body: '{"__proto__":5,"k":1}',
+      }),
+    ]);
+    expect(await store.getEvent('t-nil', 'definitely-not-an-id')).toBeUndefined();
+    const nil = await store.getEvent('t-nil', '00000000-0000-0000-0000-000000000000');
+    // JSON keys named __proto__ come back as plain keys, not dropped.
+    expect(Object.keys(nil?.actor.fields ?? {})).toEqual(['__proto__', 'a']);
+    expect(JSON.stringify(nil?.metadata)).toBe('{"__proto__":5,"k":1}');
     expect(page.events.map((e) => e.malformed.join(',')).sort()).toEqual(
       [
         '',

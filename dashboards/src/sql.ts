@@ -48,9 +48,9 @@ export function targetScope(): string {
   )`;
 }
 
-/** One event by id; an id that is not a UUID matches nothing instead of failing the panel. */
+/** One event by id; an id that is not a UUID matches nothing (NULL; not the nil UUID a sender may store) instead of failing the panel. */
 export function eventScope(): string {
-  return `${scope()} AND ${C.eventId} = toUUIDOrZero(${quoted(VAR.eventId)})`;
+  return `${scope()} AND ${C.eventId} = toUUIDOrNull(${quoted(VAR.eventId)})`;
 }
 
 /** First target's type and id (link columns) and all targets as `type:id` text. */

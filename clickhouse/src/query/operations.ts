@@ -38,6 +38,8 @@ async function rows<T>(r: Reader, query: string, params: Record<string, unknown>
 // FINAL: a duplicate not merged yet is collapsed at read time (the bench compares it with LIMIT 1 BY).
 const events = (r: Reader) => `${r.db}.${AUDIT_TABLES.events} FINAL`;
 
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
   const params = { tenant: checkTenant(tenant), id };
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
@@ -45,9 +47,12 @@ export async function getEvent(r: Reader, tenant: string, id: string): Promise<S
       'id',
       `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
     );
+  // Ids come back from reads in this form. Anything else names no event (toUUIDOrZero would turn it into the
+  // nil UUID, which a sender may have stored).
+  if (!UUID_TEXT.test(id)) return undefined;
   const found = await rows<EventRow>(
     r,
-    `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUIDOrZero({id:String}) LIMIT 1`,
+    `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUID({id:String}) LIMIT 1`,
     params,
   );
   return found[0] && rowToEvent(found[0]);

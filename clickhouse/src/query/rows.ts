@@ -112,8 +112,9 @@ export function rowToEvent(row: EventRow): StoredAuditEvent {
     const issue = parsed.error.issues[0];
     throw new StoredEventParseError(id, `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
+  // The checked candidate, not zod's copy: that rebuilds JSON objects and drops an own `__proto__` key.
   return {
-    ...(parsed.data as AuditEvent),
+    ...(candidate as AuditEvent),
     receivedAt: new Date(Number(row.received_ms)),
     ...(row.trace_id !== '' && { traceId: row.trace_id }),
     ...(row.span_id !== '' && { spanId: row.span_id }),

@@ -16,7 +16,9 @@ export function parseIsoTime(text: string): Date | undefined {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  const calendar = new Date(Date.UTC(year, month - 1, day));
+  // setUTCFullYear, not Date.UTC: that maps years 0-99 to 1900-1999.
+  const calendar = new Date(0);
+  calendar.setUTCFullYear(year, month - 1, day);
   if (month < 1 || month > 12 || calendar.getUTCDate() !== day || calendar.getUTCMonth() !== month - 1)
     return undefined;
   if (h === undefined) return calendar;
