@@ -3,12 +3,14 @@
 // fails a query, 503 + Retry-After when the store's server cannot be reached or serve is draining.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
+import { isStoreUnreachable } from '../src/receiver/query-api.js';
 import {
   type JsonObject,
   logsRequest,
@@ -174,6 +176,41 @@ describe('a ClickHouse server that cannot be reached', () => {
     const { error } = (await res.json()) as ErrorBody;
     expect(error.code).toBe('unavailable');
     expect(error.message).toMatch(/the store cannot be reached: .*ECONNREFUSED/);
+  });
+
+  it('answers an export with 503 too (the status waits for the first page), NDJSON and CSV', async () => {
+    for (const format of ['ndjson', 'csv']) {
+      const res = await fetch(`${serve.url}/v1/audit/export?tenant=${TENANT}&format=${format}`, {
+        headers: { authorization: `Bearer ${serve.token}` },
+      });
+      expect(res.status, format).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('7');
+      expect(((await res.json()) as ErrorBody).error.code).toBe('unavailable');
+    }
+  });
+
+  it('counts the client timeout of a server that accepts and never answers as unreachable', async () => {
+    // A real @clickhouse/client against a socket that is accepted and left hanging.
+    const sockets: Socket[] = [];
+    const hung = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    const client = createClient({
+      url: `http://127.0.0.1:${(hung.address() as { port: number }).port}`,
+      request_timeout: 300,
+    });
+    try {
+      const error = await client.query({ query: 'SELECT 1' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(isStoreUnreachable(error)).toBe(true);
+      expect(isStoreUnreachable(new Error('Code: 60. DB::Exception: Unknown table'))).toBe(false);
+    } finally {
+      await client.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => hung.close(() => resolve()));
+    }
   });
 
   it('answers logs requests with 503 and Retry-After too (nothing acknowledged)', async () => {

@@ -147,12 +147,16 @@ const UNREACHABLE_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
+const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.';
+
 /** Whether `error` (or an error in its `cause` chain) says the store's server could not be reached. */
 export function isStoreUnreachable(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
     const { code } = current as { code?: unknown };
     if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    // @clickhouse/client reports its own request timeout (a hung or blackholed server) without a code.
+    if (current.message === CLIENT_TIMEOUT_MESSAGE) return true;
     current = current.cause;
   }
   return false;
@@ -222,13 +226,31 @@ export async function handleQuery(
       if (format !== 'ndjson' && format !== 'csv')
         throw new QueryParameterError('format', 'must be ndjson or csv');
       const filter = filterFromParams(params);
-      res.writeHead(200, {
-        'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
-      });
+      // The status goes out with the first page, so a store that cannot be reached still gets its 503 (the CSV
+      // header line is written before the store is asked anything: it waits for that page).
+      let held = '';
+      const start = async (chunk: string) => {
+        if (!res.headersSent)
+          res.writeHead(200, {
+            'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+          });
+        await write(res, held + chunk);
+        held = '';
+      };
+      let first = true;
       try {
-        await reader.exportEvents(filter, { format, write: (chunk) => write(res, chunk) });
+        await reader.exportEvents(filter, {
+          format,
+          write: async (chunk) => {
+            if (first && format === 'csv') held = chunk;
+            else await start(chunk);
+            first = false;
+          },
+        });
+        await start('');
         res.end();
       } catch (error) {
+        if (!res.headersSent) throw error;
         // Headers are gone: cut the connection so the client sees a failed transfer, never a short "success".
         res.destroy(error as Error);
       }
