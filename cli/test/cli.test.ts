@@ -453,8 +453,10 @@ describe('otel-audit (in process)', () => {
 
 describe('otel-audit (the bin, through tsx)', () => {
   const bin = join(import.meta.dirname, '..', 'src', 'bin.ts');
+  /** node's arguments to run the bin from source with `args`. */
+  const binArgs = (args: string[]) => ['--conditions=source', '--import', 'tsx', bin, ...args];
   const exec = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+    spawnSync(process.execPath, binArgs(args), {
       encoding: 'utf8',
       env: { ...process.env, ...env },
       timeout: 60_000,
@@ -465,7 +467,7 @@ describe('otel-audit (the bin, through tsx)', () => {
     args: string[],
     onData: (chunk: Buffer, child: ReturnType<typeof spawn>) => void,
   ) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bin, ...args], {
+    const child = spawn(process.execPath, binArgs(args), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
@@ -507,19 +509,17 @@ describe('otel-audit (the bin, through tsx)', () => {
         'ulimit -f 32 && exec "$@"',
         'bash',
         process.execPath,
-        '--conditions=source',
-        '--import',
-        'tsx',
-        bin,
-        'export',
-        '--data-dir',
-        dataDir,
-        '--tenant',
-        'bulk',
-        '--format',
-        'csv',
-        '--output',
-        file,
+        ...binArgs([
+          'export',
+          '--data-dir',
+          dataDir,
+          '--tenant',
+          'bulk',
+          '--format',
+          'csv',
+          '--output',
+          file,
+        ]),
       ],
       { encoding: 'utf8', timeout: 60_000 },
     );
@@ -538,19 +538,7 @@ describe('otel-audit (the bin, through tsx)', () => {
     writeFileSync(file, 'previous export\n');
     const child = spawn(
       process.execPath,
-      [
-        '--conditions=source',
-        '--import',
-        'tsx',
-        bin,
-        'export',
-        '--data-dir',
-        dataDir,
-        '--tenant',
-        'bulk',
-        '--output',
-        file,
-      ],
+      binArgs(['export', '--data-dir', dataDir, '--tenant', 'bulk', '--output', file]),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';

@@ -286,14 +286,14 @@ export async function runMigrations(
     });
     result.applied.push(m.name);
   }
-  const after = await existingTables(client, options, settings);
   const logsTtl =
     options.rawLogsRetentionDays !== undefined && existing.logsEngine !== undefined
       ? [
           `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL toDateTime(Timestamp) + INTERVAL ${options.rawLogsRetentionDays} DAY`,
         ]
       : [];
-  for (const query of [...retentionSql(options, after.eventsTtl), ...logsTtl])
+  // audit_events created by this run has no TTL yet: what it had before the run is what it has now.
+  for (const query of [...retentionSql(options, existing.eventsTtl), ...logsTtl])
     await client.command({ query, clickhouse_settings: settings });
   return result;
 }

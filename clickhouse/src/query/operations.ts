@@ -79,7 +79,7 @@ export async function search(
 ): Promise<EventPage> {
   const q = buildFilter(r.db, filter, page);
   const found = q.targetKeyScan
-    ? await scanTargetWindows(r, filter, page, q.limit, q.targetKeyScan.where, q.params, firstKeyWindow)
+    ? await scanTargetWindows(r, filter, page, q.limit, firstKeyWindow)
     : await rows<EventRow>(r, pageSql(r, q.where, q.limit), q.params);
   const list = found.map(rowToEvent);
   const last = found[found.length - 1];
@@ -103,23 +103,20 @@ async function scanTargetWindows(
   filter: EventFilter,
   page: PageOptions,
   limit: number,
-  keyWhere: string[],
-  params: Record<string, unknown>,
   firstKeyWindow: number,
 ): Promise<EventRow[]> {
   const out: EventRow[] = [];
   let toMs: number | undefined;
   for (let keys = Math.max(firstKeyWindow, 4 * limit); ; keys = Math.min(keys * 4, MAX_KEY_WINDOW)) {
-    const windowWhere =
-      toMs === undefined
-        ? keyWhere
-        : [...keyWhere, "occurred_at < fromUnixTimestamp64Milli({window_to_ms:Int64}, 'UTC')"];
+    // The target's key conditions (time filters, cursor) below the previous window, as buildFilter writes them.
+    const below = buildFilter(r.db, filter, page, true, toMs === undefined ? {} : { toMs });
+    const keyWhere = below.targetKeyScan?.where ?? [];
     const [edge] = await rows<{ n: string; from_ms: string }>(
       r,
       `SELECT count() AS n, toUnixTimestamp64Milli(min(occurred_at)) AS from_ms FROM (
-         SELECT occurred_at FROM ${r.db}.${AUDIT_TABLES.byTarget} WHERE ${windowWhere.join(' AND ')}
+         SELECT occurred_at FROM ${r.db}.${AUDIT_TABLES.byTarget} WHERE ${keyWhere.join(' AND ')}
          ORDER BY occurred_at DESC LIMIT ${keys})`,
-      { ...params, ...(toMs !== undefined && { window_to_ms: toMs }) },
+      below.params,
     );
     const n = Number(edge?.n ?? 0);
     if (n === 0) return out;
