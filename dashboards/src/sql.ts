@@ -13,9 +13,19 @@ export const VAR = {
 } as const;
 export type VariableName = (typeof VAR)[keyof typeof VAR];
 
-/** A variable inside a string literal: Grafana quotes and escapes it (`'…'`, `\'`). */
+/**
+ * A variable as a string value. Grafana's quoting formats cannot be trusted with ClickHouse: `singlequote` and
+ * `sqlstring` leave backslashes alone, so a value ending in `\` or holding `\'` breaks out of the literal (SQL
+ * injection, and values like `CORP\alice` silently match nothing). `percentencode` leaves only
+ * `[A-Za-z0-9._~%-]` in the literal, decoded back by ClickHouse; a constant, so key pruning still applies.
+ */
 export function quoted(name: VariableName): string {
-  return `\${${name}:singlequote}`;
+  return `decodeURLComponent('\${${name}:percentencode}')`;
+}
+
+/** The dashboard time range over a DateTime64(3) column, to the millisecond (`$__timeFilter` cuts to seconds). */
+export function timeFilter(column: string = C.occurredAt): string {
+  return `$__timeFilter_ms(${column})`;
 }
 
 /**
@@ -26,7 +36,7 @@ export const EVENTS = `${T.events} FINAL`;
 
 /** Tenant and dashboard time range, the scope of every query. */
 export function scope(column: string = C.occurredAt): string {
-  return `${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${column})`;
+  return `${C.tenant} = ${quoted(VAR.tenant)} AND ${timeFilter(column)}`;
 }
 
 /** Rows of the selected actor: audit_events is sorted by (tenant, actor_id, occurred_at), a key range. */
@@ -44,7 +54,7 @@ export function targetScope(): string {
   AND (${C.actorId}, ${C.occurredAt}) IN (
     SELECT ${C.actorId}, ${C.occurredAt} FROM ${T.byTarget}
     WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND target_type = ${quoted(VAR.targetType)}
-      AND target_id = ${quoted(VAR.targetId)} AND $__timeFilter(${C.occurredAt})
+      AND target_id = ${quoted(VAR.targetId)} AND ${timeFilter()}
   )`;
 }
 

@@ -1,7 +1,7 @@
 // Template variables. Tenant is on every dashboard; its options follow the time range.
 import { DATASOURCE_REF } from './datasource.js';
 import type { QueryVariable, TextVariable } from './model.js';
-import { C, quoted, T, VAR } from './sql.js';
+import { C, quoted, T, timeFilter, VAR } from './sql.js';
 
 function queryVariable(name: string, label: string, rawSql: string): QueryVariable {
   return {
@@ -29,21 +29,23 @@ export const tenantVariable = (): QueryVariable =>
   queryVariable(
     VAR.tenant,
     'Tenant',
-    `SELECT DISTINCT ${C.tenant} FROM ${T.events} WHERE $__timeFilter(${C.occurredAt}) ORDER BY ${C.tenant}`,
+    `SELECT DISTINCT ${C.tenant} FROM ${T.events} WHERE ${timeFilter()} ORDER BY ${C.tenant}`,
   );
 
+// A list holds at most the 10,000 actors active most recently in the range (shown sorted by id); any other actor
+// is reached through a link or `var-actor=` in the URL.
 export const actorVariable = (): QueryVariable =>
   queryVariable(
     VAR.actor,
     'Actor',
-    `SELECT DISTINCT ${C.actorId} FROM ${T.events} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY ${C.actorId} LIMIT 10000`,
+    `SELECT ${C.actorId} FROM ${T.events} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND ${timeFilter()} GROUP BY ${C.actorId} ORDER BY max(${C.occurredAt}) DESC, ${C.actorId} LIMIT 10000`,
   );
 
 export const targetTypeVariable = (): QueryVariable =>
   queryVariable(
     VAR.targetType,
     'Target type',
-    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND $__timeFilter(${C.occurredAt}) ORDER BY target_type`,
+    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND ${timeFilter()} ORDER BY target_type`,
   );
 
 // Ids are typed or arrive through a link: a text box keeps any value (a list could not hold them all).

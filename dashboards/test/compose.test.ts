@@ -173,6 +173,15 @@ describe('Grafana', () => {
     expect(ds.jsonData.username).toBe(service('clickhouse').environment?.CLICKHOUSE_USER);
   });
 
+  it('publishes Grafana and ClickHouse on this machine only (anonymous viewers see every tenant)', () => {
+    expect(service('grafana').environment?.GF_AUTH_ANONYMOUS_ENABLED).toBe('true');
+    for (const name of ['grafana', 'clickhouse']) {
+      const ports = service(name).ports ?? [];
+      expect(ports.length, name).toBeGreaterThan(0);
+      for (const port of ports) expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    }
+  });
+
   it('mounts our provisioning and the dashboards where the provider looks for them', () => {
     const mounts = new Map(binds('grafana').map(([h, c]) => [c, h]));
     expect(mounts.get('/etc/grafana/provisioning/datasources')).toBe(

@@ -53,6 +53,15 @@ describe('Grafana variable interpolation', () => {
     expect(interpolateVariables(`\${actor:percentencode}`, { actor: 'a b/c' })).toBe('a%20b%2Fc');
   });
 
+  it("singlequote leaves backslashes (Grafana's formatter), percentencode leaves nothing SQL can read", () => {
+    expect(interpolateVariables(`\${actor:singlequote}`, { actor: "\\') OR 1=1 --" })).toBe(
+      "'\\\\') OR 1=1 --'",
+    );
+    expect(interpolateVariables(`\${actor:percentencode}`, { actor: "\\') OR 1=1 --!*~" })).toBe(
+      '%5C%27%29%20OR%201%3D1%20--%21%2A~',
+    );
+  });
+
   it('leaves macros for the plugin and fails on an undefined variable', () => {
     expect(interpolateVariables('$__timeFilter(t) AND $actor', ctx.variables)).toBe(
       '$__timeFilter(t) AND u-1',

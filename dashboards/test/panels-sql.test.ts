@@ -7,7 +7,7 @@ import { AuditStore } from '@otel-audit/clickhouse';
 import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboards, DASHBOARD_UIDS } from '../src/index.js';
-import { fixtureBatches, ID, RANGE } from './support/fixture.js';
+import { BACKSLASH, EVENTS, fixtureBatches, ID, RANGE } from './support/fixture.js';
 import { renderSql } from './support/grafana.js';
 import { dashboardQueries } from './support/queries.js';
 
@@ -33,7 +33,8 @@ const single =
 
 const EXPECTED: Record<string, Record<string, Check>> = {
   [DASHBOARD_UIDS.overview]: {
-    'variable:tenant': (rows) => expect(pick(rows, 'tenant')).toEqual([['acme'], ['globex'], ["o'reilly"]]),
+    'variable:tenant': (rows) =>
+      expect(pick(rows, 'tenant')).toEqual([['acme'], [BACKSLASH.tenant], ['globex'], ["o'reilly"]]),
     'panel:Events': single('events', '5'),
     'panel:Failures': single('failures', '1'),
     'panel:Actors': single('actors', '3'),
@@ -89,8 +90,9 @@ const EXPECTED: Record<string, Record<string, Check>> = {
     },
   },
   [DASHBOARD_UIDS.actor]: {
-    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
-    'variable:actor': (rows) => expect(pick(rows, 'actor_id')).toEqual([['k-ci'], ['u-alice'], ['u-bob']]),
+    'variable:tenant': (rows) => expect(rows).toHaveLength(4),
+    // Most recently active first (the list keeps 10,000); Grafana shows them sorted by id (`sort: 1`).
+    'variable:actor': (rows) => expect(pick(rows, 'actor_id')).toEqual([['u-alice'], ['k-ci'], ['u-bob']]),
     'panel:Events': single('events', '3'),
     'panel:Failures': single('failures', '0'),
     'panel:Distinct targets': single('distinct_targets', '3'),
@@ -119,7 +121,7 @@ const EXPECTED: Record<string, Record<string, Check>> = {
       ]),
   },
   [DASHBOARD_UIDS.target]: {
-    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
+    'variable:tenant': (rows) => expect(rows).toHaveLength(4),
     'variable:target_type': (rows) =>
       expect(pick(rows, 'target_type')).toEqual([['deployment'], ['invoice'], ['project']]),
     'panel:Events by outcome': (rows) =>
@@ -148,7 +150,7 @@ const EXPECTED: Record<string, Record<string, Check>> = {
       ]),
   },
   [DASHBOARD_UIDS.event]: {
-    'variable:tenant': (rows) => expect(rows).toHaveLength(3),
+    'variable:tenant': (rows) => expect(rows).toHaveLength(4),
     'panel:Summary': (rows) =>
       expect(pick(rows, 'action', 'outcome', 'actor_id', 'actor_type', 'service_name')).toEqual([
         ['project.deployment.created', 'success', 'k-ci', 'api_key', 'project'],
@@ -233,10 +235,75 @@ describe('scoping', () => {
     expect(pick(rows, 'event_id', 'action')).toEqual([[ID.globex, 'auth.session.created']]);
   });
 
-  it('a tenant with a quote is escaped by the singlequote format and still matches', async () => {
+  it('a tenant with a quote still matches', async () => {
     const events = boards.overview.panels.find((p) => p.title === 'Events');
     const rows = await run(events?.targets?.[0]?.rawSql ?? '', { tenant: "o'reilly" });
     expect(pick(rows, 'events')).toEqual([['1']]);
+  });
+
+  it('values with backslashes match on every dashboard (tenant, actor, target id)', async () => {
+    const sql = (board: keyof typeof boards, title: string) =>
+      boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    const tenant = BACKSLASH.tenant;
+    expect(await run(sql('overview', 'Events'), { tenant })).toEqual([{ events: '1' }]);
+    const actorOptions = boards.actor.templating.list.find((v) => v.name === 'actor');
+    const actorSql =
+      actorOptions && 'query' in actorOptions && typeof actorOptions.query === 'object'
+        ? actorOptions.query.rawSql
+        : '';
+    expect(pick(await run(actorSql, { tenant }), 'actor_id')).toEqual([[BACKSLASH.actor]]);
+    expect(await run(sql('actor', 'Events'), { tenant, actor: BACKSLASH.actor })).toEqual([{ events: '1' }]);
+    const history = await run(sql('target', 'History'), {
+      tenant,
+      target_type: 'file',
+      target_id: BACKSLASH.targetId,
+    });
+    expect(pick(history, 'event_id', 'actor_id')).toEqual([[ID.backslash, BACKSLASH.actor]]);
+    const summary = await run(sql('event', 'Summary'), { tenant, event_id: ID.backslash });
+    expect(pick(summary, 'actor_id')).toEqual([[BACKSLASH.actor]]);
+  });
+
+  // Grafana's singlequote/sqlstring formats leave backslashes: these values broke out of the literal before.
+  const HOSTILE = [
+    "\\') OR 1=1 LIMIT 100) --",
+    "\\' OR 1=1 --",
+    'acme\\',
+    "' OR 1=1 --",
+    "acme') UNION ALL SELECT version() --",
+    '\\',
+    '%27%20OR%201%3D1',
+  ];
+  const FIXTURE_VALUES = [...new Set(EVENTS.flatMap((e) => [e.id, e.tenant, e.actor.id]))];
+
+  it.each(Object.keys(boards) as (keyof typeof boards)[])(
+    '%s: hostile values in every variable run as plain values and show no stored event',
+    async (name) => {
+      // The tenant list is the one query without a variable: it lists every tenant by design.
+      for (const query of dashboardQueries(boards[name]).filter((q) => q.key !== 'variable:tenant')) {
+        for (const value of HOSTILE) {
+          const variables = {
+            tenant: value,
+            actor: value,
+            target_type: value,
+            target_id: value,
+            event_id: value,
+          };
+          const rows = await run(query.rawSql, variables);
+          const text = JSON.stringify(rows);
+          for (const stored of FIXTURE_VALUES)
+            expect(text, `${query.key} with ${value}`).not.toContain(stored);
+        }
+      }
+    },
+  );
+
+  it('counts an event at .500 in a range that ends at .900 of the same second (millisecond bounds)', async () => {
+    const events = boards.overview.panels.find((p) => p.title === 'Events')?.targets?.[0]?.rawSql ?? '';
+    const range = { from: new Date('2026-11-22T12:00:00.000Z'), to: new Date('2026-11-22T12:00:00.900Z') };
+    const rows = await store.query(
+      renderSql(events, { variables: { tenant: BACKSLASH.tenant }, range, intervalSeconds: HOUR }),
+    );
+    expect(rows).toEqual([{ events: '1' }]);
   });
 
   it('the Event dashboard finds nothing for an event of another tenant or a non-UUID id', async () => {

@@ -91,8 +91,10 @@ describe.each(boards.map((b) => [b.title, b] as const))('%s', (_title, board) =>
   it('scopes by tenant: the tenant variable exists and every query filters on it', () => {
     expect(variableNames(board)[0]).toBe('tenant');
     for (const q of dashboardQueries(board)) {
-      if (q.key !== 'variable:tenant') expect(q.rawSql, q.key).toContain(`tenant = \${tenant:singlequote}`);
-      expect(q.rawSql, q.key).toContain('$__timeFilter(');
+      if (q.key !== 'variable:tenant')
+        expect(q.rawSql, q.key).toContain(`tenant = decodeURLComponent('\${tenant:percentencode}')`);
+      expect(q.rawSql, q.key).toContain('$__timeFilter_ms(occurred_at)');
+      expect(q.rawSql, q.key).not.toContain('$__timeFilter(');
     }
   });
 
@@ -114,9 +116,17 @@ describe.each(boards.map((b) => [b.title, b] as const))('%s', (_title, board) =>
     }
   });
 
-  it('quotes variables in SQL only through the singlequote format', () => {
+  it('puts variables in SQL only as decodeURLComponent of the percentencode format', () => {
     for (const q of dashboardQueries(board)) {
-      expect(q.rawSql, q.key).not.toMatch(/'\$|\$\{\w+\}'|\$\{\w+:(?!singlequote\})/);
+      const uses = [...q.rawSql.matchAll(/\$\{\w+[^}]*\}|\$\w+|\[\[\w+/g)].filter(
+        (m) => !m[0].startsWith('$__'),
+      );
+      for (const use of uses) {
+        const at = use.index;
+        expect(q.rawSql.slice(at - "decodeURLComponent('".length, at + use[0].length + 2), q.key).toMatch(
+          /^decodeURLComponent\('\$\{\w+:percentencode\}'\)$/,
+        );
+      }
       expect(q.rawSql, q.key).not.toMatch(/\$__interval\b|\$__conditionalAll/);
     }
   });

@@ -92,7 +92,11 @@ export const ID = {
   yesterday: '0190a000-0000-7000-8000-000000000006',
   globex: '0190a000-0000-7000-8000-000000000007',
   quoted: '0190a000-0000-7000-8000-000000000008',
+  backslash: '0190a000-0000-7000-8000-000000000009',
 } as const;
+
+/** Values with backslashes (Windows accounts, paths): in a ClickHouse string literal a backslash escapes. */
+export const BACKSLASH = { tenant: 'corp\\eu', actor: 'CORP\\alice', targetId: 'C:\\data\\x' } as const;
 
 /** The dashboards' time range in the tests; `yesterday` lies before it. */
 export const RANGE = { from: new Date('2026-11-22T00:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
@@ -180,6 +184,17 @@ export const EVENTS: FixtureEvent[] = [
     outcome: 'success',
     actor: alice,
     targets: [],
+  },
+  {
+    id: ID.backslash,
+    tenant: BACKSLASH.tenant,
+    // Half a second into its second: `$__timeFilter` (whole seconds) would miss it in a range ending at .900.
+    at: '2026-11-22T12:00:00.500Z',
+    action: 'storage.file.deleted',
+    crud: 'delete',
+    outcome: 'success',
+    actor: { id: BACKSLASH.actor, type: 'user', name: 'Alice (corp)' },
+    targets: [{ type: 'file', id: BACKSLASH.targetId, name: 'x' }],
   },
 ];
 

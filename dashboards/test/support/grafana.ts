@@ -30,11 +30,16 @@ function format(value: string, fmt: string | undefined): string {
     case 'raw':
       return value;
     case 'singlequote':
+      // Quotes only: a backslash is left as it is (hence the dashboards use percentencode).
       return `'${value.replace(/'/g, "\\'")}'`;
     case 'doublequote':
       return `"${value.replace(/"/g, '\\"')}"`;
     case 'percentencode':
-      return encodeURIComponent(value);
+      // encodeURIComponentStrict: RFC 3986, also the sub-delims ! ' ( ) * encoded.
+      return encodeURIComponent(value).replace(
+        /[!'()*]/g,
+        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+      );
     default:
       throw new Error(`format ${fmt} not emulated`);
   }
