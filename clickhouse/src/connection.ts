@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import {
+  type ClickHouseClient,
+  ClickHouseLogLevel,
+  type ClickHouseSettings,
+  createClient,
+} from '@clickhouse/client';
 import { sendChangedSettingsOnly } from './chdb-settings.js';
 import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
@@ -61,6 +66,10 @@ export interface OpenedClient {
   /** Embedded only: the raw insert path (the client's insert sends each setting as a SET before it). */
   rawInsert?: RawInsert;
 }
+
+// Errors reach the caller as thrown errors; the client's own logger would also print each one to the console
+// (a 27-line dump per failed request in a CLI).
+const CLIENT_LOG = { level: ClickHouseLogLevel.OFF };
 
 function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
   return 'path' in target && typeof target.path === 'string';
