@@ -95,6 +95,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
       password: target.password ?? '',
       database,
       clickhouse_settings: BASE_SETTINGS,
+      log: CLIENT_LOG,
     });
     return { client, database, db };
   }
@@ -111,7 +112,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     const chdbConnection = createChdbConnection({ path: target.path });
     rawInsert = (params) => chdbConnection.chdb.rawInsert(params);
     const connection = sendChangedSettingsOnly(chdbConnection) as unknown as ClientConnection;
-    client = createClient({ connection, clickhouse_settings: BASE_SETTINGS });
+    client = createClient({ connection, clickhouse_settings: BASE_SETTINGS, log: CLIENT_LOG });
     // Touch the engine now so a locked directory fails here, with a useful message.
     await client.query({ query: 'SELECT 1', format: 'JSONEachRow', clickhouse_settings: BASE_SETTINGS });
   } catch (cause) {
