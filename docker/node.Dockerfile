@@ -1,5 +1,6 @@
-# The otel-audit Node image of the compose stack: the `otel-audit` CLI (migrations; `serve` for one machine) and
-# the demo producer.
+# The otel-audit Node image of the compose stack: the `otel-audit` CLI against the ClickHouse server (migrate,
+# queries, `serve --url`) and the demo producer. Without chDB: `--data-dir` (the embedded store) is not available
+# in this image and says so (ChdbNotInstalledError).
 # Build context: the repository root.
 
 FROM node:22.20.0-bookworm-slim AS build
