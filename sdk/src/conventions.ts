@@ -81,6 +81,17 @@ export const DEFAULT_ACTOR = { id: 'system', type: 'system' } as const;
 /** Default maximum size of one event's serialized metadata + changes + fields, in bytes (1 MiB). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
+/** Largest `audit.version`: the column is a UInt32. */
+export const MAX_AUDIT_VERSION = 2 ** 32 - 1;
+
+/**
+ * Range of event times (epoch ms) that survive OTLP and the store: OTLP carries times as uint64 nanoseconds
+ * (nothing before 1970) and reads 0 as "unset" (the receiver would take the observed time instead), and
+ * `otel_logs.Timestamp` is a DateTime64(9) (Int64 nanoseconds: nothing after 2262-04-11T23:47:16.854775807Z).
+ */
+export const MIN_OCCURRED_AT_MS = 1;
+export const MAX_OCCURRED_AT_MS = 9_223_372_036_854;
+
 /** `<service>.<resource>.<verb>` in strict mode; at least one lowercase segment otherwise. */
 export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 export const STRICT_ACTION_PATTERN = /^[a-z0-9_-]+\.[a-z0-9_-]+\.[a-z0-9_-]+$/;

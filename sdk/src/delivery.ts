@@ -43,8 +43,21 @@ export interface TrackedRecord {
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
-/** What a tracking processor calls: each record it accepted ends in exactly one of exported, dropped, failed. */
+/** The log record as the audit logger emitted it, before the pipeline saw it. */
+export interface EmittedRecord {
+  readonly body?: unknown;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What a tracking processor calls: each record it accepted ends in exactly one of exported, dropped, failed.
+ * A processor first calls `claim()`: only the first tracking processor that sees a record accounts for it
+ * (several tracking processors would count it several times); the others get undefined and treat it as an
+ * ordinary log record.
+ */
 export interface DeliveryListener {
+  /** The record being emitted, to the first processor that asks; undefined after that. */
+  claim(): EmittedRecord | undefined;
   queued(count: number): void;
   exported(count: number): void;
   dropped(records: readonly TrackedRecord[], reason: DropReason): void;
@@ -81,8 +94,25 @@ export class DeliveryTracker implements DeliveryListener {
   /** Records a processor accepted or dropped: lets the logger see that an emit reached no processor. */
   private reached = 0;
   private warned = new Set<string>();
+  /** The record the logger is emitting right now (emit is synchronous), until a processor claims it. */
+  private emitting: EmittedRecord | undefined;
 
   constructor(private readonly hooks: DeliveryHooks = {}) {}
+
+  /** Called by the logger around `logger.emit()`. */
+  beginEmit(record: EmittedRecord): void {
+    this.emitting = record;
+  }
+
+  endEmit(): void {
+    this.emitting = undefined;
+  }
+
+  claim(): EmittedRecord | undefined {
+    const record = this.emitting;
+    this.emitting = undefined;
+    return record;
+  }
 
   stats(): DeliveryStats {
     const c = this.counts;

@@ -5,7 +5,7 @@ export interface AuditIssue {
 }
 
 function formatPath(path: readonly (string | number)[]): string {
-  return path.length === 0 ? '(event)' : path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.');
+  return path.length === 0 ? '(event)' : path.join('.');
 }
 
 /** Thrown by `record()` (or passed to `onInvalid`) when an event does not satisfy its schema. */
@@ -22,7 +22,7 @@ export class AuditValidationError extends Error {
   }
 }
 
-/** Thrown when an event's serialized metadata, changes and fields exceed the configured maximum. */
+/** Thrown when an event's log record (body and every attribute, in UTF-8 bytes) exceeds the configured maximum. */
 export class AuditEventTooLargeError extends AuditValidationError {
   override readonly name: string = 'AuditEventTooLargeError';
   readonly size: number;
@@ -30,10 +30,26 @@ export class AuditEventTooLargeError extends AuditValidationError {
 
   constructor(size: number, limit: number, action?: string) {
     super(
-      [{ path: [], message: `serialized event is ${size} bytes, over the maximum of ${limit} bytes` }],
+      [
+        {
+          path: [],
+          message: `event is ${size} bytes as a log record (body + attributes), over the maximum of ${limit} bytes`,
+        },
+      ],
       action,
     );
     this.size = size;
     this.limit = limit;
+  }
+}
+
+/** Thrown when an option of the logger, the processor or a coalescer is out of range; `option` names it. */
+export class AuditOptionError extends RangeError {
+  override readonly name: string = 'AuditOptionError';
+  readonly option: string;
+
+  constructor(component: string, option: string, requirement: string, value: unknown) {
+    super(`${component}: ${option} must be ${requirement}, got ${String(value)}`);
+    this.option = option;
   }
 }

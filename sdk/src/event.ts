@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import {
+  AUDIT_ATTRIBUTES,
   CRUD_VALUES,
   type Crud,
   DEFAULT_ACTOR,
   DEFAULT_MAX_EVENT_BYTES,
   inferCrud,
+  MAX_OCCURRED_AT_MS,
+  MIN_OCCURRED_AT_MS,
   OUTCOME_VALUES,
   type Outcome,
   STRICT_ACTION_PATTERN,
 } from './conventions.js';
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
-import { auditEventInputSchema, fastParseInput } from './input.js';
+import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
 import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
 import { uuidv7 } from './uuid7.js';
 
@@ -116,7 +119,7 @@ export interface ParseOptions {
   strictActions?: boolean;
   /** Tenant for events that name none. */
   defaultTenant?: string;
-  /** Maximum serialized size of metadata + changes + actor/target fields. Default 1 MiB. */
+  /** Maximum size of the event's log record: body and every attribute key and value, in UTF-8 bytes. Default 1 MiB. */
   maxEventBytes?: number;
   /** Schema the metadata must satisfy (checked before JSON normalisation; its output is what is stored). */
   metadataSchema?: z.ZodType;
@@ -139,10 +142,13 @@ export interface PreparedAuditEvent {
 }
 
 function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): AuditIssue[] {
-  return error.issues.map((i) => ({
-    path: [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
-    message: i.message,
-  }));
+  return error.issues.flatMap((i) => {
+    const path = [...prefix, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    // One issue per misspelt key, at the key itself (`actorr: unrecognized key`), not at its parent.
+    if (i.code === 'unrecognized_keys')
+      return i.keys.map((key) => ({ path: [...path, key], message: 'unrecognized key' }));
+    return [{ path, message: i.message }];
+  });
 }
 
 function toDate(value: Date | string | number): Date {
@@ -160,11 +166,46 @@ function actionOf(input: unknown): string | undefined {
  * every issue with its path, or `AuditEventTooLargeError` when the serialized parts are over the limit.
  */
 export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): PreparedAuditEvent {
+  try {
+    return prepare(input, options);
+  } catch (error) {
+    if (error instanceof AuditValidationError) throw error;
+    // A getter, proxy or schema that threw while the input was read: a typed error, never a raw one.
+    const message = error instanceof Error ? error.message : String(error);
+    let action: string | undefined;
+    try {
+      action = actionOf(input);
+    } catch {}
+    throw new AuditValidationError([{ path: [], message: `could not be read: ${message}` }], action);
+  }
+}
+
+/** The fields objects as the caller passed them: zod's record parsing drops `__proto__` keys. */
+function callerFields(input: unknown, raw: RawAuditEventInput): void {
+  const given = input as { actor?: { fields?: unknown }; targets?: { fields?: unknown }[] };
+  if (raw.actor?.fields !== undefined) raw.actor.fields = given.actor?.fields as Record<string, unknown>;
+  raw.targets?.forEach((t, i) => {
+    if (t.fields !== undefined) t.fields = given.targets?.[i]?.fields as Record<string, unknown>;
+  });
+}
+
+// Attribute keys and the fixed-size values (id, version, count, last time) of a record, in characters.
+const FIXED_RECORD_CHARS =
+  Object.values(AUDIT_ATTRIBUTES).reduce((n, key) => n + key.length, 0) + 36 + 10 + 10 + 24;
+
+/** JSON fields (actor, target) must stay JSON objects: the store reads anything else as malformed. */
+function checkObject(value: JsonValue, path: (string | number)[], issues: AuditIssue[]): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    issues.push({ path, message: 'must be a JSON object (after toJSON and normalisation)' });
+}
+
+function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   let raw = fastParseInput(input);
   if (raw === undefined) {
     const shape = auditEventInputSchema.safeParse(input);
     if (!shape.success) throw new AuditValidationError(zodIssues(shape.error), actionOf(input));
     raw = shape.data;
+    callerFields(input, raw);
   }
   const issues: AuditIssue[] = [];
 
@@ -179,7 +220,13 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
     issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
   }
   const occurredAt = raw.occurredAt === undefined ? (options.now?.() ?? new Date()) : toDate(raw.occurredAt);
-  if (Number.isNaN(occurredAt.getTime())) issues.push({ path: ['occurredAt'], message: 'invalid date' });
+  const ms = occurredAt.getTime();
+  if (Number.isNaN(ms)) issues.push({ path: ['occurredAt'], message: 'invalid date' });
+  else if (ms < MIN_OCCURRED_AT_MS || ms > MAX_OCCURRED_AT_MS)
+    issues.push({
+      path: ['occurredAt'],
+      message: `must be after ${new Date(0).toISOString()} and at most ${new Date(MAX_OCCURRED_AT_MS).toISOString()} (OTLP and DateTime64(9) range)`,
+    });
 
   // The action's schema sees the metadata as the caller typed it (its TS type is the schema's input); its
   // output (defaults and transforms applied) is what gets serialized.
@@ -198,6 +245,7 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
     if (raw.actor.name !== undefined) actor.name = raw.actor.name;
     if (raw.actor.fields !== undefined) {
       actorFields = serializeJson(raw.actor.fields, ['actor', 'fields'], issues);
+      checkObject(actorFields.value, ['actor', 'fields'], issues);
       actor.fields = actorFields.value as JsonObject;
     }
   } else actor = { ...DEFAULT_ACTOR };
@@ -205,8 +253,11 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
   const targets: AuditTarget[] = (raw.targets ?? []).map((t, i) => {
     const target: AuditTarget = { type: t.type, id: t.id };
     if (t.name !== undefined) target.name = t.name;
-    if (t.fields !== undefined)
-      target.fields = serializeJson(t.fields, ['targets', i, 'fields'], issues).value as JsonObject;
+    if (t.fields !== undefined) {
+      const fields = serializeJson(t.fields, ['targets', i, 'fields'], issues).value;
+      checkObject(fields, ['targets', i, 'fields'], issues);
+      target.fields = fields as JsonObject;
+    }
     return target;
   });
 
@@ -224,21 +275,32 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
   const json: EventJson = { metadata: metadata.json, targets: JSON.stringify(targets) };
   if (actorFields) json.actorFields = actorFields.json;
   if (changes) json.changes = JSON.stringify(changes);
+  // The whole record counts (body and every attribute), as the receiver measures it: an event valid here
+  // always fits a receiver whose maximum record size is at least maxEventBytes.
+  const texts = [
+    json.metadata,
+    json.targets,
+    json.actorFields,
+    json.changes,
+    raw.action,
+    tenant,
+    raw.outcomeReason,
+    actor.id,
+    actor.type,
+    actor.name,
+    raw.context?.ip,
+    raw.context?.userAgent,
+    raw.context?.requestId,
+  ];
   const limit = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const chars =
-    json.metadata.length +
-    json.targets.length +
-    (json.actorFields?.length ?? 0) +
-    (json.changes?.length ?? 0);
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the text could be over the limit.
-  const size =
-    chars * 3 <= limit
-      ? 0
-      : Buffer.byteLength(json.metadata) +
-        Buffer.byteLength(json.targets) +
-        Buffer.byteLength(json.actorFields ?? '') +
-        Buffer.byteLength(json.changes ?? '');
-  if (size > limit) throw new AuditEventTooLargeError(size, limit, raw.action);
+  let chars = FIXED_RECORD_CHARS + raw.action.length; // the action is also the record's event name
+  for (const t of texts) chars += t?.length ?? 0;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the record could be over the limit.
+  if (chars * 3 > limit) {
+    let size = FIXED_RECORD_CHARS + raw.action.length;
+    for (const t of texts) size += t === undefined ? 0 : Buffer.byteLength(t);
+    if (size > limit) throw new AuditEventTooLargeError(size, limit, raw.action);
+  }
 
   const context: AuditContext = {};
   if (raw.context?.ip !== undefined) context.ip = raw.context.ip;

@@ -2,33 +2,40 @@
 // without running it. The zod schema is the definition: the fast path only ever says "valid, and zod would
 // output exactly this" or "not sure" (then zod decides and reports every issue). Tested against each other.
 import { z } from 'zod';
-import { ACTION_PATTERN, CRUD_VALUES, OUTCOME_VALUES } from './conventions.js';
+import { ACTION_PATTERN, CRUD_VALUES, MAX_AUDIT_VERSION, OUTCOME_VALUES } from './conventions.js';
+import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 
-const nonEmpty = z.string().trim().min(1, 'must not be empty');
+const text = z.string().refine((s) => isWellFormed(s), NOT_WELL_FORMED);
+const nonEmpty = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((s) => isWellFormed(s), NOT_WELL_FORMED);
 const jsonObject = z.record(z.string(), z.unknown());
 const idSchema = z.uuid();
 const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 const timeSchema = z.union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()]);
+const optionalText = text.optional();
 
 // Strict objects: a misspelt key (`actorr`, `target`) is an error, not silently stripped.
 const actorSchema = z.strictObject({
   id: nonEmpty,
   type: nonEmpty,
-  name: z.string().optional(),
+  name: optionalText,
   fields: jsonObject.optional(),
 });
 
 const targetSchema = z.strictObject({
   type: nonEmpty,
   id: nonEmpty,
-  name: z.string().optional(),
+  name: optionalText,
   fields: jsonObject.optional(),
 });
 
 const contextSchema = z.strictObject({
   ip: ipSchema.optional(),
-  userAgent: z.string().optional(),
-  requestId: z.string().optional(),
+  userAgent: optionalText,
+  requestId: optionalText,
 });
 
 const changesSchema = z.strictObject({ before: z.unknown().optional(), after: z.unknown().optional() });
@@ -44,9 +51,9 @@ export const auditEventInputSchema = z.strictObject({
   tenant: nonEmpty.optional(),
   crud: z.enum(CRUD_VALUES).optional(),
   outcome: z.enum(OUTCOME_VALUES).optional(),
-  outcomeReason: z.string().optional(),
+  outcomeReason: optionalText,
   occurredAt: timeSchema.optional(),
-  version: z.number().int().positive().optional(),
+  version: z.number().int().positive().max(MAX_AUDIT_VERSION).optional(),
   context: contextSchema.optional(),
   metadata: z.unknown().optional(),
   changes: changesSchema.optional(),
@@ -81,10 +88,11 @@ function onlyKeys(value: Plain, allowed: Set<string>): boolean {
 
 /** A string `nonEmpty` returns unchanged: not empty, nothing for trim() to remove. */
 function isCleanNonEmpty(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && value.trim() === value;
+  return typeof value === 'string' && value.length > 0 && value.trim() === value && isWellFormed(value);
 }
 
-const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
+const optionalString = (value: unknown) =>
+  value === undefined || (typeof value === 'string' && isWellFormed(value));
 
 function isActorLike(value: unknown, keys: Set<string>): boolean {
   return (
@@ -122,7 +130,14 @@ export function fastParseInput(input: unknown): RawAuditEventInput | undefined {
   if (e.outcome !== undefined && !OUTCOMES.has(e.outcome)) return undefined;
   if (!optionalString(e.outcomeReason)) return undefined;
   if (e.occurredAt !== undefined && !isTime(e.occurredAt)) return undefined;
-  if (e.version !== undefined && !(Number.isSafeInteger(e.version) && (e.version as number) > 0))
+  if (
+    e.version !== undefined &&
+    !(
+      Number.isSafeInteger(e.version) &&
+      (e.version as number) > 0 &&
+      (e.version as number) <= MAX_AUDIT_VERSION
+    )
+  )
     return undefined;
   if (e.context !== undefined) {
     const c = e.context;

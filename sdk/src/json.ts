@@ -1,4 +1,5 @@
 import type { AuditIssue } from './errors.js';
+import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 
 /** A value JSON can carry. Metadata, fields and changes are JSON values. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -10,19 +11,40 @@ export interface SerializedJson {
   json: string;
 }
 
+/** Deepest nesting of metadata, fields and changes; deeper values are an issue (and cannot overflow the stack). */
+export const MAX_JSON_DEPTH = 100;
+
+type Path = (string | number)[];
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Sets `key` as an own property even when it is `__proto__` (plain assignment would set the prototype). */
+function setOwn(out: JsonObject, key: string, value: JsonValue): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
+const MAP_KEY_TYPES = new Set(['string', 'number', 'bigint', 'boolean']);
+
 /**
  * Turns a value into one JSON carries without loss, or reports where it cannot:
- * Date → ISO string, BigInt → decimal string, Map → object, Set → array, `undefined` object members are
- * absent (as in JSON). NaN/Infinity, functions, symbols and cycles are issues, never silent drops.
+ * Date → ISO string, BigInt → decimal string, Map → object, Set → array, boxed primitives → their value,
+ * `undefined` object members are absent (as in JSON). NaN/Infinity, functions, symbols, cycles, lone
+ * surrogates, colliding Map keys, nesting deeper than MAX_JSON_DEPTH and anything that throws while being
+ * read (getters, toJSON, revoked proxies) are issues, never silent drops or raw exceptions.
  */
 export function toJsonValue(
   value: unknown,
-  path: (string | number)[],
+  path: Path,
   issues: AuditIssue[],
   seen: Set<object> = new Set(),
+  depth = 0,
 ): JsonValue {
   switch (typeof value) {
     case 'string':
+      if (!isWellFormed(value)) issues.push({ path, message: NOT_WELL_FORMED });
+      return value;
     case 'boolean':
       return value;
     case 'number':
@@ -39,7 +61,26 @@ export function toJsonValue(
       return null;
   }
   if (value === null) return null;
-  const object = value as object;
+  if (depth >= MAX_JSON_DEPTH) {
+    issues.push({ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
+    return null;
+  }
+  try {
+    return objectToJson(value as object, path, issues, seen, depth);
+  } catch (error) {
+    // A revoked proxy, a throwing getter or toJSON: say where, never let it escape record().
+    issues.push({ path, message: `could not be read: ${message(error)}` });
+    return null;
+  }
+}
+
+function objectToJson(
+  object: object,
+  path: Path,
+  issues: AuditIssue[],
+  seen: Set<object>,
+  depth: number,
+): JsonValue {
   if (object instanceof Date) {
     if (Number.isNaN(object.getTime())) {
       issues.push({ path, message: 'invalid Date' });
@@ -47,29 +88,86 @@ export function toJsonValue(
     }
     return object.toISOString();
   }
+  // Boxed primitives (new Boolean(false), new String('ab')): their value, as JSON.stringify does.
+  if (
+    object instanceof Boolean ||
+    object instanceof Number ||
+    object instanceof String ||
+    object instanceof BigInt
+  )
+    return toJsonValue(object.valueOf(), path, issues, seen, depth);
   const toJSON = (object as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return toJsonValue(toJSON.call(object), path, issues, seen);
+  if (typeof toJSON === 'function') {
+    let replaced: unknown;
+    try {
+      replaced = toJSON.call(object);
+    } catch (error) {
+      issues.push({ path, message: `toJSON() threw: ${message(error)}` });
+      return null;
+    }
+    return toJsonValue(replaced, path, issues, seen, depth + 1);
+  }
   if (seen.has(object)) {
     issues.push({ path, message: 'circular reference' });
     return null;
   }
   seen.add(object);
   try {
-    if (Array.isArray(object)) return object.map((v, i) => toJsonValue(v, [...path, i], issues, seen));
-    if (object instanceof Set) return [...object].map((v, i) => toJsonValue(v, [...path, i], issues, seen));
-    const entries: [string, unknown][] =
-      object instanceof Map
-        ? [...object].map(([k, v]) => [String(k), v])
-        : Object.entries(object as Record<string, unknown>);
+    if (Array.isArray(object)) {
+      const out: JsonValue[] = [];
+      for (let i = 0; i < object.length; i++)
+        out.push(toJsonValue(object[i], [...path, i], issues, seen, depth + 1));
+      return out;
+    }
+    if (object instanceof Set)
+      return [...object].map((v, i) => toJsonValue(v, [...path, i], issues, seen, depth + 1));
     const out: JsonObject = {};
-    for (const [k, v] of entries) {
-      if (v === undefined) continue;
-      out[k] = toJsonValue(v, [...path, k], issues, seen);
+    if (object instanceof Map) {
+      for (const [k, v] of object) {
+        const key = String(k);
+        if (!MAP_KEY_TYPES.has(typeof k)) {
+          issues.push({
+            path: [...path, key],
+            message: `a ${typeof k} Map key has no JSON form (use string, number, bigint or boolean keys)`,
+          });
+          continue;
+        }
+        if (Object.hasOwn(out, key)) {
+          issues.push({ path: [...path, key], message: `two Map keys both become the JSON key "${key}"` });
+          continue;
+        }
+        if (v !== undefined) member(out, key, v, path, issues, seen, depth);
+      }
+      return out;
+    }
+    for (const key of Object.keys(object)) {
+      let v: unknown;
+      try {
+        v = (object as Record<string, unknown>)[key];
+      } catch (error) {
+        issues.push({ path: [...path, key], message: `could not be read: ${message(error)}` });
+        continue;
+      }
+      if (v !== undefined) member(out, key, v, path, issues, seen, depth);
     }
     return out;
   } finally {
     seen.delete(object);
   }
+}
+
+function member(
+  out: JsonObject,
+  key: string,
+  value: unknown,
+  path: Path,
+  issues: AuditIssue[],
+  seen: Set<object>,
+  depth: number,
+): void {
+  const at = [...path, key];
+  if (!isWellFormed(key)) issues.push({ path: at, message: `key ${NOT_WELL_FORMED}` });
+  setOwn(out, key, toJsonValue(value, at, issues, seen, depth + 1));
 }
 
 /** Deeper than this, the precise path takes over (it also finds cycles, which would recurse forever here). */
@@ -82,6 +180,7 @@ const MAX_FAST_DEPTH = 64;
 function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
+      return isWellFormed(value);
     case 'boolean':
       return true;
     case 'number':
@@ -98,6 +197,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
       for (const key in value) {
         if (!Object.hasOwn(value, key)) continue;
+        if (!isWellFormed(key)) return false;
         if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
       }
       return true;
@@ -118,8 +218,14 @@ export function serializeJson(
   issues: AuditIssue[],
 ): SerializedJson {
   if (value === null || value === undefined) return { value: null, json: 'null' };
-  if (typeof value === 'string') return { value, json: JSON.stringify(value) };
-  if (isPlainJson(value, 0)) return { value: value as JsonValue, json: JSON.stringify(value) };
+  if (typeof value === 'string' && isWellFormed(value)) return { value, json: JSON.stringify(value) };
+  let plain = false;
+  try {
+    plain = isPlainJson(value, 0);
+  } catch {
+    // A getter or proxy threw: the precise path below reports where.
+  }
+  if (plain) return { value: value as JsonValue, json: JSON.stringify(value) };
   const before = issues.length;
   const normalised = toJsonValue(value, path, issues);
   return { value: normalised, json: issues.length > before ? 'null' : JSON.stringify(normalised) };

@@ -1,5 +1,5 @@
 // The audit logger: validates each event, emits it as one OTel log record, and accounts for its delivery.
-import { context, type Logger, type LoggerProvider, logs } from '@opentelemetry/api';
+import { type Context, context, diag, type Logger, type LoggerProvider, logs } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
 import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
 import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from './conventions.js';
@@ -99,46 +99,69 @@ export function createAuditLogger<const S extends ActionSchemas>(
 
   function prepare(input: unknown): PreparedAuditEvent | undefined {
     try {
-      const action = (input as { action?: unknown } | null)?.action;
       let metadataSchema: ActionSchemas[string] | undefined;
-      if (schemas && typeof action === 'string') {
-        metadataSchema = Object.hasOwn(schemas, action) ? schemas[action] : undefined;
-        if (!metadataSchema) {
-          throw new AuditValidationError(
-            [
-              {
-                path: ['action'],
-                message: `is not one of the logger's actions (${Object.keys(schemas).join(', ')})`,
-              },
-            ],
-            action,
-          );
+      if (schemas) {
+        const action = (input as { action?: unknown } | null)?.action;
+        if (typeof action === 'string') {
+          metadataSchema = Object.hasOwn(schemas, action) ? schemas[action] : undefined;
+          if (!metadataSchema) {
+            throw new AuditValidationError(
+              [
+                {
+                  path: ['action'],
+                  message: `is not one of the logger's actions (${Object.keys(schemas).join(', ')})`,
+                },
+              ],
+              action,
+            );
+          }
         }
       }
       return prepareAuditEvent(input, metadataSchema ? { ...parseOptions, metadataSchema } : parseOptions);
-    } catch (error) {
-      if (!(error instanceof AuditValidationError) || !options.onInvalid) throw error;
+    } catch (thrown) {
+      // Whatever went wrong reading the input (a getter, a proxy), the caller gets the typed error.
+      const error =
+        thrown instanceof AuditValidationError
+          ? thrown
+          : new AuditValidationError([
+              {
+                path: [],
+                message: `could not be read: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+              },
+            ]);
+      if (!options.onInvalid) throw error;
       tracker.invalid();
-      options.onInvalid(error, input);
+      try {
+        options.onInvalid(error, input);
+      } catch (hookError) {
+        diag.error('otel-audit: the onInvalid hook threw', hookError);
+      }
       return undefined;
     }
   }
 
-  function emit(prepared: PreparedAuditEvent): void {
+  function emit(prepared: PreparedAuditEvent, emitContext: Context = context.active()): void {
     const record = toLogRecord(prepared);
     tracker.recorded();
     if (closed) {
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'shutdown');
       return;
     }
-    // The active context keeps trace correlation; the tracker rides along for the processor.
-    record.context = context.active().setValue(DELIVERY_LISTENER_KEY, tracker);
+    // The context keeps trace correlation; the tracker rides along for the processor.
+    record.context = emitContext.setValue(DELIVERY_LISTENER_KEY, tracker);
     const reachedBefore = tracker.reachedCount;
-    logger.emit(record);
-    if (tracker.tracked && tracker.reachedCount === reachedBefore) {
-      // The processor saw earlier records but not this one: the OTel logger dropped it.
+    tracker.beginEmit(record);
+    try {
+      logger.emit(record);
+    } finally {
+      tracker.endEmit();
+    }
+    if (tracker.reachedCount !== reachedBefore) return;
+    if (tracker.tracked || !logger.enabled(record)) {
+      // A processor saw earlier records but not this one, or the logger takes no records at all (provider
+      // shut down, logger disabled, no provider registered yet): the OTel logger dropped it.
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
-    } else if (!tracker.tracked) {
+    } else {
       tracker.warnOnce(
         'untracked',
         'otel-audit: no delivery-tracking processor saw this audit event, so drops and export failures cannot ' +

@@ -1,0 +1,328 @@
+// Inputs that used to pass validation and then broke delivery or the store, and inputs that made record()
+// throw raw errors: each is now an AuditValidationError naming the path (or is normalised without loss).
+import { describe, expect, it, vi } from 'vitest';
+import {
+  AuditEventTooLargeError,
+  AuditValidationError,
+  createAuditLogger,
+  MAX_AUDIT_VERSION,
+  MAX_OCCURRED_AT_MS,
+  parseAuditEvent,
+} from '../src/index.js';
+import { memoryProvider } from './support.js';
+
+function issuesOf(input: unknown): string[] {
+  try {
+    parseAuditEvent(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AuditValidationError);
+    return (error as AuditValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  }
+  return [];
+}
+
+const paths = (input: unknown) => issuesOf(input).map((i) => i.slice(0, i.indexOf(':')));
+
+describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
+  it('rejects times outside 1970-01-01 .. 2262-04-11T23:47:16.854Z, in every accepted form', () => {
+    for (const occurredAt of [
+      new Date('2300-01-01T00:00:00Z'),
+      '3000-01-01T00:00:00Z',
+      '1969-12-31T23:59:59Z',
+      new Date(-1),
+      0, // OTLP reads 0 as "unset": the receiver would store the observed time instead
+      MAX_OCCURRED_AT_MS + 1,
+    ]) {
+      expect(paths({ action: 'a.b.created', tenant: 't', occurredAt })).toEqual(['occurredAt']);
+    }
+  });
+
+  it('accepts the edges of the range', () => {
+    for (const occurredAt of [1, MAX_OCCURRED_AT_MS, '2262-04-11T23:47:16.854Z']) {
+      expect(parseAuditEvent({ action: 'a.b.created', tenant: 't', occurredAt }).occurredAt.getTime()).toBe(
+        new Date(occurredAt).getTime(),
+      );
+    }
+  });
+});
+
+describe('maxEventBytes covers the whole record', () => {
+  it('counts every attribute (outcome reason, user agent, names, tenant, request id), not only the JSON parts', () => {
+    const big = 'x'.repeat(400);
+    const fits = { action: 'a.b.created', tenant: 't', metadata: { a: 1 } };
+    expect(parseAuditEvent(fits, { maxEventBytes: 1000 }).id).toBeTypeOf('string');
+    for (const extra of [
+      { outcome: 'failure', outcomeReason: big + big },
+      { context: { userAgent: big, requestId: big } },
+      { actor: { id: big, type: 'user', name: big } },
+      { tenant: big + big },
+    ]) {
+      expect(() => parseAuditEvent({ ...fits, ...extra }, { maxEventBytes: 1000 })).toThrow(
+        AuditEventTooLargeError,
+      );
+    }
+  });
+});
+
+describe('values the store would mark malformed', () => {
+  it('caps version at the UInt32 column maximum', () => {
+    expect(parseAuditEvent({ action: 'a.b.created', tenant: 't', version: MAX_AUDIT_VERSION }).version).toBe(
+      MAX_AUDIT_VERSION,
+    );
+    expect(paths({ action: 'a.b.created', tenant: 't', version: MAX_AUDIT_VERSION + 1 })).toEqual([
+      'version',
+    ]);
+  });
+
+  it('rejects lone surrogates in every string, with the path', () => {
+    const bad = 'x\ud800y';
+    expect(
+      paths({
+        action: 'a.b.created',
+        tenant: bad,
+        actor: { id: bad, type: bad, name: bad, fields: { [bad]: 1, k: bad } },
+        targets: [{ type: 't', id: bad, name: bad, fields: { list: [bad] } }],
+        outcomeReason: bad,
+        context: { userAgent: bad, requestId: bad },
+        metadata: { deep: { v: bad }, [bad]: true },
+        changes: { before: bad, after: { m: new Map([[bad, 1]]) } },
+      }).sort(),
+    ).toEqual(
+      [
+        'tenant',
+        'actor.id',
+        'actor.type',
+        'actor.name',
+        'targets.0.id',
+        'targets.0.name',
+        'outcomeReason',
+        'context.userAgent',
+        'context.requestId',
+      ].sort(),
+    );
+    // The shape is fine: the JSON parts report theirs.
+    expect(
+      paths({
+        action: 'a.b.created',
+        tenant: 't',
+        actor: { id: 'u', type: 'user', fields: { [bad]: 1, k: bad } },
+        targets: [{ type: 't', id: '1', fields: { list: [bad] } }],
+        metadata: { deep: { v: bad }, [bad]: true },
+        changes: { before: bad, after: { m: new Map([[bad, 1]]) } },
+      }).sort(),
+    ).toEqual(
+      [
+        `actor.fields.${bad}`,
+        'actor.fields.k',
+        'targets.0.fields.list.0',
+        'metadata.deep.v',
+        `metadata.${bad}`,
+        'changes.before',
+        `changes.after.m.${bad}`,
+      ].sort(),
+    );
+    expect(paths({ action: 'a.b.created', tenant: 't', metadata: bad })).toEqual(['metadata']);
+  });
+
+  it('requires actor and target fields to stay objects after toJSON', () => {
+    const toJSON = (value: unknown) => ({ toJSON: () => value });
+    expect(
+      paths({
+        action: 'a.b.created',
+        tenant: 't',
+        actor: { id: 'u', type: 'user', fields: toJSON('text') },
+        targets: [
+          { type: 't', id: '1', fields: toJSON([1]) },
+          { type: 't', id: '2', fields: toJSON(null) },
+          { type: 't', id: '3', fields: toJSON({ ok: true }) },
+        ],
+      }),
+    ).toEqual(['actor.fields', 'targets.0.fields', 'targets.1.fields']);
+  });
+});
+
+describe('record() never throws a raw error', () => {
+  let deep: unknown = 1;
+  for (let i = 0; i < 20_000; i++) deep = [deep];
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const cases: [string, () => Record<string, unknown>, string][] = [
+    [
+      'a throwing toJSON',
+      () => ({
+        metadata: {
+          x: {
+            toJSON() {
+              throw new Error('boom');
+            },
+          },
+        },
+      }),
+      'metadata.x: toJSON() threw: boom',
+    ],
+    [
+      'a throwing getter',
+      () => ({
+        metadata: {
+          get x() {
+            throw new Error('getter boom');
+          },
+        },
+      }),
+      'metadata.x: could not be read: getter boom',
+    ],
+    [
+      'a throwing getter in actor fields',
+      () => ({
+        actor: {
+          id: 'u',
+          type: 'user',
+          fields: {
+            get g() {
+              throw new Error('g');
+            },
+          },
+        },
+      }),
+      'actor.fields.g: could not be read: g',
+    ],
+    ['20,000-deep nesting', () => ({ metadata: deep }), 'nested deeper than 100 levels'],
+    ['a revoked proxy', () => ({ metadata: revoked.proxy }), 'metadata: could not be read:'],
+    ['a throwing getter on the event itself', () => ({}), '(event): could not be read: tenant getter'],
+  ];
+  // Spreading would call the getter in the test: define it on the input itself.
+  const input = (name: string, extra: Record<string, unknown>) => {
+    const value: Record<string, unknown> = { action: 'a.b.created', ...extra };
+    if (name === 'a throwing getter on the event itself')
+      Object.defineProperty(value, 'tenant', {
+        enumerable: true,
+        get() {
+          throw new Error('tenant getter');
+        },
+      });
+    return value as never;
+  };
+
+  for (const [name, make, expected] of cases) {
+    it(`${name}: onInvalid gets an issue with its path; without onInvalid, AuditValidationError`, () => {
+      const onInvalid = vi.fn();
+      const lenient = createAuditLogger({
+        loggerProvider: memoryProvider().provider,
+        tenant: 't',
+        onInvalid,
+        flushOnExit: false,
+      });
+      expect(lenient.record(input(name, make()))).toBeUndefined();
+      expect(onInvalid).toHaveBeenCalledOnce();
+      const error = onInvalid.mock.calls[0]?.[0] as AuditValidationError;
+      expect(error).toBeInstanceOf(AuditValidationError);
+      expect(error.message).toContain(expected);
+      expect(lenient.stats()).toMatchObject({ recorded: 0, invalid: 1 });
+
+      const strict = createAuditLogger({
+        loggerProvider: memoryProvider().provider,
+        tenant: 't',
+        flushOnExit: false,
+      });
+      expect(() => strict.record(input(name, make()))).toThrow(AuditValidationError);
+    });
+  }
+
+  it('parseAuditEvent throws AuditValidationError for an input that throws while read', () => {
+    const input = { action: 'a.b.created' };
+    Object.defineProperty(input, 'tenant', {
+      enumerable: true,
+      get() {
+        throw new Error('nope');
+      },
+    });
+    expect(() => parseAuditEvent(input)).toThrow(AuditValidationError);
+  });
+
+  it('a throwing onInvalid hook does not make record() throw', () => {
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      tenant: 't',
+      onInvalid: () => {
+        throw new Error('hook');
+      },
+      flushOnExit: false,
+    });
+    expect(audit.record({ action: 'NOPE' })).toBeUndefined();
+  });
+});
+
+describe('JSON normalisation keeps what the caller gave', () => {
+  it('keeps a __proto__ key as an own key (fast and slow path, metadata and fields)', () => {
+    const withProto = () => JSON.parse('{"__proto__":{"isAdmin":true},"a":1}') as Record<string, unknown>;
+    const slow = { ...withProto(), at: new Date(0) };
+    Object.defineProperty(slow, '__proto__', { value: { isAdmin: true }, enumerable: true });
+    for (const metadata of [withProto(), slow]) {
+      const event = parseAuditEvent({ action: 'a.b.created', tenant: 't', metadata });
+      expect(Object.hasOwn(event.metadata as object, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(event.metadata)).toBe(Object.prototype);
+      expect(JSON.stringify(event.metadata)).toContain('"__proto__":{"isAdmin":true}');
+    }
+    // zod's record parsing drops __proto__ keys: an input that takes the schema path keeps them too.
+    const event = parseAuditEvent({
+      action: 'a.b.created',
+      tenant: ' t ', // trimmed by the schema: the fast path defers
+      actor: { id: 'u', type: 'user', fields: withProto() },
+      targets: [{ type: 't', id: '1', fields: withProto() }],
+    });
+    expect(Object.keys(event.actor.fields ?? {})).toEqual(['__proto__', 'a']);
+    expect(Object.keys(event.targets[0]?.fields ?? {})).toEqual(['__proto__', 'a']);
+  });
+
+  it('reports Map keys that collide or have no JSON form', () => {
+    expect(
+      issuesOf({
+        action: 'a.b.created',
+        tenant: 't',
+        metadata: {
+          numbers: new Map<unknown, string>([
+            [1, 'num'],
+            ['1', 'str'],
+          ]),
+          objects: new Map([[{ a: 1 }, 1]]),
+        },
+      }),
+    ).toEqual([
+      'metadata.numbers.1: two Map keys both become the JSON key "1"',
+      'metadata.objects.[object Object]: a object Map key has no JSON form (use string, number, bigint or boolean keys)',
+    ]);
+  });
+
+  it('unwraps boxed primitives', () => {
+    const event = parseAuditEvent({
+      action: 'a.b.created',
+      tenant: 't',
+      metadata: { flag: new Boolean(false), s: new String('ab'), n: new Number(2), big: Object(3n), d: 1n },
+    });
+    expect(event.metadata).toEqual({ flag: false, s: 'ab', n: 2, big: '3', d: '1' });
+  });
+});
+
+describe('error messages as the README shows them', () => {
+  it('prints array indexes as path segments and points at a misspelt key', () => {
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      tenant: 't',
+      flushOnExit: false,
+    });
+    let message = '';
+    try {
+      audit.record({
+        action: 'a.b.created',
+        targets: [{ type: 't', id: ' ' }],
+        context: { ip: 'nope' },
+        actorr: {},
+      } as never);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('  - targets.0.id: must not be empty\n');
+    expect(message).toContain('  - context.ip: must be an IPv4 or IPv6 address\n');
+    expect(message).toContain('  - actorr: unrecognized key');
+  });
+});
