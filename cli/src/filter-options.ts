@@ -1,5 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { type EventFilter, parseIsoTime } from '@otel-audit/clickhouse';
+import { type EventFilter, MAX_LIMIT, parseIsoTime } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { type OptionValues, UsageError } from './command.js';
 import { str } from './store-options.js';
@@ -45,7 +45,7 @@ export const PAGE_OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 export const PAGE_HELP = `Paging:
-  --limit N            events per page (default 100)
+  --limit N            events per page, 1..${MAX_LIMIT} (default 100)
   --cursor C           continue after the page that printed this cursor`;
 
 /** One strict parser (the store's): `new Date("12")` would be December 2001, local time. */
@@ -117,7 +117,7 @@ export function filterFrom(values: OptionValues, tenant: string, subject?: Subje
 export function pageFrom(values: OptionValues): { limit?: number; cursor?: string } {
   const limit = str(values, 'limit');
   const cursor = str(values, 'cursor');
-  if (limit !== undefined && !/^\d+$/.test(limit))
-    throw new UsageError(`--limit: ${JSON.stringify(limit)} is not a whole number`);
+  if (limit !== undefined && (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT))
+    throw new UsageError(`--limit: expected a whole number 1..${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
   return { ...(limit !== undefined && { limit: Number(limit) }), ...(cursor !== undefined && { cursor }) };
 }

@@ -1,8 +1,8 @@
 import { constants } from 'node:os';
-import { parseArgs } from 'node:util';
 import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
 import { type CommandContext, EXIT, InterruptedError, StdoutClosedError, UsageError } from './command.js';
 import { commands } from './commands/index.js';
+import { parseCommandLine } from './parse-argv.js';
 
 function overview(): string {
   const width = Math.max(...[...commands.keys()].map((n) => n.length));
@@ -53,12 +53,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
   }
   const help = `usage: otel-audit ${command.usage}\n`;
   try {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: command.allowPositionals ?? false,
-      strict: true,
-    });
+    const { values, positionals } = parseCommandLine(command, rest);
     if (values.help) return printHelp(help, ctx);
     return await command.run(values, positionals, ctx);
   } catch (error) {
@@ -67,10 +62,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       ctx.stderr(`otel-audit ${name}: ${error.message}\n`);
       return 128 + constants.signals[error.signal];
     }
-    // parseArgs reports unknown flags and missing values with ERR_PARSE_ARGS_* codes.
-    const code = (error as { code?: unknown }).code;
-    if (error instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
-      ctx.stderr(`otel-audit ${name}: ${(error as Error).message}\n\n${help}`);
+    if (error instanceof UsageError) {
+      ctx.stderr(`otel-audit ${name}: ${error.message}\n\n${help}`);
       return EXIT.usage;
     }
     if (error instanceof AuditStoreInputError) {

@@ -443,6 +443,45 @@ describe('otel-audit (in process)', () => {
     }
   });
 
+  it("a negative number is the flag's value, refused with the valid range; other command-line mistakes name the flag", async () => {
+    const cases: [argv: string[], message: string][] = [
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--limit', '-5'],
+        'otel-audit events: --limit: expected a whole number 1..10000, got "-5"',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--limit', '10001'],
+        'otel-audit events: --limit: expected a whole number 1..10000, got "10001"',
+      ],
+      [
+        ['migrate', '--data-dir', dataDir, '--retention-days', '-1'],
+        'otel-audit migrate: --retention-days: expected a whole number of days >= 0, got "-1"',
+      ],
+      [
+        ['serve', '--data-dir', dataDir, '--max-batch-rows', '-3'],
+        'otel-audit serve: --max-batch-rows: expected a whole number >= 1, got "-3"',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', '--json'],
+        'otel-audit events: --tenant: missing value (the next argument starts with "-"; if it is the value, write --tenant=VALUE)',
+      ],
+      [['events', '--data-dir', dataDir, '--limit'], 'otel-audit events: --limit: missing value'],
+      [['events', '--json=yes'], 'otel-audit events: --json takes no value'],
+      [
+        ['events', '--bogus'],
+        'otel-audit events: unknown option --bogus (`otel-audit events --help` lists the options)',
+      ],
+      [['events', 'acme'], 'otel-audit events: unexpected argument "acme": events takes only options'],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/\n\nusage: otel-audit /);
+      expect(r.err.split('\n')[0]).toBe(message);
+    }
+  });
+
   it('--help prints usage on stdout and exits 0', async () => {
     const r = await run('export', '--help');
     expect(r.code).toBe(0);

@@ -5,7 +5,9 @@ import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
 function days(value: string | undefined, flag: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new UsageError(`--${flag}: expected a whole number of days >= ${min}`);
+    throw new UsageError(
+      `--${flag}: expected a whole number of days >= ${min}, got ${JSON.stringify(value)}`,
+    );
   return Number(value);
 }
 
