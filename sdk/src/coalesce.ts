@@ -1,6 +1,8 @@
 // Session coalescing: repeated events of the same action, actor, targets and outcome within an idle window
 // become one event with a count and first/last times (the "sheet saved every second" case).
+import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
+import { AuditOptionError } from './errors.js';
 import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
 
 export interface CoalesceOptions {
@@ -32,6 +34,8 @@ interface Session {
   count: number;
   lastOccurredAt: Date;
   openedAt: number;
+  /** Active context of the first occurrence: the merged event carries its trace, not the flusher's. */
+  context: Context;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -67,15 +71,14 @@ function merged(session: Session): PreparedAuditEvent {
 
 export function createCoalescer<S extends ActionSchemas, Invalid>(
   prepare: (input: unknown) => PreparedAuditEvent | undefined,
-  emit: (prepared: PreparedAuditEvent) => void,
+  emit: (prepared: PreparedAuditEvent, emitContext?: Context) => void,
   options: CoalesceOptions,
 ): CoalescingRecorder<S, Invalid> {
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
   for (const [name, value] of Object.entries({ idleMs, maxWindowMs, maxSessions })) {
-    if (!Number.isFinite(value) || value <= 0)
-      throw new RangeError(`coalesce: ${name} must be > 0, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0) throw new AuditOptionError('coalesce', name, '> 0', value);
   }
   // Insertion order = age: the first key is the oldest session.
   const sessions = new Map<string, Session>();
@@ -86,7 +89,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
     if (!session) return;
     sessions.delete(key);
     clearTimeout(session.timer);
-    emit(merged(session));
+    emit(merged(session), session.context);
   }
 
   function arm(key: string, session: Session): void {
@@ -122,6 +125,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         count: 1,
         lastOccurredAt: prepared.event.occurredAt,
         openedAt: Date.now(),
+        context: context.active(),
         timer: undefined,
       };
       sessions.set(key, opened);

@@ -62,6 +62,11 @@ export interface DeliveryListener {
   exported(count: number): void;
   dropped(records: readonly TrackedRecord[], reason: DropReason): void;
   failed(records: readonly TrackedRecord[], error: Error): void;
+  /**
+   * The endpoint took the request but rejected `count` of these records (OTLP partial success) without
+   * saying which: `count` are failed, the rest exported.
+   */
+  rejected(records: readonly TrackedRecord[], count: number, error: Error): void;
 }
 
 /** Context key under which the audit logger passes its tracker to the processor (Symbol.for: shared by copies). */
@@ -160,6 +165,16 @@ export class DeliveryTracker implements DeliveryListener {
     this.warnOnce(
       'failed',
       `otel-audit: export of ${records.length} audit event(s) failed: ${error.message}; later failures are counted in stats().failed`,
+    );
+    this.call(() => this.hooks.onError?.(error, records.map(identity)));
+  }
+
+  rejected(records: readonly TrackedRecord[], count: number, error: Error): void {
+    this.counts.exported += records.length - count;
+    this.counts.failed += count;
+    this.warnOnce(
+      'failed',
+      `otel-audit: the endpoint rejected ${count} audit event(s): ${error.message}; later failures are counted in stats().failed`,
     );
     this.call(() => this.hooks.onError?.(error, records.map(identity)));
   }

@@ -53,3 +53,21 @@ export class AuditOptionError extends RangeError {
     this.option = option;
   }
 }
+
+/**
+ * Passed to `onError` when the endpoint accepted a batch but rejected some of its records (OTLP partial
+ * success). The endpoint does not say which: `onError`'s events are the batch's events of this logger, of
+ * which `rejected` were lost.
+ */
+export class AuditRejectedError extends Error {
+  override readonly name: string = 'AuditRejectedError';
+  readonly rejected: number;
+
+  constructor(rejected: number, of: number, endpointMessage: string) {
+    super(
+      `the endpoint rejected ${rejected} of ${of} log record(s) of a batch (which ones it does not say)` +
+        (endpointMessage ? `: ${endpointMessage}` : ''),
+    );
+    this.rejected = rejected;
+  }
+}

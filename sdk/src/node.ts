@@ -1,8 +1,7 @@
 // @otel-audit/sdk/node: a ready OTel log pipeline for services that have none yet (resource, accounting batch
 // processor, OTLP/HTTP exporter). Services with their own LoggerProvider add `AuditLogRecordProcessor` to it.
-// Needs the optional peers @opentelemetry/sdk-logs, exporter-logs-otlp-http, resources and core.
+// Needs the optional peers @opentelemetry/sdk-logs, otlp-exporter-base, otlp-transformer, resources and core.
 import type { Attributes } from '@opentelemetry/api';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import {
   defaultResource,
   detectResources,
@@ -10,8 +9,11 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
 
+export { AuditOTLPLogExporter } from './otlp-exporter.js';
+export { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 export {
   AuditLogRecordProcessor,
   type AuditLogRecordProcessorOptions,
@@ -35,13 +37,16 @@ export interface AuditLoggerProviderOptions {
   compression?: 'gzip' | 'none';
   /** How long one export may take, the exporter's own retries included. Default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10 s. */
   timeoutMillis?: number;
-  /** Use this exporter instead of OTLP/HTTP. */
+  /**
+   * Use this exporter instead of OTLP/HTTP JSON (`AuditOTLPLogExporter`, which reports records the endpoint
+   * rejects by partial success; the stock OTLPLogExporter does not, so those would count as exported).
+   */
   exporter?: LogRecordExporter;
   /** Queue, batch and retry settings of the accounting processor. */
   processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'>;
 }
 
-type ExporterCompression = NonNullable<ConstructorParameters<typeof OTLPLogExporter>[0]>['compression'];
+type ExporterCompression = NonNullable<ConstructorParameters<typeof AuditOTLPLogExporter>[0]>['compression'];
 
 function logsUrl(endpoint: string): string {
   const base = endpoint.replace(/\/+$/, '');
@@ -49,7 +54,7 @@ function logsUrl(endpoint: string): string {
 }
 
 function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
-  return new OTLPLogExporter({
+  return new AuditOTLPLogExporter({
     ...(options.endpoint !== undefined && { url: logsUrl(options.endpoint) }),
     ...(options.headers !== undefined && { headers: options.headers }),
     ...(options.timeoutMillis !== undefined && { timeoutMillis: options.timeoutMillis }),

@@ -10,7 +10,10 @@ import type {
   ReadableLogRecord,
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { type DeliveryListener, deliveryListenerOf } from './delivery.js';
+import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
+import { AuditOptionError, AuditRejectedError } from './errors.js';
+import { onProcessExitFinal } from './exit-flush.js';
+import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 
 export interface AuditLogRecordProcessorOptions {
   exporter: LogRecordExporter;
@@ -52,6 +55,23 @@ export function isRetryable(error: unknown): boolean {
   return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
 }
 
+/**
+ * Why the record the processor got differs from what the audit logger emitted, if it does: the provider's
+ * logRecordLimits (attributeValueLengthLimit, attributeCountLimit) truncate or drop attributes silently.
+ */
+function damageOf(record: ReadableLogRecord, emitted: EmittedRecord): string | undefined {
+  const got = record.attributes;
+  for (const [key, value] of Object.entries(emitted.attributes ?? {})) {
+    if (got[key] !== value)
+      return (
+        `the LoggerProvider changed attribute ${key} (truncated or dropped by its logRecordLimits): audit ` +
+        'records need unlimited attributeValueLengthLimit and attributeCountLimit'
+      );
+  }
+  if (record.body !== emitted.body) return 'the LoggerProvider changed the record body';
+  return undefined;
+}
+
 function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, ReadableLogRecord[]> {
   const groups = new Map<DeliveryListener, ReadableLogRecord[]>();
   for (const { record, listener } of entries) {
@@ -73,7 +93,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly retryMaxMs: number;
 
   private queue: Entry[] = [];
-  private inFlight = 0;
+  private inFlight: Entry[] = [];
   private draining: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 0;
@@ -83,6 +103,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private shutdownPromise: Promise<void> | undefined;
   private counts = { queued: 0, exported: 0, dropped: 0, failed: 0 };
   private warnedFull = false;
+  private readonly stopExitReport: () => void;
 
   constructor(options: AuditLogRecordProcessorOptions) {
     this.exporter = options.exporter;
@@ -97,30 +118,45 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       maxExportBatchSize: this.batchSize,
       scheduledDelayMillis: this.delayMs,
       exportTimeoutMillis: this.timeoutMs,
+      // 0 or NaN would retry an unreachable endpoint in a hot loop.
+      retryInitialDelayMillis: this.retryInitialMs,
+      retryMaxDelayMillis: this.retryMaxMs,
     })) {
       if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'scheduledDelayMillis'))
-        throw new RangeError(`AuditLogRecordProcessor: ${name} must be a positive number, got ${value}`);
+        throw new AuditOptionError('AuditLogRecordProcessor', name, 'a positive number', value);
     }
+    this.stopExitReport = onProcessExitFinal(() => this.failHeldAtExit());
   }
 
   stats(): ProcessorStats {
-    return { ...this.counts, held: this.queue.length + this.inFlight };
+    return { ...this.counts, held: this.queue.length + this.inFlight.length };
   }
 
   onEmit(record: ReadWriteLogRecord, context?: Context): void {
-    const listener = deliveryListenerOf(context);
+    // Only the first tracking processor that sees an audit record accounts for it.
+    const candidate = deliveryListenerOf(context);
+    const emitted = candidate?.claim();
+    const listener = emitted ? candidate : undefined;
     if (this.isShutdown) {
       this.counts.dropped += 1;
       listener?.dropped([record], 'shutdown');
       return;
     }
-    if (this.queue.length + this.inFlight >= this.maxQueueSize) {
+    if (this.queue.length + this.inFlight.length >= this.maxQueueSize) {
       this.counts.dropped += 1;
       if (listener) listener.dropped([record], 'queue_full');
       else if (!this.warnedFull) {
         this.warnedFull = true;
         diag.warn(`AuditLogRecordProcessor: queue full (${this.maxQueueSize}), dropping log records`);
       }
+      return;
+    }
+    const damage = listener && emitted ? damageOf(record, emitted) : undefined;
+    if (listener && emitted && damage) {
+      // A truncated JSON attribute would be stored malformed (or cut): not delivered as recorded.
+      this.counts.failed += 1;
+      listener.queued(1);
+      listener.failed([{ attributes: emitted.attributes ?? {} }], new Error(damage));
       return;
     }
     this.counts.queued += 1;
@@ -162,6 +198,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       const left = this.queue;
       this.queue = [];
       this.settleFailed(left, new Error('undelivered at shutdown: the endpoint did not accept it in time'));
+      this.stopExitReport();
       await this.exporter.shutdown();
     })();
     return this.shutdownPromise;
@@ -177,13 +214,18 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private async runDrain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchSize);
-      this.inFlight = batch.length;
+      this.inFlight = batch;
       const result = await this.export(batch.map((e) => e.record));
-      this.inFlight = 0;
+      this.inFlight = [];
+      if (this.exited) return;
       if (result.code === ExportResultCode.SUCCESS) {
         this.backoffMs = 0;
-        this.counts.exported += batch.length;
-        for (const [listener, records] of groupByListener(batch)) listener.exported(records.length);
+        const rejected = Math.min(rejectedCountOf(result), batch.length);
+        if (rejected > 0) this.settleRejected(batch, rejected, result);
+        else {
+          this.counts.exported += batch.length;
+          for (const [listener, records] of groupByListener(batch)) listener.exported(records.length);
+        }
         continue;
       }
       const error = result.error ?? new Error('export failed');
@@ -203,6 +245,20 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
   }
 
+  private exited = false;
+
+  /**
+   * The process is exiting (Node `exit`: no more I/O) with records still held, e.g. the endpoint was down and
+   * nobody called shutdown(): report them as failed now, or they would vanish without a word.
+   */
+  private failHeldAtExit(): void {
+    const held = [...this.inFlight, ...this.queue];
+    this.exited = true;
+    this.inFlight = [];
+    this.queue = [];
+    this.settleFailed(held, new Error(`undelivered at process exit: ${held.length} record(s) still held`));
+  }
+
   private scheduleRetry(): void {
     this.backoffMs = Math.min(
       this.retryMaxMs,
@@ -213,6 +269,25 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       void this.drain();
     }, this.backoffMs);
     this.backoffTimer.unref?.();
+  }
+
+  /**
+   * Partial success: the endpoint rejected `rejected` records of the batch without naming them. Each logger
+   * with records in the batch counts up to `rejected` of its own as failed (never a lost one as exported).
+   */
+  private settleRejected(batch: readonly Entry[], rejected: number, result: ExportResult): void {
+    this.counts.exported += batch.length - rejected;
+    this.counts.failed += rejected;
+    const message = (result as Partial<PartialExportResult>).rejectionMessage ?? '';
+    const groups = groupByListener(batch);
+    for (const [listener, records] of groups) {
+      const count = Math.min(rejected, records.length);
+      listener.rejected(records, count, new AuditRejectedError(count, batch.length, message));
+    }
+    if (groups.size === 0)
+      diag.error(
+        `AuditLogRecordProcessor: ${new AuditRejectedError(rejected, batch.length, message).message}`,
+      );
   }
 
   private settleFailed(entries: readonly Entry[], error: Error): void {

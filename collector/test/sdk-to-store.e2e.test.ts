@@ -1,0 +1,109 @@
+// End to end: SDK → OTLP/HTTP (AuditOTLPLogExporter via createAuditLoggerProvider) → the project's receiver →
+// chDB with the real migrations. What the SDK counts as exported is stored; what the receiver refuses is
+// counted as failed and reported, never as exported.
+import {
+  AuditEventTooLargeError,
+  AuditRejectedError,
+  AuditValidationError,
+  createAuditLogger,
+  type UndeliveredEvent,
+} from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServe, type TestServe } from './receiver-support.js';
+
+let serve: TestServe;
+beforeAll(async () => {
+  serve = await startTestServe({ records: 'audit' });
+}, 60_000);
+afterAll(async () => {
+  await serve?.close();
+});
+
+function pipeline(tenant: string, loggerOptions: { maxEventBytes?: number } = {}) {
+  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
+  const provider = createAuditLoggerProvider({
+    serviceName: 'sdk-to-store',
+    endpoint: serve.serve.url,
+    headers: serve.auth,
+    processor: { scheduledDelayMillis: 10_000 }, // one batch, sent by flush()
+  });
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant,
+    flushOnExit: false,
+    onError: (error, events) => errors.push({ error, events }),
+    ...loggerOptions,
+  });
+  return { provider, audit, errors };
+}
+
+async function storedIds(tenant: string, ids: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const id of ids) if (await serve.serve.store.getEvent(tenant, id)) found.push(id);
+  return found;
+}
+
+describe('SDK → receiver → chDB', () => {
+  it('refuses an occurredAt outside the OTLP/DateTime64(9) range, so the rest of its batch is stored', async () => {
+    const { provider, audit, errors } = pipeline('range');
+    for (const occurredAt of [
+      '1969-12-31T23:59:59Z',
+      new Date('2300-01-01T00:00:00Z'),
+      '3000-01-01T00:00:00Z',
+    ]) {
+      expect(() => audit.record({ action: 'a.b.created', occurredAt })).toThrow(AuditValidationError);
+    }
+    const ids = Array.from({ length: 9 }, () => audit.record({ action: 'a.b.created' }).id);
+    const edge = audit.record({ action: 'a.b.created', occurredAt: '2262-04-11T23:47:16.854Z' }).id;
+    const stats = await audit.flush();
+    await provider.shutdown();
+    expect(errors).toEqual([]);
+    expect(stats).toMatchObject({ recorded: 10, exported: 10, failed: 0, pending: 0 });
+    expect(await storedIds('range', [...ids, edge])).toHaveLength(10);
+    const stored = await serve.serve.store.getEvent('range', edge);
+    expect(stored?.occurredAt.toISOString()).toBe('2262-04-11T23:47:16.854Z');
+  }, 30_000);
+
+  it('an event the SDK accepts at its size limit fits the receiver; a bigger one is refused by the SDK', async () => {
+    const { provider, audit, errors } = pipeline('size');
+    // Before: only metadata/targets/fields/changes counted, so a 3M-character reason passed the SDK and the
+    // receiver dropped it by partial success.
+    expect(() =>
+      audit.record({ action: 'a.b.created', outcome: 'failure', outcomeReason: 'x'.repeat(3_000_000) }),
+    ).toThrow(AuditEventTooLargeError);
+    const big = audit.record({
+      action: 'a.b.created',
+      outcome: 'failure',
+      outcomeReason: 'é'.repeat(500_000), // 1,000,000 bytes: just under the default 1 MiB
+      context: { userAgent: 'u'.repeat(20_000), requestId: 'r'.repeat(20_000) },
+    }).id;
+    const stats = await audit.flush();
+    await provider.shutdown();
+    expect(errors).toEqual([]);
+    expect(stats).toMatchObject({ exported: 1, failed: 0, pending: 0 });
+    expect(await storedIds('size', [big])).toEqual([big]);
+  }, 30_000);
+
+  it('counts records the receiver rejects by partial success as failed and reports them through onError', async () => {
+    // A logger allowed bigger events than the receiver's record limit (2 MiB by default).
+    const { provider, audit, errors } = pipeline('partial', { maxEventBytes: 8 * 1024 * 1024 });
+    const small = [audit.record({ action: 'a.b.created' }).id, audit.record({ action: 'a.b.updated' }).id];
+    const huge = audit.record({
+      action: 'a.b.deleted',
+      outcome: 'failure',
+      outcomeReason: 'x'.repeat(3_000_000),
+    });
+    const stats = await audit.flush();
+    await provider.shutdown();
+    expect(stats).toMatchObject({ recorded: 3, exported: 2, failed: 1, pending: 0 });
+    expect(errors).toHaveLength(1);
+    const report = errors[0];
+    expect(report?.error).toBeInstanceOf(AuditRejectedError);
+    expect(report?.error).toMatchObject({ rejected: 1 });
+    expect(report?.error.message).toMatch(/rejected 1 of 3 .*over the limit/);
+    // The endpoint does not say which: the batch's events are the candidates.
+    expect(report?.events.map((e) => e.id).sort()).toEqual([...small, huge.id].sort());
+    expect(await storedIds('partial', [...small, huge.id])).toEqual(small);
+  }, 30_000);
+});

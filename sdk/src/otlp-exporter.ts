@@ -1,0 +1,77 @@
+// OTLP/HTTP JSON log exporter that reports partial success. The stock OTLPLogExporter reads an
+// `ExportLogsServiceResponse.partialSuccess` (records the endpoint rejected although the request succeeded)
+// only to log it through diag, and reports the export as a plain success: those records would be counted as
+// exported. This one is the same exporter (same transport, configuration and environment variables, built
+// from the public parts of @opentelemetry/otlp-exporter-base and -transformer) with a response reader that
+// keeps the rejected count and hands it to AuditLogRecordProcessor with the export result.
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import {
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+  type OTLPExporterNodeConfigBase,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  type IExportLogsServiceResponse,
+  type ISerializer,
+  JsonLogsSerializer,
+  LogsExporterMetricsHelper,
+} from '@opentelemetry/otlp-transformer';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { PartialExportResult } from './partial-success.js';
+
+interface LastResponse {
+  partial: { rejected: number; message: string } | undefined;
+}
+
+function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
+  return {
+    serializeRequest: (records) => JsonLogsSerializer.serializeRequest(records),
+    deserializeResponse: (data) => {
+      const response = JsonLogsSerializer.deserializeResponse(data);
+      const partial = response.partialSuccess;
+      // int64 travels as a string in OTLP/JSON.
+      const rejected = Number(partial?.rejectedLogRecords ?? 0);
+      last.partial = rejected > 0 ? { rejected, message: String(partial?.errorMessage ?? '') } : undefined;
+      return response;
+    },
+  };
+}
+
+/**
+ * `OTLPLogExporter` (HTTP, JSON) whose export result carries `rejectedLogRecords` when the endpoint answers
+ * with a partial success. Same options as `OTLPLogExporter` from @opentelemetry/exporter-logs-otlp-http.
+ */
+export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
+  private readonly last: LastResponse;
+
+  constructor(config: OTLPExporterNodeConfigBase = {}) {
+    const last: LastResponse = { partial: undefined };
+    super(
+      createOtlpHttpExportDelegate(
+        convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', { 'Content-Type': 'application/json' }),
+        readingSerializer(last),
+        'otlp_http_log_exporter',
+        LogsExporterMetricsHelper,
+        undefined,
+      ),
+    );
+    this.last = last;
+  }
+
+  override export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
+    super.export(records, (result) => {
+      // The delegate reads the response and calls back in the same synchronous step, so `last` is this
+      // export's response even with several exports in flight.
+      const partial = this.last.partial;
+      this.last.partial = undefined;
+      if (partial === undefined) return done(result);
+      const withRejections: PartialExportResult = {
+        ...result,
+        rejectedLogRecords: partial.rejected,
+        rejectionMessage: partial.message,
+      };
+      done(withRejections);
+    });
+  }
+}
