@@ -32,6 +32,28 @@ export function str(values: OptionValues, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A value and where it came from, as messages name it: `--port`, or `OTEL_AUDIT_SERVE_PORT (--port)`. */
+export interface Setting {
+  value: string;
+  label: string;
+}
+
+/**
+ * The flag's value, else the environment variable's (a flag always beats the environment). The label names
+ * the variable when the value came from it: the user never typed the flag.
+ */
+export function flagOrEnv(
+  values: OptionValues,
+  flag: string,
+  env: Record<string, string | undefined>,
+  variable: string,
+): Setting | undefined {
+  const fromFlag = str(values, flag);
+  if (fromFlag !== undefined) return { value: fromFlag, label: `--${flag}` };
+  const fromEnv = env[variable];
+  return fromEnv === undefined ? undefined : { value: fromEnv, label: `${variable} (--${flag})` };
+}
+
 /** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */
 export function storeTarget(values: OptionValues, env: Record<string, string | undefined>): StoreTarget {
   const urlFlag = str(values, 'url');

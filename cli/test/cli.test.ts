@@ -482,6 +482,19 @@ describe('otel-audit (in process)', () => {
     }
   });
 
+  it('read commands check every option before they look for the store', async () => {
+    // A missing store would be exit 1; the bad --limit is found first.
+    const typo = join(root, 'never-opened');
+    for (const argv of [['events'], ['actor', 'u1'], ['target', 'invoice:inv_0']]) {
+      const r = await run(...argv, '--data-dir', typo, '--tenant', 'acme', '--limit', '0');
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.err, argv[0]).toContain(
+        `otel-audit ${argv[0]}: --limit: expected a whole number 1..10000, got "0"`,
+      );
+    }
+    expect(existsSync(typo)).toBe(false);
+  });
+
   it('--help prints usage on stdout and exits 0', async () => {
     const r = await run('export', '--help');
     expect(r.code).toBe(0);

@@ -352,4 +352,67 @@ describe('serve command line', () => {
     const limit = await cli(['serve', '--data-dir', join(root, 'x'), '--max-body-bytes', '0']);
     expect(limit.code).toBe(2);
   });
+
+  it('a value from the environment is named by its variable (and the flag it stands for)', async () => {
+    const dataDir = join(root, 'env-values');
+    const cases: [env: Record<string, string>, flags: string[], message: string][] = [
+      [
+        { OTEL_AUDIT_SERVE_PORT: 'abc' },
+        [],
+        'OTEL_AUDIT_SERVE_PORT (--port): expected a port number 0..65535, got "abc"',
+      ],
+      // The flag beats the variable, and is named itself.
+      [
+        { OTEL_AUDIT_SERVE_PORT: '4318' },
+        ['--port', '70000'],
+        '--port: expected a port number 0..65535, got "70000"',
+      ],
+      [
+        { OTEL_AUDIT_SERVE_INGEST_AUTH: 'maybe' },
+        [],
+        'OTEL_AUDIT_SERVE_INGEST_AUTH (--ingest-auth): expected token or none, got "maybe"',
+      ],
+      [
+        { OTEL_AUDIT_SERVE_RECORDS: 'some' },
+        [],
+        'OTEL_AUDIT_SERVE_RECORDS (--records): expected audit or all, got "some"',
+      ],
+      [
+        { OTEL_AUDIT_LOG_LEVEL: 'loud' },
+        [],
+        'OTEL_AUDIT_LOG_LEVEL (--log-level): expected one of debug, info, warn, error, got "loud"',
+      ],
+    ];
+    for (const [env, flags, message] of cases) {
+      const r = await cli(['serve', '--data-dir', dataDir, ...flags], env);
+      expect(r.code, JSON.stringify(env)).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(`otel-audit serve: ${message}`);
+    }
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('a bad token (variable, --token-file, or the state directory’s serve.token) is refused before the store is opened', async () => {
+    const dataDir = join(root, 'token-checks');
+    const short = await cli(['serve', '--data-dir', dataDir], { OTEL_AUDIT_SERVE_TOKEN: 'short' });
+    expect(short.code).toBe(2);
+    expect(short.err.split('\n')[0]).toBe(
+      'otel-audit serve: OTEL_AUDIT_SERVE_TOKEN: the token must be at least 16 characters without spaces',
+    );
+    const missingFile = join(root, 'no-such.token');
+    const missing = await cli(['serve', '--data-dir', dataDir, '--token-file', missingFile]);
+    expect(missing.code).toBe(2);
+    expect(missing.err.split('\n')[0]).toBe(`otel-audit serve: --token-file: ${missingFile} does not exist`);
+    // Nothing was created: no store opened, no migrations run.
+    expect(existsSync(dataDir)).toBe(false);
+    // A serve.token left in the state directory with something unusable in it.
+    const state = join(root, 'token-state');
+    mkdirSync(state);
+    writeFileSync(join(state, TOKEN_FILE_NAME), 'x\n');
+    const stale = await cli(['serve', '--data-dir', dataDir, '--state-dir', state]);
+    expect(stale.code).toBe(2);
+    expect(stale.err.split('\n')[0]).toBe(
+      `otel-audit serve: ${join(state, TOKEN_FILE_NAME)}: the token must be at least 16 characters without spaces`,
+    );
+    expect(existsSync(dataDir)).toBe(false);
+  });
 });

@@ -48,15 +48,16 @@ ${READ_HELP}`,
     if (id === undefined || rest.length > 0) throw new UsageError('expected exactly one actor id');
     const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env), 'actor');
     const type = actorType(values);
+    const page = pageFrom(values);
     // Through a running serve when one holds the directory.
     const store = await openReader(values, ctx.env);
     try {
-      const page = await store.actorTimeline(
+      const events = await store.actorTimeline(
         tenant,
         { id, ...(type !== undefined && { type }) },
-        { ...filter, ...pageFrom(values) },
+        { ...filter, ...page },
       );
-      await printPage(page, values.json === true, ctx);
+      await printPage(events, values.json === true, ctx);
       return EXIT.ok;
     } finally {
       await store.close();

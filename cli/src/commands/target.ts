@@ -32,11 +32,12 @@ ${READ_HELP}`,
     else if (positionals.length === 1) ref = parseTarget(positionals[0] as string);
     else throw new UsageError('expected a target as <type> <id> or <type:id>');
     const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env), 'target');
+    const page = pageFrom(values);
     // Through a running serve when one holds the directory.
     const store = await openReader(values, ctx.env);
     try {
       await printPage(
-        await store.targetHistory(tenant, ref, { ...filter, ...pageFrom(values) }),
+        await store.targetHistory(tenant, ref, { ...filter, ...page }),
         values.json === true,
         ctx,
       );
