@@ -63,10 +63,13 @@ function time(value: string | undefined, flag: string): Date | undefined {
 const list = (values: OptionValues, name: string): string[] =>
   ((values[name] as string[] | undefined) ?? []).filter((v): v is string => typeof v === 'string');
 
-export function parseTarget(value: string): { type: string; id: string } {
+/** `TYPE:ID`; `expected` says what was expected where (the --target flag, or the target command's argument). */
+export function parseTarget(
+  value: string,
+  expected = '--target: expected TYPE:ID',
+): { type: string; id: string } {
   const at = value.indexOf(':');
-  if (at <= 0 || at === value.length - 1)
-    throw new UsageError(`--target: expected TYPE:ID, got ${JSON.stringify(value)}`);
+  if (at <= 0 || at === value.length - 1) throw new UsageError(`${expected}, got ${JSON.stringify(value)}`);
   return { type: value.slice(0, at), id: value.slice(at + 1) };
 }
 

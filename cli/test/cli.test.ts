@@ -482,6 +482,24 @@ describe('otel-audit (in process)', () => {
     }
   });
 
+  it('target without its id says what the command expects (not the --target flag it refuses)', async () => {
+    for (const [args, got] of [
+      [['invoice'], '"invoice"'],
+      [['invoice:'], '"invoice:"'],
+      [[], 'no argument'],
+      [['invoice', 'inv_1', 'extra'], '3 arguments'],
+    ] as const) {
+      const r = await run('target', ...args, '--data-dir', dataDir, '--tenant', 'acme');
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(
+        `otel-audit target: expected <type> <id> (or <type>:<id>), got ${got}`,
+      );
+    }
+    // The flag on the other commands still names itself.
+    const flag = await run('events', '--data-dir', dataDir, '--tenant', 'acme', '--target', 'invoice');
+    expect(flag.err.split('\n')[0]).toBe('otel-audit events: --target: expected TYPE:ID, got "invoice"');
+  });
+
   it('read commands check every option before they look for the store', async () => {
     // A missing store would be exit 1; the bad --limit is found first.
     const typo = join(root, 'never-opened');

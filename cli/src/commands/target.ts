@@ -13,6 +13,9 @@ import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
 import { printPage } from '../print-events.js';
 import { tenantOf } from '../store-options.js';
 
+/** What the command's arguments must be, as its usage errors say. */
+const EXPECTED = 'expected <type> <id> (or <type>:<id>)';
+
 export const target: Command = {
   name: 'target',
   summary: "a target's history: what happened to it, newest first",
@@ -29,8 +32,11 @@ ${READ_HELP}`,
   async run(values, positionals, ctx) {
     let ref: { type: string; id: string };
     if (positionals.length === 2) ref = { type: positionals[0] as string, id: positionals[1] as string };
-    else if (positionals.length === 1) ref = parseTarget(positionals[0] as string);
-    else throw new UsageError('expected a target as <type> <id> or <type:id>');
+    else if (positionals.length === 1) ref = parseTarget(positionals[0] as string, EXPECTED);
+    else
+      throw new UsageError(
+        `${EXPECTED}, got ${positionals.length === 0 ? 'no argument' : `${positionals.length} arguments`}`,
+      );
     const { tenant, ...filter } = filterFrom(values, tenantOf(values, ctx.env), 'target');
     const page = pageFrom(values);
     // Through a running serve when one holds the directory.
