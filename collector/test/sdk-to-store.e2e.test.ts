@@ -85,6 +85,20 @@ describe('SDK → receiver → chDB', () => {
     expect(await storedIds('size', [big])).toEqual([big]);
   }, 30_000);
 
+  it('recording the same UUIDv7 id twice without occurredAt stores one event', async () => {
+    const { provider, audit } = pipeline('retry');
+    const id = '0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8091';
+    const event = () => ({ id, action: 'billing.invoice.paid', actor: { id: 'u1', type: 'user' } });
+    const first = audit.record(event());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = audit.record(event());
+    expect(again.occurredAt).toEqual(first.occurredAt);
+    expect(await audit.flush()).toMatchObject({ exported: 2, failed: 0 });
+    await provider.shutdown();
+    const page = await serve.serve.store.search({ tenant: 'retry' }, { limit: 10 });
+    expect(page.events.map((e) => e.id)).toEqual([id]);
+  }, 30_000);
+
   it('counts records the receiver rejects by partial success as failed and reports them through onError', async () => {
     // A logger allowed bigger events than the receiver's record limit (2 MiB by default).
     const { provider, audit, errors } = pipeline('partial', { maxEventBytes: 8 * 1024 * 1024 });

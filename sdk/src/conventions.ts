@@ -18,7 +18,10 @@ export const CONVENTIONS_VERSION = '1';
  * Structured values (targets, actor fields, changes) are JSON text in a string attribute: see CONVENTIONS.md.
  */
 export const AUDIT_ATTRIBUTES = {
-  /** UUID of the event; also the idempotency key (duplicates with the same id collapse into one row). */
+  /**
+   * UUID of the event. Copies of a record (retries) collapse into one row: the store's key is tenant, actor id,
+   * occurred_at and this id, so a re-sent record collapses when all four repeat.
+   */
   eventId: 'audit.event.id',
   /** `<service>.<resource>.<verb_past_tense>`, lowercase, dot-separated. Its presence marks an audit record. */
   action: 'audit.action',

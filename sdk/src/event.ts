@@ -15,7 +15,7 @@ import {
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
 import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
 import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
-import { uuidv7 } from './uuid7.js';
+import { uuidv7, uuidv7Time } from './uuid7.js';
 
 /** Who did it. */
 export interface AuditActor {
@@ -64,7 +64,10 @@ export interface AuditChanges {
 
 /** What a caller passes to `record()`, but the metadata (see `AuditEventInput`). */
 export interface AuditEventFields<A extends string = string> {
-  /** UUID; generated (UUIDv7) when absent. A caller-supplied id is the idempotency key. */
+  /**
+   * UUID; generated (UUIDv7) when absent. Recording the same event again (a retry) is stored once when the
+   * tenant, actor id, occurredAt and id repeat: give occurredAt, or a UUIDv7 id (its time is the default).
+   */
   id?: string;
   action: A;
   /** Default: the system actor `{ id: 'system', type: 'system' }`. */
@@ -78,7 +81,7 @@ export interface AuditEventFields<A extends string = string> {
   outcome?: Outcome;
   /** Why it failed (or any note on the outcome). */
   outcomeReason?: string;
-  /** When it happened: Date, ISO 8601 string or epoch milliseconds. Default: now. */
+  /** When it happened: Date, ISO 8601 string or epoch milliseconds. Default: the time of a UUIDv7 `id`, else now. */
   occurredAt?: Date | string | number;
   /** Metadata schema version for this action. Default 1. */
   version?: number;
@@ -219,7 +222,15 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   if (tenant === undefined || tenant.trim() === '') {
     issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
   }
-  const occurredAt = raw.occurredAt === undefined ? (options.now?.() ?? new Date()) : toDate(raw.occurredAt);
+  // A caller's UUIDv7 id carries its creation time: taking it as the default occurredAt makes a repeated
+  // record() with the same id the same row (the store collapses on tenant, actor, occurred_at, id).
+  const idTime = raw.occurredAt === undefined && raw.id !== undefined ? uuidv7Time(raw.id) : undefined;
+  const occurredAt =
+    raw.occurredAt !== undefined
+      ? toDate(raw.occurredAt)
+      : idTime !== undefined
+        ? new Date(idTime)
+        : (options.now?.() ?? new Date());
   const ms = occurredAt.getTime();
   if (Number.isNaN(ms)) issues.push({ path: ['occurredAt'], message: 'invalid date' });
   else if (ms < MIN_OCCURRED_AT_MS || ms > MAX_OCCURRED_AT_MS)

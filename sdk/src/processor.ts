@@ -125,7 +125,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'scheduledDelayMillis'))
         throw new AuditOptionError('AuditLogRecordProcessor', name, 'a positive number', value);
     }
-    this.stopExitReport = onProcessExitFinal(() => this.failHeldAtExit());
+    // A weak reference: the process-wide exit hook must not keep a discarded processor alive.
+    const self = new WeakRef(this);
+    this.stopExitReport = onProcessExitFinal(() => self.deref()?.failHeldAtExit());
   }
 
   stats(): ProcessorStats {

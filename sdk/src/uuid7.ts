@@ -46,3 +46,9 @@ export function uuidv7(now: number = Date.now()): string {
     h(pool[r + 9] as number)
   );
 }
+
+/** The Unix milliseconds a UUIDv7 carries (its first 48 bits); undefined for any other UUID version. */
+export function uuidv7Time(id: string): number | undefined {
+  if (id.length !== 36 || id[14] !== '7') return undefined;
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

@@ -16,6 +16,18 @@ for (let i = 0; i < 3; i++) ids.push(saves.record({ action: 'docs.sheet.saved', 
 console.log(JSON.stringify([...new Set(ids)]));
 `;
 
+// The endpoint is down: the beforeExit flush cannot deliver, and the process ends anyway.
+const childDown = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 500 });
+const reported = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme',
+  onError: (error, events) => reported.push(...events.map((e) => e.id)) });
+const ids = [audit.record({ action: 'a.b.created' }).id, audit.record({ action: 'a.b.updated' }).id];
+process.on('exit', () => console.log(JSON.stringify({ ids, reported, stats: audit.stats() })));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -42,5 +54,28 @@ describe('flush on exit', () => {
     const recorded = JSON.parse(out) as string[];
     expect(recorded).toHaveLength(3);
     expect(eventIds(endpoint).sort()).toEqual([...recorded].sort());
+  }, 30_000);
+
+  it('reports what is still undelivered when the process ends with the endpoint down', async () => {
+    const down = await capture();
+    await down.close(); // a port nothing listens on
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childDown],
+      { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: down.url } },
+    );
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(code).toBe(0);
+    const { ids, reported, stats } = JSON.parse(out) as {
+      ids: string[];
+      reported: string[];
+      stats: { failed: number; pending: number; exported: number };
+    };
+    expect(reported.sort()).toEqual([...ids].sort());
+    expect(stats).toMatchObject({ exported: 0, failed: 2, pending: 0 });
   }, 30_000);
 });

@@ -46,6 +46,23 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
   });
 });
 
+describe('a retried record() with the same id', () => {
+  it('takes occurredAt from a UUIDv7 id when none is given (same row in the store), else now', () => {
+    const id = '0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8091';
+    const at = parseAuditEvent({ id, action: 'a.b.created', tenant: 't' }).occurredAt;
+    expect(at.toISOString()).toBe(new Date(0x0193a5b07c1d).toISOString());
+    const given = new Date('2026-01-01T00:00:00Z');
+    expect(parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: given }).occurredAt).toEqual(
+      given,
+    );
+    const now = new Date('2026-02-02T00:00:00Z');
+    const v4 = '0193a5b0-7c1d-4e2f-8a3b-4c5d6e7f8091';
+    expect(
+      parseAuditEvent({ id: v4, action: 'a.b.created', tenant: 't' }, { now: () => now }).occurredAt,
+    ).toEqual(now);
+  });
+});
+
 describe('maxEventBytes covers the whole record', () => {
   it('counts every attribute (outcome reason, user agent, names, tenant, request id), not only the JSON parts', () => {
     const big = 'x'.repeat(400);

@@ -1,0 +1,167 @@
+// Accounting in pipelines the simple case does not cover: two tracking processors, a provider with attribute
+// limits, a provider shut down before the first record, retry options, and coalesced events' trace context.
+import { context, TraceFlags, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { ExportResultCode } from '@opentelemetry/core';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUDIT_ATTRIBUTES as A,
+  AuditOptionError,
+  createAuditLogger,
+  type UndeliveredEvent,
+} from '../src/index.js';
+import { AuditLogRecordProcessor } from '../src/node.js';
+import { ControlledExporter, httpError } from './support.js';
+
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => {
+  context.setGlobalContextManager(contextManager.enable());
+});
+afterAll(() => {
+  context.disable();
+});
+
+function exporter(result: { code: ExportResultCode; error?: Error }) {
+  const e = new ControlledExporter();
+  e.auto = result;
+  return e;
+}
+const ok = () => exporter({ code: ExportResultCode.SUCCESS });
+const refusing = () => exporter({ code: ExportResultCode.FAILED, error: httpError(400) });
+
+function logger(provider: LoggerProvider) {
+  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
+  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant: 'acme',
+    flushOnExit: false,
+    onError: (error, events) => errors.push({ error, events }),
+    onDrop: (events, reason) => drops.push({ events, reason }),
+  });
+  return { audit, errors, drops };
+}
+
+describe('two tracking processors (two backends)', () => {
+  it('two working: each record is counted once', async () => {
+    const [a, b] = [ok(), ok()];
+    const provider = new LoggerProvider({
+      processors: [
+        new AuditLogRecordProcessor({ exporter: a }),
+        new AuditLogRecordProcessor({ exporter: b }),
+      ],
+    });
+    const { audit } = logger(provider);
+    for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+    expect(await audit.flush()).toMatchObject({ recorded: 3, exported: 3, failed: 0, pending: 0 });
+    expect([a.delivered.length, b.delivered.length]).toEqual([3, 3]);
+  });
+
+  it('one working + one refusing: the first processor accounts, the other one only sends', async () => {
+    for (const order of ['ok-first', 'refusing-first'] as const) {
+      const exporters = order === 'ok-first' ? [ok(), refusing()] : [refusing(), ok()];
+      const provider = new LoggerProvider({
+        processors: exporters.map((exporter) => new AuditLogRecordProcessor({ exporter })),
+      });
+      const { audit, errors } = logger(provider);
+      audit.record({ action: 'a.b.created' });
+      const stats = await audit.flush();
+      expect(stats.pending).toBe(0);
+      expect(stats.exported + stats.failed).toBe(1);
+      if (order === 'ok-first') expect(stats).toMatchObject({ exported: 1, failed: 0 });
+      else {
+        expect(stats).toMatchObject({ exported: 0, failed: 1 });
+        expect(errors).toHaveLength(1);
+      }
+    }
+  });
+});
+
+describe('attribute limits of the LoggerProvider', () => {
+  it('counts a record whose audit attributes the provider truncated as failed, with the reason', async () => {
+    const out = ok();
+    const provider = new LoggerProvider({
+      logRecordLimits: { attributeValueLengthLimit: 64 },
+      processors: [new AuditLogRecordProcessor({ exporter: out })],
+    });
+    const { audit, errors } = logger(provider);
+    const short = audit.record({ action: 'a.b.created' });
+    const long = audit.record({
+      action: 'a.b.updated',
+      targets: [
+        { type: 'invoice', id: 'inv_1', name: 'Invoice #1' },
+        { type: 'customer', id: 'cus_1' },
+      ],
+    });
+    const stats = await audit.flush();
+    expect(stats).toMatchObject({ recorded: 2, exported: 1, failed: 1, pending: 0 });
+    expect(out.delivered.map((r) => r.attributes[A.eventId])).toEqual([short.id]);
+    expect(errors[0]?.events.map((e) => e.id)).toEqual([long.id]);
+    expect(errors[0]?.error.message).toMatch(/changed attribute audit\.targets .*attributeValueLengthLimit/);
+  });
+});
+
+describe('a provider shut down before the first record', () => {
+  it('counts the records as dropped (not_emitted) instead of pending forever', async () => {
+    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter: ok() })] });
+    const { audit, drops } = logger(provider);
+    await provider.shutdown();
+    audit.record({ action: 'a.b.created' });
+    audit.record({ action: 'a.b.created' });
+    expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 2, pending: 0 });
+    expect(drops.map((d) => d.reason)).toEqual(['not_emitted', 'not_emitted']);
+  });
+
+  it('a working pipeline without a tracking processor is not mistaken for a dead one', () => {
+    const provider = new LoggerProvider({
+      processors: [{ onEmit() {}, forceFlush: async () => {}, shutdown: async () => {} }],
+    });
+    const { audit } = logger(provider);
+    audit.record({ action: 'a.b.created' });
+    expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 0, pending: 1, tracked: false });
+  });
+});
+
+describe('retry options', () => {
+  it('rejects a zero, negative or NaN retry delay with a typed error naming the option', () => {
+    for (const [option, value] of [
+      ['retryInitialDelayMillis', 0],
+      ['retryInitialDelayMillis', Number.NaN],
+      ['retryMaxDelayMillis', -1],
+      ['retryMaxDelayMillis', Number.NaN],
+    ] as const) {
+      let error: unknown;
+      try {
+        new AuditLogRecordProcessor({ exporter: ok(), [option]: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AuditOptionError);
+      expect(error).toMatchObject({ option });
+      expect((error as Error).message).toContain(`${option} must be a positive number, got ${value}`);
+    }
+  });
+});
+
+describe('coalesced events and trace context', () => {
+  it('carry the trace of their first occurrence, not of whoever flushed', async () => {
+    const out = ok();
+    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter: out })] });
+    const { audit } = logger(provider);
+    const span = (c: string) =>
+      trace.setSpanContext(context.active(), {
+        traceId: c.repeat(32),
+        spanId: c.repeat(16),
+        traceFlags: TraceFlags.SAMPLED,
+      });
+    const saves = audit.coalesce({ idleMs: 60_000 });
+    const save = () => saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: '1' }] });
+    context.with(span('b'), save);
+    context.with(span('c'), save);
+    await context.with(span('d'), () => audit.flush());
+    expect(out.delivered).toHaveLength(1);
+    expect(out.delivered[0]?.attributes[A.count]).toBe(2);
+    expect(out.delivered[0]?.spanContext?.traceId).toBe('b'.repeat(32));
+  });
+});
