@@ -15,6 +15,7 @@ import {
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
 import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
 import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
+import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 import { uuidv7, uuidv7Time } from './uuid7.js';
 
 /** Who did it. */
@@ -154,6 +155,8 @@ function zodIssues(error: z.ZodError, prefix: (string | number)[] = []): AuditIs
   });
 }
 
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 function toDate(value: Date | string | number): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(value);
 }
@@ -174,7 +177,7 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
   } catch (error) {
     if (error instanceof AuditValidationError) throw error;
     // A getter, proxy or schema that threw while the input was read: a typed error, never a raw one.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     let action: string | undefined;
     try {
       action = actionOf(input);
@@ -221,7 +224,7 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   const tenant = raw.tenant ?? options.defaultTenant;
   if (tenant === undefined || tenant.trim() === '') {
     issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
-  }
+  } else if (!isWellFormed(tenant)) issues.push({ path: ['tenant'], message: NOT_WELL_FORMED }); // the logger's default
   // A caller's UUIDv7 id carries its creation time: taking it as the default occurredAt makes a repeated
   // record() with the same id the same row (the store collapses on tenant, actor, occurred_at, id).
   const idTime = raw.occurredAt === undefined && raw.id !== undefined ? uuidv7Time(raw.id) : undefined;
@@ -243,9 +246,15 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   // output (defaults and transforms applied) is what gets serialized.
   let metadataInput: unknown = raw.metadata;
   if (options.metadataSchema) {
-    const checked = options.metadataSchema.safeParse(raw.metadata);
-    if (checked.success) metadataInput = checked.data;
-    else issues.push(...zodIssues(checked.error, ['metadata']));
+    let checked: ReturnType<z.ZodType['safeParse']> | undefined;
+    try {
+      checked = options.metadataSchema.safeParse(raw.metadata);
+    } catch (error) {
+      // A schema that throws on this value (a transform, a refinement, too deep for zod's recursion).
+      issues.push({ path: ['metadata'], message: `the action's schema threw: ${errorMessage(error)}` });
+    }
+    if (checked?.success) metadataInput = checked.data;
+    else if (checked) issues.push(...zodIssues(checked.error, ['metadata']));
   }
   const metadata = serializeJson(metadataInput, ['metadata'], issues);
 

@@ -1,6 +1,7 @@
 // Inputs that used to pass validation and then broke delivery or the store, and inputs that made record()
 // throw raw errors: each is now an AuditValidationError naming the path (or is normalised without loss).
 import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import {
   AuditEventTooLargeError,
   AuditValidationError,
@@ -141,6 +142,15 @@ describe('values the store would mark malformed', () => {
     expect(paths({ action: 'a.b.created', tenant: 't', metadata: bad })).toEqual(['metadata']);
   });
 
+  it("checks the logger's default tenant too", () => {
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      tenant: 'a\udc00',
+      flushOnExit: false,
+    });
+    expect(() => audit.record({ action: 'a.b.created' })).toThrow(/tenant: contains a lone surrogate/);
+  });
+
   it('requires actor and target fields to stay objects after toJSON', () => {
     const toJSON = (value: unknown) => ({ toJSON: () => value });
     expect(
@@ -244,6 +254,15 @@ describe('record() never throws a raw error', () => {
       expect(() => strict.record(input(name, make()))).toThrow(AuditValidationError);
     });
   }
+
+  it('an action schema that throws is an issue at metadata', () => {
+    const metadataSchema = z.unknown().transform(() => {
+      throw new Error('schema bug');
+    });
+    expect(() => parseAuditEvent({ action: 'a.b.created', tenant: 't' }, { metadataSchema })).toThrow(
+      /metadata: the action's schema threw: schema bug/,
+    );
+  });
 
   it('parseAuditEvent throws AuditValidationError for an input that throws while read', () => {
     const input = { action: 'a.b.created' };
