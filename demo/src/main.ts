@@ -1,12 +1,14 @@
 // Demo producer (compose service `demo`, or `npm start -w demo`): records a realistic dataset through OTLP/HTTP
 // to a collector, prints progress, and exits non-zero if any batch could not be delivered.
 //
-// Environment: OTEL_EXPORTER_OTLP_ENDPOINT (standard; default http://localhost:4318), OTEL_SERVICE_NAME,
+// Environment: OTEL_EXPORTER_OTLP_ENDPOINT (standard; default http://localhost:4318), OTEL_EXPORTER_OTLP_HEADERS
+// (standard; `Authorization=Bearer%20<token>` for otel-audit serve), OTEL_SERVICE_NAME,
 // OTEL_AUDIT_DEMO_EVENTS (default 5000), OTEL_AUDIT_DEMO_SEED (default 42), OTEL_AUDIT_DEMO_WAIT_FOR (a URL
 // polled until it answers 2xx, e.g. the collector's health check, before recording).
 import { createAuditLogger } from '@otel-audit/sdk';
 import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
 import { intEnv } from './env.js';
+import { describeExportError } from './export-error.js';
 import { recordDemoEvents } from './record.js';
 
 async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
@@ -41,7 +43,17 @@ async function main(): Promise<number> {
       scheduledDelayMillis: 500,
     },
   });
-  const audit = createAuditLogger({ loggerProvider: provider, strictActions: true });
+  // The first failure says why (a 401 from serve without its token, a refused connection); later ones repeat it.
+  let firstError: Error | undefined;
+  let failedEvents = 0;
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    strictActions: true,
+    onError: (error, events) => {
+      firstError ??= error;
+      failedEvents += events.length;
+    },
+  });
   let lastPercent = -1;
   const summary = await recordDemoEvents(
     audit,
@@ -55,12 +67,18 @@ async function main(): Promise<number> {
     },
     { seed },
   );
-  const stats = await audit.shutdown();
+  await audit.shutdown();
   await provider.shutdown();
+  // Read after the provider's shutdown: records it gave up on there are counted as failed only then.
+  const stats = audit.stats();
   console.log(
     `demo: ${summary.recorded} events (${summary.failures} failures) for tenants ${summary.tenants.join(', ')}; ` +
       `exported ${stats.exported}, dropped ${stats.dropped}, failed ${stats.failed}, still pending ${stats.pending}`,
   );
+  if (firstError !== undefined)
+    console.error(
+      `demo: ${failedEvents} events failed to export; first error: ${describeExportError(firstError)}`,
+    );
   return stats.exported === summary.recorded ? 0 : 1;
 }
 
