@@ -115,7 +115,7 @@ describe('SDK → receiver → chDB', () => {
     const report = errors[0];
     expect(report?.error).toBeInstanceOf(AuditRejectedError);
     expect(report?.error).toMatchObject({ rejected: 1 });
-    expect(report?.error.message).toMatch(/rejected 1 of 3 .*over the limit/);
+    expect(report?.error.message).toMatch(/rejected 1 of 3 .*1 counted as failed: .*over the limit/);
     // The endpoint does not say which: the batch's events are the candidates.
     expect(report?.events.map((e) => e.id).sort()).toEqual([...small, huge.id].sort());
     expect(await storedIds('partial', [...small, huge.id])).toEqual(small);

@@ -57,17 +57,21 @@ export class AuditOptionError extends RangeError {
 /**
  * Passed to `onError` when the endpoint accepted a batch but rejected some of its records (OTLP partial
  * success). The endpoint does not say which: `onError`'s events are the batch's events of this logger, of
- * which `rejected` were lost.
+ * which `rejected` are counted as failed (at most the endpoint's count: a lost one is never counted exported).
  */
 export class AuditRejectedError extends Error {
   override readonly name: string = 'AuditRejectedError';
+  /** This logger's events counted as failed. */
   readonly rejected: number;
+  /** Records of the batch (all loggers) the endpoint rejected. */
+  readonly rejectedInBatch: number;
 
-  constructor(rejected: number, of: number, endpointMessage: string) {
+  constructor(rejected: number, rejectedInBatch: number, batchSize: number, endpointMessage: string) {
     super(
-      `the endpoint rejected ${rejected} of ${of} log record(s) of a batch (which ones it does not say)` +
-        (endpointMessage ? `: ${endpointMessage}` : ''),
+      `the endpoint rejected ${rejectedInBatch} of ${batchSize} log record(s) of a batch (which ones it does ` +
+        `not say); ${rejected} counted as failed${endpointMessage ? `: ${endpointMessage}` : ''}`,
     );
     this.rejected = rejected;
+    this.rejectedInBatch = rejectedInBatch;
   }
 }

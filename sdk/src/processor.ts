@@ -284,11 +284,11 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     const groups = groupByListener(batch);
     for (const [listener, records] of groups) {
       const count = Math.min(rejected, records.length);
-      listener.rejected(records, count, new AuditRejectedError(count, batch.length, message));
+      listener.rejected(records, count, new AuditRejectedError(count, rejected, batch.length, message));
     }
     if (groups.size === 0)
       diag.error(
-        `AuditLogRecordProcessor: ${new AuditRejectedError(rejected, batch.length, message).message}`,
+        `AuditLogRecordProcessor: ${new AuditRejectedError(rejected, rejected, batch.length, message).message}`,
       );
   }
 

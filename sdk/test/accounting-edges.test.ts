@@ -1,5 +1,8 @@
 // Accounting in pipelines the simple case does not cover: two tracking processors, a provider with attribute
-// limits, a provider shut down before the first record, retry options, and coalesced events' trace context.
+// limits, a provider shut down before the first record, retry options, coalesced events' trace context and
+// OTLP partial success.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { context, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -8,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_ATTRIBUTES as A,
   AuditOptionError,
+  AuditRejectedError,
   createAuditLogger,
   type UndeliveredEvent,
 } from '../src/index.js';
-import { AuditLogRecordProcessor } from '../src/node.js';
+import { AuditLogRecordProcessor, AuditOTLPLogExporter } from '../src/node.js';
 import { ControlledExporter, httpError } from './support.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
@@ -163,5 +167,40 @@ describe('coalesced events and trace context', () => {
     expect(out.delivered).toHaveLength(1);
     expect(out.delivered[0]?.attributes[A.count]).toBe(2);
     expect(out.delivered[0]?.spanContext?.traceId).toBe('b'.repeat(32));
+  });
+});
+
+describe('OTLP partial success', () => {
+  it('AuditOTLPLogExporter reports rejected records; each logger counts at most that many of its own as failed', async () => {
+    // An endpoint that takes every request and rejects two records of each (OTLP/JSON: int64 as a string).
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"partialSuccess":{"rejectedLogRecords":"2","errorMessage":"record 0 too big"}}'),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`;
+    const provider = new LoggerProvider({
+      processors: [new AuditLogRecordProcessor({ exporter: new AuditOTLPLogExporter({ url }) })],
+    });
+    const one = logger(provider);
+    const two = logger(provider);
+    const a = one.audit.record({ action: 'a.b.created' });
+    two.audit.record({ action: 'a.b.created' });
+    two.audit.record({ action: 'a.b.created' });
+    await one.audit.flush();
+    await provider.shutdown();
+    server.close();
+    // The endpoint does not say whose record it was: neither logger counts a possibly lost one as exported.
+    expect(one.audit.stats()).toMatchObject({ recorded: 1, exported: 0, failed: 1, pending: 0 });
+    expect(two.audit.stats()).toMatchObject({ recorded: 2, exported: 0, failed: 2, pending: 0 });
+    expect(one.errors[0]?.error).toBeInstanceOf(AuditRejectedError);
+    expect(one.errors[0]?.error).toMatchObject({ rejected: 1, rejectedInBatch: 2 });
+    expect(one.errors[0]?.error.message).toContain('rejected 2 of 3 log record(s)');
+    expect(one.errors[0]?.error.message).toContain('record 0 too big');
+    expect(one.errors[0]?.events.map((e) => e.id)).toEqual([a.id]);
   });
 });
