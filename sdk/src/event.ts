@@ -182,8 +182,43 @@ export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): P
     try {
       action = actionOf(input);
     } catch {}
-    throw new AuditValidationError([{ path: [], message: `could not be read: ${message}` }], action);
+    throw new AuditValidationError(
+      [{ path: throwingPath(input), message: `could not be read: ${message}` }],
+      action,
+    );
   }
+}
+
+/**
+ * Where reading the input throws (a getter, a revoked proxy), found by reading it again property by property;
+ * [] when it is the event object itself or nothing throws twice. Runs only after something threw.
+ */
+function throwingPath(input: unknown): (string | number)[] {
+  const probe = (value: unknown, path: (string | number)[]): (string | number)[] | undefined => {
+    // Deep enough for targets.0.fields.key; JSON parts below report their own paths.
+    if (path.length > 3 || typeof value !== 'object' || value === null) return undefined;
+    let keys: string[];
+    let isArray: boolean;
+    try {
+      isArray = Array.isArray(value);
+      keys = Object.keys(value);
+    } catch {
+      return path;
+    }
+    for (const key of keys) {
+      const at = [...path, isArray ? Number(key) : key];
+      let member: unknown;
+      try {
+        member = (value as Record<string, unknown>)[key];
+      } catch {
+        return at;
+      }
+      const found = probe(member, at);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return probe(input, []) ?? [];
 }
 
 /** The fields objects as the caller passed them: zod's record parsing drops `__proto__` keys. */

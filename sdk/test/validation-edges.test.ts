@@ -215,7 +215,7 @@ describe('record() never throws a raw error', () => {
     ],
     ['20,000-deep nesting', () => ({ metadata: deep }), 'nested deeper than 100 levels'],
     ['a revoked proxy', () => ({ metadata: revoked.proxy }), 'metadata: could not be read:'],
-    ['a throwing getter on the event itself', () => ({}), '(event): could not be read: tenant getter'],
+    ['a throwing getter on the event itself', () => ({}), 'tenant: could not be read: tenant getter'],
   ];
   // Spreading would call the getter in the test: define it on the input itself.
   const input = (name: string, extra: Record<string, unknown>) => {
@@ -262,6 +262,36 @@ describe('record() never throws a raw error', () => {
     expect(() => parseAuditEvent({ action: 'a.b.created', tenant: 't' }, { metadataSchema })).toThrow(
       /metadata: the action's schema threw: schema bug/,
     );
+  });
+
+  it('names the throwing property of the shape (actor, targets, context), or (event) for the event itself', () => {
+    const throwing = (key: string) =>
+      Object.defineProperty({}, key, {
+        enumerable: true,
+        get() {
+          throw new Error('nope');
+        },
+      });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    for (const [input, path] of [
+      [{ action: 'a.b.created', tenant: 't', actor: throwing('id') }, 'actor.id'],
+      [
+        { action: 'a.b.created', tenant: 't', targets: [{ type: 't', id: '1' }, throwing('id')] },
+        'targets.1.id',
+      ],
+      [{ action: 'a.b.created', tenant: 't', context: throwing('ip') }, 'context.ip'],
+      [revoked.proxy, '(event)'],
+    ] as const) {
+      let error: AuditValidationError | undefined;
+      try {
+        parseAuditEvent(input);
+      } catch (e) {
+        error = e as AuditValidationError;
+      }
+      expect(error).toBeInstanceOf(AuditValidationError);
+      expect(error?.message).toContain(`  - ${path}: could not be read: `);
+    }
   });
 
   it('parseAuditEvent throws AuditValidationError for an input that throws while read', () => {
