@@ -157,7 +157,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
       tracker.endEmit();
     }
     if (tracker.reachedCount !== reachedBefore) return;
-    if (tracker.tracked || !logger.enabled(record)) {
+    // enabled() is in the Logger API since 1.10; a hand-written logger may lack it.
+    if (tracker.tracked || (typeof logger.enabled === 'function' && !logger.enabled(record))) {
       // A processor saw earlier records but not this one, or the logger takes no records at all (provider
       // shut down, logger disabled, no provider registered yet): the OTel logger dropped it.
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
