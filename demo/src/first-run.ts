@@ -1,24 +1,37 @@
 // `npm start`: the whole of otel-audit on one machine. Starts `otel-audit serve` on an embedded store
 // (.data/otel-audit), records a realistic demo dataset through the SDK over OTLP/HTTP with a progress bar,
-// checks that every event was stored, prints what to try next, and keeps serving until Ctrl-C.
+// checks that every event of this run was stored (by this run's event ids), prints what to try next, and keeps
+// serving until Ctrl-C.
 //
 // Environment: OTEL_AUDIT_DATA_DIR (default .data/otel-audit), OTEL_AUDIT_SERVE_PORT (default 4318, another free
 // port if taken), OTEL_AUDIT_DEMO_EVENTS (default 5000), OTEL_AUDIT_DEMO_SEED (default 42),
 // OTEL_AUDIT_FIRST_RUN_EXIT=1 to stop once the data is loaded (scripts, tests).
 import { resolve } from 'node:path';
-import { DataDirectoryLockedError } from '@otel-audit/clickhouse';
+import { AuditStore, DataDirectoryLockedError } from '@otel-audit/clickhouse';
 import { jsonLogger, type RunningServe, readDiscovery, startServe } from '@otel-audit/collector';
 import { createAuditLogger } from '@otel-audit/sdk';
+import { AUDIT_TABLES, AUDIT_COLUMNS as C } from '@otel-audit/sdk/conventions';
 import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
 import { intEnv } from './env.js';
+import { generateDemoEvents } from './generate.js';
 import { progressBar } from './progress.js';
 import { recordDemoEvents } from './record.js';
 
 const say = (text = '') => process.stdout.write(`${text}\n`);
 
+/** Applies the migrations (as serve would at start); returns the names of those applied now. */
+async function migrate(dataDir: string): Promise<string[]> {
+  const store = await AuditStore.open({ path: dataDir });
+  try {
+    return (await store.migrate()).applied;
+  } finally {
+    await store.close();
+  }
+}
+
 async function start(dataDir: string, port: number): Promise<RunningServe> {
-  // serve's own JSON logs: warnings and errors only, so the first run reads as a story.
-  const options = { store: { path: dataDir }, log: jsonLogger(undefined, 'warn') };
+  // serve's own JSON logs: warnings and errors only, so the first run reads as a story. Migrated already.
+  const options = { store: { path: dataDir }, log: jsonLogger(undefined, 'warn'), migrate: false };
   try {
     return await startServe({ ...options, port });
   } catch (error) {
@@ -34,9 +47,11 @@ async function main(): Promise<number> {
   const seed = intEnv('OTEL_AUDIT_DEMO_SEED', 42);
   const began = Date.now();
 
-  say(`otel-audit: starting serve on the embedded store in ${dataDir} (first start: creating tables)`);
+  say(`otel-audit: starting serve on the embedded store in ${dataDir}`);
   let serve: RunningServe;
   try {
+    const applied = await migrate(dataDir);
+    if (applied.length > 0) say(`first start: created the tables (${applied.join(', ')})`);
     serve = await start(dataDir, intEnv('OTEL_AUDIT_SERVE_PORT', 4318));
   } catch (error) {
     if (error instanceof DataDirectoryLockedError) {
@@ -66,12 +81,17 @@ async function main(): Promise<number> {
   });
   const audit = createAuditLogger({ loggerProvider: provider, strictActions: true, flushOnExit: false });
   const bar = progressBar('recording demo events');
+  // An explicit end: this run's events (and so their ids) can be generated again below to find them stored.
+  const end = new Date();
   const summary = await recordDemoEvents(audit, count, ({ done, total }) => bar.update(done, total), {
     seed,
+    end,
   });
   bar.done();
-  const stats = await audit.shutdown();
+  await audit.shutdown();
   await provider.shutdown();
+  // Read after the provider's shutdown: records it gave up on there are counted only then.
+  const stats = audit.stats();
   if (stats.exported !== summary.recorded) {
     process.stderr.write(
       `otel-audit: only ${stats.exported} of ${summary.recorded} events were delivered ` +
@@ -80,15 +100,34 @@ async function main(): Promise<number> {
     await serve.close();
     return 1;
   }
-
-  const perTenant = await serve.store.query<{ tenant: string; events: string }>(
-    'SELECT tenant, count() AS events FROM {db}.audit_events FINAL GROUP BY tenant ORDER BY tenant',
-  );
   const seconds = ((Date.now() - began) / 1000).toFixed(1);
-  say(
-    `recorded ${summary.recorded} events (${summary.failures} failures) in ${seconds} s; stored per tenant:`,
+  // serve acknowledged only committed rows: every id of this run must be found.
+  const ids = generateDemoEvents(count, { seed, end }).map((e) => e.id as string);
+  const thisRun = await serve.store.query<{ tenant: string; events: string }>(
+    `SELECT ${C.tenant} AS tenant, count() AS events FROM {db}.${AUDIT_TABLES.events} FINAL
+     WHERE has({ids:Array(UUID)}, ${C.eventId}) GROUP BY tenant`,
+    { ids },
   );
-  for (const row of perTenant) say(`  ${row.tenant.padEnd(10)} ${row.events}`);
+  const totals = await serve.store.query<{ tenant: string; events: string }>(
+    `SELECT ${C.tenant} AS tenant, count() AS events FROM {db}.${AUDIT_TABLES.events} FINAL
+     GROUP BY tenant ORDER BY tenant`,
+  );
+  const found = new Map(thisRun.map((r) => [r.tenant, Number(r.events)]));
+  const foundAll = [...found.values()].reduce((a, b) => a + b, 0);
+  say(
+    `recorded ${summary.recorded} events (${summary.failures} failures) in ${seconds} s; ` +
+      `found stored: ${foundAll} of this run's ${summary.recorded}`,
+  );
+  say(`  ${'tenant'.padEnd(10)} ${'this run'.padStart(8)}  ${'in the store (all runs)'}`);
+  for (const row of totals)
+    say(`  ${row.tenant.padEnd(10)} ${String(found.get(row.tenant) ?? 0).padStart(8)}  ${row.events}`);
+  if (foundAll !== summary.recorded) {
+    process.stderr.write(
+      `otel-audit: serve acknowledged ${summary.recorded} events of this run but ${foundAll} are stored\n`,
+    );
+    await serve.close();
+    return 1;
+  }
   const tenant = summary.tenants[0] ?? 'acme';
   const [busiest] = await serve.store.query<{ actor_id: string; target_type: string; target_id: string }>(
     `SELECT actor_id, targets[1].type AS target_type, targets[1].id AS target_id FROM {db}.audit_events FINAL
@@ -110,7 +149,7 @@ Try next (another terminal, while this one keeps serving):
 Send your own service's audit events here (any OTel SDK, JSON or protobuf):
 
   OTEL_EXPORTER_OTLP_ENDPOINT=${serve.url}
-  OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer <the token in ${serve.tokenFile ?? 'OTEL_AUDIT_SERVE_TOKEN'}>"
+  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20${serve.tokenFile ? `$(cat ${serve.tokenFile})` : '<the token>'}"
 `);
 
   if (process.env.OTEL_AUDIT_FIRST_RUN_EXIT === '1') {

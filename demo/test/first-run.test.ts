@@ -18,21 +18,40 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     timeout: 90_000,
   });
 
+/** The table rows `  <tenant> <this run> <in the store>` of the first run's summary. */
+const table = (stdout: string) =>
+  [...stdout.matchAll(/^ {2}(\w+) +(\d+) +(\d+)$/gm)].map((m) => ({
+    tenant: m[1] as string,
+    thisRun: Number(m[2]),
+    stored: Number(m[3]),
+  }));
+const sum = (rows: { thisRun: number; stored: number }[], key: 'thisRun' | 'stored') =>
+  rows.reduce((total, row) => total + row[key], 0);
+
 describe('npm start (first run)', () => {
   it('loads the demo through serve, says what it stored and what to try, and the CLI then finds it', () => {
     const dataDir = join(dir, 'data');
-    const start = run(['demo/src/first-run.ts'], {
+    const env = {
       OTEL_AUDIT_DATA_DIR: dataDir,
       OTEL_AUDIT_SERVE_PORT: '0',
       OTEL_AUDIT_DEMO_EVENTS: '600',
       OTEL_AUDIT_FIRST_RUN_EXIT: '1',
-    });
+    };
+    const start = run(['demo/src/first-run.ts'], env);
     expect(start.stderr).toContain('recording demo events 600/600 (100%)');
     expect(start.status).toBe(0);
-    expect(start.stdout).toMatch(/recorded 600 events \(\d+ failures\)/);
-    const perTenant = [...start.stdout.matchAll(/^ {2}(\w+) +(\d+)$/gm)].map((m) => Number(m[2]));
-    expect(perTenant.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(start.stdout).toMatch(/^first start: created the tables \(0001_/m);
+    expect(start.stdout).toMatch(
+      /recorded 600 events \(\d+ failures\) in [\d.]+ s; found stored: 600 of this run's 600/,
+    );
+    const first = table(start.stdout);
+    expect(first.length).toBeGreaterThan(1);
+    expect(sum(first, 'thisRun')).toBe(600);
+    expect(sum(first, 'stored')).toBe(600);
     expect(start.stdout).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:');
+    expect(start.stdout).toContain(
+      `OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat ${dataDir}/serve.token)"`,
+    );
     expect(start.stdout).toContain(`npm run -s cli -- events --data-dir ${dataDir} --tenant acme`);
 
     const events = run([
@@ -50,5 +69,15 @@ describe('npm start (first run)', () => {
     const page = JSON.parse(events.stdout) as { events: { tenant: string }[] };
     expect(page.events).toHaveLength(5);
     expect(page.events.every((e) => e.tenant === 'acme')).toBe(true);
-  }, 120_000);
+
+    // A second run on the same store: no tables to create; this run's events counted apart from the totals
+    // (its ids differ: they depend on the time the run ends).
+    const again = run(['demo/src/first-run.ts'], env);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/first start/);
+    expect(again.stdout).toMatch(/found stored: 600 of this run's 600/);
+    const second = table(again.stdout);
+    expect(sum(second, 'thisRun')).toBe(600);
+    expect(sum(second, 'stored')).toBe(1200);
+  }, 180_000);
 });
