@@ -103,6 +103,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private shutdownPromise: Promise<void> | undefined;
   private counts = { queued: 0, exported: 0, dropped: 0, failed: 0 };
   private warnedFull = false;
+  /** Set in Node's `exit` event: what was held is settled as failed, a late export result is ignored. */
+  private exited = false;
   private readonly stopExitReport: () => void;
 
   constructor(options: AuditLogRecordProcessorOptions) {
@@ -246,8 +248,6 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     // More may have arrived while exporting.
     if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
   }
-
-  private exited = false;
 
   /**
    * The process is exiting (Node `exit`: no more I/O) with records still held, e.g. the endpoint was down and
