@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
 import { type CommandContext, EXIT, InterruptedError, StdoutClosedError, UsageError } from './command.js';
@@ -12,10 +13,18 @@ function overview(): string {
 Commands:
 ${list}
 
-Run \`otel-audit <command> --help\` for a command's options. Exit codes: 0 ok, 1 failure, 2 usage error,
-130/143 export --output interrupted (SIGINT/SIGTERM; the file was left as it was), 141 stdout closed by its
-reader (e.g. a pipe into head; nothing is printed).
+Run \`otel-audit <command> --help\` for a command's options, \`otel-audit --version\` for the version.
+Exit codes: 0 ok, 1 failure, 2 usage error, 130/143 export --output interrupted (SIGINT/SIGTERM; the file was
+left as it was), 141 stdout closed by its reader (e.g. a pipe into head; nothing is printed).
 `;
+}
+
+/** The cli package's version: package.json sits one level above src/ and dist/ alike. */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
 /** Whether the error (or one it wraps) says stdout's reader went away. */
@@ -46,6 +55,7 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     return EXIT.usage;
   }
   if (name === '--help' || name === '-h' || name === 'help') return printHelp(overview(), ctx);
+  if (name === '--version') return printHelp(`${cliVersion()}\n`, ctx);
   const command = commands.get(name);
   if (!command) {
     ctx.stderr(`otel-audit: unknown command "${name}"\n\n${overview()}`);

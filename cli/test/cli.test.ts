@@ -513,6 +513,15 @@ describe('otel-audit (in process)', () => {
     expect(existsSync(typo)).toBe(false);
   });
 
+  it('--version prints the cli package version on stdout and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const r = await run('--version');
+    expect(r).toEqual({ code: 0, out: `${version}\n`, err: '' });
+    expect((await run('--help')).out).toContain('otel-audit --version');
+  });
+
   it('--help prints usage on stdout and exits 0', async () => {
     const r = await run('export', '--help');
     expect(r.code).toBe(0);
