@@ -130,8 +130,9 @@ async function main(): Promise<number> {
   }
   const tenant = summary.tenants[0] ?? 'acme';
   const [busiest] = await serve.store.query<{ actor_id: string; target_type: string; target_id: string }>(
-    `SELECT actor_id, targets[1].type AS target_type, targets[1].id AS target_id FROM {db}.audit_events FINAL
-     WHERE tenant = {tenant:String} AND notEmpty(targets) GROUP BY actor_id, target_type, target_id
+    `SELECT ${C.actorId} AS actor_id, ${C.targets}[1].type AS target_type, ${C.targets}[1].id AS target_id
+     FROM {db}.${AUDIT_TABLES.events} FINAL
+     WHERE ${C.tenant} = {tenant:String} AND notEmpty(${C.targets}) GROUP BY actor_id, target_type, target_id
      ORDER BY count() DESC LIMIT 1`,
     { tenant },
   );
