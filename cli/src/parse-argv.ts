@@ -35,7 +35,13 @@ function usageError(error: Error & { code?: unknown }, command: Command): UsageE
     if (error.message.includes('does not take an argument')) return new UsageError(`${flag} takes no value`);
   }
   const unknown = /^Unknown option '([^']+)'/.exec(error.message)?.[1];
-  if (unknown !== undefined) return new UsageError(`unknown option ${unknown} (${help})`);
+  if (unknown !== undefined) {
+    // An id may start with "-" (`actor -x`): after `--` every argument is a positional.
+    const asPositional = command.allowPositionals
+      ? `; an argument starting with "-" that is not an option goes after --: \`-- ${unknown}\``
+      : '';
+    return new UsageError(`unknown option ${unknown} (${help}${asPositional})`);
+  }
   const positional = /^Unexpected argument '([^']*)'/.exec(error.message)?.[1];
   if (positional !== undefined)
     return new UsageError(

@@ -472,6 +472,10 @@ describe('otel-audit (in process)', () => {
         'otel-audit events: unknown option --bogus (`otel-audit events --help` lists the options)',
       ],
       [['events', 'acme'], 'otel-audit events: unexpected argument "acme": events takes only options'],
+      [
+        ['actor', '-x', '--data-dir', dataDir, '--tenant', 'acme'],
+        'otel-audit actor: unknown option -x (`otel-audit actor --help` lists the options; an argument starting with "-" that is not an option goes after --: `-- -x`)',
+      ],
     ];
     for (const [argv, message] of cases) {
       const r = await run(...argv);
@@ -480,6 +484,12 @@ describe('otel-audit (in process)', () => {
       expect(r.err).toMatch(/\n\nusage: otel-audit /);
       expect(r.err.split('\n')[0]).toBe(message);
     }
+  });
+
+  it('an id starting with "-" is read after --, as the usage error says', async () => {
+    const r = await run('actor', '--data-dir', dataDir, '--tenant', 'acme', '--json', '--', '-x');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ events: [], nextCursor: null });
   });
 
   it('target without its id says what the command expects (not the --target flag it refuses)', async () => {
