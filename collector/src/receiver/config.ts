@@ -26,7 +26,8 @@ export const DEFAULT_HOST = '127.0.0.1';
 
 export const DEFAULT_LIMITS: ReceiverLimits = {
   maxBodyBytes: 16 * 1024 * 1024,
-  // Twice the SDK's per-event limit: the record also carries the actor, targets and context.
+  // The SDK bounds a whole record by DEFAULT_MAX_EVENT_BYTES (UTF-8 bytes >= characters counted here), so an SDK
+  // event always fits; twice that leaves room for other senders' larger records.
   maxRecordSize: 2 * DEFAULT_MAX_EVENT_BYTES,
   maxPendingRows: 100_000,
   // Bigger groups gain little (the per-row cost dominates) and add latency: 5k rows take ~0.3 s to insert here.
