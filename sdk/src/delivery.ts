@@ -34,7 +34,8 @@ export interface UndeliveredEvent {
 
 /**
  * Why events were dropped: the processor's queue was full; the processor or the audit logger was shut down;
- * or the OTel logger passed the record to no processor (provider shut down, logger disabled by configuration).
+ * or the OTel logger passed the record to no processor (provider shut down, logger disabled by configuration),
+ * or emitting threw before a tracking processor took it (a processor or hand-written logger threw; see diag).
  */
 export type DropReason = 'queue_full' | 'shutdown' | 'not_emitted';
 

@@ -1,5 +1,13 @@
 // The audit logger: validates each event, emits it as one OTel log record, and accounts for its delivery.
-import { type Context, context, diag, type Logger, type LoggerProvider, logs } from '@opentelemetry/api';
+import {
+  type Context,
+  context,
+  diag,
+  type Logger,
+  type LoggerProvider,
+  type LogRecord,
+  logs,
+} from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
 import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
 import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from './conventions.js';
@@ -151,16 +159,23 @@ export function createAuditLogger<const S extends ActionSchemas>(
     record.context = emitContext.setValue(DELIVERY_LISTENER_KEY, tracker);
     const reachedBefore = tracker.reachedCount;
     tracker.beginEmit(record);
+    let emitError: unknown;
     try {
       logger.emit(record);
+    } catch (error) {
+      // A processor (or hand-written logger) threw: record() must not throw it, nor leave the event pending.
+      emitError = error ?? new Error('the OTel logger threw');
     } finally {
       tracker.endEmit();
     }
+    if (emitError !== undefined)
+      diag.error('otel-audit: the OTel logger threw while emitting an audit event', emitError);
+    // It reached a tracking processor (perhaps before a later processor threw): that processor accounts for it.
     if (tracker.reachedCount !== reachedBefore) return;
-    // enabled() is in the Logger API since 1.10; a hand-written logger may lack it.
-    if (tracker.tracked || (typeof logger.enabled === 'function' && !logger.enabled(record))) {
-      // A processor saw earlier records but not this one, or the logger takes no records at all (provider
-      // shut down, logger disabled, no provider registered yet): the OTel logger dropped it.
+    if (emitError !== undefined || tracker.tracked || !isEnabled(record)) {
+      // Emitting threw before a tracking processor took the record, a processor saw earlier records but not
+      // this one, or the logger takes no records at all (provider shut down, logger disabled, no provider
+      // registered yet): the record is lost.
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
     } else {
       tracker.warnOnce(
@@ -168,6 +183,23 @@ export function createAuditLogger<const S extends ActionSchemas>(
         'otel-audit: no delivery-tracking processor saw this audit event, so drops and export failures cannot ' +
           'be counted; use AuditLogRecordProcessor (or createAuditLoggerProvider) from @otel-audit/sdk/node',
       );
+    }
+  }
+
+  /**
+   * Logger.enabled() (in the Logger API since 1.10). A hand-written logger may lack it, also behind the global
+   * ProxyLogger (which then throws): the record went to emit() without error, so it counts as taken.
+   */
+  function isEnabled(record: LogRecord): boolean {
+    if (typeof logger.enabled !== 'function') return true;
+    try {
+      return logger.enabled(record);
+    } catch (error) {
+      tracker.warnOnce(
+        'enabled',
+        `otel-audit: the OTel Logger.enabled() threw (${String(error)}); assuming enabled`,
+      );
+      return true;
     }
   }
 

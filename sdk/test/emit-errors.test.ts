@@ -1,0 +1,97 @@
+// What record() does when the OTel pipeline throws while emitting: a processor that throws in onEmit, a
+// hand-written global provider behind the API's ProxyLogger. record() never throws it; the event is counted.
+import { type Logger, type LoggerProvider as LoggerProviderApi, logs } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AUDIT_ATTRIBUTES as A, createAuditLogger, type UndeliveredEvent } from '../src/index.js';
+import { AuditLogRecordProcessor } from '../src/node.js';
+import { ControlledExporter } from './support.js';
+
+/** A processor that throws in onEmit for the records `throwsOn` picks. */
+function throwing(throwsOn: (n: number) => boolean): LogRecordProcessor {
+  let n = 0;
+  return {
+    onEmit() {
+      n += 1;
+      if (throwsOn(n)) throw new TypeError("Cannot read properties of undefined (reading 'user')");
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+}
+
+function setup(processors: (audit: LogRecordProcessor) => LogRecordProcessor[]) {
+  const exporter = new ControlledExporter();
+  exporter.auto = { code: ExportResultCode.SUCCESS };
+  const provider = new LoggerProvider({ processors: processors(new AuditLogRecordProcessor({ exporter })) });
+  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
+  const invalid: unknown[] = [];
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant: 'acme',
+    flushOnExit: false,
+    onInvalid: (error) => invalid.push(error),
+    onDrop: (events, reason) => drops.push({ events, reason }),
+  });
+  return { exporter, provider, audit, drops, invalid };
+}
+
+describe('a processor that throws in onEmit', () => {
+  it('before the audit processor: record() does not throw, the event is dropped (not_emitted), none pending', async () => {
+    const { exporter, provider, audit, drops, invalid } = setup((a) => [throwing((n) => n === 2), a]);
+    const events = [0, 1, 2].map(() => audit.record({ action: 'a.b.created' }));
+    expect(events.every((e) => e !== undefined)).toBe(true);
+    expect(invalid).toEqual([]);
+    expect(drops).toHaveLength(1);
+    expect(drops[0]?.reason).toBe('not_emitted');
+    expect(drops[0]?.events.map((e) => e.id)).toEqual([events[1]?.id]);
+    await provider.shutdown();
+    expect(audit.stats()).toMatchObject({ recorded: 3, exported: 2, dropped: 1, failed: 0, pending: 0 });
+    expect(exporter.delivered.map((r) => r.attributes[A.eventId])).toEqual([events[0]?.id, events[2]?.id]);
+  });
+
+  it('after the audit processor: the record is tracked there, counted once (exported), not also dropped', async () => {
+    const { exporter, provider, audit, drops } = setup((a) => [a, throwing(() => true)]);
+    const event = audit.record({ action: 'a.b.created' });
+    await provider.shutdown();
+    expect(drops).toEqual([]);
+    expect(audit.stats()).toMatchObject({ recorded: 1, exported: 1, dropped: 0, failed: 0, pending: 0 });
+    expect(exporter.delivered.map((r) => r.attributes[A.eventId])).toEqual([event?.id]);
+  });
+});
+
+describe('a hand-written global provider whose Logger has no enabled()', () => {
+  afterEach(() => logs.disable());
+
+  it('registered after the audit logger was created: record() emits through the ProxyLogger without throwing', () => {
+    const seen: unknown[] = [];
+    const logger = { emit: (record: unknown) => seen.push(record) } as unknown as Logger;
+    const handWritten: LoggerProviderApi = { getLogger: () => logger };
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false }); // created at import time
+    logs.setGlobalLoggerProvider(handWritten); // telemetry set up later
+    const event = audit.record({ action: 'a.b.created' });
+    expect(seen).toHaveLength(1);
+    expect(event.action).toBe('a.b.created');
+    // No tracking processor: only `recorded` is known; emitted, so not counted dropped.
+    expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 0, pending: 1, tracked: false });
+  });
+
+  it('whose emit() throws: record() does not throw, the event is dropped (not_emitted)', () => {
+    const logger = {
+      emit: () => {
+        throw new Error('backend gone');
+      },
+    } as unknown as Logger;
+    const drops: string[] = [];
+    const audit = createAuditLogger({
+      tenant: 'acme',
+      flushOnExit: false,
+      onDrop: (events, reason) => drops.push(`${events[0]?.action}:${reason}`),
+    });
+    logs.setGlobalLoggerProvider({ getLogger: () => logger });
+    audit.record({ action: 'a.b.created' });
+    expect(drops).toEqual(['a.b.created:not_emitted']);
+    expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 1, pending: 0 });
+  });
+});
