@@ -364,7 +364,8 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
 
   const event: AuditEvent = {
     // ClickHouse stores ids as UUID (lowercase): a caller's uppercase id must read back the same.
-    id: raw.id?.toLowerCase() ?? uuidv7(),
+    // A generated id carries occurredAt's instant: re-recording it without occurredAt derives the same time.
+    id: raw.id?.toLowerCase() ?? uuidv7(raw.occurredAt === undefined ? occurredAt.getTime() : undefined),
     action: raw.action,
     actor,
     targets,

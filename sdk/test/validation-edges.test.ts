@@ -64,6 +64,31 @@ describe('a retried record() with the same id', () => {
   });
 });
 
+describe('a generated id', () => {
+  it('carries the instant of the occurredAt it defaults to: re-recording the returned id gives the same time', () => {
+    const now = new Date('2026-03-04T05:06:07.089Z');
+    const input = { action: 'a.b.created', tenant: 't' };
+    const first = parseAuditEvent(input, { now: () => now });
+    expect(first.occurredAt).toEqual(now);
+    expect(Number.parseInt(first.id.replaceAll('-', '').slice(0, 12), 16)).toBe(now.getTime());
+    // The retry derives occurredAt from the id, whatever its own clock says.
+    const later = new Date(now.getTime() + 1);
+    const again = parseAuditEvent({ ...input, id: first.id }, { now: () => later });
+    expect(again.occurredAt).toEqual(first.occurredAt);
+  });
+
+  it('through record(), with slow metadata: the returned id and occurredAt agree, every time', () => {
+    const { provider } = memoryProvider();
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 't', flushOnExit: false });
+    const metadata = { rows: Array.from({ length: 200 }, (_, i) => ({ i, d: new Date(i) })) };
+    for (let i = 0; i < 50; i++) {
+      const first = audit.record({ action: 'a.b.created', metadata });
+      const again = audit.record({ action: 'a.b.created', metadata, id: first.id });
+      expect(again.occurredAt).toEqual(first.occurredAt);
+    }
+  });
+});
+
 describe('maxEventBytes covers the whole record', () => {
   it('counts every attribute (outcome reason, user agent, names, tenant, request id), not only the JSON parts', () => {
     const big = 'x'.repeat(400);
