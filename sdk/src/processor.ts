@@ -10,6 +10,7 @@ import type {
   ReadableLogRecord,
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
+import { AUDIT_ATTRIBUTES as A } from './conventions.js';
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
 import { AuditOptionError, AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
@@ -55,20 +56,51 @@ export function isRetryable(error: unknown): boolean {
   return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
 }
 
+const LIMITS_ADVICE = 'audit records need unlimited attributeValueLengthLimit and attributeCountLimit';
+/** Attributes (and the body) that carry JSON text: a cut one would be stored malformed. */
+const JSON_ATTRIBUTES: ReadonlySet<string> = new Set([A.targets, A.actorFields, A.changes]);
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How `got` damages the `emitted` text, if it does: cut short (attributeValueLengthLimit), or no longer JSON. */
+function textDamage(what: string, emitted: string, got: string, json: boolean): string | undefined {
+  if (got.length < emitted.length && emitted.startsWith(got))
+    return `the LoggerProvider changed ${what} (truncated by its logRecordLimits, attributeValueLengthLimit): ${LIMITS_ADVICE}`;
+  if (json && !parses(got))
+    return `${what} is no longer valid JSON (changed by a processor or the LoggerProvider's logRecordLimits)`;
+  return undefined;
+}
+
 /**
- * Why the record the processor got differs from what the audit logger emitted, if it does: the provider's
- * logRecordLimits (attributeValueLengthLimit, attributeCountLimit) truncate or drop attributes silently.
+ * Whether the provider's logRecordLimits damaged the record the audit logger emitted: a value cut short
+ * (attributeValueLengthLimit) or an attribute dropped (attributeCountLimit, seen in droppedAttributesCount),
+ * or a JSON part that no longer parses. Any other edit (a redaction or enrichment processor) is the
+ * application's choice and passes, whichever side of this processor made it.
  */
 function damageOf(record: ReadableLogRecord, emitted: EmittedRecord): string | undefined {
   const got = record.attributes;
   for (const [key, value] of Object.entries(emitted.attributes ?? {})) {
-    if (got[key] !== value)
-      return (
-        `the LoggerProvider changed attribute ${key} (truncated or dropped by its logRecordLimits): audit ` +
-        'records need unlimited attributeValueLengthLimit and attributeCountLimit'
-      );
+    const now = got[key];
+    if (now === value) continue;
+    if (now === undefined) {
+      if (record.droppedAttributesCount > 0)
+        return `the LoggerProvider dropped attribute ${key} (attributeCountLimit of its logRecordLimits): ${LIMITS_ADVICE}`;
+      continue;
+    }
+    if (typeof now === 'string' && typeof value === 'string') {
+      const damage = textDamage(`attribute ${key}`, value, now, JSON_ATTRIBUTES.has(key));
+      if (damage) return damage;
+    }
   }
-  if (record.body !== emitted.body) return 'the LoggerProvider changed the record body';
+  if (typeof record.body === 'string' && typeof emitted.body === 'string' && record.body !== emitted.body)
+    return textDamage('the record body', emitted.body, record.body, true);
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { context, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUDIT_ATTRIBUTES as A,
@@ -103,6 +103,69 @@ describe('attribute limits of the LoggerProvider', () => {
     expect(out.delivered.map((r) => r.attributes[A.eventId])).toEqual([short.id]);
     expect(errors[0]?.events.map((e) => e.id)).toEqual([long.id]);
     expect(errors[0]?.error.message).toMatch(/changed attribute audit\.targets .*attributeValueLengthLimit/);
+  });
+});
+
+describe('processors that edit audit records (redaction, enrichment) are not limit damage', () => {
+  const redactor: LogRecordProcessor = {
+    onEmit(record) {
+      if (record.attributes[A.contextIp] !== undefined) record.setAttribute(A.contextIp, '10.0.0.x');
+      record.setAttribute('deployment.environment', 'prod');
+      if (typeof record.body === 'string') record.setBody(record.body.replace('secret', '******'));
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+
+  for (const order of ['redactor first', 'audit processor first'] as const) {
+    it(`${order}: the edited record is sent and counted exported`, async () => {
+      const out = ok();
+      const tracking = new AuditLogRecordProcessor({ exporter: out });
+      const provider = new LoggerProvider({
+        processors: order === 'redactor first' ? [redactor, tracking] : [tracking, redactor],
+      });
+      const { audit, errors } = logger(provider);
+      audit.record({
+        action: 'auth.session.created',
+        context: { ip: '10.0.0.7' },
+        metadata: { password: 'secret' },
+      });
+      const stats = await audit.flush();
+      expect(errors).toEqual([]);
+      expect(stats).toMatchObject({ recorded: 1, exported: 1, failed: 0, pending: 0 });
+      expect(out.delivered[0]?.attributes[A.contextIp]).toBe('10.0.0.x');
+      expect(out.delivered[0]?.body).toBe('{"password":"******"}');
+    });
+  }
+
+  it('a JSON attribute an earlier processor left unparseable is failed, not sent', async () => {
+    const out = ok();
+    const breaker: LogRecordProcessor = {
+      onEmit: (record) => void record.setAttribute(A.targets, '[REDACTED'),
+      forceFlush: async () => {},
+      shutdown: async () => {},
+    };
+    const provider = new LoggerProvider({
+      processors: [breaker, new AuditLogRecordProcessor({ exporter: out })],
+    });
+    const { audit, errors } = logger(provider);
+    audit.record({ action: 'a.b.created', targets: [{ type: 'invoice', id: 'inv_1' }] });
+    expect(await audit.flush()).toMatchObject({ exported: 0, failed: 1, pending: 0 });
+    expect(out.delivered).toEqual([]);
+    expect(errors[0]?.error.message).toMatch(/attribute audit\.targets is no longer valid JSON/);
+  });
+
+  it('attributeCountLimit: a dropped audit attribute is failed, not sent', async () => {
+    const out = ok();
+    const provider = new LoggerProvider({
+      logRecordLimits: { attributeCountLimit: 5 },
+      processors: [new AuditLogRecordProcessor({ exporter: out })],
+    });
+    const { audit, errors } = logger(provider);
+    audit.record({ action: 'a.b.created' });
+    expect(await audit.flush()).toMatchObject({ exported: 0, failed: 1, pending: 0 });
+    expect(out.delivered).toEqual([]);
+    expect(errors[0]?.error.message).toMatch(/dropped attribute .*attributeCountLimit/);
   });
 });
 
