@@ -262,7 +262,10 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   } else if (!isWellFormed(tenant)) issues.push({ path: ['tenant'], message: NOT_WELL_FORMED }); // the logger's default
   // A caller's UUIDv7 id carries its creation time: taking it as the default occurredAt makes a repeated
   // record() with the same id the same row (the store collapses on tenant, actor, occurred_at, id).
-  const idTime = raw.occurredAt === undefined && raw.id !== undefined ? uuidv7Time(raw.id) : undefined;
+  // An id whose time is outside the occurredAt range (0 in fixtures, another epoch) gives no time: now.
+  let idTime = raw.occurredAt === undefined && raw.id !== undefined ? uuidv7Time(raw.id) : undefined;
+  if (idTime !== undefined && (idTime < MIN_OCCURRED_AT_MS || idTime > MAX_OCCURRED_AT_MS))
+    idTime = undefined;
   const occurredAt =
     raw.occurredAt !== undefined
       ? toDate(raw.occurredAt)

@@ -64,6 +64,28 @@ describe('a retried record() with the same id', () => {
   });
 });
 
+describe('a UUIDv7 id whose time is outside the occurredAt range', () => {
+  it('gives no time (time 0, the 48-bit maximum): occurredAt is now, no occurredAt issue', () => {
+    const now = new Date('2026-02-02T00:00:00Z');
+    for (const id of ['00000000-0000-7000-8000-000000000001', 'ffffffff-ffff-7fff-bfff-ffffffffffff']) {
+      const event = parseAuditEvent({ id, action: 'a.b.created', tenant: 't' }, { now: () => now });
+      expect(event.occurredAt).toEqual(now);
+      expect(event.id).toBe(id);
+    }
+  });
+
+  it('an explicit occurredAt still wins over the id, and is still checked', () => {
+    const id = 'ffffffff-ffff-7fff-bfff-ffffffffffff';
+    const given = new Date('2026-01-01T00:00:00Z');
+    expect(parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: given }).occurredAt).toEqual(
+      given,
+    );
+    expect(() => parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: 0 })).toThrow(
+      /occurredAt: must be after/,
+    );
+  });
+});
+
 describe('a generated id', () => {
   it('carries the instant of the occurredAt it defaults to: re-recording the returned id gives the same time', () => {
     const now = new Date('2026-03-04T05:06:07.089Z');
