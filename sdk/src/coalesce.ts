@@ -17,7 +17,8 @@ export interface CoalesceOptions {
 export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Invalid = never> {
   /**
    * Validates the event (throwing as `record()` does) and merges it into its open session, or opens one.
-   * Returns the session's event: the id and first time under which the merged event will be stored.
+   * Returns the session's event: the id and first time under which the merged event will be stored. An
+   * occurrence whose merge would exceed maxEventBytes closes the session (emitted as it is) and opens a new one.
    */
   record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
   /** Emits every open session now. */
@@ -69,10 +70,15 @@ function merged(session: Session): PreparedAuditEvent {
   return { event, json };
 }
 
+/**
+ * `fits` says whether a merged event is within the logger's maxEventBytes: first before + latest after can
+ * be bigger than either occurrence.
+ */
 export function createCoalescer<S extends ActionSchemas, Invalid>(
   prepare: (input: unknown) => PreparedAuditEvent | undefined,
   emit: (prepared: PreparedAuditEvent, emitContext?: Context) => void,
   options: CoalesceOptions,
+  fits: (merged: PreparedAuditEvent) => boolean,
 ): CoalescingRecorder<S, Invalid> {
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
@@ -111,12 +117,19 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       const key = sessionKey(prepared);
       const session = sessions.get(key);
       if (session) {
-        session.count += 1;
-        session.latest = prepared;
-        if (prepared.event.occurredAt > session.lastOccurredAt)
-          session.lastOccurredAt = prepared.event.occurredAt;
-        arm(key, session);
-        return session.first.event as AuditEvent<typeof input.action>;
+        const lastOccurredAt =
+          prepared.event.occurredAt > session.lastOccurredAt
+            ? prepared.event.occurredAt
+            : session.lastOccurredAt;
+        const next = { ...session, latest: prepared, count: session.count + 1, lastOccurredAt };
+        if (fits(merged(next))) {
+          Object.assign(session, next);
+          arm(key, session);
+          return session.first.event as AuditEvent<typeof input.action>;
+        }
+        // Merged, it would be over maxEventBytes: emit the session as it is and open a new one with this
+        // occurrence (both are stored; neither is over the limit).
+        close(key);
       }
       if (sessions.size >= maxSessions) close(sessions.keys().next().value as string);
       const opened: Session = {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import {
-  AUDIT_ATTRIBUTES,
   CRUD_VALUES,
   type Crud,
   DEFAULT_ACTOR,
@@ -15,6 +14,7 @@ import {
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
 import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
 import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
+import { recordSizeOver } from './record-size.js';
 import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 import { uuidv7, uuidv7Time } from './uuid7.js';
 
@@ -230,10 +230,6 @@ function callerFields(input: unknown, raw: RawAuditEventInput): void {
   });
 }
 
-// Attribute keys and the fixed-size values (id, version, count, last time) of a record, in characters.
-const FIXED_RECORD_CHARS =
-  Object.values(AUDIT_ATTRIBUTES).reduce((n, key) => n + key.length, 0) + 36 + 10 + 10 + 24;
-
 /** JSON fields (actor, target) must stay JSON objects: the store reads anything else as malformed. */
 function checkObject(value: JsonValue, path: (string | number)[], issues: AuditIssue[]): void {
   if (value === null || typeof value !== 'object' || Array.isArray(value))
@@ -333,33 +329,6 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   const json: EventJson = { metadata: metadata.json, targets: JSON.stringify(targets) };
   if (actorFields) json.actorFields = actorFields.json;
   if (changes) json.changes = JSON.stringify(changes);
-  // The whole record counts (body and every attribute), as the receiver measures it: an event valid here
-  // always fits a receiver whose maximum record size is at least maxEventBytes.
-  const texts = [
-    json.metadata,
-    json.targets,
-    json.actorFields,
-    json.changes,
-    raw.action,
-    tenant,
-    raw.outcomeReason,
-    actor.id,
-    actor.type,
-    actor.name,
-    raw.context?.ip,
-    raw.context?.userAgent,
-    raw.context?.requestId,
-  ];
-  const limit = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  let chars = FIXED_RECORD_CHARS + raw.action.length; // the action is also the record's event name
-  for (const t of texts) chars += t?.length ?? 0;
-  // A UTF-16 code unit is at most 3 UTF-8 bytes: count bytes only when the record could be over the limit.
-  if (chars * 3 > limit) {
-    let size = FIXED_RECORD_CHARS + raw.action.length;
-    for (const t of texts) size += t === undefined ? 0 : Buffer.byteLength(t);
-    if (size > limit) throw new AuditEventTooLargeError(size, limit, raw.action);
-  }
-
   const context: AuditContext = {};
   if (raw.context?.ip !== undefined) context.ip = raw.context.ip;
   if (raw.context?.userAgent !== undefined) context.userAgent = raw.context.userAgent;
@@ -384,6 +353,11 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   };
   if (raw.outcomeReason !== undefined) event.outcomeReason = raw.outcomeReason;
   if (changes !== undefined) event.changes = changes;
+  // The whole record counts (body and every attribute), as the receiver measures it: an event valid here
+  // always fits a receiver whose maximum record size is at least maxEventBytes.
+  const limit = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const size = recordSizeOver({ event, json }, limit);
+  if (size !== undefined) throw new AuditEventTooLargeError(size, limit, raw.action);
   return { event, json };
 }
 

@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
 import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
-import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from './conventions.js';
+import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION, DEFAULT_MAX_EVENT_BYTES } from './conventions.js';
 import {
   DELIVERY_LISTENER_KEY,
   type DeliveryHooks,
@@ -26,6 +26,7 @@ import {
 } from './event.js';
 import { onProcessExit } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
+import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
   /** The OTel logger provider to emit through. Default: the global one (`logs` API). */
@@ -99,6 +100,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
   const coalescers = new Set<CoalescingRecorder<S, undefined>>();
   let closed = false;
 
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const parseOptions = {
     ...(options.strictActions !== undefined && { strictActions: options.strictActions }),
     ...(options.tenant !== undefined && { defaultTenant: options.tenant }),
@@ -211,7 +213,12 @@ export function createAuditLogger<const S extends ActionSchemas>(
       return prepared.event as AuditEvent<typeof input.action>;
     },
     coalesce(coalesceOptions = {}) {
-      const recorder = createCoalescer<S, undefined>(prepare, emit, coalesceOptions);
+      const recorder = createCoalescer<S, undefined>(
+        prepare,
+        emit,
+        coalesceOptions,
+        (merged) => recordSizeOver(merged, maxEventBytes) === undefined,
+      );
       coalescers.add(recorder);
       return recorder;
     },

@@ -105,3 +105,44 @@ describe('session coalescing', () => {
     expect(() => audit.coalesce({ idleMs: 0 })).toThrow(/idleMs must be > 0/);
   });
 });
+
+describe('coalescing within maxEventBytes', () => {
+  /** The record's size as the receiver measures it: body and every attribute key and value. */
+  const sizeOf = (r: { body?: unknown; attributes: Record<string, unknown> }) =>
+    Object.entries(r.attributes).reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
+      Buffer.byteLength(String(r.body)),
+    );
+
+  it('a merge over the limit (first before + latest after) is not made: both occurrences are emitted, each within it', () => {
+    const { provider, exporter } = memoryProvider();
+    const maxEventBytes = 100_000;
+    const audit = createAuditLogger({
+      loggerProvider: provider,
+      tenant: 'acme',
+      maxEventBytes,
+      flushOnExit: false,
+    });
+    const rec = audit.coalesce({ idleMs: 1_000 });
+    const big = 'x'.repeat(60_000);
+    const change = (before: string, after: string) => ({
+      action: 'doc.sheet.updated',
+      targets: [{ type: 'sheet', id: 's1' }],
+      changes: { before, after },
+    });
+    const first = rec.record(change(big, 'a'));
+    const second = rec.record(change('a', big));
+    expect(second.id).not.toBe(first.id);
+    const third = rec.record(change(big, 'b')); // merges with the second: second.before 'a' + third.after 'b'
+    expect(third.id).toBe(second.id);
+    rec.flush();
+    expect(exporter.records.map((r) => r.attributes[A.eventId])).toEqual([first.id, second.id]);
+    for (const r of exporter.records) expect(sizeOf(r)).toBeLessThanOrEqual(maxEventBytes);
+    expect(exporter.records[1]?.attributes[A.count]).toBe(2);
+    expect(JSON.parse(String(exporter.records[1]?.attributes[A.changes]))).toEqual({
+      before: 'a',
+      after: 'b',
+    });
+    expect(audit.stats()).toMatchObject({ recorded: 2, invalid: 0 });
+  });
+});
