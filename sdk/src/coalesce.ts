@@ -2,8 +2,8 @@
 // become one event with a count and first/last times (the "sheet saved every second" case).
 import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
-import { AuditOptionError } from './errors.js';
 import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
+import { requireMillis, requireWholeNumber } from './options.js';
 
 export interface CoalesceOptions {
   /** Emit a session after this long without a repeat. Default 5,000 ms. */
@@ -83,9 +83,9 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
-  for (const [name, value] of Object.entries({ idleMs, maxWindowMs, maxSessions })) {
-    if (!Number.isFinite(value) || value <= 0) throw new AuditOptionError('coalesce', name, '> 0', value);
-  }
+  requireMillis('coalesce', 'idleMs', idleMs, 1);
+  requireMillis('coalesce', 'maxWindowMs', maxWindowMs, 1);
+  requireWholeNumber('coalesce', 'maxSessions', maxSessions);
   // Insertion order = age: the first key is the oldest session.
   const sessions = new Map<string, Session>();
   let closed = false;

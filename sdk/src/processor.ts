@@ -12,8 +12,9 @@ import type {
 } from '@opentelemetry/sdk-logs';
 import { AUDIT_ATTRIBUTES as A } from './conventions.js';
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
-import { AuditOptionError, AuditRejectedError } from './errors.js';
+import { AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
+import { requireMillis, requireWholeNumber } from './options.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 
 export interface AuditLogRecordProcessorOptions {
@@ -141,23 +142,25 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   constructor(options: AuditLogRecordProcessorOptions) {
     this.exporter = options.exporter;
-    this.maxQueueSize = options.maxQueueSize ?? 16_384;
-    this.batchSize = Math.min(options.maxExportBatchSize ?? 512, this.maxQueueSize);
+    const maxQueueSize = options.maxQueueSize ?? 16_384;
+    const maxExportBatchSize = options.maxExportBatchSize ?? 512;
+    // A fraction or 0 would export empty batches forever (splice(0, 0.5) takes nothing).
+    requireWholeNumber('AuditLogRecordProcessor', 'maxQueueSize', maxQueueSize);
+    requireWholeNumber('AuditLogRecordProcessor', 'maxExportBatchSize', maxExportBatchSize);
+    this.maxQueueSize = maxQueueSize;
+    this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
     this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
     this.retryMaxMs = options.retryMaxDelayMillis ?? 30_000;
     for (const [name, value] of Object.entries({
-      maxQueueSize: this.maxQueueSize,
-      maxExportBatchSize: this.batchSize,
       scheduledDelayMillis: this.delayMs,
       exportTimeoutMillis: this.timeoutMs,
       // 0 or NaN would retry an unreachable endpoint in a hot loop.
       retryInitialDelayMillis: this.retryInitialMs,
       retryMaxDelayMillis: this.retryMaxMs,
     })) {
-      if (!Number.isFinite(value) || value < 0 || (value === 0 && name !== 'scheduledDelayMillis'))
-        throw new AuditOptionError('AuditLogRecordProcessor', name, 'a positive number', value);
+      requireMillis('AuditLogRecordProcessor', name, value, name === 'scheduledDelayMillis' ? 0 : 1);
     }
     // A weak reference: the process-wide exit hook must not keep a discarded processor alive.
     const self = new WeakRef(this);

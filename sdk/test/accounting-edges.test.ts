@@ -190,24 +190,62 @@ describe('a provider shut down before the first record', () => {
   });
 });
 
-describe('retry options', () => {
-  it('rejects a zero, negative or NaN retry delay with a typed error naming the option', () => {
+describe('processor options', () => {
+  function optionError(options: Record<string, number>): unknown {
+    try {
+      new AuditLogRecordProcessor({ exporter: ok(), ...options });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  }
+
+  it('rejects a zero, negative, NaN or overflowing timer with a typed error naming the option', () => {
     for (const [option, value] of [
       ['retryInitialDelayMillis', 0],
       ['retryInitialDelayMillis', Number.NaN],
       ['retryMaxDelayMillis', -1],
       ['retryMaxDelayMillis', Number.NaN],
+      // setTimeout makes these 1 ms: hot loops, not long waits.
+      ['exportTimeoutMillis', 2 ** 31],
+      ['retryMaxDelayMillis', 2 ** 31],
+      ['scheduledDelayMillis', Number.POSITIVE_INFINITY],
     ] as const) {
-      let error: unknown;
-      try {
-        new AuditLogRecordProcessor({ exporter: ok(), [option]: value });
-      } catch (e) {
-        error = e;
-      }
+      const error = optionError({ [option]: value });
       expect(error).toBeInstanceOf(AuditOptionError);
       expect(error).toMatchObject({ option });
-      expect((error as Error).message).toContain(`${option} must be a positive number, got ${value}`);
+      expect((error as Error).message).toMatch(
+        new RegExp(`${option} must be a number of milliseconds from [01] to 2147483647, got ${value}`),
+      );
     }
+    expect(optionError({ exportTimeoutMillis: 2 ** 31 - 1, scheduledDelayMillis: 0 })).toBeUndefined();
+  });
+
+  it('rejects a queue or batch size that is not a whole number >= 1 (a fraction exported empty batches forever)', () => {
+    for (const [option, value] of [
+      ['maxExportBatchSize', 0.5],
+      ['maxExportBatchSize', 0],
+      ['maxQueueSize', 0.5],
+      ['maxQueueSize', Number.NaN],
+    ] as const) {
+      const error = optionError({ [option]: value });
+      expect(error).toBeInstanceOf(AuditOptionError);
+      expect(error).toMatchObject({ option });
+      expect((error as Error).message).toContain(`${option} must be a whole number >= 1, got ${value}`);
+    }
+  });
+
+  it('a batch size of 1 still delivers', async () => {
+    const out = ok();
+    const provider = new LoggerProvider({
+      processors: [new AuditLogRecordProcessor({ exporter: out, maxExportBatchSize: 1 })],
+    });
+    const { audit } = logger(provider);
+    audit.record({ action: 'a.b.created' });
+    audit.record({ action: 'a.b.created' });
+    expect(await audit.flush()).toMatchObject({ exported: 2, pending: 0 });
+    expect(out.exportCalls).toBe(2);
+    await provider.shutdown();
   });
 });
 

@@ -102,7 +102,10 @@ describe('session coalescing', () => {
 
   it('rejects nonsensical windows', () => {
     const { audit } = setup();
-    expect(() => audit.coalesce({ idleMs: 0 })).toThrow(/idleMs must be > 0/);
+    expect(() => audit.coalesce({ idleMs: 0 })).toThrow(/idleMs must be a number of milliseconds from 1 to/);
+    // Above 2^31 - 1 ms Node's setTimeout fires after 1 ms.
+    expect(() => audit.coalesce({ maxWindowMs: 2 ** 31 })).toThrow(/maxWindowMs must be .* to 2147483647/);
+    expect(() => audit.coalesce({ maxSessions: 0.5 })).toThrow(/maxSessions must be a whole number >= 1/);
   });
 });
 

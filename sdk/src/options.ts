@@ -1,0 +1,23 @@
+// Range checks of numeric options, shared by the logger, the processor and coalescers: a value that passes
+// must not make a loop spin (a fraction of a batch, a timer Node shortens to 1 ms).
+import { AuditOptionError } from './errors.js';
+
+/** setTimeout's longest delay: Node makes anything above it (or NaN) 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A count or size: a whole number >= 1. */
+export function requireWholeNumber(component: string, option: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1)
+    throw new AuditOptionError(component, option, 'a whole number >= 1', value);
+}
+
+/** A timer delay: finite, from `min` to MAX_TIMER_MS. */
+export function requireMillis(component: string, option: string, value: number, min: number): void {
+  if (!Number.isFinite(value) || value < min || value > MAX_TIMER_MS)
+    throw new AuditOptionError(
+      component,
+      option,
+      `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`,
+      value,
+    );
+}
