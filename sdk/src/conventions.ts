@@ -81,7 +81,7 @@ export type Outcome = (typeof OUTCOME_VALUES)[number];
 /** Actor used when an event names none: the service itself. */
 export const DEFAULT_ACTOR = { id: 'system', type: 'system' } as const;
 
-/** Default maximum size of one event's serialized metadata + changes + fields, in bytes (1 MiB). */
+/** Default maximum size of one event's whole log record (body and every attribute key and value, UTF-8 bytes): 1 MiB. */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 /** Largest `audit.version`: the column is a UInt32. */

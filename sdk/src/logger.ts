@@ -26,6 +26,7 @@ import {
 } from './event.js';
 import { onProcessExit } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
+import { requireWholeNumber } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -37,7 +38,11 @@ export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> ext
   tenant?: string;
   /** Require action names of exactly three parts, `<service>.<resource>.<verb_past_tense>`. */
   strictActions?: boolean;
-  /** Maximum serialized size of an event's metadata, targets, actor fields and changes. Default 1 MiB. */
+  /**
+   * Maximum size of an event's whole log record (body and every attribute key and value, in UTF-8 bytes, as
+   * the receiver measures it), coalesced events included. A whole number >= 1, else `AuditOptionError`.
+   * Default 1 MiB.
+   */
   maxEventBytes?: number;
   /**
    * Receives invalid events instead of `record()` throwing (for code that must never throw from auditing);
@@ -91,6 +96,9 @@ export function createAuditLogger<const S extends ActionSchemas = Record<never, 
 export function createAuditLogger<const S extends ActionSchemas>(
   options: AuditLoggerOptions<S> = {},
 ): AuditLogger<S, undefined> {
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  // NaN (Number(process.env.UNSET)) would disable the limit silently.
+  requireWholeNumber('createAuditLogger', 'maxEventBytes', maxEventBytes);
   const tracker = new DeliveryTracker(options);
   const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
     AUDIT_SCOPE_NAME,
@@ -100,7 +108,6 @@ export function createAuditLogger<const S extends ActionSchemas>(
   const coalescers = new Set<CoalescingRecorder<S, undefined>>();
   let closed = false;
 
-  const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const parseOptions = {
     ...(options.strictActions !== undefined && { strictActions: options.strictActions }),
     ...(options.tenant !== undefined && { defaultTenant: options.tenant }),

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   AuditEventTooLargeError,
+  AuditOptionError,
   AuditValidationError,
   createAuditLogger,
   MAX_AUDIT_VERSION,
@@ -126,6 +127,34 @@ describe('maxEventBytes covers the whole record', () => {
         AuditEventTooLargeError,
       );
     }
+  });
+});
+
+describe('the maxEventBytes option', () => {
+  it('must be a whole number >= 1: NaN (an unset environment variable) would disable the limit', () => {
+    const { provider } = memoryProvider();
+    for (const maxEventBytes of [Number.NaN, -1, 0, 0.5, Number.POSITIVE_INFINITY]) {
+      let error: unknown;
+      try {
+        createAuditLogger({ loggerProvider: provider, tenant: 't', flushOnExit: false, maxEventBytes });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AuditOptionError);
+      expect(error).toMatchObject({ option: 'maxEventBytes' });
+      expect((error as Error).message).toContain(
+        `maxEventBytes must be a whole number >= 1, got ${maxEventBytes}`,
+      );
+    }
+    const audit = createAuditLogger({
+      loggerProvider: provider,
+      tenant: 't',
+      flushOnExit: false,
+      maxEventBytes: 1000,
+    });
+    expect(() => audit.record({ action: 'a.b.created', metadata: 'x'.repeat(2000) })).toThrow(
+      AuditEventTooLargeError,
+    );
   });
 });
 
