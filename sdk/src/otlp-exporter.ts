@@ -53,7 +53,8 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
         readingSerializer(last),
         'otlp_http_log_exporter',
         LogsExporterMetricsHelper,
-        undefined,
+        // Self-observability metrics (otel.sdk.exporter.log.*), as the stock exporter reports them.
+        config.selfObsMeterProvider,
       ),
     );
     this.last = last;
