@@ -169,7 +169,7 @@ function actionOf(input: unknown): string | undefined {
 
 /**
  * Validates and normalises one event and serializes its JSON parts once. Throws `AuditValidationError` listing
- * every issue with its path, or `AuditEventTooLargeError` when the serialized parts are over the limit.
+ * every issue with its path, or `AuditEventTooLargeError` when its whole log record is over maxEventBytes.
  */
 export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): PreparedAuditEvent {
   try {
@@ -363,7 +363,7 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
 
 /**
  * Validates and normalises one event. Throws `AuditValidationError` listing every issue with its path,
- * or `AuditEventTooLargeError` when the serialized event is over the limit.
+ * or `AuditEventTooLargeError` when its whole log record is over maxEventBytes.
  */
 export function parseAuditEvent(input: unknown, options: ParseOptions = {}): AuditEvent {
   return prepareAuditEvent(input, options).event;
