@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const found = new Map(thisRun.map((r) => [r.tenant, Number(r.events)]));
   const foundAll = [...found.values()].reduce((a, b) => a + b, 0);
   say(
-    `recorded ${summary.recorded} events (${summary.failures} failures) in ${seconds} s; ` +
+    `recorded ${summary.recorded} events (${summary.failures} with outcome failure) in ${seconds} s; ` +
       `found stored: ${foundAll} of this run's ${summary.recorded}`,
   );
   say(`  ${'tenant'.padEnd(10)} ${'this run'.padStart(8)}  ${'in the store (all runs)'}`);

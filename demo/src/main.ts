@@ -72,7 +72,7 @@ async function main(): Promise<number> {
   // Read after the provider's shutdown: records it gave up on there are counted as failed only then.
   const stats = audit.stats();
   console.log(
-    `demo: ${summary.recorded} events (${summary.failures} failures) for tenants ${summary.tenants.join(', ')}; ` +
+    `demo: ${summary.recorded} events (${summary.failures} with outcome failure) for tenants ${summary.tenants.join(', ')}; ` +
       `exported ${stats.exported}, dropped ${stats.dropped}, failed ${stats.failed}, still pending ${stats.pending}`,
   );
   if (firstError !== undefined)

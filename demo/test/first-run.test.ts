@@ -42,7 +42,7 @@ describe('npm start (first run)', () => {
     expect(start.status).toBe(0);
     expect(start.stdout).toMatch(/^first start: created the tables \(0001_/m);
     expect(start.stdout).toMatch(
-      /recorded 600 events \(\d+ failures\) in [\d.]+ s; found stored: 600 of this run's 600/,
+      /recorded 600 events \(\d+ with outcome failure\) in [\d.]+ s; found stored: 600 of this run's 600/,
     );
     const first = table(start.stdout);
     expect(first.length).toBeGreaterThan(1);
