@@ -3,7 +3,7 @@
 import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
 import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
-import { requireMillis, requireWholeNumber } from './options.js';
+import { requireDuration, requireMillis, requireWholeNumber } from './options.js';
 
 export interface CoalesceOptions {
   /** Emit a session after this long without a repeat. Default 5,000 ms. */
@@ -83,8 +83,11 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
-  requireMillis('coalesce', 'idleMs', idleMs, 1);
-  requireMillis('coalesce', 'maxWindowMs', maxWindowMs, 1);
+  // A timer is armed for min(idle, rest of the window): only that must fit setTimeout; a longer window or idle
+  // time (Infinity included) is fine.
+  requireDuration('coalesce', 'idleMs', idleMs);
+  requireDuration('coalesce', 'maxWindowMs', maxWindowMs);
+  requireMillis('coalesce', 'min(idleMs, maxWindowMs)', Math.min(idleMs, maxWindowMs), 1);
   requireWholeNumber('coalesce', 'maxSessions', maxSessions);
   // Insertion order = age: the first key is the oldest session.
   const sessions = new Map<string, Session>();

@@ -94,12 +94,20 @@ function identity(record: TrackedRecord): UndeliveredEvent {
   return { id: text(A.eventId), action: text(A.action), tenant: text(A.tenant) };
 }
 
+const WAITING_KEPT = 1_000;
+
 export class DeliveryTracker implements DeliveryListener {
   private counts = { recorded: 0, exported: 0, dropped: 0, failed: 0, invalid: 0 };
   private isTracked = false;
   /** Records a processor accepted or dropped: lets the logger see that an emit reached no processor. */
   private reached = 0;
   private warned = new Set<string>();
+  /**
+   * Records whose emit threw while no tracking processor had been seen: dropped once one shows up. Their
+   * identities are kept up to WAITING_KEPT (an untracked pipeline that always throws must not grow memory).
+   */
+  private waiting: TrackedRecord[] = [];
+  private waitingCount = 0;
   /** The record the logger is emitting right now (emit is synchronous), until a processor claims it. */
   private emitting: EmittedRecord | undefined;
 
@@ -145,6 +153,21 @@ export class DeliveryTracker implements DeliveryListener {
   queued(count: number): void {
     this.isTracked = true;
     this.reached += count;
+    if (this.waitingCount > 0) {
+      const lost = this.waiting;
+      const unnamed = this.waitingCount - lost.length;
+      this.waiting = [];
+      this.waitingCount = 0;
+      this.counts.dropped += unnamed;
+      this.reached += unnamed;
+      this.dropped(lost, 'not_emitted');
+    }
+  }
+
+  /** A record whose emit threw before any tracking processor was seen (see the logger's emit). */
+  unsettled(record: TrackedRecord): void {
+    this.waitingCount += 1;
+    if (this.waiting.length < WAITING_KEPT) this.waiting.push(record);
   }
 
   exported(count: number): void {

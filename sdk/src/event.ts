@@ -14,6 +14,7 @@ import {
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
 import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
 import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
+import { requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 import { uuidv7, uuidv7Time } from './uuid7.js';
@@ -172,6 +173,8 @@ function actionOf(input: unknown): string | undefined {
  * every issue with its path, or `AuditEventTooLargeError` when its whole log record is over maxEventBytes.
  */
 export function prepareAuditEvent(input: unknown, options: ParseOptions = {}): PreparedAuditEvent {
+  // A programming error in the options, not in the event: AuditOptionError, before the event is read.
+  requireLimit('prepareAuditEvent', 'maxEventBytes', options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES);
   try {
     return prepare(input, options);
   } catch (error) {

@@ -26,7 +26,7 @@ import {
 } from './event.js';
 import { onProcessExit } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
-import { requireWholeNumber } from './options.js';
+import { requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -98,7 +98,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
 ): AuditLogger<S, undefined> {
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   // NaN (Number(process.env.UNSET)) would disable the limit silently.
-  requireWholeNumber('createAuditLogger', 'maxEventBytes', maxEventBytes);
+  requireLimit('createAuditLogger', 'maxEventBytes', maxEventBytes);
   const tracker = new DeliveryTracker(options);
   const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
     AUDIT_SCOPE_NAME,
@@ -181,11 +181,14 @@ export function createAuditLogger<const S extends ActionSchemas>(
       diag.error('otel-audit: the OTel logger threw while emitting an audit event', emitError);
     // It reached a tracking processor (perhaps before a later processor threw): that processor accounts for it.
     if (tracker.reachedCount !== reachedBefore) return;
-    if (emitError !== undefined || tracker.tracked || !isEnabled(record)) {
-      // Emitting threw before a tracking processor took the record, a processor saw earlier records but not
-      // this one, or the logger takes no records at all (provider shut down, logger disabled, no provider
-      // registered yet): the record is lost.
+    if (tracker.tracked || !isEnabled(record)) {
+      // A tracking processor saw earlier records but not this one (emitting threw before it, or the provider was
+      // shut down), or the logger takes no records at all (logger disabled, no provider registered yet): lost.
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
+    } else if (emitError !== undefined) {
+      // Untracked so far: an earlier processor may have exported it, so it is not counted lost now. If a
+      // tracking processor turns up later, it never saw this record: then it is dropped (not_emitted).
+      tracker.unsettled({ attributes: record.attributes ?? {} });
     } else {
       tracker.warnOnce(
         'untracked',

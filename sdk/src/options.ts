@@ -11,6 +11,18 @@ export function requireWholeNumber(component: string, option: string, value: num
     throw new AuditOptionError(component, option, 'a whole number >= 1', value);
 }
 
+/** A size limit: a whole number >= 1, or Infinity for no limit. */
+export function requireLimit(component: string, option: string, value: number): void {
+  if (value !== Number.POSITIVE_INFINITY && (!Number.isInteger(value) || value < 1))
+    throw new AuditOptionError(component, option, 'a whole number >= 1 (or Infinity: no limit)', value);
+}
+
+/** A duration that is never passed to a timer as it is: >= 1 ms, Infinity allowed, not NaN. */
+export function requireDuration(component: string, option: string, value: number): void {
+  if (Number.isNaN(value) || value < 1)
+    throw new AuditOptionError(component, option, 'a number of milliseconds >= 1 (or Infinity)', value);
+}
+
 /** A timer delay: finite, from `min` to MAX_TIMER_MS. */
 export function requireMillis(component: string, option: string, value: number, min: number): void {
   if (!Number.isFinite(value) || value < min || value > MAX_TIMER_MS)

@@ -14,7 +14,7 @@ import { AUDIT_ATTRIBUTES as A } from './conventions.js';
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
 import { AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
-import { requireMillis, requireWholeNumber } from './options.js';
+import { requireLimit, requireMillis, requireWholeNumber } from './options.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 
 export interface AuditLogRecordProcessorOptions {
@@ -72,7 +72,8 @@ function parses(text: string): boolean {
 
 /** How `got` damages the `emitted` text, if it does: cut short (attributeValueLengthLimit), or no longer JSON. */
 function textDamage(what: string, emitted: string, got: string, json: boolean): string | undefined {
-  if (got.length < emitted.length && emitted.startsWith(got))
+  // attributeValueLengthLimit <= 0 is ignored by OTel, so a limit never leaves ''; '' is a redaction.
+  if (got.length > 0 && got.length < emitted.length && emitted.startsWith(got))
     return `the LoggerProvider changed ${what} (truncated by its logRecordLimits, attributeValueLengthLimit): ${LIMITS_ADVICE}`;
   if (json && !parses(got))
     return `${what} is no longer valid JSON (changed by a processor or the LoggerProvider's logRecordLimits)`;
@@ -146,7 +147,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     const maxExportBatchSize = options.maxExportBatchSize ?? 512;
     // A fraction or 0 would export empty batches forever (splice(0, 0.5) takes nothing).
     requireWholeNumber('AuditLogRecordProcessor', 'maxQueueSize', maxQueueSize);
-    requireWholeNumber('AuditLogRecordProcessor', 'maxExportBatchSize', maxExportBatchSize);
+    requireLimit('AuditLogRecordProcessor', 'maxExportBatchSize', maxExportBatchSize);
     this.maxQueueSize = maxQueueSize;
     this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
     this.delayMs = options.scheduledDelayMillis ?? 1_000;

@@ -110,6 +110,8 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
   const redactor: LogRecordProcessor = {
     onEmit(record) {
       if (record.attributes[A.contextIp] !== undefined) record.setAttribute(A.contextIp, '10.0.0.x');
+      // Emptied, not cut: limits never leave '' (OTel ignores attributeValueLengthLimit <= 0).
+      if (record.attributes[A.contextUserAgent] !== undefined) record.setAttribute(A.contextUserAgent, '');
       record.setAttribute('deployment.environment', 'prod');
       if (typeof record.body === 'string') record.setBody(record.body.replace('secret', '******'));
     },
@@ -127,13 +129,14 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
       const { audit, errors } = logger(provider);
       audit.record({
         action: 'auth.session.created',
-        context: { ip: '10.0.0.7' },
+        context: { ip: '10.0.0.7', userAgent: 'curl/8.5' },
         metadata: { password: 'secret' },
       });
       const stats = await audit.flush();
       expect(errors).toEqual([]);
       expect(stats).toMatchObject({ recorded: 1, exported: 1, failed: 0, pending: 0 });
       expect(out.delivered[0]?.attributes[A.contextIp]).toBe('10.0.0.x');
+      expect(out.delivered[0]?.attributes[A.contextUserAgent]).toBe('');
       expect(out.delivered[0]?.body).toBe('{"password":"******"}');
     });
   }
@@ -231,8 +234,11 @@ describe('processor options', () => {
       const error = optionError({ [option]: value });
       expect(error).toBeInstanceOf(AuditOptionError);
       expect(error).toMatchObject({ option });
-      expect((error as Error).message).toContain(`${option} must be a whole number >= 1, got ${value}`);
+      expect((error as Error).message).toContain(`${option} must be a whole number >= 1`);
+      expect((error as Error).message).toContain(`got ${value}`);
     }
+    // Infinity: one batch per drain, bounded by the queue size (accepted before the checks existed).
+    expect(optionError({ maxExportBatchSize: Number.POSITIVE_INFINITY })).toBeUndefined();
   });
 
   it('a batch size of 1 still delivers', async () => {

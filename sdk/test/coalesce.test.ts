@@ -102,9 +102,15 @@ describe('session coalescing', () => {
 
   it('rejects nonsensical windows', () => {
     const { audit } = setup();
-    expect(() => audit.coalesce({ idleMs: 0 })).toThrow(/idleMs must be a number of milliseconds from 1 to/);
-    // Above 2^31 - 1 ms Node's setTimeout fires after 1 ms.
-    expect(() => audit.coalesce({ maxWindowMs: 2 ** 31 })).toThrow(/maxWindowMs must be .* to 2147483647/);
+    expect(() => audit.coalesce({ idleMs: 0 })).toThrow(/idleMs must be a number of milliseconds >= 1/);
+    expect(() => audit.coalesce({ maxWindowMs: Number.NaN })).toThrow(/maxWindowMs must be a number/);
+    // The timer gets min(idle, rest of the window): above 2^31 - 1 ms Node's setTimeout fires after 1 ms.
+    expect(() => audit.coalesce({ idleMs: 2 ** 31, maxWindowMs: 2 ** 32 })).toThrow(
+      /min\(idleMs, maxWindowMs\) must be .* to 2147483647/,
+    );
+    // A long (or no) window with a short idle time only ever arms the idle timer.
+    expect(() => audit.coalesce({ maxWindowMs: 2 ** 31 })).not.toThrow();
+    expect(() => audit.coalesce({ maxWindowMs: Number.POSITIVE_INFINITY })).not.toThrow();
     expect(() => audit.coalesce({ maxSessions: 0.5 })).toThrow(/maxSessions must be a whole number >= 1/);
   });
 });

@@ -131,9 +131,9 @@ describe('maxEventBytes covers the whole record', () => {
 });
 
 describe('the maxEventBytes option', () => {
-  it('must be a whole number >= 1: NaN (an unset environment variable) would disable the limit', () => {
+  it('must be a whole number >= 1 or Infinity: NaN (an unset environment variable) would disable the limit', () => {
     const { provider } = memoryProvider();
-    for (const maxEventBytes of [Number.NaN, -1, 0, 0.5, Number.POSITIVE_INFINITY]) {
+    for (const maxEventBytes of [Number.NaN, -1, 0, 0.5]) {
       let error: unknown;
       try {
         createAuditLogger({ loggerProvider: provider, tenant: 't', flushOnExit: false, maxEventBytes });
@@ -142,10 +142,22 @@ describe('the maxEventBytes option', () => {
       }
       expect(error).toBeInstanceOf(AuditOptionError);
       expect(error).toMatchObject({ option: 'maxEventBytes' });
-      expect((error as Error).message).toContain(
-        `maxEventBytes must be a whole number >= 1, got ${maxEventBytes}`,
+      expect((error as Error).message).toContain('maxEventBytes must be a whole number >= 1 (or Infinity');
+      expect((error as Error).message).toContain(`got ${maxEventBytes}`);
+      // parseAuditEvent / prepareAuditEvent are public too: the same check there.
+      expect(() => parseAuditEvent({ action: 'a.b.created', tenant: 't' }, { maxEventBytes })).toThrow(
+        AuditOptionError,
       );
     }
+    // Infinity: no limit (as before the checks existed).
+    expect(() =>
+      createAuditLogger({
+        loggerProvider: provider,
+        tenant: 't',
+        flushOnExit: false,
+        maxEventBytes: Number.POSITIVE_INFINITY,
+      }).record({ action: 'a.b.created', metadata: 'x'.repeat(2_000_000) }),
+    ).not.toThrow();
     const audit = createAuditLogger({
       loggerProvider: provider,
       tenant: 't',
