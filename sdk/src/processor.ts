@@ -137,6 +137,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private shutdownPromise: Promise<void> | undefined;
   private counts = { queued: 0, exported: 0, dropped: 0, failed: 0 };
   private warnedFull = false;
+  /** The error of the last export that failed in a way that may pass; cleared by a success. */
+  private lastRetryableError: Error | undefined;
   /** Set in Node's `exit` event: what was held is settled as failed, a late export result is ignored. */
   private exited = false;
   private readonly stopExitReport: () => void;
@@ -237,7 +239,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       await this.forceFlush();
       const left = this.queue;
       this.queue = [];
-      this.settleFailed(left, new Error('undelivered at shutdown: the endpoint did not accept it in time'));
+      this.settleFailed(
+        left,
+        this.undelivered('undelivered at shutdown: the endpoint did not accept it in time'),
+      );
       this.stopExitReport();
       await this.exporter.shutdown();
     })();
@@ -260,6 +265,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       if (this.exited) return;
       if (result.code === ExportResultCode.SUCCESS) {
         this.backoffMs = 0;
+        this.lastRetryableError = undefined;
         const rejected = Math.min(rejectedCountOf(result), batch.length);
         if (rejected > 0) this.settleRejected(batch, rejected, result);
         else {
@@ -274,6 +280,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         continue;
       }
       // Keep the batch at the head, in order, and try again later (or on the next flush).
+      this.lastRetryableError = error;
       this.queue = batch.concat(this.queue);
       diag.debug(
         `AuditLogRecordProcessor: export failed, ${this.queue.length} record(s) held: ${error.message}`,
@@ -294,7 +301,18 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.exited = true;
     this.inFlight = [];
     this.queue = [];
-    this.settleFailed(held, new Error(`undelivered at process exit: ${held.length} record(s) still held`));
+    this.settleFailed(
+      held,
+      this.undelivered(`undelivered at process exit: ${held.length} record(s) still held`),
+    );
+  }
+
+  /** Why records are still held, with the last export error (e.g. the endpoint refusing connections). */
+  private undelivered(what: string): Error {
+    const last = this.lastRetryableError;
+    return last === undefined
+      ? new Error(what)
+      : new Error(`${what} (last export error: ${last.message})`, { cause: last });
   }
 
   private scheduleRetry(): void {

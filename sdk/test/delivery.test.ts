@@ -115,6 +115,8 @@ describe('AuditLogRecordProcessor accounting', () => {
     expect(audit.stats()).toMatchObject({ recorded: 1, exported: 0, failed: 1, pending: 0 });
     expect(errors[0]?.events.map((e) => e.id)).toEqual([held.id]);
     expect(errors[0]?.error.message).toContain('undelivered at shutdown');
+    // What kept it from the endpoint, not only that it was still held.
+    expect(errors[0]?.error.message).toMatch(/\(last export error: .*503/);
     const late = audit.record({ action: 'a.b.created' });
     expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 1, pending: 0 });
     expect(drops.at(-1)).toEqual({
