@@ -44,6 +44,8 @@ export const BASE_SETTINGS: ClickHouseSettings = {
   optimize_on_insert: 0,
   // Views must see every inserted block, also on a server where this might be changed.
   materialized_views_ignore_errors: 0,
+  // Inserts of events spanning many months (or days, for a MergeTree otel_logs) must not be refused.
+  max_partitions_per_insert_block: '0',
 };
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;

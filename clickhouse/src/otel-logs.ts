@@ -106,6 +106,9 @@ const INSERT_SETTINGS = {
   async_insert: 0,
   optimize_on_insert: 0,
   materialized_views_ignore_errors: 0,
+  // A sender may deliver events of many months (a backfill, a skewed clock) in one request: the default limit
+  // of 100 partitions per insert would refuse it on every retry.
+  max_partitions_per_insert_block: 0,
 } as const;
 
 /**

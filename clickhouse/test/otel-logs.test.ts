@@ -249,6 +249,14 @@ describe('otel_logs and the audit_events view', () => {
     expect(await typed('t-dup')).toHaveLength(1);
   });
 
+  it('takes one insert of events spanning more than 100 months (a backfill: over the default partition limit)', async () => {
+    const rows = Array.from({ length: 101 }, (_, i) =>
+      logRow({ tenant: 't-backfill', occurredAt: new Date(Date.UTC(2010, i, 15)) }),
+    );
+    await store.insertLogs(rows);
+    expect(await typed('t-backfill')).toHaveLength(101);
+  });
+
   it('rejects a bad row with a typed error naming it, and writes nothing of the batch', async () => {
     const good = logRow({ tenant: 't-reject' });
     const bad = { ...logRow({ tenant: 't-reject' }), Timestamp: '2026-11-22T10:00:00Z' };

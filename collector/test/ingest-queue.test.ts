@@ -104,6 +104,52 @@ describe('IngestQueue with two writers', () => {
   });
 });
 
+describe('IngestQueue: a group whose insert fails', () => {
+  it('is written again one request at a time: only the request the store refuses fails', async () => {
+    const calls: string[][] = [];
+    const writer = async (rows: OtelLogRow[]) => {
+      const bodies = rows.map((r) => r.Body);
+      calls.push(bodies);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (bodies.includes('poison'))
+        throw new Error('Code: 252. Too many partitions for single INSERT block');
+    };
+    const queue = new IngestQueue({ insert: [writer], maxPendingRows: 100, maxBatchRows: 10 });
+    const first = queue.submit([row(1)]); // keeps the writer busy while the next three queue up together
+    const results = await Promise.allSettled([
+      queue.submit([row(2)]),
+      queue.submit([{ Body: 'poison' } as unknown as OtelLogRow]),
+      queue.submit([row(3)]),
+    ]);
+    await first;
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/Too many partitions/);
+    expect(calls).toEqual([['1'], ['2', 'poison', '3'], ['2'], ['poison'], ['3']]);
+    expect(queue.stats).toMatchObject({ pendingRows: 0, committedRows: 3 });
+  });
+
+  it('fails every request at once when the store cannot be reached (no attempt per request)', async () => {
+    const calls: number[] = [];
+    let block = true;
+    const writer = async (rows: OtelLogRow[]) => {
+      calls.push(rows.length);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (block) {
+        block = false;
+        return;
+      }
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
+    };
+    const queue = new IngestQueue({ insert: [writer], maxPendingRows: 100, maxBatchRows: 10 });
+    const first = queue.submit([row(1)]);
+    const results = await Promise.allSettled([queue.submit([row(2)]), queue.submit([row(3)])]);
+    await first;
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toEqual([1, 2]);
+    expect(queue.stats).toMatchObject({ pendingRows: 0, committedRows: 1 });
+  });
+});
+
 describe('IngestQueue wake-up', () => {
   it('writes a request submitted the moment the previous one is acknowledged (writer not yet marked idle)', async () => {
     const batches: string[][] = [];

@@ -10,7 +10,7 @@ import { createClient } from '@clickhouse/client';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
-import { isStoreUnreachable } from '../src/receiver/query-api.js';
+import { isStoreUnreachable } from '../src/receiver/store-unreachable.js';
 import {
   type JsonObject,
   logsRequest,

@@ -3,6 +3,12 @@
 // whole (the caller answers 429) rather than queued without end.
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { QueueFullError, ReceiverUnavailableError } from './errors.js';
+import { isStoreUnreachable } from './store-unreachable.js';
+
+function unavailable(error: unknown): ReceiverUnavailableError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new ReceiverUnavailableError(`writing to the store failed: ${message}`, { cause: error });
+}
 
 export interface IngestQueueOptions {
   /**
@@ -102,28 +108,44 @@ export class IngestQueue {
         size += next.rows.length;
         this.queue.shift();
       }
-      const rows = batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows);
-      const started = performance.now();
       try {
-        await insert(rows);
-        this.committedRows += size;
-        this.batches += 1;
-        this.options.onBatch?.({ rows: size, requests: batch.length, ms: performance.now() - started });
-        for (const p of batch) p.resolve();
-      } catch (error) {
-        this.failedBatches += 1;
-        this.options.onBatch?.({
-          rows: size,
-          requests: batch.length,
-          ms: performance.now() - started,
-          error,
-        });
-        const message = error instanceof Error ? error.message : String(error);
-        for (const p of batch)
-          p.reject(new ReceiverUnavailableError(`writing to the store failed: ${message}`, { cause: error }));
+        // A group that fails is written again one request at a time: a request the store refuses (whatever the
+        // reason) must not fail the other senders' requests that happened to share its insert.
+        const failure = await this.write(insert, batch);
+        if (failure !== undefined && batch.length > 1) {
+          // A store that cannot be reached fails them all alike: no point in N more attempts (each could wait
+          // for the client's timeout).
+          if (isStoreUnreachable(failure)) for (const p of batch) p.reject(unavailable(failure));
+          else for (const p of batch) await this.write(insert, [p]);
+        }
       } finally {
         this.pendingRows -= size;
       }
+    }
+  }
+
+  /** One insert of these requests' rows: all acknowledged, or (single request) rejected; the error if it failed. */
+  private async write(insert: IngestQueueOptions['insert'][number], batch: Pending[]): Promise<unknown> {
+    const rows = batch.length === 1 ? (batch[0] as Pending).rows : batch.flatMap((p) => p.rows);
+    const started = performance.now();
+    try {
+      await insert(rows);
+      this.committedRows += rows.length;
+      this.batches += 1;
+      this.options.onBatch?.({ rows: rows.length, requests: batch.length, ms: performance.now() - started });
+      for (const p of batch) p.resolve();
+      return undefined;
+    } catch (error) {
+      this.failedBatches += 1;
+      this.options.onBatch?.({
+        rows: rows.length,
+        requests: batch.length,
+        ms: performance.now() - started,
+        error,
+      });
+      if (batch.length === 1) (batch[0] as Pending).reject(unavailable(error));
+      // An error that is no Error still counts as a failure.
+      return error ?? new Error('insert failed');
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   parseIsoTime,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
+import { isStoreUnreachable } from './store-unreachable.js';
 
 /** Route prefix of the query API. */
 export const QUERY_PREFIX = '/v1/audit';
@@ -131,35 +132,6 @@ function decode(segment: string): string {
   } catch {
     throw new QueryParameterError('path', `malformed percent-encoding in ${JSON.stringify(segment)}`);
   }
-}
-
-// Node's codes for a server that cannot be reached or dropped the connection: the store is down, not broken, so
-// the client gets 503 + Retry-After and may retry. Any other store failure is a 500.
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
-const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.';
-
-/** Whether `error` (or an error in its `cause` chain) says the store's server could not be reached. */
-export function isStoreUnreachable(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-    const { code } = current as { code?: unknown };
-    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
-    // @clickhouse/client reports its own request timeout (a hung or blackholed server) without a code.
-    if (current.message === CLIENT_TIMEOUT_MESSAGE) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 export interface QueryApiOptions {
