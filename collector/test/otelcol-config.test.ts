@@ -67,6 +67,8 @@ describe('gateway.yaml', () => {
     expect(at(exporter, 'sending_queue', 'batch', 'flush_timeout')).toBeTruthy();
     expect(at(exporter, 'retry_on_failure', 'enabled')).toBe(true);
     expect(at(exporter, 'retry_on_failure', 'max_elapsed_time')).toBe(0);
+    // Retried forever, a batch the server always refuses would block the queue: no partition limit per insert.
+    expect(at(exporter, 'connection_params', 'max_partitions_per_insert_block')).toBe('0');
     expect(at(gateway, 'service', 'extensions')).toContain('file_storage/audit_queue');
     expect(gateway.processors).not.toHaveProperty('batch');
   });
