@@ -106,7 +106,7 @@ export function placeholders(options: MigrationOptions = {}): Record<string, str
         ? 'ENGINE = Null'
         : `ENGINE = ${replicated('MergeTree')}\nPARTITION BY toDate(Timestamp)\n` +
           'ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)\n' +
-          `TTL toDateTime(Timestamp) + INTERVAL ${rawDays} DAY\n` +
+          `TTL ${ttlOf('toDateTime64(Timestamp, 3)', rawDays)}\n` +
           'SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1',
     enum_crud: enumType(CRUD_VALUES, 'unknown'),
     enum_outcome: enumType(OUTCOME_VALUES, 'success'),
@@ -170,6 +170,14 @@ function setupSql(options: MigrationOptions): string[] {
   ];
 }
 
+/**
+ * A TTL `days` after a DateTime64(3) expression: 64-bit time. On 32-bit DateTime (ends 2106-02-07) a date past
+ * 2106 wraps into the past, and a long retention (36,500 days) would delete everything at the next merge.
+ */
+function ttlOf(time: string, days: number): string {
+  return `${time} + INTERVAL ${days} DAY`;
+}
+
 /** TTL statements for the audit tables; `hasTtl` says whether they carry one now (REMOVE TTL fails without). */
 function retentionSql(options: MigrationOptions, hasTtl = false): string[] {
   const keep = days(options.retentionDays, 'retentionDays', 0);
@@ -178,7 +186,7 @@ function retentionSql(options: MigrationOptions, hasTtl = false): string[] {
   return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map((table) =>
     keep === 0
       ? `ALTER TABLE ${v.db}.${table} ${v.on_cluster} REMOVE TTL`
-      : `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL toDateTime(occurred_at) + INTERVAL ${keep} DAY`,
+      : `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL ${ttlOf('occurred_at', keep)}`,
   );
 }
 
@@ -289,7 +297,7 @@ export async function runMigrations(
   const logsTtl =
     options.rawLogsRetentionDays !== undefined && existing.logsEngine !== undefined
       ? [
-          `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL toDateTime(Timestamp) + INTERVAL ${options.rawLogsRetentionDays} DAY`,
+          `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL ${ttlOf('toDateTime64(Timestamp, 3)', options.rawLogsRetentionDays)}`,
         ]
       : [];
   // audit_events created by this run has no TTL yet: what it had before the run is what it has now.

@@ -47,11 +47,11 @@ describe('migration runner', () => {
     const byName = Object.fromEntries(tables.map((t) => [t.name, t]));
     expect(byName[AUDIT_TABLES.logs]?.engine).toBe('MergeTree');
     expect(byName[AUDIT_TABLES.logs]?.create_table_query).toMatch(
-      /TTL toDateTime\(Timestamp\) \+ toIntervalDay\(3\)/,
+      /TTL toDateTime64\(Timestamp, 3\) \+ toIntervalDay\(3\)/,
     );
     for (const t of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget]) {
       expect(byName[t]?.engine).toBe('ReplacingMergeTree');
-      expect(byName[t]?.create_table_query).toMatch(/TTL toDateTime\(occurred_at\) \+ toIntervalDay\(400\)/);
+      expect(byName[t]?.create_table_query).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
     }
     await store.insertLogs([logRow({ tenant: 'db-check' })]);
     const [n] = await store.query<{ n: string }>(
@@ -87,7 +87,7 @@ describe('migration runner', () => {
     expect(await ddl(AUDIT_TABLES.events)).toMatch(/toIntervalDay\(400\)/);
     // Raw-log retention changes on the existing table; unset retention leaves the audit TTL alone.
     await store.migrate({ logsEngine: 'MergeTree', rawLogsRetentionDays: 5 });
-    expect(await ddl(AUDIT_TABLES.logs)).toMatch(/TTL toDateTime\(Timestamp\) \+ toIntervalDay\(5\)/);
+    expect(await ddl(AUDIT_TABLES.logs)).toMatch(/TTL toDateTime64\(Timestamp, 3\) \+ toIntervalDay\(5\)/);
     expect(await ddl(AUDIT_TABLES.events)).toMatch(/toIntervalDay\(400\)/);
     // 0 = keep forever: the TTL goes, and giving 0 again (no TTL left) is fine.
     await store.migrate({ retentionDays: 0 });
@@ -106,6 +106,38 @@ describe('migration runner', () => {
     );
     await expect(other({ logsEngine: 'MergeTree' })).rejects.toThrow(/^logsEngine: .*ENGINE = Null/);
     expect((await other({ logsEngine: 'Null' })).applied).toEqual([]);
+  });
+
+  it('keeps events for a long retention (past 2106: 32-bit DateTime wrapped it into the past) and drops expired ones', async () => {
+    const count = async (tenant: string) =>
+      (
+        await store.query<{ n: string }>(
+          `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = {tenant:String}`,
+          { tenant },
+        )
+      )[0]?.n;
+    const optimize = () =>
+      Promise.all(
+        [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map((t) =>
+          store.command(`OPTIMIZE TABLE audit_db.${t} FINAL`),
+        ),
+      );
+    // Rows are inserted after the TTL is set: a part's TTL is computed when it is written.
+    await store.migrate({ retentionDays: 36_500 });
+    await store.insertLogs([logRow({ tenant: 'ttl-recent', occurredAt: new Date() })]);
+    await optimize();
+    expect(await count('ttl-recent')).toBe('1');
+    await store.migrate({ retentionDays: 100_000 });
+    await store.insertLogs([logRow({ tenant: 'ttl-recent', occurredAt: new Date() })]);
+    await optimize();
+    expect(await count('ttl-recent')).toBe('2');
+    // The TTL still expires what is older than the retention.
+    await store.migrate({ retentionDays: 30 });
+    await store.insertLogs([logRow({ tenant: 'ttl-old', occurredAt: new Date('2020-01-15T00:00:00Z') })]);
+    await optimize();
+    expect(await count('ttl-old')).toBe('0');
+    expect(await count('ttl-recent')).toBe('2');
+    await store.migrate({ retentionDays: 400 });
   });
 
   it('validates identifiers and retention values before running anything', async () => {
