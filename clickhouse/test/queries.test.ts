@@ -287,6 +287,41 @@ describe('cursor pagination', () => {
   });
 });
 
+describe('target history: many actors in one millisecond, over several parts', () => {
+  it('pages through every event (DISTINCT with LIMIT … WITH TIES dropped tied keys)', async () => {
+    // Which keys the engine dropped depended on the random event ids: several rounds make a miss near certain.
+    const when = at(700).getTime();
+    const target = { type: 'invoice', id: 'inv_ties' };
+    for (let round = 0; round < 8; round++) {
+      const tenant = `ties-${round}`;
+      const ev = (actor: string, ms: number): TestEvent => ({
+        id: crypto.randomUUID(),
+        tenant,
+        actor: { id: actor, type: 'user' },
+        targets: [target],
+        occurredAt: new Date(when + ms),
+      });
+      // Four actors in one millisecond, two of them re-sent in later parts (unmerged duplicates), one also later.
+      const same = ['a0', 'a1', 'a2', 'a3'].map((a) => ev(a, 0));
+      await store.insertLogs([...same, ev('a1', 1)].map(logRow));
+      await store.insertLogs([same[3] as TestEvent, ev('a1', 2)].map(logRow));
+      await store.insertLogs([same[2] as TestEvent, ev('a1', 3)].map(logRow));
+      const expected = ids((await store.search({ tenant }, { limit: 100 })).events);
+      expect(expected).toHaveLength(7);
+      for (const limit of [1, 2]) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.targetHistory(tenant, target, { limit, ...(cursor && { cursor }) });
+          seen.push(...ids(page.events));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(seen, `round ${round}, limit ${limit}`).toEqual(expected);
+      }
+    }
+  });
+});
+
 describe('target history with other filters (keys read in windows of time)', () => {
   it('pages exactly like a scan of the full rows, across several windows and shared milliseconds', async () => {
     // 1,800 events of one target (more than the first key windows hold), ~1 in 30 failures, many events

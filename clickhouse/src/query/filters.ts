@@ -217,7 +217,9 @@ export function buildFilter(
 }
 
 /**
- * Keys of a target's events. DISTINCT collapses not-yet-merged duplicates. With a page limit, every key
+ * Keys of a target's events. GROUP BY collapses not-yet-merged duplicates (not DISTINCT: with LIMIT … WITH TIES
+ * this engine returned fewer keys than tied, and pages silently skipped events of actors sharing a
+ * millisecond). With a page limit, every key
  * older than the cursor yields at least one row past it, so `limit` such keys fill the page. Rows are ordered
  * by (occurred_at, event_id) but keys by (occurred_at, actor_id), so the last millisecond is taken whole
  * (WITH TIES); keys in the cursor's own millisecond may all be on earlier pages, so they come on top.
@@ -230,7 +232,7 @@ function targetKeys(
 ) {
   const from = `${db}.${AUDIT_TABLES.byTarget}`;
   const select = (extra: string[]) =>
-    `SELECT DISTINCT actor_id, occurred_at FROM ${from} WHERE ${[...conditions, ...extra].join(' AND ')}`;
+    `SELECT actor_id, occurred_at FROM ${from} WHERE ${[...conditions, ...extra].join(' AND ')} GROUP BY actor_id, occurred_at`;
   if (limit === undefined) return select(cursorMs ? [`occurred_at <= ${cursorMs}`] : []);
   const page = (extra: string[]) => `${select(extra)} ORDER BY occurred_at DESC LIMIT ${limit} WITH TIES`;
   if (!cursorMs) return page([]);
