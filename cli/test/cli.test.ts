@@ -94,7 +94,7 @@ describe('otel-audit (in process)', () => {
       }
     };
     expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '30')).code).toBe(0);
-    expect(await ttl()).toMatch(/TTL toDateTime\(occurred_at\) \+ toIntervalDay\(30\)/);
+    expect(await ttl()).toMatch(/TTL occurred_at \+ toIntervalDay\(30\)/);
     expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '0')).code).toBe(0);
     expect(await ttl()).not.toMatch(/TTL/);
     const engine = await run('migrate', '--data-dir', dataDir, '--logs-engine', 'MergeTree');

@@ -442,6 +442,36 @@ describe('export', () => {
     expect(lines[1]).toContain('"{""i"":3,""note"":""it\'s \\""quoted\\""""}"');
     expect(lines).toHaveLength(4);
   });
+
+  it('CSV: a cell a spreadsheet would run as a formula (= + - @ tab CR) starts with a quote', async () => {
+    await store.insertLogs([
+      logRow({
+        id: uuid(9300),
+        tenant: 'csv-injection',
+        actor: { id: '-u1', type: 'user', name: '=HYPERLINK("http://evil","x")' },
+        outcome: 'failure',
+        outcomeReason: '@SUM(1+1)',
+        userAgent: '+cmd|calc',
+        requestId: '\tr1',
+        metadata: -5,
+        occurredAt: at(800),
+      }),
+    ]);
+    let out = '';
+    await store.exportEvents({ tenant: 'csv-injection' }, { format: 'csv', write: (c) => void (out += c) });
+    const row = out.split('\r\n')[1] ?? '';
+    for (const cell of [
+      `"'=HYPERLINK(""http://evil"",""x"")"`,
+      `,'@SUM(1+1),`,
+      `,'-u1,`,
+      `,'+cmd|calc,`,
+      `,'\tr1,`,
+      `,'-5,`,
+    ])
+      expect(row).toContain(cell);
+    // Nothing else changes: ids, times and ordinary text stay as they are.
+    expect(row.startsWith(`${uuid(9300)},${at(800).toISOString()},csv-injection,`)).toBe(true);
+  });
 });
 
 describe('untrusted input', () => {

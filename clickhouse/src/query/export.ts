@@ -42,8 +42,14 @@ export const CSV_COLUMNS = [
   'malformed',
 ] as const;
 
-function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * RFC 4180 quoting, plus the OWASP guard against CSV injection: audit CSVs get opened in spreadsheets, and a cell
+ * starting with = + - @ (or tab / CR) would run as a formula there. Such a cell gets a leading `'` (NDJSON is the
+ * exact format for programs).
+ */
+export function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function csvLine(e: StoredAuditEvent): string {
