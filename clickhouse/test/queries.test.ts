@@ -458,7 +458,15 @@ describe('export', () => {
       }),
     ]);
     let out = '';
-    await store.exportEvents({ tenant: 'csv-injection' }, { format: 'csv', write: (c) => void (out += c) });
+    await store.exportEvents(
+      { tenant: 'csv-injection' },
+      {
+        format: 'csv',
+        write: (c) => {
+          out += c;
+        },
+      },
+    );
     const row = out.split('\r\n')[1] ?? '';
     for (const cell of [
       `"'=HYPERLINK(""http://evil"",""x"")"`,
