@@ -549,6 +549,11 @@ describe('untrusted input', () => {
       [() => store.search({ tenant: 'acme', outcome: "success' OR 1" as 'success' }), /^outcome/],
       [() => store.search({ tenant: 'acme', from: new Date(Number.NaN) }), /^from: must be a valid Date/],
       [() => store.search({ tenant: 'acme', to: '2026' as unknown as Date }), /^to:/],
+      [() => store.search({ tenant: 'acme' }, null as unknown as undefined), /^page: must be an object/],
+      [
+        () => store.actorTimeline('acme', { id: 'u' }, 5 as unknown as undefined),
+        /^options: must be an object/,
+      ],
       [() => store.search({ tenant: 'acme' }, { limit: 0 }), /^limit/],
       [() => store.search({ tenant: 'acme' }, { limit: 1e9 }), /^limit/],
       [() => store.search({ tenant: 'acme' }, { cursor: "' OR 1=1" }), /^cursor: is not a cursor/],

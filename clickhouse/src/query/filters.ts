@@ -111,6 +111,8 @@ export function buildFilter(
 ): BuiltQuery {
   if (typeof filter !== 'object' || filter === null)
     throw new AuditStoreInputError('filter', 'must be an object');
+  if (typeof page !== 'object' || page === null)
+    throw new AuditStoreInputError('page', 'must be an object ({ limit?, cursor? }) or left out');
   const params: Record<string, unknown> = { tenant: checkTenant(filter.tenant) };
   const limit = checkLimit(page.limit);
   const where = ['tenant = {tenant:String}'];

@@ -136,22 +136,32 @@ async function scanTargetWindows(
 /** Other filters and paging; the method's own actor or target wins over one given here. */
 export type TimelineOptions = Omit<EventFilter, 'tenant'> & PageOptions;
 
-export function actorTimeline(
+function checkOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null)
+    throw new AuditStoreInputError(
+      'options',
+      'must be an object (filters and { limit?, cursor? }) or left out',
+    );
+}
+
+export async function actorTimeline(
   r: Reader,
   tenant: string,
   actor: ActorRef,
   options: TimelineOptions = {},
 ): Promise<EventPage> {
+  checkOptions(options);
   const { limit, cursor, ...filter } = options;
   return search(r, { ...filter, tenant, actor }, { limit, cursor });
 }
 
-export function targetHistory(
+export async function targetHistory(
   r: Reader,
   tenant: string,
   target: TargetRef,
   options: TimelineOptions = {},
 ): Promise<EventPage> {
+  checkOptions(options);
   const { limit, cursor, ...filter } = options;
   return search(r, { ...filter, tenant, target }, { limit, cursor });
 }
