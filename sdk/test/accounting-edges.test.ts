@@ -4,27 +4,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AUDIT_ATTRIBUTES as A,
-  AuditOptionError,
-  AuditRejectedError,
-  createAuditLogger,
-  type UndeliveredEvent,
-} from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { AUDIT_ATTRIBUTES as A, AuditOptionError, AuditRejectedError } from '../src/index.js';
 import { AuditLogRecordProcessor, AuditOTLPLogExporter } from '../src/node.js';
-import { ControlledExporter, httpError } from './support.js';
+import { ControlledExporter, hookedLogger, httpError, useAsyncContextManager } from './support.js';
 
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+useAsyncContextManager();
 
 function exporter(result: { code: ExportResultCode; error?: Error }) {
   const e = new ControlledExporter();
@@ -33,19 +20,6 @@ function exporter(result: { code: ExportResultCode; error?: Error }) {
 }
 const ok = () => exporter({ code: ExportResultCode.SUCCESS });
 const refusing = () => exporter({ code: ExportResultCode.FAILED, error: httpError(400) });
-
-function logger(provider: LoggerProvider) {
-  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
-  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
-  const audit = createAuditLogger({
-    loggerProvider: provider,
-    tenant: 'acme',
-    flushOnExit: false,
-    onError: (error, events) => errors.push({ error, events }),
-    onDrop: (events, reason) => drops.push({ events, reason }),
-  });
-  return { audit, errors, drops };
-}
 
 describe('two tracking processors (two backends)', () => {
   it('two working: each record is counted once', async () => {
@@ -56,7 +30,7 @@ describe('two tracking processors (two backends)', () => {
         new AuditLogRecordProcessor({ exporter: b }),
       ],
     });
-    const { audit } = logger(provider);
+    const { audit } = hookedLogger(provider);
     for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
     expect(await audit.flush()).toMatchObject({ recorded: 3, exported: 3, failed: 0, pending: 0 });
     expect([a.delivered.length, b.delivered.length]).toEqual([3, 3]);
@@ -68,7 +42,7 @@ describe('two tracking processors (two backends)', () => {
       const provider = new LoggerProvider({
         processors: exporters.map((exporter) => new AuditLogRecordProcessor({ exporter })),
       });
-      const { audit, errors } = logger(provider);
+      const { audit, errors } = hookedLogger(provider);
       audit.record({ action: 'a.b.created' });
       const stats = await audit.flush();
       expect(stats.pending).toBe(0);
@@ -89,7 +63,7 @@ describe('attribute limits of the LoggerProvider', () => {
       logRecordLimits: { attributeValueLengthLimit: 64 },
       processors: [new AuditLogRecordProcessor({ exporter: out })],
     });
-    const { audit, errors } = logger(provider);
+    const { audit, errors } = hookedLogger(provider);
     const short = audit.record({ action: 'a.b.created' });
     const long = audit.record({
       action: 'a.b.updated',
@@ -126,7 +100,7 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
       const provider = new LoggerProvider({
         processors: order === 'redactor first' ? [redactor, tracking] : [tracking, redactor],
       });
-      const { audit, errors } = logger(provider);
+      const { audit, errors } = hookedLogger(provider);
       audit.record({
         action: 'auth.session.created',
         context: { ip: '10.0.0.7', userAgent: 'curl/8.5' },
@@ -151,7 +125,7 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
     const provider = new LoggerProvider({
       processors: [breaker, new AuditLogRecordProcessor({ exporter: out })],
     });
-    const { audit, errors } = logger(provider);
+    const { audit, errors } = hookedLogger(provider);
     audit.record({ action: 'a.b.created', targets: [{ type: 'invoice', id: 'inv_1' }] });
     expect(await audit.flush()).toMatchObject({ exported: 0, failed: 1, pending: 0 });
     expect(out.delivered).toEqual([]);
@@ -164,7 +138,7 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
       logRecordLimits: { attributeCountLimit: 5 },
       processors: [new AuditLogRecordProcessor({ exporter: out })],
     });
-    const { audit, errors } = logger(provider);
+    const { audit, errors } = hookedLogger(provider);
     audit.record({ action: 'a.b.created' });
     expect(await audit.flush()).toMatchObject({ exported: 0, failed: 1, pending: 0 });
     expect(out.delivered).toEqual([]);
@@ -175,7 +149,7 @@ describe('processors that edit audit records (redaction, enrichment) are not lim
 describe('a provider shut down before the first record', () => {
   it('counts the records as dropped (not_emitted) instead of pending forever', async () => {
     const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter: ok() })] });
-    const { audit, drops } = logger(provider);
+    const { audit, drops } = hookedLogger(provider);
     await provider.shutdown();
     audit.record({ action: 'a.b.created' });
     audit.record({ action: 'a.b.created' });
@@ -187,7 +161,7 @@ describe('a provider shut down before the first record', () => {
     const provider = new LoggerProvider({
       processors: [{ onEmit() {}, forceFlush: async () => {}, shutdown: async () => {} }],
     });
-    const { audit } = logger(provider);
+    const { audit } = hookedLogger(provider);
     audit.record({ action: 'a.b.created' });
     expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 0, pending: 1, tracked: false });
   });
@@ -246,7 +220,7 @@ describe('processor options', () => {
     const provider = new LoggerProvider({
       processors: [new AuditLogRecordProcessor({ exporter: out, maxExportBatchSize: 1 })],
     });
-    const { audit } = logger(provider);
+    const { audit } = hookedLogger(provider);
     audit.record({ action: 'a.b.created' });
     audit.record({ action: 'a.b.created' });
     expect(await audit.flush()).toMatchObject({ exported: 2, pending: 0 });
@@ -259,7 +233,7 @@ describe('coalesced events and trace context', () => {
   it('carry the trace of their first occurrence, not of whoever flushed', async () => {
     const out = ok();
     const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter: out })] });
-    const { audit } = logger(provider);
+    const { audit } = hookedLogger(provider);
     const span = (c: string) =>
       trace.setSpanContext(context.active(), {
         traceId: c.repeat(32),
@@ -293,8 +267,8 @@ describe('OTLP partial success', () => {
     const provider = new LoggerProvider({
       processors: [new AuditLogRecordProcessor({ exporter: new AuditOTLPLogExporter({ url }) })],
     });
-    const one = logger(provider);
-    const two = logger(provider);
+    const one = hookedLogger(provider);
+    const two = hookedLogger(provider);
     const a = one.audit.record({ action: 'a.b.created' });
     two.audit.record({ action: 'a.b.created' });
     two.audit.record({ action: 'a.b.created' });

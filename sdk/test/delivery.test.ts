@@ -3,24 +3,15 @@ import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AUDIT_ATTRIBUTES as A, createAuditLogger, type UndeliveredEvent } from '../src/index.js';
+import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from '../src/node.js';
-import { ControlledExporter, httpError, tick } from './support.js';
+import { ControlledExporter, hookedLogger, httpError, tick } from './support.js';
 
 function setup(options: Omit<AuditLogRecordProcessorOptions, 'exporter'> = {}) {
   const exporter = new ControlledExporter();
   const processor = new AuditLogRecordProcessor({ scheduledDelayMillis: 10, ...options, exporter });
   const provider = new LoggerProvider({ processors: [processor] });
-  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
-  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
-  const audit = createAuditLogger({
-    loggerProvider: provider,
-    tenant: 'acme',
-    flushOnExit: false,
-    onDrop: (events, reason) => drops.push({ events, reason }),
-    onError: (error, events) => errors.push({ error, events }),
-  });
-  return { exporter, processor, provider, audit, drops, errors };
+  return { exporter, processor, provider, ...hookedLogger(provider) };
 }
 
 const ids = (records: readonly { attributes: Record<string, unknown> }[]) =>

@@ -1,6 +1,5 @@
 import { context, type DiagLogger, DiagLogLevel, diag, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
   AUDIT_ATTRIBUTES as A,
@@ -10,15 +9,9 @@ import {
   createAuditLogger,
   defineAuditActions,
 } from '../src/index.js';
-import { memoryProvider } from './support.js';
+import { memoryProvider, useAsyncContextManager } from './support.js';
 
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  context.disable();
-});
+useAsyncContextManager();
 
 describe('record() → OTel log record', () => {
   it('maps every field to the conventions', () => {

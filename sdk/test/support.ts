@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 // Real OTel JS SDK pieces for the tests: a LoggerProvider whose records land in memory.
 import { ExportResultCode } from '@opentelemetry/core';
 import {
@@ -9,7 +11,8 @@ import {
   type LogRecordProcessor,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { AUDIT_ATTRIBUTES as A } from '../src/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { AUDIT_ATTRIBUTES as A, createAuditLogger, type UndeliveredEvent } from '../src/index.js';
 
 /** Keeps every emitted record, synchronously (the SDK's SimpleLogRecordProcessor exports on a later tick). */
 export class MemoryProcessor implements LogRecordProcessor {
@@ -128,3 +131,28 @@ export const eventIds = (c: Capture) =>
       ),
     ),
   );
+
+/** Registers an async context manager for the file's tests (trace context must follow record() calls). */
+export function useAsyncContextManager(): void {
+  const contextManager = new AsyncLocalStorageContextManager();
+  beforeAll(() => {
+    context.setGlobalContextManager(contextManager.enable());
+  });
+  afterAll(() => {
+    context.disable();
+  });
+}
+
+/** An audit logger on `provider` (tenant acme, no exit hook) that keeps what onDrop and onError report. */
+export function hookedLogger(provider: LoggerProvider) {
+  const drops: { events: readonly UndeliveredEvent[]; reason: string }[] = [];
+  const errors: { error: Error; events: readonly UndeliveredEvent[] }[] = [];
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant: 'acme',
+    flushOnExit: false,
+    onDrop: (events, reason) => drops.push({ events, reason }),
+    onError: (error, events) => errors.push({ error, events }),
+  });
+  return { audit, drops, errors };
+}

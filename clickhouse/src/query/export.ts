@@ -47,7 +47,7 @@ export const CSV_COLUMNS = [
  * starting with = + - @ (or tab / CR) would run as a formula there. Such a cell gets a leading `'` (NDJSON is the
  * exact format for programs).
  */
-export function csvField(value: string): string {
+function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
