@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditStore,
@@ -58,6 +58,30 @@ describe('migration runner', () => {
       `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'db-check'`,
     );
     expect(n?.n).toBe('1');
+  });
+
+  it('upgrades a database of an earlier release: later migrations apply, rows already stored stay as they were', async () => {
+    const up = (migrations = loadMigrations()) =>
+      runMigrations(store.client, { database: 'upgrade_db' }, migrations);
+    const insert = (row: ReturnType<typeof logRow>) =>
+      store.client.insert({ table: `upgrade_db.${AUDIT_TABLES.logs}`, values: [row], format: 'JSONEachRow' });
+    const malformed = async (tenant: string) =>
+      (
+        await store.query<{ m: string }>(
+          `SELECT malformed AS m FROM upgrade_db.${AUDIT_TABLES.events} FINAL WHERE tenant = {tenant:String}`,
+          { tenant },
+        )
+      ).map((r) => r.m);
+    const all = loadMigrations();
+    const first = all.filter((m) => m.version <= 3);
+    expect((await up(first)).applied).toEqual(first.map((m) => m.name));
+    const odd = { [AUDIT_ATTRIBUTES.lastOccurredAt]: '1' };
+    await insert(logRow({ tenant: 'before', attributes: odd }));
+    expect(await malformed('before')).toEqual(['']);
+    expect((await up()).applied).toEqual(all.filter((m) => m.version > 3).map((m) => m.name));
+    await insert(logRow({ tenant: 'after', attributes: odd }));
+    expect(await malformed('before')).toEqual(['']);
+    expect(await malformed('after')).toEqual([AUDIT_ATTRIBUTES.lastOccurredAt]);
   });
 
   it('refuses to run when an applied migration changed', async () => {

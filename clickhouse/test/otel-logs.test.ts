@@ -177,6 +177,52 @@ describe('otel_logs and the audit_events view', () => {
     });
   });
 
+  it('names target items and times that are not what CONVENTIONS.md says (the first view stored them unmarked)', async () => {
+    const T = AUDIT_ATTRIBUTES.targets;
+    const L = AUDIT_ATTRIBUTES.lastOccurredAt;
+    const cases: [attributes: Record<string, string>, malformed: string, targets: string[][]][] = [
+      [
+        { [T]: '[{"id":"b","name":"N","type":"a","fields":{"k":1}}]', [L]: '2026-11-22T10:05:00.5+02:00' },
+        '',
+        [['a', 'b', 'N']],
+      ],
+      [{ [T]: '[{"id":5,"type":"invoice"}]' }, T, [['invoice', '5', '']]],
+      [{ [T]: '[{"id":"b","type":["a"]}]' }, T, [['["a"]', 'b', '']]],
+      [{ [T]: '[{"id":"b","name":7,"type":"a"}]' }, T, [['a', 'b', '7']]],
+      [{ [T]: '[{"fields":[1],"id":"b","type":"a"}]' }, T, [['a', 'b', '']]],
+      [{ [T]: '[{"id":"b","type":"a"},5,"x",null,[]]' }, T, [['a', 'b', '']]],
+      [{ [L]: '1' }, L, []],
+      [{ [L]: '2026-11-22' }, L, []],
+      [{ [L]: '1732270000000' }, L, []],
+    ];
+    const at = new Date('2026-11-22T10:00:00.123Z');
+    await store.insertLogs(
+      cases.map(([attributes], i) =>
+        logRow({
+          tenant: 't-conv',
+          id: `0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f80${10 + i}`,
+          occurredAt: at,
+          attributes,
+        }),
+      ),
+    );
+    const got = await typed('t-conv');
+    expect(got.map((r) => [r.malformed, r.targets])).toEqual(
+      cases.map(([, m, t]) => [m, t.map(([type, id, name]) => ({ type, id, name }))]),
+    );
+    expect(got.map((r) => r.last_occurred_at)).toEqual(
+      cases.map((_, i) => (i === 0 ? '2026-11-22 08:05:00.500' : '2026-11-22 10:00:00.123')),
+    );
+    expect(got.map((r) => r.target_fields)).toEqual(
+      cases.map(([, , t], i) => (i === 0 ? ['{"k":1}'] : t.map(() => ''))),
+    );
+    // Items that are no object name no target: no empty-key row in the by-target table.
+    const by = await store.query<{ target_type: string; target_id: string }>(
+      `SELECT target_type, target_id FROM {db}.${AUDIT_TABLES.byTarget} FINAL WHERE tenant = 't-conv' AND (target_type = '' OR target_id = '')`,
+    );
+    expect(by).toEqual([]);
+  });
+
   it('reads malformed rows back through every query operation (one bad row never breaks a read)', async () => {
     // A UUID ClickHouse accepts but without RFC 9562 version/variant bits: any OTel sender can send it.
     const foreignId = '12345678-1234-1234-1234-123456789012';
