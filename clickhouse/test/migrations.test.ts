@@ -53,6 +53,9 @@ describe('migration runner', () => {
       expect(byName[t]?.engine).toBe('ReplacingMergeTree');
       expect(byName[t]?.create_table_query).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
     }
+    // Wider merges for the narrow by-target table only (0005; why: collector/README.md, Benchmark).
+    expect(byName[AUDIT_TABLES.byTarget]?.create_table_query).toMatch(/merge_selector_base = 10/);
+    expect(byName[AUDIT_TABLES.events]?.create_table_query).not.toMatch(/merge_selector_base/);
     await store.insertLogs([logRow({ tenant: 'db-check' })]);
     const [n] = await store.query<{ n: string }>(
       `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'db-check'`,
