@@ -194,6 +194,7 @@ describe('otel_logs and the audit_events view', () => {
       [{ [L]: '1' }, L, []],
       [{ [L]: '2026-11-22' }, L, []],
       [{ [L]: '1732270000000' }, L, []],
+      [{ [L]: '2026-11-22T10:05:00x5Z' }, L, []],
     ];
     const at = new Date('2026-11-22T10:00:00.123Z');
     await store.insertLogs(
