@@ -4,6 +4,7 @@ import {
   AuditStoreInputError,
   CSV_COLUMNS,
   decodeCursor,
+  type EventFilter,
   type StoredAuditEvent,
 } from '../src/index.js';
 import { search } from '../src/query/operations.js';
@@ -45,6 +46,20 @@ function fixture(tenant: string, offset: number): TestEvent[] {
 }
 
 const ids = (events: StoredAuditEvent[]) => events.map((e) => e.id);
+/** A whole export as text, and the count exportEvents returned. */
+async function exportText(
+  filter: EventFilter,
+  format: 'csv' | 'ndjson',
+): Promise<{ n: number; text: string }> {
+  let text = '';
+  const n = await store.exportEvents(filter, {
+    format,
+    write: (c) => {
+      text += c;
+    },
+  });
+  return { n, text };
+}
 
 beforeAll(async () => {
   ({ store, cleanup } = await openTestStore());
@@ -192,16 +207,7 @@ describe('tenant isolation', () => {
     }
     expect((await store.countByAction({ tenant: 'acme' })).reduce((n, c) => n + c.count, 0)).toBe(40);
     expect((await store.countOverTime({ tenant: 'evil' }, 'day')).reduce((n, c) => n + c.count, 0)).toBe(40);
-    let exported = '';
-    await store.exportEvents(
-      { tenant: 'evil' },
-      {
-        format: 'ndjson',
-        write: (c) => {
-          exported += c;
-        },
-      },
-    );
+    const { text: exported } = await exportText({ tenant: 'evil' }, 'ndjson');
     const tenants = new Set(
       exported
         .trim()
@@ -425,16 +431,7 @@ describe('export', () => {
   });
 
   it('streams CSV with a header and quoted fields', async () => {
-    let out = '';
-    const n = await store.exportEvents(
-      { tenant: 'acme', actor: { id: 'u0' }, to: at(4) },
-      {
-        format: 'csv',
-        write: (c) => {
-          out += c;
-        },
-      },
-    );
+    const { n, text: out } = await exportText({ tenant: 'acme', actor: { id: 'u0' }, to: at(4) }, 'csv');
     expect(n).toBe(2);
     const lines = out.split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
@@ -457,16 +454,7 @@ describe('export', () => {
         occurredAt: at(800),
       }),
     ]);
-    let out = '';
-    await store.exportEvents(
-      { tenant: 'csv-injection' },
-      {
-        format: 'csv',
-        write: (c) => {
-          out += c;
-        },
-      },
-    );
+    const { text: out } = await exportText({ tenant: 'csv-injection' }, 'csv');
     const row = out.split('\r\n')[1] ?? '';
     for (const cell of [
       `"'=HYPERLINK(""http://evil"",""x"")"`,

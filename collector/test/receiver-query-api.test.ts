@@ -10,6 +10,7 @@ import { createClient } from '@clickhouse/client';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
+import { freePort } from '../src/otelcol/index.js';
 import { isStoreUnreachable } from '../src/receiver/store-unreachable.js';
 import {
   type JsonObject,
@@ -139,21 +140,12 @@ describe('query API on an embedded store', () => {
   });
 });
 
-/** A local port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('a ClickHouse server that cannot be reached', () => {
   let serve: RunningServe;
   const stateDir = mkdtempSync(join(tmpdir(), 'receiver-unreachable-'));
   beforeAll(async () => {
     serve = await startServe({
-      store: { url: `http://127.0.0.1:${await closedPort()}` },
+      store: { url: `http://127.0.0.1:${await freePort()}` },
       stateDir,
       port: 0,
       migrate: false,
