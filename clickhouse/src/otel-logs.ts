@@ -10,7 +10,8 @@ import { AuditStoreInputError } from './errors.js';
  * - `Timestamp`: Unix epoch **nanoseconds as a decimal string** (e.g. `"1732300000123456789"`; the OTLP
  *   `timeUnixNano`, or the observed time when that is 0). A number or bigint is accepted too.
  * - `TraceId` / `SpanId`: lowercase hex or `''`.
- * - attribute maps: every value as a string; arrays and maps as JSON text with sorted keys.
+ * - attribute maps: every value as a string; arrays and maps as JSON text with sorted keys. The exporter lists
+ *   a map's keys in byte order; these are written in the object's own order (serve inserts them sorted).
  * - `Body`: a string body raw; a map or array body as JSON text.
  */
 export interface OtelLogRow {

@@ -4,7 +4,7 @@
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJsonRequest, decodeProtobufRequest, requestToRows } from '../src/index.js';
+import { compareUtf8, decodeJsonRequest, decodeProtobufRequest, requestToRows } from '../src/index.js';
 import {
   type JsonObject,
   logsRequest,
@@ -23,6 +23,10 @@ interface Case {
   record: JsonObject;
   resource?: JsonObject[];
   expected: Partial<OtelLogRow>;
+  /** LogAttributes keys in the order the exporter's map column lists them (byte order). */
+  keys?: string[];
+  /** The same for ResourceAttributes. */
+  resourceKeys?: string[];
 }
 
 const attr = (value: JsonObject): JsonObject => ({ timeUnixNano: T, attributes: [{ key: 'a', value }] });
@@ -109,6 +113,17 @@ const CASES: Case[] = [
     record: { timeUnixNano: T, attributes: [str('k', 'first'), str('k', 'second')] },
     expected: { LogAttributes: { k: 'first' } },
   },
+  {
+    name: 'attribute keys in byte order, as the exporter sorts map columns',
+    record: {
+      timeUnixNano: T,
+      attributes: ['b', '\uFFFD', 'a.b', '😀', 'B', '_', 'a'].map((key) => str(key, key)),
+    },
+    expected: {
+      LogAttributes: { a: 'a', 'a.b': 'a.b', b: 'b', B: 'B', _: '_', '\uFFFD': '\uFFFD', '😀': '😀' },
+    },
+    keys: ['B', '_', 'a', 'a.b', 'b', '\uFFFD', '😀'],
+  },
   body('string body raw', { stringValue: '{"x":1}' }, '{"x":1}'),
   body('map body as JSON', map(kv('b', { intValue: '2' }), kv('a', { stringValue: 'x' })), '{"a":"x","b":2}'),
   body('array body as JSON', list({ intValue: '1' }, { boolValue: false }), '[1,false]'),
@@ -158,6 +173,7 @@ const CASES: Case[] = [
     record: { timeUnixNano: T },
     resource: [str('service.name', 'billing'), kv('host.cpu', { intValue: '8' })],
     expected: { ServiceName: 'billing', ResourceAttributes: { 'service.name': 'billing', 'host.cpu': '8' } },
+    resourceKeys: ['host.cpu', 'service.name'],
   },
   {
     name: 'service name AsString of a non-string value',
@@ -192,6 +208,8 @@ describe('otel_logs rows as the ClickHouse exporter writes them', () => {
       it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
         const [row] = rowsOf(c, encoding);
         expect({ ...row, Timestamp: BigInt(row?.Timestamp ?? -1).toString() }).toMatchObject(c.expected);
+        if (c.keys) expect(Object.keys(row?.LogAttributes ?? {})).toEqual(c.keys);
+        if (c.resourceKeys) expect(Object.keys(row?.ResourceAttributes ?? {})).toEqual(c.resourceKeys);
         // Fields every case shares.
         expect(row?.ScopeName).toBe('otel-audit');
         expect(row?.ScopeVersion).toBe('1');
@@ -234,10 +252,11 @@ describe('the same rows stored in chDB through serve (protobuf over HTTP)', () =
       SeverityNumber: number;
       Body: string;
       LogAttributes: Record<string, string>;
+      keys: string[];
       EventName: string;
     }>(
       `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts, TraceId, SpanId, TraceFlags, SeverityNumber, Body,
-              LogAttributes, EventName FROM {db}.${AUDIT_TABLES.logs} ORDER BY toUInt32(LogAttributes['case'])`,
+              LogAttributes, mapKeys(LogAttributes) AS keys, EventName FROM {db}.${AUDIT_TABLES.logs} ORDER BY toUInt32(LogAttributes['case'])`,
     );
     expect(stored.map((r) => Number(r.LogAttributes.case))).toEqual(CASES.map((_, i) => i));
     CASES.forEach((c, i) => {
@@ -248,6 +267,13 @@ describe('the same rows stored in chDB through serve (protobuf over HTTP)', () =
       if (c.expected.LogAttributes !== undefined)
         expect(attributes, c.name).toEqual({ ...c.expected.LogAttributes });
       if (c.expected.TraceId !== undefined) expect(row?.TraceId, c.name).toBe(c.expected.TraceId);
+      // The stored map lists its keys in byte order, the added 'case' key included.
+      expect(row?.keys, c.name).toEqual([...(row?.keys ?? [])].sort(compareUtf8));
+      if (c.keys)
+        expect(
+          row?.keys.filter((k) => k !== 'case'),
+          c.name,
+        ).toEqual(c.keys);
       if (c.expected.TraceFlags !== undefined) expect(row?.TraceFlags, c.name).toBe(c.expected.TraceFlags);
       if (c.expected.EventName !== undefined) expect(row?.EventName, c.name).toBe(c.expected.EventName);
     });

@@ -2,7 +2,7 @@
 // (exporter/clickhouseexporter/exporter_logs.go, shared/reference.md §1), plus the receiver's own record checks.
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
-import { asString } from './any-value.js';
+import { asString, compareUtf8 } from './any-value.js';
 import type { OtlpKeyValue, OtlpLogsRequest } from './otlp-model.js';
 
 /** Records the receiver refuses (OTLP partial success): how many, and why (first few reasons). */
@@ -37,13 +37,39 @@ function afterMaxTimestamp(ns: string): boolean {
 }
 
 /**
- * pdata Map → exporter map column: every value through AsString. Map.Get and ClickHouse's `map[key]` both
- * see the first of duplicate keys, so the first one is kept. A plain object (rows with the same keys share
- * one shape, which keeps building and serializing them fast); `__proto__` and inherited names are own keys.
+ * The exporter's map columns list keys in byte order (clickhouse-go's orderedmap sorts them). A sender's
+ * records repeat a few key sequences (optional attributes present or not), so the orders of the last few
+ * sequences seen are kept and reused instead of sorting every record's keys.
+ */
+const RECENT_ORDERS = 8;
+const recentOrders: { keys: string[]; order: number[] }[] = [];
+
+function byteOrder(attributes: readonly OtlpKeyValue[]): number[] {
+  for (const recent of recentOrders) {
+    let same = attributes.length === recent.keys.length;
+    for (let i = 0; same && i < attributes.length; i++) same = attributes[i]?.key === recent.keys[i];
+    if (same) return recent.order;
+  }
+  const keys = attributes.map((a) => a.key);
+  // Ties by position: of duplicate keys the first stays first.
+  const order = keys
+    .map((_, i) => i)
+    .sort((x, y) => compareUtf8(keys[x] as string, keys[y] as string) || x - y);
+  if (recentOrders.unshift({ keys, order }) > RECENT_ORDERS) recentOrders.pop();
+  return order;
+}
+
+/**
+ * pdata Map → exporter map column: every value through AsString, keys inserted in byte order (a JavaScript
+ * object still lists integer-like keys such as "2" first; see collector/README.md). Map.Get and ClickHouse's
+ * `map[key]` both see the first of duplicate keys, so the first one is kept. A plain object (rows with the
+ * same keys share one shape, which keeps building and serializing them fast); `__proto__` and inherited
+ * names are own keys.
  */
 export function attributeMap(attributes: readonly OtlpKeyValue[]): Record<string, string> {
   const map: Record<string, string> = {};
-  for (const { key, value } of attributes) {
+  for (const i of byteOrder(attributes)) {
+    const { key, value } = attributes[i] as OtlpKeyValue;
     if (map[key] !== undefined && Object.hasOwn(map, key)) continue;
     if (key === '__proto__')
       Object.defineProperty(map, key, {
