@@ -1,7 +1,9 @@
 import { parseAuditEvent } from '@otel-audit/sdk';
 import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditStore, AuditStoreInputError, OTEL_LOG_COLUMNS } from '../src/index.js';
+import type { OpenedClient } from '../src/connection.js';
+import { type AuditStore, AuditStoreInputError, OTEL_LOG_COLUMNS, type OtelLogRow } from '../src/index.js';
+import { insertLogs } from '../src/otel-logs.js';
 import { logRow, openTestStore } from './support.js';
 
 let store: AuditStore;
@@ -323,5 +325,42 @@ describe('otel_logs and the audit_events view', () => {
     expect(row?.occurred_at).toBe('1970-01-01 00:00:00.001');
     const late = { ...logRow({ tenant: 't-epoch' }), Timestamp: '9300000000000000000' };
     await expect(store.insertLogs([late])).rejects.toThrow(/rows\[0\]\.Timestamp/);
+  });
+
+  it('stores the same typed rows through the client insert a server gets as through the embedded raw insert', async () => {
+    // A server URL takes @clickhouse/client's JSONEachRow insert; chDB's connection implements that call too.
+    const opened = (store as unknown as { opened: OpenedClient }).opened;
+    const serverPath: OpenedClient = { ...opened, rawInsert: undefined };
+    const row = (tenant: string): OtelLogRow =>
+      logRow({
+        tenant,
+        id: '0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8092',
+        actor: { id: 'u "1"', type: 'user', name: 'Zoë 😀 \\ \u2028', fields: { '2': 'two', b: [1, 'x'] } },
+        targets: [{ type: 'doc', id: 'd\n1', name: '\t<&>' }],
+        userAgent: 'agent\u0001',
+        metadata: { note: 'line\nbreak', quote: '"', big: 'x'.repeat(70_000) },
+        attributes: { '10': 'ten', '2': 'two' },
+      });
+    await store.insertLogs([row('t-path-raw')]);
+    await insertLogs(serverPath, [row('t-path-client')]);
+    const comparable = async (tenant: string) =>
+      (await typed(tenant)).map(({ tenant: _t, received_at: _r, ...rest }) => rest);
+    const viaRaw = await comparable('t-path-raw');
+    expect(viaRaw).toHaveLength(1);
+    expect(viaRaw[0]?.actor_name).toBe('Zoë 😀 \\ \u2028');
+    expect(await comparable('t-path-client')).toEqual(viaRaw);
+
+    // Without a valid id the view hashes the record (maps included): both paths give the same id, so the two
+    // deliveries collapse into one event.
+    const noId = {
+      ...logRow({ tenant: 't-path-fallback', attributes: { '10': 'ten', '2': 'two' } }),
+      Timestamp: '1500000',
+    };
+    delete noId.LogAttributes[AUDIT_ATTRIBUTES.eventId];
+    await store.insertLogs([noId]);
+    await insertLogs(serverPath, [noId]);
+    const fallback = await typed('t-path-fallback');
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.malformed).toContain(AUDIT_ATTRIBUTES.eventId);
   });
 });
