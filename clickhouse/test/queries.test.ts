@@ -291,6 +291,30 @@ describe('cursor pagination', () => {
       expect(seen).toEqual([9006, 9005, 9003, 9002, 9001, 9007].map(uuid));
     }
   });
+
+  it('target history finds its events behind many other events sharing their key', async () => {
+    // One actor, one millisecond: 9 events of other targets sort first (higher ids), more than a page's read of
+    // limit × TARGET_PAGE_SLACK rows takes, so the page is read again with the check in SQL.
+    const when = at(600);
+    const doc = { type: 'document', id: 'doc_crowded' };
+    const events: TestEvent[] = [
+      { id: uuid(9100), targets: [doc] },
+      ...Array.from({ length: 9 }, (_, n) => ({
+        id: uuid(9101 + n),
+        targets: [{ type: 'document', id: `o${n}` }],
+      })),
+      { id: uuid(9099), targets: [doc], occurredAt: at(599) },
+    ].map((e) => ({ occurredAt: when, tenant: 'crowded', actor: { id: 'u_busy', type: 'user' }, ...e }));
+    await store.insertLogs(events.map(logRow));
+    for (const limit of [1, 2]) {
+      const first = await store.targetHistory('crowded', doc, { limit });
+      expect(ids(first.events)).toEqual([9100, 9099].slice(0, limit).map(uuid));
+      if (limit === 1) {
+        const second = await store.targetHistory('crowded', doc, { limit, cursor: first.nextCursor });
+        expect(ids(second.events)).toEqual([uuid(9099)]);
+      }
+    }
+  });
 });
 
 describe('target history: many actors in one millisecond, over several parts', () => {

@@ -56,6 +56,11 @@ export interface BuiltQuery {
    * conditions on audit_events_by_target for the target, time filters and cursor.
    */
   targetKeyScan?: { where: string[] };
+  /**
+   * Set for a page of one target with nothing else to filter: the check that a row holds the target, left out
+   * of `where` for the caller to compute as a column (see `search`).
+   */
+  targetCheck?: string;
 }
 
 /** A time window `[fromMs, toMs)` on occurred_at, added to the key and row conditions (chunked target reads). */
@@ -94,6 +99,9 @@ export function checkLimit(limit: unknown): number {
   return limit;
 }
 
+/** A row holds the target (its key may be shared with another event of the same actor and millisecond). */
+const TARGET_CHECK = 'arrayExists(t -> t.type = {target_type:String} AND t.id = {target_id:String}, targets)';
+
 /**
  * Builds the WHERE of a read on audit_events. Every value is a query parameter; SQL text only comes from
  * this file. audit_events is sorted by (tenant, actor_id, occurred_at, event_id), so an actor filter is a key
@@ -120,6 +128,7 @@ export function buildFilter(
   const timeWhere: string[] = [];
   let cursorMs: string | undefined;
   let onlyKeyFilters = true;
+  let targetCheck: string | undefined;
 
   if (filter.from !== undefined) {
     params.from_ms = date(filter.from, 'from');
@@ -205,17 +214,19 @@ export function buildFilter(
     params.target_type = text(filter.target?.type, 'target.type');
     params.target_id = text(filter.target?.id, 'target.id');
     keyWhere.push('target_type = {target_type:String}', 'target_id = {target_id:String}');
+    const pageOfKeys = paged && onlyKeyFilters;
     where.push(
-      'arrayExists(t -> t.type = {target_type:String} AND t.id = {target_id:String}, targets)',
-      `(actor_id, occurred_at) IN (${targetKeys(db, keyWhere, paged && onlyKeyFilters ? limit : undefined, cursorMs)})`,
+      `(actor_id, occurred_at) IN (${targetKeys(db, keyWhere, pageOfKeys ? limit : undefined, cursorMs)})`,
     );
+    if (pageOfKeys) targetCheck = TARGET_CHECK;
+    else where.push(TARGET_CHECK);
   }
   where.push(...timeWhere);
   const scan =
     paged && filter.target !== undefined && !onlyKeyFilters
       ? { targetKeyScan: { where: cursorMs ? [...keyWhere, `occurred_at <= ${cursorMs}`] : keyWhere } }
       : {};
-  return { where, params, limit, ...scan };
+  return { where, params, limit, ...scan, ...(targetCheck !== undefined && { targetCheck }) };
 }
 
 /**
