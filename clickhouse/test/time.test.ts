@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StoredEventParseError, utcMillis } from '../src/query/rows.js';
 import { parseIsoTime } from '../src/query/time.js';
 
 describe('parseIsoTime', () => {
@@ -33,5 +34,27 @@ describe('parseIsoTime', () => {
     ' 2026-11-23',
   ])('rejects %j', (text) => {
     expect(parseIsoTime(text)).toBeUndefined();
+  });
+});
+
+describe('utcMillis (times read back from ClickHouse)', () => {
+  it.each([
+    ['2026-10-28 21:04:18.163', Date.UTC(2026, 9, 28, 21, 4, 18, 163)],
+    ['1970-01-01 00:00:00.001', 1],
+    ['1969-12-31 23:59:59.999', -1],
+    ['2299-12-31 23:59:59.999', Date.UTC(2299, 11, 31, 23, 59, 59, 999)],
+  ])('%s', (text, ms) => {
+    expect(utcMillis(text, 'e1', 'occurred_at')).toBe(ms);
+  });
+
+  it.each([
+    '2026-10-28T21:04:18.163Z',
+    '2026-10-28 21:04:18',
+    '1761685458.163',
+    '2026-13-28 21:04:18.163',
+    '',
+  ])('names the event and column for %j', (text) => {
+    expect(() => utcMillis(text, 'e1', 'received_at')).toThrow(StoredEventParseError);
+    expect(() => utcMillis(text, 'e1', 'received_at')).toThrow(/e1.*received_at/);
   });
 });

@@ -12,7 +12,7 @@ import {
   type PageOptions,
   type TargetRef,
 } from './filters.js';
-import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent } from './rows.js';
+import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
 
 export interface EventPage {
   events: StoredAuditEvent[];
@@ -89,7 +89,10 @@ export async function search(
     events: list,
     ...(found.length === q.limit &&
       last && {
-        nextCursor: encodeCursor({ occurredAtMs: Number(last.occurred_ms), eventId: last.eid }),
+        nextCursor: encodeCursor({
+          occurredAtMs: utcMillis(last.occurred_at, last.event_id, 'occurred_at'),
+          eventId: last.event_id,
+        }),
       }),
   };
 }
