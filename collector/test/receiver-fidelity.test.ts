@@ -225,6 +225,27 @@ describe('otel_logs rows as the ClickHouse exporter writes them', () => {
     expect(early?.Timestamp).toBe('0000000001000000000');
   });
 
+  it('orders the keys of every record, whatever sequences came before (the reused orders never leak)', () => {
+    // 12 sequences (more than the 8 orders kept) of the same length, each a rotation of the same keys, twice.
+    const keys = ['d', 'a', 'c', 'b', 'a.b', 'B'];
+    const records = Array.from({ length: 24 }, (_, i) => ({
+      timeUnixNano: T,
+      attributes: keys.map((_, k) => str(keys[(k + i) % keys.length] as string, `v${i}`)),
+    }));
+    const records2 = [
+      ...records,
+      { timeUnixNano: T, attributes: [str('k', 'first'), str('a', 'x'), str('k', 'second')] },
+    ];
+    const decoded = decodeJsonRequest(Buffer.from(JSON.stringify(logsRequest(records2, [], SCOPE))));
+    const { rows } = requestToRows(decoded, { maxRecordSize: 1_000_000, auditOnly: false });
+    expect(rows).toHaveLength(25);
+    for (const row of rows.slice(0, 24))
+      expect(Object.keys(row.LogAttributes)).toEqual(['B', 'a', 'a.b', 'b', 'c', 'd']);
+    rows.slice(0, 24).forEach((row, i) => expect(row.LogAttributes.d).toBe(`v${i}`));
+    expect(rows[24]?.LogAttributes).toEqual({ a: 'x', k: 'first' });
+    expect(Object.keys(rows[24]?.LogAttributes ?? {})).toEqual(['a', 'k']);
+  });
+
   it('JSON and protobuf give identical rows for every case', () => {
     for (const c of CASES) expect(rowsOf(c, 'protobuf'), c.name).toEqual(rowsOf(c, 'json'));
   });
