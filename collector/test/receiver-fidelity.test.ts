@@ -241,7 +241,7 @@ describe('otel_logs rows as the ClickHouse exporter writes them', () => {
     expect(rows).toHaveLength(25);
     for (const row of rows.slice(0, 24))
       expect(Object.keys(row.LogAttributes)).toEqual(['B', 'a', 'a.b', 'b', 'c', 'd']);
-    rows.slice(0, 24).forEach((row, i) => expect(row.LogAttributes.d).toBe(`v${i}`));
+    expect(rows.slice(0, 24).map((row) => row.LogAttributes.d)).toEqual(records.map((_, i) => `v${i}`));
     expect(rows[24]?.LogAttributes).toEqual({ a: 'x', k: 'first' });
     expect(Object.keys(rows[24]?.LogAttributes ?? {})).toEqual(['a', 'k']);
   });
