@@ -12,7 +12,7 @@ import {
   type PageOptions,
   type TargetRef,
 } from './filters.js';
-import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
+import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent } from './rows.js';
 
 export interface EventPage {
   events: StoredAuditEvent[];
@@ -67,8 +67,8 @@ export async function getEvent(r: Reader, tenant: string, id: string): Promise<S
 export const FIRST_KEY_WINDOW = 4096;
 const MAX_KEY_WINDOW = 65_536;
 
-const pageSql = (r: Reader, where: string[], limit: number) =>
-  `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, event_id DESC LIMIT ${limit}`;
+const pageSql = (r: Reader, where: string[], limit: number, select = EVENT_SELECT) =>
+  `SELECT ${select} FROM ${events(r)} WHERE ${where.join(' AND ')} ORDER BY occurred_at DESC, event_id DESC LIMIT ${limit}`;
 
 /** Newest first, keyset-paginated over (occurred_at, event_id). */
 export async function search(
@@ -84,16 +84,11 @@ export async function search(
       ? await targetPage(r, q.where, q.targetCheck, q.params, q.limit)
       : await rows<EventRow>(r, pageSql(r, q.where, q.limit), q.params);
   const list = found.map(rowToEvent);
-  const last = found[found.length - 1];
+  const last = list[list.length - 1];
   return {
     events: list,
-    ...(found.length === q.limit &&
-      last && {
-        nextCursor: encodeCursor({
-          occurredAtMs: utcMillis(last.occurred_at, last.event_id, 'occurred_at'),
-          eventId: last.event_id,
-        }),
-      }),
+    ...(list.length === q.limit &&
+      last && { nextCursor: encodeCursor({ occurredAtMs: last.occurredAt.getTime(), eventId: last.id }) }),
   };
 }
 
@@ -103,10 +98,10 @@ export const TARGET_PAGE_SLACK = 4;
 /**
  * A page of one target with nothing else to filter. Its keys are already limited to the page; whether a row
  * holds the target is read as a column and checked here, because the same check as a WHERE condition on this
- * FINAL read made pages slower (10M-event bench data, alternated: hot target 63 vs 55 ms, typical 21 vs 16-18). The rows
- * dropped are other events sharing a key (same actor, same millisecond); the rows come in page order, so the
- * first `limit` that hold the target are the page, unless so many were dropped that the read was cut short:
- * then the page is read again with the check in SQL.
+ * FINAL read made pages slower (10M-event bench data, alternated: hot target 63 vs 55 ms, typical 21 vs
+ * 16-18). The rows dropped are other events sharing a key (same actor, same millisecond); they come in page
+ * order, so the first `limit` that hold the target are the page, unless so many were dropped that the read
+ * was cut short: then the page is read again with the check in SQL.
  */
 async function targetPage(
   r: Reader,
@@ -118,8 +113,7 @@ async function targetPage(
   const cap = limit * TARGET_PAGE_SLACK;
   const read = await rows<EventRow & { has_target: number }>(
     r,
-    `SELECT ${EVENT_SELECT}, ${check} AS has_target FROM ${events(r)} WHERE ${where.join(' AND ')}
-     ORDER BY occurred_at DESC, event_id DESC LIMIT ${cap + 1}`,
+    pageSql(r, where, cap + 1, `${EVENT_SELECT}, ${check} AS has_target`),
     params,
   );
   const page: EventRow[] = [];
