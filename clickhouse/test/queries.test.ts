@@ -294,7 +294,7 @@ describe('cursor pagination', () => {
 
   it('target history finds its events behind many other events sharing their key', async () => {
     // One actor, one millisecond: 9 events of other targets sort first (higher ids), more than a page's read of
-    // limit × TARGET_PAGE_SLACK rows takes, so the page is read again with the check in SQL.
+    // limit × TARGET_PAGE_SLACK rows takes, so the page is read again with the windowed key scan.
     const when = at(600);
     const doc = { type: 'document', id: 'doc_crowded' };
     const events: TestEvent[] = [
@@ -313,6 +313,37 @@ describe('cursor pagination', () => {
         const second = await store.targetHistory('crowded', doc, { limit, cursor: first.nextCursor });
         expect(ids(second.events)).toEqual([uuid(9099)]);
       }
+    }
+  });
+
+  it('target history pages past a key left behind by an event re-sent with other targets', async () => {
+    // The re-send (same id, actor and time: one row after FINAL) no longer names the document, but the
+    // document's key row for it stays in audit_events_by_target, among the newest keys of every page below.
+    const doc = { type: 'document', id: 'doc_resent' };
+    const tenant = 'resent';
+    const ev = (n: number, minute: number, targets: TestEvent['targets']): TestEvent => ({
+      id: uuid(9200 + n),
+      tenant,
+      actor: { id: 'u_resend', type: 'user' },
+      targets,
+      occurredAt: at(800 + minute),
+    });
+    await store.insertLogs([0, 1, 2, 3, 4].map((n) => ev(n, n, [doc])).map(logRow));
+    await store.insertLogs([ev(10, 10, [doc])].map(logRow));
+    await store.insertLogs([ev(10, 10, [{ type: 'document', id: 'elsewhere' }])].map(logRow));
+    expect((await store.getEvent(tenant, uuid(9210)))?.targets).toEqual([
+      { type: 'document', id: 'elsewhere' },
+    ]);
+    for (const limit of [1, 2, 3, 5, 6]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.targetHistory(tenant, doc, { limit, ...(cursor && { cursor }) });
+        expect(page.events.length).toBeLessThanOrEqual(limit);
+        seen.push(...ids(page.events));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen, `limit ${limit}`).toEqual([4, 3, 2, 1, 0].map((n) => uuid(9200 + n)));
     }
   });
 });

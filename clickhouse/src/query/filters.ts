@@ -108,7 +108,7 @@ const TARGET_CHECK = 'arrayExists(t -> t.type = {target_type:String} AND t.id = 
  * range. A target filter reads (actor_id, occurred_at) keys from audit_events_by_target (sorted for it) and
  * checks each full row contains the target; when nothing else filters, the keys are limited to one page, so
  * a hot target reads only one page of rows; with other filters, `search` reads the keys in growing windows of
- * time until the page is full (`targetKeyScan`).
+ * time until the page is full (`targetKeyScan`); `keysPerPage = false` asks for that scan for a target alone.
  */
 export function buildFilter(
   db: string,
@@ -116,6 +116,7 @@ export function buildFilter(
   page: PageOptions = {},
   paged = true,
   window: TimeWindow = {},
+  keysPerPage = true,
 ): BuiltQuery {
   if (typeof filter !== 'object' || filter === null)
     throw new AuditStoreInputError('filter', 'must be an object');
@@ -214,7 +215,7 @@ export function buildFilter(
     params.target_type = text(filter.target?.type, 'target.type');
     params.target_id = text(filter.target?.id, 'target.id');
     keyWhere.push('target_type = {target_type:String}', 'target_id = {target_id:String}');
-    const pageOfKeys = paged && onlyKeyFilters;
+    const pageOfKeys = paged && onlyKeyFilters && keysPerPage;
     where.push(
       `(actor_id, occurred_at) IN (${targetKeys(db, keyWhere, pageOfKeys ? limit : undefined, cursorMs)})`,
     );
@@ -223,7 +224,7 @@ export function buildFilter(
   }
   where.push(...timeWhere);
   const scan =
-    paged && filter.target !== undefined && !onlyKeyFilters
+    paged && filter.target !== undefined && !(onlyKeyFilters && keysPerPage)
       ? { targetKeyScan: { where: cursorMs ? [...keyWhere, `occurred_at <= ${cursorMs}`] : keyWhere } }
       : {};
   return { where, params, limit, ...scan, ...(targetCheck !== undefined && { targetCheck }) };

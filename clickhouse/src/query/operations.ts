@@ -5,6 +5,7 @@ import { AuditStoreInputError } from '../errors.js';
 import { encodeCursor } from './cursor.js';
 import {
   type ActorRef,
+  type BuiltQuery,
   buildFilter,
   checkTenant,
   type EventFilter,
@@ -81,7 +82,7 @@ export async function search(
   const found = q.targetKeyScan
     ? await scanTargetWindows(r, filter, page, q.limit, firstKeyWindow)
     : q.targetCheck
-      ? await targetPage(r, q.where, q.targetCheck, q.params, q.limit)
+      ? await targetPage(r, q, filter, page, firstKeyWindow)
       : await rows<EventRow>(r, pageSql(r, q.where, q.limit), q.params);
   const list = found.map(rowToEvent);
   const last = list[list.length - 1];
@@ -99,30 +100,31 @@ export const TARGET_PAGE_SLACK = 4;
  * A page of one target with nothing else to filter. Its keys are already limited to the page; whether a row
  * holds the target is read as a column and checked here, because the same check as a WHERE condition on this
  * FINAL read made pages slower (10M-event bench data, alternated: hot target 63 vs 55 ms, typical 21 vs
- * 16-18). The rows dropped are other events sharing a key (same actor, same millisecond); they come in page
- * order, so the first `limit` that hold the target are the page, unless so many were dropped that the read
- * was cut short: then the page is read again with the check in SQL.
+ * 16-18). Every key has a row holding the target unless its event was re-sent with other targets, so a short
+ * page with no row dropped is the target's last. A dropped row (another event sharing the key: same actor,
+ * same millisecond; or a key left behind by a re-send) may have taken a key the page needed: the page is then
+ * read exactly, with the windowed key scan.
  */
 async function targetPage(
   r: Reader,
-  where: string[],
-  check: string,
-  params: Record<string, unknown>,
-  limit: number,
+  q: BuiltQuery,
+  filter: EventFilter,
+  page: PageOptions,
+  firstKeyWindow: number,
 ): Promise<EventRow[]> {
-  const cap = limit * TARGET_PAGE_SLACK;
+  const { limit } = q;
   const read = await rows<EventRow & { has_target: number }>(
     r,
-    pageSql(r, where, cap + 1, `${EVENT_SELECT}, ${check} AS has_target`),
-    params,
+    pageSql(r, q.where, limit * TARGET_PAGE_SLACK + 1, `${EVENT_SELECT}, ${q.targetCheck} AS has_target`),
+    q.params,
   );
-  const page: EventRow[] = [];
+  const found: EventRow[] = [];
   for (const { has_target, ...row } of read) {
-    if (page.length === limit) break;
-    if (Number(has_target) === 1) page.push(row);
+    if (found.length === limit) break;
+    if (Number(has_target) === 1) found.push(row);
   }
-  if (page.length === limit || read.length <= cap) return page;
-  return rows<EventRow>(r, pageSql(r, [...where, check], limit), params);
+  if (found.length === limit || found.length === read.length) return found;
+  return scanTargetWindows(r, filter, page, limit, firstKeyWindow);
 }
 
 /**
@@ -142,7 +144,7 @@ async function scanTargetWindows(
   let toMs: number | undefined;
   for (let keys = Math.max(firstKeyWindow, 4 * limit); ; keys = Math.min(keys * 4, MAX_KEY_WINDOW)) {
     // The target's key conditions (time filters, cursor) below the previous window, as buildFilter writes them.
-    const below = buildFilter(r.db, filter, page, true, toMs === undefined ? {} : { toMs });
+    const below = buildFilter(r.db, filter, page, true, toMs === undefined ? {} : { toMs }, false);
     const keyWhere = below.targetKeyScan?.where ?? [];
     const [edge] = await rows<{ n: string; from_ms: string }>(
       r,
@@ -156,10 +158,14 @@ async function scanTargetWindows(
     const last = n < keys;
     const fromMs = last ? undefined : Number(edge?.from_ms);
     const need = limit - out.length;
-    const q = buildFilter(r.db, filter, { ...page, limit: need }, true, {
-      ...(fromMs !== undefined && { fromMs }),
-      ...(toMs !== undefined && { toMs }),
-    });
+    const q = buildFilter(
+      r.db,
+      filter,
+      { ...page, limit: need },
+      true,
+      { ...(fromMs !== undefined && { fromMs }), ...(toMs !== undefined && { toMs }) },
+      false,
+    );
     out.push(...(await rows<EventRow>(r, pageSql(r, q.where, need), q.params)));
     if (out.length >= limit || last) return out;
     toMs = fromMs;
