@@ -327,8 +327,8 @@ describe('otel_logs and the audit_events view', () => {
     await expect(store.insertLogs([late])).rejects.toThrow(/rows\[0\]\.Timestamp/);
   });
 
-  it('stores the same typed rows through the client insert a server gets as through the embedded raw insert', async () => {
-    // A server URL takes @clickhouse/client's JSONEachRow insert; chDB's connection implements that call too.
+  it('stores the same typed rows through the client call a server gets as through the embedded raw insert', async () => {
+    // A server URL gets an INSERT through @clickhouse/client's exec; chDB's connection implements that call too.
     const opened = (store as unknown as { opened: OpenedClient }).opened;
     const serverPath: OpenedClient = { ...opened, rawInsert: undefined };
     const row = (tenant: string): OtelLogRow =>

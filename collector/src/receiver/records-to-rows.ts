@@ -61,7 +61,7 @@ function byteOrder(attributes: readonly OtlpKeyValue[]): number[] {
 
 /**
  * pdata Map → exporter map column: every value through AsString, keys inserted in byte order (a JavaScript
- * object still lists integer-like keys such as "2" first; see collector/README.md). Map.Get and ClickHouse's
+ * object still lists array-index keys such as "2" first: insertLogs writes such a map in byte order). Map.Get and ClickHouse's
  * `map[key]` both see the first of duplicate keys, so the first one is kept. A plain object (rows with the
  * same keys share one shape, which keeps building and serializing them fast); `__proto__` and inherited
  * names are own keys.
