@@ -334,7 +334,8 @@ describe('cursor pagination', () => {
     expect((await store.getEvent(tenant, uuid(9210)))?.targets).toEqual([
       { type: 'document', id: 'elsewhere' },
     ]);
-    for (const limit of [1, 2, 3, 5, 6]) {
+    // Limits of 5 and below need the exact re-read; 6 and 10 take every key at once.
+    for (const limit of [1, 2, 3, 5, 6, 10]) {
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
