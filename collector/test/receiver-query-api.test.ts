@@ -117,7 +117,54 @@ describe('query API on an embedded store', () => {
     expect((counts.body as ErrorBody).error.field).toBe('to');
   });
 
+  it('refuses a parameter the route does not read with a 400 naming it (never an unfiltered answer)', async () => {
+    const refused = async (path: string, field: string, message: RegExp) => {
+      const res = await query(t.serve, path);
+      expect(res.status, path).toBe(400);
+      const { error } = res.body as ErrorBody;
+      expect(error.code, path).toBe('invalid_argument');
+      expect(error.field, path).toBe(field);
+      expect(error.message, path).toMatch(message);
+    };
+    const tenant = `tenant=${TENANT}`;
+    // A misspelt filter: answering without it would return events of other actor types.
+    await refused(
+      `/v1/audit/events?${tenant}&actor=user-1&actor_type=api_key`,
+      'actor_type',
+      /^actor_type: is not a parameter of \/events \(it takes tenant, action, .*actorType.*limit, cursor\)$/,
+    );
+    await refused(
+      `/v1/audit/events/${ids.noon}?${tenant}&limit=1`,
+      'limit',
+      /not a parameter of \/events\/\{id\}/,
+    );
+    await refused(
+      `/v1/audit/actors/user-1/events?${tenant}&actorType=user`,
+      'actorType',
+      /is `type` on this route/,
+    );
+    await refused(`/v1/audit/actors/user-1/events?${tenant}&actor=other`, 'actor', /the one in the path/);
+    await refused(`/v1/audit/targets/doc/d1/events?${tenant}&target=x:y`, 'target', /the one in the path/);
+    await refused(
+      `/v1/audit/counts/actions?${tenant}&limit=5`,
+      'limit',
+      /not a parameter of \/counts\/actions/,
+    );
+    await refused(`/v1/audit/counts/time?${tenant}&bogus=1`, 'bogus', /not a parameter of \/counts\/time/);
+    await refused(`/v1/audit/export?${tenant}&limit=1`, 'limit', /whole filtered range/);
+    await refused(`/v1/audit/export?${tenant}&format=xml`, 'format', /must be ndjson or csv, got "xml"/);
+    // What each route does read still works, `type` on the actor route included.
+    const actor = await query(t.serve, `/v1/audit/actors/user-1/events?${tenant}&type=user&limit=2`);
+    expect(actor.status).toBe(200);
+    expect((actor.body as Page).events).toHaveLength(2);
+    const time = await query(t.serve, `/v1/audit/counts/time?${tenant}&interval=day&from=2026-11-23`);
+    expect(time.status).toBe(200);
+  });
+
   it('answers 405 to a method other than GET', async () => {
+    const health = await fetch(`${t.serve.url}/health`, { method: 'POST' });
+    expect(health.status).toBe(405);
+    expect(health.headers.get('allow')).toBe('GET, HEAD');
     const res = await fetch(`${t.serve.url}/v1/audit/events?tenant=${TENANT}`, {
       method: 'POST',
       headers: t.auth,

@@ -37,6 +37,40 @@ export type QueryReader = Pick<
   | 'exportEvents'
 >;
 
+const FILTER_PARAMETERS = [
+  'tenant',
+  'action',
+  'crud',
+  'outcome',
+  'actor',
+  'actorType',
+  'target',
+  'from',
+  'to',
+];
+const PAGE_PARAMETERS = ['limit', 'cursor'];
+
+/**
+ * Refuses a parameter the route does not read: a misspelt filter (`actor_type`) silently ignored would answer
+ * with more events than asked for, which an audit query must not do.
+ */
+function acceptOnly(
+  params: URLSearchParams,
+  route: string,
+  allowed: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
+): void {
+  for (const name of new Set(params.keys())) {
+    if (allowed.includes(name)) continue;
+    throw new QueryParameterError(
+      name,
+      hints[name] ?? `is not a parameter of ${route} (it takes ${allowed.join(', ')})`,
+    );
+  }
+}
+
+const without = (list: readonly string[], ...names: string[]) => list.filter((n) => !names.includes(n));
+
 function one(params: URLSearchParams, name: string): string | undefined {
   const all = params.getAll(name);
   if (all.length > 1) throw new QueryParameterError(name, 'given more than once');
@@ -157,9 +191,11 @@ export async function handleQuery(
       return sendError(res, 405, 'method_not_allowed', 'the query API only answers GET');
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {
+      acceptOnly(params, '/events', [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
       return sendJson(res, 200, await reader.search(filterFromParams(params), pageFromParams(params)));
     }
     if (head === 'events' && parts.length === 2 && a) {
+      acceptOnly(params, '/events/{id}', ['tenant']);
       const { tenant } = filterFromParams(params);
       const event = await reader.getEvent(tenant, a);
       return event
@@ -167,7 +203,16 @@ export async function handleQuery(
         : sendError(res, 404, 'not_found', `no event ${a} in tenant ${tenant}`);
     }
     if (head === 'actors' && parts.length === 3 && a && b === 'events') {
-      const { tenant, actor: _ignored, ...filter } = filterFromParams(params);
+      acceptOnly(
+        params,
+        '/actors/{id}/events',
+        [...without(FILTER_PARAMETERS, 'actor', 'actorType'), 'type', ...PAGE_PARAMETERS],
+        {
+          actor: 'the actor is the one in the path on this route',
+          actorType: "the actor's type is `type` on this route",
+        },
+      );
+      const { tenant, ...filter } = filterFromParams(params);
       const type = one(params, 'type');
       const actor = { id: a, ...(type !== undefined && { type }) };
       return sendJson(
@@ -177,7 +222,13 @@ export async function handleQuery(
       );
     }
     if (head === 'targets' && parts.length === 4 && a && b && c === 'events') {
-      const { tenant, target: _ignored, ...filter } = filterFromParams(params);
+      acceptOnly(
+        params,
+        '/targets/{type}/{id}/events',
+        [...without(FILTER_PARAMETERS, 'target'), ...PAGE_PARAMETERS],
+        { target: 'the target is the one in the path on this route' },
+      );
+      const { tenant, ...filter } = filterFromParams(params);
       return sendJson(
         res,
         200,
@@ -185,18 +236,22 @@ export async function handleQuery(
       );
     }
     if (head === 'counts' && a === 'actions' && parts.length === 2) {
+      acceptOnly(params, '/counts/actions', FILTER_PARAMETERS);
       return sendJson(res, 200, await reader.countByAction(filterFromParams(params)));
     }
     if (head === 'counts' && a === 'time' && parts.length === 2) {
+      acceptOnly(params, '/counts/time', [...FILTER_PARAMETERS, 'interval']);
       const interval = one(params, 'interval') ?? 'hour';
       if (!Object.hasOwn(INTERVALS, interval))
         throw new QueryParameterError('interval', `must be one of ${Object.keys(INTERVALS).join(', ')}`);
       return sendJson(res, 200, await reader.countOverTime(filterFromParams(params), interval as Interval));
     }
     if (head === 'export' && parts.length === 1) {
+      const whole = 'an export is the whole filtered range (narrow it with from and to)';
+      acceptOnly(params, '/export', [...FILTER_PARAMETERS, 'format'], { limit: whole, cursor: whole });
       const format = one(params, 'format') ?? 'ndjson';
       if (format !== 'ndjson' && format !== 'csv')
-        throw new QueryParameterError('format', 'must be ndjson or csv');
+        throw new QueryParameterError('format', `must be ndjson or csv, got ${JSON.stringify(format)}`);
       const filter = filterFromParams(params);
       // The status goes out with the first page, so a store that cannot be reached still gets its 503 (the CSV
       // header line is written before the store is asked anything: it waits for that page).

@@ -184,6 +184,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       return ingest(req, res);
     }
     if (url.pathname === HEALTH_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' });
+        return void res.end(
+          JSON.stringify({ error: { code: 'method_not_allowed', message: 'GET /health' } }),
+        );
+      }
       const body = { status: draining ? 'draining' : 'ok', ...queue.stats, inFlight };
       res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(body));
