@@ -1,9 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
-import { type CommandContext, EXIT, InterruptedError, StdoutClosedError, UsageError } from './command.js';
+import { isStoreUnreachable } from '@otel-audit/collector';
+import {
+  type CommandContext,
+  EXIT,
+  InterruptedError,
+  type OptionValues,
+  StdoutClosedError,
+  UsageError,
+} from './command.js';
 import { commands } from './commands/index.js';
+import { inputErrorMessage } from './input-errors.js';
 import { parseCommandLine } from './parse-argv.js';
+import { displayUrl } from './reader-errors.js';
+import { RemoteServeError } from './remote-store.js';
+import { ENV, flagOrEnv } from './store-options.js';
 
 function overview(): string {
   const width = Math.max(...[...commands.keys()].map((n) => n.length));
@@ -62,8 +74,11 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     return EXIT.usage;
   }
   const help = `usage: otel-audit ${command.usage}\n`;
+  let values: OptionValues = {};
   try {
-    const { values, positionals } = parseCommandLine(command, rest);
+    const parsed = parseCommandLine(command, rest);
+    values = parsed.values;
+    const { positionals } = parsed;
     if (values.help) return printHelp(help, ctx);
     return await command.run(values, positionals, ctx);
   } catch (error) {
@@ -77,11 +92,14 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
       return EXIT.usage;
     }
     if (error instanceof AuditStoreInputError) {
-      ctx.stderr(`otel-audit ${name}: ${error.message}\n`);
+      ctx.stderr(`otel-audit ${name}: ${inputErrorMessage(error, name, values, ctx.env)}\n`);
       return EXIT.usage;
     }
-    const message =
-      error instanceof AuditStoreError || error instanceof Error ? error.message : String(error);
+    let message = error instanceof AuditStoreError || error instanceof Error ? error.message : String(error);
+    // A bare "connect ECONNREFUSED 127.0.0.1:8123" does not say it was the ClickHouse server.
+    const server = flagOrEnv(values, 'url', ctx.env, ENV.url);
+    if (server !== undefined && !(error instanceof RemoteServeError) && isStoreUnreachable(error))
+      message = `cannot reach the ClickHouse server at ${displayUrl(server.value)} (${server.label}): ${message}`;
     ctx.stderr(`otel-audit ${name}: ${message}\n`);
     return EXIT.failure;
   }

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, loadMigrations } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES, AUDIT_SCOPE_NAME } from '@otel-audit/sdk/conventions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../src/index.js';
 import { cli } from './serve-support.js';
 
@@ -100,11 +100,11 @@ describe('otel-audit (in process)', () => {
     const engine = await run('migrate', '--data-dir', dataDir, '--logs-engine', 'MergeTree');
     expect(engine.code).toBe(2);
     expect(engine.err).toMatch(
-      /^otel-audit migrate: logsEngine: otel_logs already exists with ENGINE = Null/,
+      /^otel-audit migrate: --logs-engine: otel_logs already exists with ENGINE = Null/,
     );
     const raw = await run('migrate', '--data-dir', dataDir, '--raw-logs-retention-days', '3');
     expect(raw.code).toBe(2);
-    expect(raw.err).toContain('rawLogsRetentionDays: otel_logs has ENGINE = Null and keeps no rows');
+    expect(raw.err).toContain('--raw-logs-retention-days: otel_logs has ENGINE = Null and keeps no rows');
   });
 
   it('events: filters, JSON output and paging', async () => {
@@ -455,7 +455,7 @@ describe('otel-audit (in process)', () => {
       ],
       [
         ['migrate', '--data-dir', dataDir, '--retention-days', '-1'],
-        'otel-audit migrate: --retention-days: expected a whole number of days >= 0, got "-1"',
+        'otel-audit migrate: --retention-days: expected a whole number of days 0..100000, got "-1"',
       ],
       [
         ['serve', '--data-dir', dataDir, '--max-batch-rows', '-3'],
@@ -484,6 +484,90 @@ describe('otel-audit (in process)', () => {
       expect(r.err).toMatch(/\n\nusage: otel-audit /);
       expect(r.err.split('\n')[0]).toBe(message);
     }
+  });
+
+  it("a value the store refuses names the flag, argument or variable that gave it, not the store's field", async () => {
+    const cases: [argv: string[], env: Record<string, string>, message: string][] = [
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--database', 'bad-db'],
+        {},
+        'otel-audit events: --database: "bad-db" is not a valid identifier',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme'],
+        { [ENV.database]: 'bad-db' },
+        `otel-audit events: ${ENV.database} (--database): "bad-db" is not a valid identifier`,
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--cursor', 'garbage'],
+        {},
+        'otel-audit events: --cursor: ',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--action', ''],
+        {},
+        'otel-audit events: --action: ',
+      ],
+      [['actor', '', '--data-dir', dataDir, '--tenant', 'acme'], {}, 'otel-audit actor: <actor-id>: '],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--from', '2026-11-24', '--to', '2026-11-23'],
+        {},
+        'otel-audit events: --to: must be after from (2026-11-24T00:00:00.000Z)',
+      ],
+    ];
+    for (const [argv, env, message] of cases) {
+      const r = await cli(argv, env);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.startsWith(message), `${argv.join(' ')}\n${r.err}`).toBe(true);
+    }
+  });
+
+  it('migrate checks --retention-days and --cluster before it opens (and creates) the store', async () => {
+    const fresh = join(root, 'never-created');
+    for (const [argv, message] of [
+      [
+        ['--retention-days', '100001'],
+        'otel-audit migrate: --retention-days: expected a whole number of days 0..100000, got "100001"',
+      ],
+      [['--cluster', 'bad-name'], 'otel-audit migrate: --cluster: "bad-name" is not a valid identifier'],
+    ] as const) {
+      const r = await run('migrate', '--data-dir', fresh, ...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err.startsWith(message), r.err).toBe(true);
+      expect(existsSync(fresh)).toBe(false);
+    }
+  });
+
+  it('serve resolves --host (or its variable) before it opens (and creates) the store', async () => {
+    const fresh = join(root, 'serve-never-created');
+    const flag = await run('serve', '--data-dir', fresh, '--port', '0', '--host', 'no-such-host.invalid');
+    expect(flag.code).toBe(2);
+    expect(flag.err).toMatch(
+      /^otel-audit serve: --host: cannot resolve "no-such-host\.invalid" .*\(ENOTFOUND\)/,
+    );
+    const fromEnv = await cli(['serve', '--data-dir', fresh, '--port', '0'], {
+      OTEL_AUDIT_SERVE_HOST: 'no-such-host.invalid',
+    });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.err).toMatch(/^otel-audit serve: OTEL_AUDIT_SERVE_HOST \(--host\): cannot resolve/);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('a ClickHouse server that cannot be reached is named as such (URL without its password, and the flag)', async () => {
+    // The client logs that warning through console.warn whatever its log level.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    let warned = '';
+    const r = await run('migrate', '--url', 'http://admin:s3cret@127.0.0.1:1').finally(() => {
+      warned = warn.mock.calls.flat().join(' ');
+      warn.mockRestore();
+    });
+    expect(warned).not.toContain('overridden');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^otel-audit migrate: cannot reach the ClickHouse server at http:\/\/127\.0\.0\.1:1 \(--url\): .*ECONNREFUSED/,
+    );
+    expect(r.err).not.toContain('s3cret');
   });
 
   it('an id starting with "-" is read after --, as the usage error says', async () => {

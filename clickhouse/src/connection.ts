@@ -93,8 +93,9 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   if (!isEmbedded(target)) {
     const client = createClient({
       url: target.url,
-      username: target.username ?? 'default',
-      password: target.password ?? '',
+      // Left out when not given, so credentials in the URL apply (the client warns when both are set).
+      ...(target.username !== undefined && { username: target.username }),
+      ...(target.password !== undefined && { password: target.password }),
       database,
       clickhouse_settings: BASE_SETTINGS,
       log: CLIENT_LOG,

@@ -14,6 +14,7 @@ export {
 export { quoteIdentifier } from './identifiers.js';
 export {
   loadMigrations,
+  MAX_RETENTION_DAYS,
   MIGRATIONS_DIR,
   type Migration,
   type MigrationOptions,

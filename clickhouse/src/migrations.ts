@@ -72,12 +72,15 @@ const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'
 const enumType = (values: readonly string[], first: string) =>
   `Enum8(${[first, ...values.filter((v) => v !== first)].map((v, i) => `${sqlString(v)} = ${i}`).join(', ')})`;
 
+/** Longest retention (about 274 years): keeps the TTL arithmetic far from DateTime64's range. */
+export const MAX_RETENTION_DAYS = 100_000;
+
 function days(value: number | undefined, field: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min || value > 100_000) {
+  if (!Number.isInteger(value) || value < min || value > MAX_RETENTION_DAYS) {
     throw new AuditStoreInputError(
       field,
-      `must be a whole number of days between ${min} and 100000${min === 0 ? ' (0: keep forever)' : ''}, got ${value}`,
+      `must be a whole number of days between ${min} and ${MAX_RETENTION_DAYS}${min === 0 ? ' (0: keep forever)' : ''}, got ${value}`,
     );
   }
   return value;

@@ -593,6 +593,9 @@ describe('untrusted input', () => {
       [() => store.search({ tenant: 'acme', outcome: "success' OR 1" as 'success' }), /^outcome/],
       [() => store.search({ tenant: 'acme', from: new Date(Number.NaN) }), /^from: must be a valid Date/],
       [() => store.search({ tenant: 'acme', to: '2026' as unknown as Date }), /^to:/],
+      // An empty or reversed range is a mistake, not "no events".
+      [() => store.search({ tenant: 'acme', from: at(5), to: at(1) }), /^to: must be after from/],
+      [() => store.countByAction({ tenant: 'acme', from: at(5), to: at(5) }), /^to: must be after from/],
       [() => store.search({ tenant: 'acme' }, null as unknown as undefined), /^page: must be an object/],
       [
         () => store.actorTimeline('acme', { id: 'u' }, 5 as unknown as undefined),

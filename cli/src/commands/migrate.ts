@@ -1,14 +1,27 @@
+import { AuditStoreInputError, MAX_RETENTION_DAYS, quoteIdentifier } from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
 
+// Checked here, before the store is opened: opening an embedded one creates its directory.
 function days(value: string | undefined, flag: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min)
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > MAX_RETENTION_DAYS)
     throw new UsageError(
-      `--${flag}: expected a whole number of days >= ${min}, got ${JSON.stringify(value)}`,
+      `--${flag}: expected a whole number of days ${min}..${MAX_RETENTION_DAYS}, got ${JSON.stringify(value)}`,
     );
   return Number(value);
+}
+
+function clusterName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    quoteIdentifier(value, 'cluster');
+  } catch (error) {
+    if (error instanceof AuditStoreInputError) throw new UsageError(`--${error.message}`);
+    throw error;
+  }
+  return value;
 }
 
 export const migrate: Command = {
@@ -19,10 +32,11 @@ export const migrate: Command = {
   --cluster NAME                 run every DDL ON CLUSTER with Replicated engines
   --logs-engine Null|MergeTree   keep raw otel_logs rows (MergeTree) or only the audit tables (Null, default);
                                  chosen when otel_logs is created: another one later is refused
-  --raw-logs-retention-days N    TTL of raw log rows, MergeTree otel_logs only (default 7 when created;
-                                 given later, the TTL changes)
-  --retention-days N             TTL of audit events, set on every run that gives it; 0 removes it
-                                 (keep forever); left out, the TTL stays as it is (none at first)
+  --raw-logs-retention-days N    TTL of raw log rows in days (1..${MAX_RETENTION_DAYS}), MergeTree otel_logs only
+                                 (default 7 when created; given later, the TTL changes)
+  --retention-days N             TTL of audit events in days (0..${MAX_RETENTION_DAYS}), set on every run that
+                                 gives it; 0 removes it (keep forever); left out, the TTL stays as it is (none at
+                                 first)
   --json                         print the result as JSON
 
 ${STORE_HELP}`,
@@ -37,11 +51,11 @@ ${STORE_HELP}`,
   async run(values, _positionals, ctx) {
     const logsEngine = str(values, 'logs-engine');
     if (logsEngine !== undefined && logsEngine !== 'Null' && logsEngine !== 'MergeTree') {
-      throw new UsageError('--logs-engine: expected Null or MergeTree');
+      throw new UsageError(`--logs-engine: expected Null or MergeTree, got ${JSON.stringify(logsEngine)}`);
     }
     const retentionDays = days(str(values, 'retention-days'), 'retention-days', 0);
     const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days', 1);
-    const cluster = str(values, 'cluster');
+    const cluster = clusterName(str(values, 'cluster'));
     const store = await openStore(values, ctx.env);
     try {
       const result = await store.migrate({

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -170,7 +171,17 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     const token = tokenFile === undefined ? ctx.env[SERVE_ENV.token] : undefined;
     const stateDir = str(values, 'state-dir') ?? defaultStateDir(target, ctx.env);
     checkToken(token, tokenFile, stateDir);
-    const host = str(values, 'host') ?? ctx.env[SERVE_ENV.host] ?? DEFAULT_HOST;
+    const hostSetting = flagOrEnv(values, 'host', ctx.env, SERVE_ENV.host);
+    const host = hostSetting?.value ?? DEFAULT_HOST;
+    // Resolved before startServe, which opens (and may create) the store first.
+    try {
+      await lookup(host);
+    } catch (error) {
+      throw new UsageError(
+        `${hostSetting?.label ?? '--host'}: cannot resolve ${JSON.stringify(host)} to an address to listen on ` +
+          `(${(error as { code?: string }).code ?? (error as Error).message})`,
+      );
+    }
 
     let running: Awaited<ReturnType<typeof startServe>>;
     try {
@@ -189,8 +200,13 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
       });
     } catch (error) {
       if (error instanceof ReceiverConfigError) throw new UsageError(error.message);
-      if ((error as { code?: string }).code === 'EADDRINUSE')
+      const code = (error as { code?: string }).code;
+      if (code === 'EADDRINUSE')
         throw new Error(`port ${port} is already in use: stop what listens there or pass --port`, {
+          cause: error,
+        });
+      if (code === 'EADDRNOTAVAIL')
+        throw new Error(`${hostSetting?.label ?? '--host'}: ${host} is not an address of this machine`, {
           cause: error,
         });
       throw error;

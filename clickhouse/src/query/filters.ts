@@ -137,6 +137,11 @@ export function buildFilter(
   }
   if (filter.to !== undefined) {
     params.to_ms = date(filter.to, 'to');
+    if (params.from_ms !== undefined && (params.to_ms as number) <= (params.from_ms as number))
+      throw new AuditStoreInputError(
+        'to',
+        `must be after from (${filter.from?.toISOString()}): the range [from, to) holds no time`,
+      );
     timeWhere.push("occurred_at < fromUnixTimestamp64Milli({to_ms:Int64}, 'UTC')");
   }
   // Integers from `search` itself, never from callers.

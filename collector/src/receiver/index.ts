@@ -52,3 +52,4 @@ export {
   type ReceiverServerOptions,
   startReceiverServer,
 } from './server.js';
+export { isStoreUnreachable } from './store-unreachable.js';
