@@ -743,6 +743,7 @@ describe('otel-audit (the bin, through tsx)', () => {
       const busy = exec(['events', '--tenant', 'acme'], { [ENV.dataDir]: dataDir });
       expect(busy.status).toBe(1);
       expect(busy.stderr).toContain(`data directory ${dataDir} is locked by another process`);
+      expect(busy.stderr).not.toContain('DB::Exception');
       // serve may hold it with its serve.json in another state directory: the message says how to find it.
       expect(busy.stderr).toContain(
         'If it is an `otel-audit serve` started with --state-dir DIR, pass --state-dir DIR too',

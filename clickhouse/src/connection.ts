@@ -7,6 +7,7 @@ import {
   createClient,
 } from '@clickhouse/client';
 import { sendChangedSettingsOnly } from './chdb-settings.js';
+import { heldByAnotherProcess } from './directory-lock.js';
 import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 
@@ -102,6 +103,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     });
     return { client, database, db };
   }
+  if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
   let createChdbConnection: typeof import('chdb/connection').createChdbConnection;
   try {
     ({ createChdbConnection } = await import('chdb/connection'));

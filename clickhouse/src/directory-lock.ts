@@ -1,0 +1,35 @@
+// Whether another process holds a chDB data directory, seen before chDB is asked to open it: chDB writes its own
+// "Cannot lock file …/status" exception to stderr before it fails, ahead of the error this package raises.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** /proc/locks names a file as `MAJOR:MINOR:INODE` (hex device numbers), Linux's encoding of st_dev. */
+function procLocksId(dev: number, ino: number): string {
+  const major = Math.floor(dev / 256) & 0xfff;
+  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  return `${hex(major)}:${hex(minor)}:${ino}`;
+}
+
+/**
+ * True when another process holds the flock ClickHouse takes on `<path>/status` while it has the directory open.
+ * False when it cannot tell (no status file, no /proc/locks: not Linux): opening then reports the lock as before.
+ */
+export function heldByAnotherProcess(path: string): boolean {
+  let id: string;
+  let locks: string;
+  try {
+    const status = statSync(join(path, 'status'));
+    id = procLocksId(status.dev, status.ino);
+    locks = readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return false;
+  }
+  for (const line of locks.split('\n')) {
+    // "1: FLOCK  ADVISORY  WRITE 6195 fe:00:10372613 0 EOF"
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] !== 'FLOCK' || fields[5] !== id) continue;
+    if (Number(fields[4]) !== process.pid) return true;
+  }
+  return false;
+}
