@@ -468,6 +468,10 @@ describe('otel-audit (in process)', () => {
       [['events', '--data-dir', dataDir, '--limit'], 'otel-audit events: --limit: missing value'],
       [['events', '--json=yes'], 'otel-audit events: --json takes no value'],
       [
+        ['export', '--data-dir', dataDir, '--tenant', 'acme', '--format', 'xml'],
+        'otel-audit export: --format: expected ndjson or csv, got "xml"',
+      ],
+      [
         ['events', '--bogus'],
         'otel-audit events: unknown option --bogus (`otel-audit events --help` lists the options)',
       ],

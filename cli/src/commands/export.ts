@@ -28,7 +28,8 @@ ${READ_HELP}`,
   },
   async run(values, _positionals, ctx) {
     const format = str(values, 'format') ?? 'ndjson';
-    if (format !== 'ndjson' && format !== 'csv') throw new UsageError('--format: expected ndjson or csv');
+    if (format !== 'ndjson' && format !== 'csv')
+      throw new UsageError(`--format: expected ndjson or csv, got ${JSON.stringify(format)}`);
     const filter = filterFrom(values, tenantOf(values, ctx.env));
     const output = str(values, 'output');
     // Created first: an unwritable output fails before the store is opened. Until commit or discard, Ctrl-C and
