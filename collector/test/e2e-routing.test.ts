@@ -58,6 +58,7 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
         ...endpoints.env,
         APP_LOGS_OUTPUT: appLogs,
         OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]',
+        OTEL_AUDIT_INTAKE_RECEIVERS: '[otlp]',
       },
       healthUrl: endpoints.healthUrl,
     });

@@ -132,6 +132,7 @@ describe.skipIf(!go.available)(
         {
           APP_LOGS_OUTPUT: appLogs,
           OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]',
+          OTEL_AUDIT_INTAKE_RECEIVERS: '[otlp]',
         },
       );
       const { ordinary } = await deliverAndCheck(url);

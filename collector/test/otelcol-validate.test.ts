@@ -1,5 +1,5 @@
 // Builds the real collector distribution (cached) and runs `validate` on every shipped config and merge.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +16,12 @@ import {
 const go = goToolchain();
 if (!go.available) console.warn(`SKIPPED collector validate tests: ${go.reason}`);
 
-// Extensions of the example base config plus the queue storage the fragment adds (lists replace lists).
-const mergeEnv = { OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]' };
+// The two lists the fragment replaces (lists replace lists): the example base config's extensions plus the
+// queue storage, and the receivers its logs pipeline had.
+const mergeEnv = {
+  OTEL_AUDIT_SERVICE_EXTENSIONS: '[health_check, file_storage/audit_queue]',
+  OTEL_AUDIT_INTAKE_RECEIVERS: '[otlp]',
+};
 
 describe.skipIf(!go.available)('the otel-audit collector distribution', () => {
   let binary = '';
@@ -55,7 +59,7 @@ describe.skipIf(!go.available)('the otel-audit collector distribution', () => {
   it('validates gateway.yaml with every variable set', async () => {
     const result = await validateConfig(binary, [SHIPPED_CONFIGS.gateway], {
       OTEL_AUDIT_CLICKHOUSE_ENDPOINT: 'https://clickhouse.example:8443',
-      OTEL_AUDIT_CLICKHOUSE_USERNAME: 'audit_writer',
+      OTEL_AUDIT_CLICKHOUSE_USER: 'audit_writer',
       OTEL_AUDIT_CLICKHOUSE_PASSWORD: 's3cret',
       OTEL_AUDIT_CLICKHOUSE_DATABASE: 'audit',
       OTEL_AUDIT_OTLP_GRPC_ENDPOINT: '127.0.0.1:14317',
@@ -116,13 +120,15 @@ describe.skipIf(!go.available)('the otel-audit collector distribution', () => {
     expect(ottl.output).toContain('filter/audit_only');
   });
 
-  it('without OTEL_AUDIT_SERVICE_EXTENSIONS the merge replaces the base extensions (why the README asks for it)', async () => {
-    // Documented in config/README.md: without it the merge would silently drop the base's health_check.
-    const base = join(scratch, 'base.yaml');
-    copyFileSync(SHIPPED_CONFIGS.exampleExistingCollector, base);
-    const result = await printConfig(binary, [base, SHIPPED_CONFIGS.auditRouting]);
-    expect(result.code).toBe(0);
-    const effective = parse(result.stdout) as { service: { extensions: string[] } };
-    expect(effective.service.extensions).toEqual(['file_storage/audit_queue']);
+  it('fails validate naming each list variable left unset (never a silent loss of receivers or extensions)', async () => {
+    // Unset, each variable names a component that does not exist; set, the merge validates (test above).
+    const merge = [SHIPPED_CONFIGS.exampleExistingCollector, SHIPPED_CONFIGS.auditRouting];
+    const { OTEL_AUDIT_SERVICE_EXTENSIONS: extensions, OTEL_AUDIT_INTAKE_RECEIVERS: receivers } = mergeEnv;
+    const noExtensions = await validateConfig(binary, merge, { OTEL_AUDIT_INTAKE_RECEIVERS: receivers });
+    expect(noExtensions.code).not.toBe(0);
+    expect(noExtensions.output).toContain('set_OTEL_AUDIT_SERVICE_EXTENSIONS');
+    const noReceivers = await validateConfig(binary, merge, { OTEL_AUDIT_SERVICE_EXTENSIONS: extensions });
+    expect(noReceivers.code).not.toBe(0);
+    expect(noReceivers.output).toContain('set_OTEL_AUDIT_INTAKE_RECEIVERS');
   });
 });

@@ -30,7 +30,9 @@ export function datasourceProvisioning(): unknown {
         name: DATASOURCE_NAME,
         uid: DATASOURCE_UID,
         type: DATASOURCE_TYPE,
-        isDefault: true,
+        // Dashboards pick it by uid. A second default would make Grafana refuse the provisioning file in a
+        // Grafana that already has one (one default datasource per organization).
+        isDefault: false,
         editable: false,
         jsonData: {
           host: CLICKHOUSE_SERVICE.host,
