@@ -248,14 +248,16 @@ export function createAuditLogger<const S extends ActionSchemas>(
   };
 
   // `beforeExit` fires again after the flush's own work ends: flush only while that makes progress, so an
-  // unreachable endpoint cannot keep the process alive forever.
-  let pendingAtLastExitFlush = -1;
+  // unreachable endpoint cannot keep the process alive forever. What was held is read after the flush: the
+  // sessions it emitted count in it, or the next round would try (and wait out the endpoint) once more.
+  let pendingAfterExitFlush = -1;
   function onBeforeExit(): void {
     const coalesced = [...coalescers].some((c) => c.pending > 0);
     const { pending } = tracker.stats();
-    if (!coalesced && (!tracker.tracked || pending === 0 || pending === pendingAtLastExitFlush)) return;
-    pendingAtLastExitFlush = pending;
-    void audit.flush();
+    if (!coalesced && (!tracker.tracked || pending === 0 || pending === pendingAfterExitFlush)) return;
+    void audit.flush().then((stats) => {
+      pendingAfterExitFlush = stats.pending;
+    });
   }
   const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(onBeforeExit);
 

@@ -9,6 +9,7 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { AuditOptionError } from './errors.js';
 import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
 
@@ -49,6 +50,14 @@ export interface AuditLoggerProviderOptions {
 type ExporterCompression = NonNullable<ConstructorParameters<typeof AuditOTLPLogExporter>[0]>['compression'];
 
 function logsUrl(endpoint: string): string {
+  // Without a scheme ("collector:4318", a common form in env files) every export fails, retried forever.
+  if (typeof endpoint !== 'string' || !/^https?:\/\/[^/]/i.test(endpoint))
+    throw new AuditOptionError(
+      'createAuditLoggerProvider',
+      'endpoint',
+      'an http:// or https:// URL (e.g. http://collector:4318)',
+      JSON.stringify(endpoint),
+    );
   const base = endpoint.replace(/\/+$/, '');
   return base.endsWith('/v1/logs') ? base : `${base}/v1/logs`;
 }

@@ -129,6 +129,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private queue: Entry[] = [];
   private inFlight: Entry[] = [];
   private draining: Promise<void> | undefined;
+  private drainScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 0;
   private backoffTimer: ReturnType<typeof setTimeout> | undefined;
@@ -205,7 +206,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     listener?.queued(1);
     this.queue.push({ record, listener });
     if (this.backoffTimer) return; // the retry timer drains
-    if (this.queue.length >= this.batchSize) void this.drain();
+    if (this.queue.length >= this.batchSize) this.drainSoon();
     else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -249,6 +250,19 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     return this.shutdownPromise;
   }
 
+  /**
+   * Drains once the current call has returned: the exporter serializes a whole batch synchronously when an
+   * export starts, which must not happen inside the record() that filled the batch.
+   */
+  private drainSoon(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
   private drain(): Promise<void> {
     this.draining ??= this.runDrain().finally(() => {
       this.draining = undefined;
@@ -280,11 +294,13 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         continue;
       }
       // Keep the batch at the head, in order, and try again later (or on the next flush).
+      const outageStarts = this.lastRetryableError === undefined;
       this.lastRetryableError = error;
       this.queue = batch.concat(this.queue);
-      diag.debug(
-        `AuditLogRecordProcessor: export failed, ${this.queue.length} record(s) held: ${error.message}`,
-      );
+      const held = `${this.queue.length} record(s) held: ${error.message}`;
+      // Once per outage at warn (a wrong endpoint would otherwise show only at shutdown), then at debug.
+      if (outageStarts) diag.warn(`AuditLogRecordProcessor: export failed, retrying with backoff; ${held}`);
+      else diag.debug(`AuditLogRecordProcessor: export failed again, ${held}`);
       if (!this.flushing && !this.isShutdown) this.scheduleRetry();
       return;
     }

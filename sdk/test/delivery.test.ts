@@ -145,6 +145,37 @@ describe('AuditLogRecordProcessor accounting', () => {
     expect(audit.stats().failed).toBeGreaterThan(1);
   });
 
+  it('warns once per outage when exports start failing (a wrong endpoint shows before shutdown), again after a recovery', async () => {
+    const warn = vi.fn();
+    const logger: DiagLogger = { error: vi.fn(), warn, info: vi.fn(), debug: vi.fn(), verbose: vi.fn() };
+    diag.setLogger(logger, DiagLogLevel.WARN);
+    const { exporter, audit } = setup({ maxExportBatchSize: 2 });
+    const outage = () =>
+      warn.mock.calls.map(([m]) => String(m)).filter((m) => m.includes('retrying with backoff'));
+    exporter.auto = { code: ExportResultCode.FAILED, error: new Error('connect ECONNREFUSED 127.0.0.1:9') };
+    audit.record({ action: 'a.b.created' });
+    for (let i = 0; i < 3; i++) await audit.flush();
+    expect(outage()).toEqual([expect.stringContaining('connect ECONNREFUSED 127.0.0.1:9')]);
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    expect((await audit.flush()).pending).toBe(0);
+    exporter.auto = { code: ExportResultCode.FAILED, error: httpError(503) };
+    audit.record({ action: 'a.b.created' });
+    await audit.flush();
+    await audit.flush();
+    expect(outage()).toHaveLength(2);
+  });
+
+  it('the record() that fills a batch returns before the export starts (the exporter serializes the batch there)', async () => {
+    const { exporter, audit } = setup({ maxExportBatchSize: 2 });
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    audit.record({ action: 'a.b.created' });
+    audit.record({ action: 'a.b.created' });
+    expect(exporter.exportCalls).toBe(0);
+    await tick();
+    expect(exporter.exportCalls).toBe(1);
+    expect(audit.stats()).toMatchObject({ exported: 2, pending: 0 });
+  });
+
   it('accounts per logger: two audit loggers on one processor keep separate counts', async () => {
     const exporter = new ControlledExporter();
     exporter.auto = { code: ExportResultCode.SUCCESS };

@@ -28,6 +28,20 @@ const ids = [audit.record({ action: 'a.b.created' }).id, audit.record({ action: 
 process.on('exit', () => console.log(JSON.stringify({ ids, reported, stats: audit.stats() })));
 `;
 
+// The endpoint is down and a coalescing session is open: the exit flush emits it, and is not tried again.
+const childDownSession = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 300 });
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', onError: () => {} });
+let flushes = 0;
+const flush = audit.flush;
+audit.flush = () => { flushes += 1; return flush(); };
+audit.record({ action: 'a.b.created' });
+audit.coalesce({ idleMs: 60_000 }).record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] });
+process.on('exit', () => console.log(JSON.stringify({ flushes, stats: audit.stats() })));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -77,5 +91,24 @@ describe('flush on exit', () => {
     };
     expect(reported.sort()).toEqual([...ids].sort());
     expect(stats).toMatchObject({ exported: 0, failed: 2, pending: 0 });
+  }, 30_000);
+
+  it('flushes once on exit with the endpoint down, also when that flush emitted an open session', async () => {
+    const down = await capture();
+    await down.close();
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childDownSession],
+      { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: down.url } },
+    );
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    expect(await new Promise<number | null>((resolve) => proc.on('exit', resolve))).toBe(0);
+    const { flushes, stats } = JSON.parse(out) as { flushes: number; stats: { failed: number } };
+    // Each try waits out the exporter (its retries within timeoutMillis): a second one only delays the exit.
+    expect(flushes).toBe(1);
+    expect(stats).toMatchObject({ failed: 2, pending: 0 });
   }, 30_000);
 });

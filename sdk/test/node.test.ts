@@ -1,6 +1,6 @@
 // The ready Node pipeline: the real OTLP/HTTP exporter against an endpoint on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuditLogger } from '../src/index.js';
+import { AuditOptionError, createAuditLogger } from '../src/index.js';
 import { createAuditLoggerProvider } from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
@@ -10,6 +10,22 @@ afterEach(async () => {
 });
 
 describe('createAuditLoggerProvider', () => {
+  it('refuses an endpoint without http:// or https:// (every export would fail, retried forever)', () => {
+    for (const endpoint of [
+      'localhost:4318',
+      'collector:4318/v1/logs',
+      'grpc://collector:4317',
+      '',
+      'http://',
+    ]) {
+      expect(() => createAuditLoggerProvider({ endpoint }), endpoint).toThrow(AuditOptionError);
+      expect(() => createAuditLoggerProvider({ endpoint }), endpoint).toThrow(
+        /^createAuditLoggerProvider: endpoint must be an http:\/\/ or https:\/\/ URL/,
+      );
+    }
+    expect(() => createAuditLoggerProvider({ endpoint: 'HTTPS://collector:4318' })).not.toThrow();
+  });
+
   it('exports over OTLP/HTTP to <endpoint>/v1/logs with the service name, headers and gzip', async () => {
     const endpoint = await capture();
     open.push(endpoint);
