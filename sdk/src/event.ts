@@ -43,6 +43,12 @@ export interface AuditContext {
   requestId?: string;
 }
 
+/**
+ * Request context as `record()` takes it: a value may be `undefined` (left out), so `{ ip: req.ip }` compiles
+ * under `exactOptionalPropertyTypes` too.
+ */
+export type AuditContextInput = { [K in keyof AuditContext]?: AuditContext[K] | undefined };
+
 /** An actor as `record()` takes it: fields may hold any value JSON can be made to carry (Date, BigInt, Map...). */
 export interface AuditActorInput {
   id: string;
@@ -87,7 +93,7 @@ export interface AuditEventFields<A extends string = string> {
   occurredAt?: Date | string | number;
   /** Metadata schema version for this action. Default 1. */
   version?: number;
-  context?: AuditContext;
+  context?: AuditContextInput;
   /** State before and after (any values; normalised to JSON like the metadata). */
   changes?: { before?: unknown; after?: unknown };
 }
@@ -255,7 +261,8 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
       message: 'must be <service>.<resource>.<verb_past_tense> (strict mode)',
     });
   }
-  const tenant = raw.tenant ?? options.defaultTenant;
+  // A default is trimmed like the event's own tenant (the schema trims that one).
+  const tenant = raw.tenant ?? options.defaultTenant?.trim();
   if (tenant === undefined || tenant.trim() === '') {
     issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
   } else if (!isWellFormed(tenant)) issues.push({ path: ['tenant'], message: NOT_WELL_FORMED }); // the logger's default

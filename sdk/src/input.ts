@@ -14,7 +14,21 @@ const nonEmpty = z
 const jsonObject = z.record(z.string(), z.unknown());
 const idSchema = z.uuid();
 const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
-const timeSchema = z.union([z.date(), z.iso.datetime({ offset: true }), z.number().int().nonnegative()]);
+const TIME_FORMS =
+  'a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds (a whole number >= 0)';
+const timeSchema = z.union(
+  [
+    z.date(),
+    z.iso.datetime({
+      offset: true,
+      error:
+        'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00',
+    }),
+    z.number().int().nonnegative({ error: 'must be epoch milliseconds, a whole number >= 0' }),
+  ],
+  // zod's own message for a failed union is only "Invalid input".
+  { error: `must be ${TIME_FORMS}` },
+);
 const optionalText = text.optional();
 
 // Strict objects: a misspelt key (`actorr`, `target`) is an error, not silently stripped.

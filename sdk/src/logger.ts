@@ -17,7 +17,7 @@ import {
   type DeliveryStats,
   DeliveryTracker,
 } from './delivery.js';
-import { AuditValidationError } from './errors.js';
+import { type AuditIssue, AuditOptionError, AuditValidationError } from './errors.js';
 import {
   type AuditEvent,
   type AuditEventInput,
@@ -99,6 +99,14 @@ export function createAuditLogger<const S extends ActionSchemas>(
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   // NaN (Number(process.env.UNSET)) would disable the limit silently.
   requireLimit('createAuditLogger', 'maxEventBytes', maxEventBytes);
+  // Checked here, not at the first record(): a blank default tenant would fail every event that names none.
+  if (options.tenant !== undefined && (typeof options.tenant !== 'string' || options.tenant.trim() === ''))
+    throw new AuditOptionError(
+      'createAuditLogger',
+      'tenant',
+      'a non-empty string (or left out)',
+      JSON.stringify(options.tenant),
+    );
   const tracker = new DeliveryTracker(options);
   const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
     AUDIT_SCOPE_NAME,
@@ -122,15 +130,19 @@ export function createAuditLogger<const S extends ActionSchemas>(
         if (typeof action === 'string') {
           metadataSchema = Object.hasOwn(schemas, action) ? schemas[action] : undefined;
           if (!metadataSchema) {
-            throw new AuditValidationError(
-              [
-                {
-                  path: ['action'],
-                  message: `is not one of the logger's actions (${Object.keys(schemas).join(', ')})`,
-                },
-              ],
-              action,
-            );
+            const unknown: AuditIssue = {
+              path: ['action'],
+              message: `is not one of the logger's actions (${Object.keys(schemas).join(', ')})`,
+            };
+            // The rest of the event is still checked (metadata aside: no schema), so every problem is listed.
+            let others: readonly AuditIssue[] = [];
+            try {
+              prepareAuditEvent(input, parseOptions);
+            } catch (error) {
+              if (error instanceof AuditValidationError)
+                others = error.issues.filter((issue) => issue.path[0] !== 'action');
+            }
+            throw new AuditValidationError([unknown, ...others], action);
           }
         }
       }

@@ -251,6 +251,22 @@ describe('typed actions', () => {
     expect(() => audit.record({ action: 'billing.invoice.voided' } as never)).toThrow(
       /is not one of the logger's actions/,
     );
+    // The rest of the event is checked too: every problem in one error.
+    const error = (() => {
+      try {
+        audit.record({ action: 'billing.invoice.voided', actor: { id: '' }, targets: 5 } as never);
+      } catch (thrown) {
+        return thrown as AuditValidationError;
+      }
+    })();
+    expect(error).toBeInstanceOf(AuditValidationError);
+    expect(error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'action',
+      'actor.id',
+      'actor.type',
+      'targets',
+    ]);
+    expect(error?.action).toBe('billing.invoice.voided');
   });
 
   it('rejects action names that break the convention at definition', () => {

@@ -25,6 +25,22 @@ function issuesOf(input: unknown): string[] {
 
 const paths = (input: unknown) => issuesOf(input).map((i) => i.slice(0, i.indexOf(':')));
 
+describe('the logger tenant option', () => {
+  it('is refused when blank, at creation (it would fail every event that names no tenant)', () => {
+    for (const tenant of ['', '   ', 5 as unknown as string]) {
+      expect(() =>
+        createAuditLogger({ loggerProvider: memoryProvider().provider, tenant, flushOnExit: false }),
+      ).toThrow(AuditOptionError);
+    }
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      tenant: ' acme ',
+      flushOnExit: false,
+    });
+    expect(audit.record({ action: 'a.b.created' }).tenant).toBe('acme');
+  });
+});
+
 describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
   it('rejects times outside 1970-01-01 .. 2262-04-11T23:47:16.854Z, in every accepted form', () => {
     for (const occurredAt of [
@@ -37,6 +53,26 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
     ]) {
       expect(paths({ action: 'a.b.created', tenant: 't', occurredAt })).toEqual(['occurredAt']);
     }
+  });
+
+  it('says which forms a time takes when it is none of them (zod alone says "Invalid input")', () => {
+    const cases: [unknown, RegExp][] = [
+      [
+        new Date('x'),
+        /^occurredAt: must be a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds/,
+      ],
+      [1.5, /^occurredAt: must be a valid Date, .* epoch milliseconds \(a whole number >= 0\)$/],
+      [{}, /^occurredAt: must be a valid Date/],
+      [-1, /^occurredAt: must be epoch milliseconds, a whole number >= 0$/],
+      [
+        '2026-11-23T10:00:00',
+        /^occurredAt: must be an ISO 8601 date-time with a zone, e\.g\. 2026-11-23T10:15:00Z/,
+      ],
+    ];
+    for (const [occurredAt, message] of cases)
+      expect(issuesOf({ action: 'a.b.created', tenant: 't', occurredAt }), String(occurredAt)).toEqual([
+        expect.stringMatching(message),
+      ]);
   });
 
   it('accepts the edges of the range', () => {

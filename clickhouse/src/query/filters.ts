@@ -39,10 +39,10 @@ export interface EventFilter {
 }
 
 export interface PageOptions {
-  /** Rows per page (default 100, at most 10000). */
-  limit?: number;
+  /** Rows per page (default 100, at most 10000). `undefined` = left out (for `exactOptionalPropertyTypes`). */
+  limit?: number | undefined;
   /** `nextCursor` of the previous page. */
-  cursor?: string;
+  cursor?: string | undefined;
 }
 
 export interface BuiltQuery {
