@@ -259,16 +259,17 @@ export function createAuditLogger<const S extends ActionSchemas>(
     },
   };
 
-  // `beforeExit` fires again after the flush's own work ends: flush only while that makes progress, so an
-  // unreachable endpoint cannot keep the process alive forever. What was held is read after the flush: the
-  // sessions it emitted count in it, or the next round would try (and wait out the endpoint) once more.
-  let pendingAfterExitFlush = -1;
+  // `beforeExit` fires again after the flush's own work ends: flush again only while that makes progress (an
+  // endpoint that took part of it, e.g. a collector restarting), so an unreachable endpoint cannot keep the
+  // process alive forever. A flush that delivered nothing stops it, also one that only emitted open sessions
+  // (they count in what is held after it): each try waits out the exporter's own retries.
+  let heldAfterFruitlessFlush = -1;
   function onBeforeExit(): void {
     const coalesced = [...coalescers].some((c) => c.pending > 0);
-    const { pending } = tracker.stats();
-    if (!coalesced && (!tracker.tracked || pending === 0 || pending === pendingAfterExitFlush)) return;
-    void audit.flush().then((stats) => {
-      pendingAfterExitFlush = stats.pending;
+    const { pending, exported } = tracker.stats();
+    if (!coalesced && (!tracker.tracked || pending === 0 || pending === heldAfterFruitlessFlush)) return;
+    void audit.flush().then((after) => {
+      heldAfterFruitlessFlush = after.exported > exported ? -1 : after.pending;
     });
   }
   const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(onBeforeExit);

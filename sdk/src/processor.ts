@@ -259,6 +259,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.drainScheduled = true;
     setImmediate(() => {
       this.drainScheduled = false;
+      // An export that failed meanwhile armed the backoff: its timer drains, not this.
+      if (this.backoffTimer || this.isShutdown) return;
       void this.drain();
     });
   }
@@ -332,6 +334,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   }
 
   private scheduleRetry(): void {
+    clearTimeout(this.backoffTimer); // never two retry chains
     this.backoffMs = Math.min(
       this.retryMaxMs,
       this.backoffMs === 0 ? this.retryInitialMs : this.backoffMs * 2,

@@ -176,6 +176,71 @@ describe('AuditLogRecordProcessor accounting', () => {
     expect(audit.stats()).toMatchObject({ exported: 2, pending: 0 });
   });
 
+  it('a drain scheduled before an export failed waits for the backoff (no second retry chain)', async () => {
+    const { exporter, audit } = setup({ maxExportBatchSize: 2, retryInitialDelayMillis: 60_000 });
+    audit.record({ action: 'a.b.created' });
+    audit.record({ action: 'a.b.created' });
+    await tick();
+    expect(exporter.exportCalls).toBe(1);
+    // A full batch schedules a drain; the export in flight fails in the same turn and arms the backoff.
+    audit.record({ action: 'a.b.created' });
+    audit.record({ action: 'a.b.created' });
+    exporter.settleAll(ExportResultCode.FAILED, httpError(503));
+    await tick();
+    await tick();
+    expect(exporter.exportCalls).toBe(1);
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    expect(await audit.flush()).toMatchObject({ exported: 4, pending: 0 });
+  });
+
+  it('flushes again at exit while a flush delivered something, and stops after one that delivered nothing', async () => {
+    // One export in three fails (retryable): each exit flush delivers part of what is held.
+    let calls = 0;
+    const exporter = {
+      export: (_records: unknown[], done: (result: { code: ExportResultCode; error?: Error }) => void) => {
+        calls += 1;
+        done(
+          calls % 3 === 2
+            ? { code: ExportResultCode.FAILED, error: httpError(503) }
+            : { code: ExportResultCode.SUCCESS },
+        );
+      },
+      shutdown: async () => {},
+      forceFlush: async () => {},
+    };
+    const processor = new AuditLogRecordProcessor({ maxExportBatchSize: 2, exporter });
+    const audit = createAuditLogger({
+      loggerProvider: new LoggerProvider({ processors: [processor] }),
+      tenant: 'acme',
+    });
+    let flushes = 0;
+    const flush = audit.flush;
+    audit.flush = () => {
+      flushes += 1;
+      return flush();
+    };
+    const exitRound = async () => {
+      process.emit('beforeExit', 0);
+      for (let i = 0; i < 5; i++) await tick();
+    };
+    try {
+      for (let i = 0; i < 6; i++) audit.record({ action: 'a.b.created' });
+      for (let round = 0; round < 4; round++) await exitRound();
+      expect(audit.stats()).toMatchObject({ exported: 6, pending: 0 });
+      const delivering = flushes;
+      expect(delivering).toBeGreaterThan(1);
+      // Nothing delivered any more (every export fails): one more try, then no more.
+      calls = 1;
+      exporter.export = (_records, done) => done({ code: ExportResultCode.FAILED, error: httpError(503) });
+      audit.record({ action: 'a.b.created' });
+      for (let round = 0; round < 3; round++) await exitRound();
+      expect(flushes).toBe(delivering + 1);
+      expect(audit.stats().pending).toBe(1);
+    } finally {
+      await audit.shutdown();
+    }
+  });
+
   it('accounts per logger: two audit loggers on one processor keep separate counts', async () => {
     const exporter = new ControlledExporter();
     exporter.auto = { code: ExportResultCode.SUCCESS };
