@@ -120,6 +120,24 @@ describe.skipIf(!go.available)('the otel-audit collector distribution', () => {
     expect(ottl.output).toContain('filter/audit_only');
   });
 
+  it('takes the ClickHouse user from OTEL_AUDIT_CLICKHOUSE_USER, else from its earlier name _USERNAME', async () => {
+    const userOf = async (env: Record<string, string>) => {
+      const result = await printConfig(binary, [SHIPPED_CONFIGS.gateway], env);
+      expect(result.code, result.output).toBe(0);
+      return (parse(result.stdout) as { exporters: Record<string, { username: string }> }).exporters[
+        'clickhouse/audit'
+      ]?.username;
+    };
+    expect(await userOf({})).toBe('default');
+    expect(await userOf({ OTEL_AUDIT_CLICKHOUSE_USERNAME: 'legacy_writer' })).toBe('legacy_writer');
+    expect(
+      await userOf({
+        OTEL_AUDIT_CLICKHOUSE_USERNAME: 'legacy_writer',
+        OTEL_AUDIT_CLICKHOUSE_USER: 'audit_writer',
+      }),
+    ).toBe('audit_writer');
+  });
+
   it('fails validate naming each list variable left unset (never a silent loss of receivers or extensions)', async () => {
     // Unset, each variable names a component that does not exist; set, the merge validates (test above).
     const merge = [SHIPPED_CONFIGS.exampleExistingCollector, SHIPPED_CONFIGS.auditRouting];
