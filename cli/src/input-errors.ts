@@ -31,8 +31,10 @@ export function fieldLabel(
   const name = field.replace(/\[\d+\]$/, '');
   // The actor and target commands take their subject as arguments; elsewhere it is a filter flag.
   if (name === 'actor.id') return command === 'actor' ? '<actor-id>' : '--actor';
-  if (name === 'actor.type') return command === 'actor' ? '--type' : '--actor-type';
-  if (name === 'target.type' || name === 'target.id') return command === 'target' ? '<type:id>' : '--target';
+  if (name === 'actor.type')
+    return command === 'actor' && values['actor-type'] === undefined ? '--type' : '--actor-type';
+  if (name === 'target.type' || name === 'target.id')
+    return command === 'target' ? '<type> <id>' : '--target';
   const known = FIELD_FLAGS[name];
   if (!known) return undefined;
   if (known.variable === undefined) return `--${known.flag}`;

@@ -1,6 +1,7 @@
 // `otel-audit serve` as a child process (the real bin, from source), and audit records to send it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { encodeProtobufRequest } from '@otel-audit/collector';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from '@otel-audit/sdk/conventions';
@@ -122,3 +123,9 @@ export async function postLogs(url: string, token: string, body: Buffer): Promis
   await res.arrayBuffer();
   return res.status;
 }
+
+/**
+ * Whether a held chDB directory is found in /proc/locks before chDB opens it (Linux), so chDB's own exception
+ * never reaches stderr; elsewhere chDB prints it before the friendly error, which the tests then allow.
+ */
+export const LOCKS_VISIBLE = process.platform === 'linux' && existsSync('/proc/locks');

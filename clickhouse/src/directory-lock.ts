@@ -4,9 +4,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** /proc/locks names a file as `MAJOR:MINOR:INODE` (hex device numbers), Linux's encoding of st_dev. */
-function procLocksId(dev: number, ino: number): string {
-  const major = Math.floor(dev / 256) & 0xfff;
-  const minor = (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
+function procLocksId(dev: bigint, ino: bigint): string {
+  const major = Number((dev >> 8n) & 0xfffn);
+  const minor = Number((dev & 0xffn) | ((dev >> 12n) & 0xfff00n));
   const hex = (n: number) => n.toString(16).padStart(2, '0');
   return `${hex(major)}:${hex(minor)}:${ino}`;
 }
@@ -19,7 +19,8 @@ export function heldByAnotherProcess(path: string): boolean {
   let id: string;
   let locks: string;
   try {
-    const status = statSync(join(path, 'status'));
+    // bigint: inode numbers past 2^53 (overlayfs xino) must compare exactly.
+    const status = statSync(join(path, 'status'), { bigint: true });
     id = procLocksId(status.dev, status.ino);
     locks = readFileSync('/proc/locks', 'utf8');
   } catch {

@@ -173,14 +173,18 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     checkToken(token, tokenFile, stateDir);
     const hostSetting = flagOrEnv(values, 'host', ctx.env, SERVE_ENV.host);
     const host = hostSetting?.value ?? DEFAULT_HOST;
-    // Resolved before startServe, which opens (and may create) the store first.
-    try {
-      await lookup(host);
-    } catch (error) {
-      throw new UsageError(
-        `${hostSetting?.label ?? '--host'}: cannot resolve ${JSON.stringify(host)} to an address to listen on ` +
-          `(${(error as { code?: string }).code ?? (error as Error).message})`,
-      );
+    // Resolved before startServe, which opens (and may create) the store first. An empty host listens on every
+    // interface, as Node's listen() takes it.
+    if (host !== '') {
+      try {
+        await lookup(host);
+      } catch (error) {
+        const bracketed = /^\[.*\]$/.test(host) ? '; write an IPv6 address without brackets' : '';
+        throw new UsageError(
+          `${hostSetting?.label ?? '--host'}: cannot resolve ${JSON.stringify(host)} to an address to listen on ` +
+            `(${(error as { code?: string }).code ?? (error as Error).message})${bracketed}`,
+        );
+      }
     }
 
     let running: Awaited<ReturnType<typeof startServe>>;
