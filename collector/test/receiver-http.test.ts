@@ -143,6 +143,27 @@ describe('POST /v1/logs', () => {
     await stillServes(t);
   }, 30_000);
 
+  it('answers 413 to a small body whose rows would repeat large resource attributes (memory bound)', async () => {
+    // 100 records under a 1 MiB resource attribute: ~100 MiB of rows from a ~1 MiB body (gzip: a few KiB).
+    const run = `resource-${seq++}`;
+    const body = gzipSync(
+      protobufBody(
+        logsRequest(records(run, 100), [str('service.name', 'svc'), str('big', 'x'.repeat(1024 * 1024))]),
+      ),
+    );
+    expect(body.length).toBeLessThan(64 * 1024);
+    const res = await postWithAuth(body, { ...proto, 'content-encoding': 'gzip' });
+    expect(res.status).toBe(413);
+    expect(decodeProtobufStatus(res.bytes).message).toMatch(
+      /resource and scope attributes \(repeated on every row\)/,
+    );
+    expect(await storedCount(t, run)).toBe(0);
+    // The same records under a small resource: stored.
+    const ok = await t.send(logsRequest(records(run, 100), [str('service.name', 'svc')]));
+    expect(ok.status).toBe(200);
+    expect(await storedCount(t, run)).toBe(100);
+  }, 30_000);
+
   describe('bad input corpus: 400 naming what is wrong, nothing stored, still serving', () => {
     const valid = protobufBody(logsRequest(records('truncated', 5)));
     const cases: [string, Uint8Array | string, Record<string, string>, RegExp][] = [

@@ -25,6 +25,21 @@ export class BodyTooLargeError extends ReceiverError {
   }
 }
 
+/**
+ * The rows a request would become are over the limit: each row repeats its resource and scope attributes, so a
+ * small body with large resource attributes and many records would take gigabytes to write.
+ */
+export class RowsTooLargeError extends ReceiverError {
+  override name = 'RowsTooLargeError';
+  constructor(readonly limitChars: number) {
+    super(
+      `the request's records with their resource and scope attributes (repeated on every row) come to more ` +
+        `than ${limitChars} characters, 4x --max-body-bytes: send fewer records per request, or smaller ` +
+        'resource attributes',
+    );
+  }
+}
+
 /** Content-Type or Content-Encoding the receiver does not accept. */
 export class UnsupportedMediaTypeError extends ReceiverError {
   override name = 'UnsupportedMediaTypeError';

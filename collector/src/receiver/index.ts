@@ -25,6 +25,7 @@ export {
   ReceiverConfigError,
   ReceiverError,
   ReceiverUnavailableError,
+  RowsTooLargeError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 export { IngestQueue, type IngestQueueOptions, type IngestStats } from './ingest-queue.js';

@@ -3,6 +3,7 @@
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
 import { asString, compareUtf8 } from './any-value.js';
+import { RowsTooLargeError } from './errors.js';
 import type { OtlpKeyValue, OtlpLogsRequest } from './otlp-model.js';
 
 /** Records the receiver refuses (OTLP partial success): how many, and why (first few reasons). */
@@ -26,6 +27,11 @@ export interface RowOptions {
    * exporter; the others are accepted and not stored.
    */
   auditOnly: boolean;
+  /**
+   * Largest total, in characters, of the rows a request becomes (each record's size plus its resource and scope
+   * attributes, which every row repeats); over it the whole request is refused (`RowsTooLargeError`).
+   */
+  maxRowsSize?: number;
 }
 
 /** DateTime64(9) holds Int64 nanoseconds: the latest time is 2262-04-11T23:47:16.854775807Z. */
@@ -98,11 +104,15 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
     rejected.count += 1;
     if (rejected.reasons.length < MAX_REASONS) rejected.reasons.push(`${where}: ${reason}`);
   };
+  let rowsSize = 0;
+  const maxRowsSize = options.maxRowsSize ?? Number.POSITIVE_INFINITY;
   request.resourceLogs.forEach((rl, i) => {
     const resourceAttributes = attributeMap(rl.resource.attributes);
+    const resourceSize = recordSize('', resourceAttributes);
     const serviceName = resourceAttributes['service.name'] ?? '';
     rl.scopeLogs.forEach((sl, j) => {
       const scopeAttributes = attributeMap(sl.scope.attributes);
+      const sharedSize = resourceSize + recordSize('', scopeAttributes);
       sl.logRecords.forEach((r, k) => {
         if (options.auditOnly && !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)) {
           skipped += 1;
@@ -124,6 +134,8 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
           );
           return;
         }
+        rowsSize += size + sharedSize;
+        if (rowsSize > maxRowsSize) throw new RowsTooLargeError(maxRowsSize);
         rows.push({
           // 19 digits: ClickHouse reads shorter digit strings as seconds or dates (measured: "1" is 2026-01-01).
           Timestamp: timestamp.padStart(19, '0'),

@@ -12,6 +12,7 @@ import {
   OtlpDecodeError,
   QueueFullError,
   ReceiverUnavailableError,
+  RowsTooLargeError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 import { IngestQueue, type IngestStats } from './ingest-queue.js';
@@ -145,6 +146,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       const { rows, rejected, skipped } = requestToRows(request, {
         maxRecordSize: limits.maxRecordSize,
         auditOnly: options.records === 'audit',
+        // Rows repeat resource and scope attributes: bound what a body may expand to (4x, generous for OTel
+        // SDK batches, which come to ~1.1-1.5x).
+        maxRowsSize: 4 * limits.maxBodyBytes,
       });
       await queue.submit(rows);
       const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
@@ -165,6 +169,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         return otlpError(res, encoding, 415, error.message, { connection: 'close' });
       if (error instanceof BodyTooLargeError)
         return otlpError(res, encoding, 413, error.message, { connection: 'close' });
+      if (error instanceof RowsTooLargeError) {
+        log.log('warn', 'logs request refused', { error: error.message });
+        return otlpError(res, encoding, 413, error.message);
+      }
       if (error instanceof OtlpDecodeError) {
         log.log('warn', 'malformed logs request', { error: error.message });
         return otlpError(res, encoding, 400, error.message);
