@@ -42,6 +42,11 @@ function filterQuery(
   return q;
 }
 
+/** "." or "..": in a URL path it would be resolved away (encodeURIComponent leaves dots), so it goes as a query parameter. */
+function isDotSegment(value: string): boolean {
+  return value === '.' || value === '..';
+}
+
 /** JSON turned Dates into strings; make the events whole again. */
 function revive(event: StoredAuditEvent): StoredAuditEvent {
   return {
@@ -139,6 +144,12 @@ export class RemoteAuditReader {
       { tenant, ...filter },
       { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
     );
+    // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor).
+    if (isDotSegment(actor.id))
+      return this.search(
+        { ...filter, tenant, actor },
+        { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
+      );
     if (actor.type !== undefined) query.push(['type', actor.type]);
     return this.page(`/actors/${encodeURIComponent(actor.id)}/events`, query);
   }
@@ -153,6 +164,11 @@ export class RemoteAuditReader {
       { tenant, ...filter },
       { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
     );
+    if (isDotSegment(target.type) || isDotSegment(target.id))
+      return this.search(
+        { ...filter, tenant, target },
+        { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
+      );
     return this.page(
       `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,
       query,

@@ -180,6 +180,25 @@ describe('otel-audit serve (child process)', () => {
     expect(ids.sort()).toEqual(batch.map((e) => e.id).sort());
   });
 
+  it('an actor or target id "." or ".." is read through serve as that id (a URL path would resolve it away)', async () => {
+    const dots: SentEvent[] = [
+      { id: randomUUID(), tenant: 'dots', action: 'iam.user.updated', actor: '..', target: '..' },
+      { id: randomUUID(), tenant: 'dots', action: 'iam.user.updated', actor: '.', target: '.' },
+      { id: randomUUID(), tenant: 'dots', action: 'iam.user.updated', actor: 'someone', target: 'inv-9' },
+    ];
+    expect(await postLogs(serve.url, token, auditRequest(dots))).toBe(200);
+    const ids = (r: { out: string }) =>
+      (JSON.parse(r.out) as { events: { id: string }[] }).events.map((e) => e.id);
+    for (const [i, id] of (['..', '.'] as const).entries()) {
+      const actor = await cli(['actor', '--data-dir', dir, '--tenant', 'dots', '--json', '--', id]);
+      expect(actor.code, actor.err).toBe(0);
+      expect(ids(actor)).toEqual([dots[i]?.id]);
+      const target = await cli(['target', `invoice:${id}`, '--data-dir', dir, '--tenant', 'dots', '--json']);
+      expect(target.code, target.err).toBe(0);
+      expect(ids(target)).toEqual([dots[i]?.id]);
+    }
+  });
+
   it('a second serve on the same directory fails with exit code 1 and says why', async () => {
     const second = spawnSync(
       process.execPath,
