@@ -1,10 +1,22 @@
 import type { EventPage, StoredAuditEvent } from '@otel-audit/clickhouse';
 import type { CommandContext } from './command.js';
 
+// C0 and C1 controls, DEL, and the line/paragraph separators: stored values come from whoever sent the event.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A stored value as it may reach a terminal: control characters as JSON-style escapes, so a value holding a
+ * newline cannot forge a line of its own and escape sequences are shown, not run.
+ */
+function visible(value: string): string {
+  return value.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function line(e: StoredAuditEvent): string {
-  const targets = e.targets.map((t) => `${t.type}:${t.id}`).join(',') || '-';
+  const targets = e.targets.map((t) => `${visible(t.type)}:${visible(t.id)}`).join(',') || '-';
   const marks = e.malformed.length > 0 ? `  [malformed: ${e.malformed.join(',')}]` : '';
-  return `${e.occurredAt.toISOString()}  ${e.id}  ${e.action}  ${e.outcome}  ${e.actor.type}:${e.actor.id}  ${targets}${marks}`;
+  const actor = `${visible(e.actor.type)}:${visible(e.actor.id)}`;
+  return `${e.occurredAt.toISOString()}  ${e.id}  ${visible(e.action)}  ${e.outcome}  ${actor}  ${targets}${marks}`;
 }
 
 /** A page as JSON (`--json`) or one line per event; the next-page hint goes to stderr. */

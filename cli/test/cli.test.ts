@@ -65,6 +65,15 @@ beforeAll(async () => {
     row(100, 'other'),
     // More than a pipe buffer (64 KiB) of export: enough for a reader to go away part-way.
     ...Array.from({ length: BULK }, (_, i) => row(1000 + i, 'bulk')),
+    // Ids that try to forge a line, or to drive the terminal.
+    (() => {
+      const r = row(200, 'ctl');
+      r.LogAttributes[AUDIT_ATTRIBUTES.actorId] = 'mallory\n2026-11-22T10:00:00.000Z  forged  admin.grant';
+      r.LogAttributes[AUDIT_ATTRIBUTES.targets] = JSON.stringify([
+        { type: 'doc', id: '\u001b]0;pwned\u0007x' },
+      ]);
+      return r;
+    })(),
   ]);
   await store.close();
 });
@@ -146,6 +155,19 @@ describe('otel-audit (in process)', () => {
     );
     expect(second.out.trim().split('\n')).toHaveLength(2);
     expect(second.out).toContain('2026-11-22T10:00:00.000Z');
+  });
+
+  it('prints control characters in stored values escaped (no forged lines, no terminal sequences)', async () => {
+    const r = await run('events', '--data-dir', dataDir, '--tenant', 'ctl');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.trim().split('\n')).toHaveLength(1);
+    expect(r.out).toContain('user:mallory\\u000a2026-11-22T10:00:00.000Z  forged  admin.grant');
+    expect(r.out).toContain('doc:\\u001b]0;pwned\\u0007x');
+    expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    // --json keeps the exact values (JSON escapes them).
+    const json = await run('events', '--data-dir', dataDir, '--tenant', 'ctl', '--json');
+    const [event] = (JSON.parse(json.out) as { events: { actor: { id: string } }[] }).events;
+    expect(event?.actor.id).toBe('mallory\n2026-11-22T10:00:00.000Z  forged  admin.grant');
   });
 
   it('actor and target timelines are tenant-scoped', async () => {
