@@ -496,7 +496,7 @@ describe('export', () => {
     expect(lines).toHaveLength(4);
   });
 
-  it('CSV: a cell a spreadsheet would run as a formula (= + - @ tab CR) starts with a quote', async () => {
+  it('CSV: a cell a spreadsheet would run as a formula (= + - @ tab CR) starts with a quote; ; and tab are quoted', async () => {
     await store.insertLogs([
       logRow({
         id: uuid(9300),
@@ -505,7 +505,7 @@ describe('export', () => {
         outcome: 'failure',
         outcomeReason: '@SUM(1+1)',
         userAgent: '+cmd|calc',
-        requestId: '\tr1',
+        requestId: '\tr1;=1+1',
         metadata: -5,
         occurredAt: at(800),
       }),
@@ -517,7 +517,8 @@ describe('export', () => {
       `,'@SUM(1+1),`,
       `,'-u1,`,
       `,'+cmd|calc,`,
-      `,'\tr1,`,
+      // A locale that splits on ; (or tab) would otherwise see a cell "=1+1".
+      `,"'\tr1;=1+1",`,
       `,'-5,`,
     ])
       expect(row).toContain(cell);

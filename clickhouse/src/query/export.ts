@@ -49,7 +49,9 @@ export const CSV_COLUMNS = [
  */
 function csvField(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  // `;` and tab quoted too: a spreadsheet in a locale that splits on them would otherwise start a new cell
+  // there, and `x;=1+1` would hold a formula.
+  return /[",;\t\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 function csvLine(e: StoredAuditEvent): string {
