@@ -2,7 +2,7 @@
 // completed, so FILE is either the whole export or, after a failure, exactly what it was before.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { type FileHandle, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InterruptedError } from './command.js';
 
@@ -22,6 +22,27 @@ function reason(error: unknown, dir: string): string {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * The rule of Linux's fs.protected_symlinks, applied here because the rename below replaces the symlink's target
+ * itself (the kernel only checks following a link on open): a symlink in a sticky, world-writable directory (/tmp)
+ * is followed only when it belongs to this user or to the directory's owner. Otherwise another user could plant
+ * `audit.csv -> ~/.bashrc` and have an export overwrite it.
+ */
+async function refuseForeignSymlink(target: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const path = resolve(target);
+  const link = await lstat(path).catch(() => undefined);
+  if (!link?.isSymbolicLink() || link.uid === uid) return;
+  const dir = await stat(dirname(path)).catch(() => undefined);
+  const stickyWorldWritable = dir !== undefined && (dir.mode & 0o1002) === 0o1002;
+  if (!stickyWorldWritable || dir.uid === link.uid) return;
+  throw new OutputFileError(
+    `cannot write ${target}: it is a symlink owned by another user (uid ${link.uid}) in the shared directory ` +
+      `${dirname(path)}; not following it (give the real path if you mean it)`,
+  );
+}
 
 /**
  * The temporary file until commit() renames it onto the target or discard() removes it. Meanwhile SIGINT and
@@ -52,6 +73,7 @@ export class OutputFile {
 
   /** Creates the temporary file; fails with OutputFileError when the target's directory cannot take it. */
   static async create(target: string): Promise<OutputFile> {
+    await refuseForeignSymlink(target);
     const path = await realpath(resolve(target)).catch(() => resolve(target));
     const dir = dirname(path);
     const existing = await stat(path).catch(() => undefined);

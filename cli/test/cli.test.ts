@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import {
   chmodSync,
   existsSync,
+  lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -401,6 +402,52 @@ describe('otel-audit (in process)', () => {
     expect(statSync(fresh).mode & 0o777).toBe(0o666 & ~process.umask());
     expect(readdirSync(dir).sort()).toEqual(['fresh.ndjson', 'link.ndjson', 'secret.ndjson']);
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'export --output does not follow a symlink planted by another user in a shared sticky directory (needs root to plant one)',
+    async () => {
+      const shared = join(root, 'shared-tmp');
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      const victim = join(root, 'victim.conf');
+      writeFileSync(victim, 'keep me\n');
+      const planted = join(shared, 'audit.csv');
+      symlinkSync(victim, planted);
+      lchownSync(planted, 65534, 65534); // nobody
+      const r = await run(
+        'export',
+        '--data-dir',
+        dataDir,
+        '--tenant',
+        'acme',
+        '--format',
+        'csv',
+        '--output',
+        planted,
+      );
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        `it is a symlink owned by another user (uid 65534) in the shared directory ${shared}`,
+      );
+      expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
+      expect(readdirSync(shared)).toEqual(['audit.csv']);
+      // The same link owned by this user is followed, as everywhere else.
+      lchownSync(planted, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+      const own = await run(
+        'export',
+        '--data-dir',
+        dataDir,
+        '--tenant',
+        'acme',
+        '--format',
+        'csv',
+        '--output',
+        planted,
+      );
+      expect(own.code, own.err).toBe(0);
+      expect(readFileSync(victim, 'utf8')).toMatch(/^id,occurred_at,/);
+    },
+  );
 
   it('read commands never create a store: a missing or empty directory, or a database without tables, exit 1', async () => {
     const typo = join(root, 'typo');
