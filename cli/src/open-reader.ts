@@ -81,6 +81,30 @@ function checkDatabase(
     );
 }
 
+/**
+ * serve.json says where this command sends the serve token (and which file it reads it from): used only when
+ * nobody but its owner could have written it, and that owner is this user or owns the (not shared) state
+ * directory, e.g. serve running as a service user. A file others may write, or one in a shared directory owned by
+ * someone else, could send the token to any listener.
+ */
+function requireTrustedDiscovery(stateDir: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const path = discoveryPath(stateDir);
+  const file = statSync(path);
+  const dir = statSync(stateDir);
+  const othersMayWrite = (mode: number) => (mode & 0o022) !== 0;
+  if (!othersMayWrite(file.mode) && (file.uid === uid || (file.uid === dir.uid && !othersMayWrite(dir.mode))))
+    return;
+  const why = othersMayWrite(file.mode)
+    ? 'it is writable by other users'
+    : `it belongs to uid ${file.uid}, in a directory others may write to`;
+  throw new Error(
+    `not using ${path}: ${why}, and it names where this command would send the serve token. Remove it if no ` +
+      'serve of yours wrote it, or point --state-dir at the state directory of your serve',
+  );
+}
+
 /** The directory as serve records it (symlinks resolved); a path that does not exist, as given. */
 function realPath(path: string): string {
   try {
@@ -175,6 +199,7 @@ export async function openReader(
   const stateDir = stateFlag ?? target.path;
   const running = readDiscovery(stateDir);
   if (running !== undefined) {
+    requireTrustedDiscovery(stateDir);
     if (processAlive(running.pid) && (await serveAnswers(running.url))) {
       // A state directory shared by several data directories must not send reads to another store.
       if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))

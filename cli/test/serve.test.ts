@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -12,6 +13,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventPage } from '@otel-audit/clickhouse';
@@ -354,6 +357,40 @@ describe('a stale serve.json (serve was killed)', () => {
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/no events/);
     expect(existsSync(join(dir, DISCOVERY_FILE_NAME))).toBe(false);
+  }, 60_000);
+});
+
+describe('a serve.json others could have written', () => {
+  it('is not used: the command fails instead of sending the token where that file says', async () => {
+    const dir = join(root, 'untrusted');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    const secret = join(root, 'secret.txt');
+    writeFileSync(secret, 'sk_live_not_for_you\n');
+    const seen: string[] = [];
+    const rogue = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
+    const { port } = rogue.address() as AddressInfo;
+    const file = join(dir, DISCOVERY_FILE_NAME);
+    writeFileSync(
+      file,
+      JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid, tokenFile: secret }),
+    );
+    chmodSync(file, 0o666);
+    try {
+      const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`not using ${file}: it is writable by other users`);
+      expect(seen).toEqual([]);
+      // The owner's own file (not writable by others) is used as before.
+      chmodSync(file, 0o600);
+      await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+      expect(seen.length).toBeGreaterThan(0);
+    } finally {
+      await new Promise((resolve) => rogue.close(resolve));
+    }
   }, 60_000);
 });
 
