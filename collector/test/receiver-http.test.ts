@@ -164,6 +164,33 @@ describe('POST /v1/logs', () => {
     expect(await storedCount(t, run)).toBe(100);
   }, 30_000);
 
+  it('answers 400 to values nested deeper than 32 levels (JSON and protobuf), not a 500 or a crash', async () => {
+    const run = `deep-${seq++}`;
+    const deep = (value: JsonObject) =>
+      logsRequest([record(run, { attributes: [str('run', run), { key: 'deep', value }] })]);
+    // Text built by hand: JSON.stringify of 5,000 levels would overflow this test's own stack.
+    const deepText = (levels: number) =>
+      JSON.stringify(deep({ stringValue: 'x' })).replace(
+        '"value":{"stringValue":"x"}',
+        `"value":${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(levels)}{"stringValue":"x"}${'}]}}'.repeat(levels)}`,
+      );
+    for (const levels of [33, 5000]) {
+      const res = await postWithAuth(deepText(levels), json);
+      expect(res.status, `json ${levels}`).toBe(400);
+      expect(JSON.parse(Buffer.from(res.bytes).toString()).message).toMatch(/nested deeper than 32 levels/);
+    }
+    let arrays: JsonObject = { stringValue: 'x' };
+    for (let i = 0; i < 33; i++) arrays = { arrayValue: { values: [arrays] } };
+    const pb = await postWithAuth(protobufBody(deep(arrays)), proto);
+    expect(pb.status).toBe(400);
+    expect(decodeProtobufStatus(pb.bytes).message).toMatch(/nested deeper than 32 levels/);
+    expect(await storedCount(t, run)).toBe(0);
+    // 32 levels are taken.
+    const ok = await postWithAuth(deepText(32), json);
+    expect(ok.status).toBe(200);
+    expect(await storedCount(t, run)).toBe(1);
+  }, 30_000);
+
   describe('bad input corpus: 400 naming what is wrong, nothing stored, still serving', () => {
     const valid = protobufBody(logsRequest(records('truncated', 5)));
     const cases: [string, Uint8Array | string, Record<string, string>, RegExp][] = [

@@ -4,6 +4,7 @@
 import { OtlpDecodeError } from './errors.js';
 import {
   EMPTY_VALUE,
+  MAX_VALUE_DEPTH,
   type OtlpKeyValue,
   type OtlpLogRecord,
   type OtlpLogsRequest,
@@ -224,6 +225,20 @@ function id(value: unknown, path: Path, field: string, length: number): string {
   return ZEROS.test(text) ? '' : text.toLowerCase();
 }
 
+// Array and kvlist levels entered: the decoding is synchronous, so one counter serves every request.
+let valueDepth = 0;
+
+function nested<T>(path: Path, field: string, decode: () => T): T {
+  if (valueDepth >= MAX_VALUE_DEPTH)
+    path.fail(field, `value nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps`);
+  valueDepth += 1;
+  try {
+    return decode();
+  } finally {
+    valueDepth -= 1;
+  }
+}
+
 function anyValue(value: unknown, path: Path): OtlpValue {
   if (value === undefined || value === null) return EMPTY_VALUE;
   const v = object(value, path, undefined);
@@ -241,16 +256,22 @@ function anyValue(value: unknown, path: Path): OtlpValue {
   if (v.bytesValue !== undefined && v.bytesValue !== null)
     return { kind: 'bytes', value: bytes(v.bytesValue, path, 'bytesValue') };
   if (v.arrayValue !== undefined && v.arrayValue !== null) {
-    path.push('arrayValue');
-    const values = list(object(v.arrayValue, path, undefined).values, path, 'values', anyValue);
-    path.pop();
-    return { kind: 'array', values };
+    const arrayValue = v.arrayValue;
+    return nested(path, 'arrayValue', () => {
+      path.push('arrayValue');
+      const values = list(object(arrayValue, path, undefined).values, path, 'values', anyValue);
+      path.pop();
+      return { kind: 'array', values };
+    });
   }
   if (v.kvlistValue !== undefined && v.kvlistValue !== null) {
-    path.push('kvlistValue');
-    const values = list(object(v.kvlistValue, path, undefined).values, path, 'values', keyValue);
-    path.pop();
-    return { kind: 'kvlist', values };
+    const kvlistValue = v.kvlistValue;
+    return nested(path, 'kvlistValue', () => {
+      path.push('kvlistValue');
+      const values = list(object(kvlistValue, path, undefined).values, path, 'values', keyValue);
+      path.pop();
+      return { kind: 'kvlist', values };
+    });
   }
   return EMPTY_VALUE;
 }

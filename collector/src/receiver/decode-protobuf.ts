@@ -6,6 +6,7 @@ import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.js';
 import {
   EMPTY_VALUE,
+  MAX_VALUE_DEPTH,
   type OtlpKeyValue,
   type OtlpLogRecord,
   type OtlpLogsRequest,
@@ -181,16 +182,21 @@ function id(bytes: Uint8Array, length: number, where: () => string, field: strin
   return bytes.every((b) => b === 0) ? '' : hex;
 }
 
-function keyValues(list: readonly PbKeyValue[]): OtlpKeyValue[] {
+function keyValues(list: readonly PbKeyValue[], depth = 0): OtlpKeyValue[] {
   const out = new Array<OtlpKeyValue>(list.length);
   for (let i = 0; i < list.length; i++) {
     const kv = list[i] as PbKeyValue;
-    out[i] = { key: kv.key, value: kv.value ? anyValue(kv.value) : EMPTY_VALUE };
+    out[i] = { key: kv.key, value: kv.value ? anyValue(kv.value, depth) : EMPTY_VALUE };
   }
   return out;
 }
 
-function anyValue(v: PbAnyValue): OtlpValue {
+function anyValue(v: PbAnyValue, depth = 0): OtlpValue {
+  if ((v.value === 'arrayValue' || v.value === 'kvlistValue') && depth >= MAX_VALUE_DEPTH)
+    throw new OtlpDecodeError(
+      '',
+      `a value is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps`,
+    );
   switch (v.value) {
     case 'stringValue':
       return { kind: 'string', value: v.stringValue };
@@ -203,9 +209,9 @@ function anyValue(v: PbAnyValue): OtlpValue {
     case 'bytesValue':
       return { kind: 'bytes', value: v.bytesValue };
     case 'arrayValue':
-      return { kind: 'array', values: (v.arrayValue?.values ?? []).map(anyValue) };
+      return { kind: 'array', values: (v.arrayValue?.values ?? []).map((item) => anyValue(item, depth + 1)) };
     case 'kvlistValue':
-      return { kind: 'kvlist', values: keyValues(v.kvlistValue?.values ?? []) };
+      return { kind: 'kvlist', values: keyValues(v.kvlistValue?.values ?? [], depth + 1) };
     default:
       // Unset, or string_value_strindex (a profiles-only dictionary reference): no value for logs.
       return EMPTY_VALUE;

@@ -58,3 +58,10 @@ export function recordCount(request: OtlpLogsRequest): number {
   for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
   return n;
 }
+
+/**
+ * Deepest nesting of array and kvlist values a request may carry. Deeper values are refused (400) instead of
+ * overflowing the stack of the decoders and encoders, which recurse per level (5,000 levels made a 500). 32: the
+ * protobuf decoder's own limit (100 message levels, protoc's default) already stops kvlists at about 31.
+ */
+export const MAX_VALUE_DEPTH = 32;

@@ -227,7 +227,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     route(req, res)
       .catch((error: unknown) => {
         // A client that goes away mid-body is not a server error: nothing of its request was acknowledged.
-        const aborted = (error as { code?: string }).code === 'ECONNRESET' || req.destroyed;
+        // (`req.destroyed` alone is true after any body was read whole: a real failure then logged as debug.)
+        const aborted =
+          (error as { code?: string }).code === 'ECONNRESET' || (req.destroyed && !req.complete);
         log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
           path: req.url,
           error,
