@@ -2,6 +2,7 @@ import type { EventPage, StoredAuditEvent } from '@otel-audit/clickhouse';
 import type { CommandContext } from './command.js';
 
 // C0 and C1 controls, DEL, and the line/paragraph separators: stored values come from whoever sent the event.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**

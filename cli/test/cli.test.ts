@@ -164,6 +164,7 @@ describe('otel-audit (in process)', () => {
     expect(r.out.trim().split('\n')).toHaveLength(1);
     expect(r.out).toContain('user:mallory\\u000a2026-11-22T10:00:00.000Z  forged  admin.grant');
     expect(r.out).toContain('doc:\\u001b]0;pwned\\u0007x');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but the line ends.
     expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     // --json keeps the exact values (JSON escapes them).
     const json = await run('events', '--data-dir', dataDir, '--tenant', 'ctl', '--json');
