@@ -419,6 +419,35 @@ describe('overload: 429 with Retry-After beyond --max-concurrent-requests', () =
   });
 });
 
+describe('a body that stops coming (slow upload)', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ limits: { bodyIdleTimeoutMs: 300, maxConcurrentRequests: 1 } });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('is dropped after the body idle timeout, freeing its request slot (it held one for 120 s before)', async () => {
+    const body = protobufBody(logsRequest(records('stalled', 2)));
+    const connection = await rawConnection(t.serve.port);
+    const closed = new Promise<number>((resolve) => {
+      const start = Date.now();
+      connection.socket.once('close', () => resolve(Date.now() - start));
+    });
+    connection.socket.write(logsRequestHead(t.serve.token, body.length));
+    connection.socket.write(body.subarray(0, 5));
+    const ms = await closed;
+    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeLessThan(5_000);
+    const deadline = Date.now() + 5_000;
+    while (t.serve.server.stats().inFlight > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const run = `after-stall-${seq++}`;
+    expect((await t.send(logsRequest(records(run, 2)))).status).toBe(200);
+    expect(await storedCount(t, run)).toBe(2);
+    expect(await storedCount(t, 'stalled')).toBe(0);
+  }, 30_000);
+});
+
 describe('default: audit records only (as gateway.yaml filters before the exporter)', () => {
   let t: TestServe;
   beforeAll(async () => {

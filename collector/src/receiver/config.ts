@@ -19,6 +19,11 @@ export interface ReceiverLimits {
   retryAfterSeconds: number;
   /** How long shutdown waits for in-flight requests before closing their connections. */
   shutdownTimeoutMs: number;
+  /**
+   * A request body that sends nothing for this long is dropped (connection closed): a client trickling bytes
+   * would otherwise hold a request slot for the whole request timeout (120 s).
+   */
+  bodyIdleTimeoutMs: number;
 }
 
 export const DEFAULT_PORT = 4318;
@@ -39,6 +44,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   maxConcurrentRequests: 64,
   retryAfterSeconds: 1,
   shutdownTimeoutMs: 30_000,
+  bodyIdleTimeoutMs: 15_000,
 };
 
 /** Merges and checks limits; every value must be a positive whole number. */

@@ -21,15 +21,24 @@ export function requestEncoding(contentType: string | undefined): OtlpEncoding {
 }
 
 /** Reads the raw body; stops reading (and throws) as soon as it passes `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, idleTimeoutMs?: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit, 'body');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLargeError(limit, 'body');
-    chunks.push(chunk);
+  // Only while the body comes in: afterwards the client waits for the insert, which may take longer.
+  if (idleTimeoutMs !== undefined)
+    req.setTimeout(idleTimeoutMs, () =>
+      req.destroy(new Error(`request body stalled for ${idleTimeoutMs} ms`)),
+    );
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new BodyTooLargeError(limit, 'body');
+      chunks.push(chunk);
+    }
+  } finally {
+    if (idleTimeoutMs !== undefined) req.setTimeout(0);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }

@@ -140,7 +140,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (draining) return otlpError(res, encoding, 503, 'the receiver is shutting down', retryAfter);
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return otlpError(res, encoding, 429, 'the receiver is busy: retry later', retryAfter);
-      const raw = await readBody(req, limits.maxBodyBytes);
+      const raw = await readBody(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
       const body = await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes);
       const request = encoding === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
       const { rows, rejected, skipped } = requestToRows(request, {
