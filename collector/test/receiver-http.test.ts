@@ -2,6 +2,7 @@
 // the bad-input corpus, drain on shutdown. After each bad request the server still serves, and what it
 // acknowledged is stored.
 
+import { request as httpRequest } from 'node:http';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { AuditStore } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
@@ -416,6 +417,56 @@ describe('overload: 429 with Retry-After beyond --max-concurrent-requests', () =
     expect(await storedCount(t, 'held-0')).toBe(2);
     expect(await storedCount(t, 'held-1')).toBe(2);
     await stillServes(t);
+  });
+});
+
+describe('--ingest-auth none on loopback', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ ingestAuth: 'none' });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  /** A POST with a Host header of our choosing (fetch does not let a caller set Host). */
+  const postAs = (host: string, body: Uint8Array) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: t.serve.port,
+          path: '/v1/logs',
+          method: 'POST',
+          headers: { host, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('takes records without a token from loopback names, and refuses another Host (DNS rebinding)', async () => {
+    const run = `host-${seq++}`;
+    const body = Buffer.from(JSON.stringify(logsRequest(records(run, 1))));
+    for (const host of [`127.0.0.1:${t.serve.port}`, `localhost:${t.serve.port}`, 'localhost'])
+      expect((await postAs(host, body)).status, host).toBe(200);
+    for (const host of [
+      `evil.example:${t.serve.port}`,
+      'attacker.test',
+      `127.0.0.1.evil.example:${t.serve.port}`,
+    ]) {
+      const refused = await postAs(host, body);
+      expect(refused.status, host).toBe(403);
+      expect(refused.text).toContain('DNS rebinding');
+    }
+    expect(await storedCount(t, run)).toBe(3);
+    // The query API still needs the token.
+    expect((await fetch(`${t.serve.url}/v1/audit/events?tenant=x`)).status).toBe(401);
   });
 });
 

@@ -105,8 +105,19 @@ function otlpSuccess(
   res.end(body);
 }
 
+/** 127.0.0.0/8, ::1 or localhost: the only names a loopback listener is reached by, unless DNS was turned on it. */
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return LOOPBACK.test(name);
+}
+
 export async function startReceiverServer(options: ReceiverServerOptions): Promise<ReceiverServer> {
   const { limits, log } = options;
+  // A loopback listener without ingest auth checks Host, against pages that rebind a DNS name to 127.0.0.1.
+  const loopbackOnly = LOOPBACK.test(options.host) || options.host === '::1';
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
   const queue = new IngestQueue({
     insert: options.insert,
@@ -127,6 +138,14 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     let encoding: OtlpEncoding = 'json';
     try {
       encoding = requestEncoding(req.headers['content-type']);
+      if (options.ingestAuth === 'none' && loopbackOnly && !isLoopbackHost(req.headers.host))
+        return otlpError(
+          res,
+          encoding,
+          403,
+          'Host must name this machine (localhost, 127.0.0.1, [::1]): serve listens on loopback only, ' +
+            'and without ingest auth another name means a page in a browser reached it (DNS rebinding)',
+        );
       if (options.ingestAuth === 'token' && !bearerMatches(req.headers.authorization, options.token))
         return otlpError(
           res,
