@@ -87,21 +87,30 @@ function checkDatabase(
  * directory, e.g. serve running as a service user. A file others may write, or one in a shared directory owned by
  * someone else, could send the token to any listener.
  */
-function requireTrustedDiscovery(stateDir: string): void {
+function discoveryDistrust(stateDir: string): string | undefined {
   const uid = process.getuid?.();
-  if (uid === undefined) return;
-  const path = discoveryPath(stateDir);
-  const file = statSync(path);
+  if (uid === undefined) return undefined;
+  const file = statSync(discoveryPath(stateDir));
   const dir = statSync(stateDir);
   const othersMayWrite = (mode: number) => (mode & 0o022) !== 0;
-  if (!othersMayWrite(file.mode) && (file.uid === uid || (file.uid === dir.uid && !othersMayWrite(dir.mode))))
-    return;
-  const why = othersMayWrite(file.mode)
-    ? 'it is writable by other users'
-    : `it belongs to uid ${file.uid}, in a directory others may write to`;
+  if (othersMayWrite(file.mode)) return 'it is writable by other users';
+  if (file.uid === uid) return undefined;
+  if (file.uid !== dir.uid)
+    return `it belongs to uid ${file.uid}, not to you or to the owner of its directory`;
+  if (othersMayWrite(dir.mode)) return `it belongs to uid ${file.uid}, in a directory others may write to`;
+  return undefined;
+}
+
+function trustedDiscovery(stateDir: string): boolean {
+  return discoveryDistrust(stateDir) === undefined;
+}
+
+function requireTrustedDiscovery(stateDir: string): void {
+  const why = discoveryDistrust(stateDir);
+  if (why === undefined) return;
   throw new Error(
-    `not using ${path}: ${why}, and it names where this command would send the serve token. Remove it if no ` +
-      'serve of yours wrote it, or point --state-dir at the state directory of your serve',
+    `not using ${discoveryPath(stateDir)}: ${why}, and it names where this command would send the serve token. ` +
+      'Remove it if no serve of yours wrote it, or point --state-dir at the state directory of your serve',
   );
 }
 
@@ -198,8 +207,8 @@ export async function openReader(
   }
   const stateDir = stateFlag ?? target.path;
   const running = readDiscovery(stateDir);
+  if (running !== undefined && processAlive(running.pid)) requireTrustedDiscovery(stateDir);
   if (running !== undefined) {
-    requireTrustedDiscovery(stateDir);
     if (processAlive(running.pid) && (await serveAnswers(running.url))) {
       // A state directory shared by several data directories must not send reads to another store.
       if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))
@@ -210,8 +219,9 @@ export async function openReader(
       checkDatabase(databaseAsked(values, env), running, target.path);
       return RemoteAuditReader.fromDiscovery(running, env);
     }
-    // Left behind by a serve that was killed: nobody serves this directory any more.
-    if (!processAlive(running.pid)) removeDiscovery(stateDir, running.pid);
+    // Left behind by a serve that was killed: nobody serves this directory any more (one of someone else's is
+    // left alone: it is not read, only not trusted).
+    if (!processAlive(running.pid) && trustedDiscovery(stateDir)) removeDiscovery(stateDir, running.pid);
   }
   requireStoreDirectory(target);
   try {

@@ -1,16 +1,20 @@
 import type { EventPage, StoredAuditEvent } from '@otel-audit/clickhouse';
 import type { CommandContext } from './command.js';
 
-// C0 and C1 controls, DEL, and the line/paragraph separators: stored values come from whoever sent the event.
+// C0 and C1 controls, DEL, the line/paragraph separators and the bidirectional overrides and isolates (they
+// reorder what follows on screen): stored values come from whoever sent the event. The backslash too, so an
+// escape printed here is never confused with the same six characters stored.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\\]/g;
 
 /**
  * A stored value as it may reach a terminal: control characters as JSON-style escapes, so a value holding a
  * newline cannot forge a line of its own and escape sequences are shown, not run.
  */
 function visible(value: string): string {
-  return value.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return value.replace(CONTROL, (c) =>
+    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function line(e: StoredAuditEvent): string {

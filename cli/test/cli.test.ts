@@ -72,6 +72,8 @@ beforeAll(async () => {
       r.LogAttributes[AUDIT_ATTRIBUTES.actorId] = 'mallory\n2026-11-22T10:00:00.000Z  forged  admin.grant';
       r.LogAttributes[AUDIT_ATTRIBUTES.targets] = JSON.stringify([
         { type: 'doc', id: '\u001b]0;pwned\u0007x' },
+        { type: 'doc', id: 'lit\\u000a' },
+        { type: 'doc', id: 'rtl\u202eexe.pdf' },
       ]);
       return r;
     })(),
@@ -164,6 +166,9 @@ describe('otel-audit (in process)', () => {
     expect(r.out.trim().split('\n')).toHaveLength(1);
     expect(r.out).toContain('user:mallory\\u000a2026-11-22T10:00:00.000Z  forged  admin.grant');
     expect(r.out).toContain('doc:\\u001b]0;pwned\\u0007x');
+    // A stored backslash is doubled, so it never reads as an escape; bidi overrides are escaped.
+    expect(r.out).toContain('doc:lit\\\\u000a');
+    expect(r.out).toContain('doc:rtl\\u202eexe.pdf');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character but the line ends.
     expect(r.out).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     // --json keeps the exact values (JSON escapes them).

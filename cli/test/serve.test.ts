@@ -388,6 +388,15 @@ describe('a serve.json others could have written', () => {
       chmodSync(file, 0o600);
       await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
       expect(seen.length).toBeGreaterThan(0);
+      // One whose serve is gone does not block reading the directory itself (and is left alone).
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+        encoding: 'utf8',
+      });
+      writeFileSync(file, JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: Number(gone.stdout) }));
+      chmodSync(file, 0o666);
+      const direct = await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+      expect(direct.code, direct.err).toBe(0);
+      expect(existsSync(file)).toBe(true);
     } finally {
       await new Promise((resolve) => rogue.close(resolve));
     }

@@ -159,13 +159,23 @@ describe('POST /v1/logs', () => {
       /resource and scope attributes \(repeated on every row\)/,
     );
     expect(await storedCount(t, run)).toBe(0);
+    // Scope name and schema URLs repeat on every row too.
+    const scoped = logsRequest(records(run, 100), [str('service.name', 'svc')], {
+      name: 'n'.repeat(1024 * 1024),
+      version: '1',
+    });
+    const viaScope = await postWithAuth(gzipSync(protobufBody(scoped)), {
+      ...proto,
+      'content-encoding': 'gzip',
+    });
+    expect(viaScope.status).toBe(413);
     // The same records under a small resource: stored.
     const ok = await t.send(logsRequest(records(run, 100), [str('service.name', 'svc')]));
     expect(ok.status).toBe(200);
     expect(await storedCount(t, run)).toBe(100);
   }, 30_000);
 
-  it('answers 400 to values nested deeper than 32 levels (JSON and protobuf), not a 500 or a crash', async () => {
+  it('answers 400 to values nested deeper than 31 levels (JSON and protobuf), not a 500 or a crash', async () => {
     const run = `deep-${seq++}`;
     const deep = (value: JsonObject) =>
       logsRequest([record(run, { attributes: [str('run', run), { key: 'deep', value }] })]);
@@ -175,21 +185,24 @@ describe('POST /v1/logs', () => {
         '"value":{"stringValue":"x"}',
         `"value":${'{"kvlistValue":{"values":[{"key":"k","value":'.repeat(levels)}{"stringValue":"x"}${'}]}}'.repeat(levels)}`,
       );
-    for (const levels of [33, 5000]) {
+    for (const levels of [32, 5000]) {
       const res = await postWithAuth(deepText(levels), json);
       expect(res.status, `json ${levels}`).toBe(400);
-      expect(JSON.parse(Buffer.from(res.bytes).toString()).message).toMatch(/nested deeper than 32 levels/);
+      expect(JSON.parse(Buffer.from(res.bytes).toString()).message).toMatch(/nested deeper than 31 levels/);
     }
     let arrays: JsonObject = { stringValue: 'x' };
-    for (let i = 0; i < 33; i++) arrays = { arrayValue: { values: [arrays] } };
+    for (let i = 0; i < 32; i++) arrays = { arrayValue: { values: [arrays] } };
     const pb = await postWithAuth(protobufBody(deep(arrays)), proto);
     expect(pb.status).toBe(400);
-    expect(decodeProtobufStatus(pb.bytes).message).toMatch(/nested deeper than 32 levels/);
+    expect(decodeProtobufStatus(pb.bytes).message).toMatch(/nested deeper than 31 levels/);
     expect(await storedCount(t, run)).toBe(0);
-    // 32 levels are taken.
-    const ok = await postWithAuth(deepText(32), json);
+    // 31 levels are taken, over JSON and over protobuf (whose decoder would refuse a 32nd map level itself).
+    const ok = await postWithAuth(deepText(31), json);
     expect(ok.status).toBe(200);
-    expect(await storedCount(t, run)).toBe(1);
+    let maps: JsonObject = { stringValue: 'x' };
+    for (let i = 0; i < 31; i++) maps = { kvlistValue: { values: [{ key: 'k', value: maps }] } };
+    expect((await postWithAuth(protobufBody(deep(maps)), proto)).status).toBe(200);
+    expect(await storedCount(t, run)).toBe(2);
   }, 30_000);
 
   describe('bad input corpus: 400 naming what is wrong, nothing stored, still serving', () => {
@@ -496,6 +509,8 @@ describe('a body that stops coming (slow upload)', () => {
     expect((await t.send(logsRequest(records(run, 2)))).status).toBe(200);
     expect(await storedCount(t, run)).toBe(2);
     expect(await storedCount(t, 'stalled')).toBe(0);
+    // serve dropped it: a warning, not a client that went away.
+    expect(t.logs.join('')).toMatch(/"level":"warn","msg":"request body stalled: connection dropped"/);
   }, 30_000);
 });
 

@@ -34,9 +34,17 @@ export class RowsTooLargeError extends ReceiverError {
   constructor(readonly limitChars: number) {
     super(
       `the request's records with their resource and scope attributes (repeated on every row) come to more ` +
-        `than ${limitChars} characters, 4x --max-body-bytes: send fewer records per request, or smaller ` +
-        'resource attributes',
+        `than ${limitChars} characters, 4x --max-body-bytes: send fewer records per request, smaller ` +
+        'resource attributes, or raise --max-body-bytes (this bound follows it)',
     );
+  }
+}
+
+/** The request body sent nothing for the idle timeout: serve dropped the connection. */
+export class BodyStalledError extends ReceiverError {
+  override name = 'BodyStalledError';
+  constructor(readonly idleMs: number) {
+    super(`request body stalled: nothing received for ${idleMs} ms`);
   }
 }
 

@@ -61,7 +61,8 @@ export function recordCount(request: OtlpLogsRequest): number {
 
 /**
  * Deepest nesting of array and kvlist values a request may carry. Deeper values are refused (400) instead of
- * overflowing the stack of the decoders and encoders, which recurse per level (5,000 levels made a 500). 32: the
- * protobuf decoder's own limit (100 message levels, protoc's default) already stops kvlists at about 31.
+ * overflowing the stack of the decoders and encoders, which recurse per level (5,000 levels made a 500). 31: the
+ * protobuf decoder's own limit (100 message levels, protoc's default) stops kvlists past 31: JSON and protobuf
+ * requests take the same values.
  */
-export const MAX_VALUE_DEPTH = 32;
+export const MAX_VALUE_DEPTH = 31;

@@ -108,11 +108,16 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
   const maxRowsSize = options.maxRowsSize ?? Number.POSITIVE_INFINITY;
   request.resourceLogs.forEach((rl, i) => {
     const resourceAttributes = attributeMap(rl.resource.attributes);
-    const resourceSize = recordSize('', resourceAttributes);
+    // What every row of this resource repeats: its attributes and schema URL (scope parts added below).
+    const resourceSize = recordSize(rl.schemaUrl, resourceAttributes);
     const serviceName = resourceAttributes['service.name'] ?? '';
     rl.scopeLogs.forEach((sl, j) => {
       const scopeAttributes = attributeMap(sl.scope.attributes);
-      const sharedSize = resourceSize + recordSize('', scopeAttributes);
+      const sharedSize =
+        resourceSize +
+        recordSize(sl.schemaUrl, scopeAttributes) +
+        sl.scope.name.length +
+        sl.scope.version.length;
       sl.logRecords.forEach((r, k) => {
         if (options.auditOnly && !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)) {
           skipped += 1;
@@ -134,7 +139,7 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
           );
           return;
         }
-        rowsSize += size + sharedSize;
+        rowsSize += size + sharedSize + r.eventName.length + r.severityText.length;
         if (rowsSize > maxRowsSize) throw new RowsTooLargeError(maxRowsSize);
         rows.push({
           // 19 digits: ClickHouse reads shorter digit strings as seconds or dates (measured: "1" is 2026-01-01).

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import { BodyTooLargeError, OtlpDecodeError, UnsupportedMediaTypeError } from './errors.js';
+import { BodyStalledError, BodyTooLargeError, OtlpDecodeError, UnsupportedMediaTypeError } from './errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -28,9 +28,7 @@ export async function readBody(req: IncomingMessage, limit: number, idleTimeoutM
   let size = 0;
   // Only while the body comes in: afterwards the client waits for the insert, which may take longer.
   if (idleTimeoutMs !== undefined)
-    req.setTimeout(idleTimeoutMs, () =>
-      req.destroy(new Error(`request body stalled for ${idleTimeoutMs} ms`)),
-    );
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new BodyStalledError(idleTimeoutMs)));
   try {
     for await (const chunk of req as AsyncIterable<Buffer>) {
       size += chunk.length;

@@ -8,6 +8,7 @@ import type { ReceiverLimits } from './config.js';
 import { decodeJsonRequest } from './decode-json.js';
 import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
 import {
+  BodyStalledError,
   BodyTooLargeError,
   OtlpDecodeError,
   QueueFullError,
@@ -249,10 +250,16 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         // (`req.destroyed` alone is true after any body was read whole: a real failure then logged as debug.)
         const aborted =
           (error as { code?: string }).code === 'ECONNRESET' || (req.destroyed && !req.complete);
-        log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
-          path: req.url,
-          error,
-        });
+        if (error instanceof BodyStalledError)
+          log.log('warn', 'request body stalled: connection dropped', {
+            path: req.url,
+            idleMs: error.idleMs,
+          });
+        else
+          log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
+            path: req.url,
+            error,
+          });
         if (!res.headersSent) sendError(res, 500, 'internal', 'internal error (see the serve log)');
         else res.destroy();
       })
