@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -402,6 +403,45 @@ describe('a serve.json others could have written', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(process.getuid?.() !== 0)(
+  'a serve.json of a service user (needs root to own files as another user)',
+  () => {
+    it('is used when that user owns the state directory and nobody else can write there', async () => {
+      const state = join(root, 'service-state');
+      mkdirSync(state, { mode: 0o700 });
+      const dir = join(root, 'service-data');
+      expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+      const seen: string[] = [];
+      const listener = createServer((req, res) => {
+        seen.push(req.url ?? '');
+        res.end('{}');
+      });
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      const { port } = listener.address() as AddressInfo;
+      const file = join(state, DISCOVERY_FILE_NAME);
+      writeFileSync(file, JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid }), {
+        mode: 0o600,
+      });
+      chownSync(file, 65534, 65534);
+      try {
+        // Owned by nobody in a directory root owns: refused.
+        const refused = await cli(['events', '--data-dir', dir, '--state-dir', state, '--tenant', 'acme']);
+        expect(refused.code).toBe(1);
+        expect(refused.err).toContain('not to you or to the owner of its directory');
+        expect(seen).toEqual([]);
+        // The directory is the service user's too (0700): serve's file is used.
+        chownSync(state, 65534, 65534);
+        await cli(['events', '--data-dir', dir, '--state-dir', state, '--tenant', 'acme'], {
+          OTEL_AUDIT_SERVE_TOKEN: 'x',
+        });
+        expect(seen).toContain('/health');
+      } finally {
+        await new Promise((resolve) => listener.close(resolve));
+      }
+    }, 60_000);
+  },
+);
 
 describe('serve command line', () => {
   it('--help prints the options and exits 0', async () => {
