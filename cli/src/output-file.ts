@@ -2,8 +2,8 @@
 // completed, so FILE is either the whole export or, after a failure, exactly what it was before.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { type FileHandle, lstat, open, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { type FileHandle, lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { InterruptedError } from './command.js';
 
 /** The output file cannot be created or written (the message names the file and why). */
@@ -32,16 +32,39 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 async function refuseForeignSymlink(target: string): Promise<void> {
   const uid = process.getuid?.();
   if (uid === undefined) return;
-  const path = resolve(target);
-  const link = await lstat(path).catch(() => undefined);
-  if (!link?.isSymbolicLink() || link.uid === uid) return;
-  const dir = await stat(dirname(path)).catch(() => undefined);
-  const stickyWorldWritable = dir !== undefined && (dir.mode & 0o1002) === 0o1002;
-  if (!stickyWorldWritable || dir.uid === link.uid) return;
-  throw new OutputFileError(
-    `cannot write ${target}: it is a symlink owned by another user (uid ${link.uid}) in the shared directory ` +
-      `${dirname(path)}; not following it (give the real path if you mean it)`,
-  );
+  // Every component, as the kernel checks each link it follows: `/tmp/reports -> ~victim` counts as much as
+  // `/tmp/audit.csv -> ~/.bashrc`. Links are checked where they are found, after resolving the ones above.
+  let path = resolve(target);
+  for (let hops = 0; hops < 40; hops++) {
+    const parts = path.split(sep);
+    let here = parts[0] === '' ? sep : (parts[0] as string);
+    let resolved = true;
+    for (let i = 1; i < parts.length; i++) {
+      const part = parts[i] as string;
+      if (part === '') continue;
+      const next = join(here, part);
+      const link = await lstat(next).catch(() => undefined);
+      if (!link?.isSymbolicLink()) {
+        here = next;
+        continue;
+      }
+      if (link.uid !== uid) {
+        const dir = await stat(here).catch(() => undefined);
+        const stickyWorldWritable = dir !== undefined && (dir.mode & 0o1002) === 0o1002;
+        if (stickyWorldWritable && dir.uid !== link.uid)
+          throw new OutputFileError(
+            `cannot write ${target}: ${next} is a symlink owned by another user (uid ${link.uid}) in the shared ` +
+              `directory ${here}; not following it (give the real path if you mean it)`,
+          );
+      }
+      // Follow this link and check the rest of the path from where it leads.
+      const rest = parts.slice(i + 1);
+      path = resolve(here, await readlink(next), ...rest);
+      resolved = false;
+      break;
+    }
+    if (resolved) return;
+  }
 }
 
 /**

@@ -433,10 +433,28 @@ describe('otel-audit (in process)', () => {
       );
       expect(r.code).toBe(1);
       expect(r.err).toContain(
-        `it is a symlink owned by another user (uid 65534) in the shared directory ${shared}`,
+        `${planted} is a symlink owned by another user (uid 65534) in the shared directory ${shared}`,
       );
       expect(readFileSync(victim, 'utf8')).toBe('keep me\n');
       expect(readdirSync(shared)).toEqual(['audit.csv']);
+      // A planted link to a directory, anywhere in the path, is refused too.
+      const reports = join(shared, 'reports');
+      mkdirSync(join(root, 'victim-dir'));
+      symlinkSync(join(root, 'victim-dir'), reports);
+      lchownSync(reports, 65534, 65534);
+      const viaDir = await run(
+        'export',
+        '--data-dir',
+        dataDir,
+        '--tenant',
+        'acme',
+        '--output',
+        join(reports, 'a.csv'),
+      );
+      expect(viaDir.code).toBe(1);
+      expect(viaDir.err).toContain(`${reports} is a symlink owned by another user`);
+      expect(readdirSync(join(root, 'victim-dir'))).toEqual([]);
+      rmSync(reports);
       // The same link owned by this user is followed, as everywhere else.
       lchownSync(planted, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
       const own = await run(
