@@ -207,9 +207,10 @@ export async function openReader(
   }
   const stateDir = stateFlag ?? target.path;
   const running = readDiscovery(stateDir);
-  if (running !== undefined && processAlive(running.pid)) requireTrustedDiscovery(stateDir);
   if (running !== undefined) {
-    if (processAlive(running.pid) && (await serveAnswers(running.url))) {
+    const alive = processAlive(running.pid);
+    if (alive) requireTrustedDiscovery(stateDir);
+    if (alive && (await serveAnswers(running.url))) {
       // A state directory shared by several data directories must not send reads to another store.
       if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))
         throw new UsageError(
@@ -221,7 +222,7 @@ export async function openReader(
     }
     // Left behind by a serve that was killed: nobody serves this directory any more (one of someone else's is
     // left alone: it is not read, only not trusted).
-    if (!processAlive(running.pid) && trustedDiscovery(stateDir)) removeDiscovery(stateDir, running.pid);
+    if (!alive && trustedDiscovery(stateDir)) removeDiscovery(stateDir, running.pid);
   }
   requireStoreDirectory(target);
   try {

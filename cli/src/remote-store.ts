@@ -140,16 +140,9 @@ export class RemoteAuditReader {
     options: TimelineOptions = {},
   ): Promise<EventPage> {
     const { limit, cursor, actor: _other, ...filter } = options;
-    const query = filterQuery(
-      { tenant, ...filter },
-      { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
-    );
     // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor).
-    if (isDotSegment(actor.id))
-      return this.search(
-        { ...filter, tenant, actor },
-        { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
-      );
+    if (isDotSegment(actor.id)) return this.search({ ...filter, tenant, actor }, { limit, cursor });
+    const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     if (actor.type !== undefined) query.push(['type', actor.type]);
     return this.page(`/actors/${encodeURIComponent(actor.id)}/events`, query);
   }
@@ -160,15 +153,9 @@ export class RemoteAuditReader {
     options: TimelineOptions = {},
   ): Promise<EventPage> {
     const { limit, cursor, target: _other, ...filter } = options;
-    const query = filterQuery(
-      { tenant, ...filter },
-      { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
-    );
     if (isDotSegment(target.type) || isDotSegment(target.id))
-      return this.search(
-        { ...filter, tenant, target },
-        { ...(limit !== undefined && { limit }), ...(cursor !== undefined && { cursor }) },
-      );
+      return this.search({ ...filter, tenant, target }, { limit, cursor });
+    const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     return this.page(
       `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,
       query,

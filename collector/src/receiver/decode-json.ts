@@ -228,13 +228,16 @@ function id(value: unknown, path: Path, field: string, length: number): string {
 // Array and kvlist levels entered: the decoding is synchronous, so one counter serves every request.
 let valueDepth = 0;
 
+/** Decodes one array or kvlist level under `field` of the path, refusing one past MAX_VALUE_DEPTH. */
 function nested<T>(path: Path, field: string, decode: () => T): T {
   if (valueDepth >= MAX_VALUE_DEPTH)
     path.fail(field, `value nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and maps`);
   valueDepth += 1;
+  path.push(field);
   try {
     return decode();
   } finally {
+    path.pop();
     valueDepth -= 1;
   }
 }
@@ -255,23 +258,18 @@ function anyValue(value: unknown, path: Path): OtlpValue {
     return { kind: 'double', value: double(v.doubleValue, path, 'doubleValue') };
   if (v.bytesValue !== undefined && v.bytesValue !== null)
     return { kind: 'bytes', value: bytes(v.bytesValue, path, 'bytesValue') };
-  if (v.arrayValue !== undefined && v.arrayValue !== null) {
-    const arrayValue = v.arrayValue;
-    return nested(path, 'arrayValue', () => {
-      path.push('arrayValue');
-      const values = list(object(arrayValue, path, undefined).values, path, 'values', anyValue);
-      path.pop();
-      return { kind: 'array', values };
-    });
+  const { arrayValue, kvlistValue } = v;
+  if (arrayValue !== undefined && arrayValue !== null) {
+    const values = nested(path, 'arrayValue', () =>
+      list(object(arrayValue, path, undefined).values, path, 'values', anyValue),
+    );
+    return { kind: 'array', values };
   }
-  if (v.kvlistValue !== undefined && v.kvlistValue !== null) {
-    const kvlistValue = v.kvlistValue;
-    return nested(path, 'kvlistValue', () => {
-      path.push('kvlistValue');
-      const values = list(object(kvlistValue, path, undefined).values, path, 'values', keyValue);
-      path.pop();
-      return { kind: 'kvlist', values };
-    });
+  if (kvlistValue !== undefined && kvlistValue !== null) {
+    const values = nested(path, 'kvlistValue', () =>
+      list(object(kvlistValue, path, undefined).values, path, 'values', keyValue),
+    );
+    return { kind: 'kvlist', values };
   }
   return EMPTY_VALUE;
 }

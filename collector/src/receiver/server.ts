@@ -118,7 +118,7 @@ function isLoopbackHost(host: string | undefined): boolean {
 export async function startReceiverServer(options: ReceiverServerOptions): Promise<ReceiverServer> {
   const { limits, log } = options;
   // A loopback listener without ingest auth checks Host, against pages that rebind a DNS name to 127.0.0.1.
-  const loopbackOnly = LOOPBACK.test(options.host) || options.host === '::1';
+  const loopbackOnly = LOOPBACK.test(options.host);
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
   const queue = new IngestQueue({
     insert: options.insert,
