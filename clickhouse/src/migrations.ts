@@ -256,7 +256,15 @@ export async function runMigrations(
   migrations = loadMigrations(),
 ): Promise<MigrationResult> {
   const v = placeholders(options);
-  const settings: ClickHouseSettings = { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 };
+  const settings: ClickHouseSettings = {
+    ...BASE_SETTINGS,
+    materialize_ttl_after_modify: 0,
+    // A server answers a long statement (0006 copies every target key) only when it ends: progress headers
+    // every 20 s keep the client's 30 s idle timeout from closing the request meanwhile. Node caps response
+    // headers at 16 KB, which these reach after ~40 min of one statement.
+    send_progress_in_http_headers: 1,
+    http_headers_progress_interval_ms: '20000',
+  };
   const existing = await existingTables(client, options, settings);
   checkOptionsAgainst(existing, options);
   for (const query of setupSql(options)) await client.command({ query, clickhouse_settings: settings });
@@ -306,5 +314,40 @@ export async function runMigrations(
   // audit_events created by this run has no TTL yet: what it had before the run is what it has now.
   for (const query of [...retentionSql(options, existing.eventsTtl), ...logsTtl])
     await client.command({ query, clickhouse_settings: settings });
+  if (options.retentionDays === undefined) await carryRetention(client, options, settings);
   return result;
+}
+
+/** N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL. */
+const TTL_DAYS = /\bTTL occurred_at \+ toIntervalDay\((\d+)\)/;
+
+/**
+ * A table a later migration created (0006 rebuilt the by-target table) starts without the retention chosen on
+ * an earlier migrate: it gets audit_events' TTL, so its keys (actor and target ids) expire with the events.
+ */
+async function carryRetention(
+  client: ClickHouseClient,
+  options: MigrationOptions,
+  settings: ClickHouseSettings,
+): Promise<void> {
+  const rows = await (
+    await client.query({
+      query:
+        'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+      query_params: {
+        db: options.database ?? 'default',
+        names: [AUDIT_TABLES.events, AUDIT_TABLES.byTarget],
+      },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ name: string; engine_full: string }>();
+  const days = (name: string) => TTL_DAYS.exec(rows.find((r) => r.name === name)?.engine_full ?? '')?.[1];
+  const events = days(AUDIT_TABLES.events);
+  if (events === undefined || days(AUDIT_TABLES.byTarget) !== undefined) return;
+  const v = placeholders(options);
+  await client.command({
+    query: `ALTER TABLE ${v.db}.${AUDIT_TABLES.byTarget} ${v.on_cluster} MODIFY TTL ${ttlOf('occurred_at', Number(events))}`,
+    clickhouse_settings: settings,
+  });
 }

@@ -9,8 +9,10 @@ import {
   loadMigrations,
   MigrationChecksumError,
   migrationSql,
+  renderMigration,
   runMigrations,
 } from '../src/index.js';
+import { targetHistory } from '../src/query/operations.js';
 import { logRow } from './support.js';
 
 let store: AuditStore;
@@ -53,7 +55,7 @@ describe('migration runner', () => {
       expect(byName[t]?.engine).toBe('ReplacingMergeTree');
       expect(byName[t]?.create_table_query).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
     }
-    // Wider merges for the narrow by-target table only (0005; why: collector/README.md, Benchmark).
+    // Wider merges for the narrow by-target table only (0005, kept in 0006; why: collector/README.md, Benchmark).
     expect(byName[AUDIT_TABLES.byTarget]?.create_table_query).toMatch(/merge_selector_base = 10/);
     expect(byName[AUDIT_TABLES.events]?.create_table_query).not.toMatch(/merge_selector_base/);
     await store.insertLogs([logRow({ tenant: 'db-check' })]);
@@ -85,6 +87,72 @@ describe('migration runner', () => {
     await insert(logRow({ tenant: 'after', attributes: odd }));
     expect(await malformed('before')).toEqual(['']);
     expect(await malformed('after')).toEqual([AUDIT_ATTRIBUTES.lastOccurredAt]);
+  });
+
+  it('0006 moves the target keys into audit_target_keys: rows copied, retention carried over, safe to run again', async () => {
+    const db = 'keys_db';
+    const all = loadMigrations();
+    const before = all.filter((m) => m.version <= 5);
+    await runMigrations(store.client, { database: db }, before);
+    // The retention an earlier release's migrate set on its two audit tables.
+    for (const table of ['audit_events', 'audit_events_by_target'])
+      await store.command(`ALTER TABLE ${db}.${table} MODIFY TTL occurred_at + INTERVAL 400 DAY`);
+    const insert = (rows: ReturnType<typeof logRow>[]) =>
+      store.client.insert({ table: `${db}.${AUDIT_TABLES.logs}`, values: rows, format: 'JSONEachRow' });
+    const doc = (id: string) => ({ type: 'doc', id });
+    await insert([
+      logRow({ tenant: 'k', targets: [doc('a'), doc('b')], occurredAt: new Date('2026-09-10T00:00:00Z') }),
+      logRow({ tenant: 'k', targets: [doc('a')], occurredAt: new Date('2026-10-10T00:00:00Z') }),
+      logRow({ tenant: 'k', targets: [], occurredAt: new Date('2026-11-10T00:00:00Z') }),
+    ]);
+    const keys = async () =>
+      (
+        await store.query<{ key: string }>(
+          `SELECT concat(target_id, ' ', toString(occurred_at)) AS key FROM ${db}.${AUDIT_TABLES.byTarget}
+           WHERE tenant = 'k' GROUP BY key ORDER BY key`,
+        )
+      ).map((r) => r.key);
+    const tables = async () =>
+      (
+        await store.query<{ name: string }>(
+          'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+          { db },
+        )
+      ).map((r) => r.name);
+    expect(await tables()).toContain('audit_events_by_target');
+
+    expect((await runMigrations(store.client, { database: db })).applied).toEqual(['0006_audit_target_keys']);
+    const copied = ['a 2026-09-10 00:00:00.000', 'a 2026-10-10 00:00:00.000', 'b 2026-09-10 00:00:00.000'];
+    expect(await keys()).toEqual(copied);
+    expect(await tables()).not.toContain('audit_events_by_target');
+    expect(await tables()).not.toContain('audit_events_by_target_mv');
+    const [ddl] = await store.query<{ q: string }>(
+      'SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+      { db, t: AUDIT_TABLES.byTarget },
+    );
+    // The retention given on an earlier migrate, carried over from audit_events; one partition.
+    expect(ddl?.q).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
+    expect(ddl?.q).not.toMatch(/PARTITION BY/);
+
+    // New events reach the new table through its view, and a page of the target reads them.
+    await insert([
+      logRow({ tenant: 'k', targets: [doc('a')], occurredAt: new Date('2026-11-11T00:00:00Z') }),
+    ]);
+    expect(await keys()).toEqual([...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]]);
+    const page = await targetHistory({ client: store.client, db: `\`${db}\`` }, 'k', doc('a'), { limit: 2 });
+    expect(page.events.map((e) => e.occurredAt.toISOString())).toEqual([
+      '2026-11-11T00:00:00.000Z',
+      '2026-10-10T00:00:00.000Z',
+    ]);
+
+    // An interrupted run repeats every statement: the copy adds keys again, which collapse.
+    const m6 = all.find((m) => m.version === 6);
+    if (!m6) throw new Error('migration 0006 missing');
+    for (const query of renderMigration(m6, { database: db })) await store.command(query);
+    expect(await keys()).toEqual([...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]]);
+    await store.command(`OPTIMIZE TABLE ${db}.${AUDIT_TABLES.byTarget} FINAL`);
+    const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.${AUDIT_TABLES.byTarget}`);
+    expect(n?.n).toBe('4');
   });
 
   it('refuses to run when an applied migration changed', async () => {
@@ -206,13 +274,22 @@ describe('cluster mode (generated SQL)', () => {
 
   it('puts ON CLUSTER on every DDL statement', () => {
     expect(sql.length).toBeGreaterThan(8);
-    for (const statement of sql) expect(statement).toMatch(/^(CREATE|ALTER) .*ON CLUSTER `audit_cluster`/s);
+    const [copies, ddl] = [
+      sql.filter((s) => s.startsWith('INSERT')),
+      sql.filter((s) => !s.startsWith('INSERT')),
+    ];
+    for (const statement of ddl)
+      expect(statement).toMatch(/^(CREATE|ALTER|DROP) .*ON CLUSTER `audit_cluster`/s);
+    // 0006's copy of the target keys: INSERT has no ON CLUSTER (the replicated table carries its rows).
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/^INSERT INTO `audit`\.audit_target_keys .*FROM `audit`\.audit_events\b/s);
   });
 
   it('uses Replicated engines for every table and keeps views and Null tables as they are', () => {
     const engines = sql.flatMap((s) => [...s.matchAll(/ENGINE = (\w+)/g)].map((m) => m[1]));
-    // migrations table, otel_logs (MergeTree in this options set), audit_events, audit_events_by_target
-    expect(engines).toHaveLength(4);
+    // migrations table, otel_logs (MergeTree in this options set), audit_events, audit_events_by_target (0003,
+    // replaced in 0006), audit_target_keys
+    expect(engines).toHaveLength(5);
     for (const e of engines) expect(e).toMatch(/^Replicated(Replacing)?MergeTree$/);
     expect(migrationSql({ cluster: 'c' }).some((s) => /ENGINE = Null/.test(s))).toBe(true);
   });

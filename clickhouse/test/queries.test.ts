@@ -318,7 +318,7 @@ describe('cursor pagination', () => {
 
   it('target history pages past a key left behind by an event re-sent with other targets', async () => {
     // The re-send (same id, actor and time: one row after FINAL) no longer names the document, but the
-    // document's key row for it stays in audit_events_by_target, among the newest keys of every page below.
+    // document's key row for it stays in audit_target_keys, among the newest keys of every page below.
     const doc = { type: 'document', id: 'doc_resent' };
     const tenant = 'resent';
     const ev = (n: number, minute: number, targets: TestEvent['targets']): TestEvent => ({

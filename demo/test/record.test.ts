@@ -11,7 +11,7 @@ import {
   SimpleLogRecordProcessor,
 } from '@opentelemetry/sdk-logs';
 import { AuditStore, type OtelLogRow } from '@otel-audit/clickhouse';
-import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME } from '@otel-audit/sdk';
+import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoProgress, demoAuditLogger, generateDemoEvents, recordDemoEvents } from '../src/index.js';
 
@@ -132,7 +132,7 @@ describe('stored by the real migrations (chDB)', () => {
   it('keeps targets, failures and actor kinds queryable', async () => {
     const [row] = await store.query<{ failures: string; api_keys: string; multi: string; by_target: string }>(
       `SELECT countIf(outcome = 'failure') AS failures, countIf(actor_type = 'api_key') AS api_keys,
-         countIf(length(targets) > 1) AS multi, (SELECT count() FROM {db}.audit_events_by_target FINAL) AS by_target
+         countIf(length(targets) > 1) AS multi, (SELECT count() FROM {db}.${AUDIT_TABLES.byTarget} FINAL) AS by_target
        FROM {db}.audit_events FINAL`,
     );
     expect(Number(row?.failures)).toBe(summary.failures);

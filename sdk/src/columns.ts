@@ -42,8 +42,11 @@ export type AuditColumnName = (typeof AUDIT_COLUMNS)[keyof typeof AUDIT_COLUMNS]
 export const AUDIT_TABLES = {
   logs: 'otel_logs',
   events: 'audit_events',
-  /** One narrow row per (event, target) sorted by (tenant, target_type, target_id, occurred_at). */
-  byTarget: 'audit_events_by_target',
+  /**
+   * One narrow row per (event, target) sorted by (tenant, target_type, target_id, occurred_at): a target's
+   * (actor_id, occurred_at) keys into audit_events. Named audit_events_by_target before migration 0006.
+   */
+  byTarget: 'audit_target_keys',
   /** Applied migrations (version, name, checksum). */
   migrations: 'otel_audit_migrations',
 } as const;

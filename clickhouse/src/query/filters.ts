@@ -53,7 +53,7 @@ export interface BuiltQuery {
   /**
    * Set when a page combines a target with other filters: the target's keys cannot be limited to one page
    * then, so the caller reads them newest first in windows of time (see `search`). `where` holds the
-   * conditions on audit_events_by_target for the target, time filters and cursor.
+   * conditions on audit_target_keys for the target, time filters and cursor.
    */
   targetKeyScan?: { where: string[] };
   /**
@@ -105,7 +105,7 @@ const TARGET_CHECK = 'arrayExists(t -> t.type = {target_type:String} AND t.id = 
 /**
  * Builds the WHERE of a read on audit_events. Every value is a query parameter; SQL text only comes from
  * this file. audit_events is sorted by (tenant, actor_id, occurred_at, event_id), so an actor filter is a key
- * range. A target filter reads (actor_id, occurred_at) keys from audit_events_by_target (sorted for it) and
+ * range. A target filter reads (actor_id, occurred_at) keys from audit_target_keys (sorted for it) and
  * checks each full row contains the target; when nothing else filters, the keys are limited to one page, so
  * a hot target reads only one page of rows; with other filters, `search` reads the keys in growing windows of
  * time until the page is full (`targetKeyScan`); `keysPerPage = false` asks for that scan for a target alone.
