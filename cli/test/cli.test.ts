@@ -58,7 +58,15 @@ const row = (i: number, tenant = 'acme') => ({
 });
 
 beforeAll(async () => {
-  expect((await run('migrate', '--data-dir', dataDir)).code).toBe(0);
+  const migrated = await run('migrate', '--data-dir', dataDir);
+  expect(migrated.code).toBe(0);
+  // Progress on stderr, one line per migration as it starts; the result on stdout.
+  expect(migrated.err).toBe(
+    loadMigrations()
+      .map((m) => `applying ${m.name}\n`)
+      .join(''),
+  );
+  expect(migrated.out).toMatch(/^applied 0001_otel_logs\n/);
   // The command closed its store: this process may open the directory again.
   const store = await AuditStore.open({ path: dataDir });
   await store.insertLogs([

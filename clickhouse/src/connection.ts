@@ -100,6 +100,9 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
       database,
       clickhouse_settings: BASE_SETTINGS,
       log: CLIENT_LOG,
+      // A long migration statement gets progress headers every 10 s (migrations.ts); Node's 16 KB default
+      // would end it after ~10 minutes.
+      max_response_headers_size: 1024 * 1024,
     });
     return { client, database, db };
   }

@@ -17,6 +17,7 @@ export {
   MAX_RETENTION_DAYS,
   MIGRATIONS_DIR,
   type Migration,
+  type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
   migrationSql,

@@ -48,6 +48,12 @@ export interface Migration {
   template: string;
 }
 
+/** Progress of a migrate run (e.g. for a CLI: a data-copying migration can take minutes on a large database). */
+export interface MigrationHooks {
+  /** Called before a pending migration's first statement runs. */
+  onMigration?: (name: string) => void;
+}
+
 export interface MigrationResult {
   applied: string[];
   alreadyApplied: string[];
@@ -102,6 +108,8 @@ export function placeholders(options: MigrationOptions = {}): Record<string, str
   const values: Record<string, string> = {
     db,
     on_cluster: cluster ? `ON CLUSTER ${cluster}` : '',
+    // A statement of its own in a migration; rendered empty (and left out) without a cluster.
+    sync_replica_audit_events: cluster ? `SYSTEM SYNC REPLICA ${db}.${AUDIT_TABLES.events} LIGHTWEIGHT` : '',
     MergeTree: replicated('MergeTree'),
     ReplacingMergeTree: replicated('ReplacingMergeTree'),
     logs_engine:
@@ -181,10 +189,10 @@ function ttlOf(time: string, days: number): string {
   return `${time} + INTERVAL ${days} DAY`;
 }
 
-/** TTL statements for the audit tables; `hasTtl` says whether they carry one now (REMOVE TTL fails without). */
-function retentionSql(options: MigrationOptions, hasTtl = false): string[] {
+/** TTL statements for the audit tables of a new database (none carries a TTL yet, so `0` needs none). */
+function retentionSql(options: MigrationOptions): string[] {
   const keep = days(options.retentionDays, 'retentionDays', 0);
-  if (keep === undefined || (keep === 0 && !hasTtl)) return [];
+  if (keep === undefined || keep === 0) return [];
   const v = placeholders(options);
   return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map((table) =>
     keep === 0
@@ -247,23 +255,25 @@ function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions
 
 /**
  * Applies the migrations not yet recorded, in order, and records each with its checksum. Idempotent (every
- * statement is IF NOT EXISTS, so a run interrupted mid-migration can be repeated). Refuses to run at all when
- * an applied migration's file changed.
+ * statement can run again: IF [NOT] EXISTS, and 0006's copy only adds keys that collapse), so a run
+ * interrupted mid-migration can be repeated. Refuses to run at all when an applied migration's file changed.
  */
 export async function runMigrations(
   client: ClickHouseClient,
   options: MigrationOptions = {},
   migrations = loadMigrations(),
+  hooks: MigrationHooks = {},
 ): Promise<MigrationResult> {
   const v = placeholders(options);
+  days(options.retentionDays, 'retentionDays', 0);
   const settings: ClickHouseSettings = {
     ...BASE_SETTINGS,
     materialize_ttl_after_modify: 0,
     // A server answers a long statement (0006 copies every target key) only when it ends: progress headers
-    // every 20 s keep the client's 30 s idle timeout from closing the request meanwhile. Node caps response
-    // headers at 16 KB, which these reach after ~40 min of one statement.
+    // every 10 s keep the client's 30 s idle timeout from closing the request meanwhile (the client accepts
+    // 1 MB of headers for this, see connection.ts: ~10 h of them).
     send_progress_in_http_headers: 1,
-    http_headers_progress_interval_ms: '20000',
+    http_headers_progress_interval_ms: '10000',
   };
   const existing = await existingTables(client, options, settings);
   checkOptionsAgainst(existing, options);
@@ -288,8 +298,16 @@ export async function runMigrations(
       result.alreadyApplied.push(m.name);
       continue;
     }
-    for (const query of renderMigration(m, options))
-      await client.command({ query, clickhouse_settings: settings });
+    hooks.onMigration?.(m.name);
+    // A fixed query id per statement: when an earlier run's statement still runs on a server (a client that
+    // gave up does not stop it), this run fails with QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING instead of doing it
+    // a second time alongside.
+    for (const [i, query] of renderMigration(m, options).entries())
+      await client.command({
+        query,
+        query_id: `otel-audit-migrate-${options.database ?? 'default'}-${m.name}-${i}`,
+        clickhouse_settings: settings,
+      });
     await client.insert({
       table: `${v.db}.${AUDIT_TABLES.migrations}`,
       values: [
@@ -311,25 +329,24 @@ export async function runMigrations(
           `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL ${ttlOf('toDateTime64(Timestamp, 3)', options.rawLogsRetentionDays)}`,
         ]
       : [];
-  // audit_events created by this run has no TTL yet: what it had before the run is what it has now.
-  for (const query of [...retentionSql(options, existing.eventsTtl), ...logsTtl])
-    await client.command({ query, clickhouse_settings: settings });
-  if (options.retentionDays === undefined) await carryRetention(client, options, settings);
+  for (const query of logsTtl) await client.command({ query, clickhouse_settings: settings });
+  await applyRetention(client, options, settings, existing.eventsTtl);
   return result;
 }
 
 /** N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL. */
 const TTL_DAYS = /\bTTL occurred_at \+ toIntervalDay\((\d+)\)/;
 
-/**
- * A table a later migration created (0006 rebuilt the by-target table) starts without the retention chosen on
- * an earlier migrate: it gets audit_events' TTL, so its keys (actor and target ids) expire with the events.
- */
-async function carryRetention(
+interface TableTtl {
+  has: boolean;
+  days?: number;
+}
+
+async function auditTableTtls(
   client: ClickHouseClient,
   options: MigrationOptions,
   settings: ClickHouseSettings,
-): Promise<void> {
+): Promise<Record<string, TableTtl>> {
   const rows = await (
     await client.query({
       query:
@@ -342,12 +359,49 @@ async function carryRetention(
       clickhouse_settings: settings,
     })
   ).json<{ name: string; engine_full: string }>();
-  const days = (name: string) => TTL_DAYS.exec(rows.find((r) => r.name === name)?.engine_full ?? '')?.[1];
-  const events = days(AUDIT_TABLES.events);
-  if (events === undefined || days(AUDIT_TABLES.byTarget) !== undefined) return;
+  return Object.fromEntries(
+    rows.map((r) => {
+      const days = TTL_DAYS.exec(r.engine_full)?.[1];
+      return [
+        r.name,
+        { has: /\bTTL\b/.test(r.engine_full), ...(days !== undefined && { days: Number(days) }) },
+      ];
+    }),
+  );
+}
+
+/**
+ * Applies `retentionDays` to both audit tables as they are after the migrations (REMOVE TTL only where there
+ * is one). Left out, a table a later migration created (0006 rebuilt the by-target table) gets audit_events'
+ * TTL, so its keys (actor and target ids) expire with the events. Keys such a migration copied sit in parts
+ * written without a TTL, which TTL merges never pick: when audit_events had a retention before this run, the
+ * by-target table's TTL is materialized once (a rewrite of ~12 bytes per event).
+ */
+async function applyRetention(
+  client: ClickHouseClient,
+  options: MigrationOptions,
+  settings: ClickHouseSettings,
+  eventsHadTtl: boolean,
+): Promise<void> {
+  const keep = days(options.retentionDays, 'retentionDays', 0);
+  const ttl = await auditTableTtls(client, options, settings);
   const v = placeholders(options);
-  await client.command({
-    query: `ALTER TABLE ${v.db}.${AUDIT_TABLES.byTarget} ${v.on_cluster} MODIFY TTL ${ttlOf('occurred_at', Number(events))}`,
-    clickhouse_settings: settings,
-  });
+  const alter = (table: string, clause: string) =>
+    client.command({
+      query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} ${clause}`,
+      clickhouse_settings: settings,
+    });
+  const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
+  if (keep === 0) {
+    for (const table of tables) if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
+    return;
+  }
+  const retention = keep ?? ttl[AUDIT_TABLES.events]?.days;
+  if (retention === undefined) return;
+  for (const table of tables) {
+    const had = ttl[table]?.has ?? false;
+    if (keep === undefined && (table === AUDIT_TABLES.events || had)) continue;
+    await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
+    if (table === AUDIT_TABLES.byTarget && !had && eventsHadTtl) await alter(table, 'MATERIALIZE TTL');
+  }
 }

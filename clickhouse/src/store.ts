@@ -1,6 +1,11 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BASE_SETTINGS, type OpenedClient, openClient, type StoreTarget } from './connection.js';
-import { type MigrationOptions, type MigrationResult, runMigrations } from './migrations.js';
+import {
+  type MigrationHooks,
+  type MigrationOptions,
+  type MigrationResult,
+  runMigrations,
+} from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
 import { type ExportOptions, exportEvents } from './query/export.js';
 import type { ActorRef, EventFilter, PageOptions, TargetRef } from './query/filters.js';
@@ -49,8 +54,16 @@ export class AuditStore {
   }
 
   /** Applies pending migrations to this store's database (options other than `database` as in migrations.ts). */
-  migrate(options: Omit<MigrationOptions, 'database'> = {}): Promise<MigrationResult> {
-    return runMigrations(this.opened.client, { ...options, database: this.opened.database });
+  migrate(
+    options: Omit<MigrationOptions, 'database'> = {},
+    hooks: MigrationHooks = {},
+  ): Promise<MigrationResult> {
+    return runMigrations(
+      this.opened.client,
+      { ...options, database: this.opened.database },
+      undefined,
+      hooks,
+    );
   }
 
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */

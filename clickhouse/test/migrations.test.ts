@@ -104,11 +104,13 @@ describe('migration runner', () => {
       logRow({ tenant: 'k', targets: [doc('a'), doc('b')], occurredAt: new Date('2026-09-10T00:00:00Z') }),
       logRow({ tenant: 'k', targets: [doc('a')], occurredAt: new Date('2026-10-10T00:00:00Z') }),
       logRow({ tenant: 'k', targets: [], occurredAt: new Date('2026-11-10T00:00:00Z') }),
+      // Past the retention, not merged away yet: the copy takes its key, the carried TTL must remove it.
+      logRow({ tenant: 'k', targets: [doc('old')], occurredAt: new Date('2024-01-10T00:00:00Z') }),
     ]);
-    const keys = async () =>
+    const keys = async (table: string = AUDIT_TABLES.byTarget) =>
       (
         await store.query<{ key: string }>(
-          `SELECT concat(target_id, ' ', toString(occurred_at)) AS key FROM ${db}.${AUDIT_TABLES.byTarget}
+          `SELECT concat(target_id, ' ', toString(occurred_at)) AS key FROM ${db}.${table}
            WHERE tenant = 'k' GROUP BY key ORDER BY key`,
         )
       ).map((r) => r.key);
@@ -121,9 +123,17 @@ describe('migration runner', () => {
       ).map((r) => r.name);
     expect(await tables()).toContain('audit_events_by_target');
 
+    expect(await keys('audit_events_by_target')).toContain('old 2024-01-10 00:00:00.000');
     expect((await runMigrations(store.client, { database: db })).applied).toEqual(['0006_audit_target_keys']);
     const copied = ['a 2026-09-10 00:00:00.000', 'a 2026-10-10 00:00:00.000', 'b 2026-09-10 00:00:00.000'];
-    expect(await keys()).toEqual(copied);
+    // The expired key goes with the TTL materialized on the copied keys (a mutation: it runs in the background).
+    await expect.poll(() => keys(), { timeout: 20_000, interval: 100 }).toEqual(copied);
+    // Materialized, not left to merges: a copied part that is never merged again would keep its keys.
+    const mutations = await store.query<{ command: string }>(
+      'SELECT command FROM system.mutations WHERE database = {db:String} AND table = {t:String}',
+      { db, t: AUDIT_TABLES.byTarget },
+    );
+    expect(mutations.map((m) => m.command)).toEqual(['(MATERIALIZE TTL)']);
     expect(await tables()).not.toContain('audit_events_by_target');
     expect(await tables()).not.toContain('audit_events_by_target_mv');
     const [ddl] = await store.query<{ q: string }>(
@@ -133,6 +143,14 @@ describe('migration runner', () => {
     // The retention given on an earlier migrate, carried over from audit_events; one partition.
     expect(ddl?.q).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
     expect(ddl?.q).not.toMatch(/PARTITION BY/);
+    for (const setting of [
+      'index_granularity = 1024',
+      'min_bytes_for_wide_part = 1000000000000',
+      'min_rows_for_wide_part = 1000000000000',
+      'merge_selector_base = 10',
+      'merge_with_ttl_timeout = 86400',
+    ])
+      expect(ddl?.q).toContain(setting);
 
     // New events reach the new table through its view, and a page of the target reads them.
     await insert([
@@ -153,6 +171,25 @@ describe('migration runner', () => {
     await store.command(`OPTIMIZE TABLE ${db}.${AUDIT_TABLES.byTarget} FINAL`);
     const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.${AUDIT_TABLES.byTarget}`);
     expect(n?.n).toBe('4');
+  });
+
+  it('an upgrade through 0006 that removes the retention (0) leaves no TTL on either table', async () => {
+    const db = 'keys_forever_db';
+    await runMigrations(
+      store.client,
+      { database: db },
+      loadMigrations().filter((m) => m.version <= 5),
+    );
+    for (const table of ['audit_events', 'audit_events_by_target'])
+      await store.command(`ALTER TABLE ${db}.${table} MODIFY TTL occurred_at + INTERVAL 30 DAY`);
+    // audit_target_keys is created without a TTL in this run: removing one it does not have would fail.
+    await runMigrations(store.client, { database: db, retentionDays: 0 });
+    const ddl = await store.query<{ name: string; q: string }>(
+      'SELECT name, create_table_query AS q FROM system.tables WHERE database = {db:String} AND name IN {t:Array(String)}',
+      { db, t: [AUDIT_TABLES.events, AUDIT_TABLES.byTarget] },
+    );
+    expect(ddl).toHaveLength(2);
+    for (const { q } of ddl) expect(q).not.toMatch(/TTL/);
   });
 
   it('refuses to run when an applied migration changed', async () => {
@@ -276,12 +313,17 @@ describe('cluster mode (generated SQL)', () => {
     expect(sql.length).toBeGreaterThan(8);
     const [copies, ddl] = [
       sql.filter((s) => s.startsWith('INSERT')),
-      sql.filter((s) => !s.startsWith('INSERT')),
+      sql.filter((s) => !/^(INSERT|SYSTEM) /.test(s)),
     ];
     for (const statement of ddl)
       expect(statement).toMatch(/^(CREATE|ALTER|DROP) .*ON CLUSTER `audit_cluster`/s);
-    // 0006's copy of the target keys: INSERT has no ON CLUSTER (the replicated table carries its rows).
+    // 0006's copy of the target keys: INSERT has no ON CLUSTER (the replicated table carries its rows), and
+    // this replica first fetches what the others wrote.
     expect(copies).toHaveLength(1);
+    const sync = sql.findIndex((s) => s.startsWith('SYSTEM SYNC REPLICA `audit`.audit_events LIGHTWEIGHT'));
+    expect(sync).toBeGreaterThan(-1);
+    expect(sql[sync + 1]).toBe(copies[0]);
+    expect(migrationSql({}).some((s) => s.startsWith('SYSTEM'))).toBe(false);
     expect(copies[0]).toMatch(/^INSERT INTO `audit`\.audit_target_keys .*FROM `audit`\.audit_events\b/s);
   });
 
@@ -292,6 +334,13 @@ describe('cluster mode (generated SQL)', () => {
     expect(engines).toHaveLength(5);
     for (const e of engines) expect(e).toMatch(/^Replicated(Replacing)?MergeTree$/);
     expect(migrationSql({ cluster: 'c' }).some((s) => /ENGINE = Null/.test(s))).toBe(true);
+  });
+
+  it('writes statements the engine parses', async () => {
+    for (const query of sql) {
+      const [parsed] = await store.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: query });
+      expect(parsed?.f.length).toBeGreaterThan(0);
+    }
   });
 
   it('qualifies every table with the configured database', () => {

@@ -58,12 +58,16 @@ ${STORE_HELP}`,
     const cluster = clusterName(str(values, 'cluster'));
     const store = await openStore(values, ctx.env);
     try {
-      const result = await store.migrate({
-        ...(cluster !== undefined && { cluster }),
-        ...(logsEngine !== undefined && { logsEngine }),
-        ...(retentionDays !== undefined && { retentionDays }),
-        ...(rawLogsRetentionDays !== undefined && { rawLogsRetentionDays }),
-      });
+      const result = await store.migrate(
+        {
+          ...(cluster !== undefined && { cluster }),
+          ...(logsEngine !== undefined && { logsEngine }),
+          ...(retentionDays !== undefined && { retentionDays }),
+          ...(rawLogsRetentionDays !== undefined && { rawLogsRetentionDays }),
+        },
+        // Progress on stderr: 0006 copies every target key, minutes on a large database.
+        { onMigration: (name) => ctx.stderr(`applying ${name}\n`) },
+      );
       if (values.json) await ctx.stdout(`${JSON.stringify({ database: store.database, ...result })}\n`);
       else {
         for (const name of result.applied) await ctx.stdout(`applied ${name}\n`);

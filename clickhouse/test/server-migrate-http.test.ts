@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenedClient, openClient } from '../src/connection.js';
+import { loadMigrations, runMigrations } from '../src/migrations.js';
+
+// What `migrate` sends a ClickHouse server, and that it survives the progress headers a long statement gets.
+// No server runs on this machine: a node:http listener answers every statement with an empty 200 (a new
+// database: no tables, nothing applied) and the copy of 0006 with 120 progress headers (~25 KB).
+
+interface Received {
+  query: URLSearchParams;
+  body: string;
+}
+
+let server: Server;
+let opened: OpenedClient;
+const received: Received[] = [];
+const isCopy = (body: string) => body.startsWith('INSERT INTO `default`.audit_target_keys');
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({ query: new URL(req.url ?? '/', 'http://server').searchParams, body });
+      const progress = Array.from({ length: isCopy(body) ? 120 : 0 }, (_, i) => [
+        'X-ClickHouse-Progress',
+        `{"read_rows":"${i * 1000000}","read_bytes":"${i * 48000000}","written_rows":"${i * 1000000}","written_bytes":"${i * 12000000}","total_rows_to_read":"1000000000","result_rows":"0","result_bytes":"0","elapsed_ns":"${i * 10000000000}","memory_usage":"123456789"}`,
+      ]);
+      res.writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}']).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  opened = await openClient({ url: `http://127.0.0.1:${port}` });
+});
+afterAll(async () => {
+  await opened.client.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('migrate against a server (HTTP)', () => {
+  it('runs every statement with a fixed query id and progress headers, and accepts many of them', async () => {
+    const result = await runMigrations(opened.client);
+    expect(result.applied).toEqual(loadMigrations().map((m) => m.name));
+    const copies = received.filter((r) => isCopy(r.body));
+    expect(copies).toHaveLength(1);
+    const [copy] = copies;
+    // Its position in 0006 (after the CREATEs and the DROP VIEW), in the default database.
+    expect(copy?.query.get('query_id')).toBe('otel-audit-migrate-default-0006_audit_target_keys-3');
+    expect(copy?.query.get('send_progress_in_http_headers')).toBe('1');
+    expect(copy?.query.get('http_headers_progress_interval_ms')).toBe('10000');
+    // Every statement of every migration went with a query id of its own.
+    const ids = received
+      .map((r) => r.query.get('query_id') ?? '')
+      .filter((id) => id.startsWith('otel-audit-migrate-'));
+    expect(ids.length).toBe(new Set(ids).size);
+    expect(ids.length).toBeGreaterThan(8);
+  });
+});
