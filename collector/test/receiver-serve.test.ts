@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadMigrations } from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '../src/index.js';
@@ -34,6 +35,15 @@ describe('serve with --state-dir apart from the data directory', () => {
     // The token and serve.json are in the state directory, not in the data directory.
     expect(existsSync(join(stateDir, TOKEN_FILE_NAME))).toBe(true);
     expect(existsSync(join(t.dir, 'data', TOKEN_FILE_NAME))).toBe(false);
+  });
+
+  it('logs each migration as it starts, before it listens (a data copy can take minutes)', () => {
+    const lines = t.logs.map((l) => JSON.parse(l) as JsonObject);
+    const applying = lines.filter((l) => l.msg === 'applying migration').map((l) => l.name);
+    expect(applying).toEqual(loadMigrations().map((m) => m.name));
+    const at = (msg: string) => lines.findIndex((l) => l.msg === msg);
+    expect(at('applying migration')).toBeLessThan(at('migrations'));
+    expect(at('migrations')).toBeLessThan(at('listening'));
   });
 });
 

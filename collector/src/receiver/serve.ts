@@ -82,7 +82,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   let server: ReceiverServer | undefined;
   try {
     if (options.migrate !== false) {
-      const result = await writer.migrate(typeof options.migrate === 'object' ? options.migrate : {});
+      const result = await writer.migrate(typeof options.migrate === 'object' ? options.migrate : {}, {
+        // Before the port opens: a migration that copies data (0006) can take minutes on a large store.
+        onMigration: (name) => log.log('info', 'applying migration', { name }),
+      });
       log.log('info', 'migrations', {
         applied: result.applied,
         alreadyApplied: result.alreadyApplied.length,
