@@ -330,9 +330,13 @@ export async function runMigrations(
         ]
       : [];
   for (const query of logsTtl) await client.command({ query, clickhouse_settings: settings });
-  await applyRetention(client, options, settings, existing.eventsTtl);
+  const copiedKeys = result.applied.some((name) => COPY_KEYS.has(name));
+  await applyRetention(client, options, settings, copiedKeys);
   return result;
 }
+
+/** Migrations that copy rows into the by-target table (into parts written without its TTL). */
+const COPY_KEYS: ReadonlySet<string> = new Set(['0006_audit_target_keys']);
 
 /** N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL. */
 const TTL_DAYS = /\bTTL occurred_at \+ toIntervalDay\((\d+)\)/;
@@ -373,15 +377,15 @@ async function auditTableTtls(
 /**
  * Applies `retentionDays` to both audit tables as they are after the migrations (REMOVE TTL only where there
  * is one). Left out, a table a later migration created (0006 rebuilt the by-target table) gets audit_events'
- * TTL, so its keys (actor and target ids) expire with the events. Keys such a migration copied sit in parts
- * written without a TTL, which TTL merges never pick: when audit_events had a retention before this run, the
- * by-target table's TTL is materialized once (a rewrite of ~12 bytes per event).
+ * TTL, so its keys (actor and target ids) expire with the events. Keys a migration of this run copied sit in
+ * parts written without a TTL (TTL merges never pick those), some already expired (copied from events not yet
+ * merged away): the by-target table's TTL is then materialized once (a rewrite of ~12 bytes per event).
  */
 async function applyRetention(
   client: ClickHouseClient,
   options: MigrationOptions,
   settings: ClickHouseSettings,
-  eventsHadTtl: boolean,
+  copiedKeys: boolean,
 ): Promise<void> {
   const keep = days(options.retentionDays, 'retentionDays', 0);
   const ttl = await auditTableTtls(client, options, settings);
@@ -397,11 +401,12 @@ async function applyRetention(
     return;
   }
   const retention = keep ?? ttl[AUDIT_TABLES.events]?.days;
-  if (retention === undefined) return;
-  for (const table of tables) {
-    const had = ttl[table]?.has ?? false;
-    if (keep === undefined && (table === AUDIT_TABLES.events || had)) continue;
-    await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
-    if (table === AUDIT_TABLES.byTarget && !had && eventsHadTtl) await alter(table, 'MATERIALIZE TTL');
+  if (retention !== undefined) {
+    for (const table of tables) {
+      if (keep === undefined && (table === AUDIT_TABLES.events || ttl[table]?.has)) continue;
+      await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
+    }
   }
+  const keysTtl = retention !== undefined || ttl[AUDIT_TABLES.byTarget]?.has;
+  if (copiedKeys && keysTtl) await alter(AUDIT_TABLES.byTarget, 'MATERIALIZE TTL');
 }

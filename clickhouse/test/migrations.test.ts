@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_SETTINGS } from '../src/connection.js';
 import {
   AuditStore,
   AuditStoreInputError,
   loadMigrations,
   MigrationChecksumError,
   migrationSql,
-  renderMigration,
   runMigrations,
 } from '../src/index.js';
 import { targetHistory } from '../src/query/operations.js';
@@ -94,9 +94,6 @@ describe('migration runner', () => {
     const all = loadMigrations();
     const before = all.filter((m) => m.version <= 5);
     await runMigrations(store.client, { database: db }, before);
-    // The retention an earlier release's migrate set on its two audit tables.
-    for (const table of ['audit_events', 'audit_events_by_target'])
-      await store.command(`ALTER TABLE ${db}.${table} MODIFY TTL occurred_at + INTERVAL 400 DAY`);
     const insert = (rows: ReturnType<typeof logRow>[]) =>
       store.client.insert({ table: `${db}.${AUDIT_TABLES.logs}`, values: rows, format: 'JSONEachRow' });
     const doc = (id: string) => ({ type: 'doc', id });
@@ -107,6 +104,14 @@ describe('migration runner', () => {
       // Past the retention, not merged away yet: the copy takes its key, the carried TTL must remove it.
       logRow({ tenant: 'k', targets: [doc('old')], occurredAt: new Date('2024-01-10T00:00:00Z') }),
     ]);
+    // The retention an earlier release's migrate set on its two audit tables, after these rows were written and
+    // as the runner does it: not materialized, so no part holding them carries it yet (else it could remove
+    // the expired key before the upgrade; a test of what the upgrade does must not race that).
+    for (const table of ['audit_events', 'audit_events_by_target'])
+      await store.client.command({
+        query: `ALTER TABLE ${db}.${table} MODIFY TTL occurred_at + INTERVAL 400 DAY`,
+        clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
+      });
     const keys = async (table: string = AUDIT_TABLES.byTarget) =>
       (
         await store.query<{ key: string }>(
@@ -163,11 +168,15 @@ describe('migration runner', () => {
       '2026-10-10T00:00:00.000Z',
     ]);
 
-    // An interrupted run repeats every statement: the copy adds keys again, which collapse.
-    const m6 = all.find((m) => m.version === 6);
-    if (!m6) throw new Error('migration 0006 missing');
-    for (const query of renderMigration(m6, { database: db })) await store.command(query);
-    expect(await keys()).toEqual([...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]]);
+    // A run interrupted after 0006's statements, before it was recorded, repeats them all: the copy adds every
+    // key again (they collapse) and the expired one again, which the TTL materialized again removes.
+    await store.client.command({
+      query: `ALTER TABLE ${db}.${AUDIT_TABLES.migrations} DELETE WHERE version = 6`,
+      clickhouse_settings: { ...BASE_SETTINGS, mutations_sync: '1' },
+    });
+    expect((await runMigrations(store.client, { database: db })).applied).toEqual(['0006_audit_target_keys']);
+    const all4 = [...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]];
+    await expect.poll(() => keys(), { timeout: 20_000, interval: 100 }).toEqual(all4);
     await store.command(`OPTIMIZE TABLE ${db}.${AUDIT_TABLES.byTarget} FINAL`);
     const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.${AUDIT_TABLES.byTarget}`);
     expect(n?.n).toBe('4');
