@@ -330,7 +330,7 @@ describe('otel_logs and the audit_events view', () => {
   it('stores the same typed rows through the client call a server gets as through the embedded raw insert', async () => {
     // A server URL gets an INSERT through @clickhouse/client's exec; chDB's connection implements that call too.
     const opened = (store as unknown as { opened: OpenedClient }).opened;
-    const serverPath: OpenedClient = { ...opened, rawInsert: undefined };
+    const { rawInsert: _embeddedOnly, ...serverPath }: OpenedClient = opened;
     const row = (tenant: string): OtelLogRow =>
       logRow({
         tenant,

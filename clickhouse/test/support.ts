@@ -27,29 +27,33 @@ export async function openTestStore(
 }
 
 export interface TestEvent {
-  id?: string;
-  action?: string;
-  tenant?: string;
-  actor?: { id: string; type: string; name?: string; fields?: Record<string, unknown> };
-  targets?: { type: string; id: string; name?: string; fields?: Record<string, unknown> }[];
-  crud?: string;
-  outcome?: string;
-  outcomeReason?: string;
-  occurredAt?: Date;
-  version?: number;
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
-  metadata?: unknown;
-  changes?: { before?: unknown; after?: unknown };
-  count?: number;
-  lastOccurredAt?: Date;
-  traceId?: string;
-  spanId?: string;
-  service?: string;
+  id?: string | undefined;
+  action?: string | undefined;
+  tenant?: string | undefined;
+  actor?:
+    | { id: string; type: string; name?: string | undefined; fields?: Record<string, unknown> | undefined }
+    | undefined;
+  targets?:
+    | { type: string; id: string; name?: string | undefined; fields?: Record<string, unknown> | undefined }[]
+    | undefined;
+  crud?: string | undefined;
+  outcome?: string | undefined;
+  outcomeReason?: string | undefined;
+  occurredAt?: Date | undefined;
+  version?: number | undefined;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+  metadata?: unknown | undefined;
+  changes?: { before?: unknown; after?: unknown } | undefined;
+  count?: number | undefined;
+  lastOccurredAt?: Date | undefined;
+  traceId?: string | undefined;
+  spanId?: string | undefined;
+  service?: string | undefined;
   /** Extra/overriding raw attributes (to build malformed rows). */
-  attributes?: Record<string, string>;
-  body?: string;
+  attributes?: Record<string, string> | undefined;
+  body?: string | undefined;
 }
 
 /** Go encoding/json style: object keys sorted, as the exporter writes maps and arrays of maps. */

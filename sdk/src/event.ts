@@ -24,23 +24,23 @@ export interface AuditActor {
   id: string;
   /** e.g. `user`, `api_key`, `service`, `system`. */
   type: string;
-  name?: string;
-  fields?: JsonObject;
+  name?: string | undefined;
+  fields?: JsonObject | undefined;
 }
 
 /** What it was done to. */
 export interface AuditTarget {
   type: string;
   id: string;
-  name?: string;
-  fields?: JsonObject;
+  name?: string | undefined;
+  fields?: JsonObject | undefined;
 }
 
 /** Where the request came from. */
 export interface AuditContext {
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
+  ip?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
 }
 
 /**
@@ -53,21 +53,21 @@ export type AuditContextInput = { [K in keyof AuditContext]?: AuditContext[K] | 
 export interface AuditActorInput {
   id: string;
   type: string;
-  name?: string;
-  fields?: Readonly<Record<string, unknown>>;
+  name?: string | undefined;
+  fields?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A target as `record()` takes it. */
 export interface AuditTargetInput {
   type: string;
   id: string;
-  name?: string;
-  fields?: Readonly<Record<string, unknown>>;
+  name?: string | undefined;
+  fields?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface AuditChanges {
-  before?: JsonValue;
-  after?: JsonValue;
+  before?: JsonValue | undefined;
+  after?: JsonValue | undefined;
 }
 
 /** What a caller passes to `record()`, but the metadata (see `AuditEventInput`). */
@@ -76,26 +76,26 @@ export interface AuditEventFields<A extends string = string> {
    * UUID; generated (UUIDv7) when absent. Recording the same event again (a retry) is stored once when the
    * tenant, actor id, occurredAt and id repeat: give occurredAt, or a UUIDv7 id (its time is the default).
    */
-  id?: string;
+  id?: string | undefined;
   action: A;
   /** Default: the system actor `{ id: 'system', type: 'system' }`. */
-  actor?: AuditActorInput;
-  targets?: readonly AuditTargetInput[];
+  actor?: AuditActorInput | undefined;
+  targets?: readonly AuditTargetInput[] | undefined;
   /** Required unless the logger has a default tenant. */
-  tenant?: string;
+  tenant?: string | undefined;
   /** Default: inferred from the action's verb (`…created` → create), else `unknown`. */
-  crud?: Crud;
+  crud?: Crud | undefined;
   /** Default: success. */
-  outcome?: Outcome;
+  outcome?: Outcome | undefined;
   /** Why it failed (or any note on the outcome). */
-  outcomeReason?: string;
+  outcomeReason?: string | undefined;
   /** When it happened: Date, ISO 8601 string or epoch milliseconds. Default: the time of a UUIDv7 `id`, else now. */
-  occurredAt?: Date | string | number;
+  occurredAt?: Date | string | number | undefined;
   /** Metadata schema version for this action. Default 1. */
-  version?: number;
-  context?: AuditContextInput;
+  version?: number | undefined;
+  context?: AuditContextInput | undefined;
   /** State before and after (any values; normalised to JSON like the metadata). */
-  changes?: { before?: unknown; after?: unknown };
+  changes?: { before?: unknown; after?: unknown } | undefined;
 }
 
 /** `metadata` is required exactly when the action's schema requires a value. */
@@ -113,12 +113,12 @@ export interface AuditEvent<A extends string = string, M extends JsonValue = Jso
   tenant: string;
   crud: Crud;
   outcome: Outcome;
-  outcomeReason?: string;
+  outcomeReason?: string | undefined;
   occurredAt: Date;
   version: number;
   context: AuditContext;
   metadata: M;
-  changes?: AuditChanges;
+  changes?: AuditChanges | undefined;
   /** Occurrences merged into this event by session coalescing (1 when not coalesced). */
   count: number;
   /** Last merged occurrence (equals occurredAt when not coalesced). */

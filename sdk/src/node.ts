@@ -47,7 +47,9 @@ export interface AuditLoggerProviderOptions {
   processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'>;
 }
 
-type ExporterCompression = NonNullable<ConstructorParameters<typeof AuditOTLPLogExporter>[0]>['compression'];
+type ExporterCompression = NonNullable<
+  NonNullable<ConstructorParameters<typeof AuditOTLPLogExporter>[0]>['compression']
+>;
 
 function logsUrl(endpoint: string): string {
   // Without a scheme ("collector:4318", a common form in env files) every export fails, retried forever.

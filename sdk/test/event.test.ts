@@ -21,6 +21,48 @@ describe('parseAuditEvent', () => {
     expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('takes an optional field given as undefined as left out (exactOptionalPropertyTypes callers)', () => {
+    const now = new Date('2026-01-02T03:04:05.678Z');
+    const maybe = (value: string): string | undefined => (value === '' ? undefined : value);
+    const event = parseAuditEvent(
+      {
+        action: 'billing.invoice.paid',
+        tenant: 'acme',
+        id: maybe(''),
+        actor: { id: 'u1', type: 'user', name: maybe(''), fields: undefined },
+        targets: [{ type: 'invoice', id: 'inv_1', name: maybe(''), fields: undefined }],
+        crud: undefined,
+        outcome: undefined,
+        outcomeReason: maybe(''),
+        occurredAt: undefined,
+        version: undefined,
+        context: { ip: maybe('') },
+        changes: { before: undefined, after: { paid: true } },
+        metadata: undefined,
+      },
+      { now: () => now },
+    );
+    expect(event).toEqual({
+      id: event.id,
+      action: 'billing.invoice.paid',
+      tenant: 'acme',
+      actor: { id: 'u1', type: 'user' },
+      targets: [{ type: 'invoice', id: 'inv_1' }],
+      crud: 'update',
+      outcome: 'success',
+      occurredAt: now,
+      version: 1,
+      context: {},
+      changes: { after: { paid: true } },
+      metadata: null,
+      count: 1,
+      lastOccurredAt: now,
+    });
+    // Left out, not present with the value undefined.
+    expect(Object.keys(event.actor)).toEqual(['id', 'type']);
+    expect('outcomeReason' in event).toBe(false);
+  });
+
   it('lists every issue with its path', () => {
     let error: unknown;
     try {
