@@ -35,7 +35,8 @@ export interface MigrationOptions {
   rawLogsRetentionDays?: number;
   /**
    * Days to keep audit events (all audit tables), applied on every migrate that gives it; `0` removes the TTL
-   * (keep forever). Unset: the TTL stays as it is (none on a new database).
+   * (keep forever). Unset: the TTL stays as it is (none on a new database), and a table a later migration adds
+   * gets audit_events' TTL.
    */
   retentionDays?: number;
 }
@@ -194,18 +195,16 @@ function retentionSql(options: MigrationOptions): string[] {
   const keep = days(options.retentionDays, 'retentionDays', 0);
   if (keep === undefined || keep === 0) return [];
   const v = placeholders(options);
-  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map((table) =>
-    keep === 0
-      ? `ALTER TABLE ${v.db}.${table} ${v.on_cluster} REMOVE TTL`
-      : `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL ${ttlOf('occurred_at', keep)}`,
+  return [AUDIT_TABLES.events, AUDIT_TABLES.byTarget].map(
+    (table) => `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MODIFY TTL ${ttlOf('occurred_at', keep)}`,
   );
 }
 
 interface ExistingTables {
   /** Engine of otel_logs (`Null`, `MergeTree`, `ReplicatedMergeTree`), when it exists. */
   logsEngine?: string;
-  /** Whether audit_events has a table TTL. */
-  eventsTtl: boolean;
+  /** Whether audit_events existed before this run (an upgrade, not a new database). */
+  events: boolean;
 }
 
 async function existingTables(
@@ -216,17 +215,17 @@ async function existingTables(
   const rows = await (
     await client.query({
       query:
-        'SELECT name, engine, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
+        'SELECT name, engine FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
       query_params: { db: options.database ?? 'default', names: [AUDIT_TABLES.logs, AUDIT_TABLES.events] },
       format: 'JSONEachRow',
       clickhouse_settings: settings,
     })
-  ).json<{ name: string; engine: string; engine_full: string }>();
+  ).json<{ name: string; engine: string }>();
   const logs = rows.find((r) => r.name === AUDIT_TABLES.logs);
   const events = rows.find((r) => r.name === AUDIT_TABLES.events);
   return {
     ...(logs && { logsEngine: logs.engine }),
-    eventsTtl: events !== undefined && /\bTTL\b/.test(events.engine_full),
+    events: events !== undefined,
   };
 }
 
@@ -274,6 +273,9 @@ export async function runMigrations(
     // 1 MB of headers for this, see connection.ts: ~10 h of them).
     send_progress_in_http_headers: 1,
     http_headers_progress_interval_ms: '10000',
+    // An ON CLUSTER statement answers with a table of hosts by default; `none` keeps its body empty (a failure
+    // on a host still fails it), so an answer with a body can only be an error (runStatement).
+    distributed_ddl_output_mode: 'none',
   };
   const existing = await existingTables(client, options, settings);
   checkOptionsAgainst(existing, options);
@@ -292,23 +294,8 @@ export async function runMigrations(
       throw new MigrationChecksumError(m.version, m.name, previous.checksum, m.checksum);
     }
   }
-  const result: MigrationResult = { applied: [], alreadyApplied: [] };
-  for (const m of migrations) {
-    if (applied.has(m.version)) {
-      result.alreadyApplied.push(m.name);
-      continue;
-    }
-    hooks.onMigration?.(m.name);
-    // A fixed query id per statement: when an earlier run's statement still runs on a server (a client that
-    // gave up does not stop it), this run fails with QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING instead of doing it
-    // a second time alongside.
-    for (const [i, query] of renderMigration(m, options).entries())
-      await client.command({
-        query,
-        query_id: `otel-audit-migrate-${options.database ?? 'default'}-${m.name}-${i}`,
-        clickhouse_settings: settings,
-      });
-    await client.insert({
+  const record = (m: Migration) =>
+    client.insert({
       table: `${v.db}.${AUDIT_TABLES.migrations}`,
       values: [
         {
@@ -321,6 +308,25 @@ export async function runMigrations(
       format: 'JSONEachRow',
       clickhouse_settings: settings,
     });
+  const result: MigrationResult = { applied: [], alreadyApplied: [] };
+  // A migration that copies keys is recorded only once their retention is materialized (below): a run that
+  // fails in between applies it again, materialization included.
+  const copied: Migration[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.version)) {
+      result.alreadyApplied.push(m.name);
+      continue;
+    }
+    hooks.onMigration?.(m.name);
+    for (const [i, query] of renderMigration(m, options).entries())
+      await runStatement(
+        client,
+        query,
+        `otel-audit-migrate-${options.database ?? 'default'}-${m.name}-${i}`,
+        settings,
+      );
+    if (COPY_KEYS.has(m.name)) copied.push(m);
+    else await record(m);
     result.applied.push(m.name);
   }
   const logsTtl =
@@ -330,16 +336,44 @@ export async function runMigrations(
         ]
       : [];
   for (const query of logsTtl) await client.command({ query, clickhouse_settings: settings });
-  const copiedKeys = result.applied.some((name) => COPY_KEYS.has(name));
-  await applyRetention(client, options, settings, copiedKeys);
+  // On a new database the copy found nothing: no rewrite to do.
+  await applyRetention(client, options, settings, copied.length > 0 && existing.events);
+  for (const m of copied) await record(m);
   return result;
+}
+
+/**
+ * Runs one statement of a migration file, with a fixed query id: when an earlier run's statement still runs on
+ * a server (a client that gave up does not stop it), this run fails with QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING
+ * instead of doing it a second time alongside. Once a server has sent progress headers it can no longer answer
+ * with an error status: an error that comes later is in the body (older servers end it as if it succeeded), so
+ * the body is read and must be empty, as a statement that succeeded leaves it with `wait_end_of_query`.
+ */
+async function runStatement(
+  client: ClickHouseClient,
+  query: string,
+  queryId: string,
+  settings: ClickHouseSettings,
+): Promise<void> {
+  const { stream } = await client.exec({ query, query_id: queryId, clickhouse_settings: settings });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream as AsyncIterable<Buffer | string>)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const body = Buffer.concat(chunks).toString('utf8').trim();
+  if (body.length > 0)
+    throw new AuditStoreError(
+      `migration statement ${queryId} failed on the server after it had started answering: ${body.slice(0, 1000)}`,
+    );
 }
 
 /** Migrations that copy rows into the by-target table (into parts written without its TTL). */
 const COPY_KEYS: ReadonlySet<string> = new Set(['0006_audit_target_keys']);
 
-/** N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL. */
-const TTL_DAYS = /\bTTL occurred_at \+ toIntervalDay\((\d+)\)/;
+/**
+ * N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL, also in the form
+ * migrate wrote before 2026-11-23 (`toDateTime(occurred_at) + …`, 32-bit time).
+ */
+const TTL_DAYS = /\bTTL (?:toDateTime\()?occurred_at\)? \+ toIntervalDay\((\d+)\)/;
 
 interface TableTtl {
   has: boolean;
@@ -377,9 +411,10 @@ async function auditTableTtls(
 /**
  * Applies `retentionDays` to both audit tables as they are after the migrations (REMOVE TTL only where there
  * is one). Left out, a table a later migration created (0006 rebuilt the by-target table) gets audit_events'
- * TTL, so its keys (actor and target ids) expire with the events. Keys a migration of this run copied sit in
- * parts written without a TTL (TTL merges never pick those), some already expired (copied from events not yet
- * merged away): the by-target table's TTL is then materialized once (a rewrite of ~12 bytes per event).
+ * TTL, so its keys (actor and target ids) expire with the events. Keys a migration of this run copied
+ * (`copiedKeys`) sit in parts written without a TTL (TTL merges never pick those), some already expired (copied
+ * from events not yet merged away): the by-target table's TTL is then materialized (a rewrite of ~12 bytes
+ * per event), before that migration is recorded.
  */
 async function applyRetention(
   client: ClickHouseClient,
@@ -400,7 +435,13 @@ async function applyRetention(
     for (const table of tables) if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
     return;
   }
-  const retention = keep ?? ttl[AUDIT_TABLES.events]?.days;
+  const events = ttl[AUDIT_TABLES.events];
+  if (keep === undefined && events?.has && events.days === undefined && !ttl[AUDIT_TABLES.byTarget]?.has)
+    throw new AuditStoreError(
+      `${AUDIT_TABLES.events} has a TTL this version does not read, so ${AUDIT_TABLES.byTarget} could not get ` +
+        'the same retention: migrate again with retentionDays (--retention-days) to set it on both tables',
+    );
+  const retention = keep ?? events?.days;
   if (retention !== undefined) {
     for (const table of tables) {
       if (keep === undefined && (table === AUDIT_TABLES.events || ttl[table]?.has)) continue;

@@ -55,6 +55,12 @@ describe('migration runner', () => {
       expect(byName[t]?.engine).toBe('ReplacingMergeTree');
       expect(byName[t]?.create_table_query).toMatch(/TTL occurred_at \+ toIntervalDay\(400\)/);
     }
+    // A new database has no keys to rewrite: no mutation for the retention.
+    expect(
+      await store.query('SELECT command FROM system.mutations WHERE database = {d:String}', {
+        d: 'audit_db',
+      }),
+    ).toEqual([]);
     // Wider merges for the narrow by-target table only (0005, kept in 0006; why: collector/README.md, Benchmark).
     expect(byName[AUDIT_TABLES.byTarget]?.create_table_query).toMatch(/merge_selector_base = 10/);
     expect(byName[AUDIT_TABLES.events]?.create_table_query).not.toMatch(/merge_selector_base/);
@@ -92,17 +98,24 @@ describe('migration runner', () => {
   it('0006 moves the target keys into audit_target_keys: rows copied, retention carried over, safe to run again', async () => {
     const db = 'keys_db';
     const all = loadMigrations();
-    const before = all.filter((m) => m.version <= 5);
-    await runMigrations(store.client, { database: db }, before);
+    await runMigrations(
+      store.client,
+      { database: db },
+      all.filter((m) => m.version <= 5),
+    );
     const insert = (rows: ReturnType<typeof logRow>[]) =>
       store.client.insert({ table: `${db}.${AUDIT_TABLES.logs}`, values: rows, format: 'JSONEachRow' });
     const doc = (id: string) => ({ type: 'doc', id });
+    // Days before today (midnight UTC), and how a key shows them: the retention below is 400 days.
+    const ago = (days: number) => new Date(Math.floor(Date.now() / 86_400_000 - days) * 86_400_000);
+    const key = (id: string, at: Date) => `${id} ${at.toISOString().replace('T', ' ').replace('Z', '')}`;
+    const [d75, d45, d15, d10, d800] = [ago(75), ago(45), ago(15), ago(10), ago(800)];
     await insert([
-      logRow({ tenant: 'k', targets: [doc('a'), doc('b')], occurredAt: new Date('2026-09-10T00:00:00Z') }),
-      logRow({ tenant: 'k', targets: [doc('a')], occurredAt: new Date('2026-10-10T00:00:00Z') }),
-      logRow({ tenant: 'k', targets: [], occurredAt: new Date('2026-11-10T00:00:00Z') }),
+      logRow({ tenant: 'k', targets: [doc('a'), doc('b')], occurredAt: d75 }),
+      logRow({ tenant: 'k', targets: [doc('a')], occurredAt: d45 }),
+      logRow({ tenant: 'k', targets: [], occurredAt: d15 }),
       // Past the retention, not merged away yet: the copy takes its key, the carried TTL must remove it.
-      logRow({ tenant: 'k', targets: [doc('old')], occurredAt: new Date('2024-01-10T00:00:00Z') }),
+      logRow({ tenant: 'k', targets: [doc('old')], occurredAt: d800 }),
     ]);
     // The retention an earlier release's migrate set on its two audit tables, after these rows were written and
     // as the runner does it: not materialized, so no part holding them carries it yet (else it could remove
@@ -126,19 +139,44 @@ describe('migration runner', () => {
           { db },
         )
       ).map((r) => r.name);
+    const mutations = async () =>
+      (
+        await store.query<{ command: string }>(
+          'SELECT command FROM system.mutations WHERE database = {db:String} AND table = {t:String}',
+          { db, t: AUDIT_TABLES.byTarget },
+        )
+      ).map((m) => m.command);
+    const recorded = async () =>
+      (
+        await store.query<{ name: string }>(
+          `SELECT name FROM ${db}.${AUDIT_TABLES.migrations} ORDER BY version`,
+        )
+      ).map((r) => r.name);
     expect(await tables()).toContain('audit_events_by_target');
+    expect(await keys('audit_events_by_target')).toContain(key('old', d800));
 
-    expect(await keys('audit_events_by_target')).toContain('old 2024-01-10 00:00:00.000');
+    // A run that fails after 0006's statements, before the copied keys got their retention: 0006 is not
+    // recorded, so the next run applies it again, materialization included.
+    const failing = new Proxy(store.client, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== 'command') return typeof value === 'function' ? value.bind(target) : value;
+        return (params: { query: string }) =>
+          /MATERIALIZE TTL/.test(params.query)
+            ? Promise.reject(new Error('connection reset'))
+            : target.command(params as Parameters<typeof target.command>[0]);
+      },
+    });
+    await expect(runMigrations(failing, { database: db })).rejects.toThrow(/connection reset/);
+    expect(await recorded()).not.toContain('0006_audit_target_keys');
+
     expect((await runMigrations(store.client, { database: db })).applied).toEqual(['0006_audit_target_keys']);
-    const copied = ['a 2026-09-10 00:00:00.000', 'a 2026-10-10 00:00:00.000', 'b 2026-09-10 00:00:00.000'];
+    expect(await recorded()).toContain('0006_audit_target_keys');
+    const copied = [key('a', d75), key('a', d45), key('b', d75)];
     // The expired key goes with the TTL materialized on the copied keys (a mutation: it runs in the background).
     await expect.poll(() => keys(), { timeout: 20_000, interval: 100 }).toEqual(copied);
     // Materialized, not left to merges: a copied part that is never merged again would keep its keys.
-    const mutations = await store.query<{ command: string }>(
-      'SELECT command FROM system.mutations WHERE database = {db:String} AND table = {t:String}',
-      { db, t: AUDIT_TABLES.byTarget },
-    );
-    expect(mutations.map((m) => m.command)).toEqual(['(MATERIALIZE TTL)']);
+    expect(await mutations()).toEqual(['(MATERIALIZE TTL)']);
     expect(await tables()).not.toContain('audit_events_by_target');
     expect(await tables()).not.toContain('audit_events_by_target_mv');
     const [ddl] = await store.query<{ q: string }>(
@@ -156,16 +194,19 @@ describe('migration runner', () => {
       'merge_with_ttl_timeout = 86400',
     ])
       expect(ddl?.q).toContain(setting);
+    // A migrate with nothing to apply rewrites nothing (with or without a retention).
+    await runMigrations(store.client, { database: db });
+    await runMigrations(store.client, { database: db, retentionDays: 400 });
+    expect(await mutations()).toEqual(['(MATERIALIZE TTL)']);
 
     // New events reach the new table through its view, and a page of the target reads them.
-    await insert([
-      logRow({ tenant: 'k', targets: [doc('a')], occurredAt: new Date('2026-11-11T00:00:00Z') }),
-    ]);
-    expect(await keys()).toEqual([...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]]);
+    await insert([logRow({ tenant: 'k', targets: [doc('a')], occurredAt: d10 })]);
+    const all4 = [key('a', d75), key('a', d45), key('a', d10), key('b', d75)];
+    expect(await keys()).toEqual(all4);
     const page = await targetHistory({ client: store.client, db: `\`${db}\`` }, 'k', doc('a'), { limit: 2 });
     expect(page.events.map((e) => e.occurredAt.toISOString())).toEqual([
-      '2026-11-11T00:00:00.000Z',
-      '2026-10-10T00:00:00.000Z',
+      d10.toISOString(),
+      d45.toISOString(),
     ]);
 
     // A run interrupted after 0006's statements, before it was recorded, repeats them all: the copy adds every
@@ -175,11 +216,40 @@ describe('migration runner', () => {
       clickhouse_settings: { ...BASE_SETTINGS, mutations_sync: '1' },
     });
     expect((await runMigrations(store.client, { database: db })).applied).toEqual(['0006_audit_target_keys']);
-    const all4 = [...copied.slice(0, 2), 'a 2026-11-11 00:00:00.000', copied[2]];
     await expect.poll(() => keys(), { timeout: 20_000, interval: 100 }).toEqual(all4);
     await store.command(`OPTIMIZE TABLE ${db}.${AUDIT_TABLES.byTarget} FINAL`);
     const [n] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${db}.${AUDIT_TABLES.byTarget}`);
     expect(n?.n).toBe('4');
+  });
+
+  it('0006 carries a retention written in the earlier 32-bit form, and refuses to guess one it cannot read', async () => {
+    const upgrade = async (db: string, ttl: string, options: { retentionDays?: number } = {}) => {
+      await runMigrations(
+        store.client,
+        { database: db },
+        loadMigrations().filter((m) => m.version <= 5),
+      );
+      for (const table of ['audit_events', 'audit_events_by_target'])
+        await store.client.command({
+          query: `ALTER TABLE ${db}.${table} MODIFY TTL ${ttl}`,
+          clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
+        });
+      return runMigrations(store.client, { database: db, ...options });
+    };
+    const keysTtl = async (db: string) =>
+      (
+        await store.query<{ q: string }>(
+          'SELECT create_table_query AS q FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+          { db, t: AUDIT_TABLES.byTarget },
+        )
+      )[0]?.q;
+    await upgrade('keys_old_ttl_db', 'toDateTime(occurred_at) + INTERVAL 30 DAY');
+    expect(await keysTtl('keys_old_ttl_db')).toMatch(/TTL occurred_at \+ toIntervalDay\(30\) SETTINGS/);
+    await expect(upgrade('keys_month_ttl_db', 'occurred_at + INTERVAL 1 MONTH')).rejects.toThrow(
+      /audit_events has a TTL this version does not read.*retentionDays \(--retention-days\)/,
+    );
+    await runMigrations(store.client, { database: 'keys_month_ttl_db', retentionDays: 31 });
+    expect(await keysTtl('keys_month_ttl_db')).toMatch(/TTL occurred_at \+ toIntervalDay\(31\) SETTINGS/);
   });
 
   it('an upgrade through 0006 that removes the retention (0) leaves no TTL on either table', async () => {

@@ -17,6 +17,10 @@ let server: Server;
 let opened: OpenedClient;
 const received: Received[] = [];
 const isCopy = (body: string) => body.startsWith('INSERT INTO `default`.audit_target_keys');
+// The copy fails after its progress headers went out: the status is 200 by then, the error is in the body.
+let copyFails = false;
+const COPY_ERROR =
+  'Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED)';
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -29,7 +33,9 @@ beforeAll(async () => {
         'X-ClickHouse-Progress',
         `{"read_rows":"${i * 1000000}","read_bytes":"${i * 48000000}","written_rows":"${i * 1000000}","written_bytes":"${i * 12000000}","total_rows_to_read":"1000000000","result_rows":"0","result_bytes":"0","elapsed_ns":"${i * 10000000000}","memory_usage":"123456789"}`,
       ]);
-      res.writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}']).end();
+      res
+        .writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}'])
+        .end(copyFails && isCopy(body) ? `${COPY_ERROR}\n` : undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -52,11 +58,36 @@ describe('migrate against a server (HTTP)', () => {
     expect(copy?.query.get('query_id')).toBe('otel-audit-migrate-default-0006_audit_target_keys-3');
     expect(copy?.query.get('send_progress_in_http_headers')).toBe('1');
     expect(copy?.query.get('http_headers_progress_interval_ms')).toBe('10000');
+    // ON CLUSTER statements answer with no table of hosts: a body means an error.
+    expect(copy?.query.get('distributed_ddl_output_mode')).toBe('none');
     // Every statement of every migration went with a query id of its own.
     const ids = received
       .map((r) => r.query.get('query_id') ?? '')
       .filter((id) => id.startsWith('otel-audit-migrate-'));
     expect(ids.length).toBe(new Set(ids).size);
     expect(ids.length).toBeGreaterThan(8);
+    // 0006 is recorded last, after the retention step (none here: a new database).
+    const last = received[received.length - 1];
+    expect(last?.query.get('query')).toMatch(/^INSERT INTO `default`\.otel_audit_migrations/);
+    expect(last?.body).toContain('"0006_audit_target_keys"');
+  });
+
+  it('stops at a statement whose error comes in the body of a 200 (after progress headers)', async () => {
+    received.length = 0;
+    copyFails = true;
+    try {
+      await expect(runMigrations(opened.client)).rejects.toThrow(
+        /migration statement otel-audit-migrate-default-0006_audit_target_keys-3 failed on the server after it had started answering: Code: 241/,
+      );
+    } finally {
+      copyFails = false;
+    }
+    // Nothing after the failed copy: the old table is not dropped, 0006 is not recorded.
+    const last = received[received.length - 1];
+    expect(isCopy(last?.body ?? '')).toBe(true);
+    expect(
+      received.some((r) => r.body.includes('DROP TABLE IF EXISTS `default`.audit_events_by_target')),
+    ).toBe(false);
+    expect(received.some((r) => r.body.includes('0006_audit_target_keys'))).toBe(false);
   });
 });

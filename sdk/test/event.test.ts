@@ -42,7 +42,8 @@ describe('parseAuditEvent', () => {
       },
       { now: () => now },
     );
-    expect(event).toEqual({
+    // Strict: a key present with the value undefined fails it.
+    expect(event).toStrictEqual({
       id: event.id,
       action: 'billing.invoice.paid',
       tenant: 'acme',
