@@ -193,23 +193,39 @@ log(
 );
 
 // --- timing -----------------------------------------------------------------------------------------------------
-async function measure(
-  name: string,
-  runs: number,
-  fn: (i: number) => Promise<unknown>,
-): Promise<{ p50: number; p95: number }> {
-  await fn(0); // warm-up: first touch of the marks and indexes
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await fn(i);
-    times.push(performance.now() - t);
+// Interleaved: each round runs every read once, so a slow moment of the machine (it varies by ±20% over minutes)
+// hits all of them alike instead of whichever was being timed then; the naive reads (10-30x slower) run every
+// third round.
+interface Timed {
+  name: string;
+  every: number;
+  fn: (i: number) => Promise<unknown>;
+  times: number[];
+}
+const timed: Timed[] = [];
+const read = (name: string, fn: (i: number) => Promise<unknown>, every = 1) => {
+  const t: Timed = { name, every, fn, times: [] };
+  timed.push(t);
+  return t;
+};
+async function runRounds(): Promise<void> {
+  for (const t of timed) await t.fn(0); // warm-up: first touch of the marks and indexes
+  for (let round = 0; round < RUNS; round++) {
+    for (const t of timed) {
+      if (round % t.every !== 0) continue;
+      const start = performance.now();
+      await t.fn(round);
+      t.times.push(performance.now() - start);
+    }
+    if ((round + 1) % 10 === 0) log(`timed round ${round + 1}/${RUNS}`);
   }
-  times.sort((x, y) => x - y);
+}
+function stats(t: Timed): { p50: number; p95: number } {
+  const times = [...t.times].sort((x, y) => x - y);
   const at = (p: number) =>
     Number((times[Math.min(times.length - 1, Math.floor(p * times.length))] as number).toFixed(2));
   const result = { p50: at(0.5), p95: at(0.95) };
-  log(`${name}: p50 ${result.p50} ms, p95 ${result.p95} ms`);
+  log(`${t.name}: p50 ${result.p50} ms, p95 ${result.p95} ms (${times.length} runs)`);
   return result;
 }
 const LIMIT = 50;
@@ -218,45 +234,50 @@ const expectRows = async (promise: Promise<{ events: unknown[] }>) => {
   if (page.events.length === 0) throw new Error('bench query returned no events');
 };
 
-const actorTimeline = await measure('actor timeline', RUNS, () =>
+const actorTimelineRead = read('actor timeline', () =>
   expectRows(store.actorTimeline(actor.tenant, { id: actor.id }, { limit: LIMIT })),
 );
-const history = async (ref: Ref) =>
-  measure(`target history ${ref.n} events`, RUNS, () =>
+const history = (ref: Ref) =>
+  read(`target history ${ref.n} events`, () =>
     expectRows(store.targetHistory(ref.tenant, { type: ref.type, id: ref.id }, { limit: LIMIT })),
   );
-const targetHot = await history(hot);
-const targetTypical = await history(typical);
-const targetRare = await history(rare);
+const targetHotRead = history(hot);
+const targetTypicalRead = history(typical);
+const targetRareRead = history(rare);
 // A target plus another filter: keys read in windows of time until the page fills (~3% of events fail).
-const targetHotFailures = await measure(`target history ${hot.n} events, outcome failure`, RUNS, () =>
+const targetHotFailuresRead = read(`target history ${hot.n} events, outcome failure`, () =>
   expectRows(
     store.targetHistory(hot.tenant, { type: hot.type, id: hot.id }, { limit: LIMIT, outcome: 'failure' }),
   ),
 );
-const getById = await measure('get by id', RUNS, async (i) => {
+const getByIdRead = read('get by id', async (i) => {
   const ref = ids[i % ids.length] as { tenant: string; id: string };
   if (!(await store.getEvent(ref.tenant, ref.id))) throw new Error(`event ${ref.id} not found`);
 });
 
-const naiveRuns = Math.max(5, Math.floor(RUNS / 3));
 const naiveTarget = (ref: Ref) =>
-  measure(`naive target ${ref.n} events`, naiveRuns, () =>
-    store.query(
-      `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String}
+  read(
+    `naive target ${ref.n} events`,
+    () =>
+      store.query(
+        `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String}
        AND arrayExists(x -> JSONExtractString(x, 'type') = {type:String} AND JSONExtractString(x, 'id') = {id:String},
                        JSONExtractArrayRaw(ifNull(targets, '[]')))
        ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
-      { tenant: ref.tenant, type: ref.type, id: ref.id },
-    ),
+        { tenant: ref.tenant, type: ref.type, id: ref.id },
+      ),
+    3,
   );
-const naiveHot = await naiveTarget(hot);
-const naiveTypical = await naiveTarget(typical);
-const naiveActor = await measure('naive actor timeline', naiveRuns, () =>
-  store.query(
-    `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String} AND actor_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
-    { tenant: actor.tenant, id: actor.id },
-  ),
+const naiveHotRead = naiveTarget(hot);
+const naiveTypicalRead = naiveTarget(typical);
+const naiveActorRead = read(
+  'naive actor timeline',
+  () =>
+    store.query(
+      `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String} AND actor_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
+      { tenant: actor.tenant, id: actor.id },
+    ),
+  3,
 );
 
 // Dedup at read time: FINAL (what the store uses) vs LIMIT 1 BY on the same target page.
@@ -266,12 +287,25 @@ const dedupSql = (mode: 'final' | 'limit1by') => `
     SELECT actor_id, occurred_at FROM {db}.${AUDIT_TABLES.byTarget} WHERE tenant = {tenant:String}
       AND target_type = {type:String} AND target_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT})
   ORDER BY occurred_at DESC, event_id DESC ${mode === 'limit1by' ? 'LIMIT 1 BY event_id' : ''} LIMIT ${LIMIT}`;
-const dedupFinal = await measure('dedup FINAL (typical target, raw rows)', RUNS, () =>
+const dedupFinalRead = read('dedup FINAL (typical target, raw rows)', () =>
   store.query(dedupSql('final'), { tenant: typical.tenant, type: typical.type, id: typical.id }),
 );
-const dedupLimitBy = await measure('dedup LIMIT 1 BY (typical target, raw rows)', RUNS, () =>
+const dedupLimitByRead = read('dedup LIMIT 1 BY (typical target, raw rows)', () =>
   store.query(dedupSql('limit1by'), { tenant: typical.tenant, type: typical.type, id: typical.id }),
 );
+
+await runRounds();
+const actorTimeline = stats(actorTimelineRead);
+const targetHot = stats(targetHotRead);
+const targetTypical = stats(targetTypicalRead);
+const targetRare = stats(targetRareRead);
+const targetHotFailures = stats(targetHotFailuresRead);
+const getById = stats(getByIdRead);
+const naiveHot = stats(naiveHotRead);
+const naiveTypical = stats(naiveTypicalRead);
+const naiveActor = stats(naiveActorRead);
+const dedupFinal = stats(dedupFinalRead);
+const dedupLimitBy = stats(dedupLimitByRead);
 
 await store.close();
 
