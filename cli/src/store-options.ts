@@ -74,12 +74,16 @@ export function storeTarget(values: OptionValues, env: Record<string, string | u
   throw new UsageError(`no store given: pass --url or --data-dir (or set ${ENV.url} or ${ENV.dataDir})`);
 }
 
-/** Opens the store the flags (or environment) point at. */
+/** Opens the store the flags (or environment) point at; `requestTimeoutMs` applies to a server only. */
 export async function openStore(
   values: OptionValues,
   env: Record<string, string | undefined>,
+  requestTimeoutMs?: number,
 ): Promise<AuditStore> {
-  return AuditStore.open(storeTarget(values, env));
+  const target = storeTarget(values, env);
+  return AuditStore.open(
+    'url' in target && requestTimeoutMs !== undefined ? { ...target, requestTimeoutMs } : target,
+  );
 }
 
 export function tenantOf(values: OptionValues, env: Record<string, string | undefined>): string {

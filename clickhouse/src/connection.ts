@@ -19,6 +19,11 @@ export interface ServerTarget {
   password?: string;
   /** Database of the audit tables (default `default`). */
   database?: string;
+  /**
+   * How long a request may stay silent before the client gives up (default 30 s, @clickhouse/client's). `migrate`
+   * raises it: ON CLUSTER statements and SYSTEM SYNC REPLICA answer only when done, without progress headers.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** An embedded chDB data directory (`:memory:` for a throwaway in-memory store, once per process). */
@@ -97,6 +102,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
       // Left out when not given, so credentials in the URL apply (the client warns when both are set).
       ...(target.username !== undefined && { username: target.username }),
       ...(target.password !== undefined && { password: target.password }),
+      ...(target.requestTimeoutMs !== undefined && { request_timeout: target.requestTimeoutMs }),
       database,
       clickhouse_settings: BASE_SETTINGS,
       log: CLIENT_LOG,

@@ -19,6 +19,8 @@ const received: Received[] = [];
 const isCopy = (body: string) => body.startsWith('INSERT INTO `default`.audit_target_keys');
 // The copy fails after its progress headers went out: the status is 200 by then, the error is in the body.
 let copyFails = false;
+// A statement that answers only when done, silent until then (ON CLUSTER, SYSTEM SYNC REPLICA).
+let silentMs = 0;
 const COPY_ERROR =
   'Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED)';
 
@@ -33,9 +35,11 @@ beforeAll(async () => {
         'X-ClickHouse-Progress',
         `{"read_rows":"${i * 1000000}","read_bytes":"${i * 48000000}","written_rows":"${i * 1000000}","written_bytes":"${i * 12000000}","total_rows_to_read":"1000000000","result_rows":"0","result_bytes":"0","elapsed_ns":"${i * 10000000000}","memory_usage":"123456789"}`,
       ]);
-      res
-        .writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}'])
-        .end(copyFails && isCopy(body) ? `${COPY_ERROR}\n` : undefined);
+      setTimeout(() => {
+        res
+          .writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}'])
+          .end(copyFails && isCopy(body) ? `${COPY_ERROR}\n` : undefined);
+      }, silentMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +74,20 @@ describe('migrate against a server (HTTP)', () => {
     const last = received[received.length - 1];
     expect(last?.query.get('query')).toMatch(/^INSERT INTO `default`\.otel_audit_migrations/);
     expect(last?.body).toContain('"0006_audit_target_keys"');
+  });
+
+  it('waits for a silent statement as long as the target allows (requestTimeoutMs; migrate gives 10 min)', async () => {
+    const { port } = server.address() as AddressInfo;
+    const patient = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 5_000 });
+    const hasty = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
+    silentMs = 800;
+    try {
+      await expect(hasty.client.command({ query: 'SYSTEM SYNC REPLICA x' })).rejects.toThrow(/Timeout/);
+      await expect(patient.client.command({ query: 'SYSTEM SYNC REPLICA x' })).resolves.toBeDefined();
+    } finally {
+      silentMs = 0;
+      await Promise.all([patient.client.close(), hasty.client.close()]);
+    }
   });
 
   it('stops at a statement whose error comes in the body of a 200 (after progress headers)', async () => {

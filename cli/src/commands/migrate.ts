@@ -3,6 +3,9 @@ import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
 
+/** How long migrate waits for a silent server statement. */
+const MIGRATE_REQUEST_TIMEOUT_MS = 600_000;
+
 // Checked here, before the store is opened: opening an embedded one creates its directory.
 function days(value: string | undefined, flag: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
@@ -56,7 +59,8 @@ ${STORE_HELP}`,
     const retentionDays = days(str(values, 'retention-days'), 'retention-days', 0);
     const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days', 1);
     const cluster = clusterName(str(values, 'cluster'));
-    const store = await openStore(values, ctx.env);
+    // A server's ON CLUSTER statements and SYSTEM SYNC REPLICA stay silent until done: 10 min, not 30 s.
+    const store = await openStore(values, ctx.env, MIGRATE_REQUEST_TIMEOUT_MS);
     try {
       const result = await store.migrate(
         {
