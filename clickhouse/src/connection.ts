@@ -8,7 +8,7 @@ import {
 } from '@clickhouse/client';
 import { sendChangedSettingsOnly } from './chdb-settings.js';
 import { heldByAnotherProcess } from './directory-lock.js';
-import { ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
+import { AuditStoreInputError, ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 
 /** A ClickHouse server reached over HTTP(S). */
@@ -97,6 +97,12 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   const database = target.database ?? 'default';
   const db = quoteIdentifier(database, 'database');
   if (!isEmbedded(target)) {
+    const timeout = target.requestTimeoutMs;
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+      throw new AuditStoreInputError(
+        'requestTimeoutMs',
+        `must be a whole number of milliseconds > 0, got ${timeout}`,
+      );
     const client = createClient({
       url: target.url,
       // Left out when not given, so credentials in the URL apply (the client warns when both are set).

@@ -80,6 +80,10 @@ describe('migrate against a server (HTTP)', () => {
     const { port } = server.address() as AddressInfo;
     const patient = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 5_000 });
     const hasty = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
+    for (const bad of [0, -1, 1.5, Number.NaN])
+      await expect(openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: bad })).rejects.toThrow(
+        /^requestTimeoutMs: must be a whole number of milliseconds > 0/,
+      );
     silentMs = 800;
     try {
       await expect(hasty.client.command({ query: 'SYSTEM SYNC REPLICA x' })).rejects.toThrow(/Timeout/);
