@@ -14,7 +14,13 @@ import {
 } from '@otel-audit/collector';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { type OptionValues, UsageError } from './command.js';
-import { displayUrl, ReadDirectoryLockedError, StoreNotFoundError, shellWord } from './reader-errors.js';
+import {
+  displayUrl,
+  ReadDirectoryLockedError,
+  StoreNeedsMigrationError,
+  StoreNotFoundError,
+  shellWord,
+} from './reader-errors.js';
 import { RemoteAuditReader } from './remote-store.js';
 import { ENV, STORE_HELP, STORE_OPTIONS, storeTarget, str } from './store-options.js';
 
@@ -123,11 +129,18 @@ function realPath(path: string): string {
   }
 }
 
+/** `otel-audit migrate` for this store, as a remedy in messages. */
+function migrateCommand(target: StoreTarget): string {
+  const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
+  return 'url' in target
+    ? `otel-audit migrate --url ${shellWord(displayUrl(target.url))}${db}`
+    : `otel-audit migrate --data-dir ${shellWord(target.path)}${db}`;
+}
+
 /** The commands that create the store, as a remedy in messages. */
 function remedy(target: StoreTarget): string {
   const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
-  if ('url' in target)
-    return `create the tables with \`otel-audit migrate --url ${shellWord(displayUrl(target.url))}${db}\``;
+  if ('url' in target) return `create the tables with \`${migrateCommand(target)}\``;
   const dir = shellWord(target.path);
   return (
     `create it with \`otel-audit migrate --data-dir ${dir}${db}\`, or start ` +
@@ -160,14 +173,21 @@ const REQUIRED_TABLES: readonly string[] = [
   AUDIT_TABLES.migrations,
 ];
 
-/** The audit tables must exist in the store's database (else the first read fails with the engine's SQL error). */
+/**
+ * The audit tables must exist in the store's database (else the first read fails with the engine's SQL error),
+ * with every migration of this release applied.
+ */
 async function requireTables(store: AuditStore, target: StoreTarget): Promise<void> {
   const present = await store.query<{ name: string }>(
     'SELECT name FROM system.tables WHERE database = {database:String} AND has({names:Array(String)}, name)',
     { database: store.database, names: REQUIRED_TABLES },
   );
-  if (present.length === REQUIRED_TABLES.length) return;
   const where = 'url' in target ? displayUrl(target.url) : target.path;
+  if (present.some((p) => p.name === AUDIT_TABLES.migrations)) {
+    const pending = await store.pendingMigrations();
+    if (pending.length > 0) throw new StoreNeedsMigrationError(where, pending, migrateCommand(target));
+  }
+  if (present.length === REQUIRED_TABLES.length) return;
   const reason =
     present.length === 0
       ? `database "${store.database}" has no audit tables (migrations not applied)`

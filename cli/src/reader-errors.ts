@@ -36,6 +36,26 @@ export class StoreNotFoundError extends Error {
 }
 
 /**
+ * The store exists but lacks migrations this release reads through (an earlier release made it, or a migrate did
+ * not finish): reading it would meet missing or incomplete tables (a target page could come back empty).
+ */
+export class StoreNeedsMigrationError extends Error {
+  override name = 'StoreNeedsMigrationError';
+  constructor(
+    /** The data directory or server URL (without credentials). */
+    readonly where: string,
+    readonly pending: readonly string[],
+    command: string,
+  ) {
+    super(
+      `the otel-audit store at ${where} needs migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')} ` +
+        `(made by an earlier release, or a migrate that did not finish): run \`${command}\` (its data stays; a ` +
+        'migration may copy some of it, minutes on a large store)',
+    );
+  }
+}
+
+/**
  * The data directory is held by another process (chDB: one process per directory) and no running serve was
  * found through the state directory: the message says where the CLI looked, since a serve started with
  * another --state-dir writes its serve.json there.

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditStore, loadMigrations } from '@otel-audit/clickhouse';
+import { AuditStore, loadMigrations, runMigrations } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES, AUDIT_SCOPE_NAME } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../src/index.js';
@@ -513,6 +513,71 @@ describe('otel-audit (in process)', () => {
     expect(existsSync(typo)).toBe(false);
   });
 
+  it('a store that lacks migrations of this release is named as such, not read (earlier release, or an unfinished migrate)', async () => {
+    const withStore = async (fn: (store: AuditStore) => Promise<unknown>) => {
+      const store = await AuditStore.open({ path: dataDir, database: 'olddb' });
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    };
+    const expected = (cmd: string) =>
+      `otel-audit ${cmd}: the otel-audit store at ${dataDir} needs migration 0006_audit_target_keys (made by an ` +
+      `earlier release, or a migrate that did not finish): run \`otel-audit migrate --data-dir ${dataDir} ` +
+      '--database olddb` (its data stays; a migration may copy some of it, minutes on a large store)\n';
+    // An earlier release's store: migrations up to 0005.
+    await withStore((store) =>
+      runMigrations(
+        store.client,
+        { database: 'olddb' },
+        loadMigrations().filter((m) => m.version <= 5),
+      ),
+    );
+    for (const argv of [
+      ['events', '--tenant', 'acme'],
+      ['target', 'doc', 'd1', '--tenant', 'acme'],
+    ]) {
+      const r = await run(...argv, '--data-dir', dataDir, '--database', 'olddb');
+      expect(r).toEqual({ code: 1, out: '', err: expected(argv[0] as string) });
+    }
+    // A migrate that stopped inside 0006 (its tables there, not recorded): same, where reads found no keys.
+    await withStore(async (store) => {
+      await runMigrations(store.client, { database: 'olddb' });
+      await store.command(
+        'ALTER TABLE olddb.otel_audit_migrations DELETE WHERE version = 6',
+        {},
+        { mutations_sync: '1' },
+      );
+    });
+    const half = await run(
+      'target',
+      'doc',
+      'd1',
+      '--tenant',
+      'acme',
+      '--data-dir',
+      dataDir,
+      '--database',
+      'olddb',
+    );
+    expect(half).toEqual({ code: 1, out: '', err: expected('target') });
+    // The remedy works.
+    expect((await run('migrate', '--data-dir', dataDir, '--database', 'olddb')).code).toBe(0);
+    const read = await run(
+      'target',
+      'doc',
+      'd1',
+      '--tenant',
+      'acme',
+      '--data-dir',
+      dataDir,
+      '--database',
+      'olddb',
+    );
+    expect(read.code).toBe(0);
+  });
+
   it('bare otel-audit is a usage error: overview on stderr, exit 2; --help on stdout, exit 0', async () => {
     const bare = await run();
     expect(bare.code).toBe(2);
@@ -636,6 +701,11 @@ describe('otel-audit (in process)', () => {
         'otel-audit migrate: --retention-days: expected a whole number of days 0..100000, got "100001"',
       ],
       [['--cluster', 'bad-name'], 'otel-audit migrate: --cluster: "bad-name" is not a valid identifier'],
+      // The engine's own answer was "Requested cluster 'c1' not found" (exit 1).
+      [
+        ['--cluster', 'c1'],
+        'otel-audit migrate: --cluster: applies to a ClickHouse server (--url); an embedded store (--data-dir) has no cluster',
+      ],
     ] as const) {
       const r = await run('migrate', '--data-dir', fresh, ...argv);
       expect(r.code, argv.join(' ')).toBe(2);

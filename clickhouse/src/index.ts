@@ -21,6 +21,7 @@ export {
   type MigrationOptions,
   type MigrationResult,
   migrationSql,
+  pendingMigrations,
   renderMigration,
   runMigrations,
 } from './migrations.js';

@@ -253,6 +253,39 @@ function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions
 }
 
 /**
+ * Names of the migrations this release has that the database has not recorded (all of them when it has no
+ * migrations table): a reader of a store an earlier release created, or whose migrate did not finish, would
+ * otherwise meet missing or incomplete tables.
+ */
+export async function pendingMigrations(
+  client: ClickHouseClient,
+  options: Pick<MigrationOptions, 'database'> = {},
+  migrations = loadMigrations(),
+): Promise<string[]> {
+  const database = options.database ?? 'default';
+  const v = placeholders({ database });
+  const settings = BASE_SETTINGS;
+  const [table] = await (
+    await client.query({
+      query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}',
+      query_params: { db: database, t: AUDIT_TABLES.migrations },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ n: string | number }>();
+  if (Number(table?.n ?? 0) === 0) return migrations.map((m) => m.name);
+  const recorded = await (
+    await client.query({
+      query: `SELECT version FROM ${v.db}.${AUDIT_TABLES.migrations}`,
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ version: number | string }>();
+  const done = new Set(recorded.map((r) => Number(r.version)));
+  return migrations.filter((m) => !done.has(m.version)).map((m) => m.name);
+}
+
+/**
  * Applies the migrations not yet recorded, in order, and records each with its checksum. Idempotent (every
  * statement can run again: IF [NOT] EXISTS, and 0006's copy only adds keys that collapse), so a run
  * interrupted mid-migration can be repeated. Refuses to run at all when an applied migration's file changed.

@@ -4,6 +4,7 @@ import {
   type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
+  pendingMigrations,
   runMigrations,
 } from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
@@ -64,6 +65,11 @@ export class AuditStore {
       undefined,
       hooks,
     );
+  }
+
+  /** Migrations of this release the store's database has not recorded (see migrations.ts). */
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.opened.client, { database: this.opened.database });
   }
 
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */

@@ -3,10 +3,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadMigrations } from '@otel-audit/clickhouse';
+import { AuditStore, loadMigrations, runMigrations } from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '../src/index.js';
+import {
+  DISCOVERY_FILE_NAME,
+  jsonLogger,
+  StoreNotMigratedError,
+  startServe,
+  TOKEN_FILE_NAME,
+} from '../src/index.js';
 import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
 
 function logLine(logs: string[], msg: string): JsonObject {
@@ -99,4 +105,38 @@ describe('serve with insertConcurrency 2', () => {
     const overlapping = inserts.some((a, i) => inserts.slice(i + 1).some((b) => b.start < a.end - 5));
     expect(overlapping).toBe(true);
   }, 60_000);
+});
+
+describe('serve --skip-migrations on a store that lacks migrations of this release', () => {
+  it('refuses to start, naming them (reads would fail with 500s or miss rows of a half-done migration)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'receiver-unmigrated-'));
+    try {
+      const path = join(dir, 'data');
+      const store = await AuditStore.open({ path });
+      await runMigrations(
+        store.client,
+        {},
+        loadMigrations().filter((m) => m.version <= 5),
+      );
+      await store.close();
+      const logs: string[] = [];
+      const start = startServe({
+        store: { path },
+        port: 0,
+        migrate: false,
+        log: jsonLogger((l) => logs.push(l)),
+      });
+      await expect(start).rejects.toThrow(StoreNotMigratedError);
+      await expect(start).rejects.toThrow(
+        /^the store needs migration 0006_audit_target_keys \(made by an earlier release, or a migrate that did not finish\): run `otel-audit migrate` on it first, or start serve without --skip-migrations/,
+      );
+      expect(logs.some((l) => l.includes('"listening"'))).toBe(false);
+      // It let go of the directory: a migrate can open it now.
+      const after = await AuditStore.open({ path });
+      expect(await after.pendingMigrations()).toEqual(['0006_audit_target_keys']);
+      await after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { AuditStoreInputError, MAX_RETENTION_DAYS, quoteIdentifier } from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
-import { openStore, STORE_HELP, STORE_OPTIONS, str } from '../store-options.js';
+import { openStore, STORE_HELP, STORE_OPTIONS, storeTarget, str } from '../store-options.js';
 
 /** How long migrate waits for a silent server statement. */
 const MIGRATE_REQUEST_TIMEOUT_MS = 600_000;
@@ -59,6 +59,10 @@ ${STORE_HELP}`,
     const retentionDays = days(str(values, 'retention-days'), 'retention-days', 0);
     const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days', 1);
     const cluster = clusterName(str(values, 'cluster'));
+    if (cluster !== undefined && 'path' in storeTarget(values, ctx.env))
+      throw new UsageError(
+        '--cluster: applies to a ClickHouse server (--url); an embedded store (--data-dir) has no cluster',
+      );
     // A server's ON CLUSTER statements and SYSTEM SYNC REPLICA stay silent until done: 10 min, not 30 s.
     const store = await openStore(values, ctx.env, MIGRATE_REQUEST_TIMEOUT_MS);
     try {

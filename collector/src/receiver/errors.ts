@@ -69,6 +69,21 @@ export class ReceiverUnavailableError extends ReceiverError {
   override name = 'ReceiverUnavailableError';
 }
 
+/**
+ * `serve` told not to migrate (--skip-migrations) on a store that lacks migrations this release reads and writes
+ * through: it would answer reads with 500s (missing tables) or miss rows of a half-done migration.
+ */
+export class StoreNotMigratedError extends ReceiverError {
+  override name = 'StoreNotMigratedError';
+  constructor(readonly pending: readonly string[]) {
+    super(
+      `the store needs migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')} (made by an earlier release, ` +
+        'or a migrate that did not finish): run `otel-audit migrate` on it first, or start serve without ' +
+        '--skip-migrations (it migrates at start)',
+    );
+  }
+}
+
 /** An option of `serve` is invalid (names the option). */
 export class ReceiverConfigError extends ReceiverError {
   override name = 'ReceiverConfigError';

@@ -26,6 +26,7 @@ export {
   ReceiverError,
   ReceiverUnavailableError,
   RowsTooLargeError,
+  StoreNotMigratedError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 export { IngestQueue, type IngestQueueOptions, type IngestStats } from './ingest-queue.js';

@@ -7,6 +7,7 @@ import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit
 import { resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
 import { removeDiscovery, writeDiscovery } from './discovery.js';
+import { StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, startReceiverServer } from './server.js';
 
@@ -90,6 +91,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         applied: result.applied,
         alreadyApplied: result.alreadyApplied.length,
       });
+    } else {
+      const pending = await writer.pendingMigrations();
+      if (pending.length > 0) throw new StoreNotMigratedError(pending);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
     reader = await AuditStore.open(options.store);
