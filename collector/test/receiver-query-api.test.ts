@@ -190,13 +190,14 @@ describe('query API on an embedded store', () => {
 describe('a ClickHouse server that cannot be reached', () => {
   let serve: RunningServe;
   const stateDir = mkdtempSync(join(tmpdir(), 'receiver-unreachable-'));
+  const logs: string[] = [];
   beforeAll(async () => {
     serve = await startServe({
       store: { url: `http://127.0.0.1:${await freePort()}` },
       stateDir,
       port: 0,
       migrate: false,
-      log: jsonLogger(() => undefined),
+      log: jsonLogger((line) => logs.push(line)),
       records: 'audit',
       limits: { retryAfterSeconds: 7 },
     });
@@ -204,6 +205,14 @@ describe('a ClickHouse server that cannot be reached', () => {
   afterAll(async () => {
     await serve?.close();
     rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('starts anyway (the server may come up later), saying it could not check for pending migrations', () => {
+    const warning = logs
+      .map((l) => JSON.parse(l) as { level: string; msg: string; error?: string })
+      .find((l) => l.msg === 'could not check the store for pending migrations: it cannot be reached');
+    expect(warning?.level).toBe('warn');
+    expect(warning?.error).toMatch(/ECONNREFUSED/);
   });
 
   it('answers queries with 503 and Retry-After, not 500', async () => {

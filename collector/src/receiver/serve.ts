@@ -10,6 +10,7 @@ import { removeDiscovery, writeDiscovery } from './discovery.js';
 import { StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, startReceiverServer } from './server.js';
+import { isStoreUnreachable } from './store-unreachable.js';
 
 export interface ServeOptions {
   /** Embedded chDB directory (`{ path }`) or ClickHouse server (`{ url, ... }`). */
@@ -92,7 +93,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         alreadyApplied: result.alreadyApplied.length,
       });
     } else {
-      const pending = await writer.pendingMigrations();
+      // A server that is down now may come up later (reads answer 503 meanwhile): checked only if reachable.
+      const pending = await writer.pendingMigrations().catch((error: unknown) => {
+        if (!isStoreUnreachable(error)) throw error;
+        log.log('warn', 'could not check the store for pending migrations: it cannot be reached', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return [];
+      });
       if (pending.length > 0) throw new StoreNotMigratedError(pending);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
