@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { AuditStore, type StoreTarget } from '@otel-audit/clickhouse';
 import { type OptionValues, UsageError } from './command.js';
@@ -74,13 +75,29 @@ export function storeTarget(values: OptionValues, env: Record<string, string | u
   throw new UsageError(`no store given: pass --url or --data-dir (or set ${ENV.url} or ${ENV.dataDir})`);
 }
 
+/**
+ * The store the flags (or environment) point at, for commands that create one (migrate, serve): a data directory
+ * path that exists must be a directory (chDB's own answer for a file was "Failed to create connection").
+ */
+export function creatableStoreTarget(
+  values: OptionValues,
+  env: Record<string, string | undefined>,
+): StoreTarget {
+  const target = storeTarget(values, env);
+  if ('path' in target && existsSync(target.path) && !statSync(target.path).isDirectory()) {
+    const flag = str(values, 'data-dir') !== undefined ? '--data-dir' : `${ENV.dataDir} (--data-dir)`;
+    throw new UsageError(`${flag}: ${target.path} is not a directory`);
+  }
+  return target;
+}
+
 /** Opens the store the flags (or environment) point at; `requestTimeoutMs` applies to a server only. */
 export async function openStore(
   values: OptionValues,
   env: Record<string, string | undefined>,
   requestTimeoutMs?: number,
 ): Promise<AuditStore> {
-  const target = storeTarget(values, env);
+  const target = creatableStoreTarget(values, env);
   return AuditStore.open(
     'url' in target && requestTimeoutMs !== undefined ? { ...target, requestTimeoutMs } : target,
   );

@@ -693,6 +693,20 @@ describe('otel-audit (in process)', () => {
     }
   });
 
+  it('migrate and serve refuse a --data-dir (or OTEL_AUDIT_DATA_DIR) that is a file, naming it', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'not a store\n');
+    const migrate = await run('migrate', '--data-dir', file);
+    expect(migrate.code).toBe(2);
+    expect(migrate.err).toMatch(new RegExp(`^otel-audit migrate: --data-dir: ${file} is not a directory\n`));
+    const serve = await cli(['serve', '--port', '0'], { OTEL_AUDIT_DATA_DIR: file });
+    expect(serve.code).toBe(2);
+    expect(serve.err).toMatch(
+      new RegExp(`^otel-audit serve: OTEL_AUDIT_DATA_DIR \\(--data-dir\\): ${file} is not a directory\n`),
+    );
+    expect(readFileSync(file, 'utf8')).toBe('not a store\n');
+  });
+
   it('migrate checks --retention-days and --cluster before it opens (and creates) the store', async () => {
     const fresh = join(root, 'never-created');
     for (const [argv, message] of [

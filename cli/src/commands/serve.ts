@@ -17,7 +17,14 @@ import {
 import type { Command, OptionValues } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { SERVE_TOKEN_ENV } from '../remote-store.js';
-import { flagOrEnv, type Setting, STORE_HELP, STORE_OPTIONS, storeTarget, str } from '../store-options.js';
+import {
+  creatableStoreTarget,
+  flagOrEnv,
+  type Setting,
+  STORE_HELP,
+  STORE_OPTIONS,
+  str,
+} from '../store-options.js';
 
 /** Environment variables of serve (the store's are shared with the other commands). */
 export const SERVE_ENV = {
@@ -137,7 +144,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
   },
   async run(values, _positionals, ctx) {
     // Everything is checked before startServe: it opens the store and runs migrations first.
-    const target = storeTarget(values, ctx.env);
+    const target = creatableStoreTarget(values, ctx.env);
     const ingestAuth = choice(
       flagOrEnv(values, 'ingest-auth', ctx.env, SERVE_ENV.ingestAuth),
       ['token', 'none'] as const,
