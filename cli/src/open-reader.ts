@@ -17,6 +17,7 @@ import { type OptionValues, UsageError } from './command.js';
 import {
   displayUrl,
   ReadDirectoryLockedError,
+  StoreFromNewerReleaseError,
   StoreNeedsMigrationError,
   StoreNotFoundError,
   shellWord,
@@ -184,7 +185,8 @@ async function requireTables(store: AuditStore, target: StoreTarget): Promise<vo
   );
   const where = 'url' in target ? displayUrl(target.url) : target.path;
   if (present.some((p) => p.name === AUDIT_TABLES.migrations)) {
-    const pending = await store.pendingMigrations();
+    const { pending, unknown } = await store.migrationStatus();
+    if (unknown.length > 0) throw new StoreFromNewerReleaseError(where, unknown);
     if (pending.length > 0) throw new StoreNeedsMigrationError(where, pending, migrateCommand(target));
   }
   if (present.length === REQUIRED_TABLES.length) return;

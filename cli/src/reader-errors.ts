@@ -55,6 +55,20 @@ export class StoreNeedsMigrationError extends Error {
   }
 }
 
+/** The store was migrated by a newer release: this one does not know its tables. */
+export class StoreFromNewerReleaseError extends Error {
+  override name = 'StoreFromNewerReleaseError';
+  constructor(
+    readonly where: string,
+    readonly unknown: readonly string[],
+  ) {
+    super(
+      `the otel-audit store at ${where} was migrated by a newer release (${unknown.join(', ')}): this release ` +
+        'does not know its tables; use that release',
+    );
+  }
+}
+
 /**
  * The data directory is held by another process (chDB: one process per directory) and no running serve was
  * found through the state directory: the message says where the CLI looked, since a serve started with

@@ -576,6 +576,23 @@ describe('otel-audit (in process)', () => {
       'olddb',
     );
     expect(read.code).toBe(0);
+    // A newer release migrated it further: refused too, with the way out.
+    await withStore((store) =>
+      store.command(
+        "INSERT INTO olddb.otel_audit_migrations VALUES (99, '0099_from_the_future', 'x', now64(3, 'UTC'))",
+      ),
+    );
+    const newer = await run('events', '--tenant', 'acme', '--data-dir', dataDir, '--database', 'olddb');
+    expect(newer).toEqual({
+      code: 1,
+      out: '',
+      err:
+        `otel-audit events: the otel-audit store at ${dataDir} was migrated by a newer release ` +
+        '(0099_from_the_future): this release does not know its tables; use that release\n',
+    });
+    const migrateNewer = await run('migrate', '--data-dir', dataDir, '--database', 'olddb');
+    expect(migrateNewer.code).toBe(1);
+    expect(migrateNewer.err).toContain('was migrated by a newer release (0099_from_the_future)');
   });
 
   it('bare otel-audit is a usage error: overview on stderr, exit 2; --help on stdout, exit 0', async () => {

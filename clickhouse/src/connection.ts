@@ -98,10 +98,11 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   const db = quoteIdentifier(database, 'database');
   if (!isEmbedded(target)) {
     const timeout = target.requestTimeoutMs;
-    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+    // Node's timers hold at most 2^31 - 1 ms (~24.8 days); a larger value would be cut to 1 ms.
+    if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0 && timeout <= 2_147_483_647))
       throw new AuditStoreInputError(
         'requestTimeoutMs',
-        `must be a whole number of milliseconds > 0, got ${timeout}`,
+        `must be a whole number of milliseconds 1..2147483647, got ${timeout}`,
       );
     const client = createClient({
       url: target.url,

@@ -20,8 +20,9 @@ export {
   type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
+  type MigrationStatus,
   migrationSql,
-  pendingMigrations,
+  migrationStatus,
   renderMigration,
   runMigrations,
 } from './migrations.js';

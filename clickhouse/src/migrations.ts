@@ -205,6 +205,8 @@ interface ExistingTables {
   logsEngine?: string;
   /** Whether audit_events existed before this run (an upgrade, not a new database). */
   events: boolean;
+  /** Engine of audit_events when it exists (`ReplicatedReplacingMergeTree` on a cluster). */
+  eventsEngine?: string;
 }
 
 async function existingTables(
@@ -226,11 +228,29 @@ async function existingTables(
   return {
     ...(logs && { logsEngine: logs.engine }),
     events: events !== undefined,
+    ...(events && { eventsEngine: events.engine }),
   };
 }
 
 /** Installation options that cannot apply to the tables as they exist are refused before anything runs. */
 function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions): void {
+  // A migration run without ON CLUSTER on replicated tables (or with it on plain ones) would change one replica
+  // only, then record itself as applied for all.
+  if (existing.eventsEngine !== undefined) {
+    const replicated = existing.eventsEngine.startsWith('Replicated');
+    if (replicated && options.cluster === undefined)
+      throw new AuditStoreInputError(
+        'cluster',
+        `${AUDIT_TABLES.events} is ${existing.eventsEngine}: this database was migrated with a cluster; give the ` +
+          'same cluster (--cluster) so every replica gets the migration',
+      );
+    if (!replicated && options.cluster !== undefined)
+      throw new AuditStoreInputError(
+        'cluster',
+        `${AUDIT_TABLES.events} is ${existing.eventsEngine}, not replicated: this database was not migrated with a ` +
+          'cluster; leave --cluster out',
+      );
+  }
   if (existing.logsEngine === undefined) {
     checkRawRetention(options, options.logsEngine ?? 'Null');
     return;
@@ -252,37 +272,56 @@ function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions
   }
 }
 
+/** What a database has recorded against what this release knows. */
+export interface MigrationStatus {
+  /** Migrations of this release the database has not recorded (all of them when it was never migrated). */
+  pending: string[];
+  /** Migrations the database has recorded that this release does not know: a newer release migrated it. */
+  unknown: string[];
+  /** Whether the database has a migrations table at all. */
+  migrated: boolean;
+}
+
+/** ClickHouse's codes for a table or database that does not exist (UNKNOWN_TABLE, UNKNOWN_DATABASE). */
+function isMissingTable(error: unknown): boolean {
+  const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
+  const code = String(e?.clickhouseCode ?? e?.code ?? '');
+  return (
+    code === '60' || code === '81' || /\b(UNKNOWN_TABLE|UNKNOWN_DATABASE)\b/.test(String(e?.message ?? ''))
+  );
+}
+
 /**
- * Names of the migrations this release has that the database has not recorded (all of them when it has no
- * migrations table): a reader of a store an earlier release created, or whose migrate did not finish, would
- * otherwise meet missing or incomplete tables.
+ * Which migrations a database lacks, or has from a newer release: a reader of a store an earlier release made,
+ * or whose migrate did not finish, would meet missing or incomplete tables; one of a newer release, tables it
+ * does not know. Reads the migrations table directly (a user granted SELECT on it alone can ask).
  */
-export async function pendingMigrations(
+export async function migrationStatus(
   client: ClickHouseClient,
   options: Pick<MigrationOptions, 'database'> = {},
   migrations = loadMigrations(),
-): Promise<string[]> {
-  const database = options.database ?? 'default';
-  const v = placeholders({ database });
-  const settings = BASE_SETTINGS;
-  const [table] = await (
-    await client.query({
-      query: 'SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}',
-      query_params: { db: database, t: AUDIT_TABLES.migrations },
-      format: 'JSONEachRow',
-      clickhouse_settings: settings,
-    })
-  ).json<{ n: string | number }>();
-  if (Number(table?.n ?? 0) === 0) return migrations.map((m) => m.name);
-  const recorded = await (
-    await client.query({
-      query: `SELECT version FROM ${v.db}.${AUDIT_TABLES.migrations}`,
-      format: 'JSONEachRow',
-      clickhouse_settings: settings,
-    })
-  ).json<{ version: number | string }>();
+): Promise<MigrationStatus> {
+  const v = placeholders({ database: options.database ?? 'default' });
+  let recorded: { version: number | string; name: string }[];
+  try {
+    recorded = await (
+      await client.query({
+        query: `SELECT version, name FROM ${v.db}.${AUDIT_TABLES.migrations}`,
+        format: 'JSONEachRow',
+        clickhouse_settings: BASE_SETTINGS,
+      })
+    ).json<{ version: number | string; name: string }>();
+  } catch (error) {
+    if (!isMissingTable(error)) throw error;
+    return { pending: migrations.map((m) => m.name), unknown: [], migrated: false };
+  }
   const done = new Set(recorded.map((r) => Number(r.version)));
-  return migrations.filter((m) => !done.has(m.version)).map((m) => m.name);
+  const known = new Set(migrations.map((m) => m.version));
+  return {
+    pending: migrations.filter((m) => !done.has(m.version)).map((m) => m.name),
+    unknown: [...new Set(recorded.filter((r) => !known.has(Number(r.version))).map((r) => r.name))].sort(),
+    migrated: true,
+  };
 }
 
 /**
@@ -321,6 +360,13 @@ export async function runMigrations(
     })
   ).json<{ version: number; name: string; checksum: string }>();
   const applied = new Map(rows.map((r) => [Number(r.version), r]));
+  const known = new Set(migrations.map((m) => m.version));
+  const newer = rows.filter((r) => !known.has(Number(r.version))).map((r) => r.name);
+  if (newer.length > 0)
+    throw new AuditStoreError(
+      `database ${options.database ?? 'default'} was migrated by a newer release (${newer.join(', ')}): this ` +
+        'release does not know its tables; use that release',
+    );
   for (const m of migrations) {
     const previous = applied.get(m.version);
     if (previous && previous.checksum !== m.checksum) {

@@ -4,7 +4,8 @@ import {
   type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
-  pendingMigrations,
+  type MigrationStatus,
+  migrationStatus,
   runMigrations,
 } from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
@@ -67,9 +68,9 @@ export class AuditStore {
     );
   }
 
-  /** Migrations of this release the store's database has not recorded (see migrations.ts). */
-  pendingMigrations(): Promise<string[]> {
-    return pendingMigrations(this.opened.client, { database: this.opened.database });
+  /** Migrations of this release the store's database lacks, or has from a newer release (see migrations.ts). */
+  migrationStatus(): Promise<MigrationStatus> {
+    return migrationStatus(this.opened.client, { database: this.opened.database });
   }
 
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */

@@ -10,6 +10,7 @@ import {
   loadMigrations,
   MigrationChecksumError,
   migrationSql,
+  migrationStatus,
   runMigrations,
 } from '../src/index.js';
 import { targetHistory } from '../src/query/operations.js';
@@ -269,6 +270,38 @@ describe('migration runner', () => {
     );
     expect(ddl).toHaveLength(2);
     for (const { q } of ddl) expect(q).not.toMatch(/TTL/);
+  });
+
+  it('reports what a database lacks or has from a newer release, and migrate refuses a newer one', async () => {
+    const names = loadMigrations().map((m) => m.name);
+    // Never migrated (the database does not even exist): everything pending.
+    expect(await migrationStatus(store.client, { database: 'status_db' })).toEqual({
+      pending: names,
+      unknown: [],
+      migrated: false,
+    });
+    await runMigrations(store.client, { database: 'status_db' });
+    expect(await migrationStatus(store.client, { database: 'status_db' })).toEqual({
+      pending: [],
+      unknown: [],
+      migrated: true,
+    });
+    // A newer release recorded a migration this one does not have.
+    await store.command(
+      "INSERT INTO status_db.otel_audit_migrations VALUES (99, '0099_from_the_future', 'x', now64(3, 'UTC'))",
+    );
+    expect((await migrationStatus(store.client, { database: 'status_db' })).unknown).toEqual([
+      '0099_from_the_future',
+    ]);
+    await expect(runMigrations(store.client, { database: 'status_db' })).rejects.toThrow(
+      /^database status_db was migrated by a newer release \(0099_from_the_future\): this release does not know its tables; use that release/,
+    );
+  });
+
+  it('refuses a cluster for a database that was not migrated with one, before changing anything', async () => {
+    await expect(runMigrations(store.client, { database: 'audit_db', cluster: 'c1' })).rejects.toThrow(
+      /^cluster: audit_events is ReplacingMergeTree, not replicated: this database was not migrated with a cluster; leave --cluster out/,
+    );
   });
 
   it('refuses to run when an applied migration changed', async () => {

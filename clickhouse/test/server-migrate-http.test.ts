@@ -21,6 +21,8 @@ const isCopy = (body: string) => body.startsWith('INSERT INTO `default`.audit_ta
 let copyFails = false;
 // A statement that answers only when done, silent until then (ON CLUSTER, SYSTEM SYNC REPLICA).
 let silentMs = 0;
+// What the server says audit_events is (the runner's first look at system.tables), when set.
+let eventsEngine: string | undefined;
 const COPY_ERROR =
   'Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED)';
 
@@ -35,10 +37,14 @@ beforeAll(async () => {
         'X-ClickHouse-Progress',
         `{"read_rows":"${i * 1000000}","read_bytes":"${i * 48000000}","written_rows":"${i * 1000000}","written_bytes":"${i * 12000000}","total_rows_to_read":"1000000000","result_rows":"0","result_bytes":"0","elapsed_ns":"${i * 10000000000}","memory_usage":"123456789"}`,
       ]);
+      const tables =
+        eventsEngine !== undefined && body.startsWith('SELECT name, engine FROM system.tables')
+          ? `${JSON.stringify({ name: 'audit_events', engine: eventsEngine })}\n`
+          : undefined;
       setTimeout(() => {
         res
           .writeHead(200, [...progress.flat(), 'X-ClickHouse-Summary', '{"written_rows":"0"}'])
-          .end(copyFails && isCopy(body) ? `${COPY_ERROR}\n` : undefined);
+          .end(copyFails && isCopy(body) ? `${COPY_ERROR}\n` : tables);
       }, silentMs);
     });
   });
@@ -80,9 +86,9 @@ describe('migrate against a server (HTTP)', () => {
     const { port } = server.address() as AddressInfo;
     const patient = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 5_000 });
     const hasty = await openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: 300 });
-    for (const bad of [0, -1, 1.5, Number.NaN])
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31])
       await expect(openClient({ url: `http://127.0.0.1:${port}`, requestTimeoutMs: bad })).rejects.toThrow(
-        /^requestTimeoutMs: must be a whole number of milliseconds > 0/,
+        /^requestTimeoutMs: must be a whole number of milliseconds 1\.\.2147483647/,
       );
     silentMs = 800;
     try {
@@ -92,6 +98,19 @@ describe('migrate against a server (HTTP)', () => {
       silentMs = 0;
       await Promise.all([patient.client.close(), hasty.client.close()]);
     }
+  });
+
+  it('refuses to migrate replicated tables without their cluster, before any statement', async () => {
+    received.length = 0;
+    eventsEngine = 'ReplicatedReplacingMergeTree';
+    try {
+      await expect(runMigrations(opened.client)).rejects.toThrow(
+        /^cluster: audit_events is ReplicatedReplacingMergeTree: this database was migrated with a cluster; give the same cluster \(--cluster\)/,
+      );
+    } finally {
+      eventsEngine = undefined;
+    }
+    expect(received.map((r) => r.body.split(' ')[0])).toEqual(['SELECT']);
   });
 
   it('stops at a statement whose error comes in the body of a 200 (after progress headers)', async () => {

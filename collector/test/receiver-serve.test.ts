@@ -1,6 +1,8 @@
 // startServe as a whole: what its "listening" log reports when the state directory is not the data directory;
 // two insert connections (--insert-concurrency 2) storing concurrent requests exactly once in real chDB.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, loadMigrations, runMigrations } from '@otel-audit/clickhouse';
@@ -128,15 +130,49 @@ describe('serve --skip-migrations on a store that lacks migrations of this relea
       });
       await expect(start).rejects.toThrow(StoreNotMigratedError);
       await expect(start).rejects.toThrow(
-        /^the store needs migration 0006_audit_target_keys \(made by an earlier release, or a migrate that did not finish\): run `otel-audit migrate` on it first, or start serve without --skip-migrations/,
+        /^the store needs migration 0006_audit_target_keys \(made by an earlier release, or a migrate that did not finish\): run `otel-audit migrate` on it first \(with --cluster for a cluster\), or start serve without --skip-migrations/,
       );
       expect(logs.some((l) => l.includes('"listening"'))).toBe(false);
       // It let go of the directory: a migrate can open it now.
       const after = await AuditStore.open({ path });
-      expect(await after.pendingMigrations()).toEqual(['0006_audit_target_keys']);
+      expect((await after.migrationStatus()).pending).toEqual(['0006_audit_target_keys']);
       await after.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('serve --skip-migrations when the store refuses the check', () => {
+  it('does not start, naming the grant it needs (an access error is not an unreachable server)', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        res
+          .writeHead(500, { 'X-ClickHouse-Exception-Code': '497' })
+          .end(
+            'Code: 497. DB::Exception: serve: Not enough privileges. To execute this query, it is necessary to have the grant SELECT(version, name) ON default.otel_audit_migrations. (ACCESS_DENIED)\n',
+          ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const stateDir = mkdtempSync(join(tmpdir(), 'receiver-denied-'));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await expect(
+        startServe({
+          store: { url: `http://127.0.0.1:${port}` },
+          stateDir,
+          port: 0,
+          migrate: false,
+          log: jsonLogger(() => undefined),
+        }),
+      ).rejects.toThrow(
+        /^cannot check the store for pending migrations \(serve's user needs SELECT on default\.otel_audit_migrations\): .*Not enough privileges/,
+      );
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

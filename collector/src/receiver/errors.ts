@@ -70,16 +70,27 @@ export class ReceiverUnavailableError extends ReceiverError {
 }
 
 /**
- * `serve` told not to migrate (--skip-migrations) on a store that lacks migrations this release reads and writes
- * through: it would answer reads with 500s (missing tables) or miss rows of a half-done migration.
+ * `serve` told not to migrate (--skip-migrations) on a store whose migrations do not match this release: missing
+ * ones would have it answer reads with 500s (missing tables) or miss rows of a half-done migration; a newer
+ * release's, tables it does not know.
  */
 export class StoreNotMigratedError extends ReceiverError {
   override name = 'StoreNotMigratedError';
-  constructor(readonly pending: readonly string[]) {
+  constructor(
+    readonly status: { pending: readonly string[]; unknown: readonly string[]; migrated: boolean },
+  ) {
+    const { pending, unknown, migrated } = status;
+    const remedy =
+      'run `otel-audit migrate` on it first (with --cluster for a cluster), or start serve without ' +
+      '--skip-migrations (it migrates at start; not for a cluster)';
     super(
-      `the store needs migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')} (made by an earlier release, ` +
-        'or a migrate that did not finish): run `otel-audit migrate` on it first, or start serve without ' +
-        '--skip-migrations (it migrates at start)',
+      unknown.length > 0
+        ? `the store was migrated by a newer release (${unknown.join(', ')}): this release does not know its ` +
+            'tables; use that release'
+        : !migrated
+          ? `the store has no otel-audit tables (never migrated): ${remedy}`
+          : `the store needs migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')} (made by an earlier ` +
+            `release, or a migrate that did not finish): ${remedy}`,
     );
   }
 }

@@ -94,14 +94,21 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       });
     } else {
       // A server that is down now may come up later (reads answer 503 meanwhile): checked only if reachable.
-      const pending = await writer.pendingMigrations().catch((error: unknown) => {
-        if (!isStoreUnreachable(error)) throw error;
+      const status = await writer.migrationStatus().catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!isStoreUnreachable(error))
+          throw new Error(
+            `cannot check the store for pending migrations (serve's user needs SELECT on ` +
+              `${writer.database}.otel_audit_migrations): ${message}`,
+            { cause: error },
+          );
         log.log('warn', 'could not check the store for pending migrations: it cannot be reached', {
-          error: error instanceof Error ? error.message : String(error),
+          error: message,
         });
-        return [];
+        return undefined;
       });
-      if (pending.length > 0) throw new StoreNotMigratedError(pending);
+      if (status && (status.pending.length > 0 || status.unknown.length > 0))
+        throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
     reader = await AuditStore.open(options.store);
