@@ -242,7 +242,8 @@ function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions
       throw new AuditStoreInputError(
         'cluster',
         `${AUDIT_TABLES.events} is ${existing.eventsEngine}: this database was migrated with a cluster; give the ` +
-          'same cluster (--cluster) so every replica gets the migration',
+          'same cluster (--cluster) so every replica gets the migration (serve migrates without one: run ' +
+          '`otel-audit migrate --cluster …`, then serve with --skip-migrations)',
       );
     if (!replicated && options.cluster !== undefined)
       throw new AuditStoreInputError(

@@ -105,7 +105,7 @@ describe('migrate against a server (HTTP)', () => {
     eventsEngine = 'ReplicatedReplacingMergeTree';
     try {
       await expect(runMigrations(opened.client)).rejects.toThrow(
-        /^cluster: audit_events is ReplicatedReplacingMergeTree: this database was migrated with a cluster; give the same cluster \(--cluster\)/,
+        /^cluster: audit_events is ReplicatedReplacingMergeTree: this database was migrated with a cluster; give the same cluster \(--cluster\) so every replica gets the migration \(serve migrates without one: run `otel-audit migrate --cluster …`, then serve with --skip-migrations\)$/,
       );
     } finally {
       eventsEngine = undefined;
