@@ -144,7 +144,7 @@ function remedy(target: StoreTarget): string {
   if ('url' in target) return `create the tables with \`${migrateCommand(target)}\``;
   const dir = shellWord(target.path);
   return (
-    `create it with \`otel-audit migrate --data-dir ${dir}${db}\`, or start ` +
+    `create it with \`${migrateCommand(target)}\`, or start ` +
     `\`otel-audit serve --data-dir ${dir}${db}\` (it migrates at start)`
   );
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import {
@@ -203,9 +204,7 @@ function retentionSql(options: MigrationOptions): string[] {
 interface ExistingTables {
   /** Engine of otel_logs (`Null`, `MergeTree`, `ReplicatedMergeTree`), when it exists. */
   logsEngine?: string;
-  /** Whether audit_events existed before this run (an upgrade, not a new database). */
-  events: boolean;
-  /** Engine of audit_events when it exists (`ReplicatedReplacingMergeTree` on a cluster). */
+  /** Engine of audit_events when it existed before this run (an upgrade; `Replicated…` on a cluster). */
   eventsEngine?: string;
 }
 
@@ -227,7 +226,6 @@ async function existingTables(
   const events = rows.find((r) => r.name === AUDIT_TABLES.events);
   return {
     ...(logs && { logsEngine: logs.engine }),
-    events: events !== undefined,
     ...(events && { eventsEngine: events.engine }),
   };
 }
@@ -283,6 +281,15 @@ export interface MigrationStatus {
   migrated: boolean;
 }
 
+/** Names of recorded migrations this release does not have (a newer release recorded them), sorted. */
+function unknownMigrations(
+  recorded: readonly { version: number | string; name: string }[],
+  migrations: readonly Migration[],
+): string[] {
+  const known = new Set(migrations.map((m) => m.version));
+  return [...new Set(recorded.filter((r) => !known.has(Number(r.version))).map((r) => r.name))].sort();
+}
+
 /** ClickHouse's codes for a table or database that does not exist (UNKNOWN_TABLE, UNKNOWN_DATABASE). */
 function isMissingTable(error: unknown): boolean {
   const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
@@ -317,10 +324,9 @@ export async function migrationStatus(
     return { pending: migrations.map((m) => m.name), unknown: [], migrated: false };
   }
   const done = new Set(recorded.map((r) => Number(r.version)));
-  const known = new Set(migrations.map((m) => m.version));
   return {
     pending: migrations.filter((m) => !done.has(m.version)).map((m) => m.name),
-    unknown: [...new Set(recorded.filter((r) => !known.has(Number(r.version))).map((r) => r.name))].sort(),
+    unknown: unknownMigrations(recorded, migrations),
     migrated: true,
   };
 }
@@ -361,8 +367,7 @@ export async function runMigrations(
     })
   ).json<{ version: number; name: string; checksum: string }>();
   const applied = new Map(rows.map((r) => [Number(r.version), r]));
-  const known = new Set(migrations.map((m) => m.version));
-  const newer = rows.filter((r) => !known.has(Number(r.version))).map((r) => r.name);
+  const newer = unknownMigrations(rows, migrations);
   if (newer.length > 0)
     throw new AuditStoreError(
       `database ${options.database ?? 'default'} was migrated by a newer release (${newer.join(', ')}): this ` +
@@ -417,7 +422,7 @@ export async function runMigrations(
       : [];
   for (const query of logsTtl) await client.command({ query, clickhouse_settings: settings });
   // On a new database the copy found nothing: no rewrite to do.
-  await applyRetention(client, options, settings, copied.length > 0 && existing.events);
+  await applyRetention(client, options, settings, copied.length > 0 && existing.eventsEngine !== undefined);
   for (const m of copied) await record(m);
   return result;
 }
@@ -436,10 +441,7 @@ async function runStatement(
   settings: ClickHouseSettings,
 ): Promise<void> {
   const { stream } = await client.exec({ query, query_id: queryId, clickhouse_settings: settings });
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  const body = Buffer.concat(chunks).toString('utf8').trim();
+  const body = (await text(stream)).trim();
   if (body.length > 0)
     throw new AuditStoreError(
       `migration statement ${queryId} failed on the server after it had started answering: ${body.slice(0, 1000)}`,

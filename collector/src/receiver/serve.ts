@@ -4,6 +4,7 @@ import { mkdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
 import { removeDiscovery, writeDiscovery } from './discovery.js';
@@ -99,7 +100,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         if (!isStoreUnreachable(error))
           throw new Error(
             `cannot check the store for pending migrations (serve's user needs SELECT on ` +
-              `${writer.database}.otel_audit_migrations): ${message}`,
+              `${writer.database}.${AUDIT_TABLES.migrations}): ${message}`,
             { cause: error },
           );
         log.log('warn', 'could not check the store for pending migrations: it cannot be reached', {
