@@ -41,8 +41,16 @@ directory must hold a store already: create it with \`otel-audit migrate\` (or s
 /** What the query commands read from: the store itself, or a running serve that holds it. */
 export type AuditReader = Pick<
   AuditStore,
-  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'close'
+  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'status' | 'close'
 >;
+
+export interface OpenReaderOptions {
+  /**
+   * Refuse a store whose migrations are missing, pending or from a newer release (default). `status` turns it
+   * off: showing what such a store lacks is its job.
+   */
+  requireMigrated?: boolean;
+}
 
 /** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
 const HEALTH_TIMEOUT_MS = 2000;
@@ -197,10 +205,10 @@ async function requireTables(store: AuditStore, target: StoreTarget): Promise<vo
   throw new StoreNotFoundError(where, reason, remedy(target));
 }
 
-async function openChecked(target: StoreTarget): Promise<AuditStore> {
+async function openChecked(target: StoreTarget, requireMigrated: boolean): Promise<AuditStore> {
   const store = await AuditStore.open(target);
   try {
-    await requireTables(store, target);
+    if (requireMigrated) await requireTables(store, target);
     return store;
   } catch (error) {
     await store.close();
@@ -217,6 +225,7 @@ async function openChecked(target: StoreTarget): Promise<AuditStore> {
 export async function openReader(
   values: OptionValues,
   env: Record<string, string | undefined>,
+  { requireMigrated = true }: OpenReaderOptions = {},
 ): Promise<AuditReader> {
   const target = storeTarget(values, env);
   const stateFlag = str(values, 'state-dir');
@@ -225,7 +234,7 @@ export async function openReader(
       throw new UsageError(
         '--state-dir applies to a data directory (--data-dir); a server (--url) is read directly',
       );
-    return openChecked(target);
+    return openChecked(target, requireMigrated);
   }
   const stateDir = stateFlag ?? target.path;
   const running = readDiscovery(stateDir);
@@ -248,7 +257,7 @@ export async function openReader(
   }
   requireStoreDirectory(target);
   try {
-    return await openChecked(target);
+    return await openChecked(target, requireMigrated);
   } catch (error) {
     if (error instanceof DataDirectoryLockedError)
       throw new ReadDirectoryLockedError(target.path, discoveryPath(stateDir), stateFlag !== undefined, {

@@ -7,6 +7,7 @@ import {
   type ExportOptions,
   type PageOptions,
   type StoredAuditEvent,
+  type StoreStatus,
   type TimelineOptions,
 } from '@otel-audit/clickhouse';
 import type { ServeDiscovery } from '@otel-audit/collector';
@@ -160,6 +161,11 @@ export class RemoteAuditReader {
       `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,
       query,
     );
+  }
+
+  /** The status of the store serve holds. */
+  async status(): Promise<StoreStatus> {
+    return (await (await this.get('/status', [])).json()) as StoreStatus;
   }
 
   /** Streams serve's export to `write`; resolves with the number of events. */

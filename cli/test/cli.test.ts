@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuditStore, loadMigrations, runMigrations } from '@otel-audit/clickhouse';
+import { AuditStore, loadMigrations, runMigrations, type StoreStatus } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES, AUDIT_SCOPE_NAME } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../src/index.js';
@@ -125,6 +125,47 @@ describe('otel-audit (in process)', () => {
     const raw = await run('migrate', '--data-dir', dataDir, '--raw-logs-retention-days', '3');
     expect(raw.code).toBe(2);
     expect(raw.err).toContain('--raw-logs-retention-days: otel_logs has ENGINE = Null and keeps no rows');
+  });
+
+  it('status: migrations, each table with its rows, size and retention; JSON for scripts', async () => {
+    expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '400')).code).toBe(0);
+    try {
+      const r = await run('status', '--data-dir', dataDir, '--json');
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('');
+      const status = JSON.parse(r.out) as StoreStatus;
+      expect(status.database).toBe('default');
+      expect(status.migrations).toEqual({
+        applied: loadMigrations().map((m) => m.name),
+        pending: [],
+        unknown: [],
+      });
+      expect(status.tables.map((t) => [t.name, t.engine, t.retentionDays])).toEqual([
+        ['otel_logs', 'Null', undefined],
+        ['audit_events', 'ReplacingMergeTree', 400],
+        ['audit_target_keys', 'ReplacingMergeTree', 400],
+        ['otel_audit_migrations', 'MergeTree', undefined],
+      ]);
+      const events = status.tables.find((t) => t.name === 'audit_events');
+      // Every inserted row is an event (6 + 1 + BULK + 1), each with one target key.
+      expect(events?.rows).toBe(BULK + 8);
+      expect(status.tables.find((t) => t.name === 'audit_target_keys')?.rows).toBeGreaterThan(0);
+      expect(events?.ttl).toBe('occurred_at + toIntervalDay(400)');
+      const text = await run('status', '--data-dir', dataDir);
+      expect(text.code).toBe(0);
+      const lines = text.out.split('\n');
+      expect(lines[0]).toBe(
+        `database default: ${loadMigrations().length} of ${loadMigrations().length} migrations applied`,
+      );
+      expect(lines.find((l) => l.startsWith('audit_events '))).toMatch(
+        new RegExp(`^audit_events +ReplacingMergeTree +${BULK + 8} +[\\d.]+ (B|KiB|MiB) +400 days$`),
+      );
+      expect(lines.find((l) => l.startsWith('otel_logs '))).toMatch(/ -$/);
+    } finally {
+      expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '0')).code).toBe(0);
+    }
+    const kept = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
+    expect(kept.tables.find((t) => t.name === 'audit_events')).not.toHaveProperty('ttl');
   });
 
   it('events: filters, JSON output and paging', async () => {
@@ -534,6 +575,13 @@ describe('otel-audit (in process)', () => {
         loadMigrations().filter((m) => m.version <= 5),
       ),
     );
+    // status shows such a store instead of refusing it.
+    const pendingStatus = await run('status', '--data-dir', dataDir, '--database', 'olddb');
+    expect(pendingStatus.code).toBe(0);
+    expect(pendingStatus.out.split('\n').slice(0, 2)).toEqual([
+      `database olddb: 5 of ${loadMigrations().length} migrations applied`,
+      'pending: 0006_audit_target_keys (run `otel-audit migrate`)',
+    ]);
     for (const argv of [
       ['events', '--tenant', 'acme'],
       ['target', 'doc', 'd1', '--tenant', 'acme'],
@@ -589,6 +637,12 @@ describe('otel-audit (in process)', () => {
       err:
         `otel-audit events: the otel-audit store at ${dataDir} was migrated by a newer release ` +
         '(0099_from_the_future): this release does not know its tables; use that release\n',
+    });
+    const newerStatus = await run('status', '--data-dir', dataDir, '--database', 'olddb', '--json');
+    expect(newerStatus.code).toBe(0);
+    expect((JSON.parse(newerStatus.out) as StoreStatus).migrations).toMatchObject({
+      pending: [],
+      unknown: ['0099_from_the_future'],
     });
     const migrateNewer = await run('migrate', '--data-dir', dataDir, '--database', 'olddb');
     expect(migrateNewer.code).toBe(1);

@@ -18,7 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EventPage } from '@otel-audit/clickhouse';
+import { type EventPage, loadMigrations, type StoreStatus } from '@otel-audit/clickhouse';
 import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -121,6 +121,27 @@ describe('otel-audit serve (child process)', () => {
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.err)).toMatchObject({ rows: acme.length, format: 'csv' });
     expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(acme.length + 1);
+  });
+
+  it('status reads through the running serve: migrations, rows and retention of the store it holds', async () => {
+    const r = await cli(['status', '--data-dir', dir, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.out) as StoreStatus;
+    expect(status.migrations).toEqual({
+      applied: loadMigrations().map((m) => m.name),
+      pending: [],
+      unknown: [],
+    });
+    const events = status.tables.find((t) => t.name === 'audit_events');
+    expect(events).toMatchObject({ engine: 'ReplacingMergeTree', rows: acme.length + other.length });
+    expect(events?.bytesOnDisk).toBeGreaterThan(0);
+    expect(events?.ttl).toBeUndefined();
+    // The route takes no parameters (a tenant would suggest a scope it does not have).
+    const scoped = await api('/status?tenant=acme');
+    expect(scoped.status).toBe(400);
+    expect(scoped.body).toMatchObject({ error: { field: 'tenant' } });
+    expect((await api('/status', null)).status).toBe(401);
   });
 
   it('CLI usage errors from serve keep their exit code 2 and name the parameter', async () => {

@@ -25,6 +25,7 @@ import {
   targetHistory,
 } from './query/operations.js';
 import type { StoredAuditEvent } from './query/rows.js';
+import { type StoreStatus, storeStatus } from './status.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -71,6 +72,11 @@ export class AuditStore {
   /** Migrations of this release the store's database lacks, or has from a newer release (see migrations.ts). */
   migrationStatus(): Promise<MigrationStatus> {
     return migrationStatus(this.opened.client, { database: this.opened.database });
+  }
+
+  /** Migrations, tables, their sizes and retention (reads system tables only; see status.ts). */
+  status(): Promise<StoreStatus> {
+    return storeStatus(this.opened.client, this.opened.database);
   }
 
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */

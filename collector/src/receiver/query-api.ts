@@ -35,6 +35,7 @@ export type QueryReader = Pick<
   | 'countByAction'
   | 'countOverTime'
   | 'exportEvents'
+  | 'status'
 >;
 
 const FILTER_PARAMETERS = [
@@ -64,7 +65,8 @@ function acceptOnly(
     if (allowed.includes(name)) continue;
     throw new QueryParameterError(
       name,
-      hints[name] ?? `is not a parameter of ${route} (it takes ${allowed.join(', ')})`,
+      hints[name] ??
+        `is not a parameter of ${route} (${allowed.length ? `it takes ${allowed.join(', ')}` : 'it takes none'})`,
     );
   }
 }
@@ -175,7 +177,8 @@ export interface QueryApiOptions {
 
 /**
  * Answers a GET under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
- * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`.
+ * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`,
+ * `/status` (the store's migrations, tables and retention: no tenant, the token is the only gate).
  */
 export async function handleQuery(
   reader: QueryReader,
@@ -245,6 +248,10 @@ export async function handleQuery(
       if (!Object.hasOwn(INTERVALS, interval))
         throw new QueryParameterError('interval', `must be one of ${Object.keys(INTERVALS).join(', ')}`);
       return sendJson(res, 200, await reader.countOverTime(filterFromParams(params), interval as Interval));
+    }
+    if (head === 'status' && parts.length === 1) {
+      acceptOnly(params, '/status', []);
+      return sendJson(res, 200, await reader.status());
     }
     if (head === 'export' && parts.length === 1) {
       const whole = 'an export is the whole filtered range (narrow it with from and to)';

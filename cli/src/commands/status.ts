@@ -1,0 +1,86 @@
+import type { StoreStatus, TableStatus } from '@otel-audit/clickhouse';
+import type { Command } from '../command.js';
+import { EXIT } from '../command.js';
+import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+function bytes(n: number): string {
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+function retention(table: TableStatus): string {
+  // A Null table holds nothing, so it has nothing to keep.
+  if (table.engine === 'Null') return '-';
+  if (table.retentionDays !== undefined) return `${table.retentionDays} days`;
+  return table.ttl ?? 'forever';
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function report(status: StoreStatus): string {
+  const { applied, pending, unknown } = status.migrations;
+  const lines = [
+    `database ${status.database}: ${applied.length} of ${applied.length + pending.length} migrations applied`,
+  ];
+  if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`otel-audit migrate\`)`);
+  if (unknown.length > 0) lines.push(`from a newer release: ${unknown.join(', ')} (use that release)`);
+  if (status.tables.length > 0) {
+    lines.push(
+      '',
+      table([
+        ['table', 'engine', 'rows', 'on disk', 'retention'],
+        ...status.tables.map((t) => [
+          t.name,
+          t.engine,
+          t.rows.toLocaleString('en-US'),
+          bytes(t.bytesOnDisk),
+          retention(t),
+        ]),
+      ]),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const status: Command = {
+  name: 'status',
+  summary: "a store's migrations, tables, sizes and retention",
+  usage: `status [--json]
+
+  --json               print the status as JSON: {"database","migrations":{"applied","pending","unknown"},
+                       "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?}]}
+
+Rows count what is on disk: a re-sent event counts twice until a merge collapses it. A store whose migrations
+are pending or from a newer release is shown, not refused (the query commands refuse it).
+
+${READ_HELP}`,
+  options: { ...READ_OPTIONS, json: { type: 'boolean' } },
+  async run(values, _positionals, ctx) {
+    // Through a running serve when one holds the directory.
+    const store = await openReader(values, ctx.env, { requireMigrated: false });
+    try {
+      const found = await store.status();
+      await ctx.stdout(values.json === true ? `${JSON.stringify(found)}\n` : report(found));
+      return EXIT.ok;
+    } finally {
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,91 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { BASE_SETTINGS } from './connection.js';
+import { loadMigrations, type Migration, migrationStatus } from './migrations.js';
+
+/** One table of the store as the engine reports it. */
+export interface TableStatus {
+  name: string;
+  /** `MergeTree`, `ReplacingMergeTree`, `Null`, or their `Replicated…` forms on a cluster. */
+  engine: string;
+  /** Rows in active parts: a re-sent event counts twice until a merge collapses it. */
+  rows: number;
+  /** Compressed bytes of the active parts (this replica). */
+  bytesOnDisk: number;
+  /** The table's TTL expression as the engine prints it; absent when rows are kept forever. */
+  ttl?: string;
+  /** Days rows are kept, when the TTL is the `<time> + N days` form migrate writes. */
+  retentionDays?: number;
+}
+
+/** What a store holds and how it is set up: migrations, tables, their sizes and retention. */
+export interface StoreStatus {
+  database: string;
+  migrations: {
+    /** Migrations of this release the database has recorded, in order. */
+    applied: string[];
+    /** Migrations of this release it has not (all of them when it was never migrated). */
+    pending: string[];
+    /** Migrations a newer release recorded. */
+    unknown: string[];
+  };
+  /** The audit tables and otel_logs that exist, in the order of AUDIT_TABLES (views left out). */
+  tables: TableStatus[];
+}
+
+const DAYS = /\+ toIntervalDay\((\d+)\)$/;
+
+/** The TTL clause of a table's `engine_full` (it ends at SETTINGS, or at the end). */
+function ttlOf(engineFull: string): { ttl?: string; retentionDays?: number } {
+  const ttl = / TTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1];
+  if (ttl === undefined) return {};
+  const days = DAYS.exec(ttl)?.[1];
+  return { ttl, ...(days !== undefined && { retentionDays: Number(days) }) };
+}
+
+/** Reads a database's status from system tables and the migrations table; never changes anything. */
+export async function storeStatus(
+  client: ClickHouseClient,
+  database: string,
+  migrations: readonly Migration[] = loadMigrations(),
+): Promise<StoreStatus> {
+  const names = [AUDIT_TABLES.logs, AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.migrations];
+  const { pending, unknown } = await migrationStatus(client, { database }, [...migrations]);
+  const rows = await (
+    await client.query({
+      // One row per table, sizes summed over its active parts (none yet: 0).
+      query: `SELECT t.name AS name, t.engine AS engine, t.engine_full AS engine_full,
+                toString(sum(p.rows)) AS rows, toString(sum(p.bytes_on_disk)) AS bytes
+              FROM system.tables AS t
+              LEFT JOIN (SELECT table, rows, bytes_on_disk FROM system.parts
+                         WHERE database = {db:String} AND active) AS p ON p.table = t.name
+              WHERE t.database = {db:String} AND t.name IN {names:Array(String)}
+              GROUP BY t.name, t.engine, t.engine_full`,
+      query_params: { db: database, names },
+      format: 'JSONEachRow',
+      clickhouse_settings: BASE_SETTINGS,
+    })
+  ).json<{ name: string; engine: string; engine_full: string; rows: string; bytes: string }>();
+  const pendingSet = new Set(pending);
+  return {
+    database,
+    migrations: {
+      applied: migrations.filter((m) => !pendingSet.has(m.name)).map((m) => m.name),
+      pending,
+      unknown,
+    },
+    tables: names.flatMap((name) => {
+      const row = rows.find((r) => r.name === name);
+      if (row === undefined) return [];
+      return [
+        {
+          name,
+          engine: row.engine,
+          rows: Number(row.rows),
+          bytesOnDisk: Number(row.bytes),
+          ...ttlOf(row.engine_full),
+        },
+      ];
+    }),
+  };
+}
