@@ -621,4 +621,21 @@ describe('untrusted input', () => {
       expect((error as Error).message).toMatch(message);
     }
   });
+
+  it('an export the store refuses writes nothing, not even the CSV header', async () => {
+    const written: string[] = [];
+    for (const format of ['csv', 'ndjson'] as const) {
+      await expect(
+        store.exportEvents(
+          { tenant: 'acme', from: at(5), to: at(1) },
+          { format, write: (chunk) => void written.push(chunk) },
+        ),
+      ).rejects.toThrow(/^to: must be after from/);
+    }
+    expect(written).toEqual([]);
+    // An empty export still has its header.
+    const empty = await exportText({ tenant: 'nobody-here' }, 'csv');
+    expect(empty.text).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
+    expect(empty.n).toBe(0);
+  });
 });

@@ -97,15 +97,18 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
     throw new AuditStoreInputError('pageSize', `must be a whole number between 1 and ${MAX_LIMIT}`);
   let total = 0;
   let cursor: string | undefined;
-  if (options.format === 'csv') await options.write(`${CSV_COLUMNS.join(',')}\r\n`);
+  // The CSV header goes out with the first page: a filter the store refuses, or a store that cannot be
+  // reached, leaves nothing written.
+  let header = options.format === 'csv' ? `${CSV_COLUMNS.join(',')}\r\n` : '';
   do {
     const page = await search(r, filter, { limit, ...(cursor !== undefined && { cursor }) });
-    if (page.events.length > 0) {
+    if (page.events.length > 0 || header) {
       const lines =
         options.format === 'csv'
           ? page.events.map(csvLine)
           : page.events.map((e) => `${JSON.stringify(e)}\n`);
-      await options.write(lines.join(''));
+      await options.write(header + lines.join(''));
+      header = '';
     }
     total += page.events.length;
     options.onProgress?.({ rows: total });

@@ -260,27 +260,17 @@ export async function handleQuery(
       if (format !== 'ndjson' && format !== 'csv')
         throw new QueryParameterError('format', `must be ndjson or csv, got ${JSON.stringify(format)}`);
       const filter = filterFromParams(params);
-      // The status goes out with the first page, so a store that cannot be reached still gets its 503 (the CSV
-      // header line is written before the store is asked anything: it waits for that page).
-      let held = '';
+      // The status goes out with the first write, which comes with the first page (the CSV header too), so a
+      // store that cannot be reached still gets its 503.
       const start = async (chunk: string) => {
         if (!res.headersSent)
           res.writeHead(200, {
             'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
           });
-        await write(res, held + chunk);
-        held = '';
+        await write(res, chunk);
       };
-      let first = true;
       try {
-        await reader.exportEvents(filter, {
-          format,
-          write: async (chunk) => {
-            if (first && format === 'csv') held = chunk;
-            else await start(chunk);
-            first = false;
-          },
-        });
+        await reader.exportEvents(filter, { format, write: start });
         await start('');
         res.end();
       } catch (error) {
