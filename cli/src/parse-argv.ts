@@ -55,16 +55,22 @@ export function parseCommandLine(
   command: Command,
   args: readonly string[],
 ): { values: OptionValues; positionals: string[] } {
-  const options = {
+  const options: ParseArgsOptionsConfig = {
     ...command.options,
     help: { type: 'boolean', short: 'h' },
-  } satisfies ParseArgsOptionsConfig;
+  };
+  let parsed: {
+    values: OptionValues;
+    positionals: string[];
+    tokens: { kind: string; name?: string; rawName?: string }[];
+  };
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: joinNegativeNumbers(args, options),
       options,
       allowPositionals: command.allowPositionals ?? false,
       strict: true,
+      tokens: true,
     });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
@@ -72,4 +78,12 @@ export function parseCommandLine(
       throw usageError(error as Error, command);
     throw error;
   }
+  // parseArgs keeps the last of a repeated option: `--tenant a --tenant b` would read tenant b without a word.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple) continue;
+    if (seen.has(token.name)) throw new UsageError(`${token.rawName} given more than once`);
+    seen.add(token.name);
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }

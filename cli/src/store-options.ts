@@ -55,8 +55,29 @@ export function flagOrEnv(
   return fromEnv === undefined ? undefined : { value: fromEnv, label: `${variable} (--${flag})` };
 }
 
+/** A server URL the client can use: http(s), with a host. */
+function checkUrl(url: string, label: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    parsed === undefined ||
+    (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
+    !parsed.hostname
+  )
+    throw new UsageError(
+      `${label}: expected an http(s) URL such as http://localhost:8123, got ${JSON.stringify(url.replace(/\/\/[^/@]*@/, '//…@'))}`,
+    );
+}
+
 /** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */
 export function storeTarget(values: OptionValues, env: Record<string, string | undefined>): StoreTarget {
+  // An empty flag is a mistake (an unset shell variable), never "use the default": refused, not skipped.
+  for (const flag of ['url', 'data-dir', 'database'])
+    if (str(values, flag) === '') throw new UsageError(`--${flag}: must not be empty`);
   const urlFlag = str(values, 'url');
   const dirFlag = str(values, 'data-dir');
   if (urlFlag !== undefined && dirFlag !== undefined)
@@ -66,6 +87,7 @@ export function storeTarget(values: OptionValues, env: Record<string, string | u
   // A flag beats the environment; between the two environment variables the URL wins.
   const url = dirFlag === undefined ? (urlFlag ?? env[ENV.url]) : undefined;
   if (url) {
+    checkUrl(url, urlFlag !== undefined ? '--url' : `${ENV.url} (--url)`);
     const username = str(values, 'user') ?? env[ENV.user];
     const password = str(values, 'password') ?? env[ENV.password];
     return { url, ...(username && { username }), ...(password && { password }), ...db };
@@ -104,7 +126,9 @@ export async function openStore(
 }
 
 export function tenantOf(values: OptionValues, env: Record<string, string | undefined>): string {
-  const tenant = str(values, 'tenant') ?? env[ENV.tenant];
+  const flag = str(values, 'tenant');
+  if (flag === '') throw new UsageError('--tenant: must not be empty');
+  const tenant = flag ?? env[ENV.tenant];
   if (!tenant) throw new UsageError(`--tenant is required (or set ${ENV.tenant})`);
   return tenant;
 }

@@ -680,6 +680,77 @@ describe('otel-audit (in process)', () => {
     }
   });
 
+  it('a flag given twice, an empty store flag or tenant, and a URL that is none are usage errors naming the flag', async () => {
+    const cases: [argv: string[], message: string, env?: Record<string, string>][] = [
+      [
+        ['events', '--data-dir', dataDir, '--tenant', 'acme', '--tenant', 'other'],
+        'otel-audit events: --tenant given more than once',
+      ],
+      [
+        [
+          'actor',
+          'u1',
+          '--data-dir',
+          dataDir,
+          '--tenant',
+          'acme',
+          '--outcome',
+          'success',
+          '--outcome',
+          'failure',
+        ],
+        'otel-audit actor: --outcome given more than once',
+      ],
+      [
+        ['migrate', '--data-dir', dataDir, '--retention-days', '1', '--retention-days', '0'],
+        'otel-audit migrate: --retention-days given more than once',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--database', '', '--tenant', 'acme'],
+        'otel-audit events: --database: must not be empty',
+      ],
+      [['migrate', '--data-dir', ''], 'otel-audit migrate: --data-dir: must not be empty'],
+      [
+        ['events', '--url', '', '--tenant', 'acme'],
+        'otel-audit events: --url: must not be empty',
+        { [ENV.dataDir]: dataDir },
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--tenant', ''],
+        'otel-audit events: --tenant: must not be empty',
+        { [ENV.tenant]: 'acme' },
+      ],
+      [
+        ['events', '--url', 'localhost:8123', '--tenant', 'acme'],
+        'otel-audit events: --url: expected an http(s) URL such as http://localhost:8123, got "localhost:8123"',
+      ],
+      [
+        ['status'],
+        `otel-audit status: ${ENV.url} (--url): expected an http(s) URL such as http://localhost:8123, got "ftp://…@host"`,
+        { [ENV.url]: 'ftp://u:secret@host' },
+      ],
+    ];
+    for (const [argv, message, env] of cases) {
+      const r = await cli(argv, env);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.split('\n')[0]).toBe(message);
+    }
+    // Options that take a list still take it.
+    const actions = await run(
+      'events',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--action',
+      'billing.*',
+      '--action',
+      'auth.*',
+    );
+    expect(actions.code).toBe(0);
+  });
+
   it("a negative number is the flag's value, refused with the valid range; other command-line mistakes name the flag", async () => {
     const cases: [argv: string[], message: string][] = [
       [
