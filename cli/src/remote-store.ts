@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AuditStoreInputError,
+  checkQuery,
   type EventFilter,
   type EventPage,
   type ExportOptions,
@@ -35,7 +36,8 @@ function filterQuery(
     q.push(['actor', filter.actor.id]);
     if (filter.actor.type !== undefined) q.push(['actorType', filter.actor.type]);
   }
-  if (filter.target !== undefined) q.push(['target', `${filter.target.type}:${filter.target.id}`]);
+  // Type and id apart: `target=TYPE:ID` is split at the first colon, and a type may hold one.
+  if (filter.target !== undefined) q.push(['targetType', filter.target.type], ['targetId', filter.target.id]);
   if (filter.from !== undefined) q.push(['from', filter.from.toISOString()]);
   if (filter.to !== undefined) q.push(['to', filter.to.toISOString()]);
   if (page.limit !== undefined) q.push(['limit', String(page.limit)]);
@@ -131,7 +133,8 @@ export class RemoteAuditReader {
     return { ...page, events: page.events.map(revive) };
   }
 
-  search(filter: EventFilter, page?: PageOptions): Promise<EventPage> {
+  search(filter: EventFilter, page: PageOptions = {}): Promise<EventPage> {
+    checkQuery(filter, page);
     return this.page('/events', filterQuery(filter, page));
   }
 
@@ -141,6 +144,8 @@ export class RemoteAuditReader {
     options: TimelineOptions = {},
   ): Promise<EventPage> {
     const { limit, cursor, actor: _other, ...filter } = options;
+    // The store's checks first: an empty id would make another route, a huge one an oversized URL.
+    checkQuery({ ...filter, tenant, actor }, { limit, cursor });
     // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor).
     if (isDotSegment(actor.id)) return this.search({ ...filter, tenant, actor }, { limit, cursor });
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
@@ -154,6 +159,7 @@ export class RemoteAuditReader {
     options: TimelineOptions = {},
   ): Promise<EventPage> {
     const { limit, cursor, target: _other, ...filter } = options;
+    checkQuery({ ...filter, tenant, target }, { limit, cursor });
     if (isDotSegment(target.type) || isDotSegment(target.id))
       return this.search({ ...filter, tenant, target }, { limit, cursor });
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
@@ -170,6 +176,7 @@ export class RemoteAuditReader {
 
   /** Streams serve's export to `write`; resolves with the number of events. */
   async exportEvents(filter: EventFilter, options: ExportOptions): Promise<number> {
+    checkQuery(filter);
     const res = await this.get('/export', [...filterQuery(filter), ['format', options.format]]);
     if (!res.body) return 0;
     const decoder = new TextDecoder();

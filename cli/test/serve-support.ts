@@ -66,6 +66,8 @@ export interface SentEvent {
   action: string;
   actor: string;
   target: string;
+  /** Default `invoice`. */
+  targetType?: string;
 }
 
 /** An audit log record as OTLP/JSON-shaped object, attributes per the conventions. */
@@ -84,7 +86,7 @@ export function auditRecord(e: SentEvent, occurredMs: number): Record<string, un
       s(A.tenant, e.tenant),
       s(A.actorId, e.actor),
       s(A.actorType, 'user'),
-      s(A.targets, JSON.stringify([{ type: 'invoice', id: e.target }])),
+      s(A.targets, JSON.stringify([{ type: e.targetType ?? 'invoice', id: e.target }])),
       s(A.crud, 'update'),
       s(A.outcome, 'success'),
       { key: A.version, value: { intValue: 1 } },

@@ -224,6 +224,67 @@ describe('otel-audit serve (child process)', () => {
     }
   });
 
+  it('a target type holding a colon with the id "." or ".." is read through serve as that target', async () => {
+    const colon: SentEvent[] = [
+      {
+        id: randomUUID(),
+        tenant: 'colon',
+        action: 'iam.user.updated',
+        actor: 'a',
+        targetType: 'k:v',
+        target: '..',
+      },
+      {
+        id: randomUUID(),
+        tenant: 'colon',
+        action: 'iam.user.updated',
+        actor: 'a',
+        targetType: 'k',
+        target: 'v:..',
+      },
+    ];
+    expect(await postLogs(serve.url, token, auditRequest(colon))).toBe(200);
+    for (const [i, [type, id]] of [
+      ['k:v', '..'],
+      ['k', 'v:..'],
+    ].entries()) {
+      const r = await cli([
+        'target',
+        '--data-dir',
+        dir,
+        '--tenant',
+        'colon',
+        '--json',
+        '--',
+        type as string,
+        id as string,
+      ]);
+      expect(r.code, r.err).toBe(0);
+      expect((JSON.parse(r.out) as EventPage).events.map((e) => e.id)).toEqual([colon[i]?.id]);
+    }
+  });
+
+  it('values the store refuses are refused before a request, as when the directory is opened directly', async () => {
+    const cases: [string[], string][] = [
+      [['actor', '--tenant', 'acme', '--', ''], 'otel-audit actor: <actor-id>: must not be empty'],
+      [['target', '--tenant', 'acme', '--', '', 'x'], 'otel-audit target: <type> <id>: must not be empty'],
+      [
+        ['target', '--tenant', 'acme', 'invoice', 'x'.repeat(100_000)],
+        'otel-audit target: <type> <id>: is 100000 characters long, at most 4096 allowed',
+      ],
+      [
+        ['events', '--tenant', 'acme', '--actor', 'y'.repeat(20_000)],
+        'otel-audit events: --actor: is 20000 characters long, at most 4096 allowed',
+      ],
+    ];
+    for (const [argv, message] of cases) {
+      const r = await cli([...argv.slice(0, 1), '--data-dir', dir, ...argv.slice(1)]);
+      expect(r.code, argv.join(' ').slice(0, 80)).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err.split('\n')[0]).toBe(message);
+    }
+  });
+
   it('a second serve on the same directory fails with exit code 1 and says why', async () => {
     const second = spawnSync(
       process.execPath,

@@ -31,6 +31,7 @@ export { decodeCursor, encodeCursor } from './query/cursor.js';
 export { CSV_COLUMNS, type ExportFormat, type ExportOptions } from './query/export.js';
 export {
   type ActorRef,
+  checkQuery,
   DEFAULT_LIMIT,
   type EventFilter,
   MAX_LIMIT,

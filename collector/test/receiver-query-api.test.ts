@@ -145,6 +145,23 @@ describe('query API on an embedded store', () => {
     );
     await refused(`/v1/audit/actors/user-1/events?${tenant}&actor=other`, 'actor', /the one in the path/);
     await refused(`/v1/audit/targets/doc/d1/events?${tenant}&target=x:y`, 'target', /the one in the path/);
+    await refused(`/v1/audit/targets/doc/d1/events?${tenant}&targetId=y`, 'targetId', /the one in the path/);
+    // A target as TYPE:ID, or as targetType + targetId (a type may hold a colon): one form, both halves.
+    await refused(
+      `/v1/audit/events?${tenant}&target=x:y&targetType=x&targetId=y`,
+      'target',
+      /^target: give target \(TYPE:ID\) or targetType and targetId, not both$/,
+    );
+    await refused(`/v1/audit/events?${tenant}&targetId=y`, 'targetType', /is required with targetId/);
+    await refused(`/v1/audit/events?${tenant}&targetType=x`, 'targetId', /is required with targetType/);
+    await refused(
+      `/v1/audit/events?${tenant}&limit=x`,
+      'limit',
+      /^limit: must be a whole number between 1 and 10000$/,
+    );
+    const byParts = await query(t.serve, `/v1/audit/events?${tenant}&targetType=a%3Ab&targetId=c`);
+    expect(byParts.status).toBe(200);
+    expect((byParts.body as Page).events).toEqual([]);
     await refused(
       `/v1/audit/counts/actions?${tenant}&limit=5`,
       'limit',

@@ -99,6 +99,14 @@ export function checkLimit(limit: unknown): number {
   return limit;
 }
 
+/**
+ * Checks a filter and page as every read of the store does, without a store (the same AuditStoreInputError):
+ * a client of serve's query API refuses what the store would before it builds a URL from the values.
+ */
+export function checkQuery(filter: EventFilter, page: PageOptions = {}): void {
+  buildFilter('`db`', filter, page);
+}
+
 /** A row holds the target (its key may be shared with another event of the same actor and millisecond). */
 const TARGET_CHECK = 'arrayExists(t -> t.type = {target_type:String} AND t.id = {target_id:String}, targets)';
 

@@ -7,6 +7,7 @@ import {
   type EventFilter,
   INTERVALS,
   type Interval,
+  MAX_LIMIT,
   parseIsoTime,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
@@ -46,6 +47,8 @@ const FILTER_PARAMETERS = [
   'actor',
   'actorType',
   'target',
+  'targetType',
+  'targetId',
   'from',
   'to',
 ];
@@ -92,7 +95,10 @@ function time(params: URLSearchParams, name: string): Date | undefined {
   return date;
 }
 
-/** `tenant` (required), `action` and `crud` (repeatable), `outcome`, `actor`/`actorType`, `target` (type:id), `from`, `to`. */
+/**
+ * `tenant` (required), `action` and `crud` (repeatable), `outcome`, `actor`/`actorType`, `target` (TYPE:ID, split
+ * at the first colon) or `targetType` + `targetId` (for a type holding a colon), `from`, `to`.
+ */
 export function filterFromParams(params: URLSearchParams): EventFilter {
   const tenant = one(params, 'tenant');
   if (!tenant) throw new QueryParameterError('tenant', 'is required');
@@ -109,11 +115,19 @@ export function filterFromParams(params: URLSearchParams): EventFilter {
   if (actorType !== undefined && actor === undefined)
     throw new QueryParameterError('actorType', 'needs actor');
   const target = one(params, 'target');
+  const targetType = one(params, 'targetType');
+  const targetId = one(params, 'targetId');
   let targetRef: EventFilter['target'];
   if (target !== undefined) {
+    if (targetType !== undefined || targetId !== undefined)
+      throw new QueryParameterError('target', 'give target (TYPE:ID) or targetType and targetId, not both');
     const at = target.indexOf(':');
     if (at <= 0 || at === target.length - 1) throw new QueryParameterError('target', 'expected TYPE:ID');
     targetRef = { type: target.slice(0, at), id: target.slice(at + 1) };
+  } else if (targetType !== undefined || targetId !== undefined) {
+    if (targetType === undefined) throw new QueryParameterError('targetType', 'is required with targetId');
+    if (targetId === undefined) throw new QueryParameterError('targetId', 'is required with targetType');
+    targetRef = { type: targetType, id: targetId };
   }
   const from = time(params, 'from');
   const to = time(params, 'to');
@@ -133,7 +147,7 @@ export function pageFromParams(params: URLSearchParams): { limit?: number; curso
   const limit = one(params, 'limit');
   const cursor = one(params, 'cursor');
   if (limit !== undefined && !/^\d+$/.test(limit))
-    throw new QueryParameterError('limit', 'must be a whole number');
+    throw new QueryParameterError('limit', `must be a whole number between 1 and ${MAX_LIMIT}`);
   return { ...(limit !== undefined && { limit: Number(limit) }), ...(cursor !== undefined && { cursor }) };
 }
 
@@ -228,8 +242,12 @@ export async function handleQuery(
       acceptOnly(
         params,
         '/targets/{type}/{id}/events',
-        [...without(FILTER_PARAMETERS, 'target'), ...PAGE_PARAMETERS],
-        { target: 'the target is the one in the path on this route' },
+        [...without(FILTER_PARAMETERS, 'target', 'targetType', 'targetId'), ...PAGE_PARAMETERS],
+        {
+          target: 'the target is the one in the path on this route',
+          targetType: 'the target is the one in the path on this route',
+          targetId: 'the target is the one in the path on this route',
+        },
       );
       const { tenant, ...filter } = filterFromParams(params);
       return sendJson(
