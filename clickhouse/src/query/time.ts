@@ -3,16 +3,18 @@
 // pass, plus a bare date, which means midnight UTC.
 
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2}))?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{3}(\d{1,6})?|\.\d{1,2})?)?([Zz]|[+-]\d{2}:?\d{2}))?$/;
 
 /**
  * Parses `2026-11-23`, `2026-11-23T10:15:00Z`, `2026-11-23T10:15:00.123+01:00` and the like; returns
  * undefined for anything else, including a date-time without a zone (ambiguous) and impossible dates.
+ * Digits past the millisecond round up to the next one (Date keeps milliseconds, and so does occurred_at):
+ * as a bound, inclusive `from` or exclusive `to`, it then selects exactly the events the exact time would.
  */
 export function parseIsoTime(text: string): Date | undefined {
   const m = ISO_TIME.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, zone] = m;
+  const [, y, mo, d, h, mi, s, submilli, zone] = m;
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
@@ -30,5 +32,6 @@ export function parseIsoTime(text: string): Date | undefined {
     .replace(/z$/, 'Z')
     .replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const date = new Date(normalized);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  if (Number.isNaN(date.getTime())) return undefined;
+  return submilli !== undefined && /[1-9]/.test(submilli) ? new Date(date.getTime() + 1) : date;
 }
