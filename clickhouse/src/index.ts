@@ -27,7 +27,7 @@ export {
   runMigrations,
 } from './migrations.js';
 export { OTEL_LOG_COLUMNS, type OtelLogRow } from './otel-logs.js';
-export { decodeCursor, encodeCursor } from './query/cursor.js';
+export { decodeCursor, encodeCursor, queryFingerprint } from './query/cursor.js';
 export { CSV_COLUMNS, type ExportFormat, type ExportOptions } from './query/export.js';
 export {
   type ActorRef,

@@ -260,6 +260,34 @@ describe('cursor pagination', () => {
     expect(decodeCursor(first.nextCursor as string).eventId).toBe(first.events[14]?.id);
   });
 
+  it('a cursor pages only the query that returned it: another tenant or other filters are refused', async () => {
+    const filter = { tenant: 'acme', actions: ['billing.*', 'auth.session.created'] };
+    const first = await store.search(filter, { limit: 3 });
+    const cursor = first.nextCursor as string;
+    // The same query, its lists in another order: the same pages.
+    const again = await store.search(
+      { tenant: 'acme', actions: ['auth.session.created', 'billing.*'] },
+      { cursor, limit: 3 },
+    );
+    expect(again.events).toEqual((await store.search(filter, { cursor, limit: 3 })).events);
+    const elsewhere: [string, () => Promise<unknown>][] = [
+      ['another tenant', () => store.search({ ...filter, tenant: 'evil' }, { cursor })],
+      ['fewer filters', () => store.search({ tenant: 'acme' }, { cursor })],
+      ['another time range', () => store.search({ ...filter, from: at(0) }, { cursor })],
+      ['a target', () => store.targetHistory('acme', { type: 'customer', id: 'cus_1' }, { cursor })],
+      ['an actor', () => store.actorTimeline('acme', { id: 'user_1' }, { cursor })],
+    ];
+    for (const [what, read] of elsewhere) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, what).toBeInstanceOf(AuditStoreInputError);
+      expect((error as AuditStoreInputError).field, what).toBe('cursor');
+      expect((error as Error).message, what).toMatch(/^cursor: was returned for another query/);
+    }
+  });
+
   it('target history pages through events that share an actor and a millisecond', async () => {
     // The by-target table keys on (actor_id, occurred_at): these events share keys, some touch other targets.
     const when = at(500);
@@ -606,7 +634,11 @@ describe('untrusted input', () => {
       [() => store.search({ tenant: 'acme' }, { limit: 1e9 }), /^limit/],
       [() => store.search({ tenant: 'acme' }, { cursor: "' OR 1=1" }), /^cursor: is not a cursor/],
       [
-        () => store.search({ tenant: 'acme' }, { cursor: Buffer.from('[1,5,"x"]').toString('base64url') }),
+        () =>
+          store.search(
+            { tenant: 'acme' },
+            { cursor: Buffer.from('[2,5,"x","abcdefghijk"]').toString('base64url') },
+          ),
         /^cursor/,
       ],
       [() => store.search({ tenant: 'acme' }, { cursor: huge }), /^cursor/],

@@ -1,16 +1,41 @@
+import { createHash } from 'node:crypto';
 import { AuditStoreInputError } from '../errors.js';
+import type { EventFilter } from './filters.js';
 
 /** Position after the last row of a page: the keyset (occurred_at, event_id) of that row. */
 export interface CursorKey {
   occurredAtMs: number;
   eventId: string;
+  /** `queryFingerprint` of the tenant and filters whose pages the cursor walks. */
+  query: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const FINGERPRINT = /^[A-Za-z0-9_-]{11}$/;
+
+const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
+
+/**
+ * A short hash of what a query selects (tenant, filters; not its page): a cursor carries it, so one used with
+ * another tenant or other filters is refused instead of silently starting that query part-way.
+ */
+export function queryFingerprint(filter: EventFilter): string {
+  const canonical = JSON.stringify([
+    filter.tenant,
+    sorted(filter.actions),
+    sorted(filter.crud),
+    filter.outcome ?? null,
+    filter.actor === undefined ? null : [filter.actor.id, filter.actor.type ?? null],
+    filter.target === undefined ? null : [filter.target.type, filter.target.id],
+    filter.from?.getTime() ?? null,
+    filter.to?.getTime() ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 11);
+}
 
 /** Opaque to callers (base64url JSON), so its shape can change without breaking them. */
 export function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify([1, key.occurredAtMs, key.eventId])).toString('base64url');
+  return Buffer.from(JSON.stringify([2, key.occurredAtMs, key.eventId, key.query])).toString('base64url');
 }
 
 export function decodeCursor(cursor: string): CursorKey {
@@ -22,9 +47,10 @@ export function decodeCursor(cursor: string): CursorKey {
   } catch {
     throw invalid();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 1) throw invalid();
-  const [, ms, id] = parsed as [number, unknown, unknown];
+  if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 2) throw invalid();
+  const [, ms, id, query] = parsed as [number, unknown, unknown, unknown];
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) throw invalid();
   if (typeof id !== 'string' || !UUID.test(id)) throw invalid();
-  return { occurredAtMs: ms, eventId: id };
+  if (typeof query !== 'string' || !FINGERPRINT.test(query)) throw invalid();
+  return { occurredAtMs: ms, eventId: id, query };
 }

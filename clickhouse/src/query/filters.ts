@@ -6,7 +6,7 @@ import {
   type Outcome,
 } from '@otel-audit/sdk/conventions';
 import { AuditStoreInputError } from '../errors.js';
-import { decodeCursor } from './cursor.js';
+import { decodeCursor, queryFingerprint } from './cursor.js';
 
 /** Longest accepted string filter value: keeps parameters (sent in the URL to a server) within limits. */
 export const MAX_VALUE_LENGTH = 4096;
@@ -163,6 +163,12 @@ export function buildFilter(
   }
   if (paged && page.cursor !== undefined) {
     const key = decodeCursor(page.cursor);
+    if (key.query !== queryFingerprint(filter))
+      throw new AuditStoreInputError(
+        'cursor',
+        'was returned for another query (another tenant or other filters): page with the tenant and filters ' +
+          'that returned it, or start again without it',
+      );
     params.cursor_ms = key.occurredAtMs;
     params.cursor_id = key.eventId;
     cursorMs = "fromUnixTimestamp64Milli({cursor_ms:Int64}, 'UTC')";

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from '../connection.js';
 import { AuditStoreInputError } from '../errors.js';
-import { encodeCursor } from './cursor.js';
+import { encodeCursor, queryFingerprint } from './cursor.js';
 import {
   type ActorRef,
   type BuiltQuery,
@@ -89,7 +89,13 @@ export async function search(
   return {
     events: list,
     ...(list.length === q.limit &&
-      last && { nextCursor: encodeCursor({ occurredAtMs: last.occurredAt.getTime(), eventId: last.id }) }),
+      last && {
+        nextCursor: encodeCursor({
+          occurredAtMs: last.occurredAt.getTime(),
+          eventId: last.id,
+          query: queryFingerprint(filter),
+        }),
+      }),
   };
 }
 
