@@ -14,18 +14,42 @@ export type MetadataOf<S extends ActionSchemas, A extends string> = A extends ke
   ? z.input<S[A]>
   : unknown;
 
+const isSchema = (value: unknown) =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { safeParse?: unknown }).safeParse === 'function';
+
 /**
  * Declares the actions of a service and the schema of each one's metadata. Pass the result to
  * `createAuditLogger({ actions })`: `record()` is then type-checked per action, and validated at run time.
- * Throws `AuditValidationError` when an action name breaks the naming convention.
+ * Throws `AuditValidationError` ("invalid audit actions") naming each action whose name breaks the naming
+ * convention or whose value is not a zod schema (JavaScript callers: the types catch it in TypeScript).
  */
 export function defineAuditActions<const S extends ActionSchemas>(schemas: S): S {
-  const issues = Object.keys(schemas)
-    .filter((name) => !ACTION_PATTERN.test(name))
-    .map((name) => ({
-      path: [name],
-      message: 'action names are lowercase dot-separated segments, e.g. billing.invoice.paid',
-    }));
-  if (issues.length > 0) throw new AuditValidationError(issues);
+  if (typeof schemas !== 'object' || schemas === null || Array.isArray(schemas))
+    throw new AuditValidationError(
+      [{ path: [], message: 'must be an object of action name -> zod schema of its metadata' }],
+      undefined,
+      'audit actions',
+    );
+  const issues = Object.entries(schemas).flatMap(([name, schema]) => [
+    ...(ACTION_PATTERN.test(name)
+      ? []
+      : [
+          {
+            path: [name],
+            message: 'action names are lowercase dot-separated segments, e.g. billing.invoice.paid',
+          },
+        ]),
+    ...(isSchema(schema)
+      ? []
+      : [
+          {
+            path: [name],
+            message: `must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got ${schema === null ? 'null' : typeof schema}`,
+          },
+        ]),
+  ]);
+  if (issues.length > 0) throw new AuditValidationError(issues, undefined, 'audit actions');
   return schemas;
 }

@@ -14,9 +14,10 @@ export class AuditValidationError extends Error {
   readonly issues: readonly AuditIssue[];
   readonly action: string | undefined;
 
-  constructor(issues: readonly AuditIssue[], action?: string) {
+  /** `subject`: what was invalid, when not an event (`audit actions` for `defineAuditActions`). */
+  constructor(issues: readonly AuditIssue[], action?: string, subject = 'audit event') {
     const list = issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n');
-    super(`invalid audit event${action ? ` "${action}"` : ''}: ${issues.length} issue(s)\n${list}`);
+    super(`invalid ${subject}${action ? ` "${action}"` : ''}: ${issues.length} issue(s)\n${list}`);
     this.issues = issues;
     this.action = action;
   }

@@ -269,8 +269,24 @@ describe('typed actions', () => {
     expect(error?.action).toBe('billing.invoice.voided');
   });
 
-  it('rejects action names that break the convention at definition', () => {
+  it('rejects action names that break the convention, and values that are no schema, at definition', () => {
     expect(() => defineAuditActions({ 'Billing.Paid': z.object({}) })).toThrow(AuditValidationError);
+    // A JavaScript caller: a value that is no zod schema is named at definition, not at the first record().
+    const error = (() => {
+      try {
+        defineAuditActions({ 'x.y.created': null, 'x.y.deleted': {}, 'X.y': z.object({}) } as never);
+      } catch (e) {
+        return e as AuditValidationError;
+      }
+    })();
+    expect(error).toBeInstanceOf(AuditValidationError);
+    expect(error?.message).toBe(
+      'invalid audit actions: 3 issue(s)\n' +
+        '  - x.y.created: must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got null\n' +
+        '  - x.y.deleted: must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got object\n' +
+        '  - X.y: action names are lowercase dot-separated segments, e.g. billing.invoice.paid',
+    );
+    expect(() => defineAuditActions(null as never)).toThrow(/^invalid audit actions: 1 issue/);
   });
 });
 
