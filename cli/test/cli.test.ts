@@ -770,6 +770,16 @@ describe('otel-audit (in process)', () => {
         'otel-audit serve: --max-batch-rows: expected a whole number >= 1, got "-3"',
       ],
       [
+        // Past a safe integer: the flag is named (it was the config field, maxBodyBytes).
+        ['serve', '--data-dir', dataDir, '--max-body-bytes', '99999999999999999999'],
+        'otel-audit serve: --max-body-bytes: expected a whole number >= 1, got "99999999999999999999"',
+      ],
+      [
+        // Node's timers take at most 2^31-1 ms: a longer shutdown wait would not wait at all.
+        ['serve', '--data-dir', dataDir, '--shutdown-timeout', '9999999'],
+        'otel-audit serve: --shutdown-timeout: expected a whole number 1..2147483, got "9999999"',
+      ],
+      [
         ['events', '--data-dir', dataDir, '--tenant', '--json'],
         'otel-audit events: --tenant: missing value (the next argument starts with "-"; if it is the value, write --tenant=VALUE)',
       ],

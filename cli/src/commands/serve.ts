@@ -8,6 +8,7 @@ import {
   defaultStateDir,
   jsonLogger,
   LOG_LEVELS,
+  MAX_TIMER_MS,
   ReceiverConfigError,
   type ReceiverLimits,
   resolveToken,
@@ -36,11 +37,19 @@ export const SERVE_ENV = {
   logLevel: 'OTEL_AUDIT_LOG_LEVEL',
 } as const;
 
-function whole(values: OptionValues, flag: string, min = 0): number | undefined {
+function whole(
+  values: OptionValues,
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const value = str(values, flag);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new UsageError(`--${flag}: expected a whole number >= ${min}, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new UsageError(
+      `--${flag}: expected a whole number ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`}, ` +
+        `got ${JSON.stringify(value)}`,
+    );
   return Number(value);
 }
 
@@ -170,7 +179,8 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
       const n = whole(values, flag, 1);
       if (n !== undefined) limits[key] = n;
     }
-    const shutdown = whole(values, 'shutdown-timeout', 1);
+    // Seconds, kept in a Node timer (ms): larger values would fire at once.
+    const shutdown = whole(values, 'shutdown-timeout', 1, Math.floor(MAX_TIMER_MS / 1000));
     if (shutdown !== undefined) limits.shutdownTimeoutMs = shutdown * 1000;
     const tokenFile = str(values, 'token-file');
     // A flag beats the environment: with --token-file the variable is not passed at all (startServe would
@@ -194,6 +204,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
       }
     }
 
+    const log = jsonLogger((line) => ctx.stderr(line), level);
     let running: Awaited<ReturnType<typeof startServe>>;
     try {
       running = await startServe({
@@ -207,7 +218,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
         ...(tokenFile !== undefined && { tokenFile }),
         stateDir,
         migrate: values['skip-migrations'] ? false : { ...(logsEngine !== undefined && { logsEngine }) },
-        log: jsonLogger((line) => ctx.stderr(line), level),
+        log,
       });
     } catch (error) {
       if (error instanceof ReceiverConfigError) throw new UsageError(error.message);
@@ -228,16 +239,12 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     });
     // A second signal while draining means "now".
     const force = () => {
-      ctx.stderr(
-        `${JSON.stringify({ time: new Date().toISOString(), level: 'warn', msg: 'second signal: exiting without draining' })}\n`,
-      );
+      log.log('warn', 'second signal: exiting without draining');
       process.exit(EXIT.failure);
     };
     process.once('SIGTERM', force);
     process.once('SIGINT', force);
-    ctx.stderr(
-      `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'signal received', signal })}\n`,
-    );
+    log.log('info', 'signal received', { signal });
     await running.close();
     process.off('SIGTERM', force);
     process.off('SIGINT', force);

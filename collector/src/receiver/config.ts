@@ -47,12 +47,17 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   bodyIdleTimeoutMs: 15_000,
 };
 
-/** Merges and checks limits; every value must be a positive whole number. */
+/** Longest timer Node keeps: a larger delay fires after 1 ms instead (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Merges and checks limits; every value must be a positive whole number, a time in ms one Node's timers take. */
 export function receiverLimits(overrides: Partial<ReceiverLimits> = {}): ReceiverLimits {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new ReceiverConfigError(name, `must be a whole number >= 1, got ${value}`);
+    if (name.endsWith('Ms') && value > MAX_TIMER_MS)
+      throw new ReceiverConfigError(name, `must be at most ${MAX_TIMER_MS} ms, got ${value}`);
   }
   return limits;
 }

@@ -1,7 +1,14 @@
 // The local OTLP/HTTP receiver behind `otel-audit serve`.
 export { asString, compareUtf8, goJsonString } from './any-value.js';
 export { bearerMatches, type ResolvedToken, resolveToken, TOKEN_FILE_NAME } from './auth.js';
-export { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
+export {
+  DEFAULT_HOST,
+  DEFAULT_LIMITS,
+  DEFAULT_PORT,
+  MAX_TIMER_MS,
+  type ReceiverLimits,
+  receiverLimits,
+} from './config.js';
 export { decodeJsonRequest, decodeJsonValue } from './decode-json.js';
 export {
   decodeProtobufRequest,
