@@ -34,6 +34,7 @@ export {
   checkQuery,
   DEFAULT_LIMIT,
   type EventFilter,
+  MAX_ACTIONS,
   MAX_LIMIT,
   MAX_VALUE_LENGTH,
   type PageOptions,

@@ -618,6 +618,16 @@ describe('untrusted input', () => {
       [() => store.targetHistory('acme', { type: huge, id: 'x' }), /^target\.type/],
       [() => store.search({ tenant: 'acme', actions: [''] }), /^actions\[0\]/],
       [() => store.search({ tenant: 'acme', actions: ['a', huge] }), /^actions\[1\]/],
+      [
+        () => store.search({ tenant: 'acme', actions: ['billing.*', 'billing*'] }),
+        /^actions\[1\]: "billing\*": a wildcard is a trailing "\.\*" \(billing\.\*\) or "\*" alone$/,
+      ],
+      [() => store.search({ tenant: 'acme', actions: ['*.paid'] }), /^actions\[0\]: "\*\.paid"/],
+      [() => store.search({ tenant: 'acme', actions: ['a.*.*'] }), /^actions\[0\]: "a\.\*\.\*"/],
+      [
+        () => store.search({ tenant: 'acme', actions: Array.from({ length: 101 }, (_, i) => `a.b${i}`) }),
+        /^actions: has 101 entries, at most 100 allowed$/,
+      ],
       [() => store.search({ tenant: 'acme', crud: ['drop' as 'read'] }), /^crud\[0\]: must be one of/],
       [() => store.search({ tenant: 'acme', outcome: "success' OR 1" as 'success' }), /^outcome/],
       [() => store.search({ tenant: 'acme', from: new Date(Number.NaN) }), /^from: must be a valid Date/],

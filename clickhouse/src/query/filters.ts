@@ -8,8 +8,13 @@ import {
 import { AuditStoreInputError } from '../errors.js';
 import { decodeCursor, queryFingerprint } from './cursor.js';
 
-/** Longest accepted string filter value: keeps parameters (sent in the URL to a server) within limits. */
+/**
+ * Longest accepted string filter value, in UTF-16 code units (JavaScript's length): keeps parameters (sent in the
+ * URL to a server) within limits.
+ */
 export const MAX_VALUE_LENGTH = 4096;
+/** Most entries of `actions`, for the same reason. */
+export const MAX_ACTIONS = 100;
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10_000;
 
@@ -181,12 +186,23 @@ export function buildFilter(
   if (filter.actions !== undefined) {
     if (!Array.isArray(filter.actions))
       throw new AuditStoreInputError('actions', 'must be an array of strings');
+    if (filter.actions.length > MAX_ACTIONS)
+      throw new AuditStoreInputError(
+        'actions',
+        `has ${filter.actions.length} entries, at most ${MAX_ACTIONS} allowed`,
+      );
     const exact: string[] = [];
     const prefixes: string[] = [];
     filter.actions.forEach((a, i) => {
       const value = text(a, `actions[${i}]`);
-      if (value === '*') prefixes.push('');
-      else if (value.endsWith('.*')) prefixes.push(value.slice(0, -1));
+      const prefix = value === '*' ? '' : value.endsWith('.*') ? value.slice(0, -1) : undefined;
+      // A `*` anywhere else (`billing*`, `*.paid`) would be taken as a character and match nothing.
+      if ((prefix ?? value).includes('*'))
+        throw new AuditStoreInputError(
+          `actions[${i}]`,
+          `${JSON.stringify(value)}: a wildcard is a trailing ".*" (billing.*) or "*" alone`,
+        );
+      if (prefix !== undefined) prefixes.push(prefix);
       else exact.push(value);
     });
     if (filter.actions.length > 0) {
