@@ -15,7 +15,7 @@ const jsonObject = z.record(z.string(), z.unknown());
 const idSchema = z.uuid();
 const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 const TIME_FORMS =
-  'a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds (a whole number >= 0)';
+  'a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds (a whole number >= 1)';
 const timeSchema = z.union(
   [
     z.date(),
@@ -24,7 +24,7 @@ const timeSchema = z.union(
       error:
         'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00',
     }),
-    z.number().int().nonnegative({ error: 'must be epoch milliseconds, a whole number >= 0' }),
+    z.number().int().positive({ error: 'must be epoch milliseconds, a whole number >= 1' }),
   ],
   // zod's own message for a failed union is only "Invalid input".
   { error: `must be ${TIME_FORMS}` },
@@ -121,7 +121,7 @@ function isActorLike(value: unknown, keys: Set<string>): boolean {
 
 function isTime(value: unknown): boolean {
   if (value instanceof Date) return !Number.isNaN(value.getTime());
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0;
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1;
   return typeof value === 'string' && timeSchema.safeParse(value).success;
 }
 

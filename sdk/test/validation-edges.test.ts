@@ -61,9 +61,10 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
         new Date('x'),
         /^occurredAt: must be a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds/,
       ],
-      [1.5, /^occurredAt: must be a valid Date, .* epoch milliseconds \(a whole number >= 0\)$/],
+      [1.5, /^occurredAt: must be a valid Date, .* epoch milliseconds \(a whole number >= 1\)$/],
       [{}, /^occurredAt: must be a valid Date/],
-      [-1, /^occurredAt: must be epoch milliseconds, a whole number >= 0$/],
+      [-1, /^occurredAt: must be epoch milliseconds, a whole number >= 1$/],
+      [0, /^occurredAt: must be epoch milliseconds, a whole number >= 1$/],
       [
         '2026-11-23T10:00:00',
         /^occurredAt: must be an ISO 8601 date-time with a zone, e\.g\. 2026-11-23T10:15:00Z/,
@@ -117,9 +118,9 @@ describe('a UUIDv7 id whose time is outside the occurredAt range', () => {
     expect(parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: given }).occurredAt).toEqual(
       given,
     );
-    expect(() => parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: 0 })).toThrow(
-      /occurredAt: must be after/,
-    );
+    expect(() =>
+      parseAuditEvent({ id, action: 'a.b.created', tenant: 't', occurredAt: new Date(0) }),
+    ).toThrow(/occurredAt: must be after/);
   });
 });
 
