@@ -35,6 +35,7 @@ export function fieldLabel(
     return command === 'actor' && values['actor-type'] === undefined ? '--type' : '--actor-type';
   if (name === 'target.type' || name === 'target.id')
     return command === 'target' ? '<type> <id>' : '--target';
+  if (name === 'id' && command === 'event') return '<event-id>';
   const known = FIELD_FLAGS[name];
   if (!known) return undefined;
   if (known.variable === undefined) return `--${known.flag}`;

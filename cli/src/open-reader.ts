@@ -41,7 +41,7 @@ directory must hold a store already: create it with \`otel-audit migrate\` (or s
 /** What the query commands read from: the store itself, or a running serve that holds it. */
 export type AuditReader = Pick<
   AuditStore,
-  'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'status' | 'close'
+  'getEvent' | 'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'status' | 'close'
 >;
 
 export interface OpenReaderOptions {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import {
   AuditStoreInputError,
+  checkEventId,
   checkQuery,
   type EventFilter,
   type EventPage,
@@ -104,7 +105,8 @@ export class RemoteAuditReader {
     return new RemoteAuditReader(info.url, token);
   }
 
-  private async get(path: string, query: Query): Promise<Response> {
+  /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */
+  private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
     const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
     let res: Response;
     try {
@@ -115,7 +117,7 @@ export class RemoteAuditReader {
         { cause },
       );
     }
-    if (res.ok) return res;
+    if (res.ok || expected.includes(res.status)) return res;
     let error: { message?: string; field?: string } = {};
     try {
       error = ((await res.json()) as { error?: typeof error }).error ?? {};
@@ -131,6 +133,19 @@ export class RemoteAuditReader {
   private async page(path: string, query: Query): Promise<EventPage> {
     const page = (await (await this.get(path, query)).json()) as EventPage;
     return { ...page, events: page.events.map(revive) };
+  }
+
+  /** One event, or undefined (serve's 404). */
+  async getEvent(tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
+    checkQuery({ tenant });
+    // Not UUID text: no event, as the store answers (and "." or ".." would resolve away in the URL path).
+    if (!checkEventId(id)) return undefined;
+    const res = await this.get(`/events/${encodeURIComponent(id)}`, [['tenant', tenant]], [404]);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    return revive((await res.json()) as StoredAuditEvent);
   }
 
   search(filter: EventFilter, page: PageOptions = {}): Promise<EventPage> {

@@ -235,6 +235,44 @@ describe('otel-audit (in process)', () => {
     expect(JSON.parse(t2.out).events.map((e: { tenant: string }) => e.tenant)).toEqual(['other']);
   });
 
+  it('event: one event by id, whole, tenant-scoped; exit 3 when there is none', async () => {
+    const id = `0193a5b0-0000-7000-8000-${(3).toString(16).padStart(12, '0')}`;
+    const store = await AuditStore.open({ path: dataDir });
+    const stored = await store.getEvent('acme', id);
+    await store.close();
+    expect(stored?.id).toBe(id);
+    const json = await run('event', id, '--data-dir', dataDir, '--tenant', 'acme', '--json');
+    expect(json.code).toBe(0);
+    expect(json.err).toBe('');
+    expect(json.out).toBe(`${JSON.stringify(stored)}\n`);
+    const text = await run('event', id, '--data-dir', dataDir, '--tenant', 'acme');
+    expect(text.code).toBe(0);
+    expect(text.out).toBe(`${JSON.stringify(stored, null, 2)}\n`);
+    // Another tenant's event, and an id that is no UUID: no event.
+    for (const [eventId, tenant] of [
+      [id, 'other'],
+      ['not-a-uuid', 'acme'],
+      ['..', 'acme'],
+    ] as const) {
+      const none = await run('event', eventId, '--data-dir', dataDir, '--tenant', tenant);
+      expect(none).toEqual({ code: 3, out: '', err: `no event "${eventId}" in tenant "${tenant}"\n` });
+    }
+    const empty = await run('event', '', '--data-dir', dataDir, '--tenant', 'acme');
+    expect(empty.code).toBe(2);
+    expect(empty.err.split('\n')[0]).toBe(
+      'otel-audit event: <event-id>: must be a non-empty string of at most 4096 characters',
+    );
+    expect((await run('event', '--data-dir', dataDir, '--tenant', 'acme')).code).toBe(2);
+    // Values from whoever sent the event cannot reorder the terminal: bidi overrides come out escaped.
+    const ctl = await run('events', '--data-dir', dataDir, '--tenant', 'ctl', '--json');
+    const ctlId = (JSON.parse(ctl.out) as { events: { id: string }[] }).events[0]?.id as string;
+    const shown = await run('event', ctlId, '--data-dir', dataDir, '--tenant', 'ctl');
+    expect(shown.code).toBe(0);
+    expect(shown.out).not.toMatch(/\u202e/);
+    expect(shown.out).toContain('rtl\\u202eexe.pdf');
+    expect(JSON.parse(shown.out).targets[2].id).toBe('rtl\u202eexe.pdf');
+  });
+
   it('actor takes its type from --type or --actor-type; the generic --actor/--target flags are refused there', async () => {
     const ids = (r: { out: string }) =>
       (JSON.parse(r.out) as { events: { id: string }[] }).events.map((e) => e.id);

@@ -144,6 +144,25 @@ describe('otel-audit serve (child process)', () => {
     expect((await api('/status', null)).status).toBe(401);
   });
 
+  it('event reads one event through the running serve; exit 3 when the tenant has none with that id', async () => {
+    const [first] = acme;
+    const found = await cli(['event', first?.id as string, '--data-dir', dir, '--tenant', 'acme', '--json']);
+    expect(found.err).toBe('');
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.out)).toMatchObject({
+      id: first?.id,
+      tenant: 'acme',
+      actor: { id: first?.actor },
+    });
+    for (const [id, tenant] of [
+      [first?.id as string, 'other'],
+      ['..', 'acme'],
+    ]) {
+      const none = await cli(['event', id as string, '--data-dir', dir, '--tenant', tenant as string]);
+      expect(none).toEqual({ code: 3, out: '', err: `no event "${id}" in tenant "${tenant}"\n` });
+    }
+  });
+
   it('CLI usage errors from serve keep their exit code 2 and name the parameter', async () => {
     const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--limit', '0']);
     expect(r.code).toBe(2);

@@ -42,6 +42,7 @@ export {
 } from './query/filters.js';
 export {
   type ActionCount,
+  checkEventId,
   type EventPage,
   INTERVALS,
   type Interval,

@@ -41,16 +41,23 @@ const events = (r: Reader) => `${r.db}.${AUDIT_TABLES.events} FINAL`;
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
-  const params = { tenant: checkTenant(tenant), id };
+/**
+ * Checks an event id as getEvent does (AuditStoreInputError when empty or too long); returns whether it can name
+ * an event at all: ids come back from reads as UUID text, and anything else names none (toUUIDOrZero would turn
+ * it into the nil UUID, which a sender may have stored).
+ */
+export function checkEventId(id: unknown): boolean {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
     throw new AuditStoreInputError(
       'id',
       `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
     );
-  // Ids come back from reads in this form. Anything else names no event (toUUIDOrZero would turn it into the
-  // nil UUID, which a sender may have stored).
-  if (!UUID_TEXT.test(id)) return undefined;
+  return UUID_TEXT.test(id);
+}
+
+export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
+  const params = { tenant: checkTenant(tenant), id };
+  if (!checkEventId(id)) return undefined;
   const found = await rows<EventRow>(
     r,
     `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUID({id:String}) LIMIT 1`,
