@@ -136,12 +136,19 @@ async function main(): Promise<number> {
      ORDER BY count() DESC LIMIT 1`,
     { tenant },
   );
+  const [newest] = await serve.store.query<{ id: string }>(
+    `SELECT toString(${C.eventId}) AS id FROM {db}.${AUDIT_TABLES.events} FINAL
+     WHERE ${C.tenant} = {tenant:String} AND has({ids:Array(UUID)}, ${C.eventId})
+     ORDER BY ${C.occurredAt} DESC LIMIT 1`,
+    { tenant, ids },
+  );
   const curl = `curl -H "authorization: Bearer $(cat ${serve.tokenFile ?? '<token file>'})"`;
   say(`
 Try next (another terminal, while this one keeps serving):
 
   npm run -s cli -- events --data-dir ${dataDir} --tenant ${tenant} --limit 10
   npm run -s cli -- events --data-dir ${dataDir} --tenant ${tenant} --outcome failure --action 'auth.*'
+  npm run -s cli -- event ${newest?.id ?? '<event id>'} --data-dir ${dataDir} --tenant ${tenant}
   npm run -s cli -- actor ${busiest?.actor_id ?? '<actor id>'} --data-dir ${dataDir} --tenant ${tenant}
   npm run -s cli -- target ${busiest?.target_type ?? '<type>'} ${busiest?.target_id ?? '<id>'} --data-dir ${dataDir} --tenant ${tenant}
   npm run -s cli -- export --data-dir ${dataDir} --tenant ${tenant} --format csv --output ${tenant}.csv

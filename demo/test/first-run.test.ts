@@ -69,6 +69,23 @@ describe('npm start (first run)', () => {
     const page = JSON.parse(events.stdout) as { events: { tenant: string }[] };
     expect(page.events).toHaveLength(5);
     expect(page.events.every((e) => e.tenant === 'acme')).toBe(true);
+    // The event hint names an event of this run, and the command as printed finds it.
+    const hint = new RegExp(
+      `npm run -s cli -- event ([0-9a-f-]{36}) --data-dir ${dataDir} --tenant acme\\n`,
+    ).exec(start.stdout);
+    expect(hint, start.stdout).not.toBeNull();
+    const one = run([
+      'cli/src/bin.ts',
+      'event',
+      hint?.[1] as string,
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--json',
+    ]);
+    expect(one.status, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({ id: hint?.[1], tenant: 'acme' });
 
     // A second run on the same store: no tables to create; this run's events counted apart from the totals
     // (its ids differ: they depend on the time the run ends).
