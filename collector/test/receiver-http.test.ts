@@ -263,19 +263,6 @@ describe('POST /v1/logs', () => {
         /logRecords\[0\]\.traceId: must be 16 bytes, got 3/,
       ],
       [
-        'invalid UTF-8 in a JSON body',
-        Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d]),
-        json,
-        /not valid UTF-8/,
-      ],
-      [
-        'invalid UTF-8 in a protobuf string',
-        // The valid request with the bytes of its "hello" body replaced by an invalid UTF-8 sequence.
-        Buffer.from(valid.toString('latin1').replace('hello', 'he\xff\xfeo'), 'latin1'),
-        proto,
-        /not valid UTF-8/,
-      ],
-      [
         'gzip header on a body that is not gzip',
         Buffer.from('not gzip'),
         { ...proto, 'content-encoding': 'gzip' },
@@ -293,6 +280,34 @@ describe('POST /v1/logs', () => {
     it('stored nothing of the rejected requests', async () => {
       expect(await storedCount(t, 'truncated')).toBe(0);
     });
+  });
+
+  it('keeps a record whose strings are not valid UTF-8, the bad bytes as U+FFFD (as the collector forwards it)', async () => {
+    // One sender's bad string must not cost a forwarded batch the other records (a 400 is never retried).
+    const run = 'badutf8';
+    const invalid = (body: Uint8Array) =>
+      Buffer.from(Buffer.from(body).toString('latin1').replaceAll('hello', 'he\xff\xfeo'), 'latin1');
+    const request = logsRequest([
+      record(run),
+      record(run, { attributes: [str('run', run), str('note', 'hello')] }),
+      record(run),
+    ]);
+    for (const [body, headers] of [
+      [invalid(protobufBody(request)), proto],
+      [invalid(Buffer.from(JSON.stringify(request))), json],
+    ] as const) {
+      const res = await postWithAuth(body, headers);
+      expect(res.status).toBe(200);
+    }
+    const rows = await t.serve.store.query<{ body: string; note: string }>(
+      `SELECT Body AS body, LogAttributes['note'] AS note FROM {db}.${AUDIT_TABLES.logs}
+       WHERE LogAttributes['run'] = {run:String} ORDER BY LogAttributes['n']`,
+      { run },
+    );
+    expect(rows).toHaveLength(6);
+    expect(rows.every((r) => r.body === 'he\ufffd\ufffdo')).toBe(true);
+    expect(rows.filter((r) => r.note === 'he\ufffd\ufffdo')).toHaveLength(2);
+    await stillServes(t);
   });
 
   it('accepts an empty protobuf body (a valid empty request) and stores nothing', async () => {

@@ -48,14 +48,13 @@ const describe = (value: unknown): string => {
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 
-/** Parses a UTF-8 JSON body (invalid UTF-8 or JSON is a 400) into the request model. */
+/**
+ * Parses a UTF-8 JSON body (invalid JSON is a 400) into the request model. Bytes that are not valid UTF-8
+ * become U+FFFD, as Go's JSON decoders (the collector's) read them: one sender's bad string in a forwarded
+ * batch does not cost the whole batch.
+ */
 export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
-    throw new OtlpDecodeError('', 'body is not valid UTF-8');
-  }
+  const text = UTF8.decode(body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -65,7 +64,7 @@ export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
   return decodeJsonValue(parsed);
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 
 /** Walks an already parsed OTLP/JSON request. */
 export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {

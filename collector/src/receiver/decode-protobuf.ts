@@ -68,9 +68,9 @@ const STATUS_PROTO = `syntax = "proto3"; package google.rpc; message Status { in
 protobuf.util.Long = Long;
 protobuf.configure();
 
-function loadRoot(): protobuf.Root {
+function loadRoot(proto = OTLP_LOGS_PROTO): protobuf.Root {
   const root = new protobuf.Root();
-  protobuf.parse(OTLP_LOGS_PROTO, root, { keepCase: false });
+  protobuf.parse(proto, root, { keepCase: false });
   protobuf.parse(STATUS_PROTO, root);
   root.resolveAll();
   return root;
@@ -78,6 +78,15 @@ function loadRoot(): protobuf.Root {
 
 const root = loadRoot();
 const RequestType = root.lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+/**
+ * The same request with every string field read as bytes, for a body whose strings are not all valid UTF-8:
+ * the collector's decoder (pdata) takes such strings as they are, so a receiver standing in for it keeps the
+ * record too, its invalid bytes as U+FFFD (what Go's encoding/json writes for them), instead of refusing a whole
+ * batch (a collector forwarding thousands of services' records) for one sender's bad string.
+ */
+const LenientRequestType = loadRoot(
+  OTLP_LOGS_PROTO.replace(/\bstring\b(?= \w+ = \d+;)/g, 'bytes'),
+).lookupType('opentelemetry.proto.ExportLogsServiceRequest');
 const ResponseType = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
 const StatusType = root.lookupType('google.rpc.Status');
 
@@ -86,9 +95,16 @@ interface PbLong {
   low: number;
   high: number;
 }
+/** A string field: a string, or its bytes when decoded leniently (LenientRequestType). */
+type PbString = string | Uint8Array;
+
+// Lenient decoding gives Buffers (an unset field: protobufjs' default, an empty array).
+const text = (s: PbString): string =>
+  typeof s === 'string' ? s : Buffer.isBuffer(s) ? s.toString('utf8') : Buffer.from(s).toString('utf8');
+
 interface PbAnyValue {
   value?: string;
-  stringValue: string;
+  stringValue: PbString;
   boolValue: boolean;
   intValue: PbLong | number;
   doubleValue: number;
@@ -97,59 +113,62 @@ interface PbAnyValue {
   kvlistValue?: { values: PbKeyValue[] } | null;
 }
 interface PbKeyValue {
-  key: string;
+  key: PbString;
   value?: PbAnyValue | null;
 }
 interface PbLogRecord {
   timeUnixNano: PbLong | number;
   observedTimeUnixNano: PbLong | number;
   severityNumber: number;
-  severityText: string;
+  severityText: PbString;
   body?: PbAnyValue | null;
   attributes: PbKeyValue[];
   flags: number;
   traceId: Uint8Array;
   spanId: Uint8Array;
-  eventName: string;
+  eventName: PbString;
 }
 interface PbRequest {
   resourceLogs: {
     resource?: { attributes: PbKeyValue[] } | null;
-    schemaUrl: string;
+    schemaUrl: PbString;
     scopeLogs: {
-      scope?: { name: string; version: string; attributes: PbKeyValue[] } | null;
-      schemaUrl: string;
+      scope?: { name: PbString; version: PbString; attributes: PbKeyValue[] } | null;
+      schemaUrl: PbString;
       logRecords: PbLogRecord[];
     }[];
   }[];
 }
 
-/** Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes, bad ids or invalid UTF-8 throw OtlpDecodeError. */
+/**
+ * Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes or bad ids throw OtlpDecodeError. Strings that
+ * are not valid UTF-8 keep the record, their invalid bytes as U+FFFD (see LenientRequestType).
+ */
 export function decodeProtobufRequest(body: Uint8Array): OtlpLogsRequest {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let message: PbRequest;
   try {
-    // protobufjs 8 checks proto3 `string` fields (readStrict) as protobuf-go does: invalid UTF-8 is an error.
+    // protobufjs 8 checks proto3 `string` fields as protobuf-go does: invalid UTF-8 is an error there.
     message = RequestType.decode(buffer) as unknown as PbRequest;
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA')
-      throw new OtlpDecodeError('', 'a string field is not valid UTF-8');
-    throw new OtlpDecodeError(
-      '',
-      `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
-    );
+    if ((error as { code?: string }).code !== 'ERR_ENCODING_INVALID_ENCODED_DATA')
+      throw new OtlpDecodeError(
+        '',
+        `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
+      );
+    message = LenientRequestType.decode(buffer) as unknown as PbRequest;
   }
   return {
     resourceLogs: message.resourceLogs.map((rl, i) => ({
       resource: { attributes: keyValues(rl.resource?.attributes ?? []) },
-      schemaUrl: rl.schemaUrl,
+      schemaUrl: text(rl.schemaUrl),
       scopeLogs: rl.scopeLogs.map((sl, j) => ({
         scope: {
-          name: sl.scope?.name ?? '',
-          version: sl.scope?.version ?? '',
+          name: text(sl.scope?.name ?? ''),
+          version: text(sl.scope?.version ?? ''),
           attributes: keyValues(sl.scope?.attributes ?? []),
         },
-        schemaUrl: sl.schemaUrl,
+        schemaUrl: text(sl.schemaUrl),
         logRecords: sl.logRecords.map((r, k) =>
           logRecord(r, () => `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`),
         ),
@@ -163,13 +182,13 @@ function logRecord(r: PbLogRecord, where: () => string): OtlpLogRecord {
     timeUnixNano: uint64(r.timeUnixNano),
     observedTimeUnixNano: uint64(r.observedTimeUnixNano),
     severityNumber: r.severityNumber,
-    severityText: r.severityText,
+    severityText: text(r.severityText),
     body: r.body ? anyValue(r.body) : EMPTY_VALUE,
     attributes: keyValues(r.attributes),
     flags: r.flags >>> 0,
     traceId: id(r.traceId, 16, where, 'traceId'),
     spanId: id(r.spanId, 8, where, 'spanId'),
-    eventName: r.eventName,
+    eventName: text(r.eventName),
   };
 }
 
@@ -186,7 +205,7 @@ function keyValues(list: readonly PbKeyValue[], depth = 0): OtlpKeyValue[] {
   const out = new Array<OtlpKeyValue>(list.length);
   for (let i = 0; i < list.length; i++) {
     const kv = list[i] as PbKeyValue;
-    out[i] = { key: kv.key, value: kv.value ? anyValue(kv.value, depth) : EMPTY_VALUE };
+    out[i] = { key: text(kv.key), value: kv.value ? anyValue(kv.value, depth) : EMPTY_VALUE };
   }
   return out;
 }
@@ -199,7 +218,7 @@ function anyValue(v: PbAnyValue, depth = 0): OtlpValue {
     );
   switch (v.value) {
     case 'stringValue':
-      return { kind: 'string', value: v.stringValue };
+      return { kind: 'string', value: text(v.stringValue) };
     case 'boolValue':
       return { kind: 'bool', value: v.boolValue };
     case 'intValue':
