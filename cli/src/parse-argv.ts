@@ -50,6 +50,9 @@ function usageError(error: Error & { code?: unknown }, command: Command): UsageE
   return new UsageError(error.message);
 }
 
+/** Options whose empty value means something: no password, or every interface to listen on. */
+const EMPTY_ALLOWED = new Set(['password', 'host']);
+
 /** The command's options and positionals; any mistake in the command line is a UsageError. */
 export function parseCommandLine(
   command: Command,
@@ -62,7 +65,7 @@ export function parseCommandLine(
   let parsed: {
     values: OptionValues;
     positionals: string[];
-    tokens: { kind: string; name?: string; rawName?: string }[];
+    tokens: { kind: string; name?: string; rawName?: string; value?: string | undefined }[];
   };
   try {
     parsed = parseArgs({
@@ -78,10 +81,17 @@ export function parseCommandLine(
       throw usageError(error as Error, command);
     throw error;
   }
-  // parseArgs keeps the last of a repeated option: `--tenant a --tenant b` would read tenant b without a word.
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
-    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple) continue;
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = options[token.name];
+    if (option?.type !== 'string') continue;
+    // An empty value is a mistake (an unset shell variable), never "the default".
+    if (token.value === '' && !EMPTY_ALLOWED.has(token.name))
+      throw new UsageError(`${token.rawName}: must not be empty`);
+    // parseArgs keeps the last of a repeated option: `--tenant a --tenant b` would read tenant b without a word.
+    // --cursor may come again: the `more: --cursor …` hint is meant to be appended to the previous command.
+    if (option.multiple || token.name === 'cursor') continue;
     if (seen.has(token.name)) throw new UsageError(`${token.rawName} given more than once`);
     seen.add(token.name);
   }

@@ -55,6 +55,11 @@ export function flagOrEnv(
   return fromEnv === undefined ? undefined : { value: fromEnv, label: `${variable} (--${flag})` };
 }
 
+/** A URL as messages show it: whatever precedes an `@` of its authority (user, password) replaced by `…`. */
+function masked(url: string): string {
+  return url.replace(/^([a-z][\w+.-]*:\/\/)?[^/?#]*@/i, '$1…@');
+}
+
 /** A server URL the client can use: http(s), with a host. */
 function checkUrl(url: string, label: string): void {
   let parsed: URL | undefined;
@@ -69,15 +74,12 @@ function checkUrl(url: string, label: string): void {
     !parsed.hostname
   )
     throw new UsageError(
-      `${label}: expected an http(s) URL such as http://localhost:8123, got ${JSON.stringify(url.replace(/\/\/[^/@]*@/, '//…@'))}`,
+      `${label}: expected an http(s) URL such as http://localhost:8123, got ${JSON.stringify(masked(url))}`,
     );
 }
 
 /** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */
 export function storeTarget(values: OptionValues, env: Record<string, string | undefined>): StoreTarget {
-  // An empty flag is a mistake (an unset shell variable), never "use the default": refused, not skipped.
-  for (const flag of ['url', 'data-dir', 'database'])
-    if (str(values, flag) === '') throw new UsageError(`--${flag}: must not be empty`);
   const urlFlag = str(values, 'url');
   const dirFlag = str(values, 'data-dir');
   if (urlFlag !== undefined && dirFlag !== undefined)
@@ -126,9 +128,8 @@ export async function openStore(
 }
 
 export function tenantOf(values: OptionValues, env: Record<string, string | undefined>): string {
-  const flag = str(values, 'tenant');
-  if (flag === '') throw new UsageError('--tenant: must not be empty');
-  const tenant = flag ?? env[ENV.tenant];
+  // An empty --tenant is refused when the command line is read (parse-argv.ts).
+  const tenant = str(values, 'tenant') ?? env[ENV.tenant];
   if (!tenant) throw new UsageError(`--tenant is required (or set ${ENV.tenant})`);
   return tenant;
 }

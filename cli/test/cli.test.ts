@@ -765,7 +765,19 @@ describe('otel-audit (in process)', () => {
       [
         ['status'],
         `otel-audit status: ${ENV.url} (--url): expected an http(s) URL such as http://localhost:8123, got "ftp://…@host"`,
-        { [ENV.url]: 'ftp://u:secret@host' },
+        { [ENV.url]: 'ftp://u:p@ss@host' },
+      ],
+      [
+        ['status', '--url', 'admin:s3cret@ch.example.com:8123'],
+        'otel-audit status: --url: expected an http(s) URL such as http://localhost:8123, got "…@ch.example.com:8123"',
+      ],
+      [
+        ['events', '--data-dir', dataDir, '--state-dir', '', '--tenant', 'acme'],
+        'otel-audit events: --state-dir: must not be empty',
+      ],
+      [
+        ['serve', '--data-dir', dataDir, '--token-file', ''],
+        'otel-audit serve: --token-file: must not be empty',
       ],
     ];
     for (const [argv, message, env] of cases) {
@@ -774,7 +786,7 @@ describe('otel-audit (in process)', () => {
       expect(r.out).toBe('');
       expect(r.err.split('\n')[0]).toBe(message);
     }
-    // Options that take a list still take it.
+    // Options that take a list still take it; a flag without a value may come twice; an empty password is one.
     const actions = await run(
       'events',
       '--data-dir',
@@ -785,8 +797,22 @@ describe('otel-audit (in process)', () => {
       'billing.*',
       '--action',
       'auth.*',
+      '--json',
+      '--json',
     );
     expect(actions.code).toBe(0);
+    expect((await run('events', '--data-dir', dataDir, '--tenant', 'acme', '--password', '')).code).toBe(0);
+    // --cursor may be given again, the last one counting: the `more: --cursor …` hint is appended to the command.
+    const page = (...more: string[]) =>
+      run('events', '--data-dir', dataDir, '--tenant', 'acme', '--limit', '2', ...more);
+    const first = await page();
+    const c1 = /more: --cursor (\S+)/.exec(first.err)?.[1] as string;
+    const second = await page('--cursor', c1);
+    const c2 = /more: --cursor (\S+)/.exec(second.err)?.[1] as string;
+    const third = await page('--cursor', c1, '--cursor', c2);
+    expect(third.code).toBe(0);
+    expect(third.out).toBe((await page('--cursor', c2)).out);
+    expect(third.out).not.toBe(second.out);
   });
 
   it("a negative number is the flag's value, refused with the valid range; other command-line mistakes name the flag", async () => {
