@@ -16,8 +16,9 @@ const FINGERPRINT = /^[A-Za-z0-9_-]{11}$/;
 const sorted = (values: readonly string[] | undefined) => [...new Set(values ?? [])].sort();
 
 /**
- * A short hash of what a query selects (tenant, filters; not its page): a cursor carries it, so one used with
- * another tenant or other filters is refused instead of silently starting that query part-way.
+ * A short hash of what a query selects (tenant and filters; not its page, nor its time range: a client may
+ * recompute `to=now` for every page, and the keyset bound holds whatever the range): a cursor carries it, so one
+ * used with another tenant or other filters is refused instead of silently starting that query part-way.
  */
 export function queryFingerprint(filter: EventFilter): string {
   const canonical = JSON.stringify([
@@ -27,8 +28,6 @@ export function queryFingerprint(filter: EventFilter): string {
     filter.outcome ?? null,
     filter.actor === undefined ? null : [filter.actor.id, filter.actor.type ?? null],
     filter.target === undefined ? null : [filter.target.type, filter.target.id],
-    filter.from?.getTime() ?? null,
-    filter.to?.getTime() ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 11);
 }
@@ -47,6 +46,11 @@ export function decodeCursor(cursor: string): CursorKey {
   } catch {
     throw invalid();
   }
+  if (Array.isArray(parsed) && parsed[0] === 1)
+    throw new AuditStoreInputError(
+      'cursor',
+      'comes from an earlier release (its cursors did not name their query): start again without it',
+    );
   if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 2) throw invalid();
   const [, ms, id, query] = parsed as [number, unknown, unknown, unknown];
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) throw invalid();

@@ -196,8 +196,8 @@ export function buildFilter(
     filter.actions.forEach((a, i) => {
       const value = text(a, `actions[${i}]`);
       const prefix = value === '*' ? '' : value.endsWith('.*') ? value.slice(0, -1) : undefined;
-      // A `*` anywhere else (`billing*`, `*.paid`) would be taken as a character and match nothing.
-      if ((prefix ?? value).includes('*'))
+      // A `*` anywhere else (`billing*`, `*.paid`) would be taken as a character and match nothing; so would `.*`.
+      if ((prefix ?? value).includes('*') || prefix === '.')
         throw new AuditStoreInputError(
           `actions[${i}]`,
           `${JSON.stringify(value)}: a wildcard is a trailing ".*" (billing.*) or "*" alone`,
