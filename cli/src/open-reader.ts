@@ -139,7 +139,7 @@ function realPath(path: string): string {
 }
 
 /** `otel-audit migrate` for this store, as a remedy in messages. */
-function migrateCommand(target: StoreTarget): string {
+export function migrateCommand(target: StoreTarget): string {
   const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
   return 'url' in target
     ? `otel-audit migrate --url ${shellWord(displayUrl(target.url))}${db}`

@@ -135,6 +135,7 @@ describe('otel-audit (in process)', () => {
       expect(r.err).toBe('');
       const status = JSON.parse(r.out) as StoreStatus;
       expect(status.database).toBe('default');
+      expect(status.migrated).toBe(true);
       expect(status.migrations).toEqual({
         applied: loadMigrations().map((m) => m.name),
         pending: [],
@@ -166,6 +167,33 @@ describe('otel-audit (in process)', () => {
     }
     const kept = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
     expect(kept.tables.find((t) => t.name === 'audit_events')).not.toHaveProperty('ttl');
+    // A database never migrated (a typo): said so, with the command that would create it.
+    const typo = await run('status', '--data-dir', dataDir, '--database', 'nope');
+    expect(typo.code).toBe(0);
+    expect(typo.out.split('\n').slice(0, 2)).toEqual([
+      'database nope: no otel-audit tables (never migrated, or not this database)',
+      `pending: ${loadMigrations()
+        .map((m) => m.name)
+        .join(', ')} (run \`otel-audit migrate --data-dir ${dataDir} --database nope\`)`,
+    ]);
+    // A TTL migrate did not write is shown as its text, never read as a number of days it does not mean.
+    const store = await AuditStore.open({ path: dataDir });
+    try {
+      await store.command(
+        "ALTER TABLE audit_target_keys MODIFY TTL occurred_at + toIntervalDay(7) DELETE WHERE actor_id = 'x', occurred_at + toIntervalDay(30)",
+      );
+      const { storeStatus } = await import('@otel-audit/clickhouse');
+      const keys = (await storeStatus(store.client, 'default')).tables.find(
+        (t) => t.name === 'audit_target_keys',
+      );
+      expect(keys?.retentionDays).toBeUndefined();
+      expect(keys?.ttl).toMatch(
+        /^occurred_at \+ toIntervalDay\(7\) WHERE actor_id = 'x', occurred_at \+ toIntervalDay\(30\)$/,
+      );
+      await store.command('ALTER TABLE audit_target_keys REMOVE TTL');
+    } finally {
+      await store.close();
+    }
   });
 
   it('events: filters, JSON output and paging', async () => {
@@ -618,7 +646,7 @@ describe('otel-audit (in process)', () => {
     expect(pendingStatus.code).toBe(0);
     expect(pendingStatus.out.split('\n').slice(0, 2)).toEqual([
       `database olddb: 5 of ${loadMigrations().length} migrations applied`,
-      'pending: 0006_audit_target_keys (run `otel-audit migrate`)',
+      `pending: 0006_audit_target_keys (run \`otel-audit migrate --data-dir ${dataDir} --database olddb\`)`,
     ]);
     for (const argv of [
       ['events', '--tenant', 'acme'],

@@ -21,6 +21,8 @@ export interface TableStatus {
 /** What a store holds and how it is set up: migrations, tables, their sizes and retention. */
 export interface StoreStatus {
   database: string;
+  /** Whether the database was ever migrated (has the migrations table): false for a new or mistyped name. */
+  migrated: boolean;
   migrations: {
     /** Migrations of this release the database has recorded, in order. */
     applied: string[];
@@ -33,7 +35,9 @@ export interface StoreStatus {
   tables: TableStatus[];
 }
 
-const DAYS = /\+ toIntervalDay\((\d+)\)$/;
+/** The TTLs migrate writes (and wrote before 2026-11-23), whole: any other TTL is shown only as its text. */
+const DAYS =
+  /^(?:occurred_at|toDateTime\(occurred_at\)|toDateTime64\(Timestamp, 3\)|toDateTime\(Timestamp\)) \+ toIntervalDay\((\d+)\)$/;
 
 /** The TTL clause of a table's `engine_full` (it ends at SETTINGS, or at the end). */
 function ttlOf(engineFull: string): { ttl?: string; retentionDays?: number } {
@@ -50,7 +54,7 @@ export async function storeStatus(
   migrations: readonly Migration[] = loadMigrations(),
 ): Promise<StoreStatus> {
   const names = [AUDIT_TABLES.logs, AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.migrations];
-  const { pending, unknown } = await migrationStatus(client, { database }, [...migrations]);
+  const { pending, unknown, migrated } = await migrationStatus(client, { database }, [...migrations]);
   const rows = await (
     await client.query({
       // One row per table, sizes summed over its active parts (none yet: 0).
@@ -69,6 +73,7 @@ export async function storeStatus(
   const pendingSet = new Set(pending);
   return {
     database,
+    migrated,
     migrations: {
       applied: migrations.filter((m) => !pendingSet.has(m.name)).map((m) => m.name),
       pending,

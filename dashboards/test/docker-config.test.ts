@@ -9,5 +9,10 @@ describe('vitest.docker.config.ts', () => {
     expect(docker.test?.include).toEqual(['*/test/**/*.docker.test.ts']);
     expect(docker.test?.exclude).toEqual(['**/node_modules/**']);
     expect(base.test?.exclude).toContain('**/*.docker.test.ts');
+    // The stack runs in containers: no collector build, no type tests; the rest of the base stays.
+    expect(docker.test?.globalSetup).toEqual([]);
+    expect(docker.test?.typecheck).toEqual({ enabled: false });
+    expect(docker.test?.pool).toBe(base.test?.pool);
+    expect(docker.resolve).toEqual(base.resolve);
   });
 });

@@ -1,7 +1,8 @@
 import type { StoreStatus, TableStatus } from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT } from '../command.js';
-import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
+import { migrateCommand, openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
+import { storeTarget } from '../store-options.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
@@ -34,12 +35,14 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-function report(status: StoreStatus): string {
+function report(status: StoreStatus, migrate: string): string {
   const { applied, pending, unknown } = status.migrations;
-  const lines = [
-    `database ${status.database}: ${applied.length} of ${applied.length + pending.length} migrations applied`,
-  ];
-  if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`otel-audit migrate\`)`);
+  const lines = status.migrated
+    ? [
+        `database ${status.database}: ${applied.length} of ${applied.length + pending.length} migrations applied`,
+      ]
+    : [`database ${status.database}: no otel-audit tables (never migrated, or not this database)`];
+  if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`${migrate}\`)`);
   if (unknown.length > 0) lines.push(`from a newer release: ${unknown.join(', ')} (use that release)`);
   if (status.tables.length > 0) {
     lines.push(
@@ -64,7 +67,7 @@ export const status: Command = {
   summary: "a store's migrations, tables, sizes and retention",
   usage: `status [--json]
 
-  --json               print the status as JSON: {"database","migrations":{"applied","pending","unknown"},
+  --json               print the status as JSON: {"database","migrated","migrations":{"applied","pending","unknown"},
                        "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?}]}
 
 Rows count what is on disk: a re-sent event counts twice until a merge collapses it. A store whose migrations
@@ -77,7 +80,11 @@ ${READ_HELP}`,
     const store = await openReader(values, ctx.env, { requireMigrated: false });
     try {
       const found = await store.status();
-      await ctx.stdout(values.json === true ? `${JSON.stringify(found)}\n` : report(found));
+      await ctx.stdout(
+        values.json === true
+          ? `${JSON.stringify(found)}\n`
+          : report(found, migrateCommand(storeTarget(values, ctx.env))),
+      );
       return EXIT.ok;
     } finally {
       await store.close();
