@@ -12,7 +12,8 @@ import {
   type StoreStatus,
   type TimelineOptions,
 } from '@otel-audit/clickhouse';
-import type { ServeDiscovery } from '@otel-audit/collector';
+import { MAX_QUERY_HEADER_BYTES, type ServeDiscovery } from '@otel-audit/collector';
+import { UsageError } from './command.js';
 
 /** The running serve answered with an error the CLI cannot fix by itself (or could not be reached). */
 export class RemoteServeError extends Error {
@@ -108,6 +109,12 @@ export class RemoteAuditReader {
   /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */
   private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
     const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
+    // serve reads at most this much of request line and headers; leave room for the headers.
+    if (url.length > MAX_QUERY_HEADER_BYTES - 64 * 1024)
+      throw new UsageError(
+        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads: give fewer or shorter ` +
+          'filter values, or stop serve to open the directory directly',
+      );
     let res: Response;
     try {
       res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });

@@ -163,6 +163,15 @@ describe('otel-audit serve (child process)', () => {
     }
   });
 
+  it('long filters within the documented limits read through serve (Node reads 16 KiB of headers by default)', async () => {
+    const long = (i: number) => `a.${String(i).repeat(4000).slice(0, 4000)}`;
+    const actions = Array.from({ length: 20 }, (_, i) => ['--action', long(i)]).flat();
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', ...actions]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ events: [], nextCursor: null });
+  });
+
   it('CLI usage errors from serve keep their exit code 2 and name the parameter', async () => {
     const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--limit', '0']);
     expect(r.code).toBe(2);

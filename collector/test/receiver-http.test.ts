@@ -110,7 +110,16 @@ describe('POST /v1/logs', () => {
     expect(decodeProtobufStatus(none.bytes).code).toBe(16);
     const wrong = await post(url(), body, { ...proto, authorization: 'Bearer not-the-token-at-all' });
     expect(wrong.status).toBe(401);
+    // Who may send is checked before what was sent: no 415 (which tells a stranger what is accepted).
+    const typed = await post(url(), 'hello', { 'content-type': 'text/plain' });
+    expect(typed.status).toBe(401);
     expect(await storedCount(t, 'unauth')).toBe(0);
+  });
+
+  it('/health does not count itself in flight', async () => {
+    const res = await fetch(`${t.serve.url}/health`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { inFlight: number }).inFlight).toBe(0);
   });
 
   it('answers 415 to other content types and encodings', async () => {

@@ -41,6 +41,7 @@ export { jsonLogger, LOG_LEVELS, type LogFields, type Logger, type LogLevel } fr
 export type { OtlpKeyValue, OtlpLogRecord, OtlpLogsRequest, OtlpValue } from './otlp-model.js';
 export {
   filterFromParams,
+  MAX_QUERY_HEADER_BYTES,
   pageFromParams,
   QUERY_PREFIX,
   QueryParameterError,

@@ -19,7 +19,13 @@ import {
 import { IngestQueue, type IngestStats } from './ingest-queue.js';
 import type { Logger } from './log.js';
 import { recordCount } from './otlp-model.js';
-import { handleQuery, QUERY_PREFIX, type QueryReader, sendError } from './query-api.js';
+import {
+  handleQuery,
+  MAX_QUERY_HEADER_BYTES,
+  QUERY_PREFIX,
+  type QueryReader,
+  sendError,
+} from './query-api.js';
 import { rejectionMessage, requestToRows } from './records-to-rows.js';
 import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './request-body.js';
 
@@ -138,7 +144,13 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     // Errors before the encoding is known are answered in JSON.
     let encoding: OtlpEncoding = 'json';
     try {
-      encoding = requestEncoding(req.headers['content-type']);
+      // Who may send comes before what was sent: an unauthenticated request gets its 401 whatever its type.
+      let unsupported: unknown;
+      try {
+        encoding = requestEncoding(req.headers['content-type']);
+      } catch (error) {
+        unsupported = error;
+      }
       if (options.ingestAuth === 'none' && loopbackOnly && !isLoopbackHost(req.headers.host))
         return otlpError(
           res,
@@ -157,6 +169,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
             'www-authenticate': 'Bearer',
           },
         );
+      if (unsupported !== undefined) throw unsupported;
       if (draining) return otlpError(res, encoding, 503, 'the receiver is shutting down', retryAfter);
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return otlpError(res, encoding, 429, 'the receiver is busy: retry later', retryAfter);
@@ -218,7 +231,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           JSON.stringify({ error: { code: 'method_not_allowed', message: 'GET /health' } }),
         );
       }
-      const body = { status: draining ? 'draining' : 'ok', ...queue.stats, inFlight };
+      // inFlight without this request itself.
+      const body = { status: draining ? 'draining' : 'ok', ...queue.stats, inFlight: inFlight - 1 };
       res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(body));
     }
@@ -241,7 +255,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }
 
-  const server: Server = createServer((req, res) => {
+  // The query API takes its filters in the URL: up to 100 actions of 4,096 characters (percent-encoded) do not
+  // fit Node's default 16 KiB of headers. The client checks against the same limit (MAX_QUERY_HEADER_BYTES).
+  const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
     inFlight += 1;
     requests += 1;
     route(req, res)
