@@ -17,7 +17,7 @@ import { isStoreUnreachable } from './store-unreachable.js';
 export const QUERY_PREFIX = '/v1/audit';
 
 /** How many bytes of request line and headers serve reads (Node's default, 16 KiB, is too few for long filters). */
-export const MAX_QUERY_HEADER_BYTES = 4 * 1024 * 1024;
+export const MAX_QUERY_HEADER_BYTES = 1024 * 1024;
 
 /** A bad query parameter: answered 400 naming the parameter. */
 export class QueryParameterError extends Error {

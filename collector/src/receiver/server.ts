@@ -255,8 +255,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }
 
-  // The query API takes its filters in the URL: up to 100 actions of 4,096 characters (percent-encoded) do not
-  // fit Node's default 16 KiB of headers. The client checks against the same limit (MAX_QUERY_HEADER_BYTES).
+  // The query API takes its filters in the URL: long ones (100 ASCII actions of 4,096 characters: 410 KB) do not
+  // fit Node's default 16 KiB of headers. 1 MiB, not more: each connection may hold that much while its headers
+  // come in. The CLI refuses a longer URL itself (MAX_QUERY_HEADER_BYTES).
   const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
     inFlight += 1;
     requests += 1;
