@@ -8,7 +8,7 @@ import {
   type LogRecord,
   logs,
 } from '@opentelemetry/api';
-import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
+import { type ActionName, type ActionSchemas, defineAuditActions, type MetadataOf } from './actions.js';
 import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
 import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION, DEFAULT_MAX_EVENT_BYTES } from './conventions.js';
 import {
@@ -107,6 +107,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
       'a non-empty string (or left out)',
       JSON.stringify(options.tenant),
     );
+  // Checked here too, for actions given without defineAuditActions (JavaScript callers).
+  if (options.actions !== undefined) defineAuditActions(options.actions);
   const tracker = new DeliveryTracker(options);
   const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
     AUDIT_SCOPE_NAME,

@@ -287,6 +287,10 @@ describe('typed actions', () => {
         '  - X.y: action names are lowercase dot-separated segments, e.g. billing.invoice.paid',
     );
     expect(() => defineAuditActions(null as never)).toThrow(/^invalid audit actions: 1 issue/);
+    // The same check when the actions reach createAuditLogger without defineAuditActions.
+    expect(() => createAuditLogger({ actions: { 'x.y.created': null } as never })).toThrow(
+      /^invalid audit actions: 1 issue\(s\)\n {2}- x\.y\.created: must be a zod schema/,
+    );
   });
 });
 
