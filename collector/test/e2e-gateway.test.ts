@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
+import { AUDIT_ATTRIBUTES as A, AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureCollector,
@@ -83,6 +83,20 @@ describe.skipIf(!go.available)('gateway.yaml through the real collector', () => 
     expect(rows.filter((row) => ordinary.includes(row.Body))).toEqual([]);
     expect(collector?.output()).not.toMatch(/\berror\b/i);
   }, 60_000);
+
+  it('large events: batches towards serve stay under its body limit (a 413 is never retried: all would be lost)', async () => {
+    // ~24 MB of records, more than serve's 16 MiB body limit if the queue batched them by count (20,000 items).
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 6000).map((e, i) => ({
+      ...e,
+      metadata: { ...e.metadata, blob: `${i}:`.padEnd(4000, 'x') },
+    }));
+    await emit(otlpHttpUrl, runId, events, []);
+    if (!lastHop) throw new Error('not set up');
+    const rows = await waitForStored(lastHop, runId, events, 120_000);
+    expect(new Set(rows.map((r) => r.LogAttributes[A.eventId])).size).toBe(events.length);
+    expect(collector?.output()).not.toMatch(/Dropping data|413/);
+  }, 180_000);
 
   it('accepts OTLP/gRPC: an agent collector forwarding everything to the gateway', async () => {
     // A node agent as platform teams run them: OTLP in, every log forwarded over OTLP/gRPC to the gateway.

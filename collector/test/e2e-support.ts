@@ -43,6 +43,9 @@ export interface LastHopOptions {
   retryIntervals?: { initial_interval: string; max_interval: string };
 }
 
+/** The batch collector/README.md gives an exporter that sends to serve (bytes of protobuf, under its limit). */
+export const SERVE_BATCH = { sizer: 'bytes', flush_timeout: '1s', min_size: 1_048_576, max_size: 8_388_608 };
+
 export function writeLastHopOverlay(dir: string, options: LastHopOptions): string {
   const shipped = parse(readFileSync(SHIPPED_CONFIGS.gateway, 'utf8')) as {
     exporters: Record<string, Record<string, unknown>>;
@@ -57,7 +60,9 @@ export function writeLastHopOverlay(dir: string, options: LastHopOptions): strin
         encoding: options.encoding,
         compression: 'gzip',
         timeout: clickhouse.timeout,
-        sending_queue: clickhouse.sending_queue,
+        // serve refuses a body over --max-body-bytes (16 MiB) with a 413, which an OTel exporter never retries:
+        // batches towards it are sized in bytes, as collector/README.md tells a collector in front of serve.
+        sending_queue: { ...(clickhouse.sending_queue as object), batch: SERVE_BATCH },
         retry_on_failure: { ...(clickhouse.retry_on_failure as object), ...options.retryIntervals },
       },
     },
@@ -309,13 +314,18 @@ export async function waitForStored(
   lastHop: ReceiverLastHop,
   runId: string,
   events: readonly TestAuditEvent[],
+  timeoutMs?: number,
 ): Promise<StoredLogRow[]> {
   let rows: StoredLogRow[] = [];
-  await waitFor(`${events.length} audit events stored by the receiver`, async () => {
-    rows = await storedRows(lastHop.store, runId);
-    const byId = rowsById(rows);
-    return events.every((event) => byId.has(event.id));
-  });
+  await waitFor(
+    `${events.length} audit events stored by the receiver`,
+    async () => {
+      rows = await storedRows(lastHop.store, runId);
+      const byId = rowsById(rows);
+      return events.every((event) => byId.has(event.id));
+    },
+    timeoutMs,
+  );
   return rows;
 }
 
