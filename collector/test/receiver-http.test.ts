@@ -319,6 +319,27 @@ describe('POST /v1/logs', () => {
     await stillServes(t);
   });
 
+  it('takes OTLP/JSON with the proto field names (resource_logs, string_value), as the collector does', async () => {
+    const run = 'snake';
+    const camel = JSON.stringify(logsRequest(records(run, 2)));
+    // Every field name in proto form: resourceLogs -> resource_logs, timeUnixNano -> time_unix_nano, ...
+    const snake = camel.replace(
+      /"([a-z]+(?:[A-Z][a-z]*)+)":/g,
+      (_, name: string) => `"${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}":`,
+    );
+    expect(snake).toContain('"resource_logs":');
+    expect(snake).toContain('"string_value":');
+    const res = await postWithAuth(snake, json);
+    expect(res.status).toBe(200);
+    expect(await storedCount(t, run)).toBe(2);
+    const [row] = await t.serve.store.query<{ ts: string; body: string }>(
+      `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts, Body AS body FROM {db}.${AUDIT_TABLES.logs}
+       WHERE LogAttributes['run'] = {run:String} LIMIT 1`,
+      { run },
+    );
+    expect(row).toEqual({ ts: T, body: 'hello' });
+  });
+
   it('accepts an empty protobuf body (a valid empty request) and stores nothing', async () => {
     const res = await postWithAuth(Buffer.alloc(0), proto);
     expect(res.status).toBe(200);
@@ -554,6 +575,18 @@ describe('default: audit records only (as gateway.yaml filters before the export
     // Dropped on purpose, not rejected: no partial success (the collector's filter reports none either).
     expect(decodeProtobufResponse(res.bytes).rejectedLogRecords).toBe(0);
     expect(await storedCount(t, run)).toBe(2);
+  });
+
+  it('takes a record as an audit record when audit.action has a value, as the collector configs do', async () => {
+    const run = 'marker';
+    const withAction = (value: JsonObject) =>
+      record(run, { attributes: [str('run', run), { key: AUDIT_MARKER_ATTRIBUTE, value }] });
+    const res = await t.send(
+      logsRequest([withAction({ stringValue: 'a.b.c' }), withAction({}), record(run)]),
+    );
+    expect(res.status).toBe(200);
+    // Only the first: an empty value is nil to OTTL (the gateway drops it, the routing fragment keeps it ordinary).
+    expect(await storedCount(t, run)).toBe(1);
   });
 });
 

@@ -69,8 +69,26 @@ const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 /** Walks an already parsed OTLP/JSON request. */
 export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {
   const path = new Path();
-  const root = object(parsed, path, undefined);
+  let root = object(parsed, path, undefined);
+  // Protobuf's JSON mapping lets a parser take the proto field names too (resource_logs, time_unix_nano), and
+  // the collector's does: a sender that works against it must not get a 200 here that stores nothing.
+  if (root.resourceLogs === undefined && root.resource_logs !== undefined) root = camelKeys(root) as Json;
   return { resourceLogs: list(root.resourceLogs, path, 'resourceLogs', resourceLogs) };
+}
+
+/**
+ * Every object key from proto field name to JSON name (OTLP/JSON objects hold field names only, no maps). Below
+ * the depth any request may have (values nest at most MAX_VALUE_DEPTH levels) the rest is left as it is: the
+ * decoder refuses it anyway, and a deep body must not exhaust the stack here.
+ */
+function camelKeys(value: unknown, depth = 0): unknown {
+  if (depth > 4 * MAX_VALUE_DEPTH + 16) return value;
+  if (Array.isArray(value)) return value.map((item) => camelKeys(item, depth + 1));
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Json = {};
+  for (const [key, item] of Object.entries(value))
+    out[key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = camelKeys(item, depth + 1);
+  return out;
 }
 
 function object(value: unknown, path: Path, field: string | undefined): Json {

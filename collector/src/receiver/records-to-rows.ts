@@ -119,7 +119,12 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
         sl.scope.name.length +
         sl.scope.version.length;
       sl.logRecords.forEach((r, k) => {
-        if (options.auditOnly && !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)) {
+        // An audit record as the collector configs tell one (`attributes["audit.action"] != nil`): the attribute
+        // with a value; an empty AnyValue is nil to OTTL, so such a record is an ordinary log there too.
+        if (
+          options.auditOnly &&
+          !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE && kv.value.kind !== 'empty')
+        ) {
           skipped += 1;
           return;
         }
