@@ -12,15 +12,16 @@ export type QueryFormat = (typeof FORMAT)[keyof typeof FORMAT];
 
 /**
  * Where Grafana reaches ClickHouse: the compose stack's service on the HTTP port. Grafana expands `${VAR}` in
- * provisioning files (no defaults syntax), so the password comes from the Grafana container's environment.
+ * provisioning files (no defaults syntax), so the user and password come from the Grafana container's
+ * environment (compose defaults them to the server's `default` user; a read-only user replaces them, README).
  */
 export const CLICKHOUSE_SERVICE = {
   host: 'clickhouse',
   httpPort: 8123,
-  username: 'default',
   database: 'default',
 } as const;
-export const PASSWORD_ENV = 'OTEL_AUDIT_CLICKHOUSE_PASSWORD';
+export const USER_ENV = 'OTEL_AUDIT_GRAFANA_CLICKHOUSE_USER';
+export const PASSWORD_ENV = 'OTEL_AUDIT_GRAFANA_CLICKHOUSE_PASSWORD';
 
 export function datasourceProvisioning(): unknown {
   return {
@@ -39,7 +40,7 @@ export function datasourceProvisioning(): unknown {
           port: CLICKHOUSE_SERVICE.httpPort,
           protocol: 'http',
           secure: false,
-          username: CLICKHOUSE_SERVICE.username,
+          username: `\${${USER_ENV}}`,
           defaultDatabase: CLICKHOUSE_SERVICE.database,
         },
         secureJsonData: { password: `\${${PASSWORD_ENV}}` },

@@ -58,11 +58,24 @@ export function targetScope(): string {
   )`;
 }
 
-/** One event by id; an id that is not a UUID matches nothing (NULL; not the nil UUID a sender may store) instead of failing the panel. */
+/**
+ * One event by id, whatever the dashboard's time range (a link pasted into a ticket carries a relative range such
+ * as the last 7 days, which the event leaves behind). The id is trimmed (pasted with a newline); one that is not a
+ * UUID matches nothing (NULL; not the nil UUID a sender may store) instead of failing the panel.
+ */
 export function eventScope(): string {
-  return `${scope()} AND ${C.eventId} = toUUIDOrNull(${quoted(VAR.eventId)})`;
+  return `${C.tenant} = ${quoted(VAR.tenant)} AND ${C.eventId} = toUUIDOrNull(trim(BOTH ' \\t\\n\\r' FROM ${quoted(VAR.eventId)}))`;
 }
+
+/** All targets of an event as `type:id` text (also on a target's history: what else the event touched). */
+export const ALL_TARGETS = `arrayStringConcat(arrayMap(t -> concat(t.type, ':', t.id), ${C.targets}), ', ') AS all_targets`;
 
 /** First target's type and id (link columns) and all targets as `type:id` text. */
 export const TARGET_COLUMNS = `${C.targets}.type[1] AS target_type, ${C.targets}.id[1] AS target_id,
-  arrayStringConcat(arrayMap(t -> concat(t.type, ':', t.id), ${C.targets}), ', ') AS all_targets`;
+  ${ALL_TARGETS}`;
+
+/**
+ * A coalesced event (the SDK's coalesce(): N occurrences in one row) counts once everywhere; tables show how
+ * many occurrences it stands for and when the last one was.
+ */
+export const OCCURRENCES = `${C.count} AS occurrences, ${C.lastOccurredAt}`;

@@ -12,6 +12,7 @@ import {
   DATASOURCE_TYPE,
   PASSWORD_ENV,
   PROVISIONING_FILES,
+  USER_ENV,
 } from '../src/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -165,12 +166,15 @@ describe('Grafana', () => {
     expect(services[ds.jsonData.host]?.image).toMatch(/^clickhouse\/clickhouse-server:/);
     expect(ds.jsonData).toMatchObject({ protocol: 'http', port: 8123 });
     expect(service('clickhouse').ports?.some((p) => p.endsWith(':8123'))).toBe(true);
-    // The password placeholder `${VAR}` is filled from Grafana's environment.
+    // The user and password placeholders `${VAR}` are filled from Grafana's environment, which compose
+    // defaults to the server's user and password (a read-only user overrides both).
     expect(ds.secureJsonData.password).toBe(`\${${PASSWORD_ENV}}`);
-    expect(service('grafana').environment?.[PASSWORD_ENV]).toBe(
-      service('clickhouse').environment?.CLICKHOUSE_PASSWORD,
+    expect(ds.jsonData.username).toBe(`\${${USER_ENV}}`);
+    const serverPassword = service('clickhouse').environment?.CLICKHOUSE_PASSWORD as string;
+    expect(service('grafana').environment?.[PASSWORD_ENV]).toBe(`\${${PASSWORD_ENV}:-${serverPassword}}`);
+    expect(service('grafana').environment?.[USER_ENV]).toBe(
+      `\${${USER_ENV}:-${service('clickhouse').environment?.CLICKHOUSE_USER}}`,
     );
-    expect(ds.jsonData.username).toBe(service('clickhouse').environment?.CLICKHOUSE_USER);
   });
 
   it('publishes Grafana and ClickHouse on this machine only (anonymous viewers see every tenant)', () => {

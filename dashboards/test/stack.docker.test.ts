@@ -20,7 +20,7 @@ import {
 } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildDashboards, DATASOURCE_UID, PASSWORD_ENV } from '../src/index.js';
+import { buildDashboards, DATASOURCE_UID, PASSWORD_ENV, USER_ENV } from '../src/index.js';
 import { interpolateVariables } from './support/grafana.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -137,6 +137,7 @@ if (noDocker !== undefined) {
           GF_PLUGINS_PREINSTALL_SYNC: compose.services.grafana?.environment?.GF_PLUGINS_PREINSTALL_SYNC ?? '',
           GF_SECURITY_ADMIN_PASSWORD: 'admin',
           [PASSWORD_ENV]: PASSWORD,
+          [USER_ENV]: 'default',
         })
         .withCopyDirectoriesToContainer([
           { source: join(ROOT, 'dashboards/grafana/provisioning'), target: '/etc/grafana/provisioning' },

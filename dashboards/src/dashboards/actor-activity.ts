@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { actorScope, C, EVENTS, TARGET_COLUMNS } from '../sql.js';
+import { actorScope, C, EVENTS, OCCURRENCES, TARGET_COLUMNS } from '../sql.js';
 import { actorVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -12,7 +12,8 @@ export function actorActivityDashboard(): Dashboard {
   return dashboard({
     uid: DASHBOARD_UIDS.actor,
     title: 'Actor activity',
-    description: 'Everything one actor (user, API key, service) did in a tenant.',
+    description:
+      'Everything one actor id (user, API key, service) did in a tenant; the Type column tells apart actors of different types sharing an id.',
     variables: [tenantVariable(), actorVariable()],
     panels: [
       stat({
@@ -40,8 +41,8 @@ GROUP BY time, ${C.action} ORDER BY time, ${C.action}`,
       }),
       table({
         title: 'Timeline',
-        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.outcomeReason}, ${TARGET_COLUMNS},
-  ${C.contextIp}, ${C.contextUserAgent}, ${C.serviceName}
+        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.actorType}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.outcomeReason}, ${TARGET_COLUMNS},
+  ${OCCURRENCES}, ${C.contextIp}, ${C.contextUserAgent}, ${C.serviceName}
 FROM ${EVENTS} WHERE ${actorScope()}
 ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
         grid: { x: 0, y: 12, w: 24, h: 12 },

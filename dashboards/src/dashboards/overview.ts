@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { logs, resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { C, EVENTS, scope, TARGET_COLUMNS } from '../sql.js';
+import { C, EVENTS, OCCURRENCES, scope, TARGET_COLUMNS } from '../sql.js';
 import { tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -53,7 +53,8 @@ GROUP BY time, outcome ORDER BY time, outcome`,
       }),
       table({
         title: 'Recent failures',
-        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.outcomeReason}, ${C.actorId}, ${C.actorName}, ${TARGET_COLUMNS}
+        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.outcomeReason}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${TARGET_COLUMNS},
+  ${OCCURRENCES}
 FROM ${EVENTS} WHERE ${scope()} AND ${failure}
 ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 100`,
         grid: { x: 0, y: 13, w: 24, h: 8 },
@@ -61,10 +62,10 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 100`,
       }),
       table({
         title: 'Top actors',
-        sql: `SELECT ${C.actorId}, any(${C.actorType}) AS ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
+        sql: `SELECT ${C.actorId}, ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
   count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
 FROM ${EVENTS} WHERE ${scope()}
-GROUP BY ${C.actorId} ORDER BY events DESC, ${C.actorId} LIMIT 20`,
+GROUP BY ${C.actorId}, ${C.actorType} ORDER BY events DESC, ${C.actorId}, ${C.actorType} LIMIT 20`,
         grid: { x: 0, y: 21, w: 12, h: 9 },
         links: [actorLink()],
       }),
@@ -79,8 +80,8 @@ GROUP BY target_type, target_id ORDER BY events DESC, target_type, target_id LIM
       }),
       table({
         title: 'Recent events',
-        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.actorId}, ${C.actorName}, ${TARGET_COLUMNS},
-  ${C.serviceName}, ${C.contextIp}
+        sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${TARGET_COLUMNS},
+  ${OCCURRENCES}, ${C.serviceName}, ${C.contextIp}
 FROM ${EVENTS} WHERE ${scope()}
 ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 200`,
         grid: { x: 0, y: 30, w: 24, h: 10 },

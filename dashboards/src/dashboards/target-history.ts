@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, table, timeseries } from '../panels.js';
-import { C, EVENTS, targetScope } from '../sql.js';
+import { ALL_TARGETS, C, EVENTS, OCCURRENCES, targetScope } from '../sql.js';
 import { targetIdVariable, targetTypeVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -25,7 +25,7 @@ GROUP BY time, outcome ORDER BY time, outcome`,
       table({
         title: 'History',
         sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${C.action}, ${C.crud},
-  ${C.outcome}, ${C.outcomeReason}, ${C.changes}, ${C.contextIp}
+  ${C.outcome}, ${C.outcomeReason}, ${ALL_TARGETS}, ${OCCURRENCES}, ${C.changes}, ${C.contextIp}
 FROM ${EVENTS} WHERE ${targetScope()}
 ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
         grid: { x: 0, y: 7, w: 24, h: 12 },
@@ -33,10 +33,10 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
       }),
       table({
         title: 'Actors on this target',
-        sql: `SELECT ${C.actorId}, any(${C.actorType}) AS ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
+        sql: `SELECT ${C.actorId}, ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
   count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
 FROM ${EVENTS} WHERE ${targetScope()}
-GROUP BY ${C.actorId} ORDER BY events DESC, ${C.actorId} LIMIT 100`,
+GROUP BY ${C.actorId}, ${C.actorType} ORDER BY events DESC, ${C.actorId}, ${C.actorType} LIMIT 100`,
         grid: { x: 0, y: 19, w: 24, h: 8 },
         links: [actorLink()],
       }),
