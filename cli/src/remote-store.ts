@@ -110,10 +110,10 @@ export class RemoteAuditReader {
   private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
     const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
     // serve reads at most this much of request line and headers; leave room for the headers.
-    if (url.length > MAX_QUERY_HEADER_BYTES - 64 * 1024)
+    if (url.length > MAX_QUERY_HEADER_BYTES - 2048)
       throw new UsageError(
-        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads: give fewer or shorter ` +
-          'filter values, or stop serve to open the directory directly',
+        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads (${MAX_QUERY_HEADER_BYTES - 2048}): ` +
+          'give fewer or shorter filter values, or stop serve to open the directory directly',
       );
     let res: Response;
     try {

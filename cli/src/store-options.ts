@@ -55,9 +55,12 @@ export function flagOrEnv(
   return fromEnv === undefined ? undefined : { value: fromEnv, label: `${variable} (--${flag})` };
 }
 
-/** A URL as messages show it: whatever precedes an `@` of its authority (user, password) replaced by `…`. */
+/**
+ * A URL as messages show it: everything between the scheme and the last `@` replaced by `…` (a password may hold
+ * `/`, `?`, `#` or `@` unencoded; masking a little too much in an error message is harmless).
+ */
 function masked(url: string): string {
-  return url.replace(/^([a-z][\w+.-]*:\/\/)?[^/?#]*@/i, '$1…@');
+  return url.replace(/^([a-z][\w+.-]*:\/\/)?.*@/is, '$1…@');
 }
 
 /** A server URL the client can use: http(s), with a host. */

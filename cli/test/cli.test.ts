@@ -171,10 +171,8 @@ describe('otel-audit (in process)', () => {
     const typo = await run('status', '--data-dir', dataDir, '--database', 'nope');
     expect(typo.code).toBe(0);
     expect(typo.out.split('\n').slice(0, 2)).toEqual([
-      'database nope: no otel-audit tables (never migrated, or not this database)',
-      `pending: ${loadMigrations()
-        .map((m) => m.name)
-        .join(', ')} (run \`otel-audit migrate --data-dir ${dataDir} --database nope\`)`,
+      'database nope: no otel-audit tables (never migrated, or a mistyped --database)',
+      `if it is the database you meant, create the tables with \`otel-audit migrate --data-dir ${dataDir} --database nope\``,
     ]);
     // A TTL migrate did not write is shown as its text, never read as a number of days it does not mean.
     const store = await AuditStore.open({ path: dataDir });
@@ -798,6 +796,10 @@ describe('otel-audit (in process)', () => {
       [
         ['status', '--url', 'admin:s3cret@ch.example.com:8123'],
         'otel-audit status: --url: expected an http(s) URL such as http://localhost:8123, got "…@ch.example.com:8123"',
+      ],
+      [
+        ['status', '--url', 'ftp://u:p#ss/x?y@host'],
+        'otel-audit status: --url: expected an http(s) URL such as http://localhost:8123, got "ftp://…@host"',
       ],
       [
         ['events', '--data-dir', dataDir, '--state-dir', '', '--tenant', 'acme'],

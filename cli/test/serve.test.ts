@@ -163,13 +163,19 @@ describe('otel-audit serve (child process)', () => {
     }
   });
 
-  it('long filters within the documented limits read through serve (Node reads 16 KiB of headers by default)', async () => {
+  it('filters too long for a URL serve reads are a usage error, not a 431; shorter ones read through serve', async () => {
     const long = (i: number) => `a.${String(i).repeat(4000).slice(0, 4000)}`;
-    const actions = Array.from({ length: 20 }, (_, i) => ['--action', long(i)]).flat();
-    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', ...actions]);
+    const actions = (n: number) => Array.from({ length: n }, (_, i) => ['--action', long(i)]).flat();
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', ...actions(3)]);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ events: [], nextCursor: null });
+    const tooLong = await cli(['events', '--data-dir', dir, '--tenant', 'acme', ...actions(20)]);
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.out).toBe('');
+    expect(tooLong.err.split('\n')[0]).toMatch(
+      /^otel-audit events: the filters make a \d+-byte URL, more than otel-audit serve reads \(14336\): give fewer or shorter filter values, or stop serve to open the directory directly$/,
+    );
   });
 
   it('CLI usage errors from serve keep their exit code 2 and name the parameter', async () => {

@@ -219,6 +219,13 @@ describe('POST /v1/logs', () => {
     const cases: [string, Uint8Array | string, Record<string, string>, RegExp][] = [
       ['truncated protobuf', valid.subarray(0, valid.length - 7), proto, /not a valid protobuf/],
       [
+        // A string that is not UTF-8 (read again leniently), then a bad wire type: still a 400, not a 500.
+        'malformed protobuf after a string that is not UTF-8',
+        Buffer.from('ChkSFxIJKgcKBWH/UVFiEgovCAoGc2Vjb25k', 'base64'),
+        proto,
+        /not a valid protobuf ExportLogsServiceRequest: invalid wire type 7/,
+      ],
+      [
         'random bytes as protobuf',
         Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]),
         proto,
@@ -332,6 +339,10 @@ describe('POST /v1/logs', () => {
     const res = await postWithAuth(snake, json);
     expect(res.status).toBe(200);
     expect(await storedCount(t, run)).toBe(2);
+    // Either name wherever it appears: camelCase at the top, proto names below.
+    const mixed = snake.replace('"resource_logs":', '"resourceLogs":');
+    expect((await postWithAuth(mixed, json)).status).toBe(200);
+    expect(await storedCount(t, run)).toBe(4);
     const [row] = await t.serve.store.query<{ ts: string; body: string }>(
       `SELECT toString(toUnixTimestamp64Nano(Timestamp)) AS ts, Body AS body FROM {db}.${AUDIT_TABLES.logs}
        WHERE LogAttributes['run'] = {run:String} LIMIT 1`,

@@ -41,8 +41,9 @@ function report(status: StoreStatus, migrate: string): string {
     ? [
         `database ${status.database}: ${applied.length} of ${applied.length + pending.length} migrations applied`,
       ]
-    : [`database ${status.database}: no otel-audit tables (never migrated, or not this database)`];
-  if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`${migrate}\`)`);
+    : [`database ${status.database}: no otel-audit tables (never migrated, or a mistyped --database)`];
+  if (!status.migrated) lines.push(`if it is the database you meant, create the tables with \`${migrate}\``);
+  else if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`${migrate}\`)`);
   if (unknown.length > 0) lines.push(`from a newer release: ${unknown.join(', ')} (use that release)`);
   if (status.tables.length > 0) {
     lines.push(

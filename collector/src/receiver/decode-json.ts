@@ -50,8 +50,8 @@ const describe = (value: unknown): string => {
 
 /**
  * Parses a UTF-8 JSON body (invalid JSON is a 400) into the request model. Bytes that are not valid UTF-8
- * become U+FFFD, as Go's JSON decoders (the collector's) read them: one sender's bad string in a forwarded
- * batch does not cost the whole batch.
+ * become U+FFFD (the collector's Go decoders take such bodies too): one sender's bad string in a forwarded batch
+ * does not cost the whole batch. Proto field names (`scope_logs`) are read wherever they appear.
  */
 export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
   const text = UTF8.decode(body);
@@ -61,7 +61,9 @@ export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
   } catch (error) {
     throw new OtlpDecodeError('', `body is not valid JSON: ${(error as Error).message}`);
   }
-  return decodeJsonValue(parsed);
+  // A key with an underscore is a proto field name (OTLP/JSON keys are lowerCamelCase, and attribute names are
+  // values, not keys); a match inside a string value only costs the renaming pass, which leaves camelCase alone.
+  return decodeJsonValue(PROTO_NAME_KEY.test(text) ? camelKeys(parsed) : parsed);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
@@ -69,25 +71,36 @@ const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 /** Walks an already parsed OTLP/JSON request. */
 export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {
   const path = new Path();
-  let root = object(parsed, path, undefined);
-  // Protobuf's JSON mapping lets a parser take the proto field names too (resource_logs, time_unix_nano), and
-  // the collector's does: a sender that works against it must not get a 200 here that stores nothing.
-  if (root.resourceLogs === undefined && root.resource_logs !== undefined) root = camelKeys(root) as Json;
+  const root = object(parsed, path, undefined);
   return { resourceLogs: list(root.resourceLogs, path, 'resourceLogs', resourceLogs) };
 }
 
+/** `"scope_logs":`: a JSON object key in proto field name form. */
+const PROTO_NAME_KEY = /"[a-z][a-z0-9]*_[a-z0-9_]*"\s*:/;
+
 /**
- * Every object key from proto field name to JSON name (OTLP/JSON objects hold field names only, no maps). Below
- * the depth any request may have (values nest at most MAX_VALUE_DEPTH levels) the rest is left as it is: the
- * decoder refuses it anyway, and a deep body must not exhaust the stack here.
+ * Every object key from proto field name to JSON name, as protobuf's JSON mapping (and the collector) read either
+ * (OTLP/JSON objects hold field names only, no maps). Below the depth any request may have (values nest at most
+ * MAX_VALUE_DEPTH levels) the rest is left as it is: the decoder refuses it anyway, and a deep body must not
+ * exhaust the stack here.
  */
 function camelKeys(value: unknown, depth = 0): unknown {
   if (depth > 4 * MAX_VALUE_DEPTH + 16) return value;
   if (Array.isArray(value)) return value.map((item) => camelKeys(item, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
   const out: Json = {};
+  // defineProperty: a "__proto__" key stays a property, as JSON.parse made it, not the object's prototype.
   for (const [key, item] of Object.entries(value))
-    out[key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())] = camelKeys(item, depth + 1);
+    Object.defineProperty(
+      out,
+      key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+      {
+        value: camelKeys(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      },
+    );
   return out;
 }
 

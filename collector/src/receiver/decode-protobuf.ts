@@ -81,7 +81,7 @@ const RequestType = root.lookupType('opentelemetry.proto.ExportLogsServiceReques
 /**
  * The same request with every string field read as bytes, for a body whose strings are not all valid UTF-8:
  * the collector's decoder (pdata) takes such strings as they are, so a receiver standing in for it keeps the
- * record too, its invalid bytes as U+FFFD (what Go's encoding/json writes for them), instead of refusing a whole
+ * record too, its invalid bytes as U+FFFD (one per maximal invalid sequence), instead of refusing a whole
  * batch (a collector forwarding thousands of services' records) for one sender's bad string.
  */
 const LenientRequestType = loadRoot(
@@ -156,7 +156,14 @@ export function decodeProtobufRequest(body: Uint8Array): OtlpLogsRequest {
         '',
         `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
       );
-    message = LenientRequestType.decode(buffer) as unknown as PbRequest;
+    try {
+      message = LenientRequestType.decode(buffer) as unknown as PbRequest;
+    } catch (lenientError) {
+      throw new OtlpDecodeError(
+        '',
+        `not a valid protobuf ExportLogsServiceRequest: ${(lenientError as Error).message}`,
+      );
+    }
   }
   return {
     resourceLogs: message.resourceLogs.map((rl, i) => ({

@@ -120,10 +120,10 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
         sl.scope.version.length;
       sl.logRecords.forEach((r, k) => {
         // An audit record as the collector configs tell one (`attributes["audit.action"] != nil`): the attribute
-        // with a value; an empty AnyValue is nil to OTTL, so such a record is an ordinary log there too.
+        // with a value (an empty AnyValue is nil to OTTL), its first occurrence counting as in pdata's Map.Get.
         if (
           options.auditOnly &&
-          !r.attributes.some((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE && kv.value.kind !== 'empty')
+          (r.attributes.find((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)?.value.kind ?? 'empty') === 'empty'
         ) {
           skipped += 1;
           return;

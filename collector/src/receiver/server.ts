@@ -255,9 +255,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }
 
-  // The query API takes its filters in the URL: long ones (100 ASCII actions of 4,096 characters: 410 KB) do not
-  // fit Node's default 16 KiB of headers. 1 MiB, not more: each connection may hold that much while its headers
-  // come in. The CLI refuses a longer URL itself (MAX_QUERY_HEADER_BYTES).
+  // Headers within MAX_QUERY_HEADER_BYTES (the query API's filters travel in the URL; the CLI checks their length).
   const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
     inFlight += 1;
     requests += 1;
