@@ -51,7 +51,7 @@ const describe = (value: unknown): string => {
 /**
  * Parses a UTF-8 JSON body (invalid JSON is a 400) into the request model. Bytes that are not valid UTF-8
  * become U+FFFD (the collector's Go decoders take such bodies too): one sender's bad string in a forwarded batch
- * does not cost the whole batch. Proto field names (`scope_logs`) are read wherever they appear.
+ * does not cost the whole batch. Proto field names (`scope_logs`) are read when the body's head uses them.
  */
 export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
   const text = UTF8.decode(body);
@@ -63,7 +63,9 @@ export function decodeJsonRequest(body: Uint8Array): OtlpLogsRequest {
   }
   // A key with an underscore is a proto field name (OTLP/JSON keys are lowerCamelCase, and attribute names are
   // values, not keys); a match inside a string value only costs the renaming pass, which leaves camelCase alone.
-  return decodeJsonValue(PROTO_NAME_KEY.test(text) ? camelKeys(parsed) : parsed);
+  // An encoder writes every key one way, so the head of the body tells (scanning all of it cost 1.5 us/record of
+  // a 8.8 us decode, ~900-byte SDK records).
+  return decodeJsonValue(PROTO_NAME_KEY.test(text.slice(0, PROTO_NAME_SCAN)) ? camelKeys(parsed) : parsed);
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
@@ -77,6 +79,8 @@ export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {
 
 /** `"scope_logs":`: a JSON object key in proto field name form. */
 const PROTO_NAME_KEY = /"[a-z][a-z0-9]*_[a-z0-9_]*"\s*:/;
+/** Characters of a body's head searched for one: past its resource attributes into the first records. */
+const PROTO_NAME_SCAN = 16_384;
 
 /**
  * Every object key from proto field name to JSON name, as protobuf's JSON mapping (and the collector) read either
