@@ -109,10 +109,11 @@ export class RemoteAuditReader {
   /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */
   private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
     const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
-    // serve reads at most this much of request line and headers; leave room for the headers.
-    if (url.length > MAX_QUERY_HEADER_BYTES - 2048)
+    // serve reads at most this much of request line and headers: leave room for the token and the other headers.
+    const room = MAX_QUERY_HEADER_BYTES - 2048 - this.token.length;
+    if (url.length > room)
       throw new UsageError(
-        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads (${MAX_QUERY_HEADER_BYTES - 2048}): ` +
+        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads (${room}): ` +
           'give fewer or shorter filter values, or stop serve to open the directory directly',
       );
     let res: Response;

@@ -174,7 +174,7 @@ describe('otel-audit serve (child process)', () => {
     expect(tooLong.code).toBe(2);
     expect(tooLong.out).toBe('');
     expect(tooLong.err.split('\n')[0]).toMatch(
-      /^otel-audit events: the filters make a \d+-byte URL, more than otel-audit serve reads \(14336\): give fewer or shorter filter values, or stop serve to open the directory directly$/,
+      /^otel-audit events: the filters make a \d+-byte URL, more than otel-audit serve reads \(\d+\): give fewer or shorter filter values, or stop serve to open the directory directly$/,
     );
   });
 

@@ -41,7 +41,8 @@ export function scope(column: string = C.occurredAt): string {
 
 /** Rows of the selected actor: audit_events is sorted by (tenant, actor_id, occurred_at), a key range. */
 export function actorScope(): string {
-  return `${scope()} AND ${C.actorId} = ${quoted(VAR.actor)}`;
+  // An empty box (the dashboard opened from the list) shows nothing, not the events sent without an actor.
+  return `${scope()} AND ${quoted(VAR.actor)} != '' AND ${C.actorId} = ${quoted(VAR.actor)}`;
 }
 
 /**
@@ -49,7 +50,7 @@ export function actorScope(): string {
  * the full rows by key, checked to contain the target (two events of one actor in one millisecond share a key).
  */
 export function targetScope(): string {
-  return `${scope()}
+  return `${scope()} AND ${quoted(VAR.targetId)} != ''
   AND arrayExists(t -> t.type = ${quoted(VAR.targetType)} AND t.id = ${quoted(VAR.targetId)}, ${C.targets})
   AND (${C.actorId}, ${C.occurredAt}) IN (
     SELECT ${C.actorId}, ${C.occurredAt} FROM ${T.byTarget}
@@ -66,6 +67,11 @@ export function targetScope(): string {
 export function eventScope(): string {
   return `${C.tenant} = ${quoted(VAR.tenant)} AND ${C.eventId} = toUUIDOrNull(trim(BOTH ' \\t\\n\\r' FROM ${quoted(VAR.eventId)}))`;
 }
+
+/** A day either side of the event (epoch ms), for links out of a panel the dashboard's range does not bind. */
+export const EVENT_RANGE = `toUnixTimestamp64Milli(${C.occurredAt}) - 86400000 AS range_from,
+  toUnixTimestamp64Milli(${C.occurredAt}) + 86400000 AS range_to`;
+export const EVENT_RANGE_COLUMNS = { from: 'range_from', to: 'range_to' } as const;
 
 /** All targets of an event as `type:id` text (also on a target's history: what else the event touched). */
 export const ALL_TARGETS = `arrayStringConcat(arrayMap(t -> concat(t.type, ':', t.id), ${C.targets}), ', ') AS all_targets`;

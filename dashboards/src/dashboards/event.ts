@@ -1,12 +1,18 @@
 import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
 import { dashboard } from '../dashboard.js';
-import { actorLink, DASHBOARD_UIDS, targetLink } from '../links.js';
+import { actorLink, DASHBOARD_UIDS, hidden, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, table } from '../panels.js';
-import { C, EVENTS, eventScope } from '../sql.js';
+import { C, EVENT_RANGE, EVENT_RANGE_COLUMNS, EVENTS, eventScope } from '../sql.js';
 import { eventIdVariable, tenantVariable } from '../variables.js';
 
 const ALL_COLUMNS = Object.values(AUDIT_COLUMNS);
+
+/**
+ * This dashboard ignores the time range (the event is found by id), so its links open a day either side of the
+ * event rather than the range in the URL, which a pasted link may carry long past the event.
+ */
+const RANGE_HIDDEN = [hidden(EVENT_RANGE_COLUMNS.from), hidden(EVENT_RANGE_COLUMNS.to)];
 
 /** One event's row, at most one even if a duplicate is not merged yet (FINAL). */
 const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} LIMIT 1)`;
@@ -16,15 +22,17 @@ export function eventDashboard(): Dashboard {
   return dashboard({
     uid: DASHBOARD_UIDS.event,
     title: 'Audit event',
-    description: 'One event by id: every stored field and the raw row as JSON.',
+    description:
+      'One event by id, whatever the time range (the picker does nothing here): every stored field and the raw row as JSON.',
     variables: [tenantVariable(), eventIdVariable()],
     panels: [
       table({
         title: 'Summary',
-        sql: `SELECT ${C.occurredAt}, ${C.action}, ${C.outcome}, ${C.outcomeReason}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${C.serviceName}
+        sql: `SELECT ${C.occurredAt}, ${C.action}, ${C.outcome}, ${C.outcomeReason}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${C.serviceName},
+  ${EVENT_RANGE}
 FROM ${oneEvent}`,
         grid: { x: 0, y: 0, w: 24, h: 4 },
-        links: [actorLink()],
+        links: [actorLink('actor_id', EVENT_RANGE_COLUMNS), ...RANGE_HIDDEN],
       }),
       table({
         title: 'Fields',
@@ -36,11 +44,12 @@ ARRAY JOIN [${ALL_COLUMNS.map((c) => `('${c}', toString(${c}))`).join(', ')}] AS
       }),
       table({
         title: 'Targets',
-        sql: `SELECT tupleElement(pair.1, 'type') AS target_type, tupleElement(pair.1, 'id') AS target_id, tupleElement(pair.1, 'name') AS target_name, pair.2 AS fields
+        sql: `SELECT tupleElement(pair.1, 'type') AS target_type, tupleElement(pair.1, 'id') AS target_id, tupleElement(pair.1, 'name') AS target_name, pair.2 AS fields,
+  ${EVENT_RANGE}
 FROM ${oneEvent}
 ARRAY JOIN arrayZip(${C.targets}, arrayResize(${C.targetFields}, length(${C.targets}), '')) AS pair`,
         grid: { x: 12, y: 4, w: 12, h: 8 },
-        links: [targetLink()],
+        links: [targetLink('target_id', 'target_type', EVENT_RANGE_COLUMNS), ...RANGE_HIDDEN],
       }),
       table({
         title: 'Raw JSON',
