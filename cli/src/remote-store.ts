@@ -13,7 +13,6 @@ import {
   type TimelineOptions,
 } from '@otel-audit/clickhouse';
 import { MAX_QUERY_HEADER_BYTES, type ServeDiscovery } from '@otel-audit/collector';
-import { UsageError } from './command.js';
 
 /** The running serve answered with an error the CLI cannot fix by itself (or could not be reached). */
 export class RemoteServeError extends Error {
@@ -108,17 +107,24 @@ export class RemoteAuditReader {
 
   /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */
   private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
-    const url = `${this.url}/v1/audit${path}${query.length ? `?${new URLSearchParams(query)}` : ''}`;
-    // serve reads at most this much of request line and headers: leave room for the token and the other headers.
-    const room = MAX_QUERY_HEADER_BYTES - 2048 - this.token.length;
-    if (url.length > room)
-      throw new UsageError(
-        `the filters make a ${url.length}-byte URL, more than otel-audit serve reads (${room}): ` +
-          'give fewer or shorter filter values, or stop serve to open the directory directly',
-      );
+    const base = `${this.url}/v1/audit${path}`;
+    const form = new URLSearchParams(query).toString();
+    const url = form ? `${base}?${form}` : base;
+    // serve reads at most this much of request line and headers (token and others included): longer filters go
+    // in the body of a POST.
+    const long = url.length > MAX_QUERY_HEADER_BYTES - 2048 - this.token.length;
     let res: Response;
     try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
+      res = long
+        ? await fetch(base, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${this.token}`,
+              'content-type': 'application/x-www-form-urlencoded',
+            },
+            body: form,
+          })
+        : await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
     } catch (cause) {
       throw new RemoteServeError(
         `cannot reach otel-audit serve at ${this.url}: ${(cause as Error).message}`,

@@ -11,6 +11,8 @@ import {
   parseIsoTime,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
+import { BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js';
+import { readBody } from './request-body.js';
 import { isStoreUnreachable } from './store-unreachable.js';
 
 /** Route prefix of the query API. */
@@ -18,9 +20,32 @@ export const QUERY_PREFIX = '/v1/audit';
 
 /**
  * How many bytes of request line and headers serve reads: Node's default. More would let anyone, before any token
- * is checked, hold that much memory per open connection; a client with longer filters is told (the CLI checks).
+ * is checked, hold that much memory per open connection; longer filters go in the body of a POST (read only after
+ * the token is checked), as the CLI sends them.
  */
 export const MAX_QUERY_HEADER_BYTES = 16 * 1024;
+
+/** Largest POST body of the query API: the filters' limits (100 actions of 4,096 characters) percent-encoded. */
+export const MAX_QUERY_BODY_BYTES = 4 * 1024 * 1024;
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The parameters of a query: the URL's, or for a POST (filters too long for a URL) its form-encoded body's, never
+ * both (which one would win is a guess).
+ */
+async function queryParameters(req: IncomingMessage, url: URL): Promise<URLSearchParams> {
+  if (req.method === 'GET') return url.searchParams;
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== FORM)
+    throw new UnsupportedMediaTypeError(`a POST to the query API sends its parameters as ${FORM}`);
+  if ([...url.searchParams.keys()].length > 0)
+    throw new QueryParameterError(
+      'query',
+      'give the parameters in the URL (GET) or in the body (POST), not both',
+    );
+  return new URLSearchParams((await readBody(req, MAX_QUERY_BODY_BYTES)).toString('utf8'));
+}
 
 /** A bad query parameter: answered 400 naming the parameter. */
 export class QueryParameterError extends Error {
@@ -207,11 +232,16 @@ export async function handleQuery(
   url: URL,
   options: QueryApiOptions,
 ): Promise<void> {
-  const params = url.searchParams;
   try {
     const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
-    if (req.method !== 'GET')
-      return sendError(res, 405, 'method_not_allowed', 'the query API only answers GET');
+    if (req.method !== 'GET' && req.method !== 'POST')
+      return sendError(
+        res,
+        405,
+        'method_not_allowed',
+        'the query API answers GET (and POST: parameters in the body)',
+      );
+    const params = await queryParameters(req, url);
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {
       acceptOnly(params, '/events', [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
@@ -308,6 +338,10 @@ export async function handleQuery(
   } catch (error) {
     if (error instanceof QueryParameterError)
       return sendError(res, 400, 'invalid_argument', error.message, error.parameter);
+    if (error instanceof UnsupportedMediaTypeError)
+      return sendError(res, 415, 'unsupported_media_type', error.message);
+    if (error instanceof BodyTooLargeError)
+      return sendError(res, 413, 'too_large', `the parameters are over ${MAX_QUERY_BODY_BYTES} bytes`);
     if (error instanceof AuditStoreInputError)
       return sendError(res, 400, 'invalid_argument', error.message, error.field);
     if (isStoreUnreachable(error) && !res.headersSent) {
