@@ -34,7 +34,11 @@ const FORM = 'application/x-www-form-urlencoded';
  * The parameters of a query: the URL's, or for a POST (filters too long for a URL) its form-encoded body's, never
  * both (which one would win is a guess).
  */
-async function queryParameters(req: IncomingMessage, url: URL): Promise<URLSearchParams> {
+async function queryParameters(
+  req: IncomingMessage,
+  url: URL,
+  bodyIdleTimeoutMs: number | undefined,
+): Promise<URLSearchParams> {
   if (req.method === 'GET') return url.searchParams;
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== FORM)
@@ -44,7 +48,7 @@ async function queryParameters(req: IncomingMessage, url: URL): Promise<URLSearc
       'query',
       'give the parameters in the URL (GET) or in the body (POST), not both',
     );
-  return new URLSearchParams((await readBody(req, MAX_QUERY_BODY_BYTES)).toString('utf8'));
+  return new URLSearchParams((await readBody(req, MAX_QUERY_BODY_BYTES, bodyIdleTimeoutMs)).toString('utf8'));
 }
 
 /** A bad query parameter: answered 400 naming the parameter. */
@@ -218,6 +222,8 @@ function decode(segment: string): string {
 export interface QueryApiOptions {
   /** Retry-After (seconds) sent with a 503. */
   retryAfterSeconds: number;
+  /** A POST body that sends nothing this long is dropped (as /v1/logs bodies are). */
+  bodyIdleTimeoutMs?: number;
 }
 
 /**
@@ -241,7 +247,7 @@ export async function handleQuery(
         'method_not_allowed',
         'the query API answers GET (and POST: parameters in the body)',
       );
-    const params = await queryParameters(req, url);
+    const params = await queryParameters(req, url, options.bodyIdleTimeoutMs);
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {
       acceptOnly(params, '/events', [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);

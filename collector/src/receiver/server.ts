@@ -250,7 +250,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         res.setHeader('retry-after', String(limits.retryAfterSeconds));
         return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
       }
-      return handleQuery(options.reader, req, res, url, { retryAfterSeconds: limits.retryAfterSeconds });
+      return handleQuery(options.reader, req, res, url, {
+        retryAfterSeconds: limits.retryAfterSeconds,
+        bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
+      });
     }
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }
