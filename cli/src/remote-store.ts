@@ -46,9 +46,13 @@ function filterQuery(
   return q;
 }
 
-/** "." or "..": in a URL path it would be resolved away (encodeURIComponent leaves dots), so it goes as a query parameter. */
-function isDotSegment(value: string): boolean {
-  return value === '.' || value === '..';
+/**
+ * Whether a value can be a URL path segment: not "." or ".." (resolved away: encodeURIComponent leaves dots),
+ * and short enough encoded (a path stays in the request line; filters may move into a POST body). Otherwise the
+ * search route takes it as a parameter.
+ */
+function fitsInPath(value: string): boolean {
+  return value !== '.' && value !== '..' && encodeURIComponent(value).length <= 2048;
 }
 
 /** JSON turned Dates into strings; make the events whole again. */
@@ -175,8 +179,9 @@ export class RemoteAuditReader {
     const { limit, cursor, actor: _other, ...filter } = options;
     // The store's checks first: an empty id would make another route, a huge one an oversized URL.
     checkQuery({ ...filter, tenant, actor }, { limit, cursor });
-    // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor).
-    if (isDotSegment(actor.id)) return this.search({ ...filter, tenant, actor }, { limit, cursor });
+    // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor); a long
+    // id would make a path over serve's header limit (only the query string can move into a POST body).
+    if (!fitsInPath(actor.id)) return this.search({ ...filter, tenant, actor }, { limit, cursor });
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     if (actor.type !== undefined) query.push(['type', actor.type]);
     return this.page(`/actors/${encodeURIComponent(actor.id)}/events`, query);
@@ -189,7 +194,7 @@ export class RemoteAuditReader {
   ): Promise<EventPage> {
     const { limit, cursor, target: _other, ...filter } = options;
     checkQuery({ ...filter, tenant, target }, { limit, cursor });
-    if (isDotSegment(target.type) || isDotSegment(target.id))
+    if (!fitsInPath(target.type) || !fitsInPath(target.id))
       return this.search({ ...filter, tenant, target }, { limit, cursor });
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     return this.page(

@@ -166,6 +166,16 @@ describe('otel-audit serve (child process)', () => {
   it('long filters read through serve as directly (sent in a POST body when a URL would be too long)', async () => {
     const long = (i: number) => `a.${String(i).repeat(4000).slice(0, 4000)}`;
     const actions = (n: number) => Array.from({ length: n }, (_, i) => ['--action', long(i)]).flat();
+    // An actor or target id too long for a URL path goes as a parameter of /events.
+    for (const argv of [
+      ['actor', '€'.repeat(4096)],
+      ['target', '/'.repeat(4096), '/'.repeat(4096)],
+    ]) {
+      const r = await cli([...argv, '--data-dir', dir, '--tenant', 'acme', '--json']);
+      expect(r.err, argv[0]).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toEqual({ events: [], nextCursor: null });
+    }
     for (const n of [3, 99]) {
       const r = await cli([
         'events',

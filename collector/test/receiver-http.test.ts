@@ -150,6 +150,34 @@ describe('POST /v1/logs', () => {
     const bombed = await postWithAuth(bomb, { ...proto, 'content-encoding': 'gzip' });
     expect(bombed.status).toBe(413);
     expect(decodeProtobufStatus(bombed.bytes).message).toMatch(/decompressed body is larger than the limit/);
+    // Chunked (no Content-Length): the limit is found while reading, and is still a 413 (it was a 500).
+    for (const [path, headers] of [
+      ['/v1/logs', proto],
+      ['/v1/audit/events', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ] as const) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${t.serve.url}${path}`, {
+          method: 'POST',
+          headers: { ...t.auth, ...headers, 'transfer-encoding': 'chunked' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        const chunk = Buffer.alloc(1024 * 1024, 0x61);
+        let sent = 0;
+        const more = () => {
+          while (sent < 20 && !req.destroyed) {
+            sent += 1;
+            if (!req.write(chunk)) return void req.once('drain', more);
+          }
+          req.end();
+        };
+        more();
+      });
+      expect(status, path).toBe(413);
+    }
     await stillServes(t);
   }, 30_000);
 

@@ -43,6 +43,11 @@ async function queryParameters(
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== FORM)
     throw new UnsupportedMediaTypeError(`a POST to the query API sends its parameters as ${FORM}`);
+  const coding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity')
+    throw new UnsupportedMediaTypeError(
+      `a POST to the query API sends its parameters uncompressed, not ${coding}`,
+    );
   if ([...url.searchParams.keys()].length > 0)
     throw new QueryParameterError(
       'query',
@@ -227,7 +232,7 @@ export interface QueryApiOptions {
 }
 
 /**
- * Answers a GET under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
+ * Answers a GET (or a POST with the parameters in a form body) under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
  * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`,
  * `/status` (the store's migrations, tables and retention: no tenant, the token is the only gate).
  */
@@ -240,13 +245,15 @@ export async function handleQuery(
 ): Promise<void> {
   try {
     const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
-    if (req.method !== 'GET' && req.method !== 'POST')
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.setHeader('allow', 'GET, POST');
       return sendError(
         res,
         405,
         'method_not_allowed',
         'the query API answers GET (and POST: parameters in the body)',
       );
+    }
     const params = await queryParameters(req, url, options.bodyIdleTimeoutMs);
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {

@@ -36,7 +36,9 @@ export async function readBody(req: IncomingMessage, limit: number, idleTimeoutM
       chunks.push(chunk);
     }
   } finally {
-    if (idleTimeoutMs !== undefined) req.setTimeout(0);
+    // Leaving the loop early (too large) destroys the request and detaches its socket: req.setTimeout would throw
+    // and hide the error that ended the loop.
+    if (idleTimeoutMs !== undefined) req.socket?.setTimeout(0);
   }
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }

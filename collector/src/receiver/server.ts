@@ -258,7 +258,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
   }
 
-  // Headers within MAX_QUERY_HEADER_BYTES (the query API's filters travel in the URL; the CLI checks their length).
+  // Headers within MAX_QUERY_HEADER_BYTES (Node's default; the query API takes long filters in a POST body).
   const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
     inFlight += 1;
     requests += 1;
