@@ -1,20 +1,23 @@
 import type { EventPage, StoredAuditEvent } from '@otel-audit/clickhouse';
 import type { CommandContext } from './command.js';
 
-// C0 and C1 controls, DEL, the line/paragraph separators and the bidirectional overrides and isolates (they
-// reorder what follows on screen): stored values come from whoever sent the event. The backslash too, so an
-// escape printed here is never confused with the same six characters stored.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028-\u202e\u2066-\u2069\\]/g;
+// The line/paragraph separators and the bidirectional marks, overrides and isolates: they reorder or break what
+// follows on screen, and stored values come from whoever sent the event.
+const REORDERING = '\u200e\u200f\u2028-\u202e\u2066-\u2069';
+// Those, C0 and C1 controls and DEL; the backslash too, so an escape printed here is never confused with the same
+// six characters stored.
+const CONTROL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${REORDERING}\\\\]`, 'g');
+// JSON.stringify escapes the controls already, and its backslashes are its own.
+const REORDERING_IN_JSON = new RegExp(`[${REORDERING}]`, 'g');
+
+const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
  * A stored value as it may reach a terminal: control characters as JSON-style escapes, so a value holding a
  * newline cannot forge a line of its own and escape sequences are shown, not run.
  */
 function visible(value: string): string {
-  return value.replace(CONTROL, (c) =>
-    c === '\\' ? '\\\\' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return value.replace(CONTROL, (c) => (c === '\\' ? '\\\\' : escaped(c)));
 }
 
 function line(e: StoredAuditEvent): string {
@@ -33,4 +36,10 @@ export async function printPage(page: EventPage, json: boolean, ctx: CommandCont
   if (page.events.length > 0) await ctx.stdout(`${page.events.map(line).join('\n')}\n`);
   else ctx.stderr('no events\n');
   if (page.nextCursor) ctx.stderr(`more: --cursor ${page.nextCursor}\n`);
+}
+
+/** One event as JSON (`--json`: one line; else indented), the reordering characters escaped: still the same JSON. */
+export async function printEvent(event: StoredAuditEvent, json: boolean, ctx: CommandContext): Promise<void> {
+  const text = json ? JSON.stringify(event) : JSON.stringify(event, null, 2);
+  await ctx.stdout(`${text.replace(REORDERING_IN_JSON, escaped)}\n`);
 }

@@ -181,7 +181,8 @@ export class RemoteAuditReader {
     checkQuery({ ...filter, tenant, actor }, { limit, cursor });
     // "." and ".." would be resolved away as URL path segments (/actors/../events is /events: every actor); a long
     // id would make a path over serve's header limit (only the query string can move into a POST body).
-    if (!fitsInPath(actor.id)) return this.search({ ...filter, tenant, actor }, { limit, cursor });
+    if (!fitsInPath(actor.id))
+      return this.page('/events', filterQuery({ ...filter, tenant, actor }, { limit, cursor }));
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     if (actor.type !== undefined) query.push(['type', actor.type]);
     return this.page(`/actors/${encodeURIComponent(actor.id)}/events`, query);
@@ -195,7 +196,7 @@ export class RemoteAuditReader {
     const { limit, cursor, target: _other, ...filter } = options;
     checkQuery({ ...filter, tenant, target }, { limit, cursor });
     if (!fitsInPath(target.type) || !fitsInPath(target.id))
-      return this.search({ ...filter, tenant, target }, { limit, cursor });
+      return this.page('/events', filterQuery({ ...filter, tenant, target }, { limit, cursor }));
     const query = filterQuery({ tenant, ...filter }, { limit, cursor });
     return this.page(
       `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,

@@ -1,12 +1,8 @@
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
+import { printEvent } from '../print-events.js';
 import { tenantOf } from '../store-options.js';
-
-// JSON.stringify escapes control characters but not these, which reorder or break what a terminal shows:
-// the line/paragraph separators and the bidirectional marks, overrides and isolates (stored values come from
-// whoever sent the event). Escaped, the text is the same JSON.
-const REORDERING = /[\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 export const event: Command = {
   name: 'event',
@@ -33,10 +29,7 @@ ${READ_HELP}`,
         ctx.stderr(`no event ${JSON.stringify(id)} in tenant ${JSON.stringify(tenant)}\n`);
         return EXIT.notFound;
       }
-      const text = values.json === true ? JSON.stringify(found) : JSON.stringify(found, null, 2);
-      await ctx.stdout(
-        `${text.replace(REORDERING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`,
-      );
+      await printEvent(found, values.json === true, ctx);
       return EXIT.ok;
     } finally {
       await store.close();

@@ -12,7 +12,7 @@ import {
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js';
-import { readBody } from './request-body.js';
+import { mediaType, readBody } from './request-body.js';
 import { isStoreUnreachable } from './store-unreachable.js';
 
 /** Route prefix of the query API. */
@@ -40,8 +40,7 @@ async function queryParameters(
   bodyIdleTimeoutMs: number | undefined,
 ): Promise<URLSearchParams> {
   if (req.method === 'GET') return url.searchParams;
-  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== FORM)
+  if (mediaType(req.headers['content-type']) !== FORM)
     throw new UnsupportedMediaTypeError(`a POST to the query API sends its parameters as ${FORM}`);
   const coding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (coding !== '' && coding !== 'identity')
@@ -232,9 +231,10 @@ export interface QueryApiOptions {
 }
 
 /**
- * Answers a GET (or a POST with the parameters in a form body) under /v1/audit. Routes: `/events`, `/events/{id}`, `/actors/{id}/events`,
- * `/targets/{type}/{id}/events`, `/counts/actions`, `/counts/time?interval=`, `/export?format=ndjson|csv`,
- * `/status` (the store's migrations, tables and retention: no tenant, the token is the only gate).
+ * Answers a GET (or a POST with the parameters in a form body) under /v1/audit. Routes: `/events`,
+ * `/events/{id}`, `/actors/{id}/events`, `/targets/{type}/{id}/events`, `/counts/actions`,
+ * `/counts/time?interval=`, `/export?format=ndjson|csv`, `/status` (the store's migrations, tables and retention:
+ * no tenant, the token is the only gate).
  */
 export async function handleQuery(
   reader: QueryReader,

@@ -10,9 +10,14 @@ const inflateAsync = promisify(inflate);
 
 export type OtlpEncoding = 'json' | 'protobuf';
 
+/** A Content-Type's media type, lower case, without its parameters (`charset=…`). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
 /** `application/json` or `application/x-protobuf` (parameters such as charset ignored); anything else is a 415. */
 export function requestEncoding(contentType: string | undefined): OtlpEncoding {
-  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  const type = mediaType(contentType);
   if (type === 'application/json') return 'json';
   if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
   throw new UnsupportedMediaTypeError(
