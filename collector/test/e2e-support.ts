@@ -36,6 +36,8 @@ export const LAST_HOP = 'otlp_http/audit_e2e';
 export interface LastHopOptions {
   /** `proto` (the default of Go exporters) or `json`; the local receiver takes both. */
   encoding: 'json' | 'proto';
+  /** The exporter's compression: gzip (the documented default) or zstd; serve takes both. */
+  compression?: 'gzip' | 'zstd';
   /**
    * Shorter retry intervals than the shipped 1 s..30 s, so a test does not wait out a long backoff after the
    * last hop comes back. `max_elapsed_time` (never give up) stays the shipped value.
@@ -58,7 +60,7 @@ export function writeLastHopOverlay(dir: string, options: LastHopOptions): strin
         logs_endpoint: envRef('OTEL_AUDIT_E2E_LOGS_URL'),
         headers: { authorization: `Bearer ${envRef('OTEL_AUDIT_E2E_TOKEN')}` },
         encoding: options.encoding,
-        compression: 'gzip',
+        compression: options.compression ?? 'gzip',
         timeout: clickhouse.timeout,
         // serve refuses a body over --max-body-bytes (16 MiB) with a 413, which an OTel exporter never retries:
         // batches towards it are sized in bytes, as collector/README.md tells a collector in front of serve.

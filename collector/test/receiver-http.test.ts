@@ -3,7 +3,7 @@
 // acknowledged is stored.
 
 import { request as httpRequest } from 'node:http';
-import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { AuditStore } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,18 +79,26 @@ describe('POST /v1/logs', () => {
     }
   });
 
-  it('acknowledges a deflate (zlib) body, and answers 400 to one that is not deflate data', async () => {
-    for (const encoding of ['protobuf', 'json'] as const) {
-      const run = `deflate-${encoding}`;
-      const request = logsRequest(records(run, 3));
-      const raw = encoding === 'json' ? Buffer.from(JSON.stringify(request)) : protobufBody(request);
-      const res = await postWithAuth(deflateSync(raw), {
-        ...(encoding === 'json' ? json : proto),
-        'content-encoding': 'deflate',
-      });
-      expect(res.status, run).toBe(200);
-      expect(await storedCount(t, run), run).toBe(3);
-    }
+  it("acknowledges deflate, zlib and zstd bodies (the collector exporter's compressions but snappy and lz4), and answers 400 to one that is not deflate data", async () => {
+    const compress = { deflate: deflateSync, zlib: deflateSync, zstd: zstdCompressSync };
+    for (const [coding, compressed] of Object.entries(compress))
+      for (const encoding of ['protobuf', 'json'] as const) {
+        const run = `${coding}-${encoding}`;
+        const request = logsRequest(records(run, 3));
+        const raw = encoding === 'json' ? Buffer.from(JSON.stringify(request)) : protobufBody(request);
+        const res = await postWithAuth(compressed(raw), {
+          ...(encoding === 'json' ? json : proto),
+          'content-encoding': coding,
+        });
+        expect(res.status, run).toBe(200);
+        expect(await storedCount(t, run), run).toBe(3);
+      }
+    const notZstd = await postWithAuth(gzipSync(protobufBody(logsRequest(records('zstd-bad', 1)))), {
+      ...proto,
+      'content-encoding': 'zstd',
+    });
+    expect(notZstd.status).toBe(400);
+    expect(decodeProtobufStatus(notZstd.bytes).message).toMatch(/body is not valid zstd data/);
     // Raw (headerless) deflate is not what HTTP's `deflate` means: zlib format, RFC 9110 section 8.4.1.2.
     const raw = await postWithAuth(deflateRawSync(protobufBody(logsRequest(records('deflate-raw', 1)))), {
       ...proto,
@@ -126,12 +134,17 @@ describe('POST /v1/logs', () => {
     const text = await postWithAuth('hello', { 'content-type': 'text/plain' });
     expect(text.status).toBe(415);
     expect(text.json?.message).toMatch(/application\/x-protobuf/);
-    const br = await postWithAuth(protobufBody(logsRequest(records('br', 1))), {
-      ...proto,
-      'content-encoding': 'br',
-    });
-    expect(br.status).toBe(415);
-    expect(decodeProtobufStatus(br.bytes).message).toMatch(/content-encoding "br"/);
+    for (const coding of ['br', 'snappy', 'lz4', 'constructor']) {
+      const res = await postWithAuth(protobufBody(logsRequest(records(coding, 1))), {
+        ...proto,
+        'content-encoding': coding,
+      });
+      expect(res.status, coding).toBe(415);
+      expect(decodeProtobufStatus(res.bytes).message).toMatch(
+        `content-encoding "${coding}" is not supported`,
+      );
+      expect(await storedCount(t, coding)).toBe(0);
+    }
     await stillServes(t);
   });
 
@@ -150,6 +163,13 @@ describe('POST /v1/logs', () => {
     const bombed = await postWithAuth(bomb, { ...proto, 'content-encoding': 'gzip' });
     expect(bombed.status).toBe(413);
     expect(decodeProtobufStatus(bombed.bytes).message).toMatch(/decompressed body is larger than the limit/);
+    const zstdBomb = zstdCompressSync(Buffer.alloc(64 * 1024 * 1024));
+    expect(zstdBomb.length).toBeLessThan(1024 * 1024);
+    const zstdBombed = await postWithAuth(zstdBomb, { ...proto, 'content-encoding': 'zstd' });
+    expect(zstdBombed.status).toBe(413);
+    expect(decodeProtobufStatus(zstdBombed.bytes).message).toMatch(
+      /decompressed body is larger than the limit/,
+    );
     // Chunked (no Content-Length): the limit is found while reading, and is still a 413 (it was a 500).
     for (const [path, headers] of [
       ['/v1/logs', proto],

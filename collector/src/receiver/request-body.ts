@@ -2,11 +2,22 @@
 // at the limit instead of filling memory).
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
-import { gunzip, inflate } from 'node:zlib';
+import { gunzip, inflate, zstdDecompress } from 'node:zlib';
 import { BodyStalledError, BodyTooLargeError, OtlpDecodeError, UnsupportedMediaTypeError } from './errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
+const zstdAsync = promisify(zstdDecompress);
+
+// The collector's otlp_http exporter sends `compression: zlib` as `Content-Encoding: zlib`, in the zlib format HTTP's
+// `deflate` names too; zstd comes with Node (>= 22.15). snappy and lz4 would each need a dependency: a 415.
+const DECODERS: Record<string, (body: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>> = {
+  gzip: gunzipAsync,
+  'x-gzip': gunzipAsync,
+  deflate: inflateAsync,
+  zlib: inflateAsync,
+  zstd: zstdAsync,
+};
 
 export type OtlpEncoding = 'json' | 'protobuf';
 
@@ -48,7 +59,7 @@ export async function readBody(req: IncomingMessage, limit: number, idleTimeoutM
   return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
-/** Undoes `Content-Encoding` (gzip, deflate, identity) with the decompressed size capped at `limit`. */
+/** Undoes `Content-Encoding` (gzip, deflate or zlib, zstd, identity) with the decompressed size capped at `limit`. */
 export async function decodeContent(
   body: Buffer,
   encoding: string | undefined,
@@ -56,11 +67,10 @@ export async function decodeContent(
 ): Promise<Buffer> {
   const coding = (encoding ?? '').trim().toLowerCase();
   if (coding === '' || coding === 'identity') return body;
-  const inflater =
-    coding === 'gzip' || coding === 'x-gzip' ? gunzipAsync : coding === 'deflate' ? inflateAsync : undefined;
+  const inflater = Object.hasOwn(DECODERS, coding) ? DECODERS[coding] : undefined;
   if (!inflater)
     throw new UnsupportedMediaTypeError(
-      `content-encoding ${JSON.stringify(encoding)} is not supported: send gzip, deflate or no encoding`,
+      `content-encoding ${JSON.stringify(encoding)} is not supported: send gzip, zstd, deflate (zlib) or no encoding`,
     );
   try {
     return await inflater(body, { maxOutputLength: limit });
