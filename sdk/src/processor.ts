@@ -16,6 +16,7 @@ import { AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
 import { requireLimit, requireMillis, requireWholeNumber } from './options.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
+import { logRecordBytes } from './record-size.js';
 
 export interface AuditLogRecordProcessorOptions {
   exporter: LogRecordExporter;
@@ -23,6 +24,12 @@ export interface AuditLogRecordProcessorOptions {
   maxQueueSize?: number;
   /** Records per export call. Default 512. */
   maxExportBatchSize?: number;
+  /**
+   * Bytes per export call (records' bodies, attribute keys and values in UTF-8, plus their OTLP framing): a
+   * batch closes before a record that would take it over. A record bigger than this goes alone. Keep it well
+   * under the receiver's body limit (`otel-audit serve`: 16 MiB). Default 4 MiB.
+   */
+  maxExportBatchBytes?: number;
   /** Longest a record waits before its batch is sent. Default 1,000 ms. */
   scheduledDelayMillis?: number;
   /** An export not answered within this is a failure that may pass (retried). Default 30,000 ms. */
@@ -45,6 +52,16 @@ export interface ProcessorStats {
 interface Entry {
   record: ReadableLogRecord;
   listener: DeliveryListener | undefined;
+  /** The record's size (logRecordBytes), measured when a batch is first formed. */
+  bytes?: number;
+}
+
+/** Default of maxExportBatchBytes: a quarter of `otel-audit serve`'s body limit, room for JSON escaping. */
+export const DEFAULT_MAX_EXPORT_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** The endpoint refused the request for its size (HTTP 413): smaller requests may pass. */
+function isTooLarge(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 413;
 }
 
 /**
@@ -121,12 +138,15 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly exporter: LogRecordExporter;
   private readonly maxQueueSize: number;
   private readonly batchSize: number;
+  private readonly batchBytes: number;
   private readonly delayMs: number;
   private readonly timeoutMs: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
 
   private queue: Entry[] = [];
+  /** Batches formed already, sent as they are before the queue: halves of a batch refused with 413, or a batch to retry. */
+  private formed: Entry[][] = [];
   private inFlight: Entry[] = [];
   private draining: Promise<void> | undefined;
   private drainScheduled = false;
@@ -148,11 +168,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.exporter = options.exporter;
     const maxQueueSize = options.maxQueueSize ?? 16_384;
     const maxExportBatchSize = options.maxExportBatchSize ?? 512;
+    const maxExportBatchBytes = options.maxExportBatchBytes ?? DEFAULT_MAX_EXPORT_BATCH_BYTES;
     // A fraction or 0 would export empty batches forever (splice(0, 0.5) takes nothing).
     requireWholeNumber('AuditLogRecordProcessor', 'maxQueueSize', maxQueueSize);
     requireLimit('AuditLogRecordProcessor', 'maxExportBatchSize', maxExportBatchSize);
+    requireLimit('AuditLogRecordProcessor', 'maxExportBatchBytes', maxExportBatchBytes);
     this.maxQueueSize = maxQueueSize;
     this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
+    this.batchBytes = maxExportBatchBytes;
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
     this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
@@ -172,7 +195,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   }
 
   stats(): ProcessorStats {
-    return { ...this.counts, held: this.queue.length + this.inFlight.length };
+    return { ...this.counts, held: this.waitingCount() + this.inFlight.length };
+  }
+
+  /** Records waiting for an export (not in flight). */
+  private waitingCount(): number {
+    let n = this.queue.length;
+    for (const batch of this.formed) n += batch.length;
+    return n;
   }
 
   onEmit(record: ReadWriteLogRecord, context?: Context): void {
@@ -185,7 +215,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       listener?.dropped([record], 'shutdown');
       return;
     }
-    if (this.queue.length + this.inFlight.length >= this.maxQueueSize) {
+    if (this.waitingCount() + this.inFlight.length >= this.maxQueueSize) {
       this.counts.dropped += 1;
       if (listener) listener.dropped([record], 'queue_full');
       else if (!this.warnedFull) {
@@ -229,7 +259,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     } finally {
       this.flushing = false;
       // What the endpoint did not take stays held: keep retrying it in the background.
-      if (this.queue.length > 0 && !this.isShutdown && !this.backoffTimer) this.scheduleRetry();
+      if (this.waitingCount() > 0 && !this.isShutdown && !this.backoffTimer) this.scheduleRetry();
     }
   }
 
@@ -238,7 +268,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.shutdownPromise ??= (async () => {
       this.isShutdown = true;
       await this.forceFlush();
-      const left = this.queue;
+      const left = [...this.formed.flat(), ...this.queue];
+      this.formed = [];
       this.queue = [];
       this.settleFailed(
         left,
@@ -273,8 +304,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   }
 
   private async runDrain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batchSize);
+    while (this.formed.length > 0 || this.queue.length > 0) {
+      const batch = this.formed.shift() ?? this.nextBatch();
       this.inFlight = batch;
       const result = await this.export(batch.map((e) => e.record));
       this.inFlight = [];
@@ -291,6 +322,13 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         continue;
       }
       const error = result.error ?? new Error('export failed');
+      if (isTooLarge(error) && batch.length > 1) {
+        // Over the endpoint's body limit: send each half on its own (only a record refused alone fails).
+        const half = Math.ceil(batch.length / 2);
+        this.formed.unshift(batch.slice(0, half), batch.slice(half));
+        diag.debug(`AuditLogRecordProcessor: a batch of ${batch.length} records was too large (413), split`);
+        continue;
+      }
       if (!isRetryable(error)) {
         this.settleFailed(batch, error);
         continue;
@@ -298,8 +336,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       // Keep the batch at the head, in order, and try again later (or on the next flush).
       const outageStarts = this.lastRetryableError === undefined;
       this.lastRetryableError = error;
-      this.queue = batch.concat(this.queue);
-      const held = `${this.queue.length} record(s) held: ${error.message}`;
+      this.formed.unshift(batch);
+      const held = `${this.waitingCount()} record(s) held: ${error.message}`;
       // Once per outage at warn (a wrong endpoint would otherwise show only at shutdown), then at debug.
       if (outageStarts) diag.warn(`AuditLogRecordProcessor: export failed, retrying with backoff; ${held}`);
       else diag.debug(`AuditLogRecordProcessor: export failed again, ${held}`);
@@ -310,14 +348,30 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
   }
 
+  /** The head of the queue up to maxExportBatchSize records and maxExportBatchBytes (at least one record). */
+  private nextBatch(): Entry[] {
+    const most = Math.min(this.batchSize, this.queue.length);
+    let bytes = 0;
+    let n = 0;
+    while (n < most) {
+      const entry = this.queue[n] as Entry;
+      entry.bytes ??= logRecordBytes(entry.record);
+      if (n > 0 && bytes + entry.bytes > this.batchBytes) break;
+      bytes += entry.bytes;
+      n += 1;
+    }
+    return this.queue.splice(0, n);
+  }
+
   /**
    * The process is exiting (Node `exit`: no more I/O) with records still held, e.g. the endpoint was down and
    * nobody called shutdown(): report them as failed now, or they would vanish without a word.
    */
   private failHeldAtExit(): void {
-    const held = [...this.inFlight, ...this.queue];
+    const held = [...this.inFlight, ...this.formed.flat(), ...this.queue];
     this.exited = true;
     this.inFlight = [];
+    this.formed = [];
     this.queue = [];
     this.settleFailed(
       held,

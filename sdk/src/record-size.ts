@@ -36,3 +36,35 @@ export function recordSizeOver(
   for (const t of texts) size += t === undefined ? 0 : Buffer.byteLength(t);
   return size > limit ? size : undefined;
 }
+
+/** OTLP/JSON framing of one attribute (`{"key":"","value":{"stringValue":""}},`), in bytes. */
+const ATTRIBUTE_FRAMING_BYTES = 40;
+/** OTLP/JSON framing of one log record: times, severity, trace and span ids, field names. */
+const RECORD_FRAMING_BYTES = 320;
+
+function valueBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return 24;
+  if (value === undefined || value === null) return 0;
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A log record's share of an OTLP export request, as the processor sizes its batches: the body, event name
+ * and every attribute key and value in UTF-8 bytes, plus their OTLP/JSON framing. JSON text inside a string
+ * is escaped on the wire (`"` becomes `\"`), so a request can be somewhat bigger than the sum.
+ */
+export function logRecordBytes(record: {
+  readonly body?: unknown;
+  readonly eventName?: string | undefined;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}): number {
+  let bytes = RECORD_FRAMING_BYTES + valueBytes(record.body) + valueBytes(record.eventName);
+  for (const key in record.attributes)
+    bytes += ATTRIBUTE_FRAMING_BYTES + Buffer.byteLength(key) + valueBytes(record.attributes[key]);
+  return bytes;
+}
