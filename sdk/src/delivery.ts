@@ -19,8 +19,9 @@ export interface DeliveryStats {
   /** Rejected by validation and handed to `onInvalid` (never recorded). */
   invalid: number;
   /**
-   * Whether a tracking processor sees this logger's records. When false, `exported`, `dropped` and `failed`
-   * stay 0 and `pending` only says what was recorded: the pipeline gives no delivery feedback.
+   * Whether a tracking processor has seen (queued, dropped or failed) one of this logger's records. When false,
+   * `exported` and `failed` stay 0, `dropped` counts only what the logger saw lost itself (`not_emitted`,
+   * `shutdown`), and `pending` only says what was recorded: the pipeline gives no delivery feedback.
    */
   tracked: boolean;
 }
@@ -123,9 +124,25 @@ export class DeliveryTracker implements DeliveryListener {
   }
 
   claim(): EmittedRecord | undefined {
+    // A tracking processor sees this logger's records, whatever it does with this one (queue, drop, fail).
+    this.seen();
     const record = this.emitting;
     this.emitting = undefined;
     return record;
+  }
+
+  /** A tracking processor took one of this logger's records: records that never reached one are lost. */
+  private seen(): void {
+    this.isTracked = true;
+    if (this.waitingCount > 0) {
+      const lost = this.waiting;
+      const unnamed = this.waitingCount - lost.length;
+      this.waiting = [];
+      this.waitingCount = 0;
+      this.counts.dropped += unnamed;
+      this.reached += unnamed;
+      this.dropped(lost, 'not_emitted');
+    }
   }
 
   stats(): DeliveryStats {
@@ -151,17 +168,8 @@ export class DeliveryTracker implements DeliveryListener {
   }
 
   queued(count: number): void {
-    this.isTracked = true;
     this.reached += count;
-    if (this.waitingCount > 0) {
-      const lost = this.waiting;
-      const unnamed = this.waitingCount - lost.length;
-      this.waiting = [];
-      this.waitingCount = 0;
-      this.counts.dropped += unnamed;
-      this.reached += unnamed;
-      this.dropped(lost, 'not_emitted');
-    }
+    this.seen();
   }
 
   /** A record whose emit threw before any tracking processor was seen (see the logger's emit). */

@@ -10,7 +10,7 @@ import type {
   ReadableLogRecord,
   ReadWriteLogRecord,
 } from '@opentelemetry/sdk-logs';
-import { AUDIT_ATTRIBUTES as A } from './conventions.js';
+import { AUDIT_ATTRIBUTES as A, AUDIT_MARKER_ATTRIBUTE } from './conventions.js';
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
 import { AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
@@ -39,7 +39,7 @@ export interface AuditLogRecordProcessorOptions {
   retryMaxDelayMillis?: number;
 }
 
-/** Counts over every record this processor saw (audit or not). */
+/** Counts over the audit records this processor took (it ignores every other log record). */
 export interface ProcessorStats {
   queued: number;
   exported: number;
@@ -206,8 +206,11 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   }
 
   onEmit(record: ReadWriteLogRecord, context?: Context): void {
-    // Only the first tracking processor that sees an audit record accounts for it.
     const candidate = deliveryListenerOf(context);
+    // Audit records only: the application's other logs go through its own processors. Sharing this queue and
+    // endpoint, a burst of them would push audit events out (queue_full).
+    if (candidate === undefined && record.attributes[AUDIT_MARKER_ATTRIBUTE] == null) return;
+    // Only the first tracking processor that sees an audit record accounts for it.
     const emitted = candidate?.claim();
     const listener = emitted ? candidate : undefined;
     if (this.isShutdown) {

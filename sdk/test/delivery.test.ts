@@ -5,7 +5,7 @@ import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from '../src/node.js';
-import { ControlledExporter, hookedLogger, httpError, tick } from './support.js';
+import { ControlledExporter, hookedLogger, httpError, MemoryProcessor, tick } from './support.js';
 
 function setup(options: Omit<AuditLogRecordProcessorOptions, 'exporter'> = {}) {
   const exporter = new ControlledExporter();
@@ -250,11 +250,41 @@ describe('AuditLogRecordProcessor accounting', () => {
     one.record({ action: 'a.b.created' });
     two.record({ action: 'a.b.created' });
     two.record({ action: 'a.b.created' });
-    // An ordinary log on the same processor is exported and counted only by the processor.
-    provider.getLogger('app').emit({ body: 'hello' });
     await provider.forceFlush();
     expect(one.stats()).toMatchObject({ recorded: 1, exported: 1, pending: 0 });
     expect(two.stats()).toMatchObject({ recorded: 2, exported: 2, pending: 0 });
-    expect(exporter.delivered).toHaveLength(4);
+    expect(exporter.delivered).toHaveLength(3);
+  });
+
+  it('takes audit records only: a burst of app logs on the same provider neither reaches its endpoint nor pushes audit events out', async () => {
+    const exporter = new ControlledExporter();
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    const processor = new AuditLogRecordProcessor({ exporter, maxQueueSize: 8 });
+    const app = new MemoryProcessor();
+    const provider = new LoggerProvider({ processors: [processor, app] });
+    const { audit, drops } = hookedLogger(provider);
+    for (let i = 0; i < 100; i++) provider.getLogger('app').emit({ body: `debug line ${i}` });
+    // An audit record written by other code (the marker attribute, no audit logger) is still taken.
+    provider.getLogger('other').emit({ body: 'null', attributes: { [A.action]: 'x.y.created' } });
+    const event = audit.record({ action: 'billing.invoice.paid' });
+    await provider.forceFlush();
+    expect(drops).toEqual([]);
+    expect(audit.stats()).toMatchObject({ recorded: 1, exported: 1, dropped: 0, pending: 0, tracked: true });
+    expect(ids(exporter.delivered)).toEqual([undefined, event.id]);
+    expect(exporter.delivered.map((r) => r.attributes[A.action])).toEqual([
+      'x.y.created',
+      'billing.invoice.paid',
+    ]);
+    expect(processor.stats()).toMatchObject({ queued: 2, exported: 2, dropped: 0 });
+    // The app's own processor got every record.
+    expect(app.records).toHaveLength(102);
+  });
+
+  it('is tracked once a tracking processor has seen a record, also when its first record was dropped', async () => {
+    const { processor, audit, drops } = setup();
+    await processor.shutdown();
+    audit.record({ action: 'a.b.created' });
+    expect(drops.map((d) => d.reason)).toEqual(['shutdown']);
+    expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 1, pending: 0, tracked: true });
   });
 });
