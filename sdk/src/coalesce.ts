@@ -51,6 +51,16 @@ function sessionKey({ event }: PreparedAuditEvent): string {
   ]);
 }
 
+/** A coalescer as its logger holds it. */
+export interface Coalescer<S extends ActionSchemas, Invalid> {
+  recorder: CoalescingRecorder<S, Invalid>;
+  /**
+   * The process is exiting (no I/O any more): takes the open sessions' merged events without emitting them,
+   * stops their timers and closes the recorder, so the logger can report them.
+   */
+  abandon(): PreparedAuditEvent[];
+}
+
 /** The merged event: the first occurrence's id and time, the latest metadata, changes from first to latest. */
 function merged(session: Session): PreparedAuditEvent {
   const { first, latest, count } = session;
@@ -79,7 +89,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
   emit: (prepared: PreparedAuditEvent, emitContext?: Context) => void,
   options: CoalesceOptions,
   fits: (merged: PreparedAuditEvent) => boolean,
-): CoalescingRecorder<S, Invalid> {
+): Coalescer<S, Invalid> {
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
   const maxSessions = options.maxSessions ?? 10_000;
@@ -109,7 +119,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
     session.timer.unref?.();
   }
 
-  return {
+  const recorder: CoalescingRecorder<S, Invalid> = {
     record(input) {
       const prepared = prepare(input);
       if (!prepared) return undefined as Invalid;
@@ -159,4 +169,12 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       return sessions.size;
     },
   };
+  function abandon(): PreparedAuditEvent[] {
+    closed = true;
+    const open = [...sessions.values()];
+    sessions.clear();
+    for (const session of open) clearTimeout(session.timer);
+    return open.map(merged);
+  }
+  return { recorder, abandon };
 }

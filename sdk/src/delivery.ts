@@ -4,7 +4,10 @@
 import { type Context, createContextKey, diag } from '@opentelemetry/api';
 import { AUDIT_ATTRIBUTES as A } from './conventions.js';
 
-/** Counts of one audit logger's events. `pending` = recorded − exported − dropped − failed. */
+/**
+ * Counts of one audit logger's events. `pending` = recorded − exported − dropped − failed; events still open
+ * in coalescing sessions are in `coalescing`, not yet in `recorded`.
+ */
 export interface DeliveryStats {
   /** Accepted by `record()` and handed to the OTel logger. */
   recorded: number;
@@ -18,6 +21,11 @@ export interface DeliveryStats {
   pending: number;
   /** Rejected by validation and handed to `onInvalid` (never recorded). */
   invalid: number;
+  /**
+   * Events open in coalescing sessions (one per session, whatever its occurrences): emitted (then recorded) when
+   * the session closes; still open when the process exits, they are dropped with reason `exit`.
+   */
+  coalescing: number;
   /**
    * Whether a tracking processor has seen (queued, dropped or failed) one of this logger's records. When false,
    * `exported` and `failed` stay 0, `dropped` counts only what the logger saw lost itself (`not_emitted`,
@@ -36,9 +44,10 @@ export interface UndeliveredEvent {
 /**
  * Why events were dropped: the processor's queue was full; the processor or the audit logger was shut down;
  * or the OTel logger passed the record to no processor (provider shut down, logger disabled by configuration),
- * or emitting threw before a tracking processor took it (a processor or hand-written logger threw; see diag).
+ * or emitting threw before a tracking processor took it (a processor or hand-written logger threw; see diag);
+ * or the process exited while the event's coalescing session was still open (never emitted).
  */
-export type DropReason = 'queue_full' | 'shutdown' | 'not_emitted';
+export type DropReason = 'queue_full' | 'shutdown' | 'not_emitted' | 'exit';
 
 /** The attributes of a log record a tracker reads (a ReadableLogRecord fits). */
 export interface TrackedRecord {
@@ -145,9 +154,15 @@ export class DeliveryTracker implements DeliveryListener {
     }
   }
 
-  stats(): DeliveryStats {
+  /** `coalescing`: the logger's open sessions, which the tracker does not see. */
+  stats(coalescing = 0): DeliveryStats {
     const c = this.counts;
-    return { ...c, pending: c.recorded - c.exported - c.dropped - c.failed, tracked: this.isTracked };
+    return {
+      ...c,
+      pending: c.recorded - c.exported - c.dropped - c.failed,
+      coalescing,
+      tracked: this.isTracked,
+    };
   }
 
   get tracked(): boolean {

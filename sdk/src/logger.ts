@@ -9,13 +9,19 @@ import {
   logs,
 } from '@opentelemetry/api';
 import { type ActionName, type ActionSchemas, defineAuditActions, type MetadataOf } from './actions.js';
-import { type CoalesceOptions, type CoalescingRecorder, createCoalescer } from './coalesce.js';
+import {
+  type CoalesceOptions,
+  type Coalescer,
+  type CoalescingRecorder,
+  createCoalescer,
+} from './coalesce.js';
 import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION, DEFAULT_MAX_EVENT_BYTES } from './conventions.js';
 import {
   DELIVERY_LISTENER_KEY,
   type DeliveryHooks,
   type DeliveryStats,
   DeliveryTracker,
+  type TrackedRecord,
 } from './delivery.js';
 import { type AuditIssue, AuditOptionError, AuditValidationError } from './errors.js';
 import {
@@ -24,7 +30,7 @@ import {
   type PreparedAuditEvent,
   prepareAuditEvent,
 } from './event.js';
-import { onProcessExit } from './exit-flush.js';
+import { onProcessExit, onProcessExitFinal } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
 import { requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
@@ -115,7 +121,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
     CONVENTIONS_VERSION,
   );
   const schemas: ActionSchemas | undefined = options.actions;
-  const coalescers = new Set<CoalescingRecorder<S, undefined>>();
+  const coalescers = new Set<Coalescer<S, undefined>>();
   let closed = false;
 
   const parseOptions = {
@@ -237,26 +243,27 @@ export function createAuditLogger<const S extends ActionSchemas>(
       return prepared.event as AuditEvent<typeof input.action>;
     },
     coalesce(coalesceOptions = {}) {
-      const recorder = createCoalescer<S, undefined>(
+      const coalescer = createCoalescer<S, undefined>(
         prepare,
         emit,
         coalesceOptions,
         (merged) => recordSizeOver(merged, maxEventBytes) === undefined,
       );
-      coalescers.add(recorder);
-      return recorder;
+      coalescers.add(coalescer);
+      return coalescer.recorder;
     },
-    stats: () => tracker.stats(),
+    stats: () => tracker.stats(openSessions()),
     async flush() {
-      for (const recorder of coalescers) recorder.flush();
+      for (const { recorder } of coalescers) recorder.flush();
       await forceFlush(options.loggerProvider ?? logs.getLoggerProvider());
-      return tracker.stats();
+      return audit.stats();
     },
     async shutdown() {
       const stats = await audit.flush();
       closed = true;
-      for (const recorder of coalescers) recorder.close();
+      for (const { recorder } of coalescers) recorder.close();
       stopExitFlush();
+      stopExitReport();
       return stats;
     },
   };
@@ -267,7 +274,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // (they count in what is held after it): each try waits out the exporter's own retries.
   let heldAfterFruitlessFlush = -1;
   function onBeforeExit(): void {
-    const coalesced = [...coalescers].some((c) => c.pending > 0);
+    const coalesced = openSessions() > 0;
     const { pending, exported } = tracker.stats();
     if (!coalesced && (!tracker.tracked || pending === 0 || pending === heldAfterFruitlessFlush)) return;
     void audit.flush().then((after) => {
@@ -275,6 +282,27 @@ export function createAuditLogger<const S extends ActionSchemas>(
     });
   }
   const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(onBeforeExit);
+
+  function openSessions(): number {
+    let open = 0;
+    for (const { recorder } of coalescers) open += recorder.pending;
+    return open;
+  }
+
+  /**
+   * Node `exit` (process.exit(), an uncaught exception, or the end without the beforeExit flush): sessions
+   * still open were never emitted and cannot be now (no I/O). Each is reported dropped (reason `exit`).
+   */
+  function onExit(): void {
+    const lost: TrackedRecord[] = [];
+    for (const coalescer of coalescers)
+      for (const prepared of coalescer.abandon())
+        lost.push({ attributes: toLogRecord(prepared).attributes ?? {} });
+    if (lost.length === 0) return;
+    for (let i = 0; i < lost.length; i++) tracker.recorded();
+    tracker.dropped(lost, 'exit');
+  }
+  const stopExitReport = onProcessExitFinal(onExit);
 
   return audit;
 }

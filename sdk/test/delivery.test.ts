@@ -36,6 +36,7 @@ describe('AuditLogRecordProcessor accounting', () => {
       failed: 0,
       pending: 0,
       invalid: 0,
+      coalescing: 0,
       tracked: true,
     });
     expect(ids(exporter.delivered)).toEqual(recorded.map((e) => e.id));

@@ -42,6 +42,27 @@ audit.coalesce({ idleMs: 60_000 }).record({ action: 'docs.sheet.saved', targets:
 process.on('exit', () => console.log(JSON.stringify({ flushes, stats: audit.stats() })));
 `;
 
+// Coalescing sessions still open when the process ends without the beforeExit flush (MODE: process.exit(), an
+// uncaught exception, or flushOnExit: false): reported dropped (reason exit), never lost without a word.
+const childOpenSessions = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 500 });
+const drops = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: process.env.MODE !== 'no-flush',
+  onDrop: (events, reason) => drops.push({ reason, ids: events.map((e) => e.id) }) });
+const saves = audit.coalesce({ idleMs: 60_000 });
+const sessions = [...new Set([
+  saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] }).id,
+  saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] }).id,
+  saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's2' }] }).id,
+])];
+const before = audit.stats();
+process.on('exit', () => console.log(JSON.stringify({ sessions, before, drops, stats: audit.stats() })));
+if (process.env.MODE === 'exit') process.exit(0);
+if (process.env.MODE === 'throw') setTimeout(() => { throw new Error('crash'); }, 1);
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -91,6 +112,36 @@ describe('flush on exit', () => {
     };
     expect(reported.sort()).toEqual([...ids].sort());
     expect(stats).toMatchObject({ exported: 0, failed: 2, pending: 0 });
+  }, 30_000);
+
+  it('reports coalescing sessions still open at exit as dropped (exit) after process.exit(), a crash, or with flushOnExit: false', async () => {
+    const endpoint = await capture();
+    endpoints.push(endpoint);
+    const run = async (mode: string) => {
+      const proc = spawn(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childOpenSessions],
+        { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: endpoint.url, MODE: mode } },
+      );
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      return {
+        code,
+        ...(JSON.parse(out) as { sessions: string[]; before: object; drops: object[]; stats: object }),
+      };
+    };
+    const runs = await Promise.all(['exit', 'throw', 'no-flush'].map(run));
+    expect(runs.map((r) => r.code)).toEqual([0, 1, 0]);
+    for (const { sessions, before, drops, stats } of runs) {
+      expect(sessions).toHaveLength(2);
+      expect(before).toMatchObject({ recorded: 0, coalescing: 2, pending: 0 });
+      expect(drops).toEqual([{ reason: 'exit', ids: sessions }]);
+      expect(stats).toMatchObject({ recorded: 2, dropped: 2, coalescing: 0, pending: 0 });
+    }
+    expect(eventIds(endpoint)).toEqual([]);
   }, 30_000);
 
   it('flushes once on exit with the endpoint down, also when that flush emitted an open session', async () => {

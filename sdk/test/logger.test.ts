@@ -316,6 +316,7 @@ describe('diagnostics', () => {
         failed: 0,
         pending: 2,
         invalid: 0,
+        coalescing: 0,
         tracked: false,
       });
     } finally {
