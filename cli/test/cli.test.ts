@@ -125,6 +125,12 @@ describe('otel-audit (in process)', () => {
     const raw = await run('migrate', '--data-dir', dataDir, '--raw-logs-retention-days', '3');
     expect(raw.code).toBe(2);
     expect(raw.err).toContain('--raw-logs-retention-days: otel_logs has ENGINE = Null and keeps no rows');
+    // A new directory: refused before opening the store would create it.
+    const fresh = join(root, 'never-created');
+    const first = await run('migrate', '--data-dir', fresh, '--raw-logs-retention-days', '3');
+    expect(first.code).toBe(2);
+    expect(first.err).toContain('--raw-logs-retention-days: applies only with --logs-engine MergeTree');
+    expect(existsSync(fresh)).toBe(false);
   });
 
   it('status: migrations, each table with its rows, size and retention; JSON for scripts', async () => {
@@ -140,7 +146,9 @@ describe('otel-audit (in process)', () => {
         applied: loadMigrations().map((m) => m.name),
         pending: [],
         unknown: [],
+        changed: [],
       });
+      expect(status.missing).toEqual([]);
       expect(status.tables.map((t) => [t.name, t.engine, t.retentionDays])).toEqual([
         ['otel_logs', 'Null', undefined],
         ['audit_events', 'ReplacingMergeTree', 400],
@@ -192,6 +200,60 @@ describe('otel-audit (in process)', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('status names a changed migration, a missing otel_logs and a 32-bit TTL; migrate repairs the last two', async () => {
+    const original = loadMigrations()[4];
+    const tamper = await AuditStore.open({ path: dataDir });
+    try {
+      await tamper.command('DROP TABLE otel_logs SYNC');
+      // Not materialized: on 32-bit time this TTL has already expired every stored event.
+      await tamper.client.command({
+        query: 'ALTER TABLE audit_events MODIFY TTL toDateTime(occurred_at) + INTERVAL 36500 DAY',
+        clickhouse_settings: { materialize_ttl_after_modify: 0 },
+      });
+      await tamper.client.command({
+        query: `ALTER TABLE otel_audit_migrations UPDATE checksum = 'edited' WHERE name = '${original?.name}'`,
+        clickhouse_settings: { mutations_sync: '1' },
+      });
+    } finally {
+      await tamper.close();
+    }
+    const json = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
+    expect(json.migrations.changed).toEqual([original?.name]);
+    expect(json.missing).toEqual(['otel_logs']);
+    expect(json.tables.find((t) => t.name === 'audit_events')).toMatchObject({
+      retentionDays: 36500,
+      ttlOn32BitTime: true,
+    });
+    const text = await run('status', '--data-dir', dataDir);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`changed since applied: ${original?.name} (this release's file differs`);
+    expect(text.out).toContain(
+      `missing: otel_logs (inserts fail without it: run \`otel-audit migrate --data-dir ${dataDir}\`, which creates it again)`,
+    );
+    expect(text.out).toMatch(/audit_events .* 36500 days \(on 32-bit time: run migrate\)\n/);
+    // migrate refuses the changed migration until its checksum is the release's again.
+    expect((await run('migrate', '--data-dir', dataDir)).err).toMatch(/was applied with checksum edited/);
+    const repair = await AuditStore.open({ path: dataDir });
+    try {
+      await repair.client.command({
+        query: `ALTER TABLE otel_audit_migrations UPDATE checksum = '${original?.checksum}' WHERE name = '${original?.name}'`,
+        clickhouse_settings: { mutations_sync: '1' },
+      });
+    } finally {
+      await repair.close();
+    }
+    const migrated = await run('migrate', '--data-dir', dataDir);
+    expect(migrated.code).toBe(0);
+    expect(migrated.out).toContain('created otel_logs again (it was missing)\n');
+    const after = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
+    expect(after.migrations.changed).toEqual([]);
+    expect(after.missing).toEqual([]);
+    expect(after.tables.find((t) => t.name === 'otel_logs')?.engine).toBe('Null');
+    expect(after.tables.find((t) => t.name === 'audit_events')).toMatchObject({ retentionDays: 36500 });
+    expect(after.tables.find((t) => t.name === 'audit_events')).not.toHaveProperty('ttlOn32BitTime');
+    expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '0')).code).toBe(0);
   });
 
   it('events: filters, JSON output and paging', async () => {

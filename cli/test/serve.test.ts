@@ -132,7 +132,9 @@ describe('otel-audit serve (child process)', () => {
       applied: loadMigrations().map((m) => m.name),
       pending: [],
       unknown: [],
+      changed: [],
     });
+    expect(status.missing).toEqual([]);
     const events = status.tables.find((t) => t.name === 'audit_events');
     expect(events).toMatchObject({ engine: 'ReplacingMergeTree', rows: acme.length + other.length });
     expect(events?.bytesOnDisk).toBeGreaterThan(0);

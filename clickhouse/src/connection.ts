@@ -9,7 +9,7 @@ import {
 import { sendChangedSettingsOnly } from './chdb-settings.js';
 import { heldByAnotherProcess } from './directory-lock.js';
 import { AuditStoreInputError, ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
-import { quoteIdentifier } from './identifiers.js';
+import { quoteDatabase } from './identifiers.js';
 
 /** A ClickHouse server reached over HTTP(S). */
 export interface ServerTarget {
@@ -95,7 +95,7 @@ export function isLockError(error: unknown, path: string): boolean {
 
 export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   const database = target.database ?? 'default';
-  const db = quoteIdentifier(database, 'database');
+  const db = quoteDatabase(database);
   if (!isEmbedded(target)) {
     const timeout = target.requestTimeoutMs;
     // Node's timers hold at most 2^31 - 1 ms (~24.8 days); a larger value would be cut to 1 ms.

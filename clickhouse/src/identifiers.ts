@@ -4,6 +4,9 @@ import { AuditStoreInputError } from './errors.js';
 // only a conservative shape is accepted.
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
+/** The engine's own databases: tables created there are not kept (system) or cannot be (information_schema). */
+const RESERVED_DATABASES = new Set(['system', 'information_schema']);
+
 /** Returns the identifier back-quoted, or throws when it is not a plain name. */
 export function quoteIdentifier(value: string, field: string): string {
   if (!IDENTIFIER.test(value)) {
@@ -13,4 +16,15 @@ export function quoteIdentifier(value: string, field: string): string {
     );
   }
   return `\`${value}\``;
+}
+
+/** A database name back-quoted: a plain identifier and none of the engine's own databases. */
+export function quoteDatabase(value: string, field = 'database'): string {
+  const quoted = quoteIdentifier(value, field);
+  if (RESERVED_DATABASES.has(value.toLowerCase()))
+    throw new AuditStoreInputError(
+      field,
+      `${JSON.stringify(value)} is a database of the engine itself (system, information_schema): choose another name`,
+    );
+  return quoted;
 }

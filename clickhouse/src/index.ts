@@ -11,7 +11,7 @@ export {
   DataDirectoryLockedError,
   MigrationChecksumError,
 } from './errors.js';
-export { quoteIdentifier } from './identifiers.js';
+export { quoteDatabase, quoteIdentifier } from './identifiers.js';
 export {
   loadMigrations,
   MAX_RETENTION_DAYS,

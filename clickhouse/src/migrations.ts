@@ -13,7 +13,7 @@ import {
 } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from './connection.js';
 import { AuditStoreError, AuditStoreInputError, MigrationChecksumError } from './errors.js';
-import { quoteIdentifier } from './identifiers.js';
+import { quoteDatabase, quoteIdentifier } from './identifiers.js';
 
 /** Works from src/ (tsx, vitest) and from dist/ (built package): both sit next to migrations/. */
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -45,7 +45,10 @@ export interface MigrationOptions {
 export interface Migration {
   version: number;
   name: string;
-  /** sha256 of the file as written (placeholders unrendered, so installation options do not change it). */
+  /**
+   * sha256 of the file as written, line endings as LF (placeholders unrendered, so installation options do not
+   * change it).
+   */
   checksum: string;
   template: string;
 }
@@ -59,6 +62,11 @@ export interface MigrationHooks {
 export interface MigrationResult {
   applied: string[];
   alreadyApplied: string[];
+  /**
+   * Tables an applied migration created that were missing and were created again (otel_logs, dropped to change
+   * its engine as the refusal of another logsEngine says).
+   */
+  recreated: string[];
 }
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
@@ -66,7 +74,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((file) => {
-      const template = readFileSync(join(dir, file), 'utf8');
+      // A checkout with CRLF line endings (git autocrlf on Windows) is the same release: same checksum.
+      const template = readFileSync(join(dir, file), 'utf8').replace(/\r\n/g, '\n');
       return {
         version: Number(file.slice(0, 4)),
         name: file.replace(/\.sql$/, ''),
@@ -96,7 +105,7 @@ function days(value: number | undefined, field: string, min: 0 | 1): number | un
 
 /** Values of every `{{placeholder}}` the migration files use. */
 export function placeholders(options: MigrationOptions = {}): Record<string, string> {
-  const db = quoteIdentifier(options.database ?? 'default', 'database');
+  const db = quoteDatabase(options.database ?? 'default');
   const cluster = options.cluster === undefined ? undefined : quoteIdentifier(options.cluster, 'cluster');
   const replicated = (engine: string) => (cluster ? `Replicated${engine}` : engine);
   const rawDays = days(options.rawLogsRetentionDays, 'rawLogsRetentionDays', 1) ?? 7;
@@ -279,6 +288,11 @@ export interface MigrationStatus {
   unknown: string[];
   /** Whether the database has a migrations table at all. */
   migrated: boolean;
+  /**
+   * Migrations recorded with another checksum than this release's file: migrate refuses the database (the
+   * release that applied them knows what they did).
+   */
+  changed: string[];
 }
 
 /** Names of recorded migrations this release does not have (a newer release recorded them), sorted. */
@@ -310,24 +324,27 @@ export async function migrationStatus(
   migrations = loadMigrations(),
 ): Promise<MigrationStatus> {
   const v = placeholders({ database: options.database ?? 'default' });
-  let recorded: { version: number | string; name: string }[];
+  let recorded: { version: number | string; name: string; checksum: string }[];
   try {
     recorded = await (
       await client.query({
-        query: `SELECT version, name FROM ${v.db}.${AUDIT_TABLES.migrations}`,
+        query: `SELECT version, name, checksum FROM ${v.db}.${AUDIT_TABLES.migrations}`,
         format: 'JSONEachRow',
         clickhouse_settings: BASE_SETTINGS,
       })
-    ).json<{ version: number | string; name: string }>();
+    ).json<{ version: number | string; name: string; checksum: string }>();
   } catch (error) {
     if (!isMissingTable(error)) throw error;
-    return { pending: migrations.map((m) => m.name), unknown: [], migrated: false };
+    return { pending: migrations.map((m) => m.name), unknown: [], migrated: false, changed: [] };
   }
-  const done = new Set(recorded.map((r) => Number(r.version)));
+  const done = new Map(recorded.map((r) => [Number(r.version), r.checksum]));
   return {
     pending: migrations.filter((m) => !done.has(m.version)).map((m) => m.name),
     unknown: unknownMigrations(recorded, migrations),
     migrated: true,
+    changed: migrations
+      .filter((m) => done.has(m.version) && done.get(m.version) !== m.checksum)
+      .map((m) => m.name),
   };
 }
 
@@ -393,7 +410,7 @@ export async function runMigrations(
       format: 'JSONEachRow',
       clickhouse_settings: settings,
     });
-  const result: MigrationResult = { applied: [], alreadyApplied: [] };
+  const result: MigrationResult = { applied: [], alreadyApplied: [], recreated: [] };
   // A migration that copies keys is recorded only once their retention is materialized (below): a run that
   // fails in between applies it again, materialization included.
   const copied: Migration[] = [];
@@ -413,6 +430,14 @@ export async function runMigrations(
     if (COPY_KEYS.has(m.name)) copied.push(m);
     else await record(m);
     result.applied.push(m.name);
+  }
+  // otel_logs dropped after its migration was recorded (to change its engine): without it every insert fails,
+  // so it is created again, with this run's engine and raw-log retention.
+  const logsMigration = migrations.find((m) => m.name === LOGS_MIGRATION);
+  if (existing.logsEngine === undefined && logsMigration && applied.has(logsMigration.version)) {
+    for (const query of renderMigration(logsMigration, options))
+      await client.command({ query, clickhouse_settings: settings });
+    result.recreated.push(AUDIT_TABLES.logs);
   }
   const logsTtl =
     options.rawLogsRetentionDays !== undefined && existing.logsEngine !== undefined
@@ -448,18 +473,37 @@ async function runStatement(
     );
 }
 
+/** The migration that creates otel_logs (and nothing else). */
+const LOGS_MIGRATION = '0001_otel_logs';
+
 /** Migrations that copy rows into the by-target table (into parts written without its TTL). */
 const COPY_KEYS: ReadonlySet<string> = new Set(['0006_audit_target_keys']);
 
 /**
  * N of `TTL occurred_at + toIntervalDay(N)` as system.tables shows the audit tables' TTL, also in the form
- * migrate wrote before 2026-11-23 (`toDateTime(occurred_at) + …`, 32-bit time).
+ * migrate wrote before 2026-11-23 (`toDateTime(occurred_at) + …`, 32-bit time: group 1).
  */
-const TTL_DAYS = /\bTTL (?:toDateTime\()?occurred_at\)? \+ toIntervalDay\((\d+)\)/;
+const TTL_DAYS = /\bTTL (toDateTime\()?occurred_at\)? \+ toIntervalDay\((\d+)\)/;
+/** The same for otel_logs: `toDateTime64(Timestamp, 3) + …`, or before 2026-11-23 `toDateTime(Timestamp) + …`. */
+const LOGS_TTL_DAYS =
+  /\bTTL (toDateTime\(Timestamp\)|toDateTime64\(Timestamp, 3\)) \+ toIntervalDay\((\d+)\)/;
 
 interface TableTtl {
   has: boolean;
   days?: number;
+  /**
+   * Written on 32-bit DateTime by a release before 2026-11-23: past 2106 the sum wraps into the past, so a long
+   * retention (36,500 days) deletes every new row at its first merge. Rewritten to 64-bit time by every migrate.
+   */
+  time32?: boolean;
+}
+
+function tableTtl(engineFull: string, form: RegExp): TableTtl {
+  const match = form.exec(engineFull);
+  return {
+    has: /\bTTL\b/.test(engineFull),
+    ...(match && { days: Number(match[2]), time32: match[1]?.startsWith('toDateTime(') === true }),
+  };
 }
 
 async function auditTableTtls(
@@ -473,20 +517,17 @@ async function auditTableTtls(
         'SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
       query_params: {
         db: options.database ?? 'default',
-        names: [AUDIT_TABLES.events, AUDIT_TABLES.byTarget],
+        names: [AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.logs],
       },
       format: 'JSONEachRow',
       clickhouse_settings: settings,
     })
   ).json<{ name: string; engine_full: string }>();
   return Object.fromEntries(
-    rows.map((r) => {
-      const days = TTL_DAYS.exec(r.engine_full)?.[1];
-      return [
-        r.name,
-        { has: /\bTTL\b/.test(r.engine_full), ...(days !== undefined && { days: Number(days) }) },
-      ];
-    }),
+    rows.map((r) => [
+      r.name,
+      tableTtl(r.engine_full, r.name === AUDIT_TABLES.logs ? LOGS_TTL_DAYS : TTL_DAYS),
+    ]),
   );
 }
 
@@ -513,6 +554,9 @@ async function applyRetention(
       clickhouse_settings: settings,
     });
   const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
+  const logs = ttl[AUDIT_TABLES.logs];
+  if (options.rawLogsRetentionDays === undefined && logs?.time32 && logs.days !== undefined)
+    await alter(AUDIT_TABLES.logs, `MODIFY TTL ${ttlOf('toDateTime64(Timestamp, 3)', logs.days)}`);
   if (keep === 0) {
     for (const table of tables) if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
     return;
@@ -524,11 +568,15 @@ async function applyRetention(
         'the same retention: migrate again with retentionDays (--retention-days) to set it on both tables',
     );
   const retention = keep ?? events?.days;
-  if (retention !== undefined) {
-    for (const table of tables) {
-      if (keep === undefined && (table === AUDIT_TABLES.events || ttl[table]?.has)) continue;
-      await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
+  for (const table of tables) {
+    const own = ttl[table];
+    if (keep === undefined && (table === AUDIT_TABLES.events || own?.has)) {
+      // Kept as it is, but on 64-bit time.
+      if (own?.time32 && own.days !== undefined)
+        await alter(table, `MODIFY TTL ${ttlOf('occurred_at', own.days)}`);
+      continue;
     }
+    if (retention !== undefined) await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
   }
   const keysTtl = retention !== undefined || ttl[AUDIT_TABLES.byTarget]?.has;
   if (copiedKeys && keysTtl) await alter(AUDIT_TABLES.byTarget, 'MATERIALIZE TTL');

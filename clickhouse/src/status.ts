@@ -16,6 +16,11 @@ export interface TableStatus {
   ttl?: string;
   /** Days rows are kept, when the TTL is the `<time> + N days` form migrate writes. */
   retentionDays?: number;
+  /**
+   * The TTL is on 32-bit time, as releases before 2026-11-23 wrote it: past 2106 it wraps into the past, so a
+   * long retention deletes new rows at once. The next migrate rewrites it.
+   */
+  ttlOn32BitTime?: true;
 }
 
 /** What a store holds and how it is set up: migrations, tables, their sizes and retention. */
@@ -30,21 +35,32 @@ export interface StoreStatus {
     pending: string[];
     /** Migrations a newer release recorded. */
     unknown: string[];
+    /** Migrations recorded with another checksum than this release's file (migrate refuses the database). */
+    changed: string[];
   };
   /** The audit tables and otel_logs that exist, in the order of AUDIT_TABLES (views left out). */
   tables: TableStatus[];
+  /**
+   * Tables every applied migration should have left that do not exist (otel_logs dropped to change its
+   * engine: inserts fail until the next migrate creates it again). Empty while migrations are pending.
+   */
+  missing: string[];
 }
 
 /** The TTLs migrate writes (and wrote before 2026-11-23), whole: any other TTL is shown only as its text. */
 const DAYS =
-  /^(?:occurred_at|toDateTime\(occurred_at\)|toDateTime64\(Timestamp, 3\)|toDateTime\(Timestamp\)) \+ toIntervalDay\((\d+)\)$/;
+  /^(occurred_at|toDateTime\(occurred_at\)|toDateTime64\(Timestamp, 3\)|toDateTime\(Timestamp\)) \+ toIntervalDay\((\d+)\)$/;
 
 /** The TTL clause of a table's `engine_full` (it ends at SETTINGS, or at the end). */
-function ttlOf(engineFull: string): { ttl?: string; retentionDays?: number } {
+function ttlOf(engineFull: string): Pick<TableStatus, 'ttl' | 'retentionDays' | 'ttlOn32BitTime'> {
   const ttl = / TTL (.+?)(?: SETTINGS |$)/.exec(engineFull)?.[1];
   if (ttl === undefined) return {};
-  const days = DAYS.exec(ttl)?.[1];
-  return { ttl, ...(days !== undefined && { retentionDays: Number(days) }) };
+  const match = DAYS.exec(ttl);
+  return {
+    ttl,
+    ...(match && { retentionDays: Number(match[2]) }),
+    ...(match?.[1]?.startsWith('toDateTime(') && { ttlOn32BitTime: true as const }),
+  };
 }
 
 /** Reads a database's status from system tables and the migrations table; never changes anything. */
@@ -54,7 +70,9 @@ export async function storeStatus(
   migrations: readonly Migration[] = loadMigrations(),
 ): Promise<StoreStatus> {
   const names = [AUDIT_TABLES.logs, AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.migrations];
-  const { pending, unknown, migrated } = await migrationStatus(client, { database }, [...migrations]);
+  const { pending, unknown, migrated, changed } = await migrationStatus(client, { database }, [
+    ...migrations,
+  ]);
   const rows = await (
     await client.query({
       // One row per table, sizes summed over its active parts (none yet: 0).
@@ -78,7 +96,12 @@ export async function storeStatus(
       applied: migrations.filter((m) => !pendingSet.has(m.name)).map((m) => m.name),
       pending,
       unknown,
+      changed,
     },
+    missing:
+      migrated && pending.length === 0 && unknown.length === 0
+        ? names.filter((name) => !rows.some((r) => r.name === name))
+        : [],
     tables: names.flatMap((name) => {
       const row = rows.find((r) => r.name === name);
       if (row === undefined) return [];

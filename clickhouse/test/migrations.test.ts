@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
@@ -36,7 +36,7 @@ describe('migration runner', () => {
     });
     expect(first.applied).toEqual(loadMigrations().map((m) => m.name));
     const second = await store.migrate({ retentionDays: 400 });
-    expect(second).toEqual({ applied: [], alreadyApplied: first.applied });
+    expect(second).toEqual({ applied: [], alreadyApplied: first.applied, recreated: [] });
     const recorded = await store.query<{ name: string; checksum: string }>(
       `SELECT name, checksum FROM {db}.${AUDIT_TABLES.migrations} ORDER BY version`,
     );
@@ -279,13 +279,21 @@ describe('migration runner', () => {
       pending: names,
       unknown: [],
       migrated: false,
+      changed: [],
     });
     await runMigrations(store.client, { database: 'status_db' });
     expect(await migrationStatus(store.client, { database: 'status_db' })).toEqual({
       pending: [],
       unknown: [],
       migrated: true,
+      changed: [],
     });
+    // A recorded checksum that is not this release's file: named, as migrate would refuse it.
+    await store.client.command({
+      query: "ALTER TABLE status_db.otel_audit_migrations UPDATE checksum = 'x' WHERE version = 2",
+      clickhouse_settings: { ...BASE_SETTINGS, mutations_sync: '1' },
+    });
+    expect((await migrationStatus(store.client, { database: 'status_db' })).changed).toEqual([names[1]]);
     // A newer release recorded a migration this one does not have.
     await store.command(
       "INSERT INTO status_db.otel_audit_migrations VALUES (99, '0099_from_the_future', 'x', now64(3, 'UTC'))",
@@ -302,6 +310,17 @@ describe('migration runner', () => {
     await expect(runMigrations(store.client, { database: 'audit_db', cluster: 'c1' })).rejects.toThrow(
       /^cluster: audit_events is ReplacingMergeTree, not replicated: this database was not migrated with a cluster; leave --cluster out/,
     );
+  });
+
+  it('gives a checkout with CRLF line endings the same checksums (the same release)', () => {
+    const crlf = mkdtempSync(join(tmpdir(), 'otel-audit-crlf-'));
+    try {
+      for (const m of loadMigrations())
+        writeFileSync(join(crlf, `${m.name}.sql`), m.template.replace(/\n/g, '\r\n'));
+      expect(loadMigrations(crlf).map((m) => m.checksum)).toEqual(loadMigrations().map((m) => m.checksum));
+    } finally {
+      rmSync(crlf, { recursive: true, force: true });
+    }
   });
 
   it('refuses to run when an applied migration changed', async () => {
@@ -384,11 +403,70 @@ describe('migration runner', () => {
     await store.migrate({ retentionDays: 400 });
   });
 
+  it('rewrites a TTL an earlier release wrote on 32-bit time (a long retention then dropped every new row)', async () => {
+    const ddl = async (table: string) =>
+      (
+        await store.query<{ q: string }>(
+          "SELECT create_table_query AS q FROM system.tables WHERE database = 'audit_db' AND name = {t:String}",
+          { t: table },
+        )
+      )[0]?.q ?? '';
+    const modify = (table: string, ttl: string) =>
+      store.client.command({
+        query: `ALTER TABLE audit_db.${table} MODIFY TTL ${ttl}`,
+        clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
+      });
+    for (const table of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget])
+      await modify(table, 'toDateTime(occurred_at) + INTERVAL 36500 DAY');
+    await modify(AUDIT_TABLES.logs, 'toDateTime(Timestamp) + INTERVAL 3 DAY');
+    // A migrate with nothing to apply and no retention given, as serve runs at every start.
+    expect((await store.migrate()).applied).toEqual([]);
+    for (const table of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget])
+      expect(await ddl(table)).toMatch(/TTL occurred_at \+ toIntervalDay\(36500\) SETTINGS/);
+    expect(await ddl(AUDIT_TABLES.logs)).toMatch(
+      /TTL toDateTime64\(Timestamp, 3\) \+ toIntervalDay\(3\) SETTINGS/,
+    );
+    await store.insertLogs([logRow({ tenant: 'ttl-32', occurredAt: new Date() })]);
+    await store.command(`OPTIMIZE TABLE audit_db.${AUDIT_TABLES.events} FINAL`);
+    const [n] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'ttl-32'`,
+    );
+    expect(n?.n).toBe('1');
+    await store.migrate({ retentionDays: 400 });
+  });
+
+  it('creates otel_logs again when it was dropped to change its engine (every insert failed without it)', async () => {
+    await store.command(`DROP TABLE audit_db.${AUDIT_TABLES.logs} SYNC`);
+    const result = await store.migrate({ logsEngine: 'MergeTree', rawLogsRetentionDays: 5 });
+    expect(result).toMatchObject({ applied: [], recreated: [AUDIT_TABLES.logs] });
+    const [logs] = await store.query<{ engine: string; q: string }>(
+      "SELECT engine, create_table_query AS q FROM system.tables WHERE database = 'audit_db' AND name = {t:String}",
+      { t: AUDIT_TABLES.logs },
+    );
+    expect(logs?.engine).toBe('MergeTree');
+    expect(logs?.q).toMatch(/TTL toDateTime64\(Timestamp, 3\) \+ toIntervalDay\(5\)/);
+    // The views read the new table: an insert reaches the audit tables again.
+    const row = logRow({ tenant: 'recreated' });
+    await store.insertLogs([row]);
+    const [n] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'recreated'`,
+    );
+    expect(n?.n).toBe('1');
+    expect((await store.migrate()).recreated).toEqual([]);
+  });
+
   it('validates identifiers and retention values before running anything', async () => {
     for (const database of ['a;DROP TABLE x', 'db`x', '', 'é', '1abc', 'x'.repeat(65)]) {
       expect(() => migrationSql({ database })).toThrow(AuditStoreInputError);
       await expect(AuditStore.open({ path: dir, database })).rejects.toThrow(
         /database: .* is not a valid identifier/,
+      );
+    }
+    // The engine's own databases: migrate "succeeded" into system, whose tables the next process did not see.
+    for (const database of ['system', 'information_schema', 'INFORMATION_SCHEMA']) {
+      expect(() => migrationSql({ database })).toThrow(/database: .* is a database of the engine itself/);
+      await expect(AuditStore.open({ path: dir, database })).rejects.toThrow(
+        /database: .* is a database of the engine itself/,
       );
     }
     expect(() => migrationSql({ cluster: "c' OR 1" })).toThrow(/cluster/);

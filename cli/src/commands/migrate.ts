@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { AuditStoreInputError, MAX_RETENTION_DAYS, quoteIdentifier } from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
@@ -63,6 +64,17 @@ ${STORE_HELP}`,
       throw new UsageError(
         '--cluster: applies to a ClickHouse server (--url); an embedded store (--data-dir) has no cluster',
       );
+    // A new directory would be created by opening it, then refused by the store: refused here first.
+    const target = storeTarget(values, ctx.env);
+    if (
+      rawLogsRetentionDays !== undefined &&
+      logsEngine !== 'MergeTree' &&
+      'path' in target &&
+      !existsSync(target.path)
+    )
+      throw new UsageError(
+        '--raw-logs-retention-days: applies only with --logs-engine MergeTree (a new store gets a Null otel_logs, which keeps no rows)',
+      );
     // A server's ON CLUSTER statements and SYSTEM SYNC REPLICA stay silent until done: 10 min, not 30 s.
     const store = await openStore(values, ctx.env, MIGRATE_REQUEST_TIMEOUT_MS);
     try {
@@ -79,6 +91,7 @@ ${STORE_HELP}`,
       if (values.json) await ctx.stdout(`${JSON.stringify({ database: store.database, ...result })}\n`);
       else {
         for (const name of result.applied) await ctx.stdout(`applied ${name}\n`);
+        for (const table of result.recreated) await ctx.stdout(`created ${table} again (it was missing)\n`);
         await ctx.stdout(
           `database ${store.database}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied\n`,
         );

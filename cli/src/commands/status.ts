@@ -19,7 +19,8 @@ function bytes(n: number): string {
 function retention(table: TableStatus): string {
   // A Null table holds nothing, so it has nothing to keep.
   if (table.engine === 'Null') return '-';
-  if (table.retentionDays !== undefined) return `${table.retentionDays} days`;
+  if (table.retentionDays !== undefined)
+    return `${table.retentionDays} days${table.ttlOn32BitTime ? ' (on 32-bit time: run migrate)' : ''}`;
   return table.ttl ?? 'forever';
 }
 
@@ -36,7 +37,7 @@ function table(rows: string[][]): string {
 }
 
 function report(status: StoreStatus, migrate: string): string {
-  const { applied, pending, unknown } = status.migrations;
+  const { applied, pending, unknown, changed } = status.migrations;
   const lines = status.migrated
     ? [
         `database ${status.database}: ${applied.length} of ${applied.length + pending.length} migrations applied`,
@@ -45,6 +46,19 @@ function report(status: StoreStatus, migrate: string): string {
   if (!status.migrated) lines.push(`if it is the database you meant, create the tables with \`${migrate}\``);
   else if (pending.length > 0) lines.push(`pending: ${pending.join(', ')} (run \`${migrate}\`)`);
   if (unknown.length > 0) lines.push(`from a newer release: ${unknown.join(', ')} (use that release)`);
+  if (changed.length > 0)
+    lines.push(
+      `changed since applied: ${changed.join(', ')} (this release's file differs from the one applied: migrate ` +
+        'refuses the store; use the release that applied it)',
+    );
+  if (status.missing.length > 0)
+    lines.push(
+      `missing: ${status.missing.join(', ')} (inserts fail without it: run \`${migrate}\`, which creates it again)`,
+    );
+  if (status.tables.some((t) => t.ttlOn32BitTime))
+    lines.push(
+      `a retention on 32-bit time (an earlier release's): past 2106 it wraps and deletes new rows: run \`${migrate}\``,
+    );
   if (status.tables.length > 0) {
     lines.push(
       '',
@@ -68,8 +82,9 @@ export const status: Command = {
   summary: "a store's migrations, tables, sizes and retention",
   usage: `status [--json]
 
-  --json               print the status as JSON: {"database","migrated","migrations":{"applied","pending","unknown"},
-                       "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?}]}
+  --json               print the status as JSON: {"database","migrated",
+                       "migrations":{"applied","pending","unknown","changed"},"missing",
+                       "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?,"ttlOn32BitTime"?}]}
 
 Rows count what is on disk: a re-sent event counts twice until a merge collapses it. A store whose migrations
 are pending or from a newer release is shown, not refused (the query commands refuse it).

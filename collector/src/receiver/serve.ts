@@ -92,6 +92,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       log.log('info', 'migrations', {
         applied: result.applied,
         alreadyApplied: result.alreadyApplied.length,
+        ...(result.recreated.length > 0 && { recreated: result.recreated }),
       });
     } else {
       // A server that is down now may come up later (reads answer 503 meanwhile): checked only if reachable.
