@@ -93,12 +93,17 @@ async function forceFlush(provider: unknown): Promise<void> {
   if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
 }
 
+// Three overloads: onInvalid surely set, surely absent, or maybe set (options typed AuditLoggerOptions, whose
+// onInvalid is optional): record() may return undefined unless onInvalid is known to be absent.
 export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
   options: AuditLoggerOptions<S> & { onInvalid: NonNullable<AuditLoggerOptions['onInvalid']> },
 ): AuditLogger<S, undefined>;
 export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
-  options?: AuditLoggerOptions<S>,
+  options?: AuditLoggerOptions<S> & { onInvalid?: undefined },
 ): AuditLogger<S>;
+export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
+  options: AuditLoggerOptions<S>,
+): AuditLogger<S, undefined>;
 export function createAuditLogger<const S extends ActionSchemas>(
   options: AuditLoggerOptions<S> = {},
 ): AuditLogger<S, undefined> {

@@ -1,7 +1,13 @@
 // Type-level tests: per-action metadata is checked at compile time.
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { type AuditEvent, type AuditLogger, createAuditLogger, defineAuditActions } from '../src/index.js';
+import {
+  type AuditEvent,
+  type AuditLogger,
+  type AuditLoggerOptions,
+  createAuditLogger,
+  defineAuditActions,
+} from '../src/index.js';
 
 const actions = defineAuditActions({
   'monitor.check.failed': z.object({ url: z.string(), latencyMs: z.number() }),
@@ -36,6 +42,27 @@ describe('typed actions', () => {
       AuditEvent<'auth.session.created'> | undefined
     >();
     expectTypeOf(safe).toEqualTypeOf<AuditLogger<typeof actions, undefined>>();
+  });
+
+  it('returns possibly undefined when the options may carry onInvalid (a variable of the options type)', () => {
+    const options: AuditLoggerOptions = { tenant: 'acme', onInvalid: () => {} };
+    const maybe = createAuditLogger(options);
+    expectTypeOf(maybe.record({ action: 'a.b.created' })).toEqualTypeOf<
+      AuditEvent<'a.b.created'> | undefined
+    >();
+    // @ts-expect-error record() may return undefined: .id needs a check first
+    maybe.record({ action: 'Bad Action' }).id;
+    const typedOptions: AuditLoggerOptions<typeof actions> = { actions, tenant: 'acme' };
+    expectTypeOf(createAuditLogger(typedOptions).record({ action: 'auth.session.created' })).toEqualTypeOf<
+      AuditEvent<'auth.session.created'> | undefined
+    >();
+    // Known to be absent: never undefined.
+    expectTypeOf(createAuditLogger({ actions }).record({ action: 'auth.session.created' })).toEqualTypeOf<
+      AuditEvent<'auth.session.created'>
+    >();
+    expectTypeOf(createAuditLogger().record({ action: 'a.b.created' })).toEqualTypeOf<
+      AuditEvent<'a.b.created'>
+    >();
   });
 
   it('accepts any action and metadata without schemas', () => {
