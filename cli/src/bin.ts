@@ -1,4 +1,10 @@
 #!/usr/bin/env node
-import { main, processContext } from './main.js';
-
+// The version is checked before anything else loads: on an older Node an import of a newer built-in (zstd) fails
+// with a SyntaxError that names no version.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15)) {
+  process.stderr.write(`otel-audit needs Node.js >= 22.15 (this is ${process.version})\n`);
+  process.exit(1);
+}
+const { main, processContext } = await import('./main.js');
 process.exitCode = await main(process.argv.slice(2), processContext());

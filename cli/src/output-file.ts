@@ -21,7 +21,25 @@ function reason(error: unknown, dir: string): string {
   return (error as Error).message ?? String(error);
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+// SIGHUP: a closed terminal or SSH session; SIGQUIT: Ctrl-\\. Each would otherwise end the process with the
+// temporary file left behind.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * The file a rename onto `target` should replace: the target with its symlinks resolved, also when the last link
+ * points to a file that does not exist yet (it is created there; the link stays a link).
+ */
+async function destinationOf(target: string): Promise<string> {
+  let path = resolve(target);
+  for (let hops = 0; hops < 40; hops++) {
+    const real = await realpath(path).catch(() => undefined);
+    if (real !== undefined) return real;
+    const link = await lstat(path).catch(() => undefined);
+    if (!link?.isSymbolicLink()) return path;
+    path = resolve(dirname(path), await readlink(path));
+  }
+  throw new OutputFileError(`cannot write ${target}: too many levels of symbolic links`);
+}
 
 /**
  * The rule of Linux's fs.protected_symlinks, applied here because the rename below replaces the symlink's target
@@ -97,10 +115,15 @@ export class OutputFile {
   /** Creates the temporary file; fails with OutputFileError when the target's directory cannot take it. */
   static async create(target: string): Promise<OutputFile> {
     await refuseForeignSymlink(target);
-    const path = await realpath(resolve(target)).catch(() => resolve(target));
+    const path = await destinationOf(target);
     const dir = dirname(path);
     const existing = await stat(path).catch(() => undefined);
     if (existing?.isDirectory()) throw new OutputFileError(`cannot write ${target}: it is a directory`);
+    // A rename would replace a device, pipe or socket (/dev/stdout's terminal) with a plain file.
+    if (existing !== undefined && !existing.isFile())
+      throw new OutputFileError(
+        `cannot write ${target}: it is not a regular file (to write to a pipe or the terminal, leave out --output)`,
+      );
     const file = new OutputFile(
       target,
       join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`),

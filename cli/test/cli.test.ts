@@ -582,6 +582,34 @@ describe('otel-audit (in process)', () => {
     expect((await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', fresh)).code).toBe(0);
     expect(statSync(fresh).mode & 0o777).toBe(0o666 & ~process.umask());
     expect(readdirSync(dir).sort()).toEqual(['fresh.ndjson', 'link.ndjson', 'secret.ndjson']);
+    // A link to a file not there yet: the file is created where it points, the link stays (it was replaced).
+    mkdirSync(join(dir, 'reports'));
+    const dangling = join(dir, 'latest.csv');
+    symlinkSync('reports/audit-latest.csv', dangling);
+    expect(
+      (
+        await run(
+          'export',
+          '--data-dir',
+          dataDir,
+          '--tenant',
+          'acme',
+          '--output',
+          dangling,
+          '--format',
+          'csv',
+        )
+      ).code,
+    ).toBe(0);
+    expect(lstatSync(dangling).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'reports', 'audit-latest.csv'), 'utf8')).toMatch(/^id,occurred_at,/);
+    // A device is never replaced by a file (as root the rename would have replaced /dev/null).
+    const device = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', '/dev/null');
+    expect(device.code).toBe(1);
+    expect(device.err).toBe(
+      'otel-audit export: cannot write /dev/null: it is not a regular file (to write to a pipe or the terminal, leave out --output)\n',
+    );
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 
   it.skipIf(process.getuid?.() !== 0)(
@@ -1154,6 +1182,19 @@ describe('otel-audit (the bin, through tsx)', () => {
     return { code, err };
   };
 
+  it('on a Node older than 22.15 says which version it needs (not an import SyntaxError)', () => {
+    const older =
+      'data:text/javascript,Object.defineProperty(process.versions,"node",{value:"22.14.0"});' +
+      'Object.defineProperty(process,"version",{value:"v22.14.0"})';
+    const r = spawnSync(process.execPath, ['--import', older, ...binArgs(['--help'])], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.stderr).toBe('otel-audit needs Node.js >= 22.15 (this is v22.14.0)\n');
+    expect(r.stdout).toBe('');
+    expect(r.status).toBe(1);
+  });
+
   it('a reader that closes the pipe (| head) ends export quietly with exit 141', async () => {
     let received = 0;
     const r = await execPiped(
@@ -1206,33 +1247,39 @@ describe('otel-audit (the bin, through tsx)', () => {
     expect(readdirSync(dir)).toEqual(['audit.csv']);
   });
 
-  it('Ctrl-C during export --output: exit 130, the temporary file removed, the existing file untouched', async () => {
-    const dir = join(root, 'interrupted');
-    mkdirSync(dir);
-    const file = join(dir, 'audit.ndjson');
-    writeFileSync(file, 'previous export\n');
-    const child = spawn(
-      process.execPath,
-      binArgs(['export', '--data-dir', dataDir, '--tenant', 'bulk', '--output', file]),
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let err = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    // The temporary file appears before the store is opened: the signal lands while the export runs.
-    let signalled = false; // once: a second signal means "now" (the process dies by it)
-    const watcher = watch(dir, (_event, name) => {
-      if (name?.endsWith('.tmp') && !signalled) signalled = child.kill('SIGINT');
-    });
-    const [code] = (await once(child, 'exit')) as [number | null];
-    watcher.close();
-    expect(signalled).toBe(true);
-    expect(err).toBe(`otel-audit export: interrupted (SIGINT): ${file} was left as it was\n`);
-    expect(code).toBe(130);
-    expect(readFileSync(file, 'utf8')).toBe('previous export\n');
-    expect(readdirSync(dir)).toEqual(['audit.ndjson']);
-  });
+  it.each([
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const)(
+    '%s during export --output: exit %i, the temporary file removed, the existing file untouched',
+    async (signal, exit) => {
+      const dir = join(root, `interrupted-${signal}`);
+      mkdirSync(dir);
+      const file = join(dir, 'audit.ndjson');
+      writeFileSync(file, 'previous export\n');
+      const child = spawn(
+        process.execPath,
+        binArgs(['export', '--data-dir', dataDir, '--tenant', 'bulk', '--output', file]),
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      child.stderr?.on('data', (c: Buffer) => {
+        err += c.toString();
+      });
+      // The temporary file appears before the store is opened: the signal lands while the export runs.
+      let signalled = false; // once: a second signal means "now" (the process dies by it)
+      const watcher = watch(dir, (_event, name) => {
+        if (name?.endsWith('.tmp') && !signalled) signalled = child.kill(signal);
+      });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      watcher.close();
+      expect(signalled).toBe(true);
+      expect(err).toBe(`otel-audit export: interrupted (${signal}): ${file} was left as it was\n`);
+      expect(code).toBe(exit);
+      expect(readFileSync(file, 'utf8')).toBe('previous export\n');
+      expect(readdirSync(dir)).toEqual(['audit.ndjson']);
+    },
+  );
 
   it('runs a command from the environment and exits 1 with the locked-directory error when the directory is busy', async () => {
     const other = join(root, 'bin-data');

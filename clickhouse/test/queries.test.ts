@@ -536,7 +536,12 @@ describe('export', () => {
       logRow({
         id: uuid(9300),
         tenant: 'csv-injection',
-        actor: { id: '-u1', type: 'user', name: '=HYPERLINK("http://evil","x")' },
+        actor: {
+          id: '-u1',
+          type: 'user',
+          name: '=HYPERLINK("http://evil","x")',
+          fields: { email: 'ada@x.io' },
+        },
         outcome: 'failure',
         outcomeReason: '@SUM(1+1)',
         userAgent: '+cmd|calc',
@@ -548,7 +553,8 @@ describe('export', () => {
     const { text: out } = await exportText({ tenant: 'csv-injection' }, 'csv');
     const row = out.split('\r\n')[1] ?? '';
     for (const cell of [
-      `"'=HYPERLINK(""http://evil"",""x"")"`,
+      // actor_fields follows actor_name (it was left out of the CSV: the actor's fields were lost there).
+      `"'=HYPERLINK(""http://evil"",""x"")","{""email"":""ada@x.io""}",`,
       `,'@SUM(1+1),`,
       `,'-u1,`,
       `,'+cmd|calc,`,

@@ -37,7 +37,7 @@ describe('npm start (first run)', () => {
       OTEL_AUDIT_DEMO_EVENTS: '600',
       OTEL_AUDIT_FIRST_RUN_EXIT: '1',
     };
-    const start = run(['demo/src/first-run.ts'], env);
+    const start = run(['demo/src/start.ts'], env);
     expect(start.stderr).toContain('recording demo events 600/600 (100%)');
     expect(start.status).toBe(0);
     expect(start.stdout).toMatch(/^first start: created the tables \(0001_/m);
@@ -89,7 +89,7 @@ describe('npm start (first run)', () => {
 
     // A second run on the same store: no tables to create; this run's events counted apart from the totals
     // (its ids differ: they depend on the time the run ends).
-    const again = run(['demo/src/first-run.ts'], env);
+    const again = run(['demo/src/start.ts'], env);
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).not.toMatch(/first start/);
     expect(again.stdout).toMatch(/found stored: 600 of this run's 600/);

@@ -13,7 +13,7 @@ export const exportCommand: Command = {
   --format F           ndjson (default) or csv
   --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
                        to FILE once the export completed; on failure FILE is left as it was (exit 1), also
-                       on Ctrl-C/SIGTERM (exit 130/143)
+                       on Ctrl-C/SIGTERM/SIGHUP/SIGQUIT (exit 130/143/129/131)
   --json               print a JSON summary ({"rows":N}) on stderr at the end
 
 ${FILTER_HELP}
