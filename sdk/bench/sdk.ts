@@ -1,4 +1,4 @@
-// `npm run bench -- sdk [--ops N] [--rounds N]`: audit.record() against a bare logger.emit() with the same
+// `npm run bench -- sdk [--ops N] [--rounds N] [--help]`: audit.record() against a bare logger.emit() with the same
 // attributes, all through the same BatchLogRecordProcessor into a no-op exporter, alternating rounds in one
 // process. Last stdout line: JSON summary.
 //
@@ -21,15 +21,43 @@ import {
   toLogRecord,
 } from '@otel-audit/sdk';
 
-const { values } = parseArgs({
-  options: { ops: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } },
-});
-const ops = Number(values.ops);
-const rounds = Number(values.rounds);
-if (!Number.isSafeInteger(ops) || ops <= 0 || !Number.isSafeInteger(rounds) || rounds <= 0) {
-  console.error('bench sdk: --ops and --rounds take positive integers');
+const USAGE = `usage: npm run bench -- sdk [options]
+  --ops N      calls per path per round, 1..100000000 (default 200000)
+  --rounds N   timed rounds after one warm-up round, 1..1000 (default 5)
+  --help       this text`;
+/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2. */
+function usageError(message: string): never {
+  process.stderr.write(`bench sdk: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        ops: { type: 'string', default: '200000' },
+        rounds: { type: 'string', default: '5' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+}
+const values = parse();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** A whole number in [min, max] (no signs, decimals or exponents: "1e5" is refused, not read as 100000). */
+function whole(name: 'ops' | 'rounds', min: number, max: number): number {
+  const text = values[name];
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min && n <= max))
+    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+const ops = whole('ops', 1, 100_000_000);
+const rounds = whole('rounds', 1, 1000);
 
 let exported = 0;
 const noop: LogRecordExporter = {
