@@ -87,6 +87,16 @@ interface FlushableProvider {
   getDelegate?: () => unknown;
 }
 
+/**
+ * A logger's exit work, keyed by its tracker: the process-wide exit hooks hold the tracker weakly (a dropped
+ * logger is collected, with its hooks). The tracker is what every part that can still produce events holds
+ * (the logger, its coalescing recorders, their session timers, records in flight), so while any lives, so do
+ * these.
+ */
+const exitWork = new WeakMap<DeliveryTracker, { beforeExit(): void; exit(): void }>();
+const runBeforeExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.beforeExit();
+const runExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.exit();
+
 async function forceFlush(provider: unknown): Promise<void> {
   const p = provider as FlushableProvider | undefined;
   if (typeof p?.forceFlush === 'function') return p.forceFlush();
@@ -286,7 +296,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       heldAfterFruitlessFlush = after.exported > exported ? -1 : after.pending;
     });
   }
-  const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(onBeforeExit);
+  const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(tracker, runBeforeExit);
 
   function openSessions(): number {
     let open = 0;
@@ -307,7 +317,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
     for (let i = 0; i < lost.length; i++) tracker.recorded();
     tracker.dropped(lost, 'exit');
   }
-  const stopExitReport = onProcessExitFinal(onExit);
+  const stopExitReport = onProcessExitFinal(tracker, runExit);
+  exitWork.set(tracker, { beforeExit: onBeforeExit, exit: onExit });
 
   return audit;
 }

@@ -189,9 +189,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     })) {
       requireMillis('AuditLogRecordProcessor', name, value, name === 'scheduledDelayMillis' ? 0 : 1);
     }
-    // A weak reference: the process-wide exit hook must not keep a discarded processor alive.
-    const self = new WeakRef(this);
-    this.stopExitReport = onProcessExitFinal(() => self.deref()?.failHeldAtExit());
+    // Held weakly: the process-wide exit hook must not keep a discarded processor alive.
+    this.stopExitReport = onProcessExitFinal(this, AuditLogRecordProcessor.failHeldAtExitOf);
+  }
+
+  private static failHeldAtExitOf(processor: AuditLogRecordProcessor): void {
+    processor.failHeldAtExit();
   }
 
   stats(): ProcessorStats {
