@@ -219,15 +219,37 @@ export class RemoteAuditReader {
     let lines = 0;
     let reported = 0;
     const rows = () => (options.format === 'csv' ? Math.max(0, csv.records - 1) : lines);
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (options.format === 'csv') csv.feed(text);
-      else for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines += 1;
-      await options.write(text);
-      if (rows() - reported >= (options.pageSize ?? 5000)) {
-        reported = rows();
-        options.onProgress?.({ rows: reported });
+    const body = (res.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    // serve cuts the connection when its export fails after the 200 (a store error, serve stopped): fetch then
+    // says only "terminated", so the failure is named here; errors of `write` (the output) pass as they are.
+    const next = async () => {
+      try {
+        return await body.next();
+      } catch (cause) {
+        const detail =
+          (cause as Error).cause instanceof Error ? ` (${((cause as Error).cause as Error).message})` : '';
+        throw new RemoteServeError(
+          `the export from otel-audit serve at ${this.url} was cut off after ${rows()} events: ` +
+            `${(cause as Error).message}${detail}; serve's log says why`,
+          { cause },
+        );
       }
+    };
+    try {
+      for (let item = await next(); !item.done; item = await next()) {
+        const text = decoder.decode(item.value, { stream: true });
+        if (options.format === 'csv') csv.feed(text);
+        else for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines += 1;
+        await options.write(text);
+        if (rows() - reported >= (options.pageSize ?? 5000)) {
+          reported = rows();
+          options.onProgress?.({ rows: reported });
+        }
+      }
+    } catch (error) {
+      // The output failed (or the body did): the rest of the answer is not wanted.
+      await body.return?.().catch(() => undefined);
+      throw error;
     }
     const tail = decoder.decode();
     if (tail) await options.write(tail);

@@ -501,6 +501,35 @@ describe('a stale serve.json (serve was killed)', () => {
 });
 
 describe('a serve.json others could have written', () => {
+  it('an export serve cuts off part-way fails naming how many events came (fetch said only "terminated")', async () => {
+    const dir = join(root, 'cut-off');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    const tokenFile = join(root, 'cut-off.token');
+    writeFileSync(tokenFile, 'tok\n', { mode: 0o600 });
+    // Stands in for a serve whose store failed after the 200 went out: two lines, then the connection is cut.
+    const cutting = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write('{"id":"a"}\n{"id":"b"}\n', () => setTimeout(() => res.destroy(), 50));
+    });
+    await new Promise<void>((resolve) => cutting.listen(0, '127.0.0.1', resolve));
+    const { port } = cutting.address() as AddressInfo;
+    const file = join(dir, DISCOVERY_FILE_NAME);
+    writeFileSync(file, JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid, tokenFile }), {
+      mode: 0o600,
+    });
+    try {
+      const out = join(root, 'cut-off.ndjson');
+      const r = await cli(['export', '--data-dir', dir, '--tenant', 'acme', '--output', out]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        `the export from otel-audit serve at http://127.0.0.1:${port} was cut off after 2 events: terminated`,
+      );
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(file, { force: true });
+      cutting.close();
+    }
+  });
   it('is not used: the command fails instead of sending the token where that file says', async () => {
     const dir = join(root, 'untrusted');
     expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);

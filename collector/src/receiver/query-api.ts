@@ -210,8 +210,17 @@ async function write(res: ServerResponse, chunk: string): Promise<void> {
   if (res.destroyed) throw new Error('client went away');
   if (!res.write(chunk))
     await new Promise<void>((resolve, reject) => {
-      res.once('drain', resolve);
-      res.once('close', () => reject(new Error('client went away')));
+      // Each listener removes the other: one left behind per slow write added up (MaxListenersExceededWarning).
+      const onDrain = () => {
+        res.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        res.off('drain', onDrain);
+        reject(new Error('client went away'));
+      };
+      res.once('drain', onDrain);
+      res.once('close', onClose);
     });
 }
 
@@ -228,6 +237,11 @@ export interface QueryApiOptions {
   retryAfterSeconds: number;
   /** A POST body that sends nothing this long is dropped (as /v1/logs bodies are). */
   bodyIdleTimeoutMs?: number;
+  /**
+   * An export that failed after its 200 went out: the connection is cut (the client sees a broken transfer),
+   * and this is the only place its reason can go.
+   */
+  onExportError?: (error: unknown) => void;
 }
 
 /**
@@ -343,6 +357,7 @@ export async function handleQuery(
       } catch (error) {
         if (!res.headersSent) throw error;
         // Headers are gone: cut the connection so the client sees a failed transfer, never a short "success".
+        if (!res.destroyed) options.onExportError?.(error);
         res.destroy(error as Error);
       }
       return;

@@ -253,6 +253,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       return handleQuery(options.reader, req, res, url, {
         retryAfterSeconds: limits.retryAfterSeconds,
         bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
+        onExportError: (error) =>
+          log.log('error', 'export failed after it had started: connection cut', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
       });
     }
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
