@@ -30,7 +30,9 @@ const MAP_KEY_TYPES = new Set(['string', 'number', 'bigint', 'boolean']);
 /**
  * Turns a value into one JSON carries without loss, or reports where it cannot:
  * Date → ISO string, BigInt → decimal string, Map → object, Set → array, boxed primitives → their value,
- * `undefined` object members are absent (as in JSON). NaN/Infinity, functions, symbols, cycles, lone
+ * Error → { name, message, stack, cause, errors, own enumerable members }, RegExp → its source text (`/ab/g`),
+ * bytes (Buffer, typed arrays, DataView, ArrayBuffer) → base64 text, `undefined` object members are absent
+ * (as in JSON). NaN/Infinity, functions, symbols, cycles, lone
  * surrogates, colliding Map keys, nesting deeper than MAX_JSON_DEPTH and anything that throws while being
  * read (getters, toJSON, revoked proxies) are issues, never silent drops or raw exceptions.
  */
@@ -96,6 +98,13 @@ function objectToJson(
     object instanceof BigInt
   )
     return toJsonValue(object.valueOf(), path, issues, seen, depth);
+  // Bytes as base64 text: their own keys would give {"0":1,...} (a Buffer's toJSON a list of numbers).
+  if (ArrayBuffer.isView(object))
+    return Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64');
+  if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer)
+    return Buffer.from(object).toString('base64');
+  // Its own keys are none (flags, source and lastIndex are not enumerable): {} would say nothing.
+  if (object instanceof RegExp) return String(object);
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     let replaced: unknown;
@@ -113,6 +122,7 @@ function objectToJson(
   }
   seen.add(object);
   try {
+    if (object instanceof Error) return errorToJson(object, path, issues, seen, depth);
     if (Array.isArray(object)) {
       const out: JsonValue[] = [];
       for (let i = 0; i < object.length; i++)
@@ -154,6 +164,39 @@ function objectToJson(
   } finally {
     seen.delete(object);
   }
+}
+
+/**
+ * An Error's message, name and stack are not enumerable own keys (an Error would become {}): they are taken
+ * explicitly, with its cause and an AggregateError's errors (normalised), then its own enumerable members
+ * (code, status...).
+ */
+function errorToJson(
+  error: Error,
+  path: Path,
+  issues: AuditIssue[],
+  seen: Set<object>,
+  depth: number,
+): JsonObject {
+  const out: JsonObject = {};
+  member(out, 'name', String(error.name), path, issues, seen, depth);
+  member(out, 'message', String(error.message), path, issues, seen, depth);
+  if (typeof error.stack === 'string') member(out, 'stack', error.stack, path, issues, seen, depth);
+  if (error.cause !== undefined) member(out, 'cause', error.cause, path, issues, seen, depth);
+  const errors: unknown = (error as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) member(out, 'errors', errors, path, issues, seen, depth);
+  for (const key of Object.keys(error)) {
+    if (Object.hasOwn(out, key)) continue;
+    let v: unknown;
+    try {
+      v = (error as unknown as Record<string, unknown>)[key];
+    } catch (thrown) {
+      issues.push({ path: [...path, key], message: `could not be read: ${message(thrown)}` });
+      continue;
+    }
+    if (v !== undefined) member(out, key, v, path, issues, seen, depth);
+  }
+  return out;
 }
 
 function member(
