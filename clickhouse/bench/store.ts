@@ -1,28 +1,74 @@
-// `npm run bench -- store [--events N] [--dir PATH] [--batch N] [--runs N]`
+// `npm run bench -- store [--events N] [--dir PATH] [--batch N] [--runs N] [--help]`
 //
 // Generates N skewed audit events inside the engine (INSERT…SELECT from numbers() into otel_logs, so the
 // views do the real work), compares that ingest rate with a plain insert of the same rows into a table with
 // no views, then measures p50/p95 of the store's reads (full events, parsed) against the same queries on the
 // naive design (targets as a Nullable(String) JSON array). Progress goes to stderr; the last stdout line is JSON.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { AuditStore, OTEL_LOG_COLUMNS } from '../src/index.js';
 
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '10000000' },
-    batch: { type: 'string', default: '1000000' },
-    runs: { type: 'string', default: '30' },
-    dir: { type: 'string' },
-  },
-});
-const N = Number(values.events);
-const BATCH = Math.min(Number(values.batch), N);
-const RUNS = Number(values.runs);
-if (!Number.isInteger(N) || N < 1000) throw new Error('--events must be a whole number >= 1000');
+const USAGE = `usage: npm run bench -- store [options]
+  --events N   audit events generated, 1000..1000000000 (default 10000000)
+  --batch N    events per INSERT…SELECT, 1..1000000000, at most --events (default 1000000)
+  --runs N     timed rounds of every read, 1..100000 (default 30)
+  --dir PATH   keep the data in PATH (a new or empty directory; default a temporary one, removed at exit)
+  --help       this text`;
+/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2. */
+function usageError(message: string): never {
+  process.stderr.write(`bench store: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        events: { type: 'string', default: '10000000' },
+        batch: { type: 'string', default: '1000000' },
+        runs: { type: 'string', default: '30' },
+        dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+}
+const values = parse();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** A whole number in [min, max] (no signs, decimals or exponents: "1e6" is refused, not read as 1000000). */
+function whole(name: 'events' | 'batch' | 'runs', min: number, max: number): number {
+  const text = values[name];
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min && n <= max))
+    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+const N = whole('events', 1000, 1_000_000_000);
+const BATCH = Math.min(whole('batch', 1, 1_000_000_000), N);
+const RUNS = whole('runs', 1, 100_000);
+// A kept directory must start empty: a previous run's rows would count in bytes/event and its tables clash.
+if (values.dir !== undefined) {
+  if (values.dir === '') usageError('--dir must not be empty');
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(values.dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') usageError(`--dir ${values.dir} is not a directory`);
+    if (code !== 'ENOENT') usageError(`--dir ${values.dir}: cannot read it (${code ?? String(error)})`);
+  }
+  if (entries.length > 0)
+    usageError(
+      `--dir ${values.dir} is not empty (${entries.length} entries, e.g. a previous run's data): remove it or name a new directory`,
+    );
+}
 
 const ACTORS = 10_000;
 const TARGETS = 100_000;
@@ -171,7 +217,7 @@ await store.command('OPTIMIZE TABLE {db}.bench_naive FINAL');
 log(`naive table filled and merged in ${((performance.now() - tNaive) / 1000).toFixed(1)} s`);
 
 // --- pick hot / typical / rare targets and a typical actor ----------------------------------------------------
-type Ref = { tenant: string; type: string; id: string; n: string };
+type Ref = { tenant: string; type: string; id: string };
 const targets = await store.query<Ref>(
   `SELECT tenant, target_type AS type, target_id AS id, count() AS n FROM {db}.${AUDIT_TABLES.byTarget}
    GROUP BY tenant, type, id ORDER BY n DESC, id`,
@@ -185,11 +231,34 @@ const actors = await store.query<{ tenant: string; id: string; n: string }>(
   `SELECT tenant, actor_id AS id, count() AS n FROM {db}.${AUDIT_TABLES.events} GROUP BY tenant, id ORDER BY n DESC, id`,
 );
 const actor = actors[Math.floor(actors.length / 2)] as { tenant: string; id: string; n: string };
+// A pseudo-random sample of RUNS events (ordered by a hash: present at every size, unlike a hash filter).
 const ids = await store.query<{ tenant: string; id: string }>(
-  `SELECT tenant, toString(event_id) AS id FROM {db}.${AUDIT_TABLES.events} WHERE cityHash64(event_id) % 1000 = 7 LIMIT ${RUNS}`,
+  `SELECT tenant, toString(event_id) AS id FROM {db}.${AUDIT_TABLES.events} ORDER BY cityHash64(event_id) LIMIT ${RUNS}`,
 );
+// What each read must return, counted on the events themselves: a page holds min(page size, matching events).
+const matching = async (where: string, params: Record<string, string>) => {
+  const [row] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM {db}.${AUDIT_TABLES.events} FINAL WHERE tenant = {tenant:String} AND ${where}`,
+    params,
+  );
+  return Number(row?.n);
+};
+const inTarget = 'arrayExists(t -> t.type = {type:String} AND t.id = {id:String}, targets)';
+const targetEvents = (ref: Ref) => matching(inTarget, { tenant: ref.tenant, type: ref.type, id: ref.id });
+const expected = {
+  actor: await matching('actor_id = {id:String}', { tenant: actor.tenant, id: actor.id }),
+  hot: await targetEvents(hot),
+  typical: await targetEvents(typical),
+  rare: await targetEvents(rare),
+  // About 3% of events fail: at small sizes the hot target may have none, and then an empty page is right.
+  hotFailures: await matching(`${inTarget} AND toString(outcome) = 'failure'`, {
+    tenant: hot.tenant,
+    type: hot.type,
+    id: hot.id,
+  }),
+};
 log(
-  `hot target ${hot.type}:${hot.id} (${hot.n} events), typical ${typical.id} (${typical.n}), rare ${rare.id} (${rare.n}); actor ${actor.id} (${actor.n})`,
+  `hot target ${hot.type}:${hot.id} (${expected.hot} events, ${expected.hotFailures} failed), typical ${typical.id} (${expected.typical}), rare ${rare.id} (${expected.rare}); actor ${actor.id} (${expected.actor})`,
 );
 
 // --- timing -----------------------------------------------------------------------------------------------------
@@ -229,25 +298,39 @@ function stats(t: Timed): { p50: number; p95: number } {
   return result;
 }
 const LIMIT = 50;
-const expectRows = async (promise: Promise<{ events: unknown[] }>) => {
-  const page = await promise;
-  if (page.events.length === 0) throw new Error('bench query returned no events');
+/** A read is only timed if it returns what it should: a full page, or every matching event when fewer. */
+const expectRows = (name: string, rows: readonly unknown[], matches: number) => {
+  const want = Math.min(LIMIT, matches);
+  if (rows.length !== want)
+    throw new Error(`bench read "${name}" returned ${rows.length} events, expected ${want}`);
 };
+const expectPage = async (name: string, promise: Promise<{ events: unknown[] }>, matches: number) =>
+  expectRows(name, (await promise).events, matches);
 
 const actorTimelineRead = read('actor timeline', () =>
-  expectRows(store.actorTimeline(actor.tenant, { id: actor.id }, { limit: LIMIT })),
+  expectPage(
+    'actor timeline',
+    store.actorTimeline(actor.tenant, { id: actor.id }, { limit: LIMIT }),
+    expected.actor,
+  ),
 );
-const history = (ref: Ref) =>
-  read(`target history ${ref.n} events`, () =>
-    expectRows(store.targetHistory(ref.tenant, { type: ref.type, id: ref.id }, { limit: LIMIT })),
+const history = (ref: Ref, matches: number) =>
+  read(`target history ${matches} events`, () =>
+    expectPage(
+      `target history ${ref.type}:${ref.id}`,
+      store.targetHistory(ref.tenant, { type: ref.type, id: ref.id }, { limit: LIMIT }),
+      matches,
+    ),
   );
-const targetHotRead = history(hot);
-const targetTypicalRead = history(typical);
-const targetRareRead = history(rare);
+const targetHotRead = history(hot, expected.hot);
+const targetTypicalRead = history(typical, expected.typical);
+const targetRareRead = history(rare, expected.rare);
 // A target plus another filter: keys read in windows of time until the page fills (~3% of events fail).
-const targetHotFailuresRead = read(`target history ${hot.n} events, outcome failure`, () =>
-  expectRows(
+const targetHotFailuresRead = read(`target history ${expected.hot} events, outcome failure`, () =>
+  expectPage(
+    'hot target, outcome failure',
     store.targetHistory(hot.tenant, { type: hot.type, id: hot.id }, { limit: LIMIT, outcome: 'failure' }),
+    expected.hotFailures,
   ),
 );
 const getByIdRead = read('get by id', async (i) => {
@@ -255,27 +338,35 @@ const getByIdRead = read('get by id', async (i) => {
   if (!(await store.getEvent(ref.tenant, ref.id))) throw new Error(`event ${ref.id} not found`);
 });
 
-const naiveTarget = (ref: Ref) =>
+const naiveTarget = (ref: Ref, matches: number) =>
   read(
-    `naive target ${ref.n} events`,
-    () =>
-      store.query(
-        `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String}
+    `naive target ${matches} events`,
+    async () =>
+      expectRows(
+        `naive target ${ref.type}:${ref.id}`,
+        await store.query(
+          `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String}
        AND arrayExists(x -> JSONExtractString(x, 'type') = {type:String} AND JSONExtractString(x, 'id') = {id:String},
                        JSONExtractArrayRaw(ifNull(targets, '[]')))
        ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
-        { tenant: ref.tenant, type: ref.type, id: ref.id },
+          { tenant: ref.tenant, type: ref.type, id: ref.id },
+        ),
+        matches,
       ),
     3,
   );
-const naiveHotRead = naiveTarget(hot);
-const naiveTypicalRead = naiveTarget(typical);
+const naiveHotRead = naiveTarget(hot, expected.hot);
+const naiveTypicalRead = naiveTarget(typical, expected.typical);
 const naiveActorRead = read(
   'naive actor timeline',
-  () =>
-    store.query(
-      `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String} AND actor_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
-      { tenant: actor.tenant, id: actor.id },
+  async () =>
+    expectRows(
+      'naive actor timeline',
+      await store.query(
+        `SELECT * FROM {db}.bench_naive WHERE tenant = {tenant:String} AND actor_id = {id:String} ORDER BY occurred_at DESC LIMIT ${LIMIT}`,
+        { tenant: actor.tenant, id: actor.id },
+      ),
+      expected.actor,
     ),
   3,
 );
@@ -329,6 +420,7 @@ const summary = {
   dedup_limit_1_by_p50_ms: dedupLimitBy.p50,
   bytes_per_event: Number(bytesPerEvent.toFixed(1)),
   page_size: LIMIT,
-  targets: { hot: Number(hot.n), typical: Number(typical.n), rare: Number(rare.n) },
+  targets: { hot: expected.hot, typical: expected.typical, rare: expected.rare },
+  hot_target_failures: expected.hotFailures,
 };
 console.log(JSON.stringify(summary));
