@@ -17,7 +17,8 @@ export interface CoalesceOptions {
 export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Invalid = never> {
   /**
    * Validates the event (throwing as `record()` does) and merges it into its open session, or opens one.
-   * Returns the session's event: the id and first time under which the merged event will be stored. An
+   * Returns the session's first occurrence: the merged event is stored under its id (and the earliest time of
+   * the session's occurrences). The same id recorded again in the session is not counted twice. An
    * occurrence whose merge would exceed maxEventBytes closes the session (emitted as it is) and opens a new one.
    */
   record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
@@ -30,20 +31,35 @@ export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Inv
 }
 
 interface Session {
+  /** The first occurrence recorded: its id is the session's, its `changes.before` the merged one's. */
   first: PreparedAuditEvent;
+  /** The last occurrence recorded: the merged event's content (metadata, context, outcome reason...). */
   latest: PreparedAuditEvent;
   count: number;
+  /** Earliest and latest occurredAt of the occurrences (they may be recorded out of order). */
+  firstOccurredAt: Date;
   lastOccurredAt: Date;
+  /** Ids the caller gave occurrences: the same id recorded again is a retry, not one more occurrence. */
+  ids: Set<string>;
   openedAt: number;
   /** Active context of the first occurrence: the merged event carries its trace, not the flusher's. */
   context: Context;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+function hasGivenId(input: unknown): boolean {
+  try {
+    return (input as { id?: unknown }).id !== undefined;
+  } catch {
+    return false; // prepare() read it already: a getter that throws now cannot have given an id
+  }
+}
+
 function sessionKey({ event }: PreparedAuditEvent): string {
   return JSON.stringify([
     event.tenant,
     event.action,
+    event.version,
     event.outcome,
     event.actor.type,
     event.actor.id,
@@ -61,13 +77,24 @@ export interface Coalescer<S extends ActionSchemas, Invalid> {
   abandon(): PreparedAuditEvent[];
 }
 
-/** The merged event: the first occurrence's id and time, the latest metadata, changes from first to latest. */
+/**
+ * The merged event: the latest occurrence's content (metadata, outcome reason, context, actor and target names
+ * and fields: all from one occurrence), under the first occurrence's id; the earliest and latest occurredAt;
+ * changes from the first occurrence's `before` to the latest one's `after`.
+ */
 function merged(session: Session): PreparedAuditEvent {
   const { first, latest, count } = session;
   if (count === 1) return first;
-  const event: AuditEvent = { ...first.event, metadata: latest.event.metadata, count };
-  event.lastOccurredAt = session.lastOccurredAt;
-  const json = { ...first.json, metadata: latest.json.metadata };
+  const event: AuditEvent = {
+    ...latest.event,
+    id: first.event.id,
+    occurredAt: session.firstOccurredAt,
+    lastOccurredAt: session.lastOccurredAt,
+    count,
+  };
+  const json = { ...latest.json };
+  delete event.changes;
+  delete json.changes;
   const before = first.event.changes?.before;
   const after = latest.event.changes?.after;
   if (before !== undefined || after !== undefined) {
@@ -129,14 +156,22 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       }
       const key = sessionKey(prepared);
       const session = sessions.get(key);
+      // An id the caller gave: recorded again, it is the same occurrence (a retry).
+      const givenId = hasGivenId(input) ? prepared.event.id : undefined;
       if (session) {
-        const lastOccurredAt =
-          prepared.event.occurredAt > session.lastOccurredAt
-            ? prepared.event.occurredAt
-            : session.lastOccurredAt;
-        const next = { ...session, latest: prepared, count: session.count + 1, lastOccurredAt };
+        if (givenId !== undefined && session.ids.has(givenId))
+          return session.first.event as AuditEvent<typeof input.action>;
+        const at = prepared.event.occurredAt;
+        const next: Session = {
+          ...session,
+          latest: prepared,
+          count: session.count + 1,
+          firstOccurredAt: at < session.firstOccurredAt ? at : session.firstOccurredAt,
+          lastOccurredAt: at > session.lastOccurredAt ? at : session.lastOccurredAt,
+        };
         if (fits(merged(next))) {
           Object.assign(session, next);
+          if (givenId !== undefined) session.ids.add(givenId);
           arm(key, session);
           return session.first.event as AuditEvent<typeof input.action>;
         }
@@ -149,7 +184,10 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         first: prepared,
         latest: prepared,
         count: 1,
+        firstOccurredAt: prepared.event.occurredAt,
         lastOccurredAt: prepared.event.occurredAt,
+        // The session's own id too: it is what record() returned, so a retry may pass it back.
+        ids: new Set([prepared.event.id]),
         openedAt: Date.now(),
         context: context.active(),
         timer: undefined,

@@ -115,6 +115,84 @@ describe('session coalescing', () => {
   });
 });
 
+describe('what a merged event carries', () => {
+  it('keeps occurrences of different versions apart (the version is the schema of their metadata)', () => {
+    const { sheet, exporter } = setup();
+    for (const version of [1, 2, 3, 2]) sheet.record({ ...save(version), version });
+    sheet.flush();
+    const byVersion = exporter.records.map((r) => [r.attributes[A.version], r.attributes[A.count] ?? 1]);
+    expect(byVersion).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 1],
+    ]);
+    const v2 = exporter.records[1];
+    expect(JSON.parse(v2?.body as string)).toEqual({ revision: 2 });
+  });
+
+  it('takes metadata, outcome reason, request context, names and fields all from the latest occurrence', () => {
+    const { sheet, exporter } = setup();
+    const occurrence = (n: number) => ({
+      ...save(n),
+      outcome: 'failure' as const,
+      outcomeReason: `reason ${n}`,
+      actor: { id: 'u-1', type: 'user', name: `Ada ${n}`, fields: { n } },
+      targets: [{ type: 'sheet', id: 'sheet-1', name: `Sheet ${n}` }],
+      context: { requestId: `req-${n}`, ip: `10.0.0.${n}`, userAgent: `agent ${n}` },
+    });
+    const first = sheet.record(occurrence(1));
+    vi.advanceTimersByTime(1_000);
+    sheet.record(occurrence(2));
+    vi.advanceTimersByTime(1_000);
+    sheet.record(occurrence(3));
+    sheet.flush();
+    expect(exporter.records).toHaveLength(1);
+    const a = exporter.records[0]?.attributes ?? {};
+    expect(a[A.eventId]).toBe(first.id);
+    expect(a[A.count]).toBe(3);
+    expect(JSON.parse(exporter.records[0]?.body as string)).toEqual({ revision: 3 });
+    expect([a[A.outcomeReason], a[A.contextRequestId], a[A.contextIp], a[A.contextUserAgent]]).toEqual([
+      'reason 3',
+      'req-3',
+      '10.0.0.3',
+      'agent 3',
+    ]);
+    expect([a[A.actorName], a[A.actorFields]]).toEqual(['Ada 3', '{"n":3}']);
+    expect(JSON.parse(a[A.targets] as string)).toEqual([{ type: 'sheet', id: 'sheet-1', name: 'Sheet 3' }]);
+    expect(JSON.parse(a[A.changes] as string)).toEqual({ before: { rev: 0 }, after: { rev: 3 } });
+  });
+
+  it('does not count an occurrence recorded again under the same id (a retry)', () => {
+    const { sheet, exporter } = setup();
+    const id = '01a20cc3-6a35-7f85-b995-14cc5fd28800';
+    const first = sheet.record({ ...save(1), id });
+    expect(sheet.record({ ...save(1), id }).id).toBe(id);
+    sheet.record(save(2));
+    // The id record() returned for the session, passed back by a retry.
+    sheet.record({ ...save(2), id: first.id });
+    const generated = setup();
+    const opened = generated.sheet.record(save(1));
+    generated.sheet.record({ ...save(1), id: opened.id });
+    sheet.flush();
+    generated.sheet.flush();
+    expect(exporter.records.map((r) => r.attributes[A.count])).toEqual([2]);
+    expect(generated.exporter.records.map((r) => r.attributes[A.count] ?? 1)).toEqual([1]);
+  });
+
+  it('keeps the earliest and the latest time of occurrences recorded out of order', () => {
+    const { sheet, exporter } = setup();
+    const at = (iso: string) => ({ ...save(1), occurredAt: iso });
+    sheet.record(at('2026-05-01T08:59:10Z'));
+    sheet.record(at('2026-05-01T08:59:05Z'));
+    sheet.record(at('2026-05-01T08:59:07Z'));
+    sheet.flush();
+    const [record] = exporter.records;
+    expect(record?.hrTime[0]).toBe(Date.parse('2026-05-01T08:59:05Z') / 1000);
+    expect(record?.attributes[A.lastOccurredAt]).toBe('2026-05-01T08:59:10.000Z');
+    expect(record?.attributes[A.count]).toBe(3);
+  });
+});
+
 describe('coalescing within maxEventBytes', () => {
   /** The record's size as the receiver measures it: body and every attribute key and value. */
   const sizeOf = (r: { body?: unknown; attributes: Record<string, unknown> }) =>
