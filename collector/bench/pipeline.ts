@@ -1,5 +1,5 @@
-// `npm run bench -- pipeline [--events N] [--producers N] [--batch N] [--chunk N] [--max-batch-rows N]
-//   [--insert-concurrency N] [--dir PATH]`
+// `npm run bench -- pipeline [--events N] [--producers N] [--producer sdk|otel] [--batch N] [--chunk N]
+//   [--engine-rows N] [--max-batch-rows N] [--insert-concurrency N] [--dir PATH] [--help]`
 //
 // SDK → OTLP/HTTP → `otel-audit serve` (a child process on its own chDB directory) → chDB, sustained for N
 // events (default 1,000,000). Producers (one per simulated service instance) record `--chunk` events, then
@@ -13,11 +13,12 @@
 //   by fetching a sample of acknowledged events from serve's query API right after their ack.
 // - serve_peak_rss_mb: VmHWM of the serve process (Linux /proc).
 // - engine_insert_rows_per_s: afterwards, in this process, insertLogs of the same kind of rows (built by the
-//   receiver's own conversion) into a fresh directory, batches of the receiver's default group size.
+//   receiver's own conversion) into a fresh directory, batches of the receiver's default group size;
+//   events_vs_engine_insert = events_per_s / engine_insert_rows_per_s, the pipeline against that baseline.
 // Progress on stderr; the last stdout line is the JSON summary.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,26 +35,94 @@ import {
 import { BENCH_TENANT, createOtelProducer } from './pipeline-producer.js';
 import { createSdkProducer } from './pipeline-producer-sdk.js';
 
-const { values } = parseArgs({
-  options: {
-    events: { type: 'string', default: '1000000' },
-    producers: { type: 'string', default: '4' },
-    producer: { type: 'string', default: 'sdk' },
-    batch: { type: 'string', default: '1000' },
-    chunk: { type: 'string', default: '2000' },
-    'engine-rows': { type: 'string', default: '300000' },
-    'max-batch-rows': { type: 'string' },
-    'insert-concurrency': { type: 'string' },
-    dir: { type: 'string' },
-  },
-});
-const N = Number(values.events);
-const PRODUCERS = Number(values.producers);
-const BATCH = Number(values.batch);
-const CHUNK = Number(values.chunk);
-const ENGINE_ROWS = Math.min(Number(values['engine-rows']), Math.max(N, 50_000));
-for (const [name, n] of Object.entries({ events: N, producers: PRODUCERS, batch: BATCH, chunk: CHUNK })) {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number >= 1`);
+const USAGE = `usage: npm run bench -- pipeline [options]
+  --events N                events sent end to end, 1..100000000 (default 1000000)
+  --producers N             producers (simulated service instances), 1..64 (default 4)
+  --producer sdk|otel       record through @otel-audit/sdk or a plain OTel JS LoggerProvider (default sdk)
+  --batch N                 records per OTLP export, 1..100000 (default 1000)
+  --chunk N                 events a producer records before it flushes, 1..1000000 (default 2000)
+  --engine-rows N           rows of the engine-only insert baseline, 1..10000000, at most max(--events, 50000)
+                            (default 300000)
+  --max-batch-rows N        serve's --max-batch-rows, 1..1000000 (default: serve's, ${DEFAULT_LIMITS.maxBatchRows})
+  --insert-concurrency N    serve's --insert-concurrency, 1..64 (default: serve's, ${DEFAULT_LIMITS.insertConcurrency})
+  --dir PATH                keep serve's and the baseline's data in PATH (a new or empty directory; default a
+                            temporary one, removed at exit)
+  --help                    this text`;
+/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2 (before serve is started). */
+function usageError(message: string): never {
+  process.stderr.write(`bench pipeline: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        events: { type: 'string', default: '1000000' },
+        producers: { type: 'string', default: '4' },
+        producer: { type: 'string', default: 'sdk' },
+        batch: { type: 'string', default: '1000' },
+        chunk: { type: 'string', default: '2000' },
+        'engine-rows': { type: 'string', default: '300000' },
+        'max-batch-rows': { type: 'string' },
+        'insert-concurrency': { type: 'string' },
+        dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+}
+const values = parse();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+type NumericOption =
+  | 'events'
+  | 'producers'
+  | 'batch'
+  | 'chunk'
+  | 'engine-rows'
+  | 'max-batch-rows'
+  | 'insert-concurrency';
+/** A whole number in [min, max] (no signs, decimals or exponents: "1e6" is refused, not read as 1000000). */
+function whole(name: NumericOption, min: number, max: number): number {
+  const text = values[name] ?? '';
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= min && n <= max))
+    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+const N = whole('events', 1, 100_000_000);
+const PRODUCERS = whole('producers', 1, 64);
+const BATCH = whole('batch', 1, 100_000);
+const CHUNK = whole('chunk', 1, 1_000_000);
+const ENGINE_ROWS = Math.min(whole('engine-rows', 1, 10_000_000), Math.max(N, 50_000));
+// Passed on to serve as the canonical number (serve checks them too, but only once it has started).
+const serveFlags = (['max-batch-rows', 'insert-concurrency'] as const).flatMap((name) =>
+  values[name] === undefined
+    ? []
+    : [`--${name}`, String(whole(name, 1, name === 'insert-concurrency' ? 64 : 1_000_000))],
+);
+const producerKind = values.producer;
+if (producerKind !== 'sdk' && producerKind !== 'otel')
+  usageError(`--producer must be sdk or otel, got "${producerKind}"`);
+// A kept directory must start empty: a previous run's rows would be counted as stored by this one.
+if (values.dir !== undefined) {
+  if (values.dir === '') usageError('--dir must not be empty');
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(values.dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') usageError(`--dir ${values.dir} is not a directory`);
+    if (code !== 'ENOENT') usageError(`--dir ${values.dir}: cannot read it (${code ?? String(error)})`);
+  }
+  if (entries.length > 0)
+    usageError(
+      `--dir ${values.dir} is not empty (${entries.length} entries, e.g. a previous run's data): remove it or name a new directory`,
+    );
 }
 
 const log = (message: string) => process.stderr.write(`[pipeline bench] ${message}\n`);
@@ -81,8 +150,7 @@ serve = spawn(
     '0',
     '--log-level',
     'warn',
-    ...(values['max-batch-rows'] ? ['--max-batch-rows', values['max-batch-rows']] : []),
-    ...(values['insert-concurrency'] ? ['--insert-concurrency', values['insert-concurrency']] : []),
+    ...serveFlags,
   ],
   { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
 );
@@ -166,9 +234,7 @@ async function queryable(id: string): Promise<boolean> {
   return res.status === 200;
 }
 
-if (values.producer !== 'sdk' && values.producer !== 'otel')
-  throw new Error('--producer must be sdk or otel');
-const createProducer = values.producer === 'sdk' ? createSdkProducer : createOtelProducer;
+const createProducer = producerKind === 'sdk' ? createSdkProducer : createOtelProducer;
 const producers = Array.from({ length: PRODUCERS }, (_, instance) =>
   createProducer({
     logsUrl: `${url}/v1/logs`,
@@ -294,14 +360,18 @@ for (let i = 0; i < rows.length; i += DEFAULT_LIMITS.maxBatchRows)
 const engineS = (performance.now() - engineStart) / 1000;
 await store.close();
 
+const eventsPerS = Math.round(acked / elapsedS);
+const engineRowsPerS = Math.round(ENGINE_ROWS / engineS);
 const summary = {
   bench: 'pipeline',
   events: N,
   acknowledged: acked,
   stored,
   failed,
-  events_per_s: Math.round(acked / elapsedS),
-  engine_insert_rows_per_s: Math.round(ENGINE_ROWS / engineS),
+  events_per_s: eventsPerS,
+  engine_insert_rows_per_s: engineRowsPerS,
+  // The same-run baseline: end to end against the engine's own insert rate of the same rows.
+  events_vs_engine_insert: Number((eventsPerS / engineRowsPerS).toFixed(3)),
   p50_ms_to_queryable: pct(50),
   p99_ms_to_queryable: pct(99),
   sampled_queryable_at_ack: `${sampled.filter(Boolean).length}/${sampled.length}`,
@@ -311,7 +381,7 @@ const summary = {
   batch: BATCH,
   chunk: CHUNK,
   encoding: 'json',
-  producer: values.producer,
+  producer: producerKind,
   ...(sdkStats.length > 0 && { sdk_dropped_or_failed: sdkDropped }),
 };
 console.log(JSON.stringify(summary));
