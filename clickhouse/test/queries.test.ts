@@ -493,6 +493,31 @@ describe('target history with other filters (keys read in windows of time)', () 
 });
 
 describe('export', () => {
+  it('sizes pages by bytes: large events come in fewer rows per page (memory follows bytes, not rows)', async () => {
+    const blob = 'x'.repeat(300_000);
+    await store.insertLogs(
+      Array.from({ length: 130 }, (_, i) =>
+        logRow({ id: uuid(9600 + i), tenant: 'export-large', metadata: { blob, i }, occurredAt: at(i) }),
+      ),
+    );
+    const progress: number[] = [];
+    let bytes = 0;
+    const n = await store.exportEvents(
+      { tenant: 'export-large' },
+      {
+        format: 'ndjson',
+        write: (c) => {
+          bytes += c.length;
+        },
+        onProgress: (p) => progress.push(p.rows),
+      },
+    );
+    expect(n).toBe(130);
+    expect(bytes).toBeGreaterThan(130 * 300_000);
+    // 100 rows first, then as many ~300 KB events as fit in 8 MiB (27), not the 5000 of small events.
+    expect(progress).toEqual([100, 127, 130]);
+  });
+
   it('streams NDJSON with progress', async () => {
     const chunks: string[] = [];
     const progress: number[] = [];

@@ -11,9 +11,20 @@ export interface ExportOptions {
   write: (chunk: string) => void | Promise<void>;
   /** Called after every page. */
   onProgress?: (progress: { rows: number }) => void;
-  /** Rows per round trip (default 5000). */
+  /**
+   * Rows per round trip at most (default 5000); fewer when events are large: each page aims at
+   * EXPORT_PAGE_BYTES of output, sized from the previous page's bytes per event.
+   */
   pageSize?: number;
 }
+
+/**
+ * Output a page aims at. chDB holds a page's whole result, and it is parsed and written out again: 5000 events of
+ * 500 KB of metadata each took 3 GB of memory; the rows of a page follow its bytes instead.
+ */
+export const EXPORT_PAGE_BYTES = 8 * 1024 * 1024;
+/** Rows of the first page, before the size of the events is known. */
+const FIRST_PAGE_ROWS = 100;
 
 export const CSV_COLUMNS = [
   'id',
@@ -94,9 +105,10 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
   if (options.format !== 'ndjson' && options.format !== 'csv') {
     throw new AuditStoreInputError('format', 'must be "ndjson" or "csv"');
   }
-  const limit = options.pageSize ?? 5000;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+  const maxRows = options.pageSize ?? 5000;
+  if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > MAX_LIMIT)
     throw new AuditStoreInputError('pageSize', `must be a whole number between 1 and ${MAX_LIMIT}`);
+  let limit = Math.min(maxRows, FIRST_PAGE_ROWS);
   let total = 0;
   let cursor: string | undefined;
   // The CSV header goes out with the first page: a filter the store refuses, or a store that cannot be
@@ -109,8 +121,11 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
         options.format === 'csv'
           ? page.events.map(csvLine)
           : page.events.map((e) => `${JSON.stringify(e)}\n`);
-      await options.write(header + lines.join(''));
+      const text = lines.join('');
+      await options.write(header + text);
       header = '';
+      if (lines.length > 0)
+        limit = Math.max(1, Math.min(maxRows, Math.floor(EXPORT_PAGE_BYTES / (text.length / lines.length))));
     }
     total += page.events.length;
     options.onProgress?.({ rows: total });
