@@ -29,7 +29,9 @@ export interface AuditLoggerProviderOptions {
   resourceAttributes?: Attributes;
   /**
    * OTLP/HTTP base URL, e.g. `http://collector:4318` (`/v1/logs` is appended unless present). Default: the
-   * standard variables OTEL_EXPORTER_OTLP_LOGS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318.
+   * standard variables OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (the full URL, used as it is) /
+   * OTEL_EXPORTER_OTLP_ENDPOINT (a base URL, `/v1/logs` appended), else http://localhost:4318/v1/logs. The
+   * option and the variable in use must start with http:// or https://, else `AuditOptionError`.
    */
   endpoint?: string;
   /** Request headers (e.g. authorization). Default: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS. */
@@ -51,9 +53,11 @@ type ExporterCompression = NonNullable<
   NonNullable<ConstructorParameters<typeof AuditOTLPLogExporter>[0]>['compression']
 >;
 
+const HTTP_URL = /^https?:\/\/[^/]/i;
+
 function logsUrl(endpoint: string): string {
   // Without a scheme ("collector:4318", a common form in env files) every export fails, retried forever.
-  if (typeof endpoint !== 'string' || !/^https?:\/\/[^/]/i.test(endpoint))
+  if (typeof endpoint !== 'string' || !HTTP_URL.test(endpoint))
     throw new AuditOptionError(
       'createAuditLoggerProvider',
       'endpoint',
@@ -64,7 +68,27 @@ function logsUrl(endpoint: string): string {
   return base.endsWith('/v1/logs') ? base : `${base}/v1/logs`;
 }
 
+/**
+ * The endpoint variable the exporter will read (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT wins, blank = unset) must be an
+ * http(s) URL: the OTel exporter only logs a bad one through diag and exports to localhost:4318 instead.
+ */
+function checkEndpointVariables(): void {
+  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
+    const value = process.env[name]?.trim();
+    if (!value) continue;
+    if (!HTTP_URL.test(value))
+      throw new AuditOptionError(
+        'createAuditLoggerProvider',
+        name,
+        'an http:// or https:// URL (e.g. http://collector:4318)',
+        JSON.stringify(value),
+      );
+    return;
+  }
+}
+
 function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
+  if (options.endpoint === undefined) checkEndpointVariables();
   return new AuditOTLPLogExporter({
     ...(options.endpoint !== undefined && { url: logsUrl(options.endpoint) }),
     ...(options.headers !== undefined && { headers: options.headers }),

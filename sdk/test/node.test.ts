@@ -5,6 +5,24 @@ import { createAuditLoggerProvider } from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
 const open: Capture[] = [];
+
+const ENDPOINT_VARIABLES = ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'];
+
+/** Runs `fn` with exactly these endpoint variables set (none from the outer environment), then restores. */
+async function withEnv(vars: Record<string, string>, fn: () => void | Promise<void>): Promise<void> {
+  const saved = Object.fromEntries(ENDPOINT_VARIABLES.map((name) => [name, process.env[name]]));
+  for (const name of ENDPOINT_VARIABLES) delete process.env[name];
+  Object.assign(process.env, vars);
+  try {
+    await fn();
+  } finally {
+    for (const name of ENDPOINT_VARIABLES) {
+      const value = saved[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
 afterEach(async () => {
   for (const c of open.splice(0)) await c.close();
 });
@@ -24,6 +42,53 @@ describe('createAuditLoggerProvider', () => {
       );
     }
     expect(() => createAuditLoggerProvider({ endpoint: 'HTTPS://collector:4318' })).not.toThrow();
+  });
+
+  it('refuses an endpoint variable without http:// or https:// too (the exporter fell back to localhost:4318)', async () => {
+    const env = withEnv;
+    await env({ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:14320' }, () => {
+      expect(() => createAuditLoggerProvider()).toThrow(AuditOptionError);
+      expect(() => createAuditLoggerProvider()).toThrow(
+        /^createAuditLoggerProvider: OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL.*got "127.0.0.1:14320"/,
+      );
+      // The option wins over the variable; a custom exporter reads none.
+      expect(() => createAuditLoggerProvider({ endpoint: 'http://127.0.0.1:14320' })).not.toThrow();
+    });
+    await env(
+      {
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'collector:4318/v1/logs',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ok:4318',
+      },
+      () => {
+        expect(() => createAuditLoggerProvider()).toThrow(/OTEL_EXPORTER_OTLP_LOGS_ENDPOINT must be/);
+      },
+    );
+    // The logs variable is the one used: a bad generic one beside it does not matter; blank is unset.
+    await env(
+      { OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://ok:4318/v1/logs', OTEL_EXPORTER_OTLP_ENDPOINT: 'bad:1' },
+      () => {
+        expect(() => createAuditLoggerProvider()).not.toThrow();
+      },
+    );
+    await env({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: ' ', OTEL_EXPORTER_OTLP_ENDPOINT: 'bad:1' }, () => {
+      expect(() => createAuditLoggerProvider()).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT must be/);
+    });
+  });
+
+  it('sends to OTEL_EXPORTER_OTLP_LOGS_ENDPOINT as it is, and to OTEL_EXPORTER_OTLP_ENDPOINT + /v1/logs', async () => {
+    const endpoint = await capture();
+    open.push(endpoint);
+    const send = (vars: Record<string, string>) =>
+      withEnv(vars, async () => {
+        const provider = createAuditLoggerProvider();
+        const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+        audit.record({ action: 'a.b.created' });
+        expect(await audit.flush()).toMatchObject({ exported: 1 });
+        await provider.shutdown();
+      });
+    await send({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${endpoint.url}/audit/in` });
+    await send({ OTEL_EXPORTER_OTLP_ENDPOINT: `${endpoint.url}/base` });
+    expect(endpoint.requests.map((r) => r.path)).toEqual(['/audit/in', '/base/v1/logs']);
   });
 
   it('exports over OTLP/HTTP to <endpoint>/v1/logs with the service name, headers and gzip', async () => {
