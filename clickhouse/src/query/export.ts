@@ -22,9 +22,9 @@ export interface ExportOptions {
  * Output a page aims at. chDB holds a page's whole result, and it is parsed and written out again: 5000 events of
  * 500 KB of metadata each took 3 GB of memory; the rows of a page follow its bytes instead.
  */
-export const EXPORT_PAGE_BYTES = 8 * 1024 * 1024;
+export const EXPORT_PAGE_BYTES = 4 * 1024 * 1024;
 /** Rows of the first page, before the size of the events is known. */
-const FIRST_PAGE_ROWS = 100;
+const FIRST_PAGE_ROWS = 20;
 
 export const CSV_COLUMNS = [
   'id',
