@@ -14,8 +14,23 @@ const nonEmpty = z
 const jsonObject = z.record(z.string(), z.unknown());
 const idSchema = z.uuid();
 const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
+/**
+ * Smallest number taken as epoch milliseconds (1973-03-03T09:46:40Z). A smaller one is almost surely epoch
+ * seconds (1767225600 would be stored as January 1970): refused rather than stored at the wrong time.
+ */
+export const MIN_EPOCH_MILLISECONDS = 100_000_000_000;
 const TIME_FORMS =
-  'a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds (a whole number >= 1)';
+  'a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds (a whole number >= 100000000000)';
+const epochMillisSchema = z
+  .number()
+  .int()
+  .min(MIN_EPOCH_MILLISECONDS, {
+    error: (issue) =>
+      typeof issue.input === 'number' && issue.input >= 1
+        ? `${issue.input} looks like epoch seconds, not milliseconds: epoch milliseconds must be >= ` +
+          `${MIN_EPOCH_MILLISECONDS} (1973-03-03T09:46:40Z); multiply seconds by 1000`
+        : `must be epoch milliseconds, a whole number >= ${MIN_EPOCH_MILLISECONDS} (1973-03-03T09:46:40Z)`,
+  });
 const timeSchema = z.union(
   [
     z.date(),
@@ -24,7 +39,7 @@ const timeSchema = z.union(
       error:
         'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00',
     }),
-    z.number().int().positive({ error: 'must be epoch milliseconds, a whole number >= 1' }),
+    epochMillisSchema,
   ],
   // zod's own message for a failed union is only "Invalid input".
   { error: `must be ${TIME_FORMS}` },
@@ -121,7 +136,7 @@ function isActorLike(value: unknown, keys: Set<string>): boolean {
 
 function isTime(value: unknown): boolean {
   if (value instanceof Date) return !Number.isNaN(value.getTime());
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 1;
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= MIN_EPOCH_MILLISECONDS;
   return typeof value === 'string' && timeSchema.safeParse(value).success;
 }
 

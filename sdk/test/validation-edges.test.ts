@@ -61,10 +61,13 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
         new Date('x'),
         /^occurredAt: must be a valid Date, an ISO 8601 date-time with a zone, or epoch milliseconds/,
       ],
-      [1.5, /^occurredAt: must be a valid Date, .* epoch milliseconds \(a whole number >= 1\)$/],
+      [1.5, /^occurredAt: must be a valid Date, .* epoch milliseconds \(a whole number >= 100000000000\)$/],
       [{}, /^occurredAt: must be a valid Date/],
-      [-1, /^occurredAt: must be epoch milliseconds, a whole number >= 1$/],
-      [0, /^occurredAt: must be epoch milliseconds, a whole number >= 1$/],
+      [
+        -1,
+        /^occurredAt: must be epoch milliseconds, a whole number >= 100000000000 \(1973-03-03T09:46:40Z\)$/,
+      ],
+      [0, /^occurredAt: must be epoch milliseconds, a whole number >= 100000000000/],
       [
         '2026-11-23T10:00:00',
         /^occurredAt: must be an ISO 8601 date-time with a zone, e\.g\. 2026-11-23T10:15:00Z/,
@@ -76,8 +79,30 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
       ]);
   });
 
+  it('refuses a number below 100000000000 (1973-03-03): epoch seconds stored as 1970 otherwise', () => {
+    for (const occurredAt of [1767225600, 1, 99_999_999_999])
+      expect(issuesOf({ action: 'a.b.created', tenant: 't', occurredAt }), String(occurredAt)).toEqual([
+        `occurredAt: ${occurredAt} looks like epoch seconds, not milliseconds: epoch milliseconds must be >= 100000000000 (1973-03-03T09:46:40Z); multiply seconds by 1000`,
+      ]);
+    // Through record() too (the fast path), and the same instant as a Date or text is still taken.
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      tenant: 't',
+      flushOnExit: false,
+    });
+    expect(() => audit.record({ action: 'a.b.created', occurredAt: 1767225600 })).toThrow(
+      /looks like epoch seconds, not milliseconds/,
+    );
+    expect(audit.record({ action: 'a.b.created', occurredAt: 1767225600_000 }).occurredAt.toISOString()).toBe(
+      '2026-01-01T00:00:00.000Z',
+    );
+    expect(
+      parseAuditEvent({ action: 'a.b.created', tenant: 't', occurredAt: new Date(1) }).occurredAt.getTime(),
+    ).toBe(1);
+  });
+
   it('accepts the edges of the range', () => {
-    for (const occurredAt of [1, MAX_OCCURRED_AT_MS, '2262-04-11T23:47:16.854Z']) {
+    for (const occurredAt of [100_000_000_000, new Date(1), MAX_OCCURRED_AT_MS, '2262-04-11T23:47:16.854Z']) {
       expect(parseAuditEvent({ action: 'a.b.created', tenant: 't', occurredAt }).occurredAt.getTime()).toBe(
         new Date(occurredAt).getTime(),
       );
