@@ -49,7 +49,7 @@ export const AUDIT_ATTRIBUTES = {
   changes: 'audit.changes',
   /** Number of occurrences merged into this event by session coalescing (absent = 1). */
   count: 'audit.count',
-  /** RFC 3339 time of the last merged occurrence (absent = occurred_at). */
+  /** RFC 3339 time of the latest merged occurrence (absent = occurred_at, which is the earliest one's). */
   lastOccurredAt: 'audit.last_occurred_at',
 } as const;
 

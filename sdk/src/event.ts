@@ -121,7 +121,7 @@ export interface AuditEvent<A extends string = string, M extends JsonValue = Jso
   changes?: AuditChanges | undefined;
   /** Occurrences merged into this event by session coalescing (1 when not coalesced). */
   count: number;
-  /** Last merged occurrence (equals occurredAt when not coalesced). */
+  /** Time of the latest merged occurrence (occurredAt is the earliest's); equals occurredAt when not coalesced. */
   lastOccurredAt: Date;
 }
 
