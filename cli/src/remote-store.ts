@@ -212,7 +212,11 @@ export class RemoteAuditReader {
   /** Streams serve's export to `write`; resolves with the number of events. */
   async exportEvents(filter: EventFilter, options: ExportOptions): Promise<number> {
     checkQuery(filter);
-    const res = await this.get('/export', [...filterQuery(filter), ['format', options.format]]);
+    const res = await this.get('/export', [
+      ...filterQuery(filter),
+      ['format', options.format],
+      ...(options.order !== undefined ? [['order', options.order] as [string, string]] : []),
+    ]);
     if (!res.body) return 0;
     const decoder = new TextDecoder();
     const csv = new CsvRecordCounter();

@@ -508,6 +508,35 @@ describe('otel-audit (in process)', () => {
         .split('\n')
         .map((l) => JSON.parse(l).actor.id),
     ).toEqual(['u0', 'u0', 'u0']);
+    // Storage order: the same events, by actor then time.
+    const ids = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: string; actor: { id: string }; occurredAt: string });
+    const byTime = ids((await run('export', '--data-dir', dataDir, '--tenant', 'acme')).out);
+    const byActor = ids(
+      (await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--order', 'actor')).out,
+    );
+    expect(byActor.map((e) => e.id).sort()).toEqual(byTime.map((e) => e.id).sort());
+    const keys = byActor.map((e) => `${e.actor.id} ${e.occurredAt}`);
+    expect(keys).toEqual([...keys].sort());
+    const bad = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--order', 'random');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^otel-audit export: --order: expected time or actor, got "random"\n/);
+    const target = await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--order',
+      'actor',
+      '--target',
+      'a:b',
+    );
+    expect(target.code).toBe(2);
+    expect(target.err).toContain('--order actor: not with --target');
   });
 
   it('export --output in a missing directory: exit 1, the reason on stderr, nothing created', async () => {

@@ -121,6 +121,13 @@ describe('otel-audit serve (child process)', () => {
     expect(exported.code).toBe(0);
     expect(JSON.parse(exported.err)).toMatchObject({ rows: acme.length, format: 'csv' });
     expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(acme.length + 1);
+    const byActor = await cli(['export', '--data-dir', dir, '--tenant', 'acme', '--order', 'actor']);
+    expect(byActor.code).toBe(0);
+    const actors = byActor.out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: string; actor: { id: string } }).actor.id);
+    expect(actors).toEqual([...acme.map((e) => e.actor)].sort());
   });
 
   it('status reads through the running serve: migrations, rows and retention of the store it holds', async () => {

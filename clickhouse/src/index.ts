@@ -28,7 +28,13 @@ export {
 } from './migrations.js';
 export { OTEL_LOG_COLUMNS, type OtelLogRow } from './otel-logs.js';
 export { decodeCursor, encodeCursor, queryFingerprint } from './query/cursor.js';
-export { CSV_COLUMNS, EXPORT_PAGE_BYTES, type ExportFormat, type ExportOptions } from './query/export.js';
+export {
+  CSV_COLUMNS,
+  EXPORT_PAGE_BYTES,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportOrder,
+} from './query/export.js';
 export {
   type ActorRef,
   checkQuery,

@@ -519,6 +519,45 @@ describe('export', () => {
     expect(progress.at(-1)).toBe(130);
   });
 
+  it('order "actor": every event once, in storage order (actor, time, id), across pages; not with a target', async () => {
+    const read = async (filter: Parameters<typeof store.exportEvents>[0], order: 'time' | 'actor') => {
+      let text = '';
+      await store.exportEvents(filter, {
+        format: 'ndjson',
+        order,
+        pageSize: 3,
+        write: (c) => {
+          text += c;
+        },
+      });
+      return text
+        .trimEnd()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { id: string; actor: { id: string }; occurredAt: string });
+    };
+    for (const filter of [{ tenant: 'acme' }, { tenant: 'acme', actions: ['billing.*'] }]) {
+      const byTime = await read(filter, 'time');
+      const byActor = await read(filter, 'actor');
+      expect(byTime.length).toBeGreaterThan(6);
+      expect(byActor.map((e) => e.id).sort()).toEqual(byTime.map((e) => e.id).sort());
+      const keys = byActor.map((e) => [e.actor.id, e.occurredAt, e.id].join('\u0000'));
+      expect(keys).toEqual([...keys].sort());
+    }
+    await expect(
+      store.exportEvents(
+        { tenant: 'acme', target: { type: 'invoice', id: 'x' } },
+        { format: 'ndjson', order: 'actor', write: () => {} },
+      ),
+    ).rejects.toThrow(/^order: "actor" \(storage order\) applies without a target filter/);
+    await expect(
+      store.exportEvents(
+        { tenant: 'acme' },
+        { format: 'ndjson', order: 'random' as 'time', write: () => {} },
+      ),
+    ).rejects.toThrow(/^order: must be "time" or "actor"/);
+  });
+
   it('streams NDJSON with progress', async () => {
     const chunks: string[] = [];
     const progress: number[] = [];

@@ -170,6 +170,7 @@ describe('query API on an embedded store', () => {
     await refused(`/v1/audit/counts/time?${tenant}&bogus=1`, 'bogus', /not a parameter of \/counts\/time/);
     await refused(`/v1/audit/export?${tenant}&limit=1`, 'limit', /whole filtered range/);
     await refused(`/v1/audit/export?${tenant}&format=xml`, 'format', /must be ndjson or csv, got "xml"/);
+    await refused(`/v1/audit/export?${tenant}&order=random`, 'order', /must be time or actor, got "random"/);
     // What each route does read still works, `type` on the actor route included.
     const actor = await query(t.serve, `/v1/audit/actors/user-1/events?${tenant}&type=user&limit=2`);
     expect(actor.status).toBe(200);

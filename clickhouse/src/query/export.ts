@@ -1,6 +1,6 @@
 import { AuditStoreInputError } from '../errors.js';
 import { type EventFilter, MAX_LIMIT } from './filters.js';
-import { type Reader, search } from './operations.js';
+import { type Reader, type StorageKey, search, storageOrderPage } from './operations.js';
 import type { StoredAuditEvent } from './rows.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
@@ -16,7 +16,15 @@ export interface ExportOptions {
    * EXPORT_PAGE_BYTES of output, sized from the previous page's bytes per event.
    */
   pageSize?: number;
+  /**
+   * `time` (default): newest first. `actor`: the table's own order (actor, then time, oldest first), which reads
+   * the table once: for large exports (a tenant of 583k events: 61 vs 276 ms per page of 5000, and the gap grows
+   * with the tenant, since each newest-first page reads most of the older rows again). Not with a target filter.
+   */
+  order?: ExportOrder;
 }
+
+export type ExportOrder = 'time' | 'actor';
 
 /**
  * Output a page aims at. chDB holds a page's whole result, and it is parsed and written out again: 5000 events of
@@ -98,7 +106,7 @@ function csvLine(e: StoredAuditEvent): string {
 }
 
 /**
- * Streams every event matching the filter, newest first, page by page over the keyset cursor (chDB buffers
+ * Streams every event matching the filter, newest first (or in storage order), page by page over a keyset (chDB buffers
  * a whole result set, so one big query would hold the export in memory). Returns the number of rows written.
  */
 export async function exportEvents(r: Reader, filter: EventFilter, options: ExportOptions): Promise<number> {
@@ -108,14 +116,30 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
   const maxRows = options.pageSize ?? 5000;
   if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > MAX_LIMIT)
     throw new AuditStoreInputError('pageSize', `must be a whole number between 1 and ${MAX_LIMIT}`);
+  const order = options.order ?? 'time';
+  if (order !== 'time' && order !== 'actor')
+    throw new AuditStoreInputError('order', 'must be "time" or "actor"');
   let limit = Math.min(maxRows, FIRST_PAGE_ROWS);
   let total = 0;
   let cursor: string | undefined;
+  let after: StorageKey | undefined;
+  const next = async () => {
+    if (order === 'time') {
+      const page = await search(r, filter, { limit, ...(cursor !== undefined && { cursor }) });
+      cursor = page.nextCursor;
+      return { events: page.events, more: cursor !== undefined };
+    }
+    const page = await storageOrderPage(r, filter, limit, after);
+    after = page.last;
+    return { events: page.events, more: page.events.length === limit };
+  };
   // The CSV header goes out with the first page: a filter the store refuses, or a store that cannot be
   // reached, leaves nothing written.
   let header = options.format === 'csv' ? `${CSV_COLUMNS.join(',')}\r\n` : '';
+  let more: boolean;
   do {
-    const page = await search(r, filter, { limit, ...(cursor !== undefined && { cursor }) });
+    const page = await next();
+    more = page.more;
     if (page.events.length > 0 || header) {
       const lines =
         options.format === 'csv'
@@ -129,7 +153,6 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
     }
     total += page.events.length;
     options.onProgress?.({ rows: total });
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+  } while (more);
   return total;
 }

@@ -106,6 +106,55 @@ export async function search(
   };
 }
 
+/** Where a page in storage order ended: the sorting key of audit_events after the tenant. */
+export interface StorageKey {
+  actorId: string;
+  /** occurred_at as the engine returned it (text, read back as DateTime64(3)). */
+  occurredAt: string;
+  eventId: string;
+}
+
+/**
+ * A page of events in audit_events' own order (actor, time, id) after `after`: each page is a range of the
+ * sorting key, so reading all pages reads the table once, where newest-first pages of a large tenant each read
+ * most of it again (a bulk export). A target filter is refused: its events are read through their keys.
+ */
+export async function storageOrderPage(
+  r: Reader,
+  filter: EventFilter,
+  limit: number,
+  after?: StorageKey,
+): Promise<{ events: StoredAuditEvent[]; last?: StorageKey }> {
+  if (filter.target !== undefined)
+    throw new AuditStoreInputError(
+      'order',
+      '"actor" (storage order) applies without a target filter; a target\'s events are read through its keys, newest first',
+    );
+  const q = buildFilter(r.db, filter, { limit });
+  const where = [...q.where];
+  const params: Record<string, unknown> = { ...q.params };
+  if (after) {
+    where.push(
+      "(actor_id, occurred_at, event_id) > ({after_actor:String}, toDateTime64({after_at:String}, 3, 'UTC'), toUUID({after_id:String}))",
+    );
+    Object.assign(params, {
+      after_actor: after.actorId,
+      after_at: after.occurredAt,
+      after_id: after.eventId,
+    });
+  }
+  const found = await rows<EventRow>(
+    r,
+    `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE ${where.join(' AND ')} ORDER BY actor_id, occurred_at, event_id LIMIT ${limit}`,
+    params,
+  );
+  const end = found.at(-1);
+  return {
+    events: found.map(rowToEvent),
+    ...(end && { last: { actorId: end.actor_id, occurredAt: end.occurred_at, eventId: end.event_id } }),
+  };
+}
+
 /** Rows a target page reads before checking them, per row of the page; more means reading it again. */
 export const TARGET_PAGE_SLACK = 4;
 

@@ -247,7 +247,7 @@ export interface QueryApiOptions {
 /**
  * Answers a GET (or a POST with the parameters in a form body) under /v1/audit. Routes: `/events`,
  * `/events/{id}`, `/actors/{id}/events`, `/targets/{type}/{id}/events`, `/counts/actions`,
- * `/counts/time?interval=`, `/export?format=ndjson|csv`, `/status` (the store's migrations, tables and retention:
+ * `/counts/time?interval=`, `/export?format=ndjson|csv&order=time|actor`, `/status` (the store's migrations, tables and retention:
  * no tenant, the token is the only gate).
  */
 export async function handleQuery(
@@ -336,10 +336,16 @@ export async function handleQuery(
     }
     if (head === 'export' && parts.length === 1) {
       const whole = 'an export is the whole filtered range (narrow it with from and to)';
-      acceptOnly(params, '/export', [...FILTER_PARAMETERS, 'format'], { limit: whole, cursor: whole });
+      acceptOnly(params, '/export', [...FILTER_PARAMETERS, 'format', 'order'], {
+        limit: whole,
+        cursor: whole,
+      });
       const format = one(params, 'format') ?? 'ndjson';
       if (format !== 'ndjson' && format !== 'csv')
         throw new QueryParameterError('format', `must be ndjson or csv, got ${JSON.stringify(format)}`);
+      const order = one(params, 'order') ?? 'time';
+      if (order !== 'time' && order !== 'actor')
+        throw new QueryParameterError('order', `must be time or actor, got ${JSON.stringify(order)}`);
       const filter = filterFromParams(params);
       // The status goes out with the first write, which comes with the first page (the CSV header too), so a
       // store that cannot be reached still gets its 503.
@@ -351,7 +357,7 @@ export async function handleQuery(
         await write(res, chunk);
       };
       try {
-        await reader.exportEvents(filter, { format, write: start });
+        await reader.exportEvents(filter, { format, order, write: start });
         await start('');
         res.end();
       } catch (error) {
