@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Workspace packages export their TypeScript sources under the "source" condition,
+// Workspace packages export their TypeScript sources under the "@otel-audit/source" condition,
 // so tests run against src/ without a build step.
-const conditions = ['source', 'node', 'import', 'module', 'default'];
+const conditions = ['@otel-audit/source', 'node', 'import', 'module', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

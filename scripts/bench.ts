@@ -26,8 +26,12 @@ if (!existsSync(file)) {
   console.error(`bench: ${file} is missing`);
   process.exit(2);
 }
-const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', file, ...args], {
-  stdio: 'inherit',
-  cwd: root,
-});
+const run = spawnSync(
+  process.execPath,
+  ['--conditions=@otel-audit/source', '--import', 'tsx', file, ...args],
+  {
+    stdio: 'inherit',
+    cwd: root,
+  },
+);
 process.exit(run.status ?? 1);

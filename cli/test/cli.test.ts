@@ -1186,7 +1186,7 @@ describe('otel-audit (in process)', () => {
 describe('otel-audit (the bin, through tsx)', () => {
   const bin = join(import.meta.dirname, '..', 'src', 'bin.ts');
   /** node's arguments to run the bin from source with `args`. */
-  const binArgs = (args: string[]) => ['--conditions=source', '--import', 'tsx', bin, ...args];
+  const binArgs = (args: string[]) => ['--conditions=@otel-audit/source', '--import', 'tsx', bin, ...args];
   const exec = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, binArgs(args), {
       encoding: 'utf8',

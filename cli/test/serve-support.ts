@@ -20,11 +20,15 @@ export interface ServeChild {
 
 /** Starts `otel-audit serve <args>`; resolves once it logged "listening" (rejects if it exits first). */
 export async function startServeChild(args: string[], env: Record<string, string> = {}): Promise<ServeChild> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', BIN, 'serve', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@otel-audit/source', '--import', 'tsx', BIN, 'serve', ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const exited = once(child, 'exit').then(([code, signal]) => ({
     code: code as number | null,

@@ -352,7 +352,17 @@ describe('otel-audit serve (child process)', () => {
   it('a second serve on the same directory fails with exit code 1 and says why', async () => {
     const second = spawnSync(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'cli/src/bin.ts', 'serve', '--data-dir', dir, '--port', '0'],
+      [
+        '--conditions=@otel-audit/source',
+        '--import',
+        'tsx',
+        'cli/src/bin.ts',
+        'serve',
+        '--data-dir',
+        dir,
+        '--port',
+        '0',
+      ],
       { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 },
     );
     expect(second.status).toBe(1);
@@ -415,7 +425,7 @@ describe('serve with --state-dir and --token-file, the token also in the environ
     const r = spawnSync(
       process.execPath,
       [
-        '--conditions=source',
+        '--conditions=@otel-audit/source',
         '--import',
         'tsx',
         'cli/src/bin.ts',

@@ -139,7 +139,7 @@ const dataDir = join(dir, 'serve-data');
 serve = spawn(
   process.execPath,
   [
-    '--conditions=source',
+    '--conditions=@otel-audit/source',
     '--import',
     'tsx',
     'cli/src/bin.ts',

@@ -11,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'first-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', ...args], {
+  spawnSync(process.execPath, ['--conditions=@otel-audit/source', '--import', 'tsx', ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     encoding: 'utf8',

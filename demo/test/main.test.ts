@@ -28,11 +28,15 @@ afterAll(async () => {
 
 async function demo(env: Record<string, string>) {
   const { OTEL_EXPORTER_OTLP_HEADERS: _h, OTEL_EXPORTER_OTLP_LOGS_HEADERS: _l, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'demo/src/main.ts'], {
-    cwd: root,
-    env: { ...inherited, OTEL_EXPORTER_OTLP_ENDPOINT: serve.url, OTEL_AUDIT_DEMO_EVENTS: '40', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@otel-audit/source', '--import', 'tsx', 'demo/src/main.ts'],
+    {
+      cwd: root,
+      env: { ...inherited, OTEL_EXPORTER_OTLP_ENDPOINT: serve.url, OTEL_AUDIT_DEMO_EVENTS: '40', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (c: Buffer) => {

@@ -74,7 +74,7 @@ describe('flush on exit', () => {
     endpoints.push(endpoint);
     const proc = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', child],
+      ['--conditions=@otel-audit/source', '--import', 'tsx', '--input-type=module', '-e', child],
       {
         cwd: join(import.meta.dirname, '..'),
         env: { ...process.env, ENDPOINT: endpoint.url },
@@ -96,7 +96,7 @@ describe('flush on exit', () => {
     await down.close(); // a port nothing listens on
     const proc = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childDown],
+      ['--conditions=@otel-audit/source', '--import', 'tsx', '--input-type=module', '-e', childDown],
       { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: down.url } },
     );
     let out = '';
@@ -120,7 +120,14 @@ describe('flush on exit', () => {
     const run = async (mode: string) => {
       const proc = spawn(
         process.execPath,
-        ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childOpenSessions],
+        [
+          '--conditions=@otel-audit/source',
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          childOpenSessions,
+        ],
         { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: endpoint.url, MODE: mode } },
       );
       let out = '';
@@ -149,7 +156,7 @@ describe('flush on exit', () => {
     await down.close();
     const proc = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', childDownSession],
+      ['--conditions=@otel-audit/source', '--import', 'tsx', '--input-type=module', '-e', childDownSession],
       { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ENDPOINT: down.url } },
     );
     let out = '';

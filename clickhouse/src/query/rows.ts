@@ -1,4 +1,5 @@
-import { type AuditEvent, auditEventSchema } from '@otel-audit/sdk';
+// The event schema alone: the SDK's main entry loads the logger, which needs @opentelemetry/api.
+import { type AuditEvent, auditEventSchema } from '@otel-audit/sdk/event';
 import { AuditStoreError } from '../errors.js';
 
 /** An event as stored: the SDK's event plus what only the store knows. */
