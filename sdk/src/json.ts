@@ -1,5 +1,6 @@
+import { types } from 'node:util';
 import type { AuditIssue } from './errors.js';
-import { isWellFormed, NOT_WELL_FORMED } from './text.js';
+import { isWellFormed, NOT_WELL_FORMED, toWellFormed } from './text.js';
 
 /** A value JSON can carry. Metadata, fields and changes are JSON values. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -16,7 +17,27 @@ export const MAX_JSON_DEPTH = 100;
 
 type Path = (string | number)[];
 
+/**
+ * One walk over a value. `lenient` holds inside an Error: what would be an issue there becomes a placeholder
+ * string instead, because an error is recorded from a catch block, where a refused event is lost with it.
+ */
+interface Walk {
+  issues: AuditIssue[];
+  seen: Set<object>;
+  lenient: boolean;
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** An issue at `path` (strict), or `placeholder` in its place (lenient, inside an Error). */
+function fail(walk: Walk, path: Path, issue: string, placeholder: string): JsonValue {
+  if (walk.lenient) return placeholder;
+  walk.issues.push({ path, message: issue });
+  return null;
+}
+
+const unreadable = (walk: Walk, path: Path, error: unknown) =>
+  fail(walk, path, `could not be read: ${message(error)}`, `[Unreadable: ${message(error)}]`);
 
 /** Sets `key` as an own property even when it is `__proto__` (plain assignment would set the prototype). */
 function setOwn(out: JsonObject, key: string, value: JsonValue): void {
@@ -27,6 +48,9 @@ function setOwn(out: JsonObject, key: string, value: JsonValue): void {
 
 const MAP_KEY_TYPES = new Set(['string', 'number', 'bigint', 'boolean']);
 
+/** Errors of this realm and of others (vm contexts, Jest's sandbox), where `instanceof Error` is false. */
+const isError = (value: object): value is Error => types.isNativeError(value) || value instanceof Error;
+
 /**
  * Turns a value into one JSON carries without loss, or reports where it cannot:
  * Date → ISO string, BigInt → decimal string, Map → object, Set → array, boxed primitives → their value,
@@ -34,183 +58,196 @@ const MAP_KEY_TYPES = new Set(['string', 'number', 'bigint', 'boolean']);
  * bytes (Buffer, typed arrays, DataView, ArrayBuffer) → base64 text, `undefined` object members are absent
  * (as in JSON). NaN/Infinity, functions, symbols, cycles, lone
  * surrogates, colliding Map keys, nesting deeper than MAX_JSON_DEPTH and anything that throws while being
- * read (getters, toJSON, revoked proxies) are issues, never silent drops or raw exceptions.
+ * read (getters, toJSON, revoked proxies) are issues, never silent drops or raw exceptions; inside an Error
+ * they become placeholder strings ("[Function f]", "[Circular]", "[Unreadable: …]").
  */
-export function toJsonValue(
-  value: unknown,
-  path: Path,
-  issues: AuditIssue[],
-  seen: Set<object> = new Set(),
-  depth = 0,
-): JsonValue {
+function toJsonValue(value: unknown, path: Path, walk: Walk, depth: number): JsonValue {
   switch (typeof value) {
     case 'string':
-      if (!isWellFormed(value)) issues.push({ path, message: NOT_WELL_FORMED });
-      return value;
+      if (isWellFormed(value)) return value;
+      return walk.lenient ? toWellFormed(value) : fail(walk, path, NOT_WELL_FORMED, '');
     case 'boolean':
       return value;
     case 'number':
       if (Number.isFinite(value)) return value;
-      issues.push({ path, message: `${value} is not representable in JSON` });
-      return null;
+      return fail(walk, path, `${value} is not representable in JSON`, String(value));
     case 'bigint':
       return value.toString();
     case 'undefined':
       return null;
     case 'function':
+      return fail(
+        walk,
+        path,
+        'a function is not representable in JSON',
+        `[Function ${value.name || 'anonymous'}]`,
+      );
     case 'symbol':
-      issues.push({ path, message: `a ${typeof value} is not representable in JSON` });
-      return null;
+      return fail(walk, path, 'a symbol is not representable in JSON', `[${String(value)}]`);
   }
   if (value === null) return null;
-  if (depth >= MAX_JSON_DEPTH) {
-    issues.push({ path, message: `nested deeper than ${MAX_JSON_DEPTH} levels` });
-    return null;
-  }
+  if (depth >= MAX_JSON_DEPTH)
+    return fail(walk, path, `nested deeper than ${MAX_JSON_DEPTH} levels`, '[Too deep]');
   try {
-    return objectToJson(value as object, path, issues, seen, depth);
+    return objectToJson(value as object, path, walk, depth);
   } catch (error) {
     // A revoked proxy, a throwing getter or toJSON: say where, never let it escape record().
-    issues.push({ path, message: `could not be read: ${message(error)}` });
-    return null;
+    return unreadable(walk, path, error);
   }
 }
 
-function objectToJson(
-  object: object,
-  path: Path,
-  issues: AuditIssue[],
-  seen: Set<object>,
-  depth: number,
-): JsonValue {
-  if (object instanceof Date) {
-    if (Number.isNaN(object.getTime())) {
-      issues.push({ path, message: 'invalid Date' });
-      return null;
+function objectToJson(object: object, path: Path, walk: Walk, depth: number): JsonValue {
+  // Before any toJSON (an axios error's returns its config, functions and all) and before the cycle check:
+  // an Error is walked leniently, its own cycles become "[Circular]".
+  if (isError(object)) {
+    if (walk.seen.has(object)) return '[Circular]';
+    const inner: Walk = walk.lenient ? walk : { ...walk, lenient: true };
+    inner.seen.add(object);
+    try {
+      return errorToJson(object, path, inner, depth);
+    } finally {
+      inner.seen.delete(object);
     }
-    return object.toISOString();
+  }
+  if (types.isDate(object)) {
+    const time = Date.prototype.getTime.call(object);
+    if (Number.isNaN(time)) return fail(walk, path, 'invalid Date', 'Invalid Date');
+    return Date.prototype.toISOString.call(object);
   }
   // Boxed primitives (new Boolean(false), new String('ab')): their value, as JSON.stringify does.
-  if (
-    object instanceof Boolean ||
-    object instanceof Number ||
-    object instanceof String ||
-    object instanceof BigInt
-  )
-    return toJsonValue(object.valueOf(), path, issues, seen, depth);
+  if (types.isBoxedPrimitive(object)) return toJsonValue(object.valueOf(), path, walk, depth);
   // Bytes as base64 text: their own keys would give {"0":1,...} (a Buffer's toJSON a list of numbers).
   if (ArrayBuffer.isView(object))
     return Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64');
-  if (object instanceof ArrayBuffer || object instanceof SharedArrayBuffer)
-    return Buffer.from(object).toString('base64');
+  if (types.isAnyArrayBuffer(object)) return Buffer.from(object).toString('base64');
   // Its own keys are none (flags, source and lastIndex are not enumerable): {} would say nothing.
-  if (object instanceof RegExp) return String(object);
+  if (types.isRegExp(object)) return RegExp.prototype.toString.call(object);
   const toJSON = (object as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     let replaced: unknown;
     try {
       replaced = toJSON.call(object);
     } catch (error) {
-      issues.push({ path, message: `toJSON() threw: ${message(error)}` });
-      return null;
+      return fail(
+        walk,
+        path,
+        `toJSON() threw: ${message(error)}`,
+        `[Unreadable: toJSON() threw: ${message(error)}]`,
+      );
     }
-    return toJsonValue(replaced, path, issues, seen, depth + 1);
+    return toJsonValue(replaced, path, walk, depth + 1);
   }
-  if (seen.has(object)) {
-    issues.push({ path, message: 'circular reference' });
-    return null;
-  }
-  seen.add(object);
+  if (walk.seen.has(object)) return fail(walk, path, 'circular reference', '[Circular]');
+  walk.seen.add(object);
   try {
-    if (object instanceof Error) return errorToJson(object, path, issues, seen, depth);
     if (Array.isArray(object)) {
       const out: JsonValue[] = [];
-      for (let i = 0; i < object.length; i++)
-        out.push(toJsonValue(object[i], [...path, i], issues, seen, depth + 1));
+      for (let i = 0; i < object.length; i++) out.push(toJsonValue(object[i], [...path, i], walk, depth + 1));
       return out;
     }
-    if (object instanceof Set)
-      return [...object].map((v, i) => toJsonValue(v, [...path, i], issues, seen, depth + 1));
+    if (types.isSet(object))
+      return [...(object as Set<unknown>)].map((v, i) => toJsonValue(v, [...path, i], walk, depth + 1));
+    if (types.isMap(object)) return mapToJson(object as Map<unknown, unknown>, path, walk, depth);
     const out: JsonObject = {};
-    if (object instanceof Map) {
-      for (const [k, v] of object) {
-        const key = String(k);
-        if (!MAP_KEY_TYPES.has(typeof k)) {
-          issues.push({
-            path: [...path, key],
-            message: `a ${typeof k} Map key has no JSON form (use string, number, bigint or boolean keys)`,
-          });
-          continue;
-        }
-        if (Object.hasOwn(out, key)) {
-          issues.push({ path: [...path, key], message: `two Map keys both become the JSON key "${key}"` });
-          continue;
-        }
-        if (v !== undefined) member(out, key, v, path, issues, seen, depth);
-      }
-      return out;
-    }
-    for (const key of Object.keys(object)) {
-      let v: unknown;
-      try {
-        v = (object as Record<string, unknown>)[key];
-      } catch (error) {
-        issues.push({ path: [...path, key], message: `could not be read: ${message(error)}` });
-        continue;
-      }
-      if (v !== undefined) member(out, key, v, path, issues, seen, depth);
-    }
+    ownMembers(out, object, path, walk, depth);
     return out;
   } finally {
-    seen.delete(object);
+    walk.seen.delete(object);
+  }
+}
+
+function mapToJson(map: Map<unknown, unknown>, path: Path, walk: Walk, depth: number): JsonObject {
+  const out: JsonObject = {};
+  for (const [k, v] of map) {
+    let key = safeString(k);
+    if (!MAP_KEY_TYPES.has(typeof k) && !walk.lenient) {
+      walk.issues.push({
+        path: [...path, key],
+        message: `a ${typeof k} Map key has no JSON form (use string, number, bigint or boolean keys)`,
+      });
+      continue;
+    }
+    if (Object.hasOwn(out, key)) {
+      if (!walk.lenient) {
+        walk.issues.push({ path: [...path, key], message: `two Map keys both become the JSON key "${key}"` });
+        continue;
+      }
+      // Inside an Error nothing is refused or lost: the later member gets a numbered key.
+      let n = 2;
+      while (Object.hasOwn(out, `${key} [${n}]`)) n++;
+      key = `${key} [${n}]`;
+    }
+    if (v !== undefined) member(out, key, v, path, walk, depth);
+  }
+  return out;
+}
+
+/** The object's own enumerable string-keyed members not already in `out`; undefined ones are left out. */
+function ownMembers(out: JsonObject, object: object, path: Path, walk: Walk, depth: number): void {
+  for (const key of Object.keys(object)) {
+    if (Object.hasOwn(out, key)) continue;
+    let v: unknown;
+    try {
+      v = (object as Record<string, unknown>)[key];
+    } catch (error) {
+      const placeholder = unreadable(walk, [...path, key], error);
+      if (walk.lenient) setOwn(out, key, placeholder);
+      continue;
+    }
+    if (v !== undefined) member(out, key, v, path, walk, depth);
+  }
+}
+
+/** Reads `object[key]`; a getter that throws gives its placeholder (only used inside an Error: lenient). */
+function read(object: object, key: string): { value: unknown } | { error: unknown } {
+  try {
+    return { value: (object as Record<string, unknown>)[key] };
+  } catch (error) {
+    return { error };
   }
 }
 
 /**
  * An Error's message, name and stack are not enumerable own keys (an Error would become {}): they are taken
  * explicitly, with its cause and an AggregateError's errors (normalised), then its own enumerable members
- * (code, status...).
+ * (code, status, config...). Its toJSON is not called. Walked leniently: nothing inside refuses the event.
  */
-function errorToJson(
-  error: Error,
-  path: Path,
-  issues: AuditIssue[],
-  seen: Set<object>,
-  depth: number,
-): JsonObject {
+function errorToJson(error: Error, path: Path, walk: Walk, depth: number): JsonObject {
   const out: JsonObject = {};
-  member(out, 'name', String(error.name), path, issues, seen, depth);
-  member(out, 'message', String(error.message), path, issues, seen, depth);
-  if (typeof error.stack === 'string') member(out, 'stack', error.stack, path, issues, seen, depth);
-  if (error.cause !== undefined) member(out, 'cause', error.cause, path, issues, seen, depth);
-  const errors: unknown = (error as { errors?: unknown }).errors;
-  if (Array.isArray(errors)) member(out, 'errors', errors, path, issues, seen, depth);
-  for (const key of Object.keys(error)) {
-    if (Object.hasOwn(out, key)) continue;
-    let v: unknown;
-    try {
-      v = (error as unknown as Record<string, unknown>)[key];
-    } catch (thrown) {
-      issues.push({ path: [...path, key], message: `could not be read: ${message(thrown)}` });
+  for (const key of ['name', 'message', 'stack', 'cause', 'errors'] as const) {
+    const got = read(error, key);
+    if ('error' in got) {
+      setOwn(out, key, unreadable(walk, [...path, key], got.error));
       continue;
     }
-    if (v !== undefined) member(out, key, v, path, issues, seen, depth);
+    const v = got.value;
+    if (v === undefined) continue;
+    if (key === 'stack' && typeof v !== 'string') continue;
+    if (key === 'errors' && !Array.isArray(v)) continue;
+    // name and message as text, as Error.prototype.toString shows them (a symbol name would throw there).
+    const text = key === 'name' || key === 'message';
+    member(out, key, text && typeof v !== 'symbol' ? safeString(v) : v, path, walk, depth);
   }
+  ownMembers(out, error, path, walk, depth);
   return out;
 }
 
-function member(
-  out: JsonObject,
-  key: string,
-  value: unknown,
-  path: Path,
-  issues: AuditIssue[],
-  seen: Set<object>,
-  depth: number,
-): void {
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch (error) {
+    return `[Unreadable: ${message(error)}]`;
+  }
+}
+
+function member(out: JsonObject, key: string, value: unknown, path: Path, walk: Walk, depth: number): void {
   const at = [...path, key];
-  if (!isWellFormed(key)) issues.push({ path: at, message: `key ${NOT_WELL_FORMED}` });
-  setOwn(out, key, toJsonValue(value, at, issues, seen, depth + 1));
+  let name = key;
+  if (!isWellFormed(key)) {
+    if (walk.lenient) name = toWellFormed(key);
+    else walk.issues.push({ path: at, message: `key ${NOT_WELL_FORMED}` });
+  }
+  setOwn(out, name, toJsonValue(value, at, walk, depth + 1));
 }
 
 /** Deeper than this, the precise path takes over (it also finds cycles, which would recurse forever here). */
@@ -270,6 +307,6 @@ export function serializeJson(
   }
   if (plain) return { value: value as JsonValue, json: JSON.stringify(value) };
   const before = issues.length;
-  const normalised = toJsonValue(value, path, issues);
+  const normalised = toJsonValue(value, path, { issues, seen: new Set(), lenient: false }, 0);
   return { value: normalised, json: issues.length > before ? 'null' : JSON.stringify(normalised) };
 }

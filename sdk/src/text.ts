@@ -10,3 +10,11 @@ const wellFormed = (String.prototype as unknown as { isWellFormed: (this: string
 export function isWellFormed(s: string): boolean {
   return wellFormed.call(s);
 }
+
+const toWellFormedText = (String.prototype as unknown as { toWellFormed: (this: string) => string })
+  .toWellFormed;
+
+/** `s` with each lone surrogate replaced by U+FFFD. */
+export function toWellFormed(s: string): string {
+  return toWellFormedText.call(s);
+}

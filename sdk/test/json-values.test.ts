@@ -1,5 +1,6 @@
 // Metadata values whose own enumerable keys say nothing (an Error's message, a RegExp, bytes) are stored in a
 // form that keeps what they carry, through the real OTel SDK's log record.
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createAuditLogger, parseAuditEvent } from '../src/index.js';
 import { memoryProvider } from './support.js';
@@ -41,13 +42,77 @@ describe('metadata values JSON has no form for', () => {
     });
   });
 
-  it('reports an Error whose cause chain is circular, with its path', () => {
-    const a = new Error('a');
-    const b = new Error('b', { cause: a });
-    a.cause = b;
-    expect(() => parseAuditEvent({ action: 'a.b.failed', tenant: 't', metadata: { a } })).toThrow(
-      /metadata\.a\.cause\.cause: circular reference/,
-    );
+  it('records an axios-like error: functions, cycles, unreadable members and toJSON inside it become placeholders', () => {
+    // What `catch (err) { audit.record({ ..., metadata: { err } }) }` gets from an HTTP client: an Error
+    // subclass whose config holds functions, whose toJSON returns something else, whose cause chain loops.
+    class HttpClientError extends Error {
+      override name = 'HttpClientError';
+      code = 'ERR_BAD_RESPONSE';
+      config = {
+        url: 'https://api.example/invoices',
+        validateStatus: function validateStatus(status: number) {
+          return status < 300;
+        },
+        transformRequest: [() => undefined],
+        kind: Symbol('get'),
+        timeout: Number.POSITIVE_INFINITY,
+        self: undefined as unknown,
+      };
+      get response(): unknown {
+        throw new Error('socket hang up');
+      }
+      toJSON() {
+        return { replaced: true };
+      }
+    }
+    Object.defineProperty(HttpClientError.prototype, 'response', { enumerable: true });
+    const err = new HttpClientError('Request failed with status code 502');
+    err.config.self = err.config;
+    const root = new Error('upstream', { cause: err });
+    err.cause = root;
+    Object.defineProperty(err, 'late', {
+      enumerable: true,
+      get() {
+        throw new Error('not yet');
+      },
+    });
+
+    const stored = storedMetadata({ err, attempt: 2 }) as { err: Record<string, unknown>; attempt: number };
+    expect(stored.attempt).toBe(2);
+    expect(stored.err).toMatchObject({
+      name: 'HttpClientError',
+      message: 'Request failed with status code 502',
+      code: 'ERR_BAD_RESPONSE',
+      late: '[Unreadable: not yet]',
+      config: {
+        url: 'https://api.example/invoices',
+        validateStatus: '[Function validateStatus]',
+        transformRequest: ['[Function anonymous]'],
+        kind: '[Symbol(get)]',
+        timeout: 'Infinity',
+        self: '[Circular]',
+      },
+      cause: { name: 'Error', message: 'upstream', cause: '[Circular]' },
+    });
+    expect(stored.err.stack).toEqual(err.stack);
+    expect(stored.err).not.toHaveProperty('replaced');
+  });
+
+  it('keeps strict rules outside an Error: a function beside it still refuses the event', () => {
+    expect(() =>
+      parseAuditEvent({ action: 'a.b.failed', tenant: 't', metadata: { err: new Error('x'), fn: () => 1 } }),
+    ).toThrow(/metadata\.fn: a function is not representable in JSON/);
+  });
+
+  it('recognises errors, regular expressions and bytes from another realm (vm, Jest)', () => {
+    const [err, pattern, bytes, date] = runInNewContext(
+      '[new TypeError("other realm"), /x+/g, new Uint8Array([104, 105]).buffer, new Date(0)]',
+    ) as unknown[];
+    expect(err instanceof Error).toBe(false);
+    const stored = storedMetadata({ err, pattern, bytes, date }) as Record<string, Record<string, unknown>>;
+    expect(stored.err).toMatchObject({ name: 'TypeError', message: 'other realm' });
+    expect(stored.err?.stack).toMatch(/^TypeError: other realm/);
+    expect(stored).toMatchObject({ pattern: '/x+/g', bytes: 'aGk=', date: '1970-01-01T00:00:00.000Z' });
   });
 
   it('stores a RegExp as its source text and bytes as base64', () => {
