@@ -31,7 +31,8 @@ export interface AuditLoggerProviderOptions {
    * OTLP/HTTP base URL, e.g. `http://collector:4318` (`/v1/logs` is appended unless present). Default: the
    * standard variables OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (the full URL, used as it is) /
    * OTEL_EXPORTER_OTLP_ENDPOINT (a base URL, `/v1/logs` appended), else http://localhost:4318/v1/logs. The
-   * option and the variable in use must start with http:// or https://, else `AuditOptionError`.
+   * option and the variable in use must be http:// or https:// URLs that parse (`new URL`; port 1-65535), else
+   * `AuditOptionError` naming the option or variable.
    */
   endpoint?: string;
   /** Request headers (e.g. authorization). Default: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS. */
@@ -54,35 +55,44 @@ type ExporterCompression = NonNullable<
 >;
 
 const HTTP_URL = /^https?:\/\/[^/]/i;
+const URL_REQUIREMENT = 'an http:// or https:// URL with a valid host and port (e.g. http://collector:4318)';
+
+/**
+ * Refuses what the OTel exporter cannot use: no http(s):// scheme ("collector:4318", a common form in env files:
+ * every export fails, retried forever), or a URL that does not parse (a port over 65535, a space in the host,
+ * an unclosed IPv6 bracket: as a variable the exporter only logs it through diag and exports to localhost:4318;
+ * as the option it throws a plain Error), or port 0.
+ */
+function requireHttpUrl(option: string, value: unknown): void {
+  let valid = typeof value === 'string' && HTTP_URL.test(value);
+  if (valid) {
+    try {
+      const url = new URL(value as string);
+      valid =
+        (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.port !== '0';
+    } catch {
+      valid = false;
+    }
+  }
+  if (!valid)
+    throw new AuditOptionError('createAuditLoggerProvider', option, URL_REQUIREMENT, JSON.stringify(value));
+}
 
 function logsUrl(endpoint: string): string {
-  // Without a scheme ("collector:4318", a common form in env files) every export fails, retried forever.
-  if (typeof endpoint !== 'string' || !HTTP_URL.test(endpoint))
-    throw new AuditOptionError(
-      'createAuditLoggerProvider',
-      'endpoint',
-      'an http:// or https:// URL (e.g. http://collector:4318)',
-      JSON.stringify(endpoint),
-    );
+  requireHttpUrl('endpoint', endpoint);
   const base = endpoint.replace(/\/+$/, '');
   return base.endsWith('/v1/logs') ? base : `${base}/v1/logs`;
 }
 
 /**
  * The endpoint variable the exporter will read (OTEL_EXPORTER_OTLP_LOGS_ENDPOINT wins, blank = unset) must be an
- * http(s) URL: the OTel exporter only logs a bad one through diag and exports to localhost:4318 instead.
+ * http(s) URL that parses: the OTel exporter only logs a bad one through diag and exports to localhost:4318 instead.
  */
 function checkEndpointVariables(): void {
   for (const name of ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
     const value = process.env[name]?.trim();
     if (!value) continue;
-    if (!HTTP_URL.test(value))
-      throw new AuditOptionError(
-        'createAuditLoggerProvider',
-        name,
-        'an http:// or https:// URL (e.g. http://collector:4318)',
-        JSON.stringify(value),
-      );
+    requireHttpUrl(name, value);
     return;
   }
 }

@@ -44,6 +44,30 @@ describe('createAuditLoggerProvider', () => {
     expect(() => createAuditLoggerProvider({ endpoint: 'HTTPS://collector:4318' })).not.toThrow();
   });
 
+  it('refuses an http:// endpoint or variable that does not parse, naming it (the variable fell back to localhost:4318)', async () => {
+    const unparseable = [
+      'http://collector:99999',
+      'http://exa mple:4318',
+      'http://[::1:4318',
+      'http://collector:0',
+    ];
+    for (const endpoint of unparseable) {
+      expect(() => createAuditLoggerProvider({ endpoint }), endpoint).toThrow(AuditOptionError);
+      expect(() => createAuditLoggerProvider({ endpoint }), endpoint).toThrow(
+        /^createAuditLoggerProvider: endpoint must be an http:\/\/ or https:\/\/ URL with a valid host and port/,
+      );
+      for (const name of ENDPOINT_VARIABLES)
+        await withEnv({ [name]: endpoint }, () => {
+          expect(() => createAuditLoggerProvider(), `${name}=${endpoint}`).toThrow(AuditOptionError);
+          expect(() => createAuditLoggerProvider(), `${name}=${endpoint}`).toThrow(
+            new RegExp(`^createAuditLoggerProvider: ${name} must be an http`),
+          );
+        });
+    }
+    for (const endpoint of ['http://[::1]:4318', 'https://collector', 'http://collector:65535/v1/logs'])
+      expect(() => createAuditLoggerProvider({ endpoint }), endpoint).not.toThrow();
+  });
+
   it('refuses an endpoint variable without http:// or https:// too (the exporter fell back to localhost:4318)', async () => {
     const env = withEnv;
     await env({ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:14320' }, () => {
