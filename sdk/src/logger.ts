@@ -77,7 +77,10 @@ export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = 
   stats(): DeliveryStats;
   /** Emits coalesced events, waits for the pipeline to export what it holds, and reports the counts. */
   flush(): Promise<DeliveryStats>;
-  /** Flushes, then stops: later `record()` calls count as dropped (reason `shutdown`). */
+  /**
+   * Flushes, then stops: later `record()` calls, and records of its coalescing recorders (also of one opened
+   * after it), count as dropped (reason `shutdown`).
+   */
   shutdown(): Promise<DeliveryStats>;
 }
 
@@ -264,7 +267,10 @@ export function createAuditLogger<const S extends ActionSchemas>(
         coalesceOptions,
         (merged) => recordSizeOver(merged, maxEventBytes) === undefined,
       );
-      coalescers.add(coalescer);
+      // After shutdown() no exit hook would report its open sessions: closed, it hands each occurrence to
+      // emit(), which drops it (reason shutdown), counted and reported, as record() does.
+      if (closed) coalescer.recorder.close();
+      else coalescers.add(coalescer);
       return coalescer.recorder;
     },
     stats: () => tracker.stats(openSessions()),
