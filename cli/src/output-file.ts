@@ -36,7 +36,9 @@ async function destinationOf(target: string): Promise<string> {
     if (real !== undefined) return real;
     const link = await lstat(path).catch(() => undefined);
     if (!link?.isSymbolicLink()) return path;
-    path = resolve(dirname(path), await readlink(path));
+    // Relative to the directory the link is really in (a link inside a symlinked directory).
+    const dir = await realpath(dirname(path)).catch(() => dirname(path));
+    path = resolve(dir, await readlink(path));
   }
   throw new OutputFileError(`cannot write ${target}: too many levels of symbolic links`);
 }

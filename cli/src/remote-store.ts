@@ -206,7 +206,13 @@ export class RemoteAuditReader {
 
   /** The status of the store serve holds. */
   async status(): Promise<StoreStatus> {
-    return (await (await this.get('/status', [])).json()) as StoreStatus;
+    const status = (await (await this.get('/status', [])).json()) as StoreStatus;
+    // A serve of an earlier release answers without the fields added since (read as "none").
+    return {
+      ...status,
+      migrations: { ...status.migrations, changed: status.migrations.changed ?? [] },
+      missing: status.missing ?? [],
+    };
   }
 
   /** Streams serve's export to `write`; resolves with the number of events. */

@@ -632,6 +632,22 @@ describe('otel-audit (in process)', () => {
     ).toBe(0);
     expect(lstatSync(dangling).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(dir, 'reports', 'audit-latest.csv'), 'utf8')).toMatch(/^id,occurred_at,/);
+    // A relative link inside a symlinked directory points from the directory it is really in.
+    mkdirSync(join(dir, 'real', 'sub'), { recursive: true });
+    symlinkSync('real/sub', join(dir, 'via'));
+    symlinkSync('../nested.csv', join(dir, 'real', 'sub', 'out.csv'));
+    const nested = await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--output',
+      join(dir, 'via', 'out.csv'),
+    );
+    expect(nested.code).toBe(0);
+    expect(readFileSync(join(dir, 'real', 'nested.csv'), 'utf8').length).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 'nested.csv'))).toBe(false);
     // A device is never replaced by a file (as root the rename would have replaced /dev/null).
     const device = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--output', '/dev/null');
     expect(device.code).toBe(1);

@@ -518,6 +518,41 @@ describe('a stale serve.json (serve was killed)', () => {
 });
 
 describe('a serve.json others could have written', () => {
+  it('status through a serve of an earlier release (no changed, no missing in its answer) still prints', async () => {
+    const dir = join(root, 'older-serve');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    const tokenFile = join(root, 'older-serve.token');
+    writeFileSync(tokenFile, 'tok\n', { mode: 0o600 });
+    const older = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          database: 'default',
+          migrated: true,
+          migrations: { applied: ['0001_otel_logs'], pending: [], unknown: [] },
+          tables: [],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => older.listen(0, '127.0.0.1', resolve));
+    const { port } = older.address() as AddressInfo;
+    const file = join(dir, DISCOVERY_FILE_NAME);
+    writeFileSync(file, JSON.stringify({ url: `http://127.0.0.1:${port}`, pid: process.pid, tokenFile }), {
+      mode: 0o600,
+    });
+    try {
+      const r = await cli(['status', '--data-dir', dir]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/^database default: 1 of 1 migrations applied\n/);
+      const json = JSON.parse((await cli(['status', '--data-dir', dir, '--json'])).out) as StoreStatus;
+      expect([json.migrations.changed, json.missing]).toEqual([[], []]);
+    } finally {
+      rmSync(file, { force: true });
+      older.close();
+    }
+  });
+
   it('an export serve cuts off part-way fails naming how many events came (fetch said only "terminated")', async () => {
     const dir = join(root, 'cut-off');
     expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);

@@ -411,6 +411,15 @@ export async function runMigrations(
       clickhouse_settings: settings,
     });
   const result: MigrationResult = { applied: [], alreadyApplied: [], recreated: [] };
+  // otel_logs dropped after its migration was recorded (to change its engine): without it every insert fails,
+  // so it is created again, with this run's engine and raw-log retention; before the pending migrations, which
+  // may read it (0004 changes the view on it).
+  const logsMigration = migrations.find((m) => m.name === LOGS_MIGRATION);
+  if (existing.logsEngine === undefined && logsMigration && applied.has(logsMigration.version)) {
+    for (const query of renderMigration(logsMigration, options))
+      await client.command({ query, clickhouse_settings: settings });
+    result.recreated.push(AUDIT_TABLES.logs);
+  }
   // A migration that copies keys is recorded only once their retention is materialized (below): a run that
   // fails in between applies it again, materialization included.
   const copied: Migration[] = [];
@@ -431,23 +440,14 @@ export async function runMigrations(
     else await record(m);
     result.applied.push(m.name);
   }
-  // otel_logs dropped after its migration was recorded (to change its engine): without it every insert fails,
-  // so it is created again, with this run's engine and raw-log retention.
-  const logsMigration = migrations.find((m) => m.name === LOGS_MIGRATION);
-  if (existing.logsEngine === undefined && logsMigration && applied.has(logsMigration.version)) {
-    for (const query of renderMigration(logsMigration, options))
-      await client.command({ query, clickhouse_settings: settings });
-    result.recreated.push(AUDIT_TABLES.logs);
-  }
-  const logsTtl =
-    options.rawLogsRetentionDays !== undefined && existing.logsEngine !== undefined
-      ? [
-          `ALTER TABLE ${v.db}.${AUDIT_TABLES.logs} ${v.on_cluster} MODIFY TTL ${ttlOf('toDateTime64(Timestamp, 3)', options.rawLogsRetentionDays)}`,
-        ]
-      : [];
-  for (const query of logsTtl) await client.command({ query, clickhouse_settings: settings });
-  // On a new database the copy found nothing: no rewrite to do.
-  await applyRetention(client, options, settings, copied.length > 0 && existing.eventsEngine !== undefined);
+  // On a new database the copy found nothing: no rewrite to do. otel_logs created by this run has its TTL.
+  await applyRetention(
+    client,
+    options,
+    settings,
+    copied.length > 0 && existing.eventsEngine !== undefined,
+    existing.logsEngine !== undefined ? options.rawLogsRetentionDays : undefined,
+  );
   for (const m of copied) await record(m);
   return result;
 }
@@ -537,13 +537,15 @@ async function auditTableTtls(
  * TTL, so its keys (actor and target ids) expire with the events. Keys a migration of this run copied
  * (`copiedKeys`) sit in parts written without a TTL (TTL merges never pick those), some already expired (copied
  * from events not yet merged away): the by-target table's TTL is then materialized (a rewrite of ~12 bytes
- * per event), before that migration is recorded.
+ * per event), before that migration is recorded. `rawLogsDays` is otel_logs' new retention (a table that
+ * existed before this run). A TTL on 32-bit time is rewritten to 64-bit time whatever was asked.
  */
 async function applyRetention(
   client: ClickHouseClient,
   options: MigrationOptions,
   settings: ClickHouseSettings,
   copiedKeys: boolean,
+  rawLogsDays: number | undefined,
 ): Promise<void> {
   const keep = days(options.retentionDays, 'retentionDays', 0);
   const ttl = await auditTableTtls(client, options, settings);
@@ -553,10 +555,39 @@ async function applyRetention(
       query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} ${clause}`,
       clickhouse_settings: settings,
     });
+  /**
+   * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
+   * (a long retention), which a merge would apply whatever the table now says: their TTL is recomputed without
+   * deleting anything (materialize_ttl_recalculate_only), with TTL merges stopped in between.
+   */
+  const modifyTtl = async (table: string, expression: string) => {
+    if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
+    const merges = (verb: 'STOP' | 'START') =>
+      client.command({
+        query: `SYSTEM ${verb} TTL MERGES ${v.on_cluster} ${v.db}.${table}`,
+        clickhouse_settings: settings,
+      });
+    await merges('STOP');
+    try {
+      await alter(table, `MODIFY TTL ${expression}`);
+      await alter(table, 'MODIFY SETTING materialize_ttl_recalculate_only = 1');
+      try {
+        await client.command({
+          query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
+          clickhouse_settings: { ...settings, mutations_sync: '2' },
+        });
+      } finally {
+        await alter(table, 'RESET SETTING materialize_ttl_recalculate_only');
+      }
+    } finally {
+      await merges('START');
+    }
+  };
   const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
   const logs = ttl[AUDIT_TABLES.logs];
-  if (options.rawLogsRetentionDays === undefined && logs?.time32 && logs.days !== undefined)
-    await alter(AUDIT_TABLES.logs, `MODIFY TTL ${ttlOf('toDateTime64(Timestamp, 3)', logs.days)}`);
+  const rawDays = rawLogsDays ?? (logs?.time32 ? logs.days : undefined);
+  if (logs !== undefined && rawDays !== undefined)
+    await modifyTtl(AUDIT_TABLES.logs, ttlOf('toDateTime64(Timestamp, 3)', rawDays));
   if (keep === 0) {
     for (const table of tables) if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
     return;
@@ -572,11 +603,10 @@ async function applyRetention(
     const own = ttl[table];
     if (keep === undefined && (table === AUDIT_TABLES.events || own?.has)) {
       // Kept as it is, but on 64-bit time.
-      if (own?.time32 && own.days !== undefined)
-        await alter(table, `MODIFY TTL ${ttlOf('occurred_at', own.days)}`);
+      if (own?.time32 && own.days !== undefined) await modifyTtl(table, ttlOf('occurred_at', own.days));
       continue;
     }
-    if (retention !== undefined) await alter(table, `MODIFY TTL ${ttlOf('occurred_at', retention)}`);
+    if (retention !== undefined) await modifyTtl(table, ttlOf('occurred_at', retention));
   }
   const keysTtl = retention !== undefined || ttl[AUDIT_TABLES.byTarget]?.has;
   if (copiedKeys && keysTtl) await alter(AUDIT_TABLES.byTarget, 'MATERIALIZE TTL');

@@ -416,23 +416,62 @@ describe('migration runner', () => {
         query: `ALTER TABLE audit_db.${table} MODIFY TTL ${ttl}`,
         clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
       });
+    const all = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget, AUDIT_TABLES.logs];
+    // Rows written under the 32-bit TTL: their parts carry expiry times that wrapped into the past (no TTL merge
+    // has run yet: stopped here, as on a store whose merges had not come to them).
+    for (const table of all) await store.command(`SYSTEM STOP TTL MERGES audit_db.${table}`);
     for (const table of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget])
       await modify(table, 'toDateTime(occurred_at) + INTERVAL 36500 DAY');
     await modify(AUDIT_TABLES.logs, 'toDateTime(Timestamp) + INTERVAL 3 DAY');
-    // A migrate with nothing to apply and no retention given, as serve runs at every start.
+    await store.insertLogs([
+      logRow({ tenant: 'ttl-32-before', occurredAt: new Date(), targets: [{ type: 'doc', id: 'd1' }] }),
+    ]);
+    // A migrate with nothing to apply and no retention given, as serve runs at every start (it starts the TTL
+    // merges of the tables it rewrites again).
     expect((await store.migrate()).applied).toEqual([]);
+    for (const table of all) await store.command(`SYSTEM START TTL MERGES audit_db.${table}`);
     for (const table of [AUDIT_TABLES.events, AUDIT_TABLES.byTarget])
       expect(await ddl(table)).toMatch(/TTL occurred_at \+ toIntervalDay\(36500\) SETTINGS/);
     expect(await ddl(AUDIT_TABLES.logs)).toMatch(
       /TTL toDateTime64\(Timestamp, 3\) \+ toIntervalDay\(3\) SETTINGS/,
     );
     await store.insertLogs([logRow({ tenant: 'ttl-32', occurredAt: new Date() })]);
-    await store.command(`OPTIMIZE TABLE audit_db.${AUDIT_TABLES.events} FINAL`);
-    const [n] = await store.query<{ n: string }>(
-      `SELECT count() AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = 'ttl-32'`,
+    for (const table of all) await store.command(`OPTIMIZE TABLE audit_db.${table} FINAL`);
+    const counts = await store.query<{ tenant: string; n: string }>(
+      `SELECT tenant, toString(count()) AS n FROM audit_db.${AUDIT_TABLES.events}
+       WHERE tenant IN ('ttl-32', 'ttl-32-before') GROUP BY tenant ORDER BY tenant`,
     );
-    expect(n?.n).toBe('1');
+    // Also the rows written before the rewrite: their parts' TTL was recomputed (a merge deleted them before).
+    expect(counts).toEqual([
+      { tenant: 'ttl-32', n: '1' },
+      { tenant: 'ttl-32-before', n: '1' },
+    ]);
+    const [raw] = await store.query<{ n: string }>(
+      `SELECT toString(count()) AS n FROM audit_db.${AUDIT_TABLES.logs} WHERE LogAttributes['${AUDIT_ATTRIBUTES.tenant}'] = 'ttl-32-before'`,
+    );
+    expect(raw?.n).toBe('1');
+    const [keys] = await store.query<{ n: string }>(
+      `SELECT toString(count()) AS n FROM audit_db.${AUDIT_TABLES.byTarget} WHERE tenant = 'ttl-32-before'`,
+    );
+    expect(keys?.n).toBe('1');
     await store.migrate({ retentionDays: 400 });
+  });
+
+  it('creates a missing otel_logs before the pending migrations, which read it (an upgrade from 0001 failed)', async () => {
+    const db = 'recreate_early_db';
+    await runMigrations(
+      store.client,
+      { database: db },
+      loadMigrations().filter((m) => m.version <= 1),
+    );
+    await store.command(`DROP TABLE ${db}.${AUDIT_TABLES.logs} SYNC`);
+    const result = await runMigrations(store.client, { database: db });
+    expect(result.recreated).toEqual([AUDIT_TABLES.logs]);
+    expect(result.applied).toEqual(
+      loadMigrations()
+        .slice(1)
+        .map((m) => m.name),
+    );
   });
 
   it('creates otel_logs again when it was dropped to change its engine (every insert failed without it)', async () => {

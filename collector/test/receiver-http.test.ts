@@ -93,6 +93,16 @@ describe('POST /v1/logs', () => {
         expect(res.status, run).toBe(200);
         expect(await storedCount(t, run), run).toBe(3);
       }
+    // Two zstd frames (an encoder may write one per block): both are read (Node's decoder stops after one).
+    const framed = protobufBody(logsRequest(records('zstd-frames', 4)));
+    const half = Math.floor(framed.length / 2);
+    const frames = Buffer.concat([
+      zstdCompressSync(framed.subarray(0, half)),
+      zstdCompressSync(framed.subarray(half)),
+    ]);
+    const twoFrames = await postWithAuth(frames, { ...proto, 'content-encoding': 'zstd' });
+    expect(twoFrames.status).toBe(200);
+    expect(await storedCount(t, 'zstd-frames')).toBe(4);
     const notZstd = await postWithAuth(gzipSync(protobufBody(logsRequest(records('zstd-bad', 1)))), {
       ...proto,
       'content-encoding': 'zstd',

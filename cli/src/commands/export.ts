@@ -12,7 +12,7 @@ export const exportCommand: Command = {
 
   --format F           ndjson (default) or csv
   --order O            time (default: newest first) or actor: the store's own order (actor, then time), which
-                       reads the table once; for large exports (not with --target)
+                       starts each page where the last ended; for large exports (not with --target)
   --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
                        to FILE once the export completed; on failure FILE is left as it was (exit 1), also
                        on Ctrl-C/SIGTERM/SIGHUP/SIGQUIT (exit 130/143/129/131)

@@ -17,9 +17,9 @@ export interface ExportOptions {
    */
   pageSize?: number;
   /**
-   * `time` (default): newest first. `actor`: the table's own order (actor, then time, oldest first), which reads
-   * the table once: for large exports (a tenant of 583k events: 61 vs 276 ms per page of 5000, and the gap grows
-   * with the tenant, since each newest-first page reads most of the older rows again). Not with a target filter.
+   * `time` (default): newest first. `actor`: the table's own order (actor, then time, oldest first), each page
+   * starting at its place in the sorting key: for large exports (a tenant of 583k events: 19.8 vs 31.4 s, since
+   * each newest-first page reads the time of every older row again). Not with a target filter.
    */
   order?: ExportOrder;
 }

@@ -115,9 +115,9 @@ export interface StorageKey {
 }
 
 /**
- * A page of events in audit_events' own order (actor, time, id) after `after`: each page is a range of the
- * sorting key, so reading all pages reads the table once, where newest-first pages of a large tenant each read
- * most of it again (a bulk export). A target filter is refused: its events are read through their keys.
+ * A page of events in audit_events' own order (actor, time, then id in the engine's UUID order) after `after`:
+ * each page starts at its place in the sorting key, where a newest-first page of a large tenant reads the time of
+ * every older row again (a bulk export). A target filter is refused: its events are read through their keys.
  */
 export async function storageOrderPage(
   r: Reader,
@@ -134,7 +134,10 @@ export async function storageOrderPage(
   const where = [...q.where];
   const params: Record<string, unknown> = { ...q.params };
   if (after) {
+    // The tuple alone is not used by the primary key (each page read the tenant from its first row again); the
+    // actor bound it implies is.
     where.push(
+      'actor_id >= {after_actor:String}',
       "(actor_id, occurred_at, event_id) > ({after_actor:String}, toDateTime64({after_at:String}, 3, 'UTC'), toUUID({after_id:String}))",
     );
     Object.assign(params, {

@@ -7,7 +7,32 @@ import { BodyStalledError, BodyTooLargeError, OtlpDecodeError, UnsupportedMediaT
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
-const zstdAsync = promisify(zstdDecompress);
+const zstdFrame = promisify(zstdDecompress) as unknown as (
+  body: Buffer,
+  options: { maxOutputLength: number; info: true },
+) => Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>;
+
+/**
+ * Node's zstd decoder stops after the first frame; a body may hold several (zstd's format allows it, and some
+ * encoders write one per block): each is decoded, within the same limit for them all.
+ */
+async function zstdAsync(body: Buffer, { maxOutputLength }: { maxOutputLength: number }): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for (let offset = 0; offset < body.length; ) {
+    if (size >= maxOutputLength)
+      throw Object.assign(new Error('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
+    const { buffer, engine } = await zstdFrame(body.subarray(offset), {
+      maxOutputLength: maxOutputLength - size,
+      info: true,
+    });
+    if (engine.bytesWritten === 0) throw new Error('no zstd frame consumed');
+    parts.push(buffer);
+    size += buffer.length;
+    offset += engine.bytesWritten;
+  }
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+}
 
 // The collector's otlp_http exporter sends `compression: zlib` as `Content-Encoding: zlib`, in the zlib format HTTP's
 // `deflate` names too; zstd comes with Node (>= 22.15). snappy and lz4 would each need a dependency: a 415.
