@@ -59,9 +59,15 @@ interface Entry {
 /** Default of maxExportBatchBytes: a quarter of `otel-audit serve`'s body limit, room for JSON escaping. */
 export const DEFAULT_MAX_EXPORT_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** The endpoint refused the request for its size (HTTP 413): smaller requests may pass. */
+/**
+ * The endpoint refused the request for its size, so smaller requests may pass: HTTP 413 (`otel-audit serve`),
+ * or the OTel Collector's 400 whose body says "request body too large" (its OTLP/HTTP receiver answers a body over
+ * max_request_body_size with 400 {"code":3,"message":"http: request body too large"}, never 413).
+ */
 function isTooLarge(error: unknown): boolean {
-  return (error as { code?: unknown } | undefined)?.code === 413;
+  const { code, data } = (error ?? {}) as { code?: unknown; data?: unknown };
+  if (code === 413) return true;
+  return code === 400 && typeof data === 'string' && data.includes('request body too large');
 }
 
 /**
@@ -145,7 +151,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly retryMaxMs: number;
 
   private queue: Entry[] = [];
-  /** Batches formed already, sent as they are before the queue: halves of a batch refused with 413, or a batch to retry. */
+  /** Batches formed already, sent as they are before the queue: halves of a batch refused as too large, or a batch to retry. */
   private formed: Entry[][] = [];
   private inFlight: Entry[] = [];
   private draining: Promise<void> | undefined;
@@ -332,7 +338,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         // Over the endpoint's body limit: send each half on its own (only a record refused alone fails).
         const half = Math.ceil(batch.length / 2);
         this.formed.unshift(batch.slice(0, half), batch.slice(half));
-        diag.debug(`AuditLogRecordProcessor: a batch of ${batch.length} records was too large (413), split`);
+        diag.debug(`AuditLogRecordProcessor: a batch of ${batch.length} records was too large, split`);
         continue;
       }
       if (!isRetryable(error)) {

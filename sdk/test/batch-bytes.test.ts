@@ -1,5 +1,6 @@
-// Export batches against a receiver's body limit: a real HTTP listener that answers 413 to a body over a size
-// (as `otel-audit serve --max-body-bytes` and the collector's OTLP/HTTP receiver do), the real OTLP exporter.
+// Export batches against a receiver's body limit: a real HTTP listener that refuses a body over a size as
+// `otel-audit serve --max-body-bytes` does (413) or as the OTel Collector's OTLP/HTTP receiver does (400 with
+// {"code":3,"message":"http: request body too large"}, not 413), the real OTLP exporter.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -22,8 +23,19 @@ interface Limited {
   close: () => Promise<void>;
 }
 
-/** An OTLP/HTTP JSON listener that reads each body whole and refuses one over `maxBodyBytes` with 413. */
-async function limitedEndpoint(maxBodyBytes: number): Promise<Limited> {
+/** How a receiver answers a body over its limit. */
+const REFUSALS = {
+  'otel-audit serve (413)': { status: 413, body: '{"code":3,"message":"too large"}' },
+  // What the collector's confighttp answers to http.MaxBytesError (max_request_body_size).
+  'the OTel Collector (400 "http: request body too large")': {
+    status: 400,
+    body: '{"code":3,"message":"http: request body too large"}',
+  },
+} as const;
+type Refusal = (typeof REFUSALS)[keyof typeof REFUSALS];
+
+/** An OTLP/HTTP JSON listener that reads each body whole and refuses one over `maxBodyBytes` as `refusal` says. */
+async function limitedEndpoint(maxBodyBytes: number, refusal: Refusal): Promise<Limited> {
   const taken: number[] = [];
   const refused: number[] = [];
   const ids: string[] = [];
@@ -34,7 +46,7 @@ async function limitedEndpoint(maxBodyBytes: number): Promise<Limited> {
       const body = Buffer.concat(chunks);
       if (body.length > maxBodyBytes) {
         refused.push(body.length);
-        res.writeHead(413, { 'content-type': 'application/json' }).end('{"code":3,"message":"too large"}');
+        res.writeHead(refusal.status, { 'content-type': 'application/json' }).end(refusal.body);
         return;
       }
       taken.push(body.length);
@@ -70,8 +82,12 @@ afterEach(async () => {
   for (const endpoint of open.splice(0)) await endpoint.close();
 });
 
-async function setup(maxBodyBytes: number, options: Omit<AuditLogRecordProcessorOptions, 'exporter'>) {
-  const endpoint = await limitedEndpoint(maxBodyBytes);
+async function setup(
+  maxBodyBytes: number,
+  options: Omit<AuditLogRecordProcessorOptions, 'exporter'>,
+  refusal: Refusal = REFUSALS['otel-audit serve (413)'],
+) {
+  const endpoint = await limitedEndpoint(maxBodyBytes, refusal);
   open.push(endpoint);
   const exporter = new AuditOTLPLogExporter({ url: endpoint.url, timeoutMillis: 5_000 });
   const processor = new AuditLogRecordProcessor({ scheduledDelayMillis: 10, ...options, exporter });
@@ -100,22 +116,27 @@ describe('export batches and the receiver body limit', () => {
     await provider.shutdown();
   });
 
-  it('splits a batch the endpoint refuses with 413 and sends the halves; only a record refused alone fails', async () => {
-    // No byte cap: the first batch is refused whole; one event is over the limit on its own.
-    const { endpoint, audit, provider, errors } = await setup(300 * 1024, {
-      maxExportBatchBytes: Number.POSITIVE_INFINITY,
-    });
-    const recorded = Array.from({ length: 40 }, (_, i) => audit.record(page(i, 10_000)).id);
-    const huge = audit.record(page(40, 200_000)).id;
-    recorded.push(...Array.from({ length: 5 }, (_, i) => audit.record(page(41 + i, 10_000)).id));
-    expect(await audit.flush()).toMatchObject({ recorded: 46, exported: 45, failed: 1, pending: 0 });
-    expect(endpoint.refused.length).toBeGreaterThan(1);
-    expect(endpoint.ids).toEqual(recorded);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.events.map((e) => e.id)).toEqual([huge]);
-    expect(errors[0]?.error.message).toMatch(/too large|413/i);
-    await provider.shutdown();
-  });
+  it.each(Object.entries(REFUSALS))(
+    'splits a batch refused as too large by %s and sends the halves; only a record refused alone fails',
+    async (_, refusal) => {
+      // No byte cap: the first batch is refused whole; one event is over the limit on its own.
+      const { endpoint, audit, provider, errors } = await setup(
+        300 * 1024,
+        { maxExportBatchBytes: Number.POSITIVE_INFINITY },
+        refusal,
+      );
+      const recorded = Array.from({ length: 40 }, (_, i) => audit.record(page(i, 10_000)).id);
+      const huge = audit.record(page(40, 200_000)).id;
+      recorded.push(...Array.from({ length: 5 }, (_, i) => audit.record(page(41 + i, 10_000)).id));
+      expect(await audit.flush()).toMatchObject({ recorded: 46, exported: 45, failed: 1, pending: 0 });
+      expect(endpoint.refused.length).toBeGreaterThan(1);
+      expect(endpoint.ids).toEqual(recorded);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.events.map((e) => e.id)).toEqual([huge]);
+      expect(errors[0]?.error).toMatchObject({ code: refusal.status, data: refusal.body });
+      await provider.shutdown();
+    },
+  );
 
   it('refuses a maxExportBatchBytes that is not a whole number >= 1 (or Infinity)', async () => {
     const exporter = new AuditOTLPLogExporter({ url: 'http://127.0.0.1:9/v1/logs' });
