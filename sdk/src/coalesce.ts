@@ -39,13 +39,22 @@ interface Session {
   /** Earliest and latest occurredAt of the occurrences (they may be recorded out of order). */
   firstOccurredAt: Date;
   lastOccurredAt: Date;
-  /** Ids the caller gave occurrences: the same id recorded again is a retry, not one more occurrence. */
+  /**
+   * The last SESSION_IDS_KEPT ids the caller gave occurrences (insertion order: oldest first): the same id
+   * recorded again is a retry, not one more occurrence. The session's own id is checked apart, always.
+   */
   ids: Set<string>;
   openedAt: number;
   /** Active context of the first occurrence: the merged event carries its trace, not the flusher's. */
   context: Context;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/**
+ * Caller-given ids a session remembers for retries: the last this many (a session that merges endlessly, e.g.
+ * maxWindowMs Infinity, would otherwise hold every id: ~100 bytes each). A retry of an older one counts again.
+ */
+export const SESSION_IDS_KEPT = 1_000;
 
 function hasGivenId(input: unknown): boolean {
   try {
@@ -159,7 +168,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       // An id the caller gave: recorded again, it is the same occurrence (a retry).
       const givenId = hasGivenId(input) ? prepared.event.id : undefined;
       if (session) {
-        if (givenId !== undefined && session.ids.has(givenId))
+        if (givenId !== undefined && (givenId === session.first.event.id || session.ids.has(givenId)))
           return session.first.event as AuditEvent<typeof input.action>;
         const at = prepared.event.occurredAt;
         const next: Session = {
@@ -171,7 +180,11 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         };
         if (fits(merged(next))) {
           Object.assign(session, next);
-          if (givenId !== undefined) session.ids.add(givenId);
+          if (givenId !== undefined && !session.ids.has(givenId)) {
+            session.ids.add(givenId);
+            if (session.ids.size > SESSION_IDS_KEPT)
+              session.ids.delete(session.ids.values().next().value as string);
+          }
           arm(key, session);
           return session.first.event as AuditEvent<typeof input.action>;
         }
@@ -186,8 +199,8 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         count: 1,
         firstOccurredAt: prepared.event.occurredAt,
         lastOccurredAt: prepared.event.occurredAt,
-        // The session's own id too: it is what record() returned, so a retry may pass it back.
-        ids: new Set([prepared.event.id]),
+        // The session's own id (what record() returned, which a retry may pass back) is checked apart.
+        ids: new Set(),
         openedAt: Date.now(),
         context: context.active(),
         timer: undefined,

@@ -29,7 +29,7 @@ export interface DeliveryStats {
   /**
    * Whether a tracking processor has seen (queued, dropped or failed) one of this logger's records. When false,
    * `exported` and `failed` stay 0, `dropped` counts only what the logger saw lost itself (`not_emitted`,
-   * `shutdown`), and `pending` only says what was recorded: the pipeline gives no delivery feedback.
+   * `shutdown`, `exit`), and `pending` only says what was recorded: the pipeline gives no delivery feedback.
    */
   tracked: boolean;
 }

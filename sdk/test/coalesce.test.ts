@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SESSION_IDS_KEPT } from '../src/coalesce.js';
 import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
 import { memoryProvider } from './support.js';
 
@@ -200,6 +202,20 @@ describe('what a merged event carries', () => {
     generated.sheet.flush();
     expect(exporter.records.map((r) => r.attributes[A.count])).toEqual([2]);
     expect(generated.exporter.records.map((r) => r.attributes[A.count] ?? 1)).toEqual([1]);
+  });
+
+  it(`remembers the last ${SESSION_IDS_KEPT} given ids of a session (an endless session cannot grow without bound)`, () => {
+    const { sheet, exporter } = setup({ maxWindowMs: Number.POSITIVE_INFINITY });
+    const first = sheet.record(save(0));
+    const given = Array.from({ length: SESSION_IDS_KEPT + 1 }, () => randomUUID());
+    for (const [n, id] of given.entries()) sheet.record({ ...save(n + 1), id });
+    // Retries of the newest given id and of the session's own id: the same occurrences, not counted.
+    sheet.record({ ...save(1), id: given.at(-1) as string });
+    sheet.record({ ...save(1), id: first.id });
+    // The oldest given id is no longer remembered: recorded again, it counts as one more occurrence.
+    sheet.record({ ...save(1), id: given[0] as string });
+    sheet.flush();
+    expect(exporter.records.map((r) => r.attributes[A.count])).toEqual([SESSION_IDS_KEPT + 3]);
   });
 
   it('keeps the earliest and the latest time of occurrences recorded out of order', () => {
