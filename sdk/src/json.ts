@@ -27,7 +27,14 @@ interface Walk {
   lenient: boolean;
 }
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** What was thrown, as text; never throws itself (a thrown null-prototype object has no String form). */
+function message(error: unknown): string {
+  try {
+    return types.isNativeError(error) || error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'an unprintable value was thrown';
+  }
+}
 
 /** An issue at `path` (strict), or `placeholder` in its place (lenient, inside an Error). */
 function fail(walk: Walk, path: Path, issue: string, placeholder: string): JsonValue {

@@ -76,6 +76,12 @@ describe('metadata values JSON has no form for', () => {
         throw new Error('not yet');
       },
     });
+    Object.defineProperty(err, 'odd', {
+      enumerable: true,
+      get() {
+        throw Object.create(null); // no String form
+      },
+    });
 
     const stored = storedMetadata({ err, attempt: 2 }) as { err: Record<string, unknown>; attempt: number };
     expect(stored.attempt).toBe(2);
@@ -84,6 +90,7 @@ describe('metadata values JSON has no form for', () => {
       message: 'Request failed with status code 502',
       code: 'ERR_BAD_RESPONSE',
       late: '[Unreadable: not yet]',
+      odd: '[Unreadable: an unprintable value was thrown]',
       config: {
         url: 'https://api.example/invoices',
         validateStatus: '[Function validateStatus]',
