@@ -215,9 +215,31 @@ function read(object: object, key: string): { value: unknown } | { error: unknow
 }
 
 /**
+ * An Error's own enumerable members that are plain values (code, status, errno, syscall…), dates or errors. The objects
+ * an error carries (an HTTP client's config, request and response) hold request headers and bodies: credentials
+ * and personal data an audit log would keep for years, so they are left out (the caller puts what it needs in
+ * metadata itself); functions too.
+ */
+function errorMembers(out: JsonObject, error: Error, path: Path, walk: Walk, depth: number): void {
+  for (const key of Object.keys(error)) {
+    if (Object.hasOwn(out, key)) continue;
+    const got = read(error, key);
+    if ('error' in got) {
+      setOwn(out, key, unreadable(walk, [...path, key], got.error));
+      continue;
+    }
+    const v = got.value;
+    if (v === undefined || typeof v === 'function') continue;
+    if (typeof v === 'object' && v !== null && !isError(v) && !types.isDate(v)) continue;
+    member(out, key, v, path, walk, depth);
+  }
+}
+
+/**
  * An Error's message, name and stack are not enumerable own keys (an Error would become {}): they are taken
- * explicitly, with its cause and an AggregateError's errors (normalised), then its own enumerable members
- * (code, status, config...). Its toJSON is not called. Walked leniently: nothing inside refuses the event.
+ * explicitly, with its cause and an AggregateError's errors (normalised), then its own enumerable members that
+ * are plain values or errors (errorMembers). Its toJSON is not called. Walked leniently: nothing inside refuses
+ * the event.
  */
 function errorToJson(error: Error, path: Path, walk: Walk, depth: number): JsonObject {
   const out: JsonObject = {};
@@ -235,7 +257,7 @@ function errorToJson(error: Error, path: Path, walk: Walk, depth: number): JsonO
     const text = key === 'name' || key === 'message';
     member(out, key, text && typeof v !== 'symbol' ? safeString(v) : v, path, walk, depth);
   }
-  ownMembers(out, error, path, walk, depth);
+  errorMembers(out, error, path, walk, depth);
   return out;
 }
 

@@ -42,7 +42,7 @@ describe('metadata values JSON has no form for', () => {
     });
   });
 
-  it('records an axios-like error: functions, cycles, unreadable members and toJSON inside it become placeholders', () => {
+  it('records an axios-like error: its plain members, unreadable ones as placeholders, cycles in its causes; not its config or toJSON', () => {
     // What `catch (err) { audit.record({ ..., metadata: { err } }) }` gets from an HTTP client: an Error
     // subclass whose config holds functions, whose toJSON returns something else, whose cause chain loops.
     class HttpClientError extends Error {
@@ -50,6 +50,7 @@ describe('metadata values JSON has no form for', () => {
       code = 'ERR_BAD_RESPONSE';
       config = {
         url: 'https://api.example/invoices',
+        headers: { Authorization: 'Bearer sk_live_secret' },
         validateStatus: function validateStatus(status: number) {
           return status < 300;
         },
@@ -91,18 +92,14 @@ describe('metadata values JSON has no form for', () => {
       code: 'ERR_BAD_RESPONSE',
       late: '[Unreadable: not yet]',
       odd: '[Unreadable: an unprintable value was thrown]',
-      config: {
-        url: 'https://api.example/invoices',
-        validateStatus: '[Function validateStatus]',
-        transformRequest: ['[Function anonymous]'],
-        kind: '[Symbol(get)]',
-        timeout: 'Infinity',
-        self: '[Circular]',
-      },
       cause: { name: 'Error', message: 'upstream', cause: '[Circular]' },
     });
     expect(stored.err.stack).toEqual(err.stack);
     expect(stored.err).not.toHaveProperty('replaced');
+    // The objects it carries (config, request, response) are left out: request headers and bodies hold
+    // credentials and personal data an audit log would keep for years.
+    expect(stored.err).not.toHaveProperty('config');
+    expect(JSON.stringify(stored)).not.toContain('sk_live_secret');
   });
 
   it('keeps strict rules outside an Error: a function beside it still refuses the event', () => {
