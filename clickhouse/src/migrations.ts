@@ -496,6 +496,11 @@ interface TableTtl {
    * retention (36,500 days) deletes every new row at its first merge. Rewritten to 64-bit time by every migrate.
    */
   time32?: boolean;
+  /**
+   * A recomputation of its parts' TTL started by an earlier migrate and not finished (the table still has
+   * materialize_ttl_recalculate_only = 1, set first as the durable mark): this migrate finishes it.
+   */
+  recalculating?: boolean;
 }
 
 function tableTtl(engineFull: string, form: RegExp): TableTtl {
@@ -503,6 +508,7 @@ function tableTtl(engineFull: string, form: RegExp): TableTtl {
   return {
     has: /\bTTL\b/.test(engineFull),
     ...(match && { days: Number(match[2]), time32: match[1]?.startsWith('toDateTime(') === true }),
+    ...(/\bmaterialize_ttl_recalculate_only = 1\b/.test(engineFull) && { recalculating: true }),
   };
 }
 
@@ -555,41 +561,65 @@ async function applyRetention(
       query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} ${clause}`,
       clickhouse_settings: settings,
     });
+  const merges = (table: string, verb: 'STOP' | 'START') =>
+    client.command({
+      query: `SYSTEM ${verb} TTL MERGES ${v.on_cluster} ${v.db}.${table}`,
+      clickhouse_settings: settings,
+    });
+  /**
+   * Recomputes the TTL of a table's parts without deleting anything (the table carries
+   * materialize_ttl_recalculate_only = 1 by then), then clears the mark and lets TTL merges run again. When it
+   * fails they stay stopped and the mark stays: the parts may still carry wrapped expiry times, and the next
+   * migrate finishes the job.
+   */
+  const recalculate = async (table: string) => {
+    try {
+      await client.command({
+        query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
+        clickhouse_settings: { ...settings, mutations_sync: '2' },
+      });
+    } catch (error) {
+      throw new AuditStoreError(
+        `recomputing the TTL of ${table}'s parts (written under a TTL on 32-bit time) failed; TTL merges of ` +
+          `${table} stay stopped so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    await alter(table, 'RESET SETTING materialize_ttl_recalculate_only');
+    await merges(table, 'START');
+  };
   /**
    * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
-   * (a long retention), which a merge would apply whatever the table now says: their TTL is recomputed without
-   * deleting anything (materialize_ttl_recalculate_only), with TTL merges stopped in between.
+   * (a long retention), which a merge would apply whatever the table now says: TTL merges are stopped, the table
+   * marked (materialize_ttl_recalculate_only, durable: a migrate that dies later resumes from it), the TTL
+   * changed and the parts' TTL recomputed.
    */
   const modifyTtl = async (table: string, expression: string) => {
     if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
-    const merges = (verb: 'STOP' | 'START') =>
-      client.command({
-        query: `SYSTEM ${verb} TTL MERGES ${v.on_cluster} ${v.db}.${table}`,
-        clickhouse_settings: settings,
-      });
-    await merges('STOP');
-    try {
-      await alter(table, `MODIFY TTL ${expression}`);
-      await alter(table, 'MODIFY SETTING materialize_ttl_recalculate_only = 1');
-      try {
-        await client.command({
-          query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
-          clickhouse_settings: { ...settings, mutations_sync: '2' },
-        });
-      } finally {
-        await alter(table, 'RESET SETTING materialize_ttl_recalculate_only');
-      }
-    } finally {
-      await merges('START');
-    }
+    await merges(table, 'STOP');
+    await alter(table, 'MODIFY SETTING materialize_ttl_recalculate_only = 1');
+    await alter(table, `MODIFY TTL ${expression}`);
+    await recalculate(table);
   };
+  // An earlier migrate that stopped after the TTL was rewritten: its recomputation first.
+  for (const [table, state] of Object.entries(ttl))
+    if (state.recalculating && !state.time32) {
+      await merges(table, 'STOP');
+      await recalculate(table);
+    }
   const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
   const logs = ttl[AUDIT_TABLES.logs];
   const rawDays = rawLogsDays ?? (logs?.time32 ? logs.days : undefined);
   if (logs !== undefined && rawDays !== undefined)
     await modifyTtl(AUDIT_TABLES.logs, ttlOf('toDateTime64(Timestamp, 3)', rawDays));
   if (keep === 0) {
-    for (const table of tables) if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
+    for (const table of tables) {
+      const own = ttl[table];
+      // Parts written under a 32-bit TTL keep their wrapped expiry after REMOVE TTL, and a TTL set later would
+      // apply it: recomputed first, on 64-bit time.
+      if (own?.time32 && own.days !== undefined) await modifyTtl(table, ttlOf('occurred_at', own.days));
+      if (own?.has) await alter(table, 'REMOVE TTL');
+    }
     return;
   }
   const events = ttl[AUDIT_TABLES.events];

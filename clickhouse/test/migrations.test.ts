@@ -457,6 +457,60 @@ describe('migration runner', () => {
     await store.migrate({ retentionDays: 400 });
   });
 
+  it('keeps rows written under a 32-bit TTL through a removal then a new retention, and through a migrate that died mid-way', async () => {
+    const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
+    const ttlTo = (table: string, ttl: string) =>
+      store.client.command({
+        query: `ALTER TABLE audit_db.${table} MODIFY TTL ${ttl}`,
+        clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
+      });
+    const count = async (tenant: string) =>
+      (
+        await store.query<{ n: string }>(
+          `SELECT toString(count()) AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = {tenant:String}`,
+          { tenant },
+        )
+      )[0]?.n;
+    const writeUnder32BitTtl = async (tenant: string) => {
+      for (const table of tables) {
+        await store.command(`SYSTEM STOP TTL MERGES audit_db.${table}`);
+        await ttlTo(table, 'toDateTime(occurred_at) + INTERVAL 36500 DAY');
+      }
+      await store.insertLogs([
+        logRow({ tenant, occurredAt: new Date(), targets: [{ type: 'doc', id: 'd' }] }),
+      ]);
+    };
+    const mergeAll = async () => {
+      for (const table of tables) {
+        await store.command(`SYSTEM START TTL MERGES audit_db.${table}`);
+        await store.command(`OPTIMIZE TABLE audit_db.${table} FINAL`);
+      }
+    };
+    // Retention 0 (REMOVE TTL) and later a retention again: the parts' wrapped expiry came back with it.
+    await writeUnder32BitTtl('ttl-32-removed');
+    await store.migrate({ retentionDays: 0 });
+    await store.migrate({ retentionDays: 400 });
+    await mergeAll();
+    expect(await count('ttl-32-removed')).toBe('1');
+
+    // A migrate that died after rewriting the TTL (mark set, TTL 64-bit, parts not recomputed): the next one
+    // finishes the recomputation and clears the mark.
+    await writeUnder32BitTtl('ttl-32-resumed');
+    for (const table of tables) {
+      await store.command(
+        `ALTER TABLE audit_db.${table} MODIFY SETTING materialize_ttl_recalculate_only = 1`,
+      );
+      await ttlTo(table, 'occurred_at + INTERVAL 400 DAY');
+    }
+    await store.migrate();
+    const marked = await store.query<{ name: string }>(
+      "SELECT name FROM system.tables WHERE database = 'audit_db' AND engine_full LIKE '%materialize_ttl_recalculate_only%'",
+    );
+    expect(marked).toEqual([]);
+    await mergeAll();
+    expect(await count('ttl-32-resumed')).toBe('1');
+  });
+
   it('creates a missing otel_logs before the pending migrations, which read it (an upgrade from 0001 failed)', async () => {
     const db = 'recreate_early_db';
     await runMigrations(

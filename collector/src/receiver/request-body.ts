@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, zstdDecompress } from 'node:zlib';
 import { BodyStalledError, BodyTooLargeError, OtlpDecodeError, UnsupportedMediaTypeError } from './errors.js';
+import { zstdFrames } from './zstd-frames.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -13,23 +14,20 @@ const zstdFrame = promisify(zstdDecompress) as unknown as (
 ) => Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>;
 
 /**
- * Node's zstd decoder stops after the first frame; a body may hold several (zstd's format allows it, and some
- * encoders write one per block): each is decoded, within the same limit for them all.
+ * Node's zstd decoder stops after the first frame and takes a cut one without an error: the frames are located
+ * and checked whole first (zstdFrames), then each is decoded, within one limit for them all.
  */
 async function zstdAsync(body: Buffer, { maxOutputLength }: { maxOutputLength: number }): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
-  for (let offset = 0; offset < body.length; ) {
-    if (size >= maxOutputLength)
-      throw Object.assign(new Error('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
-    const { buffer, engine } = await zstdFrame(body.subarray(offset), {
-      maxOutputLength: maxOutputLength - size,
+  for (const frame of zstdFrames(body)) {
+    const { buffer } = await zstdFrame(frame, {
+      maxOutputLength: Math.max(1, maxOutputLength - size),
       info: true,
     });
-    if (engine.bytesWritten === 0) throw new Error('no zstd frame consumed');
-    parts.push(buffer);
     size += buffer.length;
-    offset += engine.bytesWritten;
+    if (size > maxOutputLength) throw Object.assign(new Error('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
+    parts.push(buffer);
   }
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
 }
