@@ -233,6 +233,19 @@ describe('otel-audit (in process)', () => {
       `missing: otel_logs (inserts fail without it: run \`otel-audit migrate --data-dir ${dataDir}\`, which creates it again)`,
     );
     expect(text.out).toMatch(/audit_events .* 36500 days \(on 32-bit time: run migrate\)\n/);
+    // A recomputation a migrate left unfinished (the table still marked) is named too.
+    const mark = await AuditStore.open({ path: dataDir });
+    try {
+      await mark.command('ALTER TABLE audit_target_keys MODIFY SETTING materialize_ttl_recalculate_only = 1');
+    } finally {
+      await mark.close();
+    }
+    const marked = await run('status', '--data-dir', dataDir);
+    expect(marked.out).toContain(
+      `TTL recomputation unfinished on audit_target_keys (a migrate stopped part-way; their TTL merges may be stopped): run \`otel-audit migrate --data-dir ${dataDir}\``,
+    );
+    const markedJson = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
+    expect(markedJson.tables.find((t) => t.name === 'audit_target_keys')?.ttlRecalculationPending).toBe(true);
     // migrate refuses the changed migration until its checksum is the release's again.
     expect((await run('migrate', '--data-dir', dataDir)).err).toMatch(/was applied with checksum edited/);
     const repair = await AuditStore.open({ path: dataDir });
@@ -253,6 +266,10 @@ describe('otel-audit (in process)', () => {
     expect(after.tables.find((t) => t.name === 'otel_logs')?.engine).toBe('Null');
     expect(after.tables.find((t) => t.name === 'audit_events')).toMatchObject({ retentionDays: 36500 });
     expect(after.tables.find((t) => t.name === 'audit_events')).not.toHaveProperty('ttlOn32BitTime');
+    // migrate finished the marked table's recomputation.
+    expect(after.tables.find((t) => t.name === 'audit_target_keys')).not.toHaveProperty(
+      'ttlRecalculationPending',
+    );
     expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '0')).code).toBe(0);
   });
 

@@ -572,12 +572,14 @@ async function applyRetention(
    * fails they stay stopped and the mark stays: the parts may still carry wrapped expiry times, and the next
    * migrate finishes the job.
    */
-  const recalculate = async (table: string) => {
+  const recalculate = async (table: string, hasTtl = true) => {
     try {
-      await client.command({
-        query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
-        clickhouse_settings: { ...settings, mutations_sync: '2' },
-      });
+      // Without a TTL there is nothing to recompute (and the engine refuses MATERIALIZE TTL).
+      if (hasTtl)
+        await client.command({
+          query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
+          clickhouse_settings: { ...settings, mutations_sync: '2' },
+        });
     } catch (error) {
       throw new AuditStoreError(
         `recomputing the TTL of ${table}'s parts (written under a TTL on 32-bit time) failed; TTL merges of ` +
@@ -605,7 +607,7 @@ async function applyRetention(
   for (const [table, state] of Object.entries(ttl))
     if (state.recalculating && !state.time32) {
       await merges(table, 'STOP');
-      await recalculate(table);
+      await recalculate(table, state.has);
     }
   const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
   const logs = ttl[AUDIT_TABLES.logs];

@@ -21,6 +21,11 @@ export interface TableStatus {
    * long retention deletes new rows at once. The next migrate rewrites it.
    */
   ttlOn32BitTime?: true;
+  /**
+   * A migrate began recomputing the TTL of this table's parts (written under a 32-bit TTL) and did not finish;
+   * its TTL merges may be stopped meanwhile. The next migrate finishes it.
+   */
+  ttlRecalculationPending?: true;
 }
 
 /** What a store holds and how it is set up: migrations, tables, their sizes and retention. */
@@ -112,6 +117,9 @@ export async function storeStatus(
           rows: Number(row.rows),
           bytesOnDisk: Number(row.bytes),
           ...ttlOf(row.engine_full),
+          ...(/\bmaterialize_ttl_recalculate_only = 1\b/.test(row.engine_full) && {
+            ttlRecalculationPending: true as const,
+          }),
         },
       ];
     }),

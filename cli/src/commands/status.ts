@@ -55,6 +55,12 @@ function report(status: StoreStatus, migrate: string): string {
     lines.push(
       `missing: ${status.missing.join(', ')} (inserts fail without it: run \`${migrate}\`, which creates it again)`,
     );
+  const recalculating = status.tables.filter((t) => t.ttlRecalculationPending).map((t) => t.name);
+  if (recalculating.length > 0)
+    lines.push(
+      `TTL recomputation unfinished on ${recalculating.join(', ')} (a migrate stopped part-way; their TTL merges ` +
+        `may be stopped): run \`${migrate}\``,
+    );
   if (status.tables.some((t) => t.ttlOn32BitTime))
     lines.push(
       `a retention on 32-bit time (an earlier release's): past 2106 it wraps and deletes new rows: run \`${migrate}\``,
@@ -84,7 +90,8 @@ export const status: Command = {
 
   --json               print the status as JSON: {"database","migrated",
                        "migrations":{"applied","pending","unknown","changed"},"missing",
-                       "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?,"ttlOn32BitTime"?}]}
+                       "tables":[{"name","engine","rows","bytesOnDisk","ttl"?,"retentionDays"?,"ttlOn32BitTime"?,
+                       "ttlRecalculationPending"?}]}
 
 Rows count what is on disk: a re-sent event counts twice until a merge collapses it. A store whose migrations
 are pending or from a newer release is shown, not refused (the query commands refuse it).
