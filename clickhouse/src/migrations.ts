@@ -473,6 +473,12 @@ async function runStatement(
     );
 }
 
+/**
+ * The durable mark of a table whose parts' TTL a migrate is recomputing: MATERIALIZE TTL only recomputes (deletes
+ * nothing), and no TTL merge runs (persistent, unlike SYSTEM STOP TTL MERGES). Both are reset when it is done.
+ */
+const MARK = { materialize_ttl_recalculate_only: 1, max_number_of_merges_with_ttl_in_pool: 0 } as const;
+
 /** The migration that creates otel_logs (and nothing else). */
 const LOGS_MIGRATION = '0001_otel_logs';
 
@@ -567,10 +573,11 @@ async function applyRetention(
       clickhouse_settings: settings,
     });
   /**
-   * Recomputes the TTL of a table's parts without deleting anything (the table carries
-   * materialize_ttl_recalculate_only = 1 by then), then clears the mark and lets TTL merges run again. When it
-   * fails they stay stopped and the mark stays: the parts may still carry wrapped expiry times, and the next
-   * migrate finishes the job.
+   * Recomputes the TTL of a table's parts without deleting anything (the table is marked by then: MARK), then
+   * lets TTL merges run again and clears the mark. When it fails the mark stays, and with it no TTL merge runs,
+   * also after a restart (SYSTEM STOP TTL MERGES alone ends with the process: an embedded store reopened, or a
+   * server restarted, merged the wrapped parts away before the next migrate could finish): the next migrate
+   * finishes the job.
    */
   const recalculate = async (table: string, hasTtl = true) => {
     try {
@@ -583,23 +590,28 @@ async function applyRetention(
     } catch (error) {
       throw new AuditStoreError(
         `recomputing the TTL of ${table}'s parts (written under a TTL on 32-bit time) failed; TTL merges of ` +
-          `${table} stay stopped so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
+          `${table} stay off so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
         { cause: error },
       );
     }
-    await alter(table, 'RESET SETTING materialize_ttl_recalculate_only');
     await merges(table, 'START');
+    await alter(table, `RESET SETTING ${Object.keys(MARK).join(', ')}`);
   };
   /**
    * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
    * (a long retention), which a merge would apply whatever the table now says: TTL merges are stopped, the table
-   * marked (materialize_ttl_recalculate_only, durable: a migrate that dies later resumes from it), the TTL
-   * changed and the parts' TTL recomputed.
+   * marked (MARK, durable: a migrate that dies later resumes from it), the TTL changed and the parts' TTL
+   * recomputed.
    */
   const modifyTtl = async (table: string, expression: string) => {
     if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
     await merges(table, 'STOP');
-    await alter(table, 'MODIFY SETTING materialize_ttl_recalculate_only = 1');
+    await alter(
+      table,
+      `MODIFY SETTING ${Object.entries(MARK)
+        .map(([k, value]) => `${k} = ${value}`)
+        .join(', ')}`,
+    );
     await alter(table, `MODIFY TTL ${expression}`);
     await recalculate(table);
   };

@@ -493,18 +493,30 @@ describe('migration runner', () => {
     await mergeAll();
     expect(await count('ttl-32-removed')).toBe('1');
 
-    // A migrate that died after rewriting the TTL (mark set, TTL 64-bit, parts not recomputed): the next one
-    // finishes the recomputation and clears the mark.
+    // A migrate that failed after rewriting the TTL (parts not recomputed yet), then a restart (SYSTEM STOP TTL
+    // MERGES ends with the process; reopening the store merged the wrapped parts away): the table's mark keeps
+    // TTL merges off, and the next migrate finishes the recomputation and clears the mark.
     await writeUnder32BitTtl('ttl-32-resumed');
-    for (const table of tables) {
-      await store.command(
-        `ALTER TABLE audit_db.${table} MODIFY SETTING materialize_ttl_recalculate_only = 1`,
-      );
-      await ttlTo(table, 'occurred_at + INTERVAL 400 DAY');
-    }
+    const failing = new Proxy(store.client, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property === 'command')
+          return (params: { query: string }) =>
+            params.query.includes('MATERIALIZE TTL')
+              ? Promise.reject(new Error('simulated failure'))
+              : target.command(params as Parameters<typeof target.command>[0]);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await expect(runMigrations(failing, { database: 'audit_db' })).rejects.toThrow(
+      /recomputing the TTL of audit_events's parts .* run migrate again to finish \(simulated failure\)/,
+    );
+    await store.close();
+    store = await AuditStore.open({ path: dir, database: 'audit_db' });
+    expect(await count('ttl-32-resumed')).toBe('1');
     await store.migrate();
     const marked = await store.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = 'audit_db' AND engine_full LIKE '%materialize_ttl_recalculate_only%'",
+      "SELECT name FROM system.tables WHERE database = 'audit_db' AND (engine_full LIKE '%materialize_ttl_recalculate_only%' OR engine_full LIKE '%max_number_of_merges_with_ttl_in_pool%')",
     );
     expect(marked).toEqual([]);
     await mergeAll();

@@ -220,6 +220,16 @@ function read(object: object, key: string): { value: unknown } | { error: unknow
  * and personal data an audit log would keep for years, so they are left out (the caller puts what it needs in
  * metadata itself); functions too.
  */
+/**
+ * A cause or an AggregateError's item as an error keeps it: a plain value, date or error as it is, another
+ * object as "[Object]" (the same reason as errorMembers: `cause: { request }` carries headers too).
+ */
+function errorPart(value: unknown): unknown {
+  return typeof value === 'object' && value !== null && !isError(value) && !types.isDate(value)
+    ? '[Object]'
+    : value;
+}
+
 function errorMembers(out: JsonObject, error: Error, path: Path, walk: Walk, depth: number): void {
   for (const key of Object.keys(error)) {
     if (Object.hasOwn(out, key)) continue;
@@ -255,7 +265,15 @@ function errorToJson(error: Error, path: Path, walk: Walk, depth: number): JsonO
     if (key === 'errors' && !Array.isArray(v)) continue;
     // name and message as text, as Error.prototype.toString shows them (a symbol name would throw there).
     const text = key === 'name' || key === 'message';
-    member(out, key, text && typeof v !== 'symbol' ? safeString(v) : v, path, walk, depth);
+    let kept: unknown = v;
+    try {
+      if (key === 'cause') kept = errorPart(v);
+      else if (key === 'errors') kept = Array.from(v as unknown[], errorPart);
+    } catch (thrown) {
+      setOwn(out, key, unreadable(walk, [...path, key], thrown));
+      continue;
+    }
+    member(out, key, text && typeof v !== 'symbol' ? safeString(v) : kept, path, walk, depth);
   }
   errorMembers(out, error, path, walk, depth);
   return out;

@@ -100,6 +100,15 @@ describe('metadata values JSON has no form for', () => {
     // credentials and personal data an audit log would keep for years.
     expect(stored.err).not.toHaveProperty('config');
     expect(JSON.stringify(stored)).not.toContain('sk_live_secret');
+    // Nor through a cause or an AggregateError item that is no error: "[Object]" there.
+    const headers = { Authorization: 'Bearer sk_live_secret' };
+    const viaCause = storedMetadata({ err: new Error('HTTP 401', { cause: { request: { headers } } }) });
+    const viaItems = storedMetadata({
+      err: new AggregateError([{ config: { headers } }, new Error('x'), 7]),
+    });
+    expect(viaCause).toMatchObject({ err: { message: 'HTTP 401', cause: '[Object]' } });
+    expect(viaItems).toMatchObject({ err: { errors: ['[Object]', { message: 'x' }, 7] } });
+    expect(JSON.stringify([viaCause, viaItems])).not.toContain('sk_live_secret');
   });
 
   it('keeps strict rules outside an Error: a function beside it still refuses the event', () => {

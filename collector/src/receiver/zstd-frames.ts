@@ -20,7 +20,7 @@ export function zstdFrames(body: Buffer): Buffer[] {
   let offset = 0;
   let count = 0;
   const need = (bytes: number, what: string) => {
-    if (offset + bytes > body.length) throw new ZstdFrameError(`frame ${count + 1} is cut short (${what})`);
+    if (offset + bytes > body.length) throw new ZstdFrameError(`frame ${count} is cut short (${what})`);
   };
   while (offset < body.length) {
     if (++count > MAX_ZSTD_FRAMES) throw new ZstdFrameError(`more than ${MAX_ZSTD_FRAMES} frames`);
