@@ -10,7 +10,8 @@ import { AuditStoreInputError } from './errors.js';
  *
  * Encodings (as the exporter does, see shared/reference.md §1):
  * - `Timestamp`: Unix epoch **nanoseconds as a decimal string** (e.g. `"1732300000123456789"`; the OTLP
- *   `timeUnixNano`, or the observed time when that is 0). A number or bigint is accepted too.
+ *   `timeUnixNano`, or the observed time when that is 0), or a bigint. Not a number: one cannot hold today's
+ *   nanoseconds exactly (past 2^53), and `Date.now()` (milliseconds) would be stored as January 1970.
  * - `TraceId` / `SpanId`: lowercase hex or `''`.
  * - attribute maps: every value as a string; arrays and maps as JSON text with sorted keys. The exporter lists
  *   a map's keys in byte order; these are written in the object's own order (serve inserts them sorted),
@@ -19,7 +20,7 @@ import { AuditStoreInputError } from './errors.js';
  * - `Body`: a string body raw; a map or array body as JSON text.
  */
 export interface OtelLogRow {
-  Timestamp: string | number | bigint;
+  Timestamp: string | bigint;
   TraceId: string;
   SpanId: string;
   TraceFlags: number;
@@ -65,6 +66,12 @@ function encodeRow(row: OtelLogRow, index: number): Record<(typeof OTEL_LOG_COLU
   const where = (column: string) => `rows[${index}].${column}`;
   if (typeof row !== 'object' || row === null)
     throw new AuditStoreInputError(`rows[${index}]`, 'must be an object');
+  if (typeof row.Timestamp === 'number')
+    throw new AuditStoreInputError(
+      where('Timestamp'),
+      `must be Unix epoch nanoseconds as a decimal string or a bigint, got the number ${row.Timestamp} (a number ` +
+        'cannot hold nanoseconds exactly; Date.now() is milliseconds)',
+    );
   const ts = typeof row.Timestamp === 'string' ? row.Timestamp : String(row.Timestamp);
   if (!NANOS.test(ts) || BigInt(ts) > MAX_NANOS) {
     throw new AuditStoreInputError(

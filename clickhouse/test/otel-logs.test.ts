@@ -325,6 +325,17 @@ describe('otel_logs and the audit_events view', () => {
     expect(row?.occurred_at).toBe('1970-01-01 00:00:00.001');
     const late = { ...logRow({ tenant: 't-epoch' }), Timestamp: '9300000000000000000' };
     await expect(store.insertLogs([late])).rejects.toThrow(/rows\[0\]\.Timestamp/);
+    // A bigint is nanoseconds too; a number is refused (Date.now() would have been stored as January 1970).
+    await store.insertLogs([{ ...logRow({ tenant: 't-epoch-big' }), Timestamp: 1_764_000_000_123_000_000n }]);
+    const [big] = await store.query<{ occurred_at: string }>(
+      'SELECT toString(occurred_at) AS occurred_at FROM {db}.audit_events WHERE tenant = {t:String}',
+      { t: 't-epoch-big' },
+    );
+    expect(big?.occurred_at).toBe('2025-11-24 16:00:00.123');
+    const millis = { ...logRow({ tenant: 't-epoch' }), Timestamp: Date.now() as unknown as string };
+    await expect(store.insertLogs([millis])).rejects.toThrow(
+      /^rows\[0\]\.Timestamp: must be Unix epoch nanoseconds as a decimal string or a bigint, got the number \d+/,
+    );
   });
 
   it('stores the same typed rows through the client call a server gets as through the embedded raw insert', async () => {

@@ -16,7 +16,7 @@ export const exportCommand: Command = {
   --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
                        to FILE once the export completed; on failure FILE is left as it was (exit 1), also
                        on Ctrl-C/SIGTERM/SIGHUP/SIGQUIT (exit 130/143/129/131)
-  --json               print a JSON summary ({"rows":N}) on stderr at the end
+  --json               print a JSON summary ({"rows":N,"format":F,"output"?:FILE}) on stderr at the end
 
 ${FILTER_HELP}
 

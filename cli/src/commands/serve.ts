@@ -101,8 +101,8 @@ export const serve: Command = {
   summary: 'run the local OTLP/HTTP receiver (/v1/logs) and the query API on the store',
   usage: `serve [--data-dir PATH | --url URL] [options]
 
-Receives OTLP/HTTP logs on POST /v1/logs (application/x-protobuf or application/json, gzip), writes them as
-the collector's ClickHouse exporter would, and acknowledges only committed rows. Serves the query API
+Receives OTLP/HTTP logs on POST /v1/logs (application/x-protobuf or application/json; gzip, zstd,
+deflate/zlib), writes them as the collector's ClickHouse exporter would, and acknowledges only committed rows. Serves the query API
 (GET /v1/audit/...) and GET /health. Owns an embedded data directory: while it runs, the other commands read
 through it: it writes serve.json with its URL into its state directory (--state-dir, default the data
 directory), so a read command started with --state-dir elsewhere needs the same --state-dir. Stops gracefully
@@ -117,7 +117,7 @@ on SIGTERM/SIGINT.
                                 as gateway.yaml's filter does) or every log record   ${SERVE_ENV.records}
   --state-dir PATH              token and serve.json (default: the data directory; with --url,
                                 $XDG_STATE_HOME/otel-audit)
-  --max-body-bytes N            largest body, also after gunzip; 413 above (default ${DEFAULT_LIMITS.maxBodyBytes})
+  --max-body-bytes N            largest body, also after decompression; 413 above (default ${DEFAULT_LIMITS.maxBodyBytes})
   --max-record-size N           largest record in characters (body + attributes); rejected by OTLP partial
                                 success above (default ${DEFAULT_LIMITS.maxRecordSize})
   --max-pending-rows N          rows waiting to be written before 429 (default ${DEFAULT_LIMITS.maxPendingRows})
