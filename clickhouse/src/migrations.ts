@@ -475,9 +475,15 @@ async function runStatement(
 
 /**
  * The durable mark of a table whose parts' TTL a migrate is recomputing: MATERIALIZE TTL only recomputes (deletes
- * nothing), and no TTL merge runs (persistent, unlike SYSTEM STOP TTL MERGES). Both are reset when it is done.
+ * nothing), no TTL merge runs, and no merge at all (an ordinary merge also drops a part whose stored TTL says it
+ * expired; persistent, unlike SYSTEM STOP TTL MERGES). All reset when it is done.
  */
-const MARK = { materialize_ttl_recalculate_only: 1, max_number_of_merges_with_ttl_in_pool: 0 } as const;
+const MARK = {
+  materialize_ttl_recalculate_only: 1,
+  max_number_of_merges_with_ttl_in_pool: 0,
+  max_bytes_to_merge_at_max_space_in_pool: 1,
+  max_bytes_to_merge_at_min_space_in_pool: 1,
+} as const;
 
 /** The migration that creates otel_logs (and nothing else). */
 const LOGS_MIGRATION = '0001_otel_logs';
@@ -603,8 +609,7 @@ async function applyRetention(
    * marked (MARK, durable: a migrate that dies later resumes from it), the TTL changed and the parts' TTL
    * recomputed.
    */
-  const modifyTtl = async (table: string, expression: string) => {
-    if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
+  const mark = async (table: string) => {
     await merges(table, 'STOP');
     await alter(
       table,
@@ -612,9 +617,17 @@ async function applyRetention(
         .map(([k, value]) => `${k} = ${value}`)
         .join(', ')}`,
     );
+  };
+  const modifyTtl = async (table: string, expression: string) => {
+    if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
+    await mark(table);
     await alter(table, `MODIFY TTL ${expression}`);
     await recalculate(table);
   };
+  // Every table on 32-bit time is marked before any is rewritten: a failure on one left the others unmarked, and
+  // the next process merged their wrapped parts away.
+  for (const [table, state] of Object.entries(ttl))
+    if (state.time32 && !state.recalculating) await mark(table);
   // An earlier migrate that stopped after the TTL was rewritten: its recomputation first.
   for (const [table, state] of Object.entries(ttl))
     if (state.recalculating && !state.time32) {

@@ -471,14 +471,12 @@ describe('migration runner', () => {
           { tenant },
         )
       )[0]?.n;
-    const writeUnder32BitTtl = async (tenant: string) => {
+    const writeUnder32BitTtl = async (tenant: string, occurredAt = new Date()) => {
       for (const table of tables) {
         await store.command(`SYSTEM STOP TTL MERGES audit_db.${table}`);
         await ttlTo(table, 'toDateTime(occurred_at) + INTERVAL 36500 DAY');
       }
-      await store.insertLogs([
-        logRow({ tenant, occurredAt: new Date(), targets: [{ type: 'doc', id: 'd' }] }),
-      ]);
+      await store.insertLogs([logRow({ tenant, occurredAt, targets: [{ type: 'doc', id: 'd' }] })]);
     };
     const mergeAll = async () => {
       for (const table of tables) {
@@ -496,7 +494,11 @@ describe('migration runner', () => {
     // A migrate that failed after rewriting the TTL (parts not recomputed yet), then a restart (SYSTEM STOP TTL
     // MERGES ends with the process; reopening the store merged the wrapped parts away): the table's mark keeps
     // TTL merges off, and the next migrate finishes the recomputation and clears the mark.
-    await writeUnder32BitTtl('ttl-32-resumed');
+    // Two parts in a partition of their own (a month back): an ordinary merge of them dropped both (their stored
+    // TTL said expired) although no TTL merge could run.
+    const monthAgo = new Date(Date.now() - 31 * 86_400_000);
+    await writeUnder32BitTtl('ttl-32-resumed', monthAgo);
+    await writeUnder32BitTtl('ttl-32-resumed', monthAgo);
     const failing = new Proxy(store.client, {
       get(target, property, receiver) {
         const value: unknown = Reflect.get(target, property, receiver);
@@ -513,14 +515,21 @@ describe('migration runner', () => {
     );
     await store.close();
     store = await AuditStore.open({ path: dir, database: 'audit_db' });
-    expect(await count('ttl-32-resumed')).toBe('1');
+    await store.command(`OPTIMIZE TABLE audit_db.${AUDIT_TABLES.events}`);
+    expect(await count('ttl-32-resumed')).toBe('2');
+    // The other table was marked before the first one failed: its keys are there too.
+    await store.command(`OPTIMIZE TABLE audit_db.${AUDIT_TABLES.byTarget}`);
+    const [keys] = await store.query<{ n: string }>(
+      `SELECT toString(count()) AS n FROM audit_db.${AUDIT_TABLES.byTarget} WHERE tenant = 'ttl-32-resumed'`,
+    );
+    expect(Number(keys?.n)).toBeGreaterThan(0);
     await store.migrate();
     const marked = await store.query<{ name: string }>(
-      "SELECT name FROM system.tables WHERE database = 'audit_db' AND (engine_full LIKE '%materialize_ttl_recalculate_only%' OR engine_full LIKE '%max_number_of_merges_with_ttl_in_pool%')",
+      "SELECT name FROM system.tables WHERE database = 'audit_db' AND (engine_full LIKE '%materialize_ttl_recalculate_only%' OR engine_full LIKE '%max_number_of_merges_with_ttl_in_pool%' OR engine_full LIKE '%max_bytes_to_merge_at%')",
     );
     expect(marked).toEqual([]);
     await mergeAll();
-    expect(await count('ttl-32-resumed')).toBe('1');
+    expect(await count('ttl-32-resumed')).toBe('2');
   });
 
   it('creates a missing otel_logs before the pending migrations, which read it (an upgrade from 0001 failed)', async () => {
