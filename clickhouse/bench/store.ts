@@ -4,11 +4,11 @@
 // views do the real work), compares that ingest rate with a plain insert of the same rows into a table with
 // no views, then measures p50/p95 of the store's reads (full events, parsed) against the same queries on the
 // naive design (targets as a Nullable(String) JSON array). Progress goes to stderr; the last stdout line is JSON.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AUDIT_ATTRIBUTES, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { benchOptions } from '../../scripts/bench-options.js';
 import { AuditStore, OTEL_LOG_COLUMNS } from '../src/index.js';
 
 const USAGE = `usage: npm run bench -- store [options]
@@ -17,58 +17,17 @@ const USAGE = `usage: npm run bench -- store [options]
   --runs N     timed rounds of every read, 1..100000 (default 30)
   --dir PATH   keep the data in PATH (a new or empty directory; default a temporary one, removed at exit)
   --help       this text`;
-/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2. */
-function usageError(message: string): never {
-  process.stderr.write(`bench store: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        events: { type: 'string', default: '10000000' },
-        batch: { type: 'string', default: '1000000' },
-        runs: { type: 'string', default: '30' },
-        dir: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-}
-const values = parse();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-/** A whole number in [min, max] (no signs, decimals or exponents: "1e6" is refused, not read as 1000000). */
-function whole(name: 'events' | 'batch' | 'runs', min: number, max: number): number {
-  const text = values[name];
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= min && n <= max))
-    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  return n;
-}
+const { values, whole, requireEmptyDir } = benchOptions('store', USAGE, {
+  events: { type: 'string', default: '10000000' },
+  batch: { type: 'string', default: '1000000' },
+  runs: { type: 'string', default: '30' },
+  dir: { type: 'string' },
+});
 const N = whole('events', 1000, 1_000_000_000);
 const BATCH = Math.min(whole('batch', 1, 1_000_000_000), N);
 const RUNS = whole('runs', 1, 100_000);
-// A kept directory must start empty: a previous run's rows would count in bytes/event and its tables clash.
-if (values.dir !== undefined) {
-  if (values.dir === '') usageError('--dir must not be empty');
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(values.dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') usageError(`--dir ${values.dir} is not a directory`);
-    if (code !== 'ENOENT') usageError(`--dir ${values.dir}: cannot read it (${code ?? String(error)})`);
-  }
-  if (entries.length > 0)
-    usageError(
-      `--dir ${values.dir} is not empty (${entries.length} entries, e.g. a previous run's data): remove it or name a new directory`,
-    );
-}
+// A previous run's rows would count in bytes/event and its tables clash.
+requireEmptyDir(values.dir);
 
 const ACTORS = 10_000;
 const TARGETS = 100_000;

@@ -18,13 +18,13 @@
 // Progress on stderr; the last stdout line is the JSON summary.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { AuditStore, type OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from '@otel-audit/sdk/conventions';
+import { benchOptions } from '../../scripts/bench-options.js';
 import {
   DEFAULT_LIMITS,
   decodeJsonValue,
@@ -48,52 +48,18 @@ const USAGE = `usage: npm run bench -- pipeline [options]
   --dir PATH                keep serve's and the baseline's data in PATH (a new or empty directory; default a
                             temporary one, removed at exit)
   --help                    this text`;
-/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2 (before serve is started). */
-function usageError(message: string): never {
-  process.stderr.write(`bench pipeline: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        events: { type: 'string', default: '1000000' },
-        producers: { type: 'string', default: '4' },
-        producer: { type: 'string', default: 'sdk' },
-        batch: { type: 'string', default: '1000' },
-        chunk: { type: 'string', default: '2000' },
-        'engine-rows': { type: 'string', default: '300000' },
-        'max-batch-rows': { type: 'string' },
-        'insert-concurrency': { type: 'string' },
-        dir: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-}
-const values = parse();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-type NumericOption =
-  | 'events'
-  | 'producers'
-  | 'batch'
-  | 'chunk'
-  | 'engine-rows'
-  | 'max-batch-rows'
-  | 'insert-concurrency';
-/** A whole number in [min, max] (no signs, decimals or exponents: "1e6" is refused, not read as 1000000). */
-function whole(name: NumericOption, min: number, max: number): number {
-  const text = values[name] ?? '';
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= min && n <= max))
-    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  return n;
-}
+// Checked before serve is started.
+const { values, usageError, whole, requireEmptyDir } = benchOptions('pipeline', USAGE, {
+  events: { type: 'string', default: '1000000' },
+  producers: { type: 'string', default: '4' },
+  producer: { type: 'string', default: 'sdk' },
+  batch: { type: 'string', default: '1000' },
+  chunk: { type: 'string', default: '2000' },
+  'engine-rows': { type: 'string', default: '300000' },
+  'max-batch-rows': { type: 'string' },
+  'insert-concurrency': { type: 'string' },
+  dir: { type: 'string' },
+});
 const N = whole('events', 1, 100_000_000);
 const PRODUCERS = whole('producers', 1, 64);
 const BATCH = whole('batch', 1, 100_000);
@@ -105,25 +71,12 @@ const serveFlags = (['max-batch-rows', 'insert-concurrency'] as const).flatMap((
     ? []
     : [`--${name}`, String(whole(name, 1, name === 'insert-concurrency' ? 64 : 1_000_000))],
 );
-const producerKind = values.producer;
-if (producerKind !== 'sdk' && producerKind !== 'otel')
-  usageError(`--producer must be sdk or otel, got "${producerKind}"`);
-// A kept directory must start empty: a previous run's rows would be counted as stored by this one.
-if (values.dir !== undefined) {
-  if (values.dir === '') usageError('--dir must not be empty');
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(values.dir);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') usageError(`--dir ${values.dir} is not a directory`);
-    if (code !== 'ENOENT') usageError(`--dir ${values.dir}: cannot read it (${code ?? String(error)})`);
-  }
-  if (entries.length > 0)
-    usageError(
-      `--dir ${values.dir} is not empty (${entries.length} entries, e.g. a previous run's data): remove it or name a new directory`,
-    );
-}
+const producerKind =
+  values.producer === 'sdk' || values.producer === 'otel'
+    ? values.producer
+    : usageError(`--producer must be sdk or otel, got "${values.producer}"`);
+// A previous run's rows would be counted as stored by this one.
+requireEmptyDir(values.dir);
 
 const log = (message: string) => process.stderr.write(`[pipeline bench] ${message}\n`);
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -8,7 +8,6 @@
 //   with no validation;
 // - emit only (emit_only_ratio): re-emitting 1,024 records built once, so nothing but the OTel SDK's own
 //   cost; the strictest floor, reported for transparency.
-import { parseArgs } from 'node:util';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import {
@@ -20,42 +19,16 @@ import {
   prepareAuditEvent,
   toLogRecord,
 } from '@otel-audit/sdk';
+import { benchOptions } from '../../scripts/bench-options.js';
 
 const USAGE = `usage: npm run bench -- sdk [options]
   --ops N      calls per path per round, 1..100000000 (default 200000)
   --rounds N   timed rounds after one warm-up round, 1..1000 (default 5)
   --help       this text`;
-/** Bad input: one line saying what is wrong, then the usage, on stderr; exit 2. */
-function usageError(message: string): never {
-  process.stderr.write(`bench sdk: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        ops: { type: 'string', default: '200000' },
-        rounds: { type: 'string', default: '5' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usageError((error as Error).message);
-  }
-}
-const values = parse();
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
-/** A whole number in [min, max] (no signs, decimals or exponents: "1e5" is refused, not read as 100000). */
-function whole(name: 'ops' | 'rounds', min: number, max: number): number {
-  const text = values[name];
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n >= min && n <= max))
-    usageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}"`);
-  return n;
-}
+const { whole } = benchOptions('sdk', USAGE, {
+  ops: { type: 'string', default: '200000' },
+  rounds: { type: 'string', default: '5' },
+});
 const ops = whole('ops', 1, 100_000_000);
 const rounds = whole('rounds', 1, 1000);
 
