@@ -485,6 +485,9 @@ const MARK = {
   max_bytes_to_merge_at_min_space_in_pool: 1,
 } as const;
 
+/** A table's `engine_full` carries MARK: a recomputation a migrate began and did not finish. */
+export const RECALCULATION_MARK = /\bmaterialize_ttl_recalculate_only = 1\b/;
+
 /** The migration that creates otel_logs (and nothing else). */
 const LOGS_MIGRATION = '0001_otel_logs';
 
@@ -520,7 +523,7 @@ function tableTtl(engineFull: string, form: RegExp): TableTtl {
   return {
     has: /\bTTL\b/.test(engineFull),
     ...(match && { days: Number(match[2]), time32: match[1]?.startsWith('toDateTime(') === true }),
-    ...(/\bmaterialize_ttl_recalculate_only = 1\b/.test(engineFull) && { recalculating: true }),
+    ...(RECALCULATION_MARK.test(engineFull) && { recalculating: true }),
   };
 }
 
@@ -603,12 +606,6 @@ async function applyRetention(
     await merges(table, 'START');
     await alter(table, `RESET SETTING ${Object.keys(MARK).join(', ')}`);
   };
-  /**
-   * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
-   * (a long retention), which a merge would apply whatever the table now says: TTL merges are stopped, the table
-   * marked (MARK, durable: a migrate that dies later resumes from it), the TTL changed and the parts' TTL
-   * recomputed.
-   */
   const mark = async (table: string) => {
     await merges(table, 'STOP');
     await alter(
@@ -618,16 +615,18 @@ async function applyRetention(
         .join(', ')}`,
     );
   };
+  /**
+   * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
+   * (a long retention), which a merge would apply whatever the table now says: the table is marked (below), the
+   * TTL changed and the parts' TTL recomputed.
+   */
   const modifyTtl = async (table: string, expression: string) => {
-    if (!ttl[table]?.time32) return alter(table, `MODIFY TTL ${expression}`);
-    await mark(table);
     await alter(table, `MODIFY TTL ${expression}`);
-    await recalculate(table);
+    if (ttl[table]?.time32) await recalculate(table);
   };
-  // Every table on 32-bit time is marked before any is rewritten: a failure on one left the others unmarked, and
-  // the next process merged their wrapped parts away.
-  for (const [table, state] of Object.entries(ttl))
-    if (state.time32 && !state.recalculating) await mark(table);
+  // Every table on 32-bit time is marked (MARK, durable: a migrate that dies later resumes from it) before any is
+  // rewritten: a failure on one left the others unmarked, and the next process merged their wrapped parts away.
+  for (const [table, state] of Object.entries(ttl)) if (state.time32) await mark(table);
   // An earlier migrate that stopped after the TTL was rewritten: its recomputation first.
   for (const [table, state] of Object.entries(ttl))
     if (state.recalculating && !state.time32) {

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from './connection.js';
-import { loadMigrations, type Migration, migrationStatus } from './migrations.js';
+import { loadMigrations, type Migration, migrationStatus, RECALCULATION_MARK } from './migrations.js';
 
 /** One table of the store as the engine reports it. */
 export interface TableStatus {
@@ -117,7 +117,7 @@ export async function storeStatus(
           rows: Number(row.rows),
           bytesOnDisk: Number(row.bytes),
           ...ttlOf(row.engine_full),
-          ...(/\bmaterialize_ttl_recalculate_only = 1\b/.test(row.engine_full) && {
+          ...(RECALCULATION_MARK.test(row.engine_full) && {
             ttlRecalculationPending: true as const,
           }),
         },

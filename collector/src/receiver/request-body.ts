@@ -8,10 +8,7 @@ import { zstdFrames } from './zstd-frames.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
-const zstdFrame = promisify(zstdDecompress) as unknown as (
-  body: Buffer,
-  options: { maxOutputLength: number; info: true },
-) => Promise<{ buffer: Buffer; engine: { bytesWritten: number } }>;
+const zstdFrame = promisify(zstdDecompress);
 
 /**
  * Node's zstd decoder stops after the first frame and takes a cut one without an error: the frames are located
@@ -21,10 +18,7 @@ async function zstdAsync(body: Buffer, { maxOutputLength }: { maxOutputLength: n
   const parts: Buffer[] = [];
   let size = 0;
   for (const frame of zstdFrames(body)) {
-    const { buffer } = await zstdFrame(frame, {
-      maxOutputLength: Math.max(1, maxOutputLength - size),
-      info: true,
-    });
+    const buffer = await zstdFrame(frame, { maxOutputLength: Math.max(1, maxOutputLength - size) });
     size += buffer.length;
     if (size > maxOutputLength) throw Object.assign(new Error('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
     parts.push(buffer);
