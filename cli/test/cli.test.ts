@@ -133,6 +133,46 @@ describe('otel-audit (in process)', () => {
     expect(existsSync(fresh)).toBe(false);
   });
 
+  it('migrate refuses an otel_logs it did not create, and --adopt-otel-logs attaches the views to it', async () => {
+    const platform = join(root, 'platform-logs');
+    const withStore = async (sql: string[]) => {
+      const store = await AuditStore.open({ path: platform });
+      try {
+        for (const statement of sql) await store.command(statement);
+      } finally {
+        await store.close();
+      }
+    };
+    // A table of the platform's own that lacks columns the views read: not even adopted.
+    await withStore([
+      `CREATE TABLE {db}.otel_logs (Timestamp DateTime64(9), TimestampTime DateTime DEFAULT toDateTime(Timestamp),
+       ServiceName LowCardinality(String), Body String, LogAttributes Map(LowCardinality(String), String))
+       ENGINE = MergeTree ORDER BY (ServiceName, TimestampTime)`,
+    ]);
+    const lacking = await run('migrate', '--data-dir', platform, '--adopt-otel-logs');
+    expect(lacking.code).toBe(2);
+    expect(lacking.err).toMatch(/lacks columns the audit views read \(TraceId, SpanId, TraceFlags/);
+    // The exporter's own table (create_schema: true).
+    await withStore([
+      'DROP TABLE {db}.otel_logs SYNC',
+      `CREATE TABLE {db}.otel_logs (Timestamp DateTime64(9), TimestampTime DateTime DEFAULT toDateTime(Timestamp),
+       TraceId String, SpanId String, TraceFlags UInt8, SeverityText LowCardinality(String), SeverityNumber UInt8,
+       ServiceName LowCardinality(String), Body String, ResourceSchemaUrl LowCardinality(String),
+       ResourceAttributes Map(LowCardinality(String), String), ScopeSchemaUrl LowCardinality(String),
+       ScopeName String, ScopeVersion LowCardinality(String), ScopeAttributes Map(LowCardinality(String), String),
+       LogAttributes Map(LowCardinality(String), String), EventName String)
+       ENGINE = MergeTree ORDER BY (ServiceName, TimestampTime)`,
+    ]);
+    const refused = await run('migrate', '--data-dir', platform);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(
+      /otel_logs already exists and otel-audit did not create it.*--adopt-otel-logs/,
+    );
+    const adopted = await run('migrate', '--data-dir', platform, '--adopt-otel-logs', '--json');
+    expect(adopted.code).toBe(0);
+    expect(JSON.parse(adopted.out).applied).toEqual(loadMigrations().map((m) => m.name));
+  });
+
   it('status: migrations, each table with its rows, size and retention; JSON for scripts', async () => {
     expect((await run('migrate', '--data-dir', dataDir, '--retention-days', '400')).code).toBe(0);
     try {

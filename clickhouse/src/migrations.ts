@@ -14,6 +14,7 @@ import {
 import { BASE_SETTINGS } from './connection.js';
 import { AuditStoreError, AuditStoreInputError, MigrationChecksumError } from './errors.js';
 import { quoteDatabase, quoteIdentifier } from './identifiers.js';
+import { OTEL_LOG_COLUMNS } from './otel-logs.js';
 
 /** Works from src/ (tsx, vitest) and from dist/ (built package): both sit next to migrations/. */
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -40,6 +41,12 @@ export interface MigrationOptions {
    * gets audit_events' TTL.
    */
   retentionDays?: number;
+  /**
+   * Attach the audit views to an `otel_logs` that otel-audit did not create (other columns than the exporter's
+   * INSERT, e.g. the table a collector's ClickHouse exporter already fills with every log). Without it such a
+   * table is refused: the views would then run on every insert into it, audit record or not.
+   */
+  adoptLogsTable?: boolean;
 }
 
 export interface Migration {
@@ -213,6 +220,10 @@ function retentionSql(options: MigrationOptions): string[] {
 interface ExistingTables {
   /** Engine of otel_logs (`Null`, `MergeTree`, `ReplicatedMergeTree`), when it exists. */
   logsEngine?: string;
+  /** Its columns in order, when it exists. */
+  logsColumns?: string[];
+  /** Whether the migrations table records 0001 (which created otel_logs). */
+  logsMigrationRecorded?: boolean;
   /** Engine of audit_events when it existed before this run (an upgrade; `Replicated…` on a cluster). */
   eventsEngine?: string;
 }
@@ -226,17 +237,56 @@ async function existingTables(
     await client.query({
       query:
         'SELECT name, engine FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)}',
-      query_params: { db: options.database ?? 'default', names: [AUDIT_TABLES.logs, AUDIT_TABLES.events] },
+      query_params: {
+        db: options.database ?? 'default',
+        names: [AUDIT_TABLES.logs, AUDIT_TABLES.events, AUDIT_TABLES.migrations],
+      },
       format: 'JSONEachRow',
       clickhouse_settings: settings,
     })
   ).json<{ name: string; engine: string }>();
   const logs = rows.find((r) => r.name === AUDIT_TABLES.logs);
   const events = rows.find((r) => r.name === AUDIT_TABLES.events);
+  if (!logs) return { ...(events && { eventsEngine: events.engine }) };
+  const columns = await (
+    await client.query({
+      query:
+        'SELECT name FROM system.columns WHERE database = {db:String} AND table = {table:String} ORDER BY position',
+      query_params: { db: options.database ?? 'default', table: AUDIT_TABLES.logs },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ name: string }>();
+  let recorded = false;
+  if (rows.some((r) => r.name === AUDIT_TABLES.migrations)) {
+    const [found] = await (
+      await client.query({
+        query: `SELECT count() AS n FROM ${placeholders(options).db}.${AUDIT_TABLES.migrations} WHERE name = {name:String}`,
+        query_params: { name: LOGS_MIGRATION },
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      })
+    ).json<{ n: string }>();
+    recorded = Number(found?.n ?? 0) > 0;
+  }
   return {
-    ...(logs && { logsEngine: logs.engine }),
+    logsEngine: logs.engine,
+    logsColumns: columns.map((c) => c.name),
+    logsMigrationRecorded: recorded,
     ...(events && { eventsEngine: events.engine }),
   };
+}
+
+/**
+ * An otel_logs this release did not create: other columns than 0001's (an interrupted first migrate leaves
+ * exactly those), and no migration recorded that created it.
+ */
+function foreignLogsTable(existing: ExistingTables): string[] | undefined {
+  const columns = existing.logsColumns;
+  if (columns === undefined || existing.logsMigrationRecorded) return undefined;
+  const ours =
+    columns.length === OTEL_LOG_COLUMNS.length && OTEL_LOG_COLUMNS.every((c, i) => columns[i] === c);
+  return ours ? undefined : columns;
 }
 
 /** Installation options that cannot apply to the tables as they exist are refused before anything runs. */
@@ -262,6 +312,29 @@ function checkOptionsAgainst(existing: ExistingTables, options: MigrationOptions
   if (existing.logsEngine === undefined) {
     checkRawRetention(options, options.logsEngine ?? 'Null');
     return;
+  }
+  const foreign = foreignLogsTable(existing);
+  const lacking = OTEL_LOG_COLUMNS.filter((c) => !foreign?.includes(c));
+  if (foreign !== undefined && options.adoptLogsTable === true && lacking.length > 0)
+    throw new AuditStoreInputError(
+      'adoptLogsTable',
+      `${options.database ?? 'default'}.${AUDIT_TABLES.logs} lacks columns the audit views read ` +
+        `(${lacking.join(', ')}): it cannot be adopted; migrate into a database of its own`,
+    );
+  if (foreign !== undefined && options.adoptLogsTable !== true) {
+    const extra = foreign.filter((c) => !(OTEL_LOG_COLUMNS as readonly string[]).includes(c));
+    const database = options.database ?? 'default';
+    throw new AuditStoreInputError(
+      'database',
+      `${database}.${AUDIT_TABLES.logs} already exists and otel-audit did not create it (${
+        extra.length > 0
+          ? `it has columns ${extra.slice(0, 5).join(', ')}`
+          : "its columns differ from the exporter's INSERT"
+      }): it is probably where a collector's ClickHouse exporter writes every log, and the audit views would run ` +
+        'on every insert into it. Migrate into a database of its own (--database, and the same ' +
+        'OTEL_AUDIT_CLICKHOUSE_DATABASE for the collector), or attach the views to this table on purpose with ' +
+        '`otel-audit migrate --adopt-otel-logs` (adoptLogsTable: true)',
+    );
   }
   const isNull = existing.logsEngine === 'Null';
   if (options.logsEngine !== undefined && (options.logsEngine === 'Null') !== isNull) {

@@ -569,6 +569,58 @@ describe('migration runner', () => {
     expect((await store.migrate()).recreated).toEqual([]);
   });
 
+  it("refuses an otel_logs it did not create (a collector's own table of every log) unless told to adopt it", async () => {
+    const db = 'platform_logs_db';
+    await store.command(`CREATE DATABASE ${db}`);
+    // The table the contrib exporter creates itself (create_schema: true, v0.149): TimestampTime added.
+    await store.command(`CREATE TABLE ${db}.${AUDIT_TABLES.logs} (
+      Timestamp DateTime64(9), TimestampTime DateTime DEFAULT toDateTime(Timestamp), TraceId String, SpanId String,
+      TraceFlags UInt8, SeverityText LowCardinality(String), SeverityNumber UInt8, ServiceName LowCardinality(String),
+      Body String, ResourceSchemaUrl LowCardinality(String), ResourceAttributes Map(LowCardinality(String), String),
+      ScopeSchemaUrl LowCardinality(String), ScopeName String, ScopeVersion LowCardinality(String),
+      ScopeAttributes Map(LowCardinality(String), String), LogAttributes Map(LowCardinality(String), String),
+      EventName String
+    ) ENGINE = MergeTree PARTITION BY toDate(TimestampTime) ORDER BY (ServiceName, TimestampTime, Timestamp)`);
+    const refused = await runMigrations(store.client, { database: db }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AuditStoreInputError);
+    expect(String(refused)).toMatch(
+      /otel-audit did not create it \(it has columns TimestampTime\).*--adopt-otel-logs/,
+    );
+    // Nothing changed: no migrations table, no audit table, no view on the platform's table.
+    const tables = () =>
+      store.query<{ name: string }>(
+        'SELECT name FROM system.tables WHERE database = {d:String} ORDER BY name',
+        {
+          d: db,
+        },
+      );
+    expect((await tables()).map((t) => t.name)).toEqual([AUDIT_TABLES.logs]);
+
+    const adopted = await runMigrations(store.client, { database: db, adoptLogsTable: true });
+    expect(adopted.applied).toEqual(loadMigrations().map((m) => m.name));
+    const row = logRow({ tenant: 'adopted' });
+    await store.command(
+      `INSERT INTO ${db}.${AUDIT_TABLES.logs} (Timestamp, ServiceName, LogAttributes) VALUES ({ts:String}, 'svc', {attrs:Map(String, String)})`,
+      { ts: String(row.Timestamp), attrs: row.LogAttributes },
+    );
+    const [n] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${db}.${AUDIT_TABLES.events} WHERE tenant = 'adopted'`,
+    );
+    expect(n?.n).toBe('1');
+    // Recorded now: later runs need no flag.
+    expect((await runMigrations(store.client, { database: db })).applied).toEqual([]);
+  });
+
+  it('finishes a first migrate that died after creating otel_logs (its own table, nothing recorded yet)', async () => {
+    const db = 'interrupted_first_db';
+    await store.command(`CREATE DATABASE ${db}`);
+    const [first] = loadMigrations();
+    if (!first) throw new Error('no migrations');
+    for (const query of migrationSql({ database: db }, [first])) await store.command(query);
+    const result = await runMigrations(store.client, { database: db });
+    expect(result.applied).toEqual(loadMigrations().map((m) => m.name));
+  });
+
   it('validates identifiers and retention values before running anything', async () => {
     for (const database of ['a;DROP TABLE x', 'db`x', '', 'é', '1abc', 'x'.repeat(65)]) {
       expect(() => migrationSql({ database })).toThrow(AuditStoreInputError);

@@ -41,6 +41,9 @@ export const migrate: Command = {
   --retention-days N             TTL of audit events in days (0..${MAX_RETENTION_DAYS}), set on every run that
                                  gives it; 0 removes it (keep forever); left out, the TTL stays as it is (none at
                                  first)
+  --adopt-otel-logs              attach the audit views to an existing otel_logs that otel-audit did not create
+                                 (e.g. the one a collector's ClickHouse exporter fills with every log: the views
+                                 then run on every insert into it); without it such a table is refused
   --json                         print the result as JSON
 
 ${STORE_HELP}`,
@@ -50,6 +53,7 @@ ${STORE_HELP}`,
     'logs-engine': { type: 'string' },
     'raw-logs-retention-days': { type: 'string' },
     'retention-days': { type: 'string' },
+    'adopt-otel-logs': { type: 'boolean' },
     json: { type: 'boolean' },
   },
   async run(values, _positionals, ctx) {
@@ -84,6 +88,7 @@ ${STORE_HELP}`,
           ...(logsEngine !== undefined && { logsEngine }),
           ...(retentionDays !== undefined && { retentionDays }),
           ...(rawLogsRetentionDays !== undefined && { rawLogsRetentionDays }),
+          ...(values['adopt-otel-logs'] === true && { adoptLogsTable: true }),
         },
         // Progress on stderr: 0006 copies every target key, minutes on a large database.
         { onMigration: (name) => ctx.stderr(`applying ${name}\n`) },
