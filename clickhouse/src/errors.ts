@@ -45,13 +45,28 @@ export class DataDirectoryLockedError extends AuditStoreError {
   }
 }
 
-/** chDB is an optional dependency: the embedded mode needs it installed. */
+/** Whether a failed import of chdb means the package itself is not installed (not: it is, but cannot load). */
+function chdbMissing(cause: unknown): boolean {
+  const e = cause as { code?: unknown; message?: unknown } | undefined;
+  return e?.code === 'ERR_MODULE_NOT_FOUND' && /['"]chdb['"/]/.test(String(e.message));
+}
+
+/**
+ * chDB is an optional dependency: the embedded mode needs it installed, and its native library for this platform
+ * (npm leaves that out with --omit=optional, on musl/Windows, or through its lockfile bug with platform packages).
+ */
 export class ChdbNotInstalledError extends AuditStoreError {
   override name = 'ChdbNotInstalledError';
   constructor(options?: { cause?: unknown }) {
+    const cause = options?.cause;
     super(
-      'the embedded store needs the optional dependency "chdb" (npm install chdb), ' +
-        'or open the store on a ClickHouse server with { url }',
+      cause === undefined || chdbMissing(cause)
+        ? 'the embedded store needs the optional dependency "chdb" (npm install chdb), ' +
+            'or open the store on a ClickHouse server with { url }'
+        : `the embedded store needs chdb, which is installed but cannot load here: ${
+            cause instanceof Error ? cause.message : String(cause)
+          } (reinstall it on this platform, e.g. rm -rf node_modules/chdb node_modules/@chdb && npm install chdb; ` +
+            'or open the store on a ClickHouse server with { url })',
       options,
     );
   }
