@@ -76,8 +76,22 @@ export interface MigrationResult {
   recreated: string[];
 }
 
-export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
+/**
+ * The migration files: `OTEL_AUDIT_MIGRATIONS_DIR` when set (an app bundled into one file has no package folder
+ * next to its code: it ships a copy of this package's migrations/ and names it there), else the package's own.
+ */
+export function loadMigrations(dir = process.env.OTEL_AUDIT_MIGRATIONS_DIR || MIGRATIONS_DIR): Migration[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch (cause) {
+    throw new AuditStoreError(
+      `cannot read the migration files in ${dir} (${(cause as Error).message}): an app bundled into one file ` +
+        "must ship a copy of @otel-audit/clickhouse's migrations/ folder and set OTEL_AUDIT_MIGRATIONS_DIR to it",
+      { cause },
+    );
+  }
+  const migrations = files
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((file) => {
@@ -90,6 +104,11 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
         template,
       };
     });
+  if (migrations.length === 0)
+    throw new AuditStoreError(
+      `no migration files (NNNN_name.sql) in ${dir}: is it a copy of the migrations/ folder?`,
+    );
+  return migrations;
 }
 
 const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

@@ -323,6 +323,30 @@ describe('migration runner', () => {
     }
   });
 
+  it('reads the migrations from OTEL_AUDIT_MIGRATIONS_DIR (a bundled app ships a copy), and says where it looked', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'otel-audit-bundled-'));
+    const before = process.env.OTEL_AUDIT_MIGRATIONS_DIR;
+    try {
+      for (const m of loadMigrations()) writeFileSync(join(copy, `${m.name}.sql`), m.template);
+      process.env.OTEL_AUDIT_MIGRATIONS_DIR = copy;
+      expect(loadMigrations().map((m) => m.checksum)).toEqual(
+        loadMigrations(undefined).map((m) => m.checksum),
+      );
+      rmSync(join(copy, '0003_audit_events_by_target.sql'));
+      expect(loadMigrations().map((m) => m.name)).not.toContain('0003_audit_events_by_target');
+      process.env.OTEL_AUDIT_MIGRATIONS_DIR = join(copy, 'missing');
+      expect(() => loadMigrations()).toThrow(
+        new RegExp(`cannot read the migration files in ${join(copy, 'missing')} .*OTEL_AUDIT_MIGRATIONS_DIR`),
+      );
+      process.env.OTEL_AUDIT_MIGRATIONS_DIR = tmpdir();
+      expect(() => loadMigrations()).toThrow(/no migration files \(NNNN_name\.sql\) in/);
+    } finally {
+      if (before === undefined) delete process.env.OTEL_AUDIT_MIGRATIONS_DIR;
+      else process.env.OTEL_AUDIT_MIGRATIONS_DIR = before;
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to run when an applied migration changed', async () => {
     const changed = loadMigrations().map((m, i) =>
       i === 1 ? { ...m, checksum: 'edited', template: `${m.template}\n` } : m,
