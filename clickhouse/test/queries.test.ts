@@ -260,6 +260,10 @@ describe('cursor pagination', () => {
     expect(decodeCursor(first.nextCursor as string).eventId).toBe(first.events[14]?.id);
   });
 
+  it('takes a page of up to 10,000 events (the limit itself included)', async () => {
+    expect((await store.search({ tenant: 'acme' }, { limit: 10_000 })).events).toHaveLength(40);
+  });
+
   it('a cursor pages only the query that returned it: another tenant or other filters are refused', async () => {
     const filter = { tenant: 'acme', actions: ['billing.*', 'auth.session.created'] };
     const first = await store.search(filter, { limit: 3 });
@@ -283,7 +287,21 @@ describe('cursor pagination', () => {
       ['fewer filters', () => store.search({ tenant: 'acme' }, { cursor })],
       ['a target', () => store.targetHistory('acme', { type: 'customer', id: 'cus_1' }, { cursor })],
       ['an actor', () => store.actorTimeline('acme', { id: 'user_1' }, { cursor })],
+      ['an outcome', () => store.search({ ...filter, outcome: 'failure' }, { cursor })],
+      ['a crud class', () => store.search({ ...filter, crud: ['update'] }, { cursor })],
     ];
+    // An actor's cursor with the actor's type added (or the type changed) is another query too.
+    const actorPage = await store.actorTimeline('acme', { id: 'u0' }, { limit: 1 });
+    const actorCursor = actorPage.nextCursor;
+    expect(actorCursor).toBeDefined();
+    elsewhere.push([
+      'an actor type',
+      () => store.actorTimeline('acme', { id: 'u0', type: 'user' }, { cursor: actorCursor }),
+    ]);
+    // Once more with the actor query itself: the same cursor pages it.
+    expect(
+      (await store.actorTimeline('acme', { id: 'u0' }, { limit: 1, cursor: actorCursor })).events,
+    ).toHaveLength(1);
     for (const [what, read] of elsewhere) {
       const error = await read().then(
         () => undefined,
@@ -722,6 +740,10 @@ describe('untrusted input', () => {
       ],
       [() => store.search({ tenant: 'acme' }, { limit: 0 }), /^limit/],
       [() => store.search({ tenant: 'acme' }, { limit: 1e9 }), /^limit/],
+      [
+        () => store.search({ tenant: 'acme' }, { limit: 10_001 }),
+        /^limit: must be a whole number between 1 and 10000/,
+      ],
       [() => store.search({ tenant: 'acme' }, { cursor: "' OR 1=1" }), /^cursor: is not a cursor/],
       [
         () =>
