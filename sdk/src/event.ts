@@ -245,11 +245,29 @@ function checkObject(value: JsonValue, path: (string | number)[], issues: AuditI
     issues.push({ path, message: 'must be a JSON object (after toJSON and normalisation)' });
 }
 
+/**
+ * The action's metadata issues for an event whose shape is wrong elsewhere, so one error lists every problem
+ * (not the metadata ones only once the rest is fixed). None when the metadata cannot be read.
+ */
+function metadataIssues(input: unknown, schema: ParseOptions['metadataSchema']): AuditIssue[] {
+  if (!schema || typeof input !== 'object' || input === null) return [];
+  try {
+    const checked = schema.safeParse((input as { metadata?: unknown }).metadata);
+    return checked.success ? [] : zodIssues(checked.error, ['metadata']);
+  } catch {
+    return []; // a getter or a schema that throws: reported once the shape is right, as before
+  }
+}
+
 function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   let raw = fastParseInput(input);
   if (raw === undefined) {
     const shape = auditEventInputSchema.safeParse(input);
-    if (!shape.success) throw new AuditValidationError(zodIssues(shape.error), actionOf(input));
+    if (!shape.success)
+      throw new AuditValidationError(
+        [...zodIssues(shape.error), ...metadataIssues(input, options.metadataSchema)],
+        actionOf(input),
+      );
     raw = shape.data;
     callerFields(input, raw);
   }

@@ -241,6 +241,36 @@ describe('typed actions', () => {
     }
   });
 
+  it("lists the metadata's issues with the shape's, not only once the rest is valid", () => {
+    const { provider, exporter } = memoryProvider();
+    const audit = createAuditLogger({
+      loggerProvider: provider,
+      tenant: 't',
+      actions: defineAuditActions({
+        'billing.invoice.paid': z.object({ amount: z.number(), currency: z.string().length(3) }),
+      }),
+      flushOnExit: false,
+    });
+    let error: unknown;
+    try {
+      audit.record({
+        action: 'billing.invoice.paid',
+        metadata: { amount: 'x', currency: 'EU' },
+        targets: [{ type: '', id: 'a' }],
+      } as never);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(AuditValidationError);
+    expect((error as AuditValidationError).issues.map((i) => i.path.join('.'))).toEqual([
+      'targets.0.type',
+      'metadata.amount',
+      'metadata.currency',
+    ]);
+    expect((error as AuditValidationError).action).toBe('billing.invoice.paid');
+    expect(exporter.getFinishedLogRecords()).toHaveLength(0);
+  });
+
   it('rejects an action the logger does not define', () => {
     const audit = createAuditLogger({
       loggerProvider: memoryProvider().provider,
