@@ -192,6 +192,33 @@ describe('maxEventBytes covers the whole record', () => {
   });
 });
 
+describe('the maxEventBytes boundary', () => {
+  it('accepts a record of exactly maxEventBytes and refuses one byte over', () => {
+    // Multi-byte text: the limit is in UTF-8 bytes, not characters.
+    const event = { action: 'files.blob.uploaded', tenant: 't', metadata: { name: 'é'.repeat(300) } };
+    const sizeOf = () => {
+      try {
+        parseAuditEvent(event, { maxEventBytes: 1 });
+      } catch (error) {
+        expect(error).toBeInstanceOf(AuditEventTooLargeError);
+        return (error as AuditEventTooLargeError).size;
+      }
+      throw new Error('a 1-byte limit accepted the event');
+    };
+    const size = sizeOf();
+    expect(size).toBeGreaterThan(600); // the 300 two-byte characters at least
+    expect(parseAuditEvent(event, { maxEventBytes: size }).action).toBe('files.blob.uploaded');
+    let refused: unknown;
+    try {
+      parseAuditEvent(event, { maxEventBytes: size - 1 });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(AuditEventTooLargeError);
+    expect(refused).toMatchObject({ size, limit: size - 1 });
+  });
+});
+
 describe('the maxEventBytes option', () => {
   it('must be a whole number >= 1 or Infinity: NaN (an unset environment variable) would disable the limit', () => {
     const { provider } = memoryProvider();
