@@ -77,6 +77,10 @@ describe('the demo program against otel-audit serve', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('exported 40, dropped 0, failed 0, still pending 0');
+    // Progress every 10 %, not every event.
+    expect(r.out.split('\n').filter((line) => line.startsWith('recorded '))).toEqual(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((d) => `recorded ${d * 4}/40 (${d * 10}%)`),
+    );
     expect(await stored()).toBe(40);
   }, 60_000);
 });
