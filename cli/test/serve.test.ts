@@ -669,6 +669,9 @@ describe('serve command line', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/--ingest-auth token\|none/);
     expect(r.out).toMatch(/OTEL_AUDIT_SERVE_TOKEN/);
+    expect(r.out).toMatch(
+      /--max-records-per-request N +log records in one request; 413 above \(default 100000\)/,
+    );
   });
 
   it('usage errors exit 2 with the reason on stderr', async () => {
@@ -680,6 +683,9 @@ describe('serve command line', () => {
     expect(auth.code).toBe(2);
     const limit = await cli(['serve', '--data-dir', join(root, 'x'), '--max-body-bytes', '0']);
     expect(limit.code).toBe(2);
+    const records = await cli(['serve', '--data-dir', join(root, 'x'), '--max-records-per-request', '0']);
+    expect(records.code).toBe(2);
+    expect(records.err).toMatch(/--max-records-per-request: expected a whole number >= 1, got "0"/);
   });
 
   it('a value from the environment is named by its variable (and the flag it stands for)', async () => {

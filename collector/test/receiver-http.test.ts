@@ -277,11 +277,12 @@ describe('POST /v1/logs', () => {
     const cases: [string, Uint8Array | string, Record<string, string>, RegExp][] = [
       ['truncated protobuf', valid.subarray(0, valid.length - 7), proto, /not a valid protobuf/],
       [
-        // A string that is not UTF-8 (read again leniently), then a bad wire type: still a 400, not a 500.
+        // A string that is not UTF-8, then a bad wire type: still a 400, not a 500 (the wire types are checked
+        // before the decoder reads any string).
         'malformed protobuf after a string that is not UTF-8',
         Buffer.from('ChkSFxIJKgcKBWH/UVFiEgovCAoGc2Vjb25k', 'base64'),
         proto,
-        /not a valid protobuf ExportLogsServiceRequest: invalid wire type 7/,
+        /LogRecord: field body \(5\) has wire type 7, its schema says length-delimited/,
       ],
       [
         'random bytes as protobuf',

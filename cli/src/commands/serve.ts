@@ -90,6 +90,7 @@ function checkToken(token: string | undefined, tokenFile: string | undefined, st
 const LIMIT_FLAGS: [flag: string, key: keyof ReceiverLimits][] = [
   ['max-body-bytes', 'maxBodyBytes'],
   ['max-record-size', 'maxRecordSize'],
+  ['max-records-per-request', 'maxRecordsPerRequest'],
   ['max-pending-rows', 'maxPendingRows'],
   ['max-batch-rows', 'maxBatchRows'],
   ['max-concurrent-requests', 'maxConcurrentRequests'],
@@ -120,6 +121,7 @@ on SIGTERM/SIGINT.
   --max-body-bytes N            largest body, also after decompression; 413 above (default ${DEFAULT_LIMITS.maxBodyBytes})
   --max-record-size N           largest record in characters (body + attributes); rejected by OTLP partial
                                 success above (default ${DEFAULT_LIMITS.maxRecordSize})
+  --max-records-per-request N   log records in one request; 413 above (default ${DEFAULT_LIMITS.maxRecordsPerRequest})
   --max-pending-rows N          rows waiting to be written before 429 (default ${DEFAULT_LIMITS.maxPendingRows})
   --max-batch-rows N            rows per insert, concurrent requests grouped (default ${DEFAULT_LIMITS.maxBatchRows})
   --max-concurrent-requests N   requests in progress before 429 (default ${DEFAULT_LIMITS.maxConcurrentRequests})
@@ -142,6 +144,7 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     'state-dir': { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'max-record-size': { type: 'string' },
+    'max-records-per-request': { type: 'string' },
     'max-pending-rows': { type: 'string' },
     'max-batch-rows': { type: 'string' },
     'max-concurrent-requests': { type: 'string' },

@@ -7,6 +7,8 @@ export interface ReceiverLimits {
   maxBodyBytes: number;
   /** Largest record: characters of body + attribute keys and values (rejected by partial success above). */
   maxRecordSize: number;
+  /** Log records in one request (413 above): bounds what one small compressed body decodes to. */
+  maxRecordsPerRequest: number;
   /** Rows waiting for or in an insert above which requests get 429. */
   maxPendingRows: number;
   /** Most rows per insert (group commit). */
@@ -34,6 +36,9 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   // The SDK bounds a whole record by DEFAULT_MAX_EVENT_BYTES (UTF-8 bytes >= characters counted here), so an SDK
   // event always fits; twice that leaves room for other senders' larger records.
   maxRecordSize: 2 * DEFAULT_MAX_EVENT_BYTES,
+  // OTel SDKs batch 512 records, the collector's exporters a few thousand (our configs' batches: at most 20,000).
+  // 700k minimal records in one 16 MiB body took ~1.5 GB to decode; 100k about a seventh of that.
+  maxRecordsPerRequest: 100_000,
   maxPendingRows: 100_000,
   // Bigger groups gain little (the per-row cost dominates) and add latency: 5k rows take ~0.3 s to insert here.
   maxBatchRows: 5_000,

@@ -12,6 +12,7 @@ import {
   type OtlpLogsRequest,
   type OtlpValue,
 } from './otlp-model.js';
+import { protobufScanner } from './protobuf-scan.js';
 
 /**
  * The messages of the OTLP logs service this receiver reads and writes, with their wire field numbers (OTLP
@@ -87,6 +88,10 @@ const RequestType = root.lookupType('opentelemetry.proto.ExportLogsServiceReques
 const LenientRequestType = loadRoot(
   OTLP_LOGS_PROTO.replace(/\bstring\b(?= \w+ = \d+;)/g, 'bytes'),
 ).lookupType('opentelemetry.proto.ExportLogsServiceRequest');
+const scanner = protobufScanner(
+  RequestType,
+  root.lookupType('opentelemetry.proto.ScopeLogs').fields.logRecords as protobuf.Field,
+);
 const ResponseType = root.lookupType('opentelemetry.proto.ExportLogsServiceResponse');
 const StatusType = root.lookupType('google.rpc.Status');
 
@@ -141,11 +146,17 @@ interface PbRequest {
 }
 
 /**
- * Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes or bad ids throw OtlpDecodeError. Strings that
- * are not valid UTF-8 keep the record, their invalid bytes as U+FFFD (see LenientRequestType).
+ * Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes, a known field with the wrong wire type or bad
+ * ids throw OtlpDecodeError; more than `maxRecords` log records, TooManyRecordsError (counted before anything is
+ * decoded). Strings that are not valid UTF-8 keep the record, their invalid bytes as U+FFFD (see
+ * LenientRequestType).
  */
-export function decodeProtobufRequest(body: Uint8Array): OtlpLogsRequest {
+export function decodeProtobufRequest(
+  body: Uint8Array,
+  maxRecords = Number.POSITIVE_INFINITY,
+): OtlpLogsRequest {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  scanner.scan(buffer, maxRecords);
   let message: PbRequest;
   try {
     // protobufjs 8 checks proto3 `string` fields as protobuf-go does: invalid UTF-8 is an error there.

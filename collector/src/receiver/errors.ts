@@ -40,6 +40,20 @@ export class RowsTooLargeError extends ReceiverError {
   }
 }
 
+/**
+ * The request holds more log records than the limit: each record costs hundreds of bytes decoded, so a few KB of
+ * compressed empty records would take gigabytes.
+ */
+export class TooManyRecordsError extends ReceiverError {
+  override name = 'TooManyRecordsError';
+  constructor(readonly limitRecords: number) {
+    super(
+      `the request holds more than ${limitRecords} log records (--max-records-per-request): send smaller ` +
+        'requests (fewer records per export batch)',
+    );
+  }
+}
+
 /** The request body sent nothing for the idle timeout: serve dropped the connection. */
 export class BodyStalledError extends ReceiverError {
   override name = 'BodyStalledError';

@@ -34,6 +34,7 @@ export {
   ReceiverUnavailableError,
   RowsTooLargeError,
   StoreNotMigratedError,
+  TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 export { IngestQueue, type IngestQueueOptions, type IngestStats } from './ingest-queue.js';

@@ -14,6 +14,7 @@ import {
   QueueFullError,
   ReceiverUnavailableError,
   RowsTooLargeError,
+  TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';
 import { IngestQueue, type IngestStats } from './ingest-queue.js';
@@ -140,6 +141,31 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   let requests = 0;
   const idle: (() => void)[] = [];
 
+  /**
+   * Reads, decompresses and decodes a logs request into rows. Its own frame: the body and the decoded tree are
+   * garbage once it returns, so a request waiting for its insert holds its rows only (holding the decoded tree
+   * too let a few concurrent bodies of empty records take gigabytes).
+   */
+  async function readRows(req: IncomingMessage, encoding: OtlpEncoding) {
+    const raw = await readBody(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
+    return toRows(await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes), encoding);
+  }
+
+  function toRows(body: Buffer, encoding: OtlpEncoding) {
+    const request =
+      encoding === 'json'
+        ? decodeJsonRequest(body, limits.maxRecordsPerRequest)
+        : decodeProtobufRequest(body, limits.maxRecordsPerRequest);
+    const result = requestToRows(request, {
+      maxRecordSize: limits.maxRecordSize,
+      auditOnly: options.records === 'audit',
+      // Rows repeat resource and scope attributes: bound what a body may expand to (4x, generous for OTel
+      // SDK batches, which come to ~1.1-1.5x).
+      maxRowsSize: 4 * limits.maxBodyBytes,
+    });
+    return { ...result, records: recordCount(request) };
+  }
+
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Errors before the encoding is known are answered in JSON.
     let encoding: OtlpEncoding = 'json';
@@ -173,16 +199,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (draining) return otlpError(res, encoding, 503, 'the receiver is shutting down', retryAfter);
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return otlpError(res, encoding, 429, 'the receiver is busy: retry later', retryAfter);
-      const raw = await readBody(req, limits.maxBodyBytes, limits.bodyIdleTimeoutMs);
-      const body = await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes);
-      const request = encoding === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
-      const { rows, rejected, skipped } = requestToRows(request, {
-        maxRecordSize: limits.maxRecordSize,
-        auditOnly: options.records === 'audit',
-        // Rows repeat resource and scope attributes: bound what a body may expand to (4x, generous for OTel
-        // SDK batches, which come to ~1.1-1.5x).
-        maxRowsSize: 4 * limits.maxBodyBytes,
-      });
+      const { rows, rejected, skipped, records } = await readRows(req, encoding);
       await queue.submit(rows);
       const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
       if (rejected.count > 0)
@@ -192,7 +209,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           reason: message,
         });
       log.log('debug', 'logs request committed', {
-        records: recordCount(request),
+        records,
         rows: rows.length,
         ordinarySkipped: skipped,
       });
@@ -202,7 +219,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         return otlpError(res, encoding, 415, error.message, { connection: 'close' });
       if (error instanceof BodyTooLargeError)
         return otlpError(res, encoding, 413, error.message, { connection: 'close' });
-      if (error instanceof RowsTooLargeError) {
+      if (error instanceof RowsTooLargeError || error instanceof TooManyRecordsError) {
         log.log('warn', 'logs request refused', { error: error.message });
         return otlpError(res, encoding, 413, error.message);
       }
