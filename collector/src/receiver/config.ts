@@ -26,6 +26,8 @@ export interface ReceiverLimits {
    * would otherwise hold a request slot for the whole request timeout (120 s).
    */
   bodyIdleTimeoutMs: number;
+  /** Refused logs requests are logged at most once per reason in this interval, with how many since. */
+  refusalLogIntervalMs: number;
 }
 
 export const DEFAULT_PORT = 4318;
@@ -50,6 +52,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   retryAfterSeconds: 1,
   shutdownTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 15_000,
+  refusalLogIntervalMs: 10_000,
 };
 
 /** Longest timer Node keeps: a larger delay fires after 1 ms instead (TimeoutOverflowWarning). */

@@ -28,6 +28,7 @@ import {
   sendError,
 } from './query-api.js';
 import { rejectionMessage, requestToRows } from './records-to-rows.js';
+import { type RefusalReason, type RefusalStatus, Refusals } from './refusals.js';
 import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './request-body.js';
 
 export const LOGS_PATH = '/v1/logs';
@@ -53,7 +54,7 @@ export interface ReceiverServer {
   /** e.g. `http://127.0.0.1:4318` (the real port when 0 was asked). */
   url: string;
   port: number;
-  stats(): IngestStats & { requests: number; inFlight: number };
+  stats(): IngestStats & { requests: number; inFlight: number; refused: Record<RefusalStatus, number> };
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), writes what is queued. */
   close(): Promise<void>;
 }
@@ -136,6 +137,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       else log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
     },
   });
+  const refusals = new Refusals(log, limits.refusalLogIntervalMs);
   let draining = false;
   let inFlight = 0;
   let requests = 0;
@@ -169,6 +171,18 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   async function ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Errors before the encoding is known are answered in JSON.
     let encoding: OtlpEncoding = 'json';
+    // Read now: a body cut off over the limit detaches the socket.
+    const remoteAddress = req.socket.remoteAddress;
+    /** Answers an OTLP error, counted and logged (rate-limited) by reason. */
+    const refuse = (
+      status: RefusalStatus,
+      reason: RefusalReason,
+      message: string,
+      headers: Record<string, string> = {},
+    ) => {
+      refusals.refuse(status, reason, message, remoteAddress);
+      otlpError(res, encoding, status, message, headers);
+    };
     try {
       // Who may send comes before what was sent: an unauthenticated request gets its 401 whatever its type.
       let unsupported: unknown;
@@ -178,27 +192,23 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         unsupported = error;
       }
       if (options.ingestAuth === 'none' && loopbackOnly && !isLoopbackHost(req.headers.host))
-        return otlpError(
-          res,
-          encoding,
+        return refuse(
           403,
+          'Host not a loopback name',
           'Host must name this machine (localhost, 127.0.0.1, [::1]): serve listens on loopback only, ' +
             'and without ingest auth another name means a page in a browser reached it (DNS rebinding)',
         );
       if (options.ingestAuth === 'token' && !bearerMatches(req.headers.authorization, options.token))
-        return otlpError(
-          res,
-          encoding,
+        return refuse(
           401,
+          'missing or wrong token',
           'missing or wrong bearer token (Authorization: Bearer <token>)',
-          {
-            'www-authenticate': 'Bearer',
-          },
+          { 'www-authenticate': 'Bearer' },
         );
       if (unsupported !== undefined) throw unsupported;
-      if (draining) return otlpError(res, encoding, 503, 'the receiver is shutting down', retryAfter);
+      if (draining) return refuse(503, 'shutting down', 'the receiver is shutting down', retryAfter);
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
-        return otlpError(res, encoding, 429, 'the receiver is busy: retry later', retryAfter);
+        return refuse(429, 'busy', 'the receiver is busy: retry later', retryAfter);
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
       await queue.submit(rows);
       const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
@@ -215,21 +225,22 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       });
       otlpSuccess(res, encoding, rejected.count, message);
     } catch (error) {
+      const close = { connection: 'close' };
       if (error instanceof UnsupportedMediaTypeError)
-        return otlpError(res, encoding, 415, error.message, { connection: 'close' });
+        return refuse(415, 'unsupported media type', error.message, close);
       if (error instanceof BodyTooLargeError)
-        return otlpError(res, encoding, 413, error.message, { connection: 'close' });
-      if (error instanceof RowsTooLargeError || error instanceof TooManyRecordsError) {
-        log.log('warn', 'logs request refused', { error: error.message });
-        return otlpError(res, encoding, 413, error.message);
-      }
-      if (error instanceof OtlpDecodeError) {
-        log.log('warn', 'malformed logs request', { error: error.message });
-        return otlpError(res, encoding, 400, error.message);
-      }
-      if (error instanceof QueueFullError) return otlpError(res, encoding, 429, error.message, retryAfter);
+        return refuse(
+          413,
+          error.what === 'body' ? 'body too large' : 'decompressed body too large',
+          error.message,
+          close,
+        );
+      if (error instanceof RowsTooLargeError) return refuse(413, 'rows too large', error.message);
+      if (error instanceof TooManyRecordsError) return refuse(413, 'too many records', error.message);
+      if (error instanceof OtlpDecodeError) return refuse(400, 'malformed request', error.message);
+      if (error instanceof QueueFullError) return refuse(429, 'busy', error.message, retryAfter);
       if (error instanceof ReceiverUnavailableError)
-        return otlpError(res, encoding, 503, error.message, retryAfter);
+        return refuse(503, draining ? 'shutting down' : 'store unavailable', error.message, retryAfter);
       throw error;
     }
   }
@@ -249,7 +260,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         );
       }
       // inFlight without this request itself.
-      const body = { status: draining ? 'draining' : 'ok', ...queue.stats, inFlight: inFlight - 1 };
+      const body = {
+        status: draining ? 'draining' : 'ok',
+        ...queue.stats,
+        inFlight: inFlight - 1,
+        refused: refusals.stats,
+      };
       res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify(body));
     }
@@ -324,7 +340,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...queue.stats, requests, inFlight }),
+    stats: () => ({ ...queue.stats, requests, inFlight, refused: refusals.stats }),
     async close() {
       if (draining) return;
       draining = true;
@@ -338,6 +354,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if ((await Promise.race([drained, timeout])) === 'timeout')
         log.log('warn', 'shutdown timeout: closing connections with requests still in flight', { inFlight });
       clearTimeout(timer);
+      refusals.close();
       await queue.close();
       server.closeAllConnections();
       await closed;
