@@ -294,6 +294,13 @@ describe('POST /v1/logs', () => {
       ['empty JSON body', '', json, /not valid JSON/],
       ['JSON body that is not an object', '[1,2]', json, /expected an object/],
       [
+        // The message describes the bad value by type and size: printing it whole overflowed the stack (a 500).
+        'JSON nested 5,000 levels where an object belongs',
+        `{"resourceLogs":[${'['.repeat(5000)}${']'.repeat(5000)}]}`,
+        json,
+        /resourceLogs\[0\]: expected an object, got an array of 1 item$/,
+      ],
+      [
         'wrong type: severityNumber as a word',
         JSON.stringify(logsRequest([{ severityNumber: 'loud' }])),
         json,
@@ -408,6 +415,15 @@ describe('POST /v1/logs', () => {
       { run },
     );
     expect(row).toEqual({ ts: T, body: 'hello' });
+    // camelCase first and proto names only past the body's first 16 KiB (a large resource attribute): each field
+    // is read by either name (this request was answered 200 and its records dropped).
+    const late = logsRequest(records(run, 2), [str('service.name', 'svc'), str('pad', 'p'.repeat(20_000))]);
+    const lateText = JSON.stringify(late)
+      .replace('"scopeLogs":', '"scope_logs":')
+      .replace(/"timeUnixNano":/g, '"time_unix_nano":');
+    expect(lateText.indexOf('"scope_logs":')).toBeGreaterThan(16_384);
+    expect((await postWithAuth(lateText, json)).status).toBe(200);
+    expect(await storedCount(t, run)).toBe(6);
   });
 
   it('accepts an empty protobuf body (a valid empty request) and stores nothing', async () => {

@@ -43,15 +43,20 @@ class Path {
   }
 }
 
+/** A bad value for an error message: short, and never the whole of a large or deeply nested one. */
 const describe = (value: unknown): string => {
-  const text = JSON.stringify(value);
-  return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (Array.isArray(value)) return `an array of ${count(value.length, 'item')}`;
+  if (typeof value === 'object' && value !== null)
+    return `an object of ${count(Object.keys(value).length, 'key')}`;
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 };
 
 /**
  * Parses a UTF-8 JSON body (invalid JSON is a 400) into the request model. Bytes that are not valid UTF-8
  * become U+FFFD (the collector's Go decoders take such bodies too): one sender's bad string in a forwarded batch
- * does not cost the whole batch. Proto field names (`scope_logs`) are read when the body's head uses them.
+ * does not cost the whole batch. Each field is read by its JSON name or its proto field name (`scope_logs`).
  */
 export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE_INFINITY): OtlpLogsRequest {
   const text = UTF8.decode(body);
@@ -61,24 +66,19 @@ export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE
   } catch (error) {
     throw new OtlpDecodeError('', `body is not valid JSON: ${(error as Error).message}`);
   }
-  // A key with an underscore is a proto field name (OTLP/JSON keys are lowerCamelCase, and attribute names are
-  // values, not keys); a match inside a string value only costs the renaming pass, which leaves camelCase alone.
-  // An encoder writes every key one way, so the head of the body tells (scanning all of it cost 1.5 us/record of
-  // a 8.8 us decode, ~900-byte SDK records).
-  const value = PROTO_NAME_KEY.test(text.slice(0, PROTO_NAME_SCAN)) ? camelKeys(parsed) : parsed;
-  if (countRecords(value) > maxRecords) throw new TooManyRecordsError(maxRecords);
-  return decodeJsonValue(value);
+  if (countRecords(parsed) > maxRecords) throw new TooManyRecordsError(maxRecords);
+  return decodeJsonValue(parsed);
 }
 
 /** Log records of a parsed request, counted before the walk builds the model (lists that are no arrays: 0). */
 function countRecords(parsed: unknown): number {
   let n = 0;
-  const items = (value: unknown, field: string): unknown[] => {
-    const list = typeof value === 'object' && value !== null ? (value as Json)[field] : undefined;
+  const items = (value: unknown, json: string, proto: string): unknown[] => {
+    const list = typeof value === 'object' && value !== null ? field(value as Json, json, proto) : undefined;
     return Array.isArray(list) ? list : [];
   };
-  for (const rl of items(parsed, 'resourceLogs'))
-    for (const sl of items(rl, 'scopeLogs')) n += items(sl, 'logRecords').length;
+  for (const rl of items(parsed, 'resourceLogs', 'resource_logs'))
+    for (const sl of items(rl, 'scopeLogs', 'scope_logs')) n += items(sl, 'logRecords', 'log_records').length;
   return n;
 }
 
@@ -88,38 +88,18 @@ const UTF8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 export function decodeJsonValue(parsed: unknown): OtlpLogsRequest {
   const path = new Path();
   const root = object(parsed, path, undefined);
-  return { resourceLogs: list(root.resourceLogs, path, 'resourceLogs', resourceLogs) };
+  return {
+    resourceLogs: list(field(root, 'resourceLogs', 'resource_logs'), path, 'resourceLogs', resourceLogs),
+  };
 }
 
-/** `"scope_logs":`: a JSON object key in proto field name form. */
-const PROTO_NAME_KEY = /"[a-z][a-z0-9]*_[a-z0-9_]*"\s*:/;
-/** Characters of a body's head searched for one: past its resource attributes into the first records. */
-const PROTO_NAME_SCAN = 16_384;
-
 /**
- * Every object key from proto field name to JSON name, as protobuf's JSON mapping (and the collector) read either
- * (OTLP/JSON objects hold field names only, no maps). Below the depth any request may have (values nest at most
- * MAX_VALUE_DEPTH levels) the rest is left as it is: the decoder refuses it anyway, and a deep body must not
- * exhaust the stack here.
+ * A field by its JSON name or its proto field name (`scopeLogs`, `scope_logs`): protobuf's JSON mapping (and the
+ * collector) take either, field by field, so one body may mix them.
  */
-function camelKeys(value: unknown, depth = 0): unknown {
-  if (depth > 4 * MAX_VALUE_DEPTH + 16) return value;
-  if (Array.isArray(value)) return value.map((item) => camelKeys(item, depth + 1));
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Json = {};
-  // defineProperty: a "__proto__" key stays a property, as JSON.parse made it, not the object's prototype.
-  for (const [key, item] of Object.entries(value))
-    Object.defineProperty(
-      out,
-      key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
-      {
-        value: camelKeys(item, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      },
-    );
-  return out;
+function field(o: Json, json: string, proto: string): unknown {
+  const value = o[json];
+  return value === undefined || value === null ? o[proto] : value;
 }
 
 function object(value: unknown, path: Path, field: string | undefined): Json {
@@ -293,26 +273,33 @@ function nested<T>(path: Path, field: string, decode: () => T): T {
 function anyValue(value: unknown, path: Path): OtlpValue {
   if (value === undefined || value === null) return EMPTY_VALUE;
   const v = object(value, path, undefined);
-  if (v.stringValue !== undefined && v.stringValue !== null)
-    return { kind: 'string', value: str(v.stringValue, path, 'stringValue') };
-  if (v.boolValue !== undefined && v.boolValue !== null) {
-    if (typeof v.boolValue !== 'boolean')
-      path.fail('boolValue', `expected a boolean, got ${describe(v.boolValue)}`);
-    return { kind: 'bool', value: v.boolValue };
+  // field() reads null as absent.
+  const stringValue = field(v, 'stringValue', 'string_value');
+  if (stringValue !== undefined && stringValue !== null)
+    return { kind: 'string', value: str(stringValue, path, 'stringValue') };
+  const boolValue = field(v, 'boolValue', 'bool_value');
+  if (boolValue !== undefined && boolValue !== null) {
+    if (typeof boolValue !== 'boolean')
+      path.fail('boolValue', `expected a boolean, got ${describe(boolValue)}`);
+    return { kind: 'bool', value: boolValue };
   }
-  if (v.intValue !== undefined && v.intValue !== null)
-    return { kind: 'int', value: int64(v.intValue, path, 'intValue') };
-  if (v.doubleValue !== undefined && v.doubleValue !== null)
-    return { kind: 'double', value: double(v.doubleValue, path, 'doubleValue') };
-  if (v.bytesValue !== undefined && v.bytesValue !== null)
-    return { kind: 'bytes', value: bytes(v.bytesValue, path, 'bytesValue') };
-  const { arrayValue, kvlistValue } = v;
+  const intValue = field(v, 'intValue', 'int_value');
+  if (intValue !== undefined && intValue !== null)
+    return { kind: 'int', value: int64(intValue, path, 'intValue') };
+  const doubleValue = field(v, 'doubleValue', 'double_value');
+  if (doubleValue !== undefined && doubleValue !== null)
+    return { kind: 'double', value: double(doubleValue, path, 'doubleValue') };
+  const bytesValue = field(v, 'bytesValue', 'bytes_value');
+  if (bytesValue !== undefined && bytesValue !== null)
+    return { kind: 'bytes', value: bytes(bytesValue, path, 'bytesValue') };
+  const arrayValue = field(v, 'arrayValue', 'array_value');
   if (arrayValue !== undefined && arrayValue !== null) {
     const values = nested(path, 'arrayValue', () =>
       list(object(arrayValue, path, undefined).values, path, 'values', anyValue),
     );
     return { kind: 'array', values };
   }
+  const kvlistValue = field(v, 'kvlistValue', 'kvlist_value');
   if (kvlistValue !== undefined && kvlistValue !== null) {
     const values = nested(path, 'kvlistValue', () =>
       list(object(kvlistValue, path, undefined).values, path, 'values', keyValue),
@@ -341,16 +328,20 @@ function logRecord(value: unknown, path: Path): OtlpLogRecord {
   const body = anyValue(r.body, path);
   path.pop();
   return {
-    timeUnixNano: uint64(r.timeUnixNano, path, 'timeUnixNano'),
-    observedTimeUnixNano: uint64(r.observedTimeUnixNano, path, 'observedTimeUnixNano'),
-    severityNumber: severity(r.severityNumber, path),
-    severityText: str(r.severityText, path, 'severityText'),
+    timeUnixNano: uint64(field(r, 'timeUnixNano', 'time_unix_nano'), path, 'timeUnixNano'),
+    observedTimeUnixNano: uint64(
+      field(r, 'observedTimeUnixNano', 'observed_time_unix_nano'),
+      path,
+      'observedTimeUnixNano',
+    ),
+    severityNumber: severity(field(r, 'severityNumber', 'severity_number'), path),
+    severityText: str(field(r, 'severityText', 'severity_text'), path, 'severityText'),
     body,
     attributes: attributes(r.attributes, path),
     flags: uint32(r.flags, path, 'flags'),
-    traceId: id(r.traceId, path, 'traceId', 16),
-    spanId: id(r.spanId, path, 'spanId', 8),
-    eventName: str(r.eventName, path, 'eventName'),
+    traceId: id(field(r, 'traceId', 'trace_id'), path, 'traceId', 16),
+    spanId: id(field(r, 'spanId', 'span_id'), path, 'spanId', 8),
+    eventName: str(field(r, 'eventName', 'event_name'), path, 'eventName'),
   };
 }
 
@@ -369,8 +360,8 @@ function scopeLogs(value: unknown, path: Path): OtlpScopeLogs {
   }
   return {
     scope,
-    schemaUrl: str(s.schemaUrl, path, 'schemaUrl'),
-    logRecords: list(s.logRecords, path, 'logRecords', logRecord),
+    schemaUrl: str(field(s, 'schemaUrl', 'schema_url'), path, 'schemaUrl'),
+    logRecords: list(field(s, 'logRecords', 'log_records'), path, 'logRecords', logRecord),
   };
 }
 
@@ -384,7 +375,7 @@ function resourceLogs(value: unknown, path: Path): OtlpResourceLogs {
   }
   return {
     resource: { attributes: resourceAttributes },
-    schemaUrl: str(rl.schemaUrl, path, 'schemaUrl'),
-    scopeLogs: list(rl.scopeLogs, path, 'scopeLogs', scopeLogs),
+    schemaUrl: str(field(rl, 'schemaUrl', 'schema_url'), path, 'schemaUrl'),
+    scopeLogs: list(field(rl, 'scopeLogs', 'scope_logs'), path, 'scopeLogs', scopeLogs),
   };
 }
