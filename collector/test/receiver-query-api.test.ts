@@ -326,12 +326,16 @@ describe('a ClickHouse server that cannot be reached', () => {
 describe('while draining', () => {
   it('/health answers 503 with status "draining", the query API 503 with Retry-After', async () => {
     const t = await startTestServe();
-    // Two logs requests whose bodies are held back: serve stays draining until they end. On `b`, two more
-    // requests follow its body on the same connection, so they arrive after draining began.
+    // Two logs requests whose bodies are held back: serve stays draining until they end. On `c` and `d`, requests
+    // whose headers are cut short when draining begins, so they arrive after it began.
     const a = await rawConnection(t.serve.port);
     const b = await rawConnection(t.serve.port);
+    const c = await rawConnection(t.serve.port);
+    const d = await rawConnection(t.serve.port);
     a.socket.write(logsRequestHead(t.serve.token, 2));
     b.socket.write(logsRequestHead(t.serve.token, 2));
+    c.socket.write('GET /health HTTP/1.1\r\n');
+    d.socket.write(`GET /v1/audit/events?tenant=${TENANT} HTTP/1.1\r\n`);
     const deadline = Date.now() + 10_000;
     while (t.serve.server.stats().inFlight < 2 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 2));
@@ -339,25 +343,20 @@ describe('while draining', () => {
     const closing = t.serve.close();
     try {
       // An empty ExportLogsServiceRequest padded with an unknown empty field (2 bytes): valid, no records.
-      b.socket.write(
-        `${Buffer.from([0x7a, 0x00]).toString('latin1')}` +
-          'GET /health HTTP/1.1\r\nHost: x\r\n\r\n' +
-          `GET /v1/audit/events?tenant=${TENANT} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.serve.token}\r\n\r\n`,
-      );
-      const text = await b.waitFor(/"unavailable"/);
-      const responses = text.split(/(?=^HTTP\/1\.1 )/m);
-      expect(
-        responses.map((r) => r.slice(0, 12)),
-        text,
-      ).toEqual(['HTTP/1.1 200', 'HTTP/1.1 503', 'HTTP/1.1 503']);
+      b.socket.write(Buffer.from([0x7a, 0x00]));
+      c.socket.write('Host: x\r\n\r\n');
+      d.socket.write(`Host: x\r\nAuthorization: Bearer ${t.serve.token}\r\n\r\n`);
+      const responses = [await b.waitFor(/\r\n\r\n/), await c.waitFor(/\}$/), await d.waitFor(/\}\}$/)];
+      expect(responses.map((r) => r.slice(0, 12))).toEqual(['HTTP/1.1 200', 'HTTP/1.1 503', 'HTTP/1.1 503']);
+      // Every answer while draining tells the client the connection closes (it is about to).
+      for (const r of responses) expect(r).toMatch(/^connection: close\r$/im);
       expect(responses[1]).toMatch(/"status":"draining"/);
       expect(responses[2]).toMatch(/^retry-after: 1\r$/im);
       expect(responses[2]).toMatch(/the receiver is shutting down/);
     } finally {
       a.socket.write(Buffer.from([0x7a, 0x00]));
       await closing;
-      a.socket.destroy();
-      b.socket.destroy();
+      for (const x of [a, b, c, d]) x.socket.destroy();
       await t.close();
     }
   });

@@ -23,8 +23,9 @@ export function jsonLogger(
   };
 }
 
+// With the stack: an unexpected error (a 500) is a defect, found from where it was thrown.
 function errorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message } : value;
+  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];

@@ -63,6 +63,7 @@ export interface ReceiverServer {
 const GRPC_CODE: Record<number, number> = {
   400: 3,
   401: 16,
+  403: 7,
   404: 5,
   405: 12,
   413: 3,
@@ -114,6 +115,15 @@ function otlpSuccess(
   res.end(body);
 }
 
+/** The encoding of an OTLP answer to this Content-Type: JSON unless protobuf was sent. */
+function otlpEncodingOf(contentType: string | undefined): OtlpEncoding {
+  try {
+    return requestEncoding(contentType);
+  } catch {
+    return 'json';
+  }
+}
+
 /** 127.0.0.0/8, ::1 or localhost: the only names a loopback listener is reached by, unless DNS was turned on it. */
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
@@ -128,6 +138,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   // A loopback listener without ingest auth checks Host, against pages that rebind a DNS name to 127.0.0.1.
   const loopbackOnly = LOOPBACK.test(options.host);
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
+  // While draining: the client should not send its next request on this connection, which is about to close.
+  const closing = { connection: 'close' };
   const queue = new IngestQueue({
     insert: options.insert,
     maxPendingRows: limits.maxPendingRows,
@@ -140,6 +152,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   const refusals = new Refusals(log, limits.refusalLogIntervalMs);
   let draining = false;
   let inFlight = 0;
+  const active = new Set<ServerResponse>();
   let requests = 0;
   const idle: (() => void)[] = [];
 
@@ -206,7 +219,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           { 'www-authenticate': 'Bearer' },
         );
       if (unsupported !== undefined) throw unsupported;
-      if (draining) return refuse(503, 'shutting down', 'the receiver is shutting down', retryAfter);
+      if (draining)
+        return refuse(503, 'shutting down', 'the receiver is shutting down', { ...retryAfter, ...closing });
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return refuse(429, 'busy', 'the receiver is busy: retry later', retryAfter);
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
@@ -240,13 +254,21 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (error instanceof OtlpDecodeError) return refuse(400, 'malformed request', error.message);
       if (error instanceof QueueFullError) return refuse(429, 'busy', error.message, retryAfter);
       if (error instanceof ReceiverUnavailableError)
-        return refuse(503, draining ? 'shutting down' : 'store unavailable', error.message, retryAfter);
+        return draining
+          ? refuse(503, 'shutting down', error.message, { ...retryAfter, ...closing })
+          : refuse(503, 'store unavailable', error.message, retryAfter);
       throw error;
     }
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      // e.g. `GET //[ HTTP/1.1`: not a URL this server has.
+      return sendError(res, 400, 'invalid_argument', 'malformed request target');
+    }
     if (url.pathname === LOGS_PATH) {
       if (req.method !== 'POST')
         return otlpError(res, 'json', 405, 'POST OTLP logs to /v1/logs', { allow: 'POST' });
@@ -266,7 +288,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         inFlight: inFlight - 1,
         refused: refusals.stats,
       };
-      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json' });
+      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json', ...(draining && closing) });
       return void res.end(JSON.stringify(body));
     }
     if (url.pathname === QUERY_PREFIX || url.pathname.startsWith(`${QUERY_PREFIX}/`)) {
@@ -281,6 +303,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       }
       if (draining) {
         res.setHeader('retry-after', String(limits.retryAfterSeconds));
+        res.setHeader('connection', 'close');
         return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
       }
       return handleQuery(options.reader, req, res, url, {
@@ -298,6 +321,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   // Headers within MAX_QUERY_HEADER_BYTES (Node's default; the query API takes long filters in a POST body).
   const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
     inFlight += 1;
+    active.add(res);
     requests += 1;
     route(req, res)
       .catch((error: unknown) => {
@@ -315,11 +339,16 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
             path: req.url,
             error,
           });
-        if (!res.headersSent) sendError(res, 500, 'internal', 'internal error (see the serve log)');
-        else res.destroy();
+        const message = 'internal error (see the serve log)';
+        if (res.headersSent) res.destroy();
+        // An OTLP sender reads a google.rpc.Status in its request's encoding.
+        else if (req.url?.split('?')[0] === LOGS_PATH)
+          otlpError(res, otlpEncodingOf(req.headers['content-type']), 500, message);
+        else sendError(res, 500, 'internal', message);
       })
       .finally(() => {
         inFlight -= 1;
+        active.delete(res);
         if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
       });
   });
@@ -344,6 +373,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     async close() {
       if (draining) return;
       draining = true;
+      // Requests in progress answer with `Connection: close`: their connections close once they are answered.
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
