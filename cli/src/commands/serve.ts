@@ -133,7 +133,8 @@ on SIGTERM/SIGINT.
 
 ${STORE_HELP}
 
-Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, port in use), 2 usage error.`,
+Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, port in use; an insert still
+running at the shutdown timeout), 2 usage error.`,
   options: {
     ...STORE_OPTIONS,
     host: { type: 'string' },
@@ -248,9 +249,11 @@ Exit codes: 0 stopped by a signal after draining, 1 failure (directory locked, p
     process.once('SIGTERM', force);
     process.once('SIGINT', force);
     log.log('info', 'signal received', { signal });
-    await running.close();
+    const report = await running.close();
     process.off('SIGTERM', force);
     process.off('SIGINT', force);
+    // An insert still running at the shutdown timeout: exit now (it may never return) and say so with 1.
+    if (!report.clean) process.exit(EXIT.failure);
     return EXIT.ok;
   },
 };

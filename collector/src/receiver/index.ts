@@ -61,6 +61,7 @@ export {
   LOGS_PATH,
   type ReceiverServer,
   type ReceiverServerOptions,
+  type ShutdownReport,
   startReceiverServer,
 } from './server.js';
 export { isStoreUnreachable } from './store-unreachable.js';

@@ -10,7 +10,7 @@ import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from 
 import { removeDiscovery, writeDiscovery } from './discovery.js';
 import { StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
-import { type ReceiverServer, startReceiverServer } from './server.js';
+import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { isStoreUnreachable } from './store-unreachable.js';
 
 export interface ServeOptions {
@@ -47,7 +47,8 @@ export interface RunningServe {
   server: ReceiverServer;
   /** The store's read connection (for an application embedding serve; writes go through /v1/logs). */
   store: AuditStore;
-  close(): Promise<void>;
+  /** Drains and stops (see ReceiverServer.close); `clean: false` when an insert was still running at the deadline. */
+  close(): Promise<ShutdownReport>;
 }
 
 export function defaultStateDir(
@@ -155,7 +156,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       tokenFile: token.file,
       discoveryFile,
     });
-    let closing: Promise<void> | undefined;
+    let closing: Promise<ShutdownReport> | undefined;
     return {
       url: server.url,
       port: server.port,
@@ -168,11 +169,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       close() {
         closing ??= (async () => {
           log.log('info', 'shutting down: draining in-flight requests');
-          await running.close();
+          const report = await running.close();
           removeDiscovery(stateDir, process.pid);
           await openedReader.close();
-          for (const w of writers) await w.close();
+          // A writer whose insert hangs would hang its close() too: past the deadline it is not waited for.
+          if (report.clean) for (const w of writers) await w.close();
+          else for (const w of writers) void w.close().catch(() => undefined);
           log.log('info', 'stopped', { ...running.stats() });
+          return report;
         })();
         return closing;
       },

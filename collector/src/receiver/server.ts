@@ -55,8 +55,18 @@ export interface ReceiverServer {
   url: string;
   port: number;
   stats(): IngestStats & { requests: number; inFlight: number; refused: Record<RefusalStatus, number> };
-  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), writes what is queued. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish and writes what is queued, all within the shutdown timeout;
+   * past it, connections are closed and inserts still running are left (reported, not awaited).
+   */
+  close(): Promise<ShutdownReport>;
+}
+
+export interface ShutdownReport {
+  /** Everything queued was written (or failed) within the shutdown timeout. */
+  clean: boolean;
+  /** Rows of inserts still running at the deadline: their requests were not acknowledged. */
+  unacknowledgedRows: number;
 }
 
 // gRPC status codes carried in google.rpc.Status bodies, per HTTP status (OTLP/HTTP spec).
@@ -124,6 +134,19 @@ function otlpEncodingOf(contentType: string | undefined): OtlpEncoding {
   }
 }
 
+/** `promise`'s value, or 'timeout' once `deadline` (a performance.now() time) has passed. */
+async function within<T>(promise: Promise<T>, deadline: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** 127.0.0.0/8, ::1 or localhost: the only names a loopback listener is reached by, unless DNS was turned on it. */
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
@@ -139,7 +162,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   const loopbackOnly = LOOPBACK.test(options.host);
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
   // While draining: the client should not send its next request on this connection, which is about to close.
-  const closing = { connection: 'close' };
+  const closeConnection = { connection: 'close' };
   const queue = new IngestQueue({
     insert: options.insert,
     maxPendingRows: limits.maxPendingRows,
@@ -220,7 +243,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         );
       if (unsupported !== undefined) throw unsupported;
       if (draining)
-        return refuse(503, 'shutting down', 'the receiver is shutting down', { ...retryAfter, ...closing });
+        return refuse(503, 'shutting down', 'the receiver is shutting down', {
+          ...retryAfter,
+          ...closeConnection,
+        });
       if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return refuse(429, 'busy', 'the receiver is busy: retry later', retryAfter);
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
@@ -255,7 +281,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (error instanceof QueueFullError) return refuse(429, 'busy', error.message, retryAfter);
       if (error instanceof ReceiverUnavailableError)
         return draining
-          ? refuse(503, 'shutting down', error.message, { ...retryAfter, ...closing })
+          ? refuse(503, 'shutting down', error.message, { ...retryAfter, ...closeConnection })
           : refuse(503, 'store unavailable', error.message, retryAfter);
       throw error;
     }
@@ -288,7 +314,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         inFlight: inFlight - 1,
         refused: refusals.stats,
       };
-      res.writeHead(draining ? 503 : 200, { 'content-type': 'application/json', ...(draining && closing) });
+      res.writeHead(draining ? 503 : 200, {
+        'content-type': 'application/json',
+        ...(draining && closeConnection),
+      });
       return void res.end(JSON.stringify(body));
     }
     if (url.pathname === QUERY_PREFIX || url.pathname.startsWith(`${QUERY_PREFIX}/`)) {
@@ -363,6 +392,34 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       resolve();
     });
   });
+  let closing: Promise<ShutdownReport> | undefined;
+  async function shutdown(): Promise<ShutdownReport> {
+    draining = true;
+    // Requests in progress answer with `Connection: close`: their connections close once they are answered.
+    for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // One deadline for all of it: an insert that hangs (a ClickHouse server that stopped answering) must not
+    // hold shutdown past --shutdown-timeout.
+    const deadline = performance.now() + limits.shutdownTimeoutMs;
+    const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+    if ((await within(drained, deadline)) === 'timeout')
+      log.log('warn', 'shutdown timeout: closing connections with requests still in flight', { inFlight });
+    refusals.close();
+    // Before waiting for the queue: a request cut off was not acknowledged, so its sender sends it again.
+    server.closeAllConnections();
+    let report: ShutdownReport = { clean: true, unacknowledgedRows: 0 };
+    if ((await within(queue.close(), deadline)) === 'timeout') {
+      const unacknowledgedRows = queue.stats.pendingRows;
+      log.log('error', 'shutdown timeout: inserts still running, their rows not acknowledged', {
+        unacknowledgedRows,
+      });
+      report = { clean: false, unacknowledgedRows };
+    }
+    await closed;
+    return report;
+  }
+
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
@@ -370,25 +427,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     url: `http://${host}:${port}`,
     port,
     stats: () => ({ ...queue.stats, requests, inFlight, refused: refusals.stats }),
-    async close() {
-      if (draining) return;
-      draining = true;
-      // Requests in progress answer with `Connection: close`: their connections close once they are answered.
-      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), limits.shutdownTimeoutMs);
-      });
-      if ((await Promise.race([drained, timeout])) === 'timeout')
-        log.log('warn', 'shutdown timeout: closing connections with requests still in flight', { inFlight });
-      clearTimeout(timer);
-      refusals.close();
-      await queue.close();
-      server.closeAllConnections();
-      await closed;
+    close() {
+      closing ??= shutdown();
+      return closing;
     },
   };
 }
