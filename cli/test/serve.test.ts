@@ -674,6 +674,21 @@ describe('serve command line', () => {
     );
   });
 
+  it('a port in use fails with exit 1 before the data directory is created (or a store migrated)', async () => {
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = listener.address() as AddressInfo;
+      const dataDir = join(root, 'port-in-use');
+      const r = await cli(['serve', '--data-dir', dataDir, '--port', String(port)]);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`port ${port} is already in use`));
+      expect(existsSync(dataDir)).toBe(false);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
   it('usage errors exit 2 with the reason on stderr', async () => {
     expect((await cli(['serve'])).err).toMatch(/no store given/);
     const port = await cli(['serve', '--data-dir', join(root, 'x'), '--port', 'http']);

@@ -1,6 +1,7 @@
 // `serve` as a library call: opens (and migrates) the store, resolves the token, starts the HTTP server and
 // writes the discovery file; close() drains, closes the store and removes the file.
 import { mkdirSync, realpathSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
@@ -70,12 +71,31 @@ function withoutCredentials(url: string): string {
   }
 }
 
+/**
+ * Listens on the address and lets it go at once: throws Node's listen error (EADDRINUSE, EADDRNOTAVAIL) if the
+ * server could not listen there. Port 0 (any free one) needs no check.
+ */
+async function assertPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, host, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const log = options.log ?? jsonLogger();
   const limits = receiverLimits(options.limits);
   const stateDir = resolve(options.stateDir ?? defaultStateDir(options.store));
   if ('path' in options.store && options.store.path === ':memory:')
     throw new Error('serve needs a data directory, not :memory:');
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  // Before anything is opened, created or migrated: a port in use found after a migration of minutes, or after
+  // a new data directory was made, cost both for nothing.
+  await assertPortFree(host, port);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
 
   // Separate connections for inserts and reads: each runs one statement at a time, so reads never queue behind a
@@ -122,8 +142,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     });
     if (token.source === 'generated') log.log('info', 'generated a bearer token', { tokenFile: token.file });
     server = await startReceiverServer({
-      host: options.host ?? DEFAULT_HOST,
-      port: options.port ?? DEFAULT_PORT,
+      host,
+      port,
       token: token.token,
       ingestAuth: options.ingestAuth ?? 'token',
       records: options.records ?? 'audit',
