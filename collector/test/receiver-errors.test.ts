@@ -69,7 +69,7 @@ describe('serve errors', () => {
     }
     const failed = lines.filter((l) => l.msg === 'request failed');
     expect(failed).toHaveLength(2);
-    expect(String((failed[0]?.error as JsonObject).stack)).toMatch(/write EPIPE\n\s+at /);
+    expect(String((failed[0]?.error as JsonObject | undefined)?.stack)).toMatch(/write EPIPE\n\s+at /);
   });
 
   it('answers 400 to a malformed request target, and logs no error', async () => {
