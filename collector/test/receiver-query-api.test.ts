@@ -1,8 +1,10 @@
 // The query API's statuses and time parameters, against serve on a real chDB directory: `from`/`to` take only
 // ISO 8601 (a bare date = midnight UTC, a date-time needs a zone), 405 to other methods, 500 when the store
 // fails a query, 503 + Retry-After when the store's server cannot be reached or serve is draining.
+
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +173,44 @@ describe('query API on an embedded store', () => {
     await refused(`/v1/audit/export?${tenant}&limit=1`, 'limit', /whole filtered range/);
     await refused(`/v1/audit/export?${tenant}&format=xml`, 'format', /must be ndjson or csv, got "xml"/);
     await refused(`/v1/audit/export?${tenant}&order=random`, 'order', /must be time or actor, got "random"/);
+    // What the store refuses comes back under the API's parameter names, not the store's (actions[0], actor.id).
+    const long = 'x'.repeat(5000);
+    await refused(`/v1/audit/events?${tenant}&action=billing*`, 'action', /^actions\[0\]: "billing\*"/);
+    await refused(`/v1/audit/events?${tenant}&crud=update&action=a&action=b*c`, 'action', /^actions\[1\]/);
+    await refused(`/v1/audit/events?${tenant}&actor=${long}`, 'actor', /^actor\.id: is 5000 characters/);
+    await refused(`/v1/audit/events?${tenant}&actor=a&actorType=${long}`, 'actorType', /^actor\.type:/);
+    await refused(`/v1/audit/actors/a/events?${tenant}&type=${long}`, 'type', /^actor\.type:/);
+    await refused(`/v1/audit/actors/${long}/events?${tenant}`, 'path', /^actor\.id:/);
+    await refused(`/v1/audit/events?${tenant}&target=doc:${long}`, 'target', /^target\.id:/);
+    await refused(`/v1/audit/events?${tenant}&targetType=doc&targetId=${long}`, 'targetId', /^target\.id:/);
+    await refused(`/v1/audit/targets/doc/${long}/events?${tenant}`, 'path', /^target\.id:/);
+    // A `.` or `..` segment would be removed by URL parsing: /actors/../events answered as /events (every actor).
+    // Sent as written (node:http keeps the path; fetch would normalise it before sending).
+    for (const segment of ['..', '.', '%2E%2E', '%2e.']) {
+      const path = `/v1/audit/actors/${segment}/events?${tenant}`;
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: t.serve.port,
+            path,
+            headers: { authorization: `Bearer ${t.serve.token}` },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => {
+              body += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject).end();
+      });
+      expect(answer.status, path).toBe(400);
+      const { error } = JSON.parse(answer.body) as ErrorBody;
+      expect(error.field, path).toBe('path');
+      expect(error.message, path).toMatch(/is removed by URL normalisation.*\/events\?actor=/);
+    }
     // What each route does read still works, `type` on the actor route included.
     const actor = await query(t.serve, `/v1/audit/actors/user-1/events?${tenant}&type=user&limit=2`);
     expect(actor.status).toBe(200);

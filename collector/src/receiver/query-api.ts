@@ -250,6 +250,38 @@ export interface QueryApiOptions {
  * `/counts/time?interval=`, `/export?format=ndjson|csv&order=time|actor`, `/status` (the store's migrations, tables and retention:
  * no tenant, the token is the only gate).
  */
+/**
+ * A `.` or `..` path segment (also as %2e): URL parsing removes it, so `/actors/../events` would answer as
+ * `/events`, every actor's events. Checked on the request target as sent.
+ */
+function refuseDotSegments(rawUrl: string | undefined): void {
+  const path = (rawUrl ?? '/').split('?')[0] ?? '/';
+  for (const segment of path.split('/')) {
+    if (/^(\.|%2e){1,2}$/i.test(segment))
+      throw new QueryParameterError(
+        'path',
+        `a path segment ${JSON.stringify(segment)} is removed by URL normalisation (it would name another route): ` +
+          'give such an id as a parameter (/events?actor=…, /events?target=TYPE:ID)',
+      );
+  }
+}
+
+type Route = 'actor' | 'target' | 'other';
+
+/** The store names its own fields (`actions[0]`, `actor.id`); callers of the API know its parameters. */
+function parameterOf(field: string, route: Route, params: URLSearchParams | undefined): string {
+  if (/^actions\[\d+\]$/.test(field)) return 'action';
+  if (/^crud\[\d+\]$/.test(field)) return 'crud';
+  if (field === 'actor.id') return route === 'actor' ? 'path' : 'actor';
+  if (field === 'actor.type') return route === 'actor' ? 'type' : 'actorType';
+  if (field === 'target.type' || field === 'target.id') {
+    if (route === 'target') return 'path';
+    if (params?.has('target')) return 'target';
+    return field === 'target.type' ? 'targetType' : 'targetId';
+  }
+  return field;
+}
+
 export async function handleQuery(
   reader: QueryReader,
   req: IncomingMessage,
@@ -257,8 +289,12 @@ export async function handleQuery(
   url: URL,
   options: QueryApiOptions,
 ): Promise<void> {
+  let route: Route = 'other';
+  let params: URLSearchParams | undefined;
   try {
+    refuseDotSegments(req.url);
     const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
+    route = parts[0] === 'actors' ? 'actor' : parts[0] === 'targets' ? 'target' : 'other';
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.setHeader('allow', 'GET, POST');
       return sendError(
@@ -268,7 +304,7 @@ export async function handleQuery(
         'the query API answers GET (and POST: parameters in the body)',
       );
     }
-    const params = await queryParameters(req, url, options.bodyIdleTimeoutMs);
+    params = await queryParameters(req, url, options.bodyIdleTimeoutMs);
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {
       acceptOnly(params, '/events', [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
@@ -377,7 +413,7 @@ export async function handleQuery(
     if (error instanceof BodyTooLargeError)
       return sendError(res, 413, 'too_large', `the parameters are over ${MAX_QUERY_BODY_BYTES} bytes`);
     if (error instanceof AuditStoreInputError)
-      return sendError(res, 400, 'invalid_argument', error.message, error.field);
+      return sendError(res, 400, 'invalid_argument', error.message, parameterOf(error.field, route, params));
     if (isStoreUnreachable(error) && !res.headersSent) {
       res.setHeader('retry-after', String(options.retryAfterSeconds));
       const reason = error instanceof Error ? error.message : String(error);
