@@ -6,7 +6,6 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { AuditStore, DataDirectoryLockedError, type StoreTarget } from '@otel-audit/clickhouse';
 import {
   discoveryPath,
-  HEALTH_PATH,
   processAlive,
   readDiscovery,
   removeDiscovery,
@@ -17,12 +16,14 @@ import { type OptionValues, UsageError } from './command.js';
 import {
   displayUrl,
   ReadDirectoryLockedError,
+  ServeImpostorError,
   StoreFromNewerReleaseError,
   StoreNeedsMigrationError,
   StoreNotFoundError,
   shellWord,
 } from './reader-errors.js';
-import { RemoteAuditReader } from './remote-store.js';
+import { RemoteAuditReader, RemoteServeError } from './remote-store.js';
+import { askServe } from './serve-identity.js';
 import { ENV, STORE_HELP, STORE_OPTIONS, storeTarget, str } from './store-options.js';
 
 export const READ_OPTIONS = {
@@ -50,18 +51,6 @@ export interface OpenReaderOptions {
    * off: showing what such a store lacks is its job.
    */
   requireMigrated?: boolean;
-}
-
-/** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
-const HEALTH_TIMEOUT_MS = 2000;
-
-async function serveAnswers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}${HEALTH_PATH}`, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 /** The database asked for, and how (for messages): the flag beats the environment. */
@@ -238,18 +227,28 @@ export async function openReader(
   }
   const stateDir = stateFlag ?? target.path;
   const running = readDiscovery(stateDir);
+  let unreachable: { url: string; pid: number; reason: string } | undefined;
   if (running !== undefined) {
-    const alive = processAlive(running.pid);
-    if (alive) requireTrustedDiscovery(stateDir);
-    if (alive && (await serveAnswers(running.url))) {
-      // A state directory shared by several data directories must not send reads to another store.
-      if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))
-        throw new UsageError(
-          `the otel-audit serve found through ${discoveryPath(stateDir)} (${running.url}) holds ` +
-            `${running.dataDir}, not ${realPath(target.path)}; give each serve its own --state-dir`,
-        );
-      checkDatabase(databaseAsked(values, env), running, target.path);
-      return RemoteAuditReader.fromDiscovery(running, env);
+    const alive = processAlive(running.pid, running.processStart);
+    if (alive) {
+      requireTrustedDiscovery(stateDir);
+      const token = RemoteAuditReader.tokenFor(running, env, statSync(discoveryPath(stateDir)).uid);
+      // Without a token nothing can be proven, and nothing is sent: a serve that answers is then an error.
+      const answer = await askServe(running.url, 'token' in token ? token.token : undefined);
+      if (answer.kind === 'impostor')
+        throw new ServeImpostorError(discoveryPath(stateDir), running.url, answer.reason);
+      if (answer.kind === 'answers') {
+        if ('error' in token) throw new RemoteServeError(token.error);
+        // A state directory shared by several data directories must not send reads to another store.
+        if (running.dataDir !== undefined && running.dataDir !== realPath(target.path))
+          throw new UsageError(
+            `the otel-audit serve found through ${discoveryPath(stateDir)} (${running.url}) holds ` +
+              `${running.dataDir}, not ${realPath(target.path)}; give each serve its own --state-dir`,
+          );
+        checkDatabase(databaseAsked(values, env), running, target.path);
+        return new RemoteAuditReader(running.url, token.token);
+      }
+      unreachable = { url: running.url, pid: running.pid, reason: answer.reason };
     }
     // Left behind by a serve that was killed: nobody serves this directory any more (one of someone else's is
     // left alone: it is not read, only not trusted).
@@ -262,6 +261,7 @@ export async function openReader(
     if (error instanceof DataDirectoryLockedError)
       throw new ReadDirectoryLockedError(target.path, discoveryPath(stateDir), stateFlag !== undefined, {
         cause: error,
+        ...(unreachable !== undefined && { unreachable }),
       });
     throw error;
   }

@@ -81,13 +81,40 @@ export class ReadDirectoryLockedError extends DataDirectoryLockedError {
     /** The serve.json the CLI looked for. */
     readonly discoveryFile: string,
     stateDirGiven: boolean,
-    options?: { cause?: unknown },
+    /** `unreachable`: serve.json names a live process whose address did not answer (the cause of the lock). */
+    options?: { cause?: unknown; unreachable?: { url: string; pid: number; reason: string } },
   ) {
     super(path, options);
+    const down = options?.unreachable;
+    if (down !== undefined) {
+      this.message +=
+        `. ${discoveryFile} names an otel-audit serve (pid ${down.pid}, still running) at ${down.url}, but it ` +
+        `cannot be reached there: ${down.reason}`;
+      return;
+    }
     this.message += stateDirGiven
       ? `. No running otel-audit serve was found through ${discoveryFile}: if serve holds this ` +
         'directory, pass the --state-dir it was started with'
       : '. If it is an `otel-audit serve` started with --state-dir DIR, pass --state-dir DIR too, so that ' +
         'this command finds it (serve.json is in the state directory) and reads through it';
+  }
+}
+
+/**
+ * Something answers at the address serve.json names, but cannot prove it knows serve's token: a serve that was
+ * killed left the file, and another process took its port (and maybe its pid). The token is not sent, and the
+ * directory is not opened behind the back of whatever holds it.
+ */
+export class ServeImpostorError extends Error {
+  override name = 'ServeImpostorError';
+  constructor(
+    readonly discoveryFile: string,
+    readonly url: string,
+    reason: string,
+  ) {
+    super(
+      `${url}, the address in ${discoveryFile}, does not answer as the otel-audit serve that wrote that file ` +
+        `(${reason}); the serve token was not sent. If that serve is gone, remove ${discoveryFile}`,
+    );
   }
 }

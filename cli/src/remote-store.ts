@@ -1,5 +1,5 @@
 // Reads through a running `otel-audit serve` (its query API) instead of opening the data directory it holds.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import {
   AuditStoreInputError,
   checkEventId,
@@ -55,6 +55,30 @@ function fitsInPath(value: string): boolean {
   return value !== '.' && value !== '..' && encodeURIComponent(value).length <= 2048;
 }
 
+/** Why a token file named by serve.json is not to be read (undefined: it may be; a missing file: read fails). */
+function tokenFileDistrust(file: string, discoveryOwner: number | undefined): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  let link: Stats;
+  let target: Stats;
+  try {
+    link = lstatSync(file);
+    target = statSync(file);
+  } catch {
+    return undefined;
+  }
+  // The serve that wrote serve.json made its token file, as the same user; the file of anyone else (this user
+  // included, when serve.json is another's) is not serve's to name.
+  const owner = discoveryOwner ?? uid;
+  for (const stat of link.isSymbolicLink() ? [link, target] : [target]) {
+    if (stat.uid !== owner)
+      return `it belongs to uid ${stat.uid}, not to uid ${owner}, the owner of serve.json`;
+  }
+  if ((target.mode & 0o022) !== 0)
+    return `it is writable by other users (mode ${(target.mode & 0o777).toString(8).padStart(4, '0')})`;
+  return undefined;
+}
+
 /** JSON turned Dates into strings; make the events whole again. */
 function revive(event: StoredAuditEvent): StoredAuditEvent {
   return {
@@ -85,16 +109,27 @@ export class RemoteAuditReader {
   ) {}
 
   /**
-   * A reader for the serve a discovery file describes. Its token file, when it has one, holds the token it
-   * actually uses (serve's --token-file beats the environment variable); the variable is for a serve that was
-   * given the token through it, or a token file this user cannot read.
+   * The token to send to the serve a discovery file describes, or why there is none. Its token file, when it has
+   * one, holds the token it actually uses (serve's --token-file beats the environment variable); the variable is
+   * for a serve that was given the token through it, or a token file this user cannot read. A token file is read
+   * only when it (and a symlink to it) belongs to the owner of serve.json (`discoveryOwner`) and others cannot
+   * write it: serve.json must not make this command read any file this user can (and send it away).
    */
-  static fromDiscovery(info: ServeDiscovery, env: Record<string, string | undefined>): RemoteAuditReader {
+  static tokenFor(
+    info: ServeDiscovery,
+    env: Record<string, string | undefined>,
+    discoveryOwner: number | undefined,
+  ): { token: string } | { error: string } {
     let fileError: string | undefined;
     if (info.tokenFile) {
+      const distrust = tokenFileDistrust(info.tokenFile, discoveryOwner);
+      if (distrust !== undefined)
+        return {
+          error: `otel-audit serve at ${info.url}: not reading its token file ${info.tokenFile}: ${distrust}`,
+        };
       try {
         const token = readFileSync(info.tokenFile, 'utf8').trim();
-        if (token) return new RemoteAuditReader(info.url, token);
+        if (token) return { token };
         fileError = `its token file ${info.tokenFile} is empty`;
       } catch (error) {
         fileError = `cannot read its token file ${info.tokenFile} (${(error as Error).message})`;
@@ -102,11 +137,12 @@ export class RemoteAuditReader {
     }
     const token = env[SERVE_TOKEN_ENV];
     if (!token)
-      throw new RemoteServeError(
-        `otel-audit serve at ${info.url}: ${fileError ?? 'it has no token file'}; ` +
+      return {
+        error:
+          `otel-audit serve at ${info.url}: ${fileError ?? 'it has no token file'}; ` +
           `set ${SERVE_TOKEN_ENV} to the token it was started with`,
-      );
-    return new RemoteAuditReader(info.url, token);
+      };
+    return { token };
   }
 
   /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */

@@ -1,7 +1,9 @@
 // `otel-audit serve` as a child process (the real bin, from source), and audit records to send it.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { encodeProtobufRequest } from '@otel-audit/collector';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from '@otel-audit/sdk/conventions';
@@ -135,3 +137,21 @@ export async function postLogs(url: string, token: string, body: Buffer): Promis
  * never reaches stderr; elsewhere chDB prints it before the friendly error, which the tests then allow.
  */
 export const LOCKS_VISIBLE = process.platform === 'linux' && existsSync('/proc/locks');
+
+/**
+ * For a stand-in of serve (an http server a test starts): answers `/health` as serve does when it knows `token`
+ * (HMAC-SHA256 of the challenge); returns false for other paths.
+ */
+export function answerHealth(req: IncomingMessage, res: ServerResponse, token: string): boolean {
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (url.pathname !== '/health') return false;
+  const challenge = url.searchParams.get('challenge');
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(
+    JSON.stringify({
+      status: 'ok',
+      ...(challenge !== null && { challenge: createHmac('sha256', token).update(challenge).digest('hex') }),
+    }),
+  );
+  return true;
+}

@@ -22,6 +22,7 @@ import { type EventPage, loadMigrations, type StoreStatus } from '@otel-audit/cl
 import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  answerHealth,
   auditRequest,
   cli,
   LOCKS_VISIBLE,
@@ -421,6 +422,26 @@ describe('serve with --state-dir and --token-file, the token also in the environ
     );
   });
 
+  it('a serve.json naming a running process whose address does not answer says so (not "pass --state-dir")', async () => {
+    const elsewhere = join(root, 'sd-unreachable-state');
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const file = join(elsewhere, DISCOVERY_FILE_NAME);
+    // serve itself (alive, holding the directory) at an address nothing listens on: a port just freed.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    await new Promise((resolve) => probe.close(resolve));
+    writeFileSync(file, JSON.stringify({ url: closed, pid: serve.child.pid, tokenFile }), { mode: 0o600 });
+    const r = await cli(['events', '--data-dir', dir, '--state-dir', elsewhere, '--tenant', 'sd']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`data directory ${dir} is locked by another process`);
+    expect(r.err).toContain(
+      `${file} names an otel-audit serve (pid ${serve.child.pid}, still running) at ${closed}, but it ` +
+        'cannot be reached there: ECONNREFUSED',
+    );
+    expect(r.err).not.toContain('--state-dir');
+  }, 60_000);
+
   it('without --state-dir the locked-directory error says to pass the one serve was started with', () => {
     const r = spawnSync(
       process.execPath,
@@ -517,13 +538,142 @@ describe('a stale serve.json (serve was killed)', () => {
   }, 60_000);
 });
 
+describe('a stale serve.json whose port (and pid) another process took', () => {
+  const forged = JSON.stringify({ events: [{ id: 'forged' }], nextCursor: null });
+  /** A listener on the port serve left; `proveWith`: the token it answers challenges with (none: plain /health). */
+  async function squatter(proveWith: () => string | undefined) {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers.authorization}`);
+      const key = proveWith();
+      if (key !== undefined && answerHealth(req, res, key)) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(new URL(req.url ?? '/', 'http://x').pathname === '/health' ? '{"status":"ok"}' : forged);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { seen, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it('is refused without sending the token when the address cannot prove it knows the token', async () => {
+    const dir = join(root, 'impostor');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    const tokenFile = join(root, 'impostor.token');
+    writeFileSync(tokenFile, 'the-real-serve-token\n', { mode: 0o600 });
+    let proveWith: string | undefined;
+    const rogue = await squatter(() => proveWith);
+    const file = join(dir, DISCOVERY_FILE_NAME);
+    // A live pid that is not serve's, as after a recycled pid: this test's own.
+    writeFileSync(file, JSON.stringify({ url: rogue.url, pid: process.pid, tokenFile }), { mode: 0o600 });
+    try {
+      // A plain /health answer, then a proof made with a guessed token.
+      for (const key of [undefined, 'a-guessed-token-000000']) {
+        proveWith = key;
+        const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json']);
+        expect(r.code).toBe(1);
+        expect(r.out).toBe('');
+        expect(r.err).toContain(
+          `${rogue.url}, the address in ${file}, does not answer as the otel-audit serve that wrote that file`,
+        );
+        expect(r.err).toContain('the serve token was not sent');
+      }
+      expect(rogue.seen).toHaveLength(2);
+      for (const request of rogue.seen)
+        expect(request).toMatch(/^\/health\?challenge=[0-9a-f]{64} undefined$/);
+      expect(existsSync(file)).toBe(true);
+    } finally {
+      await rogue.close();
+    }
+  }, 60_000);
+
+  it.skipIf(!existsSync(`/proc/${process.pid}/stat`))(
+    'is known stale when its pid belongs to a process started at another time: removed, directory opened',
+    async () => {
+      const dir = join(root, 'recycled-pid');
+      expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+      const tokenFile = join(root, 'recycled-pid.token');
+      writeFileSync(tokenFile, 'the-real-serve-token\n', { mode: 0o600 });
+      // Even one that knows the token is not asked: the start time alone says the file is stale.
+      const rogue = await squatter(() => 'the-real-serve-token');
+      const file = join(dir, DISCOVERY_FILE_NAME);
+      writeFileSync(
+        file,
+        JSON.stringify({ url: rogue.url, pid: process.pid, processStart: '1', tokenFile }),
+        { mode: 0o600 },
+      );
+      try {
+        const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+        expect(r.code, r.err).toBe(0);
+        expect(r.err).toMatch(/no events/);
+        expect(rogue.seen).toEqual([]);
+        expect(existsSync(file)).toBe(false);
+      } finally {
+        await rogue.close();
+      }
+    },
+    60_000,
+  );
+
+  it('a token file others may write is not read: the command fails naming it, nothing is sent', async () => {
+    const dir = join(root, 'writable-token');
+    expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+    const tokenFile = join(root, 'writable.token');
+    writeFileSync(tokenFile, 'the-real-serve-token\n');
+    chmodSync(tokenFile, 0o666);
+    const rogue = await squatter(() => undefined);
+    const file = join(dir, DISCOVERY_FILE_NAME);
+    writeFileSync(file, JSON.stringify({ url: rogue.url, pid: process.pid, tokenFile }), { mode: 0o600 });
+    try {
+      const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(
+        `not reading its token file ${tokenFile}: it is writable by other users (mode 0666)`,
+      );
+      for (const request of rogue.seen) expect(request).toMatch(/ undefined$/);
+    } finally {
+      await rogue.close();
+    }
+  }, 60_000);
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "another user's serve.json naming this user's file as token file: the file is not read (needs root)",
+    async () => {
+      const state = join(root, 'other-user-state');
+      mkdirSync(state, { mode: 0o755 });
+      const dir = join(root, 'other-user-data');
+      expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
+      const secret = join(root, 'root-secret');
+      writeFileSync(secret, 'root-only-secret-value\n', { mode: 0o600 });
+      const rogue = await squatter(() => undefined);
+      const file = join(state, DISCOVERY_FILE_NAME);
+      writeFileSync(file, JSON.stringify({ url: rogue.url, pid: process.pid, tokenFile: secret }), {
+        mode: 0o600,
+      });
+      chownSync(file, 65534, 65534);
+      chownSync(state, 65534, 65534);
+      try {
+        const r = await cli(['events', '--data-dir', dir, '--state-dir', state, '--tenant', 'acme']);
+        expect(r.code).toBe(1);
+        expect(r.err).toContain(
+          `not reading its token file ${secret}: it belongs to uid 0, not to uid 65534, the owner of serve.json`,
+        );
+        for (const request of rogue.seen) expect(request).not.toContain('root-only-secret-value');
+      } finally {
+        await rogue.close();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('a serve.json others could have written', () => {
   it('status through a serve of an earlier release (no changed, no missing in its answer) still prints', async () => {
     const dir = join(root, 'older-serve');
     expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
     const tokenFile = join(root, 'older-serve.token');
     writeFileSync(tokenFile, 'tok\n', { mode: 0o600 });
-    const older = createServer((_req, res) => {
+    const older = createServer((req, res) => {
+      if (answerHealth(req, res, 'tok')) return;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -559,7 +709,8 @@ describe('a serve.json others could have written', () => {
     const tokenFile = join(root, 'cut-off.token');
     writeFileSync(tokenFile, 'tok\n', { mode: 0o600 });
     // Stands in for a serve whose store failed after the 200 went out: two lines, then the connection is cut.
-    const cutting = createServer((_req, res) => {
+    const cutting = createServer((req, res) => {
+      if (answerHealth(req, res, 'tok')) return;
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.write('{"id":"a"}\n{"id":"b"}\n', () => setTimeout(() => res.destroy(), 50));
     });
@@ -586,10 +737,11 @@ describe('a serve.json others could have written', () => {
     const dir = join(root, 'untrusted');
     expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
     const secret = join(root, 'secret.txt');
-    writeFileSync(secret, 'sk_live_not_for_you\n');
+    writeFileSync(secret, 'sk_live_not_for_you\n', { mode: 0o600 });
     const seen: string[] = [];
     const rogue = createServer((req, res) => {
       seen.push(String(req.headers.authorization));
+      if (answerHealth(req, res, 'sk_live_not_for_you')) return;
       res.end('{}');
     });
     await new Promise<void>((resolve) => rogue.listen(0, '127.0.0.1', resolve));
@@ -608,7 +760,7 @@ describe('a serve.json others could have written', () => {
       // The owner's own file (not writable by others) is used as before.
       chmodSync(file, 0o600);
       await cli(['events', '--data-dir', dir, '--tenant', 'acme']);
-      expect(seen.length).toBeGreaterThan(0);
+      expect(seen).toContain('Bearer sk_live_not_for_you');
       // One whose serve is gone does not block reading the directory itself (and is left alone).
       const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
         encoding: 'utf8',
@@ -634,7 +786,8 @@ describe.skipIf(process.getuid?.() !== 0)(
       expect((await cli(['migrate', '--data-dir', dir])).code).toBe(0);
       const seen: string[] = [];
       const listener = createServer((req, res) => {
-        seen.push(req.url ?? '');
+        seen.push(new URL(req.url ?? '/', 'http://x').pathname);
+        if (answerHealth(req, res, 'x')) return;
         res.end('{}');
       });
       await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
@@ -752,12 +905,21 @@ describe('serve command line', () => {
     const missing = await cli(['serve', '--data-dir', dataDir, '--token-file', missingFile]);
     expect(missing.code).toBe(2);
     expect(missing.err.split('\n')[0]).toBe(`otel-audit serve: --token-file: ${missingFile} does not exist`);
+    const shared = join(root, 'shared.token');
+    writeFileSync(shared, 'a-token-everyone-can-read\n');
+    chmodSync(shared, 0o644);
+    const readable = await cli(['serve', '--data-dir', dataDir, '--token-file', shared]);
+    expect(readable.code).toBe(2);
+    expect(readable.err.split('\n')[0]).toBe(
+      `otel-audit serve: --token-file: ${shared} has mode 0644: other users may read or write the token; ` +
+        `\`chmod 600 ${shared}\``,
+    );
     // Nothing was created: no store opened, no migrations run.
     expect(existsSync(dataDir)).toBe(false);
     // A serve.token left in the state directory with something unusable in it.
     const state = join(root, 'token-state');
     mkdirSync(state);
-    writeFileSync(join(state, TOKEN_FILE_NAME), 'x\n');
+    writeFileSync(join(state, TOKEN_FILE_NAME), 'x\n', { mode: 0o600 });
     const stale = await cli(['serve', '--data-dir', dataDir, '--state-dir', state]);
     expect(stale.code).toBe(2);
     expect(stale.err.split('\n')[0]).toBe(

@@ -1,7 +1,7 @@
 // The bearer token of `serve`: taken from the caller, or generated once and kept (0600) in the state directory
 // so that clients configured with it keep working across restarts.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReceiverConfigError } from './errors.js';
 
@@ -25,6 +25,21 @@ function check(token: string, option: string): string {
   return trimmed;
 }
 
+/**
+ * A token file other users may read (they would have the token) or write (they would choose it) is refused: the
+ * token guards the query API and, by default, ingestion.
+ */
+function readTokenFile(file: string, option: string): string {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new ReceiverConfigError(
+      option,
+      `${file} has mode ${mode.toString(8).padStart(4, '0')}: other users may read or write the token; ` +
+        `\`chmod 600 ${file}\``,
+    );
+  return check(readFileSync(file, 'utf8'), option);
+}
+
 /** The token given, else the one in `tokenFile`, else `<stateDir>/serve.token` (created 0600 if missing). */
 export function resolveToken(options: {
   token?: string;
@@ -36,13 +51,13 @@ export function resolveToken(options: {
     if (!existsSync(options.tokenFile))
       throw new ReceiverConfigError('--token-file', `${options.tokenFile} does not exist`);
     return {
-      token: check(readFileSync(options.tokenFile, 'utf8'), '--token-file'),
+      token: readTokenFile(options.tokenFile, '--token-file'),
       source: 'file',
       file: options.tokenFile,
     };
   }
   const file = join(options.stateDir, TOKEN_FILE_NAME);
-  if (existsSync(file)) return { token: check(readFileSync(file, 'utf8'), file), source: 'file', file };
+  if (existsSync(file)) return { token: readTokenFile(file, file), source: 'file', file };
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return { token, source: 'generated', file };
@@ -56,4 +71,15 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return false;
   return timingSafeEqual(digest(match[1] as string), digest(token));
+}
+
+/** The query parameter of /health that asks serve to prove it knows the token. */
+export const HEALTH_CHALLENGE_PARAM = 'challenge';
+
+/**
+ * serve's answer to `GET /health?challenge=<nonce>`: HMAC-SHA256 keyed with the token, hex. The CLI checks it
+ * before it sends the token anywhere: a listener on a port serve left (a stale serve.json) cannot forge it.
+ */
+export function healthChallengeAnswer(token: string, nonce: string): string {
+  return createHmac('sha256', token).update(nonce).digest('hex');
 }

@@ -16,6 +16,11 @@ export interface ServeDiscovery {
   database?: string;
   /** Absolute path of the chDB data directory serve holds (absent for a server URL). */
   dataDir?: string;
+  /**
+   * When the process started (field 22 of /proc/<pid>/stat, clock ticks since boot; absent where /proc is not):
+   * a pid recycled by another process after serve was killed has another start, so the file is known stale.
+   */
+  processStart?: string;
 }
 
 export function discoveryPath(stateDir: string): string {
@@ -50,12 +55,30 @@ export function removeDiscovery(stateDir: string, pid: number): void {
   if (current === undefined || current.pid === pid) rmSync(discoveryPath(stateDir), { force: true });
 }
 
-/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
-export function processAlive(pid: number): boolean {
+/** The start time of process `pid` in clock ticks since boot, where /proc tells it (Linux). */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces or ')': fields are counted after the last.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = fields[19];
+    return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process with this id exists (EPERM: it exists but belongs to someone else) and, when `startedAt`
+ * (see ServeDiscovery.processStart) is given and /proc tells it, is the one that started then.
+ */
+export function processAlive(pid: number, startedAt?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
+    if ((error as { code?: string }).code !== 'EPERM') return false;
   }
+  if (startedAt === undefined) return true;
+  const now = processStart(pid);
+  return now === undefined || now === startedAt;
 }

@@ -8,7 +8,7 @@ import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
-import { removeDiscovery, writeDiscovery } from './discovery.js';
+import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
@@ -152,10 +152,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       reader,
       log,
     });
+    const started = processStart(process.pid);
     const discoveryFile = writeDiscovery(stateDir, {
       url: server.url,
       pid: process.pid,
       startedAt: new Date().toISOString(),
+      ...(started !== undefined && { processStart: started }),
       ...(token.file !== undefined && { tokenFile: token.file }),
       database: options.store.database ?? 'default',
       // realpath: the CLI compares it with the directory it was given, however spelled.

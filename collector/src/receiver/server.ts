@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OtelLogRow } from '@otel-audit/clickhouse';
-import { bearerMatches } from './auth.js';
+import { bearerMatches, HEALTH_CHALLENGE_PARAM, healthChallengeAnswer } from './auth.js';
 import type { ReceiverLimits } from './config.js';
 import { decodeJsonRequest } from './decode-json.js';
 import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
@@ -33,6 +33,7 @@ import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './r
 
 export const LOGS_PATH = '/v1/logs';
 export const HEALTH_PATH = '/health';
+const MAX_CHALLENGE_LENGTH = 256;
 
 export interface ReceiverServerOptions {
   host: string;
@@ -149,6 +150,16 @@ async function within<T>(promise: Promise<T>, deadline: number): Promise<T | 'ti
 
 /** 127.0.0.0/8, ::1 or localhost: the only names a loopback listener is reached by, unless DNS was turned on it. */
 const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/**
+ * The host of the URL serve publishes (log, serve.json): one a client can connect to. Every interface ('',
+ * 0.0.0.0, ::) includes loopback; "http://:4903" or "http://0.0.0.0:4903" would not be reachable as written.
+ */
+function publishedHost(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
 
 function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined) return false;
@@ -307,9 +318,16 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           JSON.stringify({ error: { code: 'method_not_allowed', message: 'GET /health' } }),
         );
       }
+      // Unauthenticated; a challenge (bounded: it is hashed) is answered with proof of the token, see auth.ts.
+      const challenge = url.searchParams.get(HEALTH_CHALLENGE_PARAM);
+      const proof =
+        challenge !== null && challenge.length > 0 && challenge.length <= MAX_CHALLENGE_LENGTH
+          ? { challenge: healthChallengeAnswer(options.token, challenge) }
+          : {};
       // inFlight without this request itself.
       const body = {
         status: draining ? 'draining' : 'ok',
+        ...proof,
         ...queue.stats,
         inFlight: inFlight - 1,
         refused: refusals.stats,
@@ -421,7 +439,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   }
 
   const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const host = publishedHost(options.host);
 
   return {
     url: `http://${host}:${port}`,
