@@ -3,7 +3,7 @@
 // accepts.
 import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -65,6 +65,24 @@ describe('serve listening on every interface (--host "")', () => {
       expect(processAlive(process.pid)).toBe(true);
     },
   );
+});
+
+/** Whether this machine has IPv6 loopback (serve cannot listen on :: without it). */
+const IPV6 = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
+
+describe.skipIf(!IPV6)('serve listening on every IPv6 interface (--host ::)', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ host: '::' });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('publishes the IPv6 loopback URL, which answers', async () => {
+    expect(t.serve.url).toBe(`http://[::1]:${t.serve.port}`);
+    expect((await fetch(`${t.serve.url}/health`)).status).toBe(200);
+  });
 });
 
 describe('a token file other users may read or write', () => {
