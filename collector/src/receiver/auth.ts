@@ -31,7 +31,8 @@ function check(token: string, option: string): string {
  */
 function readTokenFile(file: string, option: string): string {
   const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0)
+  // Windows has no POSIX modes (every file reads as 0666): nothing to check there.
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0)
     throw new ReceiverConfigError(
       option,
       `${file} has mode ${mode.toString(8).padStart(4, '0')}: other users may read or write the token; ` +
