@@ -1,8 +1,8 @@
 // Whether the address in serve.json is the serve that wrote it, asked before the token goes there: after serve
 // was killed, anyone may listen on its port (and a recycled pid looks alive), so an answer to /health proves
 // nothing. serve answers `GET /health?challenge=<nonce>` with HMAC-SHA256(token, nonce) (collector's auth.ts).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { HEALTH_PATH } from '@otel-audit/collector';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { HEALTH_CHALLENGE_PARAM, HEALTH_PATH, healthChallengeAnswer } from '@otel-audit/collector';
 
 /** How long the CLI waits for a running serve's /health before treating its discovery file as stale. */
 const HEALTH_TIMEOUT_MS = 2000;
@@ -28,7 +28,8 @@ function reasonOf(error: unknown): string {
  */
 export async function askServe(url: string, token: string | undefined): Promise<ServeAnswer> {
   const nonce = randomBytes(32).toString('hex');
-  const target = token === undefined ? `${url}${HEALTH_PATH}` : `${url}${HEALTH_PATH}?challenge=${nonce}`;
+  const target =
+    token === undefined ? `${url}${HEALTH_PATH}` : `${url}${HEALTH_PATH}?${HEALTH_CHALLENGE_PARAM}=${nonce}`;
   let res: Response;
   let body: unknown;
   try {
@@ -42,7 +43,7 @@ export async function askServe(url: string, token: string | undefined): Promise<
   const answer = (body as { challenge?: unknown } | undefined)?.challenge;
   if (typeof answer !== 'string')
     return { kind: 'impostor', reason: 'its /health answer holds no proof of the token' };
-  const expected = Buffer.from(createHmac('sha256', token).update(nonce).digest('hex'));
+  const expected = Buffer.from(healthChallengeAnswer(token, nonce));
   const given = Buffer.from(answer);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { kind: 'impostor', reason: 'its /health answer does not prove it knows the token' };

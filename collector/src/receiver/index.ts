@@ -1,6 +1,13 @@
 // The local OTLP/HTTP receiver behind `otel-audit serve`.
 export { asString, compareUtf8, goJsonString } from './any-value.js';
-export { bearerMatches, type ResolvedToken, resolveToken, TOKEN_FILE_NAME } from './auth.js';
+export {
+  bearerMatches,
+  HEALTH_CHALLENGE_PARAM,
+  healthChallengeAnswer,
+  type ResolvedToken,
+  resolveToken,
+  TOKEN_FILE_NAME,
+} from './auth.js';
 export {
   DEFAULT_HOST,
   DEFAULT_LIMITS,
