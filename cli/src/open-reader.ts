@@ -234,7 +234,7 @@ export async function openReader(
       requireTrustedDiscovery(stateDir);
       const token = RemoteAuditReader.tokenFor(running, env, statSync(discoveryPath(stateDir)).uid);
       // Without a token nothing can be proven, and nothing is sent: a serve that answers is then an error.
-      const answer = await askServe(running.url, 'token' in token ? token.token : undefined);
+      const answer = await askServe(running.url, 'token' in token ? token.token : undefined, running.pid);
       if (answer.kind === 'impostor')
         throw new ServeImpostorError(discoveryPath(stateDir), running.url, answer.reason);
       if (answer.kind === 'answers') {

@@ -15,6 +15,12 @@ export type ServeAnswer =
   /** Something answers, but not with proof of the token. */
   | { kind: 'impostor'; reason: string };
 
+/** The port serve.json's url names (the scheme's default when it names none). */
+function portOf(url: string): number {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+}
+
 function reasonOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (error instanceof Error && error.name === 'TimeoutError')
@@ -26,7 +32,7 @@ function reasonOf(error: unknown): string {
  * Asks the serve at `url` for its health, with a challenge when `token` is given. Only the challenge is sent,
  * never the token.
  */
-export async function askServe(url: string, token: string | undefined): Promise<ServeAnswer> {
+export async function askServe(url: string, token: string | undefined, pid: number): Promise<ServeAnswer> {
   const nonce = randomBytes(32).toString('hex');
   const target =
     token === undefined ? `${url}${HEALTH_PATH}` : `${url}${HEALTH_PATH}?${HEALTH_CHALLENGE_PARAM}=${nonce}`;
@@ -43,7 +49,7 @@ export async function askServe(url: string, token: string | undefined): Promise<
   const answer = (body as { challenge?: unknown } | undefined)?.challenge;
   if (typeof answer !== 'string')
     return { kind: 'impostor', reason: 'its /health answer holds no proof of the token' };
-  const expected = Buffer.from(healthChallengeAnswer(token, nonce));
+  const expected = Buffer.from(healthChallengeAnswer(token, nonce, pid, portOf(url)));
   const given = Buffer.from(answer);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { kind: 'impostor', reason: 'its /health answer does not prove it knows the token' };

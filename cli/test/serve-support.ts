@@ -1,11 +1,10 @@
 // `otel-audit serve` as a child process (the real bin, from source), and audit records to send it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { encodeProtobufRequest } from '@otel-audit/collector';
+import { encodeProtobufRequest, healthChallengeAnswer } from '@otel-audit/collector';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, CONVENTIONS_VERSION } from '@otel-audit/sdk/conventions';
 import { type CommandContext, main } from '../src/index.js';
 
@@ -150,7 +149,10 @@ export function answerHealth(req: IncomingMessage, res: ServerResponse, token: s
   res.end(
     JSON.stringify({
       status: 'ok',
-      ...(challenge !== null && { challenge: createHmac('sha256', token).update(challenge).digest('hex') }),
+      // As serve answers for the pid and port in serve.json: the stand-ins run in this process, on this port.
+      ...(challenge !== null && {
+        challenge: healthChallengeAnswer(token, challenge, process.pid, req.socket.localPort ?? 0),
+      }),
     }),
   );
   return true;

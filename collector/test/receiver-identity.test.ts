@@ -33,12 +33,22 @@ describe('serve listening on every interface (--host "")', () => {
     expect((await fetch(`${t.serve.url}/health`)).status).toBe(200);
   });
 
-  it('/health answers a challenge with HMAC-SHA256(token, challenge), and only when one is given', async () => {
+  it('/health answers a challenge with HMAC-SHA256(token, challenge + its pid + its port), and only when one is given', async () => {
     const nonce = 'a1b2c3';
     const proven = (await (await fetch(`${t.serve.url}/health?challenge=${nonce}`)).json()) as {
       challenge?: string;
     };
-    expect(proven.challenge).toBe(createHmac('sha256', t.serve.token).update(nonce).digest('hex'));
+    expect(proven.challenge).toBe(
+      createHmac('sha256', t.serve.token).update(`${nonce}\n${process.pid}\n${t.serve.port}`).digest('hex'),
+    );
+    // Bound to this serve: a listener that relays the challenge to it from another port (a stale serve.json's,
+    // with another serve of the same token still running) gets an answer that proves nothing for its own port.
+    expect(proven.challenge).not.toBe(
+      createHmac('sha256', t.serve.token)
+        .update(`${nonce}\n${process.pid}\n${t.serve.port + 1}`)
+        .digest('hex'),
+    );
+    expect(proven.challenge).not.toBe(createHmac('sha256', t.serve.token).update(nonce).digest('hex'));
     const plain = (await (await fetch(`${t.serve.url}/health`)).json()) as Record<string, unknown>;
     expect(plain.status).toBe('ok');
     expect('challenge' in plain).toBe(false);

@@ -78,9 +78,11 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 export const HEALTH_CHALLENGE_PARAM = 'challenge';
 
 /**
- * serve's answer to `GET /health?challenge=<nonce>`: HMAC-SHA256 keyed with the token, hex. The CLI checks it
- * before it sends the token anywhere: a listener on a port serve left (a stale serve.json) cannot forge it.
+ * serve's answer to `GET /health?challenge=<nonce>`: HMAC-SHA256 keyed with the token over the nonce, serve's pid
+ * and the port the request came in on, hex. The CLI checks it with the pid and port of serve.json before it sends
+ * the token anywhere: a listener on a port serve left (a stale serve.json) cannot forge it, nor relay the
+ * challenge to another serve that has the same token (that one answers with its own pid and port).
  */
-export function healthChallengeAnswer(token: string, nonce: string): string {
-  return createHmac('sha256', token).update(nonce).digest('hex');
+export function healthChallengeAnswer(token: string, nonce: string, pid: number, port: number): string {
+  return createHmac('sha256', token).update(`${nonce}\n${pid}\n${port}`).digest('hex');
 }

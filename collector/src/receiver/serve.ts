@@ -191,8 +191,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       close() {
         closing ??= (async () => {
           log.log('info', 'shutting down: draining in-flight requests');
-          const report = await running.close();
+          // First: the listener closes now, and serve.json must not name its port once anyone else may take it.
           removeDiscovery(stateDir, process.pid);
+          const report = await running.close();
           await openedReader.close();
           // A writer whose insert hangs would hang its close() too: past the deadline it is not waited for.
           if (report.clean) for (const w of writers) await w.close();

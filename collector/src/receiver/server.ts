@@ -322,7 +322,14 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       const challenge = url.searchParams.get(HEALTH_CHALLENGE_PARAM);
       const proof =
         challenge !== null && challenge.length > 0 && challenge.length <= MAX_CHALLENGE_LENGTH
-          ? { challenge: healthChallengeAnswer(options.token, challenge) }
+          ? {
+              challenge: healthChallengeAnswer(
+                options.token,
+                challenge,
+                process.pid,
+                req.socket.localPort ?? 0,
+              ),
+            }
           : {};
       // inFlight without this request itself.
       const body = {
