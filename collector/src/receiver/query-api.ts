@@ -255,7 +255,16 @@ export interface QueryApiOptions {
  * `/events`, every actor's events. Checked on the request target as sent.
  */
 function refuseDotSegments(rawUrl: string | undefined): void {
-  const path = (rawUrl ?? '/').split('?')[0] ?? '/';
+  const raw = rawUrl ?? '/';
+  const path = raw.split('?')[0] ?? '/';
+  // URL parsing reads `\` as `/` (then resolves `..` across it) and cuts at `#` (the rest of a value dropped).
+  if (path.includes('\\') || raw.includes('#'))
+    throw new QueryParameterError(
+      'path',
+      `${path.includes('\\') ? 'a backslash in the path' : 'a "#"'} would be read as ${
+        path.includes('\\') ? '"/"' : 'the end of the request'
+      } by URL parsing: percent-encode it (%5C, %23)`,
+    );
   for (const segment of path.split('/')) {
     if (/^(\.|%2e){1,2}$/i.test(segment))
       throw new QueryParameterError(
@@ -412,8 +421,14 @@ export async function handleQuery(
       return sendError(res, 415, 'unsupported_media_type', error.message);
     if (error instanceof BodyTooLargeError)
       return sendError(res, 413, 'too_large', `the parameters are over ${MAX_QUERY_BODY_BYTES} bytes`);
-    if (error instanceof AuditStoreInputError)
-      return sendError(res, 400, 'invalid_argument', error.message, parameterOf(error.field, route, params));
+    if (error instanceof AuditStoreInputError) {
+      const parameter = parameterOf(error.field, route, params);
+      // The store's message starts with its own field name: the same parameter name as `field`.
+      const message = error.message.startsWith(`${error.field}:`)
+        ? `${parameter}:${error.message.slice(error.field.length + 1)}`
+        : error.message;
+      return sendError(res, 400, 'invalid_argument', message, parameter);
+    }
     if (isStoreUnreachable(error) && !res.headersSent) {
       res.setHeader('retry-after', String(options.retryAfterSeconds));
       const reason = error instanceof Error ? error.message : String(error);
