@@ -158,13 +158,15 @@ export class RemoteAuditReader {
       res = long
         ? await fetch(base, {
             method: 'POST',
+            redirect: 'manual',
             headers: {
               authorization: `Bearer ${this.token}`,
               'content-type': 'application/x-www-form-urlencoded',
             },
             body: form,
           })
-        : await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
+        : // serve never redirects: a redirect (followed, it would carry the token on) is an error below.
+          await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${this.token}` } });
     } catch (cause) {
       throw new RemoteServeError(
         `cannot reach otel-audit serve at ${this.url}: ${(cause as Error).message}`,
