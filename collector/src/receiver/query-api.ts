@@ -258,13 +258,13 @@ function refuseDotSegments(rawUrl: string | undefined): void {
   const raw = rawUrl ?? '/';
   const path = raw.split('?')[0] ?? '/';
   // URL parsing reads `\` as `/` (then resolves `..` across it) and cuts at `#` (the rest of a value dropped).
-  if (path.includes('\\') || raw.includes('#'))
-    throw new QueryParameterError(
-      'path',
-      `${path.includes('\\') ? 'a backslash in the path' : 'a "#"'} would be read as ${
-        path.includes('\\') ? '"/"' : 'the end of the request'
-      } by URL parsing: percent-encode it (%5C, %23)`,
-    );
+  const misread = path.includes('\\')
+    ? 'a backslash in the path would be read as "/"'
+    : raw.includes('#')
+      ? 'a "#" would be read as the end of the request'
+      : undefined;
+  if (misread)
+    throw new QueryParameterError('path', `${misread} by URL parsing: percent-encode it (%5C, %23)`);
   for (const segment of path.split('/')) {
     if (/^(\.|%2e){1,2}$/i.test(segment))
       throw new QueryParameterError(

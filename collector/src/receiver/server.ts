@@ -172,7 +172,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   // A loopback listener without ingest auth checks Host, against pages that rebind a DNS name to 127.0.0.1.
   const loopbackOnly = LOOPBACK.test(options.host);
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
-  // While draining: the client should not send its next request on this connection, which is about to close.
+  // The client should not send its next request on this connection: it is draining, or a body was left unread.
   const closeConnection = { connection: 'close' };
   const queue = new IngestQueue({
     insert: options.insert,
@@ -185,7 +185,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   });
   const refusals = new Refusals(log, limits.refusalLogIntervalMs);
   let draining = false;
-  let inFlight = 0;
+  /** Requests being handled (their responses): how many are in flight. */
   const active = new Set<ServerResponse>();
   let requests = 0;
   const idle: (() => void)[] = [];
@@ -258,7 +258,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           ...retryAfter,
           ...closeConnection,
         });
-      if (inFlight > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
+      if (active.size > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return refuse(429, 'busy', 'the receiver is busy: retry later', retryAfter);
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
       await queue.submit(rows);
@@ -276,15 +276,14 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       });
       otlpSuccess(res, encoding, rejected.count, message);
     } catch (error) {
-      const close = { connection: 'close' };
       if (error instanceof UnsupportedMediaTypeError)
-        return refuse(415, 'unsupported media type', error.message, close);
+        return refuse(415, 'unsupported media type', error.message, closeConnection);
       if (error instanceof BodyTooLargeError)
         return refuse(
           413,
           error.what === 'body' ? 'body too large' : 'decompressed body too large',
           error.message,
-          close,
+          closeConnection,
         );
       if (error instanceof RowsTooLargeError) return refuse(413, 'rows too large', error.message);
       if (error instanceof TooManyRecordsError) return refuse(413, 'too many records', error.message);
@@ -336,7 +335,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         status: draining ? 'draining' : 'ok',
         ...proof,
         ...queue.stats,
-        inFlight: inFlight - 1,
+        inFlight: active.size - 1,
         refused: refusals.stats,
       };
       res.writeHead(draining ? 503 : 200, {
@@ -374,7 +373,6 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
 
   // Headers within MAX_QUERY_HEADER_BYTES (Node's default; the query API takes long filters in a POST body).
   const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
-    inFlight += 1;
     active.add(res);
     requests += 1;
     route(req, res)
@@ -401,9 +399,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         else sendError(res, 500, 'internal', message);
       })
       .finally(() => {
-        inFlight -= 1;
         active.delete(res);
-        if (inFlight === 0) for (const resolve of idle.splice(0)) resolve();
+        if (active.size === 0) for (const resolve of idle.splice(0)) resolve();
       });
   });
   // Headers must come within 30 s; a slow body is bounded by the size limit and the request timeout.
@@ -427,9 +424,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     // One deadline for all of it: an insert that hangs (a ClickHouse server that stopped answering) must not
     // hold shutdown past --shutdown-timeout.
     const deadline = performance.now() + limits.shutdownTimeoutMs;
-    const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+    const drained =
+      active.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     if ((await within(drained, deadline)) === 'timeout')
-      log.log('warn', 'shutdown timeout: closing connections with requests still in flight', { inFlight });
+      log.log('warn', 'shutdown timeout: closing connections with requests still in flight', {
+        inFlight: active.size,
+      });
     refusals.close();
     // Before waiting for the queue: a request cut off was not acknowledged, so its sender sends it again.
     server.closeAllConnections();
@@ -451,7 +451,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...queue.stats, requests, inFlight, refused: refusals.stats }),
+    stats: () => ({ ...queue.stats, requests, inFlight: active.size, refused: refusals.stats }),
     close() {
       closing ??= shutdown();
       return closing;
