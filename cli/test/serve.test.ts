@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventPage, loadMigrations, type StoreStatus } from '@otel-audit/clickhouse';
-import { DISCOVERY_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
+import { DISCOVERY_FILE_NAME, INGEST_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerHealth,
@@ -74,6 +74,7 @@ describe('otel-audit serve (child process)', () => {
     };
     expect(discovery).toMatchObject({ url: serve.url, pid: serve.child.pid });
     expect(statSync(join(dir, TOKEN_FILE_NAME)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, INGEST_TOKEN_FILE_NAME)).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, DISCOVERY_FILE_NAME)).mode & 0o777).toBe(0o600);
   });
 
@@ -218,6 +219,13 @@ describe('otel-audit serve (child process)', () => {
   it('query API: bearer token required on every request', async () => {
     expect((await api('/events?tenant=acme', null)).status).toBe(401);
     expect((await api('/events?tenant=acme', 'wrong-token-wrong-token')).status).toBe(401);
+    // The ingest token sends events but reads none.
+    const ingest = readFileSync(join(dir, INGEST_TOKEN_FILE_NAME), 'utf8').trim();
+    const sent = events('ingest-check', 1);
+    expect(await postLogs(serve.url, ingest, auditRequest(sent))).toBe(200);
+    expect((await api('/events?tenant=acme', ingest)).status).toBe(401);
+    const read = await api(`/events/${sent[0]?.id}?tenant=ingest-check`);
+    expect(read.status).toBe(200);
     const health = await fetch(`${serve.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
@@ -854,6 +862,29 @@ describe('serve command line', () => {
     const records = await cli(['serve', '--data-dir', join(root, 'x'), '--max-records-per-request', '0']);
     expect(records.code).toBe(2);
     expect(records.err).toMatch(/--max-records-per-request: expected a whole number >= 1, got "0"/);
+    const same = await cli(['serve', '--data-dir', join(root, 'x')], {
+      OTEL_AUDIT_SERVE_TOKEN: 'one-token-for-everything',
+      OTEL_AUDIT_SERVE_INGEST_TOKEN: 'one-token-for-everything',
+    });
+    expect(same.code).toBe(2);
+    expect(same.err.split('\n')[0]).toBe(
+      'otel-audit serve: OTEL_AUDIT_SERVE_INGEST_TOKEN: the ingest token is the same as the token: ' +
+        'give services an ingest token of its own',
+    );
+    const unused = await cli([
+      'serve',
+      '--data-dir',
+      join(root, 'x'),
+      '--ingest-auth',
+      'none',
+      '--ingest-token-file',
+      '/x',
+    ]);
+    expect(unused.code).toBe(2);
+    expect(unused.err.split('\n')[0]).toBe(
+      'otel-audit serve: --ingest-token-file: applies with --ingest-auth token only',
+    );
+    expect(existsSync(join(root, 'x'))).toBe(false);
   });
 
   it('a value from the environment is named by its variable (and the flag it stands for)', async () => {

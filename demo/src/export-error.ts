@@ -10,7 +10,7 @@ const MAX_BODY = 300;
 
 /** The endpoint and how to give serve's token, for a 401. */
 export const TOKEN_HINT =
-  'otel-audit serve requires a bearer token: set OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat <state dir>/serve.token)" ' +
+  'otel-audit serve requires a bearer token: set OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat <state dir>/serve.ingest-token)" ' +
   "(the state directory is serve's --state-dir, by default its --data-dir)";
 
 /** One line: `HTTP 401 Unauthorized: {"code":16,...}`, or the network error's message (`connect ECONNREFUSED …`). */

@@ -65,14 +65,15 @@ async function main(): Promise<number> {
     throw error;
   }
   say(
-    `serve is up: ${serve.url} (OTLP/HTTP /v1/logs and the query API; token in ${serve.tokenFile ?? 'env'})`,
+    `serve is up: ${serve.url} (OTLP/HTTP /v1/logs and the query API; token in ${serve.tokenFile ?? 'env'}, ` +
+      `ingest token in ${serve.ingestTokenFile ?? 'env'})`,
   );
 
-  // The demo records through the SDK exactly as a service would: OTLP/HTTP to serve, with the token.
+  // The demo records through the SDK exactly as a service would: OTLP/HTTP to serve, with the ingest token.
   const provider = createAuditLoggerProvider({
     serviceName: 'otel-audit-demo',
     endpoint: serve.url,
-    headers: { authorization: `Bearer ${serve.token}` },
+    headers: { authorization: `Bearer ${serve.ingestToken ?? serve.token}` },
     processor: {
       maxQueueSize: Math.max(2048, count + 1),
       maxExportBatchSize: 1000,
@@ -157,7 +158,7 @@ Try next (another terminal, while this one keeps serving):
 Send your own service's audit events here (any OTel SDK, JSON or protobuf):
 
   OTEL_EXPORTER_OTLP_ENDPOINT=${serve.url}
-  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20${serve.tokenFile ? `$(cat ${serve.tokenFile})` : '<the token>'}"
+  OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20${serve.ingestTokenFile ? `$(cat ${serve.ingestTokenFile})` : '<the ingest token>'}"
 `);
 
   if (process.env.OTEL_AUDIT_FIRST_RUN_EXIT === '1') {

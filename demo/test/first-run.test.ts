@@ -54,7 +54,7 @@ describe('npm start (first run)', () => {
     expect(sum(first, 'stored')).toBe(600);
     expect(start.stdout).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:');
     expect(start.stdout).toContain(
-      `OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat ${dataDir}/serve.token)"`,
+      `OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat ${dataDir}/serve.ingest-token)"`,
     );
     expect(start.stdout).toContain(`npm run -s cli -- events --data-dir ${dataDir} --tenant acme`);
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jsonLogger, type RunningServe, startServe, TOKEN_FILE_NAME } from '@otel-audit/collector';
+import { INGEST_TOKEN_FILE_NAME, jsonLogger, type RunningServe, startServe } from '@otel-audit/collector';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -66,13 +66,13 @@ describe('the demo program against otel-audit serve', () => {
         '{"code":16,"message":"missing or wrong bearer token (Authorization: Bearer <token>)"}',
     );
     expect(r.err).toContain(
-      'OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat <state dir>/serve.token)"',
+      'OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer%20$(cat <state dir>/serve.ingest-token)"',
     );
     expect(await stored()).toBe(0);
   }, 60_000);
 
   it('with OTEL_EXPORTER_OTLP_HEADERS as the README says: every event stored, no error printed', async () => {
-    const token = readFileSync(join(serve.stateDir, TOKEN_FILE_NAME), 'utf8').trim();
+    const token = readFileSync(join(serve.stateDir, INGEST_TOKEN_FILE_NAME), 'utf8').trim();
     const r = await demo({ OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer%20${token}` });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { ReceiverConfigError } from './errors.js';
 
 export const TOKEN_FILE_NAME = 'serve.token';
+/** The ingest-only token's default file: it lets a service send events, not read them. */
+export const INGEST_TOKEN_FILE_NAME = 'serve.ingest-token';
 const MIN_TOKEN_LENGTH = 16;
 
 export interface ResolvedToken {
@@ -41,23 +43,51 @@ function readTokenFile(file: string, option: string): string {
   return check(readFileSync(file, 'utf8'), option);
 }
 
-/** The token given, else the one in `tokenFile`, else `<stateDir>/serve.token` (created 0600 if missing). */
-export function resolveToken(options: {
-  token?: string;
-  tokenFile?: string;
-  stateDir: string;
-}): ResolvedToken {
-  if (options.token !== undefined) return { token: check(options.token, 'token'), source: 'given' };
+/** How a token is named in errors, and its default file in the state directory. */
+export interface TokenNames {
+  /** The option that gives the token itself. */
+  token: string;
+  /** The option that names a file holding it. */
+  tokenFile: string;
+  fileName: string;
+}
+
+/** serve's token: the query API's, and the ingest endpoint's too. */
+export const READ_TOKEN_NAMES: TokenNames = {
+  token: 'token',
+  tokenFile: '--token-file',
+  fileName: TOKEN_FILE_NAME,
+};
+/** serve's ingest token: POST /v1/logs only. */
+export const INGEST_TOKEN_NAMES: TokenNames = {
+  token: 'ingestToken',
+  tokenFile: '--ingest-token-file',
+  fileName: INGEST_TOKEN_FILE_NAME,
+};
+
+/**
+ * The token given, else the one in `tokenFile`, else `<stateDir>/<names.fileName>` (created 0600 if missing;
+ * `serve.token` by default).
+ */
+export function resolveToken(
+  options: {
+    token?: string;
+    tokenFile?: string;
+    stateDir: string;
+  },
+  names: TokenNames = READ_TOKEN_NAMES,
+): ResolvedToken {
+  if (options.token !== undefined) return { token: check(options.token, names.token), source: 'given' };
   if (options.tokenFile !== undefined) {
     if (!existsSync(options.tokenFile))
-      throw new ReceiverConfigError('--token-file', `${options.tokenFile} does not exist`);
+      throw new ReceiverConfigError(names.tokenFile, `${options.tokenFile} does not exist`);
     return {
-      token: readTokenFile(options.tokenFile, '--token-file'),
+      token: readTokenFile(options.tokenFile, names.tokenFile),
       source: 'file',
       file: options.tokenFile,
     };
   }
-  const file = join(options.stateDir, TOKEN_FILE_NAME);
+  const file = join(options.stateDir, names.fileName);
   if (existsSync(file)) return { token: readTokenFile(file, file), source: 'file', file };
   const token = randomBytes(32).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
@@ -66,12 +96,16 @@ export function resolveToken(options: {
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-/** Constant-time check of an `Authorization: Bearer <token>` header. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
+/** Constant-time check of an `Authorization: Bearer <token>` header against any of `tokens`. */
+export function bearerMatches(header: string | undefined, ...tokens: string[]): boolean {
   if (header === undefined) return false;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return false;
-  return timingSafeEqual(digest(match[1] as string), digest(token));
+  const given = digest(match[1] as string);
+  // Every token is compared (no early exit): which one matched does not show in the time taken.
+  let matched = false;
+  for (const token of tokens) matched = timingSafeEqual(given, digest(token)) || matched;
+  return matched;
 }
 
 /** The query parameter of /health that asks serve to prove it knows the token. */

@@ -4,9 +4,13 @@ export {
   bearerMatches,
   HEALTH_CHALLENGE_PARAM,
   healthChallengeAnswer,
+  INGEST_TOKEN_FILE_NAME,
+  INGEST_TOKEN_NAMES,
+  READ_TOKEN_NAMES,
   type ResolvedToken,
   resolveToken,
   TOKEN_FILE_NAME,
+  type TokenNames,
 } from './auth.js';
 export {
   DEFAULT_HOST,

@@ -6,10 +6,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
-import { resolveToken } from './auth.js';
+import { INGEST_TOKEN_NAMES, resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
 import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
-import { StoreNotMigratedError } from './errors.js';
+import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { isStoreUnreachable } from './store-unreachable.js';
@@ -27,7 +27,14 @@ export interface ServeOptions {
   /** The bearer token; else `tokenFile`; else `<stateDir>/serve.token`, generated on first start. */
   token?: string;
   tokenFile?: string;
-  /** Whether /v1/logs needs the token too (default `token`). */
+  /**
+   * The ingest token: /v1/logs takes it (as well as the token), the query API does not, so a service that sends
+   * events cannot read them. Else `ingestTokenFile`; else `<stateDir>/serve.ingest-token`, generated on first
+   * start. Not used with `ingestAuth: 'none'`.
+   */
+  ingestToken?: string;
+  ingestTokenFile?: string;
+  /** Whether /v1/logs needs a token (the ingest token or the token; default `token`). */
   ingestAuth?: 'token' | 'none';
   /** Store audit records only (default: ordinary logs are accepted and dropped, as by gateway.yaml) or all. */
   records?: 'audit' | 'all';
@@ -43,6 +50,9 @@ export interface RunningServe {
   token: string;
   /** File holding the token, when one does. */
   tokenFile?: string;
+  /** The ingest token (absent with `ingestAuth: 'none'`) and the file holding it, when one does. */
+  ingestToken?: string;
+  ingestTokenFile?: string;
   stateDir: string;
   discoveryFile: string;
   server: ReceiverServer;
@@ -141,11 +151,32 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       stateDir,
     });
     if (token.source === 'generated') log.log('info', 'generated a bearer token', { tokenFile: token.file });
+    const ingestAuth = options.ingestAuth ?? 'token';
+    const ingestToken =
+      ingestAuth === 'token'
+        ? resolveToken(
+            {
+              ...(options.ingestToken !== undefined && { token: options.ingestToken }),
+              ...(options.ingestTokenFile !== undefined && { tokenFile: options.ingestTokenFile }),
+              stateDir,
+            },
+            INGEST_TOKEN_NAMES,
+          )
+        : undefined;
+    // The same value would read as an ingest-only credential and be a read token.
+    if (ingestToken?.token === token.token)
+      throw new ReceiverConfigError(
+        ingestToken.file ?? INGEST_TOKEN_NAMES.token,
+        'the ingest token is the same as the token: give services an ingest token of its own',
+      );
+    if (ingestToken?.source === 'generated')
+      log.log('info', 'generated an ingest token', { ingestTokenFile: ingestToken.file });
     server = await startReceiverServer({
       host,
       port,
       token: token.token,
-      ingestAuth: options.ingestAuth ?? 'token',
+      ...(ingestToken !== undefined && { ingestToken: ingestToken.token }),
+      ingestAuth,
       records: options.records ?? 'audit',
       limits,
       insert: writers.map((w) => (rows) => w.insertLogs(rows)),
@@ -173,9 +204,10 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           ? { path: resolve(options.store.path) }
           : { url: withoutCredentials(options.store.url) },
       stateDir,
-      ingestAuth: options.ingestAuth ?? 'token',
+      ingestAuth,
       records: options.records ?? 'audit',
       tokenFile: token.file,
+      ...(ingestToken?.file !== undefined && { ingestTokenFile: ingestToken.file }),
       discoveryFile,
     });
     let closing: Promise<ShutdownReport> | undefined;
@@ -184,6 +216,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       port: server.port,
       token: token.token,
       ...(token.file !== undefined && { tokenFile: token.file }),
+      ...(ingestToken !== undefined && { ingestToken: ingestToken.token }),
+      ...(ingestToken?.file !== undefined && { ingestTokenFile: ingestToken.file }),
       stateDir,
       discoveryFile,
       server,

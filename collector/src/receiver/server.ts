@@ -40,6 +40,8 @@ export interface ReceiverServerOptions {
   port: number;
   /** Bearer token of the query API (always) and of /v1/logs (when `ingestAuth` is `token`). */
   token: string;
+  /** A second token /v1/logs takes (when `ingestAuth` is `token`), which the query API refuses. */
+  ingestToken?: string;
   ingestAuth: 'token' | 'none';
   /** Store audit records only (default, like gateway.yaml's filter) or every log record. */
   records: 'audit' | 'all';
@@ -171,6 +173,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   const { limits, log } = options;
   // A loopback listener without ingest auth checks Host, against pages that rebind a DNS name to 127.0.0.1.
   const loopbackOnly = LOOPBACK.test(options.host);
+  // The read token ingests too: senders set up with it before the ingest token existed keep working.
+  const ingestTokens =
+    options.ingestToken === undefined ? [options.token] : [options.ingestToken, options.token];
   const retryAfter = { 'retry-after': String(limits.retryAfterSeconds) };
   // The client should not send its next request on this connection: it is draining, or a body was left unread.
   const closeConnection = { connection: 'close' };
@@ -245,7 +250,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           'Host must name this machine (localhost, 127.0.0.1, [::1]): serve listens on loopback only, ' +
             'and without ingest auth another name means a page in a browser reached it (DNS rebinding)',
         );
-      if (options.ingestAuth === 'token' && !bearerMatches(req.headers.authorization, options.token))
+      if (options.ingestAuth === 'token' && !bearerMatches(req.headers.authorization, ...ingestTokens))
         return refuse(
           401,
           'missing or wrong token',
