@@ -17,6 +17,7 @@ import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DISCOVERY_FILE_NAME,
+  healthChallengeAnswer,
   INGEST_TOKEN_FILE_NAME,
   ReceiverConfigError,
   startServe,
@@ -107,7 +108,6 @@ describe('serve with the default ingest token', () => {
   it('/health proves the token, not the ingest token', async () => {
     const res = await fetch(`${t.serve.url}/health?challenge=abc`);
     const body = (await res.json()) as { challenge: string };
-    const { healthChallengeAnswer } = await import('../src/index.js');
     expect(body.challenge).toBe(healthChallengeAnswer(t.serve.token, 'abc', process.pid, t.serve.port));
   });
 });
