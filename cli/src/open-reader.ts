@@ -42,7 +42,15 @@ directory must hold a store already: create it with \`otel-audit migrate\` (or s
 /** What the query commands read from: the store itself, or a running serve that holds it. */
 export type AuditReader = Pick<
   AuditStore,
-  'getEvent' | 'search' | 'actorTimeline' | 'targetHistory' | 'exportEvents' | 'status' | 'close'
+  | 'getEvent'
+  | 'search'
+  | 'actorTimeline'
+  | 'targetHistory'
+  | 'countByAction'
+  | 'countOverTime'
+  | 'exportEvents'
+  | 'status'
+  | 'close'
 >;
 
 export interface OpenReaderOptions {

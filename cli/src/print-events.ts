@@ -16,7 +16,7 @@ const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0
  * A stored value as it may reach a terminal: control characters as JSON-style escapes, so a value holding a
  * newline cannot forge a line of its own and escape sequences are shown, not run.
  */
-function visible(value: string): string {
+export function visible(value: string): string {
   return value.replace(CONTROL, (c) => (c === '\\' ? '\\\\' : escaped(c)));
 }
 

@@ -1,15 +1,18 @@
 // Reads through a running `otel-audit serve` (its query API) instead of opening the data directory it holds.
 import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import {
+  type ActionCount,
   AuditStoreInputError,
   checkEventId,
   checkQuery,
   type EventFilter,
   type EventPage,
   type ExportOptions,
+  type Interval,
   type PageOptions,
   type StoredAuditEvent,
   type StoreStatus,
+  type TimeBucket,
   type TimelineOptions,
 } from '@otel-audit/clickhouse';
 import { MAX_QUERY_HEADER_BYTES, type ServeDiscovery } from '@otel-audit/collector';
@@ -240,6 +243,19 @@ export class RemoteAuditReader {
       `/targets/${encodeURIComponent(target.type)}/${encodeURIComponent(target.id)}/events`,
       query,
     );
+  }
+
+  async countByAction(filter: EventFilter): Promise<ActionCount[]> {
+    checkQuery(filter);
+    return (await (await this.get('/counts/actions', filterQuery(filter))).json()) as ActionCount[];
+  }
+
+  async countOverTime(filter: EventFilter, interval: Interval = 'hour'): Promise<TimeBucket[]> {
+    checkQuery(filter);
+    const found = (await (
+      await this.get('/counts/time', [...filterQuery(filter), ['interval', interval]])
+    ).json()) as { start: string; count: number }[];
+    return found.map((b) => ({ start: new Date(b.start), count: b.count }));
   }
 
   /** The status of the store serve holds. */

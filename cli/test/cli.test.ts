@@ -354,6 +354,77 @@ describe('otel-audit (in process)', () => {
     expect(second.out).toContain('2026-11-22T10:00:00.000Z');
   });
 
+  it('counts: per action (most first) or per minute/hour/day (UTC, oldest first), filtered; JSON for scripts', async () => {
+    const byAction = await run('counts', '--data-dir', dataDir, '--tenant', 'acme');
+    expect(byAction.err).toBe('');
+    expect(byAction.code).toBe(0);
+    expect(byAction.out).toBe('3  auth.session.created\n3  billing.invoice.paid\n');
+    const json = await run('counts', '--data-dir', dataDir, '--tenant', 'acme', '--json');
+    expect(JSON.parse(json.out)).toEqual([
+      { action: 'auth.session.created', count: 3 },
+      { action: 'billing.invoice.paid', count: 3 },
+    ]);
+    // Events 3, 4 and 5 of acme; then only the billing ones.
+    const from = await run(
+      'counts',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--from',
+      '2026-11-22T10:00:03Z',
+    );
+    expect(from.out).toBe('2  billing.invoice.paid\n1  auth.session.created\n');
+    const prefix = await run('counts', '--data-dir', dataDir, '--tenant', 'acme', '--action', 'billing.*');
+    expect(prefix.out).toBe('3  billing.invoice.paid\n');
+
+    // bulk: 800 events one second apart from 10:16:40 UTC.
+    const minutes = await run(
+      'counts',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'bulk',
+      '--by',
+      'time',
+      '--interval',
+      'minute',
+      '--json',
+    );
+    expect(minutes.code).toBe(0);
+    const buckets = JSON.parse(minutes.out) as { start: string; count: number }[];
+    expect(buckets).toHaveLength(14);
+    expect(buckets[0]).toEqual({ start: '2026-11-22T10:16:00.000Z', count: 20 });
+    expect(buckets.slice(1).every((b) => b.count === 60)).toBe(true);
+    expect(buckets.at(-1)?.start).toBe('2026-11-22T10:29:00.000Z');
+    const hours = await run('counts', '--data-dir', dataDir, '--tenant', 'bulk', '--by', 'time');
+    expect(hours.out).toBe('800  2026-11-22T10:00:00.000Z\n');
+    const days = await run(
+      'counts',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'bulk',
+      '--by',
+      'time',
+      '--interval',
+      'day',
+    );
+    expect(days.out).toBe('800  2026-11-22T00:00:00.000Z\n');
+
+    const none = await run('counts', '--data-dir', dataDir, '--tenant', 'nobody');
+    expect(none).toMatchObject({ code: 0, out: '', err: 'no events\n' });
+    for (const [argv, message] of [
+      [['--by', 'actor'], '--by: expected action or time, got "actor"'],
+      [['--by', 'time', '--interval', 'week'], '--interval: expected one of minute, hour, day, got "week"'],
+      [['--interval', 'day'], '--interval: applies with --by time only'],
+    ] as const) {
+      const r = await run('counts', '--data-dir', dataDir, '--tenant', 'acme', ...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(`otel-audit counts: ${message}`);
+    }
+  });
+
   it('prints control characters in stored values escaped (no forged lines, no terminal sequences)', async () => {
     const r = await run('events', '--data-dir', dataDir, '--tenant', 'ctl');
     expect(r.code, r.err).toBe(0);

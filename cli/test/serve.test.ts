@@ -107,6 +107,19 @@ describe('otel-audit serve (child process)', () => {
     expect(target.code).toBe(0);
     expect(target.out.trim().split('\n')).toHaveLength(acme.filter((e) => e.target === 'inv-2').length);
 
+    const counts = await cli(['counts', '--data-dir', dir, '--tenant', 'acme', '--json']);
+    expect(counts.code).toBe(0);
+    const perAction = new Map<string, number>();
+    for (const e of acme) perAction.set(e.action, (perAction.get(e.action) ?? 0) + 1);
+    expect(
+      (JSON.parse(counts.out) as { action: string; count: number }[]).map((c) => [c.action, c.count]).sort(),
+    ).toEqual([...perAction].sort());
+    const overTime = await cli(['counts', '--data-dir', dir, '--tenant', 'acme', '--by', 'time', '--json']);
+    expect(overTime.code).toBe(0);
+    const buckets = JSON.parse(overTime.out) as { start: string; count: number }[];
+    expect(buckets.reduce((n, b) => n + b.count, 0)).toBe(acme.length);
+    expect(buckets.every((b) => b.start.endsWith(':00:00.000Z'))).toBe(true);
+
     const csv = join(root, 'export.csv');
     const exported = await cli([
       'export',

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { actor } from './actor.js';
+import { counts } from './counts.js';
 import { event } from './event.js';
 import { events } from './events.js';
 import { exportCommand } from './export.js';
@@ -10,7 +11,7 @@ import { target } from './target.js';
 
 /** Every `otel-audit` command, by name. Add a command: one file in commands/, one entry here. */
 export const commands = new Map<string, Command>(
-  [migrate, serve, status, events, event, actor, target, exportCommand].map((c) => [c.name, c]),
+  [migrate, serve, status, events, event, actor, target, counts, exportCommand].map((c) => [c.name, c]),
 );
 
 export function registerCommand(command: Command): void {
