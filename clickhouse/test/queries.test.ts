@@ -182,6 +182,48 @@ describe('timelines and search', () => {
     expect(minutes).toEqual([5, 6, 7].map((m) => ({ start: at(m), count: 1 })));
     await expect(store.countOverTime({ tenant: 'acme' }, 'week' as 'day')).rejects.toThrow(/interval/);
   });
+
+  it('counts over time past 2106 (where a 32-bit DateTime bucket wrapped) up to the last time stored', async () => {
+    const times = [
+      '2106-02-07T06:28:15.000Z',
+      '2106-02-07T06:28:16.000Z',
+      '2200-06-15T12:34:56.789Z',
+      '2262-04-11T23:47:16.854Z',
+    ];
+    await store.insertLogs(
+      times.map((iso, i) =>
+        logRow({
+          id: uuid(5000 + i),
+          tenant: 'far',
+          action: 'billing.invoice.paid',
+          crud: 'update',
+          outcome: 'success',
+          actor: { id: 'u1', type: 'user' },
+          targets: [],
+          occurredAt: new Date(iso),
+          metadata: {},
+        }),
+      ),
+    );
+    const iso = (buckets: { start: Date; count: number }[]) =>
+      buckets.map((b) => [b.start.toISOString(), b.count]);
+    expect(iso(await store.countOverTime({ tenant: 'far' }, 'day'))).toEqual([
+      ['2106-02-07T00:00:00.000Z', 2],
+      ['2200-06-15T00:00:00.000Z', 1],
+      ['2262-04-11T00:00:00.000Z', 1],
+    ]);
+    expect(iso(await store.countOverTime({ tenant: 'far' }, 'hour'))).toEqual([
+      ['2106-02-07T06:00:00.000Z', 2],
+      ['2200-06-15T12:00:00.000Z', 1],
+      ['2262-04-11T23:00:00.000Z', 1],
+    ]);
+    expect(
+      iso(await store.countOverTime({ tenant: 'far', from: new Date('2200-01-01T00:00:00Z') }, 'minute')),
+    ).toEqual([
+      ['2200-06-15T12:34:00.000Z', 1],
+      ['2262-04-11T23:47:00.000Z', 1],
+    ]);
+  });
 });
 
 describe('tenant isolation', () => {

@@ -290,10 +290,11 @@ export async function countByAction(r: Reader, filter: EventFilter): Promise<Act
   return found.map((f) => ({ action: f.action, count: Number(f.n) }));
 }
 
+/** Bucket widths in ms: each divides a UTC day, so a bucket starts at a whole multiple of it since the epoch. */
 export const INTERVALS = {
-  minute: 'INTERVAL 1 MINUTE',
-  hour: 'INTERVAL 1 HOUR',
-  day: 'INTERVAL 1 DAY',
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
 } as const;
 export type Interval = keyof typeof INTERVALS;
 
@@ -315,7 +316,9 @@ export async function countOverTime(
   const q = buildFilter(r.db, filter, {}, false);
   const found = await rows<{ t: string; n: string }>(
     r,
-    `SELECT toUnixTimestamp64Milli(toDateTime64(toStartOfInterval(occurred_at, ${step}, 'UTC'), 3, 'UTC')) AS t, count() AS n
+    // Integer arithmetic on ms, not toStartOfInterval: that returns a 32-bit DateTime, and a bucket past
+    // 2106-02-07 wrapped to 1970-2106 (occurred_at goes to 2262).
+    `SELECT intDiv(toUnixTimestamp64Milli(occurred_at), ${step}) * ${step} AS t, count() AS n
      FROM ${events(r)} WHERE ${q.where.join(' AND ')} GROUP BY t ORDER BY t`,
     q.params,
   );
