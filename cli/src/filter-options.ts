@@ -51,7 +51,8 @@ export const PAGE_HELP = `Paging:
 /** One strict parser (the store's): `new Date("12")` would be December 2001, local time. */
 function time(value: string | undefined, flag: string): Date | undefined {
   if (value === undefined) return undefined;
-  const d = parseIsoTime(value);
+  // Widened to whole milliseconds (how events are stored): inclusive from down, exclusive to up.
+  const d = parseIsoTime(value, flag === 'to' ? 'ceil' : 'floor');
   if (d === undefined)
     throw new UsageError(
       `--${flag}: ${JSON.stringify(value)} is not a date (2026-11-23, midnight UTC) or an ISO 8601 date-time ` +

@@ -596,6 +596,11 @@ describe('otel-audit (in process)', () => {
     expect(await count('--from', '2026-11-22T10:00:02Z')).toBe(4);
     expect(await count('--to', '2026-11-22T11:00:02+01:00')).toBe(2);
     expect(await count('--from', '2026-11-23')).toBe(0);
+    // Digits past the millisecond widen each bound to its millisecond: the event stored at 10:00:02.000 (it may
+    // have occurred at 10:00:02.0005, stored truncated) is inside both [..02.0005, ) and [ , ..02.0005).
+    expect(await count('--from', '2026-11-22T10:00:02.0005Z')).toBe(4);
+    expect(await count('--to', '2026-11-22T10:00:02.0005Z')).toBe(3);
+    expect(await count('--from', '2026-11-22T10:00:02.0001Z', '--to', '2026-11-22T10:00:02.0009Z')).toBe(1);
     for (const [flag, value] of [
       ['--from', '12'],
       ['--to', '2026-11-22T10:00:00'],

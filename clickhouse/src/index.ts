@@ -56,6 +56,6 @@ export {
   type TimelineOptions,
 } from './query/operations.js';
 export { type StoredAuditEvent, StoredEventParseError } from './query/rows.js';
-export { parseIsoTime } from './query/time.js';
+export { parseIsoTime, type SubMillisecond } from './query/time.js';
 export { type StoreStatus, storeStatus, type TableStatus } from './status.js';
 export { AuditStore, type QueryParams } from './store.js';

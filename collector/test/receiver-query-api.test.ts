@@ -91,6 +91,13 @@ describe('query API on an embedded store', () => {
     expect(await eventIds('from=2026-11-22T23:59:59.999Z&to=2026-11-23T00:00:00.001Z')).toEqual(
       [ids.before, ids.midnight].sort(),
     );
+    // Past the millisecond, each bound widens to its millisecond (times are stored truncated to it): the event
+    // stored at 12:00:00.000 is in both [12:00:00.0005, ) and [ , 12:00:00.0005).
+    expect(await eventIds('from=2026-11-23T12:00:00.0005Z')).toEqual([ids.noon]);
+    expect(await eventIds('to=2026-11-23T12:00:00.0005Z')).toEqual(
+      [ids.before, ids.midnight, ids.noon].sort(),
+    );
+    expect(await eventIds('from=2026-11-23T12:00:00.0001Z&to=2026-11-23T12:00:00.0009Z')).toEqual([ids.noon]);
   });
 
   it('from/to: anything else is a 400 naming the parameter and the accepted forms', async () => {

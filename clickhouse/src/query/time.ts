@@ -6,12 +6,19 @@ const ISO_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{3}(\d{1,6})?|\.\d{1,2})?)?([Zz]|[+-]\d{2}:?\d{2}))?$/;
 
 /**
+ * How digits past the millisecond are taken. Stored times keep whole milliseconds, truncated (an event at
+ * 10:00:00.0005 is stored at 10:00:00.000), so a bound must widen to the whole millisecond not to leave out such
+ * an event: `floor` for an inclusive `from`, `ceil` for an exclusive `to`. Either may then take in other events
+ * of that millisecond: an audit read errs on showing them.
+ */
+export type SubMillisecond = 'floor' | 'ceil';
+
+/**
  * Parses `2026-11-23`, `2026-11-23T10:15:00Z`, `2026-11-23T10:15:00.123+01:00` and the like; returns
  * undefined for anything else, including a date-time without a zone (ambiguous) and impossible dates.
- * Digits past the millisecond round up to the next one (Date keeps milliseconds, and so does occurred_at):
- * as a bound, inclusive `from` or exclusive `to`, it then selects exactly the events the exact time would.
+ * Digits past the millisecond are dropped (`floor`, as Date does) or round up to the next millisecond (`ceil`).
  */
-export function parseIsoTime(text: string): Date | undefined {
+export function parseIsoTime(text: string, subMillisecond: SubMillisecond = 'floor'): Date | undefined {
   const m = ISO_TIME.exec(text);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, submilli, zone] = m;
@@ -33,5 +40,7 @@ export function parseIsoTime(text: string): Date | undefined {
     .replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const date = new Date(normalized);
   if (Number.isNaN(date.getTime())) return undefined;
-  return submilli !== undefined && /[1-9]/.test(submilli) ? new Date(date.getTime() + 1) : date;
+  return subMillisecond === 'ceil' && submilli !== undefined && /[1-9]/.test(submilli)
+    ? new Date(date.getTime() + 1)
+    : date;
 }

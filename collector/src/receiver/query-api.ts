@@ -124,7 +124,8 @@ function one(params: URLSearchParams, name: string): string | undefined {
 function time(params: URLSearchParams, name: string): Date | undefined {
   const value = one(params, name);
   if (value === undefined) return undefined;
-  const date = parseIsoTime(value);
+  // Widened to whole milliseconds (how events are stored): inclusive from down, exclusive to up.
+  const date = parseIsoTime(value, name === 'to' ? 'ceil' : 'floor');
   if (date === undefined)
     throw new QueryParameterError(
       name,
