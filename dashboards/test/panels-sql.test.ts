@@ -49,16 +49,16 @@ const EXPECTED: Record<string, Record<string, Check>> = {
     'panel:Actions': single('actions', '3'),
     'panel:Events by action': (rows) =>
       expect(pick(rows, 'time', 'action', 'events')).toEqual([
-        ['2026-11-22 10:00:00', 'billing.invoice.paid', '1'],
-        ['2026-11-22 10:00:00', 'project.deployment.created', '1'],
-        ['2026-11-22 10:00:00', 'project.settings.updated', '2'],
-        ['2026-11-22 11:00:00', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00.000', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00.000', 'project.deployment.created', '1'],
+        ['2026-11-22 10:00:00.000', 'project.settings.updated', '2'],
+        ['2026-11-22 11:00:00.000', 'billing.invoice.paid', '1'],
       ]),
     'panel:Events by outcome': (rows) =>
       expect(pick(rows, 'time', 'outcome', 'events')).toEqual([
-        ['2026-11-22 10:00:00', 'failure', '1'],
-        ['2026-11-22 10:00:00', 'success', '3'],
-        ['2026-11-22 11:00:00', 'success', '1'],
+        ['2026-11-22 10:00:00.000', 'failure', '1'],
+        ['2026-11-22 10:00:00.000', 'success', '3'],
+        ['2026-11-22 11:00:00.000', 'success', '1'],
       ]),
     'panel:Recent failures': (rows) =>
       expect(
@@ -104,9 +104,9 @@ const EXPECTED: Record<string, Record<string, Check>> = {
     'panel:Distinct targets': single('distinct_targets', '3'),
     'panel:Actions over time': (rows) =>
       expect(pick(rows, 'time', 'action', 'events')).toEqual([
-        ['2026-11-22 10:00:00', 'billing.invoice.paid', '1'],
-        ['2026-11-22 10:00:00', 'project.settings.updated', '1'],
-        ['2026-11-22 11:00:00', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00.000', 'billing.invoice.paid', '1'],
+        ['2026-11-22 10:00:00.000', 'project.settings.updated', '1'],
+        ['2026-11-22 11:00:00.000', 'billing.invoice.paid', '1'],
       ]),
     'panel:Timeline': (rows) =>
       expect(pick(rows, 'event_id', 'action', 'target_type', 'target_id', 'ip')).toEqual([
@@ -132,8 +132,8 @@ const EXPECTED: Record<string, Record<string, Check>> = {
       expect(pick(rows, 'target_type')).toEqual([['deployment'], ['invoice'], ['project']]),
     'panel:Events by outcome': (rows) =>
       expect(pick(rows, 'time', 'outcome', 'events')).toEqual([
-        ['2026-11-22 10:00:00', 'failure', '1'],
-        ['2026-11-22 10:00:00', 'success', '2'],
+        ['2026-11-22 10:00:00.000', 'failure', '1'],
+        ['2026-11-22 10:00:00.000', 'success', '2'],
       ]),
     'panel:History': (rows) => {
       expect(pick(rows, 'event_id', 'actor_id', 'actor_name', 'action', 'outcome', 'outcome_reason')).toEqual(
@@ -365,6 +365,36 @@ describe('scoping', () => {
       renderSql(events, { variables: { tenant: BACKSLASH.tenant }, range, intervalSeconds: HOUR }),
     );
     expect(rows).toEqual([{ events: '1' }]);
+  });
+
+  it('time series put events past 2106 in their own buckets ($__timeInterval wrapped them: a 32-bit DateTime)', async () => {
+    const far = (id: string, at: string): FixtureEvent => ({
+      id,
+      tenant: 'far-future',
+      at,
+      action: 'billing.invoice.paid',
+      crud: 'update',
+      outcome: 'success',
+      actor: { id: 'u-far', type: 'user', name: 'Far' },
+      targets: [{ type: 'project', id: 'p-far', name: 'Far' }],
+    });
+    await store.insertLogs([
+      toLogRow(far('0190a000-0000-7000-8000-0000000000f1', '2106-02-07T06:28:16.000Z')),
+      toLogRow(far('0190a000-0000-7000-8000-0000000000f2', '2200-06-15T12:34:56.789Z')),
+    ]);
+    const range = { from: new Date('2100-01-01T00:00:00Z'), to: new Date('2262-01-01T00:00:00Z') };
+    const variables = { tenant: 'far-future', actor: 'u-far', target_type: 'project', target_id: 'p-far' };
+    const series = Object.values(boards).flatMap((b) => b.panels.filter((p) => p.type === 'timeseries'));
+    expect(series.length).toBeGreaterThanOrEqual(4);
+    for (const panel of series) {
+      const rows = await store.query<Row>(
+        renderSql(panel.targets?.[0]?.rawSql ?? '', { variables, range, intervalSeconds: 24 * HOUR }),
+      );
+      expect(
+        rows.map((r) => String(r.time)),
+        panel.title,
+      ).toEqual(['2106-02-07 00:00:00.000', '2200-06-15 00:00:00.000']);
+    }
   });
 
   it('the Event dashboard finds nothing for an event of another tenant or a non-UUID id', async () => {

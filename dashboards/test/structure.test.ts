@@ -161,7 +161,7 @@ describe.each(boards.map((b) => [b.title, b] as const))('%s', (_title, board) =>
       if (panel.type === 'logs')
         expect(panel.targets?.[0]?.rawSql).toMatch(/AS timestamp[\s\S]*AS body[\s\S]*AS level/);
       if (panel.type === 'timeseries')
-        expect(panel.targets?.[0]?.rawSql).toMatch(/\$__timeInterval\(\w+\) AS time/);
+        expect(panel.targets?.[0]?.rawSql).toMatch(/\$__timeInterval_ms\(\w+\) AS time/);
     }
   });
 

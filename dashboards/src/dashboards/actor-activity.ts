@@ -34,7 +34,7 @@ export function actorActivityDashboard(): Dashboard {
       }),
       timeseries({
         title: 'Actions over time',
-        sql: `SELECT $__timeInterval(${C.occurredAt}) AS time, ${C.action}, count() AS events
+        sql: `SELECT $__timeInterval_ms(${C.occurredAt}) AS time, ${C.action}, count() AS events
 FROM ${EVENTS} WHERE ${actorScope()}
 GROUP BY time, ${C.action} ORDER BY time, ${C.action}`,
         grid: { x: 0, y: 4, w: 24, h: 8 },

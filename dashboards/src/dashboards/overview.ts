@@ -39,14 +39,14 @@ export function overviewDashboard(): Dashboard {
       }),
       timeseries({
         title: 'Events by action',
-        sql: `SELECT $__timeInterval(${C.occurredAt}) AS time, ${C.action}, count() AS events
+        sql: `SELECT $__timeInterval_ms(${C.occurredAt}) AS time, ${C.action}, count() AS events
 FROM ${EVENTS} WHERE ${scope()}
 GROUP BY time, ${C.action} ORDER BY time, ${C.action}`,
         grid: { x: 0, y: 4, w: 12, h: 9 },
       }),
       timeseries({
         title: 'Events by outcome',
-        sql: `SELECT $__timeInterval(${C.occurredAt}) AS time, toString(${C.outcome}) AS outcome, count() AS events
+        sql: `SELECT $__timeInterval_ms(${C.occurredAt}) AS time, toString(${C.outcome}) AS outcome, count() AS events
 FROM ${EVENTS} WHERE ${scope()}
 GROUP BY time, outcome ORDER BY time, outcome`,
         grid: { x: 12, y: 4, w: 12, h: 9 },

@@ -17,7 +17,7 @@ export function targetHistoryDashboard(): Dashboard {
     panels: [
       timeseries({
         title: 'Events by outcome',
-        sql: `SELECT $__timeInterval(${C.occurredAt}) AS time, toString(${C.outcome}) AS outcome, count() AS events
+        sql: `SELECT $__timeInterval_ms(${C.occurredAt}) AS time, toString(${C.outcome}) AS outcome, count() AS events
 FROM ${EVENTS} WHERE ${targetScope()}
 GROUP BY time, outcome ORDER BY time, outcome`,
         grid: { x: 0, y: 0, w: 24, h: 7 },
