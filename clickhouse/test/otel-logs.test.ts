@@ -197,6 +197,13 @@ describe('otel_logs and the audit_events view', () => {
       [{ [L]: '2026-11-22' }, L, []],
       [{ [L]: '1732270000000' }, L, []],
       [{ [L]: '2026-11-22T10:05:00x5Z' }, L, []],
+      // Fields out of range: best-effort parsing carried them into the next field (0004 stored them unmarked).
+      [{ [L]: '2026-01-02T25:00:00Z' }, L, []],
+      [{ [L]: '2026-01-02T23:99:00Z' }, L, []],
+      [{ [L]: '2026-01-02T23:00:99Z' }, L, []],
+      [{ [L]: '2026-01-02T03:04:05+99:00' }, L, []],
+      [{ [L]: '0000-01-01T00:00:00Z' }, L, []],
+      [{ [L]: '2026-02-30T00:00:00Z' }, L, []],
     ];
     const at = new Date('2026-11-22T10:00:00.123Z');
     await store.insertLogs(
