@@ -13,7 +13,7 @@ export interface DeliveryStats {
   recorded: number;
   /** Acknowledged by the exporter (the collector or receiver has them). */
   exported: number;
-  /** Discarded before export: the processor's queue was full, or it was shut down. */
+  /** Discarded before export, for a `DropReason` (passed to `onDrop`). */
   dropped: number;
   /** Export failed for good (rejected by the endpoint, or still undelivered at shutdown). */
   failed: number;
@@ -45,7 +45,8 @@ export interface UndeliveredEvent {
  * Why events were dropped: the processor's queue was full; the processor or the audit logger was shut down;
  * or the OTel logger passed the record to no processor (provider shut down, logger disabled by configuration),
  * or emitting threw before a tracking processor took it (a processor or hand-written logger threw; see diag);
- * or the process exited while the event's coalescing session was still open (never emitted).
+ * or the process exited while the event's coalescing session was still open (never emitted), or the event was
+ * recorded after the SDK's exit hooks ran (in Node's `exit` event: nothing can be sent any more).
  */
 export type DropReason = 'queue_full' | 'shutdown' | 'not_emitted' | 'exit';
 

@@ -141,6 +141,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
   const schemas: ActionSchemas | undefined = options.actions;
   const coalescers = new Set<Coalescer<S, undefined>>();
   let closed = false;
+  /** Set when this logger's exit hook ran: no I/O any more, so a later record can only be reported lost. */
+  let exited = false;
 
   const parseOptions = {
     ...(options.strictActions !== undefined && { strictActions: options.strictActions }),
@@ -198,8 +200,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   function emit(prepared: PreparedAuditEvent, emitContext: Context = context.active()): void {
     const record = toLogRecord(prepared);
     tracker.recorded();
-    if (closed) {
-      tracker.dropped([{ attributes: record.attributes ?? {} }], 'shutdown');
+    if (closed || exited) {
+      // After the exit hook no pipeline can send it (and an untracked one would lose it without a word).
+      tracker.dropped([{ attributes: record.attributes ?? {} }], closed ? 'shutdown' : 'exit');
       return;
     }
     // The context keeps trace correlation; the tracker rides along for the processor.
@@ -294,10 +297,12 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // process alive forever. A flush that delivered nothing stops it, also one that only emitted open sessions
   // (they count in what is held after it): each try waits out the exporter's own retries.
   let heldAfterFruitlessFlush = -1;
+  // An untracked pipeline (the application's own BatchLogRecordProcessor, whose timer does not keep the process
+  // alive) is flushed too: its `pending` only grows with new records, so it is flushed once per new batch of them.
   function onBeforeExit(): void {
     const coalesced = openSessions() > 0;
     const { pending, exported } = tracker.stats();
-    if (!coalesced && (!tracker.tracked || pending === 0 || pending === heldAfterFruitlessFlush)) return;
+    if (!coalesced && (pending === 0 || pending === heldAfterFruitlessFlush)) return;
     void audit.flush().then((after) => {
       heldAfterFruitlessFlush = after.exported > exported ? -1 : after.pending;
     });
@@ -312,9 +317,11 @@ export function createAuditLogger<const S extends ActionSchemas>(
 
   /**
    * Node `exit` (process.exit(), an uncaught exception, or the end without the beforeExit flush): sessions
-   * still open were never emitted and cannot be now (no I/O). Each is reported dropped (reason `exit`).
+   * still open were never emitted and cannot be now (no I/O). Each is reported dropped (reason `exit`), and so
+   * is every record after this (e.g. from the application's own `exit` listener).
    */
   function onExit(): void {
+    exited = true;
     const lost: TrackedRecord[] = [];
     for (const coalescer of coalescers)
       for (const prepared of coalescer.abandon())

@@ -227,6 +227,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       listener?.dropped([record], 'shutdown');
       return;
     }
+    if (this.exited) {
+      // Nothing held is sent after the exit event (no I/O): queued now, it would stay pending forever.
+      this.counts.dropped += 1;
+      if (listener) listener.dropped([record], 'exit');
+      else
+        diag.error('AuditLogRecordProcessor: a log record emitted after the process exit event was dropped');
+      return;
+    }
     if (this.waitingCount() + this.inFlight.length >= this.maxQueueSize) {
       this.counts.dropped += 1;
       if (listener) listener.dropped([record], 'queue_full');

@@ -63,10 +63,62 @@ if (process.env.MODE === 'exit') process.exit(0);
 if (process.env.MODE === 'throw') setTimeout(() => { throw new Error('crash'); }, 1);
 `;
 
+// An untracked pipeline (the service's own BatchLogRecordProcessor on the global provider, whose timer does not
+// keep the process alive): the logger's beforeExit flush still sends what it holds.
+const childUntracked = `
+import { logs } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { AuditOTLPLogExporter } from '@otel-audit/sdk/node';
+const exporter = new AuditOTLPLogExporter({ url: process.env.ENDPOINT + '/v1/logs' });
+logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter })] }));
+const audit = createAuditLogger({ tenant: 'acme' });
+console.log(JSON.stringify(Array.from({ length: 5 }, (_, i) => audit.record({ action: 'a.b.created', metadata: { i } }).id)));
+`;
+
+// Records made after the SDK's exit hooks ran (no I/O any more): reported dropped (exit) at once, never left
+// pending. MODE untracked: from the application's own exit listener, through an untracked pipeline; MODE
+// on-error: from onError while the processor reports what the down endpoint never took (before the logger's hook).
+const childLate = `
+import { logs } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { AuditOTLPLogExporter, createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const untracked = process.env.MODE === 'untracked';
+const loggerProvider = untracked
+  ? new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: new AuditOTLPLogExporter({ url: process.env.ENDPOINT + '/v1/logs' }) })] })
+  : createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 300 });
+const drops = [];
+const audit = createAuditLogger({ loggerProvider, tenant: 'acme',
+  onDrop: (events, reason) => drops.push({ reason, actions: events.map((e) => e.action) }),
+  onError: () => { audit.record({ action: 'audit.delivery.failed' }); } });
+if (untracked) process.on('exit', () => { audit.record({ action: 'app.process.exited' }); });
+else audit.record({ action: 'a.b.created' });
+process.on('exit', () => console.log(JSON.stringify({ drops, stats: audit.stats() })));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
 });
+
+async function runChild(script: string, env: Record<string, string>) {
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@otel-audit/source', '--import', 'tsx', '--input-type=module', '-e', script],
+    { cwd: join(import.meta.dirname, '..'), env: { ...process.env, ...env } },
+  );
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  return { code, out, err };
+}
 
 describe('flush on exit', () => {
   it('delivers queued and coalesced events of a process that ends without calling shutdown()', async () => {
@@ -168,5 +220,31 @@ describe('flush on exit', () => {
     // Each try waits out the exporter (its retries within timeoutMillis): a second one only delays the exit.
     expect(flushes).toBe(1);
     expect(stats).toMatchObject({ failed: 2, pending: 0 });
+  }, 30_000);
+
+  it("flushes an untracked pipeline (the service's own BatchLogRecordProcessor) when the process ends on its own", async () => {
+    const endpoint = await capture();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childUntracked, { ENDPOINT: endpoint.url });
+    expect(code, err).toBe(0);
+    const recorded = JSON.parse(out) as string[];
+    expect(recorded).toHaveLength(5);
+    expect(eventIds(endpoint).sort()).toEqual([...recorded].sort());
+  }, 30_000);
+
+  it('reports a record made after the exit hooks ran as dropped (exit), never pending: app exit listener, onError at exit', async () => {
+    const down = await capture();
+    await down.close();
+    const [untracked, onError] = await Promise.all(
+      ['untracked', 'on-error'].map(async (mode) => {
+        const { code, out, err } = await runChild(childLate, { ENDPOINT: down.url, MODE: mode });
+        expect(code, err).toBe(0);
+        return JSON.parse(out) as { drops: object[]; stats: object };
+      }),
+    );
+    expect(untracked?.drops).toEqual([{ reason: 'exit', actions: ['app.process.exited'] }]);
+    expect(untracked?.stats).toMatchObject({ recorded: 1, dropped: 1, pending: 0, tracked: false });
+    expect(onError?.drops).toEqual([{ reason: 'exit', actions: ['audit.delivery.failed'] }]);
+    expect(onError?.stats).toMatchObject({ recorded: 2, failed: 1, dropped: 1, pending: 0 });
   }, 30_000);
 });
