@@ -244,7 +244,13 @@ export async function openReader(
       // Without a token nothing can be proven, and nothing is sent: a serve that answers is then an error.
       const answer = await askServe(running.url, 'token' in token ? token.token : undefined, running.pid);
       if (answer.kind === 'impostor')
-        throw new ServeImpostorError(discoveryPath(stateDir), running.url, answer.reason);
+        throw new ServeImpostorError(
+          discoveryPath(stateDir),
+          running.url,
+          answer.reason,
+          // Serves of earlier releases answer without the proof, and wrote no processStart into serve.json.
+          answer.noProof === true && running.processStart === undefined,
+        );
       if (answer.kind === 'answers') {
         if ('error' in token) throw new RemoteServeError(token.error);
         // A state directory shared by several data directories must not send reads to another store.

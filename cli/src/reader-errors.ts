@@ -111,10 +111,17 @@ export class ServeImpostorError extends Error {
     readonly discoveryFile: string,
     readonly url: string,
     reason: string,
+    /** serve.json looks like an earlier release's: that serve may simply predate the proof. */
+    earlierRelease = false,
   ) {
     super(
       `${url}, the address in ${discoveryFile}, does not answer as the otel-audit serve that wrote that file ` +
-        `(${reason}); the serve token was not sent. If that serve is gone, remove ${discoveryFile}`,
+        `(${reason}); the serve token was not sent. ` +
+        (earlierRelease
+          ? `${discoveryFile} was written by an otel-audit serve of an earlier release, which answers without ` +
+            'the proof: restart that serve with this release (stop it, start it again); if it is gone, remove ' +
+            discoveryFile
+          : `If that serve is gone, remove ${discoveryFile}`),
     );
   }
 }

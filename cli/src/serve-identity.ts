@@ -12,8 +12,11 @@ export type ServeAnswer =
   | { kind: 'answers' }
   /** Nothing (usable) answers there: why, for messages. */
   | { kind: 'unreachable'; reason: string }
-  /** Something answers, but not with proof of the token. */
-  | { kind: 'impostor'; reason: string };
+  /**
+   * Something answers, but not with proof of the token. `noProof`: its /health has no challenge answer at all
+   * (also what a serve of an earlier release answers).
+   */
+  | { kind: 'impostor'; reason: string; noProof?: boolean };
 
 /** The port serve.json's url names (the scheme's default when it names none). */
 function portOf(url: string): number {
@@ -48,7 +51,7 @@ export async function askServe(url: string, token: string | undefined, pid: numb
   if (token === undefined) return { kind: 'answers' };
   const answer = (body as { challenge?: unknown } | undefined)?.challenge;
   if (typeof answer !== 'string')
-    return { kind: 'impostor', reason: 'its /health answer holds no proof of the token' };
+    return { kind: 'impostor', reason: 'its /health answer holds no proof of the token', noProof: true };
   const expected = Buffer.from(healthChallengeAnswer(token, nonce, pid, portOf(url)));
   const given = Buffer.from(answer);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))

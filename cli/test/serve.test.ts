@@ -19,7 +19,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EventPage, loadMigrations, type StoreStatus } from '@otel-audit/clickhouse';
-import { DISCOVERY_FILE_NAME, INGEST_TOKEN_FILE_NAME, TOKEN_FILE_NAME } from '@otel-audit/collector';
+import {
+  DISCOVERY_FILE_NAME,
+  INGEST_TOKEN_FILE_NAME,
+  processStart,
+  TOKEN_FILE_NAME,
+} from '@otel-audit/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   answerHealth,
@@ -597,6 +602,26 @@ describe('a stale serve.json whose port (and pid) another process took', () => {
           `${rogue.url}, the address in ${file}, does not answer as the otel-audit serve that wrote that file`,
         );
         expect(r.err).toContain('the serve token was not sent');
+        // serve.json without processStart is an earlier release's; a plain /health answer is what such a serve
+        // gives: the message says to restart it (a guessed proof is no earlier release's answer).
+        expect(r.err.includes('an otel-audit serve of an earlier release'), String(key)).toBe(
+          key === undefined,
+        );
+      }
+      // The file of a serve of this release (processStart set) answered plainly: no earlier-release hint.
+      const started = processStart(process.pid);
+      if (started !== undefined) {
+        writeFileSync(
+          file,
+          JSON.stringify({ url: rogue.url, pid: process.pid, processStart: started, tokenFile }),
+        );
+        proveWith = undefined;
+        const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json']);
+        expect(r.code).toBe(1);
+        expect(r.err).toContain('does not answer as the otel-audit serve that wrote that file');
+        expect(r.err).not.toContain('earlier release');
+        expect(r.err).toContain(`If that serve is gone, remove ${file}`);
+        rogue.seen.pop();
       }
       expect(rogue.seen).toHaveLength(2);
       for (const request of rogue.seen)

@@ -31,6 +31,7 @@ export {
   DISCOVERY_FILE_NAME,
   discoveryPath,
   processAlive,
+  processStart,
   readDiscovery,
   removeDiscovery,
   type ServeDiscovery,
