@@ -116,6 +116,17 @@ function merged(session: Session): PreparedAuditEvent {
   return { event, json };
 }
 
+/** How a coalescer and its logger keep in touch, without the logger holding an idle coalescer. */
+export interface CoalescerLink {
+  /**
+   * The coalescer has open sessions (true: its first opened) or none any more (false). The logger holds it
+   * only in between, to flush or abandon them: a recorder the application dropped with nothing open is freed.
+   */
+  open(open: boolean): void;
+  /** The logger was shut down: later occurrences are emitted at once (and dropped there), never held. */
+  closed(): boolean;
+}
+
 /**
  * `fits` says whether a merged event is within the logger's maxEventBytes: first before + latest after can
  * be bigger than either occurrence.
@@ -125,6 +136,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
   emit: (prepared: PreparedAuditEvent, emitContext?: Context) => void,
   options: CoalesceOptions,
   fits: (merged: PreparedAuditEvent) => boolean,
+  link: CoalescerLink,
 ): Coalescer<S, Invalid> {
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
@@ -144,6 +156,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
     if (!session) return;
     sessions.delete(key);
     clearTimeout(session.timer);
+    if (sessions.size === 0) link.open(false);
     emit(merged(session), session.context);
   }
 
@@ -159,7 +172,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
     record(input) {
       const prepared = prepare(input);
       if (!prepared) return undefined as Invalid;
-      if (closed) {
+      if (closed || link.closed()) {
         emit(prepared);
         return prepared.event as AuditEvent<typeof input.action>;
       }
@@ -206,6 +219,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         timer: undefined,
       };
       sessions.set(key, opened);
+      if (sessions.size === 1) link.open(true);
       arm(key, opened);
       return prepared.event as AuditEvent<typeof input.action>;
     },
@@ -224,6 +238,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
     closed = true;
     const open = [...sessions.values()];
     sessions.clear();
+    if (open.length > 0) link.open(false);
     for (const session of open) clearTimeout(session.timer);
     return open.map(merged);
   }

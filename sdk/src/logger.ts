@@ -139,6 +139,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
     CONVENTIONS_VERSION,
   );
   const schemas: ActionSchemas | undefined = options.actions;
+  /** Coalescers with open sessions (only those: an idle one the application dropped must be freed). */
   const coalescers = new Set<Coalescer<S, undefined>>();
   let closed = false;
   /** Set when this logger's exit hook ran: no I/O any more, so a later record can only be reported lost. */
@@ -264,28 +265,34 @@ export function createAuditLogger<const S extends ActionSchemas>(
       return prepared.event as AuditEvent<typeof input.action>;
     },
     coalesce(coalesceOptions = {}) {
-      const coalescer = createCoalescer<S, undefined>(
+      // After shutdown() no exit hook would report open sessions: the recorder then hands each occurrence to
+      // emit(), which drops it (reason shutdown), counted and reported, as record() does.
+      const coalescer: Coalescer<S, undefined> = createCoalescer<S, undefined>(
         prepare,
         emit,
         coalesceOptions,
         (merged) => recordSizeOver(merged, maxEventBytes) === undefined,
+        {
+          open: (open) => {
+            if (open) coalescers.add(coalescer);
+            else coalescers.delete(coalescer);
+          },
+          closed: () => closed,
+        },
       );
-      // After shutdown() no exit hook would report its open sessions: closed, it hands each occurrence to
-      // emit(), which drops it (reason shutdown), counted and reported, as record() does.
-      if (closed) coalescer.recorder.close();
-      else coalescers.add(coalescer);
       return coalescer.recorder;
     },
     stats: () => tracker.stats(openSessions()),
     async flush() {
-      for (const { recorder } of coalescers) recorder.flush();
+      // Copied: flushing a recorder removes it from the set.
+      for (const { recorder } of [...coalescers]) recorder.flush();
       await forceFlush(options.loggerProvider ?? logs.getLoggerProvider());
       return audit.stats();
     },
     async shutdown() {
       const stats = await audit.flush();
       closed = true;
-      for (const { recorder } of coalescers) recorder.close();
+      for (const { recorder } of [...coalescers]) recorder.close();
       stopExitFlush();
       stopExitReport();
       return stats;
@@ -323,7 +330,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
   function onExit(): void {
     exited = true;
     const lost: TrackedRecord[] = [];
-    for (const coalescer of coalescers)
+    for (const coalescer of [...coalescers])
       for (const prepared of coalescer.abandon())
         lost.push({ attributes: toLogRecord(prepared).attributes ?? {} });
     if (lost.length === 0) return;

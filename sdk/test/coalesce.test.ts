@@ -88,28 +88,30 @@ describe('session coalescing', () => {
     expect(exporter.records).toHaveLength(2);
   });
 
-  it('drops what a recorder opened after shutdown() records, reason shutdown, as record() does', async () => {
-    const { provider, exporter } = memoryProvider();
-    const drops: { ids: string[]; reason: string }[] = [];
-    const audit = createAuditLogger({
-      loggerProvider: provider,
-      tenant: 'acme',
-      flushOnExit: false,
-      onDrop: (events, reason) => drops.push({ ids: events.map((e) => e.id), reason }),
+  for (const when of ['after', 'before'] as const)
+    it(`drops what a recorder opened ${when} shutdown() (idle then) records later, reason shutdown, as record() does`, async () => {
+      const { provider, exporter } = memoryProvider();
+      const drops: { ids: string[]; reason: string }[] = [];
+      const audit = createAuditLogger({
+        loggerProvider: provider,
+        tenant: 'acme',
+        flushOnExit: false,
+        onDrop: (events, reason) => drops.push({ ids: events.map((e) => e.id), reason }),
+      });
+      const early = when === 'before' ? audit.coalesce({ idleMs: 60_000 }) : undefined;
+      await audit.shutdown();
+      const late = early ?? audit.coalesce({ idleMs: 60_000 });
+      const first = late.record(save(1));
+      late.record(save(2));
+      // Nothing is held for an exit hook the shutdown removed: each occurrence is dropped now, and said so.
+      expect(late.pending).toBe(0);
+      expect(exporter.records).toHaveLength(0);
+      expect(drops).toEqual([
+        { ids: [first.id], reason: 'shutdown' },
+        { ids: [expect.any(String)], reason: 'shutdown' },
+      ]);
+      expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 2, pending: 0, coalescing: 0 });
     });
-    await audit.shutdown();
-    const late = audit.coalesce({ idleMs: 60_000 });
-    const first = late.record(save(1));
-    late.record(save(2));
-    // Nothing is held for an exit hook the shutdown removed: each occurrence is dropped now, and said so.
-    expect(late.pending).toBe(0);
-    expect(exporter.records).toHaveLength(0);
-    expect(drops).toEqual([
-      { ids: [first.id], reason: 'shutdown' },
-      { ids: [expect.any(String)], reason: 'shutdown' },
-    ]);
-    expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 2, pending: 0, coalescing: 0 });
-  });
 
   it('caps open sessions: one more emits the oldest early', () => {
     const { sheet, exporter } = setup({ maxSessions: 2 });

@@ -61,6 +61,35 @@ describe('memory', () => {
     await provider.shutdown();
   });
 
+  it('frees coalescing recorders the application dropped: idle ones at once, ones with open sessions once emitted', async () => {
+    const { provider, exported } = pipeline();
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    let collected = 0;
+    const registry = new FinalizationRegistry(() => {
+      collected += 1;
+    });
+    const recorders = 2_000;
+    // In a function of its own: the test's frame must not keep the last one.
+    const perRequest = (i: number) => {
+      const saves = audit.coalesce({ idleMs: 60_000 });
+      if (i % 2 === 0)
+        saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: `s${i}` }] });
+      registry.register(saves, i);
+    };
+    for (let i = 0; i < recorders; i++) perRequest(i);
+    expect(audit.stats().coalescing).toBe(recorders / 2);
+    await collect(() => collected === recorders / 2);
+    // The idle ones are gone; each with an open session is still held, to be emitted.
+    expect(collected).toBe(recorders / 2);
+    expect(await audit.flush()).toMatchObject({ recorded: recorders / 2, coalescing: 0, pending: 0 });
+    expect(exported.flat()).toHaveLength(recorders / 2);
+    exported.length = 0;
+    await collect(() => collected === recorders);
+    expect(collected).toBe(recorders);
+    await audit.shutdown();
+    await provider.shutdown();
+  });
+
   it('keeps a logger whose coalescing recorder is still held: its open session is flushed at exit', async () => {
     const { provider, exported } = pipeline();
     const saves = createAuditLogger({ loggerProvider: provider, tenant: 'acme' }).coalesce({
