@@ -287,7 +287,11 @@ describe('otel-audit (in process)', () => {
     const markedJson = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
     expect(markedJson.tables.find((t) => t.name === 'audit_target_keys')?.ttlRecalculationPending).toBe(true);
     // migrate refuses the changed migration until its checksum is the release's again.
-    expect((await run('migrate', '--data-dir', dataDir)).err).toMatch(/was applied with checksum edited/);
+    const refused = await run('migrate', '--data-dir', dataDir);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/was applied with checksum edited/);
+    // The operator's way out, not only the developer's rule.
+    expect(refused.err).toContain('Use the release that applied it');
     const repair = await AuditStore.open({ path: dataDir });
     try {
       await repair.client.command({

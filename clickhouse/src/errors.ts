@@ -24,8 +24,10 @@ export class MigrationChecksumError extends AuditStoreError {
     readonly current: string,
   ) {
     super(
-      `migration ${migration} was applied with checksum ${applied} but the file now has ${current}: ` +
-        'applied migrations must never change; add a new migration instead',
+      `migration ${migration} was applied with checksum ${applied} but this release's file has ${current}, ` +
+        'so this release cannot know what the store holds and changes nothing. Use the release that applied it ' +
+        '(or export the events with that release and create the store again with this one). Changing the SQL ' +
+        'of an applied migration is a bug: a change goes into a new migration',
     );
   }
 }
