@@ -20,8 +20,14 @@ import { logRecordBytes } from './record-size.js';
 
 export interface AuditLogRecordProcessorOptions {
   exporter: LogRecordExporter;
-  /** Records held at most (queued + retrying); one more is dropped and counted. Default 16,384. */
+  /** Records held at most (queued, retrying or in flight); one more is dropped and counted. Default 16,384. */
   maxQueueSize?: number;
+  /**
+   * Bytes held at most (queued, retrying or in flight), each record measured as for maxExportBatchBytes: a
+   * record that would take the queue over is dropped and counted (queue_full), unless nothing is held (a
+   * record bigger than this goes alone). Bounds memory while the endpoint is down. Default 64 MiB.
+   */
+  maxQueueBytes?: number;
   /** Records per export call. Default 512. */
   maxExportBatchSize?: number;
   /**
@@ -47,17 +53,22 @@ export interface ProcessorStats {
   failed: number;
   /** Held now: queued or in flight. */
   held: number;
+  /** Bytes of the records held now, as maxQueueBytes counts them. */
+  heldBytes: number;
 }
 
 interface Entry {
   record: ReadableLogRecord;
   listener: DeliveryListener | undefined;
-  /** The record's size (logRecordBytes), measured when a batch is first formed. */
-  bytes?: number;
+  /** The record's size (logRecordBytes), measured when it is queued. */
+  bytes: number;
 }
 
 /** Default of maxExportBatchBytes: a quarter of `otel-audit serve`'s body limit, room for JSON escaping. */
 export const DEFAULT_MAX_EXPORT_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Default of maxQueueBytes: 16 full batches; what an endpoint outage may cost in memory. */
+export const DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
 /**
  * The endpoint refused the request for its size, so smaller requests may pass: HTTP 413 (`otel-audit serve`),
@@ -143,6 +154,7 @@ function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, Reada
 export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly exporter: LogRecordExporter;
   private readonly maxQueueSize: number;
+  private readonly maxQueueBytes: number;
   private readonly batchSize: number;
   private readonly batchBytes: number;
   private readonly delayMs: number;
@@ -154,6 +166,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   /** Batches formed already, sent as they are before the queue: halves of a batch refused as too large, or a batch to retry. */
   private formed: Entry[][] = [];
   private inFlight: Entry[] = [];
+  /** Bytes of the entries in queue, formed and inFlight. */
+  private heldBytes = 0;
   private draining: Promise<void> | undefined;
   private drainScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -173,13 +187,16 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   constructor(options: AuditLogRecordProcessorOptions) {
     this.exporter = options.exporter;
     const maxQueueSize = options.maxQueueSize ?? 16_384;
+    const maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     const maxExportBatchSize = options.maxExportBatchSize ?? 512;
     const maxExportBatchBytes = options.maxExportBatchBytes ?? DEFAULT_MAX_EXPORT_BATCH_BYTES;
     // A fraction or 0 would export empty batches forever (splice(0, 0.5) takes nothing).
     requireWholeNumber('AuditLogRecordProcessor', 'maxQueueSize', maxQueueSize);
+    requireLimit('AuditLogRecordProcessor', 'maxQueueBytes', maxQueueBytes);
     requireLimit('AuditLogRecordProcessor', 'maxExportBatchSize', maxExportBatchSize);
     requireLimit('AuditLogRecordProcessor', 'maxExportBatchBytes', maxExportBatchBytes);
     this.maxQueueSize = maxQueueSize;
+    this.maxQueueBytes = maxQueueBytes;
     this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
     this.batchBytes = maxExportBatchBytes;
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
@@ -204,7 +221,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   }
 
   stats(): ProcessorStats {
-    return { ...this.counts, held: this.waitingCount() + this.inFlight.length };
+    return { ...this.counts, held: this.waitingCount() + this.inFlight.length, heldBytes: this.heldBytes };
   }
 
   /** Records waiting for an export (not in flight). */
@@ -235,12 +252,20 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         diag.error('AuditLogRecordProcessor: a log record emitted after the process exit event was dropped');
       return;
     }
-    if (this.waitingCount() + this.inFlight.length >= this.maxQueueSize) {
+    // Measured here, once (batches are formed by it too): bounding only the count let 16,384 records of a few
+    // hundred KB each exhaust the heap while the endpoint was down.
+    const bytes = logRecordBytes(record);
+    if (
+      this.waitingCount() + this.inFlight.length >= this.maxQueueSize ||
+      (this.heldBytes > 0 && this.heldBytes + bytes > this.maxQueueBytes)
+    ) {
       this.counts.dropped += 1;
       if (listener) listener.dropped([record], 'queue_full');
       else if (!this.warnedFull) {
         this.warnedFull = true;
-        diag.warn(`AuditLogRecordProcessor: queue full (${this.maxQueueSize}), dropping log records`);
+        diag.warn(
+          `AuditLogRecordProcessor: queue full (${this.maxQueueSize} records or ${this.maxQueueBytes} bytes), dropping log records`,
+        );
       }
       return;
     }
@@ -254,7 +279,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     }
     this.counts.queued += 1;
     listener?.queued(1);
-    this.queue.push({ record, listener });
+    this.queue.push({ record, listener, bytes });
+    this.heldBytes += bytes;
     if (this.backoffTimer) return; // the retry timer drains
     if (this.queue.length >= this.batchSize) this.drainSoon();
     else if (!this.timer) {
@@ -291,6 +317,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       const left = [...this.formed.flat(), ...this.queue];
       this.formed = [];
       this.queue = [];
+      this.release(left);
       this.settleFailed(
         left,
         this.undelivered('undelivered at shutdown: the endpoint did not accept it in time'),
@@ -331,6 +358,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       this.inFlight = [];
       if (this.exited) return;
       if (result.code === ExportResultCode.SUCCESS) {
+        this.release(batch);
         this.backoffMs = 0;
         this.lastRetryableError = undefined;
         const rejected = Math.min(rejectedCountOf(result), batch.length);
@@ -350,6 +378,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         continue;
       }
       if (!isRetryable(error)) {
+        this.release(batch);
         this.settleFailed(batch, error);
         continue;
       }
@@ -375,7 +404,6 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     let n = 0;
     while (n < most) {
       const entry = this.queue[n] as Entry;
-      entry.bytes ??= logRecordBytes(entry.record);
       if (n > 0 && bytes + entry.bytes > this.batchBytes) break;
       bytes += entry.bytes;
       n += 1;
@@ -393,10 +421,16 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.inFlight = [];
     this.formed = [];
     this.queue = [];
+    this.heldBytes = 0;
     this.settleFailed(
       held,
       this.undelivered(`undelivered at process exit: ${held.length} record(s) still held`),
     );
+  }
+
+  /** Entries that leave the processor (settled): their bytes no longer count against maxQueueBytes. */
+  private release(entries: readonly Entry[]): void {
+    for (const entry of entries) this.heldBytes -= entry.bytes;
   }
 
   /** Why records are still held, with the last export error (e.g. the endpoint refusing connections). */
