@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AuditOptionError } from './errors.js';
+import { MAX_TIMER_MS, requireMillis } from './options.js';
 import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
 
@@ -39,14 +40,23 @@ export interface AuditLoggerProviderOptions {
   headers?: Record<string, string>;
   /** Request body compression. Default: OTEL_EXPORTER_OTLP_(LOGS_)COMPRESSION, else none. */
   compression?: 'gzip' | 'none';
-  /** How long one export may take, the exporter's own retries included. Default: OTEL_EXPORTER_OTLP_TIMEOUT, else 10 s. */
+  /**
+   * How long one export may take, the exporter's own retries included (its HTTP requests give up after this
+   * long without an answer). Default: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT, else
+   * 10 s. The processor's `exportTimeoutMillis` defaults to at least this + 1 s, and may not be set lower.
+   */
   timeoutMillis?: number;
   /**
    * Use this exporter instead of OTLP/HTTP JSON (`AuditOTLPLogExporter`, which reports records the endpoint
    * rejects by partial success; the stock OTLPLogExporter does not, so those would count as exported).
    */
   exporter?: LogRecordExporter;
-  /** Queue, batch and retry settings of the accounting processor. */
+  /**
+   * Queue, batch and retry settings of the accounting processor. With the OTLP exporter (no `exporter` option),
+   * `exportTimeoutMillis` defaults to the larger of 30 s and `timeoutMillis` + 1 s, and a smaller value is an
+   * `AuditOptionError`: giving up on an export whose request is still open sends the batch again (stored twice,
+   * yet counted failed if the retry fails).
+   */
   processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'>;
 }
 
@@ -97,6 +107,54 @@ function checkEndpointVariables(): void {
   }
 }
 
+/** How much longer than the exporter's timeout the processor waits: serialization, a busy event loop. */
+const EXPORT_TIMEOUT_MARGIN_MS = 1_000;
+/** The processor's exportTimeoutMillis default when the exporter's timeout is shorter. */
+const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
+
+/**
+ * The timeout the OTLP exporter will use, read as it reads it: the option, else the logs variable, else the
+ * general one (a variable that is blank, not a number or not > 0 is skipped, as the exporter does), else 10 s.
+ */
+function exporterTimeoutMillis(options: AuditLoggerProviderOptions): number {
+  if (options.timeoutMillis !== undefined) {
+    // Past setTimeout's range Node would make the exporter's request timeout 1 ms.
+    requireMillis('createAuditLoggerProvider', 'timeoutMillis', options.timeoutMillis, 1);
+    return options.timeoutMillis;
+  }
+  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const raw = process.env[name]?.trim();
+    if (!raw) continue;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value > 0) return value;
+  }
+  return 10_000;
+}
+
+/**
+ * The processor's options with an export timeout that outlasts the exporter's: the processor gave up at 30 s
+ * on an exporter allowed 60 s, sent the batch again while the first request was still open (stored twice), and
+ * counted it failed.
+ */
+function processorOptions(
+  options: AuditLoggerProviderOptions,
+): Omit<AuditLogRecordProcessorOptions, 'exporter'> {
+  const processor = { ...options.processor };
+  if (options.exporter !== undefined) return processor; // its timeout is unknown here
+  const timeout = exporterTimeoutMillis(options);
+  const least = timeout + EXPORT_TIMEOUT_MARGIN_MS;
+  if (processor.exportTimeoutMillis === undefined)
+    processor.exportTimeoutMillis = Math.min(MAX_TIMER_MS, Math.max(DEFAULT_EXPORT_TIMEOUT_MS, least));
+  else if (processor.exportTimeoutMillis < least)
+    throw new AuditOptionError(
+      'createAuditLoggerProvider',
+      'processor.exportTimeoutMillis',
+      `at least the exporter's timeoutMillis (${timeout} ms) + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
+      processor.exportTimeoutMillis,
+    );
+  return processor;
+}
+
 function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
   if (options.endpoint === undefined) checkEndpointVariables();
   return new AuditOTLPLogExporter({
@@ -119,9 +177,10 @@ export function createAuditLoggerProvider(options: AuditLoggerProviderOptions = 
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(resourceFromAttributes(explicit));
+  const processor = processorOptions(options);
   const exporter = options.exporter ?? otlpExporter(options);
   return new LoggerProvider({
     resource,
-    processors: [new AuditLogRecordProcessor({ ...options.processor, exporter })],
+    processors: [new AuditLogRecordProcessor({ ...processor, exporter })],
   });
 }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { context } from '@opentelemetry/api';
@@ -155,4 +155,44 @@ export function hookedLogger(provider: LoggerProvider) {
     onError: (error, events) => errors.push({ error, events }),
   });
   return { audit, drops, errors };
+}
+
+export interface HeldEndpoint {
+  url: string;
+  /** Requests received so far. */
+  received: number;
+  /** Requests received and not answered yet. */
+  readonly open: number;
+  /** Answers every open request 200 (an OTLP success). */
+  answerAll: () => void;
+  close: () => Promise<void>;
+}
+
+/** An OTLP/HTTP endpoint that takes each request and answers it only when told: an endpoint slower than any timeout. */
+export async function heldEndpoint(): Promise<HeldEndpoint> {
+  const waiting: ServerResponse[] = [];
+  const endpoint = { received: 0 } as HeldEndpoint;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      endpoint.received += 1;
+      waiting.push(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return Object.assign(endpoint, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get open() {
+      return waiting.filter((res) => !res.writableEnded && !res.destroyed).length;
+    },
+    answerAll: () => {
+      for (const res of waiting.splice(0))
+        if (!res.destroyed) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
 }

@@ -1,0 +1,77 @@
+// The processor's export timeout against the OTLP exporter's own (createAuditLoggerProvider): the processor must
+// not give up on an export whose request is still open, or the batch is sent twice and counted failed.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AuditOptionError } from '../src/index.js';
+import { createAuditLoggerProvider } from '../src/node.js';
+import { ControlledExporter, type HeldEndpoint, heldEndpoint, hookedLogger } from './support.js';
+
+const TIMEOUT_VARIABLES = ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'];
+const realSetTimeout = globalThis.setTimeout;
+const realDelay = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms));
+/** Waits in real time (I/O goes on) until `done()`, at most `most` ms. */
+async function until(done: () => boolean, most = 2_000): Promise<void> {
+  for (let waited = 0; !done() && waited < most; waited += 5) await realDelay(5);
+}
+
+const open: HeldEndpoint[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  for (const name of TIMEOUT_VARIABLES) delete process.env[name];
+  for (const e of open.splice(0)) await e.close();
+});
+
+describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
+  it('by default outlasts the exporter: an answer after 35 s within timeoutMillis 60 s is one request, exported', async () => {
+    const endpoint = await heldEndpoint();
+    open.push(endpoint);
+    // Only the processor's timers are simulated; the exporter's request timeout is Node's own (not reached).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const provider = createAuditLoggerProvider({
+      endpoint: endpoint.url,
+      timeoutMillis: 60_000,
+      processor: { scheduledDelayMillis: 0, retryInitialDelayMillis: 100 },
+    });
+    const { audit, errors } = hookedLogger(provider);
+    audit.record({ action: 'a.b.created' });
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => endpoint.received > 0);
+    // 35 s without an answer: past the processor's old 30 s, then its retry backoff.
+    await vi.advanceTimersByTimeAsync(35_000);
+    await until(() => endpoint.received > 1, 300); // a second request came within ~40 ms when it was sent
+    expect(endpoint.received).toBe(1);
+    endpoint.answerAll();
+    await until(() => audit.stats().pending === 0);
+    expect(audit.stats()).toMatchObject({ recorded: 1, exported: 1, failed: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses an exportTimeoutMillis shorter than the exporter timeout (option or variable) + 1 s, naming it', () => {
+    const check = (options: Parameters<typeof createAuditLoggerProvider>[0], timeout: number) => {
+      expect(() => createAuditLoggerProvider(options)).toThrow(AuditOptionError);
+      expect(() => createAuditLoggerProvider(options)).toThrow(
+        `createAuditLoggerProvider: processor.exportTimeoutMillis must be at least the exporter's timeoutMillis (${timeout} ms) + 1000 ms`,
+      );
+    };
+    const endpoint = 'http://127.0.0.1:9';
+    check({ endpoint, timeoutMillis: 60_000, processor: { exportTimeoutMillis: 30_000 } }, 60_000);
+    check({ endpoint, processor: { exportTimeoutMillis: 10_500 } }, 10_000); // the exporter's default
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '20000';
+    check({ endpoint, processor: { exportTimeoutMillis: 20_000 } }, 20_000);
+    process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT = '40000';
+    check({ endpoint, processor: { exportTimeoutMillis: 30_000 } }, 40_000);
+    expect(() =>
+      createAuditLoggerProvider({ endpoint, processor: { exportTimeoutMillis: 41_000 } }),
+    ).not.toThrow();
+    // An exporter of the application's own: its timeout is not known here.
+    expect(() =>
+      createAuditLoggerProvider({
+        exporter: new ControlledExporter(),
+        processor: { exportTimeoutMillis: 500 },
+      }),
+    ).not.toThrow();
+    for (const timeoutMillis of [0, -1, Number.NaN, 2 ** 31])
+      expect(() => createAuditLoggerProvider({ endpoint, timeoutMillis })).toThrow(
+        expect.objectContaining({ name: 'AuditOptionError', option: 'timeoutMillis' }),
+      );
+  });
+});
