@@ -101,19 +101,20 @@ describe('getEvent', () => {
     expect(await store.getEvent('acme', "' OR 1=1 --")).toBeUndefined();
   });
 
-  it('an id sent again at another time is a second row: lists show both, getEvent the one received last', async () => {
+  it('an id sent again at another time is a second row: lists show both, getEvent the one received first', async () => {
     const id = uuid(7000);
     const first = { id, tenant: 'resent', actor: { id: 'u1', type: 'user' }, outcomeReason: 'first' };
-    await store.insertLogs([logRow({ ...first, occurredAt: new Date('2026-11-01T00:00:00.000Z') })]);
+    // The copy received second sorts first in the table (earlier time): LIMIT 1 alone would return it.
+    await store.insertLogs([logRow({ ...first, occurredAt: new Date('2026-11-01T00:00:05.000Z') })]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await store.insertLogs([
-      logRow({ ...first, outcomeReason: 'second', occurredAt: new Date('2026-11-01T00:00:05.000Z') }),
+      logRow({ ...first, outcomeReason: 'second', occurredAt: new Date('2026-11-01T00:00:00.000Z') }),
     ]);
     expect((await store.search({ tenant: 'resent' })).events.map((e) => e.outcomeReason)).toEqual([
-      'second',
       'first',
+      'second',
     ]);
-    for (let i = 0; i < 3; i++) expect((await store.getEvent('resent', id))?.outcomeReason).toBe('second');
+    for (let i = 0; i < 3; i++) expect((await store.getEvent('resent', id))?.outcomeReason).toBe('first');
   });
 });
 

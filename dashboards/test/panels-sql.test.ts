@@ -397,6 +397,30 @@ describe('scoping', () => {
     }
   });
 
+  it('the Event dashboard shows the copy received first of an id stored under two keys, in every panel', async () => {
+    const id = '0190a000-0000-7000-8000-0000000000e1';
+    const copy = (actor: string, at: string): FixtureEvent => ({
+      id,
+      tenant: 'two-keys',
+      at,
+      action: 'billing.invoice.paid',
+      crud: 'update',
+      outcome: 'success',
+      actor: { id: actor, type: 'user', name: actor },
+      targets: [{ type: 'invoice', id: `inv-${actor}`, name: actor }],
+    });
+    // The later copy sorts first in the table (earlier time): LIMIT 1 alone returned it.
+    await store.insertLogs([toLogRow(copy('u-original', '2026-11-22T10:00:00.000Z'))]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.insertLogs([toLogRow(copy('u-later', '2026-11-22T09:00:00.000Z'))]);
+    const fields = boards.event.panels.find((p) => p.title === 'Fields')?.targets?.[0]?.rawSql ?? '';
+    const targets = boards.event.panels.find((p) => p.title === 'Targets')?.targets?.[0]?.rawSql ?? '';
+    const variables = { tenant: 'two-keys', event_id: id };
+    const actor = (rows: Row[]) => rows.find((r) => r.field === 'actor_id')?.value;
+    expect(actor(await run(fields, variables))).toBe('u-original');
+    expect(pick(await run(targets, variables), 'target_id')).toEqual([['inv-u-original']]);
+  });
+
   it('the Event dashboard finds nothing for an event of another tenant or a non-UUID id', async () => {
     const summary = boards.event.panels.find((p) => p.title === 'Summary')?.targets?.[0]?.rawSql ?? '';
     expect(await run(summary, { tenant: 'acme', event_id: ID.globex })).toEqual([]);

@@ -60,10 +60,11 @@ export async function getEvent(r: Reader, tenant: string, id: string): Promise<S
   if (!checkEventId(id)) return undefined;
   const found = await rows<EventRow>(
     r,
-    // An id sent again under another actor or time is a second row (a different key): the one received last,
-    // always the same one (LIMIT 1 alone returned either).
+    // An id sent again under another actor or time is a second row (a different key): the one received first,
+    // always (LIMIT 1 alone returned either): the original record is the evidence, a later copy cannot replace it
+    // in single-event reads.
     `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUID({id:String})
-     ORDER BY received_at DESC, occurred_at DESC LIMIT 1`,
+     ORDER BY received_at, occurred_at LIMIT 1`,
     params,
   );
   return found[0] && rowToEvent(found[0]);

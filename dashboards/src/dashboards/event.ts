@@ -14,8 +14,11 @@ const ALL_COLUMNS = Object.values(AUDIT_COLUMNS);
  */
 const RANGE_HIDDEN = [hidden(EVENT_RANGE_COLUMNS.from), hidden(EVENT_RANGE_COLUMNS.to)];
 
-/** One event's row, at most one even if a duplicate is not merged yet (FINAL). */
-const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} LIMIT 1)`;
+/**
+ * One event's row (FINAL: a duplicate not merged yet is one row). An id stored under two keys (re-sent at another
+ * time or actor) is two rows: the one received first, as getEvent answers, the same one in every panel.
+ */
+const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} ORDER BY ${C.receivedAt}, ${C.occurredAt} LIMIT 1)`;
 
 export function eventDashboard(): Dashboard {
   resetPanelIds();
