@@ -1,7 +1,7 @@
 -- The audit view of 0004 with a strict check of audit.last_occurred_at (same columns; rows written before keep
 -- their values): a value with a field out of its range (hour 25, minute 99, offset +99:00, year 0000) was
 -- stored shifted into the next field and not named in `malformed`; it is now the record's time, marked, as any
--- other value that is not RFC 3339. MODIFY QUERY swaps the view's query in one step: no insert runs without it.
+-- other value that is not RFC 3339; a lowercase `t` or `z` (RFC 3339 allows them) was marked and is now read. MODIFY QUERY swaps the view's query in one step: no insert runs without it.
 ALTER TABLE {{db}}.audit_events_mv {{on_cluster}} MODIFY QUERY
 WITH
     LogAttributes[{{attr_eventId}}] AS raw_id,
@@ -32,7 +32,8 @@ WITH
     -- 2026-01-01, and it carries hour 25, minute 99 or offset +99:00 over into the next field (and reads year
     -- 0000 as the current year) instead of failing; impossible days (02-30) it refuses itself.
     if(match(raw_last, '^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'),
-        parseDateTime64BestEffortOrNull(raw_last, 3, 'UTC'), NULL) AS parsed_last,
+        -- upper: RFC 3339 allows a lowercase t and z, which best-effort parsing refuses.
+        parseDateTime64BestEffortOrNull(upper(raw_last), 3, 'UTC'), NULL) AS parsed_last,
     toDateTime64(Timestamp, 3, 'UTC') AS ts,
     lower(hex(sipHash128(Timestamp, ServiceName, Body, mapKeys(LogAttributes), mapValues(LogAttributes)))) AS row_hash
 SELECT
