@@ -1,4 +1,4 @@
-// What the read commands (events, actor, target, export) read from: a running `otel-audit serve` that holds the
+// What the read commands (events, event, actor, target, counts, export, status) read from: a running `otel-audit serve` that holds the
 // data directory, or the store itself. They never create a store (that is `migrate`'s or `serve`'s job).
 import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

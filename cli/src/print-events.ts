@@ -7,8 +7,9 @@ const REORDERING = '\u200e\u200f\u2028-\u202e\u2066-\u2069';
 // Those, C0 and C1 controls and DEL; the backslash too, so an escape printed here is never confused with the same
 // six characters stored.
 const CONTROL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${REORDERING}\\\\]`, 'g');
-// JSON.stringify escapes the controls already, and its backslashes are its own.
-const REORDERING_IN_JSON = new RegExp(`[${REORDERING}]`, 'g');
+// JSON.stringify escapes the C0 controls already, and its backslashes are its own; not C1 controls (U+0080-U+009F,
+// U+009B starts a terminal sequence) nor the reordering characters.
+const UNESCAPED_IN_JSON = new RegExp(`[\\u0080-\\u009f${REORDERING}]`, 'g');
 
 const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
@@ -30,7 +31,7 @@ function line(e: StoredAuditEvent): string {
 /** A page as JSON (`--json`) or one line per event; the next-page hint goes to stderr. */
 export async function printPage(page: EventPage, json: boolean, ctx: CommandContext): Promise<void> {
   if (json) {
-    await ctx.stdout(`${JSON.stringify({ events: page.events, nextCursor: page.nextCursor ?? null })}\n`);
+    await ctx.stdout(`${jsonText({ events: page.events, nextCursor: page.nextCursor ?? null })}\n`);
     return;
   }
   if (page.events.length > 0) await ctx.stdout(`${page.events.map(line).join('\n')}\n`);
@@ -38,8 +39,15 @@ export async function printPage(page: EventPage, json: boolean, ctx: CommandCont
   if (page.nextCursor) ctx.stderr(`more: --cursor ${page.nextCursor}\n`);
 }
 
-/** One event as JSON (`--json`: one line; else indented), the reordering characters escaped: still the same JSON. */
+/**
+ * JSON for a terminal: C1 controls and the reordering characters escaped too (`\u202e`), which parses back to
+ * the same values. One line, or indented.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(UNESCAPED_IN_JSON, escaped);
+}
+
+/** One event as JSON (`--json`: one line; else indented). */
 export async function printEvent(event: StoredAuditEvent, json: boolean, ctx: CommandContext): Promise<void> {
-  const text = json ? JSON.stringify(event) : JSON.stringify(event, null, 2);
-  await ctx.stdout(`${text.replace(REORDERING_IN_JSON, escaped)}\n`);
+  await ctx.stdout(`${json ? jsonText(event) : jsonText(event, 2)}\n`);
 }

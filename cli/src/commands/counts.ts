@@ -3,7 +3,7 @@ import type { Command, OptionValues } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFrom } from '../filter-options.js';
 import { openReader, READ_HELP, READ_OPTIONS } from '../open-reader.js';
-import { visible } from '../print-events.js';
+import { jsonText, visible } from '../print-events.js';
 import { str, tenantOf } from '../store-options.js';
 
 const GROUPINGS = ['action', 'time'] as const;
@@ -62,13 +62,13 @@ ${READ_HELP}`,
       const json = values.json === true;
       if (by === 'action') {
         const found = await store.countByAction(filter);
-        if (json) await ctx.stdout(`${JSON.stringify(found)}\n`);
+        if (json) await ctx.stdout(`${jsonText(found)}\n`);
         else if (found.length === 0) ctx.stderr('no events\n');
         else await ctx.stdout(`${table(found.map((f) => [visible(f.action), f.count]))}\n`);
         return EXIT.ok;
       }
       const found = await store.countOverTime(filter, interval ?? 'hour');
-      if (json) await ctx.stdout(`${JSON.stringify(found)}\n`);
+      if (json) await ctx.stdout(`${jsonText(found)}\n`);
       else if (found.length === 0) ctx.stderr('no events\n');
       else await ctx.stdout(`${table(found.map((f) => [f.start.toISOString(), f.count]))}\n`);
       return EXIT.ok;
