@@ -151,6 +151,9 @@ function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, Reada
   return groups;
 }
 
+/** How a drain ended: everything sent (or settled), or stopped at an export that failed in a way that may pass. */
+type DrainEnd = 'done' | 'failed';
+
 export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly exporter: LogRecordExporter;
   private readonly maxQueueSize: number;
@@ -168,7 +171,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private inFlight: Entry[] = [];
   /** Bytes of the entries in queue, formed and inFlight. */
   private heldBytes = 0;
-  private draining: Promise<void> | undefined;
+  private draining: Promise<DrainEnd> | undefined;
+  /** performance.now() of the last export that failed in a way that may pass; -Infinity after a success. */
+  private lastFailedAt = Number.NEGATIVE_INFINITY;
   private drainScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 0;
@@ -292,16 +297,26 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     }
   }
 
-  /** Sends everything held now, once (no backoff waits); records an unreachable endpoint refused stay held. */
-  async forceFlush(): Promise<void> {
+  /**
+   * Sends everything held now, once (no backoff waits); records an unreachable endpoint refused stay held. An
+   * export in flight is that once: if it fails, no other attempt is made.
+   */
+  forceFlush(): Promise<void> {
+    return this.flush(true);
+  }
+
+  /** `attempt`: start an export of what is held (else only wait for the one in flight). */
+  private async flush(attempt: boolean): Promise<void> {
     this.flushing = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     clearTimeout(this.backoffTimer);
     this.backoffTimer = undefined;
     try {
-      await this.draining;
-      await this.drain();
+      // An attempt right after a failed one waits out the exporter's timeout again for the same answer: a flush
+      // during a scheduled export took twice timeoutMillis with the endpoint down.
+      if ((await this.draining) === 'failed') return;
+      if (attempt) await this.drain();
     } finally {
       this.flushing = false;
       // What the endpoint did not take stays held: keep retrying it in the background.
@@ -313,7 +328,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.isShutdown = true;
-      await this.forceFlush();
+      // Within retryInitialDelayMillis of a failed export (typically the audit logger's shutdown flush just
+      // before), one more attempt would only delay the exit by another timeoutMillis.
+      await this.flush(performance.now() - this.lastFailedAt >= this.retryInitialMs);
       const left = [...this.formed.flat(), ...this.queue];
       this.formed = [];
       this.queue = [];
@@ -343,23 +360,24 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     });
   }
 
-  private drain(): Promise<void> {
+  private drain(): Promise<DrainEnd> {
     this.draining ??= this.runDrain().finally(() => {
       this.draining = undefined;
     });
     return this.draining;
   }
 
-  private async runDrain(): Promise<void> {
+  private async runDrain(): Promise<DrainEnd> {
     while (this.formed.length > 0 || this.queue.length > 0) {
       const batch = this.formed.shift() ?? this.nextBatch();
       this.inFlight = batch;
       const result = await this.export(batch.map((e) => e.record));
       this.inFlight = [];
-      if (this.exited) return;
+      if (this.exited) return 'done';
       if (result.code === ExportResultCode.SUCCESS) {
         this.release(batch);
         this.backoffMs = 0;
+        this.lastFailedAt = Number.NEGATIVE_INFINITY;
         this.lastRetryableError = undefined;
         const rejected = Math.min(rejectedCountOf(result), batch.length);
         if (rejected > 0) this.settleRejected(batch, rejected, result);
@@ -385,16 +403,18 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       // Keep the batch at the head, in order, and try again later (or on the next flush).
       const outageStarts = this.lastRetryableError === undefined;
       this.lastRetryableError = error;
+      this.lastFailedAt = performance.now();
       this.formed.unshift(batch);
       const held = `${this.waitingCount()} record(s) held: ${error.message}`;
       // Once per outage at warn (a wrong endpoint would otherwise show only at shutdown), then at debug.
       if (outageStarts) diag.warn(`AuditLogRecordProcessor: export failed, retrying with backoff; ${held}`);
       else diag.debug(`AuditLogRecordProcessor: export failed again, ${held}`);
       if (!this.flushing && !this.isShutdown) this.scheduleRetry();
-      return;
+      return 'failed';
     }
     // More may have arrived while exporting.
     if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
+    return 'done';
   }
 
   /** The head of the queue up to maxExportBatchSize records and maxExportBatchBytes (at least one record). */
