@@ -36,7 +36,11 @@ import { requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
-  /** The OTel logger provider to emit through. Default: the global one (`logs` API). */
+  /**
+   * The OTel logger provider to emit through. Default: the global one (`logs` API), looked up at each record, so
+   * a provider registered after the logger was created is used from then on, also when it was registered
+   * through another copy of `@opentelemetry/api`.
+   */
   loggerProvider?: LoggerProvider;
   /** Per-action metadata schemas from `defineAuditActions`; only these actions are accepted then. */
   actions?: S;
@@ -134,10 +138,12 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // Checked here too, for actions given without defineAuditActions (JavaScript callers).
   if (options.actions !== undefined) defineAuditActions(options.actions);
   const tracker = new DeliveryTracker(options);
-  const logger: Logger = (options.loggerProvider ?? logs.getLoggerProvider()).getLogger(
-    AUDIT_SCOPE_NAME,
-    CONVENTIONS_VERSION,
-  );
+  // Without a loggerProvider option the logger follows the global provider at each record. Resolved once, a
+  // logger made before registration kept this copy of @opentelemetry/api's own proxy, which a registration
+  // through another copy (npm may install two) never reaches: every event was dropped, for good.
+  let source: LoggerProvider = options.loggerProvider ?? logs.getLoggerProvider();
+  let logger: Logger = source.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
+  const followGlobal = options.loggerProvider === undefined;
   const schemas: ActionSchemas | undefined = options.actions;
   /** Coalescers with open sessions (only those: an idle one the application dropped must be freed). */
   const coalescers = new Set<Coalescer<S, undefined>>();
@@ -208,6 +214,13 @@ export function createAuditLogger<const S extends ActionSchemas>(
     }
     // The context keeps trace correlation; the tracker rides along for the processor.
     record.context = emitContext.setValue(DELIVERY_LISTENER_KEY, tracker);
+    if (followGlobal) {
+      const global = logs.getLoggerProvider(); // a lookup on globalThis: cheap enough per record
+      if (global !== source) {
+        source = global;
+        logger = global.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
+      }
+    }
     const reachedBefore = tracker.reachedCount;
     tracker.beginEmit(record);
     let emitError: unknown;
