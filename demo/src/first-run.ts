@@ -76,6 +76,8 @@ async function main(): Promise<number> {
     headers: { authorization: `Bearer ${serve.ingestToken ?? serve.token}` },
     processor: {
       maxQueueSize: Math.max(2048, count + 1),
+      // Nor by bytes: a large OTEL_AUDIT_DEMO_EVENTS outpaces the export (the dataset is bounded by its count).
+      maxQueueBytes: Number.POSITIVE_INFINITY,
       maxExportBatchSize: 1000,
       scheduledDelayMillis: 200,
     },

@@ -39,6 +39,8 @@ async function main(): Promise<number> {
     serviceName: process.env.OTEL_SERVICE_NAME ?? 'otel-audit-demo',
     processor: {
       maxQueueSize: Math.max(2048, count + 1),
+      // Nor by bytes: a large OTEL_AUDIT_DEMO_EVENTS outpaces the export (the dataset is bounded by its count).
+      maxQueueBytes: Number.POSITIVE_INFINITY,
       maxExportBatchSize: 1000,
       scheduledDelayMillis: 500,
     },
