@@ -3,7 +3,12 @@
 import { realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { AuditStore, DataDirectoryLockedError, type StoreTarget } from '@otel-audit/clickhouse';
+import {
+  type AuditReads,
+  AuditStore,
+  DataDirectoryLockedError,
+  type StoreTarget,
+} from '@otel-audit/clickhouse';
 import {
   discoveryPath,
   processAlive,
@@ -40,18 +45,7 @@ While \`otel-audit serve\` holds the data directory, this command reads through 
 directory must hold a store already: create it with \`otel-audit migrate\` (or start \`otel-audit serve\`).`;
 
 /** What the query commands read from: the store itself, or a running serve that holds it. */
-export type AuditReader = Pick<
-  AuditStore,
-  | 'getEvent'
-  | 'search'
-  | 'actorTimeline'
-  | 'targetHistory'
-  | 'countByAction'
-  | 'countOverTime'
-  | 'exportEvents'
-  | 'status'
-  | 'close'
->;
+export type AuditReader = AuditReads & Pick<AuditStore, 'close'>;
 
 export interface OpenReaderOptions {
   /**

@@ -58,4 +58,4 @@ export {
 export { type StoredAuditEvent, StoredEventParseError } from './query/rows.js';
 export { parseIsoTime, type SubMillisecond } from './query/time.js';
 export { type StoreStatus, storeStatus, type TableStatus } from './status.js';
-export { AuditStore, type QueryParams } from './store.js';
+export { type AuditReads, AuditStore, type QueryParams } from './store.js';

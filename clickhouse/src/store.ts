@@ -148,3 +148,19 @@ export class AuditStore {
     await this.opened.client.close();
   }
 }
+
+/**
+ * A store's read operations: what serve's query API answers with, and what the CLI reads, from the store or
+ * through serve.
+ */
+export type AuditReads = Pick<
+  AuditStore,
+  | 'getEvent'
+  | 'search'
+  | 'actorTimeline'
+  | 'targetHistory'
+  | 'countByAction'
+  | 'countOverTime'
+  | 'exportEvents'
+  | 'status'
+>;

@@ -2,7 +2,7 @@
 // cursor pagination, every value validated by the store and sent to SQL as a query parameter.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type AuditStore,
+  type AuditReads,
   AuditStoreInputError,
   type EventFilter,
   INTERVALS,
@@ -66,17 +66,7 @@ export class QueryParameterError extends Error {
   }
 }
 
-export type QueryReader = Pick<
-  AuditStore,
-  | 'getEvent'
-  | 'search'
-  | 'actorTimeline'
-  | 'targetHistory'
-  | 'countByAction'
-  | 'countOverTime'
-  | 'exportEvents'
-  | 'status'
->;
+export type QueryReader = AuditReads;
 
 const FILTER_PARAMETERS = [
   'tenant',
