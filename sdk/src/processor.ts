@@ -36,7 +36,10 @@ export interface AuditLogRecordProcessorOptions {
    * under the receiver's body limit (`otel-audit serve`: 16 MiB). Default 4 MiB.
    */
   maxExportBatchBytes?: number;
-  /** Longest a record waits before its batch is sent. Default 1,000 ms. */
+  /**
+   * Longest a record waits before its batch is sent. Default 1,000 ms. An export starts sooner once the records
+   * queued reach maxExportBatchSize, or maxExportBatchBytes bytes (maxQueueBytes if smaller).
+   */
   scheduledDelayMillis?: number;
   /** An export not answered within this is a failure that may pass (retried). Default 30,000 ms. */
   exportTimeoutMillis?: number;
@@ -171,6 +174,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private inFlight: Entry[] = [];
   /** Bytes of the entries in queue, formed and inFlight. */
   private heldBytes = 0;
+  /** Bytes of the entries in queue only (not yet in a batch): a full batch's worth starts an export. */
+  private queuedBytes = 0;
+  /** Queued bytes that start an export at once: a batch's worth, or the whole byte bound if that is smaller. */
+  private readonly drainBytes: number;
   private draining: Promise<DrainEnd> | undefined;
   /** performance.now() of the last export that failed in a way that may pass; -Infinity after a success. */
   private lastFailedAt = Number.NEGATIVE_INFINITY;
@@ -204,6 +211,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.maxQueueBytes = maxQueueBytes;
     this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
     this.batchBytes = maxExportBatchBytes;
+    this.drainBytes = Math.min(maxExportBatchBytes, maxQueueBytes);
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
     this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
@@ -286,8 +294,11 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     listener?.queued(1);
     this.queue.push({ record, listener, bytes });
     this.heldBytes += bytes;
+    this.queuedBytes += bytes;
     if (this.backoffTimer) return; // the retry timer drains
-    if (this.queue.length >= this.batchSize) this.drainSoon();
+    // A batch's worth of bytes starts an export too: large records filled maxQueueBytes long before 512 of them
+    // or the scheduled delay came, and the next ones were dropped (queue_full) with the endpoint idle and up.
+    if (this.queue.length >= this.batchSize || this.queuedBytes >= this.drainBytes) this.drainSoon();
     else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -334,6 +345,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       const left = [...this.formed.flat(), ...this.queue];
       this.formed = [];
       this.queue = [];
+      this.queuedBytes = 0;
       this.release(left);
       this.settleFailed(
         left,
@@ -428,6 +440,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       bytes += entry.bytes;
       n += 1;
     }
+    this.queuedBytes -= bytes;
     return this.queue.splice(0, n);
   }
 
@@ -442,6 +455,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.formed = [];
     this.queue = [];
     this.heldBytes = 0;
+    this.queuedBytes = 0;
     this.settleFailed(
       held,
       this.undelivered(`undelivered at process exit: ${held.length} record(s) still held`),
