@@ -11,7 +11,7 @@ import {
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AuditOptionError } from './errors.js';
 import { MAX_TIMER_MS, requireMillis } from './options.js';
-import { AuditOTLPLogExporter } from './otlp-exporter.js';
+import { AuditOTLPLogExporter, otlpTimeoutMillis } from './otlp-exporter.js';
 import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
 
 export { AuditOTLPLogExporter } from './otlp-exporter.js';
@@ -120,15 +120,8 @@ function exporterTimeoutMillis(options: AuditLoggerProviderOptions): number {
   if (options.timeoutMillis !== undefined) {
     // Past setTimeout's range Node would make the exporter's request timeout 1 ms.
     requireMillis('createAuditLoggerProvider', 'timeoutMillis', options.timeoutMillis, 1);
-    return options.timeoutMillis;
   }
-  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
-    const raw = process.env[name]?.trim();
-    if (!raw) continue;
-    const value = Number(raw);
-    if (Number.isFinite(value) && value > 0) return value;
-  }
-  return 10_000;
+  return otlpTimeoutMillis(options.timeoutMillis);
 }
 
 /**

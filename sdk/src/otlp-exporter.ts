@@ -39,11 +39,32 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
 }
 
 /**
+ * The timeout the OTLP exporter uses, read as it reads it: the option, else OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, else
+ * OTEL_EXPORTER_OTLP_TIMEOUT (a variable that is blank, not a number or not > 0 is skipped, as the exporter
+ * does), else 10 s.
+ */
+export function otlpTimeoutMillis(configured: number | undefined): number {
+  if (configured !== undefined) return configured;
+  for (const name of ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const raw = process.env[name]?.trim();
+    if (!raw) continue;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value > 0) return value;
+  }
+  return 10_000;
+}
+
+/**
  * `OTLPLogExporter` (HTTP, JSON) whose export result carries `rejectedLogRecords` when the endpoint answers
  * with a partial success. Same options as `OTLPLogExporter` from @opentelemetry/exporter-logs-otlp-http.
  */
 export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
   private readonly last: LastResponse;
+  /**
+   * How long one export may take, the exporter's own retries included: `timeoutMillis` as given, else read from
+   * OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT as the exporter reads it, else 10,000. AuditLogRecordProcessor reads it.
+   */
+  readonly timeoutMillis: number;
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
     const last: LastResponse = { partial: undefined };
@@ -58,6 +79,7 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
       ),
     );
     this.last = last;
+    this.timeoutMillis = otlpTimeoutMillis(config.timeoutMillis);
   }
 
   override export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {

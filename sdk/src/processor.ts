@@ -15,6 +15,7 @@ import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from '.
 import { AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
 import { requireLimit, requireMillis, requireWholeNumber } from './options.js';
+import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 import { logRecordBytes } from './record-size.js';
 
@@ -154,6 +155,9 @@ function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, Reada
   return groups;
 }
 
+/** A failed export at least this long (or half the attempt's timeout, if less) was slow: see failedSlowly. */
+const SLOW_FAILURE_MS = 1_000;
+
 /** How a drain ended: everything sent (or settled), or stopped at an export that failed in a way that may pass. */
 type DrainEnd = 'done' | 'failed';
 
@@ -181,6 +185,13 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private draining: Promise<DrainEnd> | undefined;
   /** performance.now() of the last export that failed in a way that may pass; -Infinity after a success. */
   private lastFailedAt = Number.NEGATIVE_INFINITY;
+  /**
+   * The last failed export took long (a timeout, the exporter's own retries): another attempt right after it would
+   * most likely wait as long for the same answer. A fast failure (HTTP 500, connection refused) is cheap to retry.
+   */
+  private failedSlowly = false;
+  /** An export that fails after this long failed slowly: SLOW_FAILURE_MS, or half the attempt's timeout if less. */
+  private readonly slowFailureMs: number;
   private drainScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private backoffMs = 0;
@@ -216,6 +227,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
     this.retryMaxMs = options.retryMaxDelayMillis ?? 30_000;
+    // The attempt's timeout: the OTLP exporter's own when it is ours (it gives up first), else the processor's.
+    const attemptTimeoutMs =
+      this.exporter instanceof AuditOTLPLogExporter
+        ? Math.min(this.exporter.timeoutMillis, this.timeoutMs)
+        : this.timeoutMs;
+    this.slowFailureMs = Math.min(SLOW_FAILURE_MS, attemptTimeoutMs / 2);
     for (const [name, value] of Object.entries({
       scheduledDelayMillis: this.delayMs,
       exportTimeoutMillis: this.timeoutMs,
@@ -310,7 +327,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   /**
    * Sends everything held now, once (no backoff waits); records an unreachable endpoint refused stay held. An
-   * export in flight is that once: if it fails, no other attempt is made.
+   * export in flight is that once: if it fails slowly, no other attempt is made.
    */
   forceFlush(): Promise<void> {
     return this.flush(true);
@@ -324,9 +341,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     clearTimeout(this.backoffTimer);
     this.backoffTimer = undefined;
     try {
-      // An attempt right after a failed one waits out the exporter's timeout again for the same answer: a flush
-      // during a scheduled export took twice timeoutMillis with the endpoint down.
-      if ((await this.draining) === 'failed') return;
+      // An attempt right after one that failed slowly waits out the exporter's timeout again for the same answer:
+      // a flush during a scheduled export took twice timeoutMillis with the endpoint down. After a fast failure
+      // (an HTTP 500) another attempt costs little and may pass.
+      if ((await this.draining) === 'failed' && this.failedSlowly) return;
       if (attempt) await this.drain();
     } finally {
       this.flushing = false;
@@ -339,9 +357,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
       this.isShutdown = true;
-      // Within retryInitialDelayMillis of a failed export (typically the audit logger's shutdown flush just
-      // before), one more attempt would only delay the exit by another timeoutMillis.
-      await this.flush(performance.now() - this.lastFailedAt >= this.retryInitialMs);
+      // Within retryInitialDelayMillis of an export that failed slowly (typically the audit logger's shutdown flush
+      // just before), one more attempt would only delay the exit by another timeoutMillis. After a fast failure
+      // it is made: skipping it failed 2,000 records because the first request got an HTTP 500.
+      const recentSlowFailure =
+        this.failedSlowly && performance.now() - this.lastFailedAt < this.retryInitialMs;
+      await this.flush(!recentSlowFailure);
       const left = [...this.formed.flat(), ...this.queue];
       this.formed = [];
       this.queue = [];
@@ -383,7 +404,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     while (this.formed.length > 0 || this.queue.length > 0) {
       const batch = this.formed.shift() ?? this.nextBatch();
       this.inFlight = batch;
+      const startedAt = process.hrtime.bigint();
       const result = await this.export(batch.map((e) => e.record));
+      const tookMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
       this.inFlight = [];
       if (this.exited) return 'done';
       if (result.code === ExportResultCode.SUCCESS) {
@@ -416,6 +439,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       const outageStarts = this.lastRetryableError === undefined;
       this.lastRetryableError = error;
       this.lastFailedAt = performance.now();
+      this.failedSlowly = tookMs >= this.slowFailureMs;
       this.formed.unshift(batch);
       const held = `${this.waitingCount()} record(s) held: ${error.message}`;
       // Once per outage at warn (a wrong endpoint would otherwise show only at shutdown), then at debug.
