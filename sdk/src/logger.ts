@@ -290,7 +290,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
             if (open) coalescers.add(coalescer);
             else coalescers.delete(coalescer);
           },
-          closed: () => closed,
+          // Also after the exit hooks ran: a session opened then would never be emitted nor reported.
+          closed: () => closed || exited,
         },
       );
       return coalescer.recorder;

@@ -97,6 +97,24 @@ else audit.record({ action: 'a.b.created' });
 process.on('exit', () => console.log(JSON.stringify({ drops, stats: audit.stats() })));
 `;
 
+// Occurrences given to coalescing recorders after the exit hooks ran (from the application's own exit listener):
+// a recorder idle at exit and one created after it. No exit hook runs any more to emit or report a session they
+// would open, so each occurrence is dropped (exit) at once.
+const childLateCoalesce = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 300 });
+const drops = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme',
+  onDrop: (events, reason) => drops.push({ reason, actions: events.map((e) => e.action) }) });
+const idle = audit.coalesce({ idleMs: 60_000 });
+process.on('exit', () => {
+  idle.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] });
+  audit.coalesce({ idleMs: 60_000 }).record({ action: 'docs.sheet.viewed', targets: [{ type: 'sheet', id: 's1' }] });
+});
+process.on('exit', () => console.log(JSON.stringify({ drops, stats: audit.stats() })));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -246,5 +264,18 @@ describe('flush on exit', () => {
     expect(untracked?.stats).toMatchObject({ recorded: 1, dropped: 1, pending: 0, tracked: false });
     expect(onError?.drops).toEqual([{ reason: 'exit', actions: ['audit.delivery.failed'] }]);
     expect(onError?.stats).toMatchObject({ recorded: 2, failed: 1, dropped: 1, pending: 0 });
+  }, 30_000);
+
+  it('drops (exit) occurrences given after the exit hooks ran to a coalescing recorder, idle or created then', async () => {
+    const down = await capture();
+    await down.close();
+    const { code, out, err } = await runChild(childLateCoalesce, { ENDPOINT: down.url });
+    expect(code, err).toBe(0);
+    const { drops, stats } = JSON.parse(out) as { drops: object[]; stats: object };
+    expect(drops).toEqual([
+      { reason: 'exit', actions: ['docs.sheet.saved'] },
+      { reason: 'exit', actions: ['docs.sheet.viewed'] },
+    ]);
+    expect(stats).toMatchObject({ recorded: 2, dropped: 2, coalescing: 0, pending: 0 });
   }, 30_000);
 });
