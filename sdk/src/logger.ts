@@ -319,13 +319,17 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // (they count in what is held after it): each try waits out the exporter's own retries.
   let heldAfterFruitlessFlush = -1;
   // An untracked pipeline (the application's own BatchLogRecordProcessor, whose timer does not keep the process
-  // alive) is flushed too: its `pending` only grows with new records, so it is flushed once per new batch of them.
+  // alive) is flushed too: its `pending` only grows with new records, so it is flushed once per new batch of them
+  // (also records made while the previous flush ran).
   function onBeforeExit(): void {
     const coalesced = openSessions() > 0;
     const { pending, exported } = tracker.stats();
     if (!coalesced && (pending === 0 || pending === heldAfterFruitlessFlush)) return;
     void audit.flush().then((after) => {
-      heldAfterFruitlessFlush = after.exported > exported ? -1 : after.pending;
+      // Untracked, `exported` never grows and what it held before the flush was tried: records made while it ran
+      // (an application beforeExit listener) were not, and must make the next beforeExit flush again.
+      const tried = tracker.tracked ? after.pending : pending;
+      heldAfterFruitlessFlush = after.exported > exported ? -1 : tried;
     });
   }
   const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(tracker, runBeforeExit);

@@ -115,6 +115,23 @@ process.on('exit', () => {
 process.on('exit', () => console.log(JSON.stringify({ drops, stats: audit.stats() })));
 `;
 
+// An untracked pipeline registered globally after the logger was created, and an application beforeExit listener
+// that records 3 more events (once) while the logger's beforeExit flush runs: the next beforeExit flushes those.
+const childUntrackedDuringFlush = `
+import { logs } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { AuditOTLPLogExporter } from '@otel-audit/sdk/node';
+const audit = createAuditLogger({ tenant: 'acme' });
+const exporter = new AuditOTLPLogExporter({ url: process.env.ENDPOINT + '/v1/logs', timeoutMillis: 1000 });
+logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter })] }));
+const ids = Array.from({ length: 5 }, (_, i) => audit.record({ action: 'a.b.created', metadata: { i } }).id);
+process.once('beforeExit', () => {
+  for (let i = 0; i < 3; i++) ids.push(audit.record({ action: 'a.b.updated', metadata: { i } }).id);
+});
+process.on('exit', () => console.log(JSON.stringify(ids)));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -277,5 +294,15 @@ describe('flush on exit', () => {
       { reason: 'exit', actions: ['docs.sheet.viewed'] },
     ]);
     expect(stats).toMatchObject({ recorded: 2, dropped: 2, coalescing: 0, pending: 0 });
+  }, 30_000);
+
+  it('flushes again on exit what an untracked pipeline got during the beforeExit flush (an app beforeExit listener)', async () => {
+    const endpoint = await capture();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childUntrackedDuringFlush, { ENDPOINT: endpoint.url });
+    expect(code, err).toBe(0);
+    const recorded = JSON.parse(out) as string[];
+    expect(recorded).toHaveLength(8);
+    expect(eventIds(endpoint).sort()).toEqual([...recorded].sort());
   }, 30_000);
 });
