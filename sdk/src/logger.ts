@@ -141,9 +141,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // Without a loggerProvider option the logger follows the global provider at each record. Resolved once, a
   // logger made before registration kept this copy of @opentelemetry/api's own proxy, which a registration
   // through another copy (npm may install two) never reaches: every event was dropped, for good.
-  let source: LoggerProvider = options.loggerProvider ?? logs.getLoggerProvider();
-  let logger: Logger = source.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
-  const followGlobal = options.loggerProvider === undefined;
+  let source: LoggerProvider | undefined;
+  let logger: Logger | undefined;
+  let lookupReported = false;
   const schemas: ActionSchemas | undefined = options.actions;
   /** Coalescers with open sessions (only those: an idle one the application dropped must be freed). */
   const coalescers = new Set<Coalescer<S, undefined>>();
@@ -204,6 +204,31 @@ export function createAuditLogger<const S extends ActionSchemas>(
     }
   }
 
+  /**
+   * The OTel logger to emit through, looked up again when the provider changed. Undefined when the lookup throws
+   * (a hand-written provider's getLogger()): record() must not throw it, so the event is dropped (not_emitted).
+   */
+  function currentLogger(): Logger | undefined {
+    try {
+      const provider = options.loggerProvider ?? logs.getLoggerProvider(); // a lookup on globalThis: cheap
+      if (provider !== source || logger === undefined) {
+        logger = provider.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
+        source = provider;
+      }
+      return logger;
+    } catch (error) {
+      if (!lookupReported) {
+        lookupReported = true;
+        diag.error(
+          'otel-audit: the OTel LoggerProvider threw in getLogger(); audit events are dropped (not_emitted) until it returns a logger',
+          error,
+        );
+      }
+      return undefined;
+    }
+  }
+  currentLogger(); // at creation too, as before: a provider given as an option is asked once
+
   function emit(prepared: PreparedAuditEvent, emitContext: Context = context.active()): void {
     const record = toLogRecord(prepared);
     tracker.recorded();
@@ -214,18 +239,16 @@ export function createAuditLogger<const S extends ActionSchemas>(
     }
     // The context keeps trace correlation; the tracker rides along for the processor.
     record.context = emitContext.setValue(DELIVERY_LISTENER_KEY, tracker);
-    if (followGlobal) {
-      const global = logs.getLoggerProvider(); // a lookup on globalThis: cheap enough per record
-      if (global !== source) {
-        source = global;
-        logger = global.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
-      }
+    const target = currentLogger();
+    if (target === undefined) {
+      tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
+      return;
     }
     const reachedBefore = tracker.reachedCount;
     tracker.beginEmit(record);
     let emitError: unknown;
     try {
-      logger.emit(record);
+      target.emit(record);
     } catch (error) {
       // A processor (or hand-written logger) threw: record() must not throw it, nor leave the event pending.
       emitError = error ?? new Error('the OTel logger threw');
@@ -236,7 +259,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       diag.error('otel-audit: the OTel logger threw while emitting an audit event', emitError);
     // It reached a tracking processor (perhaps before a later processor threw): that processor accounts for it.
     if (tracker.reachedCount !== reachedBefore) return;
-    if (tracker.tracked || !isEnabled(record)) {
+    if (tracker.tracked || !isEnabled(target, record)) {
       // A tracking processor saw earlier records but not this one (emitting threw before it, or the provider was
       // shut down), or the logger takes no records at all (logger disabled, no provider registered yet): lost.
       tracker.dropped([{ attributes: record.attributes ?? {} }], 'not_emitted');
@@ -257,10 +280,10 @@ export function createAuditLogger<const S extends ActionSchemas>(
    * Logger.enabled() (in the Logger API since 1.10). A hand-written logger may lack it, also behind the global
    * ProxyLogger (which then throws): the record went to emit() without error, so it counts as taken.
    */
-  function isEnabled(record: LogRecord): boolean {
-    if (typeof logger.enabled !== 'function') return true;
+  function isEnabled(target: Logger, record: LogRecord): boolean {
+    if (typeof target.enabled !== 'function') return true;
     try {
-      return logger.enabled(record);
+      return target.enabled(record);
     } catch (error) {
       tracker.warnOnce(
         'enabled',

@@ -139,3 +139,29 @@ describe('a hand-written global provider whose Logger has no enabled()', () => {
     expect(audit.stats()).toMatchObject({ recorded: 1, dropped: 0, pending: 1, tracked: false });
   });
 });
+
+describe('a hand-written global provider whose getLogger() throws', () => {
+  afterEach(() => logs.disable());
+
+  it('record() does not throw, the event is dropped (not_emitted), none pending', () => {
+    const drops: string[] = [];
+    const audit = createAuditLogger({
+      tenant: 'acme',
+      flushOnExit: false,
+      onDrop: (events, reason) => drops.push(`${events[0]?.action}:${reason}`),
+    });
+    logs.setGlobalLoggerProvider({
+      getLogger: () => {
+        throw new Error('x');
+      },
+    });
+    expect(() => audit.record({ action: 'a.b.created' })).not.toThrow();
+    expect(() => audit.record({ action: 'a.b.updated' })).not.toThrow();
+    expect(drops).toEqual(['a.b.created:not_emitted', 'a.b.updated:not_emitted']);
+    expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 2, pending: 0 });
+    // Created after the registration: createAuditLogger() does not throw either.
+    const later = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    expect(() => later.record({ action: 'a.b.created' })).not.toThrow();
+    expect(later.stats()).toMatchObject({ recorded: 1, dropped: 1, pending: 0 });
+  });
+});
