@@ -12,7 +12,12 @@ import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs'
 import { AuditOptionError } from './errors.js';
 import { MAX_TIMER_MS, requireMillis } from './options.js';
 import { AuditOTLPLogExporter, otlpTimeoutMillis } from './otlp-exporter.js';
-import { AuditLogRecordProcessor, type AuditLogRecordProcessorOptions } from './processor.js';
+import {
+  AuditLogRecordProcessor,
+  type AuditLogRecordProcessorOptions,
+  DEFAULT_EXPORT_TIMEOUT_MS,
+  EXPORT_TIMEOUT_MARGIN_MS,
+} from './processor.js';
 
 export { AuditOTLPLogExporter } from './otlp-exporter.js';
 export { type PartialExportResult, rejectedCountOf } from './partial-success.js';
@@ -107,11 +112,6 @@ function checkEndpointVariables(): void {
   }
 }
 
-/** How much longer than the exporter's timeout the processor waits: serialization, a busy event loop. */
-const EXPORT_TIMEOUT_MARGIN_MS = 1_000;
-/** The processor's exportTimeoutMillis default when the exporter's timeout is shorter. */
-const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
-
 /**
  * The timeout the OTLP exporter will use, read as it reads it: the option, else the logs variable, else the
  * general one (a variable that is blank, not a number or not > 0 is skipped, as the exporter does), else 10 s.
@@ -133,7 +133,8 @@ function processorOptions(
   options: AuditLoggerProviderOptions,
 ): Omit<AuditLogRecordProcessorOptions, 'exporter'> {
   const processor = { ...options.processor };
-  if (options.exporter !== undefined) return processor; // its timeout is unknown here
+  // Another exporter's timeout is unknown here (an AuditOTLPLogExporter's is checked by the processor itself).
+  if (options.exporter !== undefined) return processor;
   const timeout = exporterTimeoutMillis(options);
   const least = timeout + EXPORT_TIMEOUT_MARGIN_MS;
   if (processor.exportTimeoutMillis === undefined)

@@ -12,9 +12,9 @@ import type {
 } from '@opentelemetry/sdk-logs';
 import { AUDIT_ATTRIBUTES as A, AUDIT_MARKER_ATTRIBUTE } from './conventions.js';
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
-import { AuditRejectedError } from './errors.js';
+import { AuditOptionError, AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
-import { requireLimit, requireMillis, requireWholeNumber } from './options.js';
+import { MAX_TIMER_MS, requireLimit, requireMillis, requireWholeNumber } from './options.js';
 import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 import { logRecordBytes } from './record-size.js';
@@ -42,7 +42,11 @@ export interface AuditLogRecordProcessorOptions {
    * queued reach maxExportBatchSize, or maxExportBatchBytes bytes (maxQueueBytes if smaller).
    */
   scheduledDelayMillis?: number;
-  /** An export not answered within this is a failure that may pass (retried). Default 30,000 ms. */
+  /**
+   * An export not answered within this is a failure that may pass (retried). Default 30,000 ms; with an
+   * AuditOTLPLogExporter, the larger of that and its timeoutMillis + 1,000 ms, and a smaller value is an
+   * AuditOptionError (given up on while its request is still open, a batch is sent twice).
+   */
   exportTimeoutMillis?: number;
   /** Backoff after a failed export: first delay, doubled up to the maximum. Default 1,000 / 30,000 ms. */
   retryInitialDelayMillis?: number;
@@ -155,6 +159,36 @@ function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, Reada
   return groups;
 }
 
+/** How much longer than the exporter's timeout the processor waits: serialization, a busy event loop. */
+export const EXPORT_TIMEOUT_MARGIN_MS = 1_000;
+/** The processor's exportTimeoutMillis default (when the exporter's timeout is shorter). */
+export const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
+
+/**
+ * exportTimeoutMillis by default: 30 s, or the AuditOTLPLogExporter's timeout + 1 s if longer. With only 30 s, an
+ * exporter allowed 60 s (OTEL_EXPORTER_OTLP_TIMEOUT=60000) was given up on with its request still open: the
+ * batch was sent again, stored twice and counted failed.
+ */
+function exportTimeoutDefault(exporter: LogRecordExporter): number {
+  if (!(exporter instanceof AuditOTLPLogExporter)) return DEFAULT_EXPORT_TIMEOUT_MS;
+  return Math.min(
+    MAX_TIMER_MS,
+    Math.max(DEFAULT_EXPORT_TIMEOUT_MS, exporter.timeoutMillis + EXPORT_TIMEOUT_MARGIN_MS),
+  );
+}
+
+function requireOutlastsExporter(exporter: LogRecordExporter, exportTimeoutMs: number): void {
+  if (!(exporter instanceof AuditOTLPLogExporter)) return; // another exporter's timeout is unknown here
+  const least = Math.min(MAX_TIMER_MS, exporter.timeoutMillis + EXPORT_TIMEOUT_MARGIN_MS);
+  if (exportTimeoutMs < least)
+    throw new AuditOptionError(
+      'AuditLogRecordProcessor',
+      'exportTimeoutMillis',
+      `at least the exporter's timeoutMillis (${exporter.timeoutMillis} ms) + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
+      exportTimeoutMs,
+    );
+}
+
 /** A failed export at least this long (or half the attempt's timeout, if less) was slow: see failedSlowly. */
 const SLOW_FAILURE_MS = 1_000;
 
@@ -224,7 +258,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.batchBytes = maxExportBatchBytes;
     this.drainBytes = Math.min(maxExportBatchBytes, maxQueueBytes);
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
-    this.timeoutMs = options.exportTimeoutMillis ?? 30_000;
+    this.timeoutMs = options.exportTimeoutMillis ?? exportTimeoutDefault(this.exporter);
+    requireOutlastsExporter(this.exporter, this.timeoutMs);
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
     this.retryMaxMs = options.retryMaxDelayMillis ?? 30_000;
     // The attempt's timeout: the OTLP exporter's own when it is ours (it gives up first), else the processor's.

@@ -1,8 +1,10 @@
 // The processor's export timeout against the OTLP exporter's own (createAuditLoggerProvider): the processor must
 // not give up on an export whose request is still open, or the batch is sent twice and counted failed.
+
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditOptionError } from '../src/index.js';
-import { createAuditLoggerProvider } from '../src/node.js';
+import { AuditLogRecordProcessor, AuditOTLPLogExporter, createAuditLoggerProvider } from '../src/node.js';
 import { ControlledExporter, type HeldEndpoint, heldEndpoint, hookedLogger } from './support.js';
 
 const TIMEOUT_VARIABLES = ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'];
@@ -73,5 +75,45 @@ describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
       expect(() => createAuditLoggerProvider({ endpoint, timeoutMillis })).toThrow(
         expect.objectContaining({ name: 'AuditOptionError', option: 'timeoutMillis' }),
       );
+  });
+});
+
+describe('exportTimeoutMillis of an AuditLogRecordProcessor given an AuditOTLPLogExporter (own provider)', () => {
+  it('by default outlasts the exporter: with OTEL_EXPORTER_OTLP_TIMEOUT=60000, an answer after 35 s is one request, exported', async () => {
+    const endpoint = await heldEndpoint();
+    open.push(endpoint);
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '60000';
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    // The README's snippet for a service with its own LoggerProvider.
+    const exporter = new AuditOTLPLogExporter({ url: `${endpoint.url}/v1/logs` });
+    expect(exporter.timeoutMillis).toBe(60_000);
+    const processor = new AuditLogRecordProcessor({
+      exporter,
+      scheduledDelayMillis: 0,
+      retryInitialDelayMillis: 100,
+    });
+    const { audit, errors } = hookedLogger(new LoggerProvider({ processors: [processor] }));
+    audit.record({ action: 'a.b.created' });
+    await vi.advanceTimersByTimeAsync(1);
+    await until(() => endpoint.received > 0);
+    await vi.advanceTimersByTimeAsync(35_000); // past the processor's fixed 30 s default, then its backoff
+    await until(() => endpoint.received > 1, 300);
+    expect(endpoint.received).toBe(1);
+    endpoint.answerAll();
+    await until(() => audit.stats().pending === 0);
+    expect(audit.stats()).toMatchObject({ recorded: 1, exported: 1, failed: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses an exportTimeoutMillis shorter than that exporter timeout + 1 s, naming it', () => {
+    const exporter = new AuditOTLPLogExporter({ url: 'http://127.0.0.1:9/v1/logs', timeoutMillis: 60_000 });
+    expect(() => new AuditLogRecordProcessor({ exporter, exportTimeoutMillis: 30_000 })).toThrow(
+      "AuditLogRecordProcessor: exportTimeoutMillis must be at least the exporter's timeoutMillis (60000 ms) + 1000 ms",
+    );
+    expect(() => new AuditLogRecordProcessor({ exporter, exportTimeoutMillis: 61_000 })).not.toThrow();
+    // An exporter whose timeout the processor cannot know: any valid value.
+    expect(
+      () => new AuditLogRecordProcessor({ exporter: new ControlledExporter(), exportTimeoutMillis: 500 }),
+    ).not.toThrow();
   });
 });
