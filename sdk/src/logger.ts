@@ -341,6 +341,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // process alive forever. A flush that delivered nothing stops it, also one that only emitted open sessions
   // (they count in what is held after it): each try waits out the exporter's own retries.
   let heldAfterFruitlessFlush = -1;
+  // Records made while a flush of an untracked pipeline ran get one follow-up flush, not one per flush: an
+  // application beforeExit listener that records each time would otherwise keep the process alive forever.
+  let followUp = false;
   // An untracked pipeline (the application's own BatchLogRecordProcessor, whose timer does not keep the process
   // alive) is flushed too: its `pending` only grows with new records, so it is flushed once per new batch of them
   // (also records made while the previous flush ran).
@@ -351,7 +354,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
     void audit.flush().then((after) => {
       // Untracked, `exported` never grows and what it held before the flush was tried: records made while it ran
       // (an application beforeExit listener) were not, and must make the next beforeExit flush again.
-      const tried = tracker.tracked ? after.pending : pending;
+      const tried = tracker.tracked || followUp ? after.pending : pending;
+      followUp = !tracker.tracked && !followUp && after.pending > pending;
       heldAfterFruitlessFlush = after.exported > exported ? -1 : tried;
     });
   }

@@ -256,7 +256,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.maxQueueBytes = maxQueueBytes;
     this.batchSize = Math.min(maxExportBatchSize, maxQueueSize);
     this.batchBytes = maxExportBatchBytes;
-    this.drainBytes = Math.min(maxExportBatchBytes, maxQueueBytes);
+    // Half the queue's bound at most: a record that would take the queue over maxQueueBytes is refused, so a
+    // drain waiting for a full queue would rarely start before records were dropped with the endpoint idle.
+    this.drainBytes = Math.min(maxExportBatchBytes, maxQueueBytes / 2);
     this.delayMs = options.scheduledDelayMillis ?? 1_000;
     this.timeoutMs = options.exportTimeoutMillis ?? exportTimeoutDefault(this.exporter);
     requireOutlastsExporter(this.exporter, this.timeoutMs);

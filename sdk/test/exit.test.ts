@@ -132,6 +132,26 @@ process.once('beforeExit', () => {
 process.on('exit', () => console.log(JSON.stringify(ids)));
 `;
 
+// An application beforeExit listener that records every time: each flush's work ends in another beforeExit.
+const childRecordsAtEveryBeforeExit = `
+import { logs } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { AuditOTLPLogExporter } from '@otel-audit/sdk/node';
+const audit = createAuditLogger({ tenant: 'acme' });
+const exporter = new AuditOTLPLogExporter({ url: process.env.ENDPOINT + '/v1/logs', timeoutMillis: 1000 });
+logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter })] }));
+audit.record({ action: 'a.b.created' });
+let n = 0;
+process.on('beforeExit', () => {
+  n += 1;
+  audit.record({ action: 'app.process.stopping' });
+});
+// Unref'd: fires only if something else keeps the process alive (the flushes), and says so by its code.
+setTimeout(() => process.exit(9), 10_000).unref();
+process.on('exit', () => console.log(JSON.stringify({ beforeExit: n })));
+`;
+
 const endpoints: { close: () => Promise<void> }[] = [];
 afterAll(async () => {
   for (const e of endpoints) await e.close();
@@ -294,6 +314,14 @@ describe('flush on exit', () => {
       { reason: 'exit', actions: ['docs.sheet.viewed'] },
     ]);
     expect(stats).toMatchObject({ recorded: 2, dropped: 2, coalescing: 0, pending: 0 });
+  }, 30_000);
+
+  it('an untracked pipeline with an app beforeExit listener that records every time still ends (one follow-up flush)', async () => {
+    const endpoint = await capture();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childRecordsAtEveryBeforeExit, { ENDPOINT: endpoint.url });
+    expect(code, `${out}${err}`).toBe(0);
+    expect((JSON.parse(out) as { beforeExit: number }).beforeExit).toBeLessThanOrEqual(4);
   }, 30_000);
 
   it('flushes again on exit what an untracked pipeline got during the beforeExit flush (an app beforeExit listener)', async () => {

@@ -52,6 +52,22 @@ describe('an export starts when the queued bytes reach a batch', () => {
     await provider.shutdown();
   });
 
+  it('with maxQueueBytes under the batch byte limit, an export starts at half the queue bound (a full queue refuses first)', async () => {
+    // Default maxExportBatchBytes (4 MiB): only the queue bound can start these exports.
+    const { endpoint, processor, provider, audit, drops } = await pipeline({ maxQueueBytes: 100_000 });
+    const big = 'x'.repeat(10_000);
+    const recorded = [];
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 5; i++)
+        recorded.push(audit.record({ action: 'a.b.created', metadata: { round, i, big } }));
+      await until(() => processor.stats().held === 0 || drops.length > 0);
+    }
+    expect(drops).toEqual([]);
+    expect(processor.stats()).toMatchObject({ dropped: 0, exported: 50, held: 0 });
+    expect(eventIds(endpoint)).toEqual(recorded.map((e) => e.id));
+    await provider.shutdown();
+  });
+
   it('a record bigger than maxQueueBytes (taken alone) is sent at once, so the next small record is not dropped', async () => {
     // Under the batch byte limit (4 MiB), so only the queue bound can start its export.
     const { endpoint, processor, provider, audit, drops } = await pipeline({ maxQueueBytes: 100_000 });
