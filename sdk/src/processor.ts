@@ -39,7 +39,7 @@ export interface AuditLogRecordProcessorOptions {
   maxExportBatchBytes?: number;
   /**
    * Longest a record waits before its batch is sent. Default 1,000 ms. An export starts sooner once the records
-   * queued reach maxExportBatchSize, or maxExportBatchBytes bytes (maxQueueBytes if smaller).
+   * queued reach maxExportBatchSize, or maxExportBatchBytes bytes (half of maxQueueBytes if smaller).
    */
   scheduledDelayMillis?: number;
   /**
@@ -214,7 +214,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private heldBytes = 0;
   /** Bytes of the entries in queue only (not yet in a batch): a full batch's worth starts an export. */
   private queuedBytes = 0;
-  /** Queued bytes that start an export at once: a batch's worth, or the whole byte bound if that is smaller. */
+  /** Queued bytes that start an export at once: a batch's worth, or half the byte bound if that is smaller. */
   private readonly drainBytes: number;
   private draining: Promise<DrainEnd> | undefined;
   /** performance.now() of the last export that failed in a way that may pass; -Infinity after a success. */
