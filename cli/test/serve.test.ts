@@ -907,7 +907,27 @@ describe('serve command line', () => {
     expect(same.code).toBe(2);
     expect(same.err.split('\n')[0]).toBe(
       'otel-audit serve: OTEL_AUDIT_SERVE_INGEST_TOKEN: the ingest token is the same as the token: ' +
-        'give services an ingest token of its own',
+        'give services an ingest token of its own (token from OTEL_AUDIT_SERVE_TOKEN, ' +
+        'ingest token from OTEL_AUDIT_SERVE_INGEST_TOKEN)',
+    );
+    // --token-file pointed at the ingest token's own file: the refusal names both files.
+    const stateDir = join(root, 'same-token-state');
+    mkdirSync(stateDir, { mode: 0o700 });
+    const ingestFile = join(stateDir, 'serve.ingest-token');
+    writeFileSync(ingestFile, 'a-token-of-at-least-some-length-1234', { mode: 0o600 });
+    const sameFile = await cli([
+      'serve',
+      '--data-dir',
+      join(root, 'x'),
+      '--state-dir',
+      stateDir,
+      '--token-file',
+      ingestFile,
+    ]);
+    expect(sameFile.code).toBe(2);
+    expect(sameFile.err.split('\n')[0]).toBe(
+      'otel-audit serve: the ingest token: the ingest token is the same as the token: give services an ingest ' +
+        `token of its own (token from --token-file ${ingestFile}, ingest token from ${ingestFile})`,
     );
     const unused = await cli([
       'serve',

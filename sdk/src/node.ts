@@ -11,7 +11,7 @@ import {
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AuditOptionError } from './errors.js';
 import { MAX_TIMER_MS, requireMillis } from './options.js';
-import { AuditOTLPLogExporter, otlpTimeoutMillis } from './otlp-exporter.js';
+import { AuditOTLPLogExporter, otlpTimeout } from './otlp-exporter.js';
 import {
   AuditLogRecordProcessor,
   type AuditLogRecordProcessorOptions,
@@ -116,12 +116,12 @@ function checkEndpointVariables(): void {
  * The timeout the OTLP exporter will use, read as it reads it: the option, else the logs variable, else the
  * general one (a variable that is blank, not a number or not > 0 is skipped, as the exporter does), else 10 s.
  */
-function exporterTimeoutMillis(options: AuditLoggerProviderOptions): number {
+function exporterTimeout(options: AuditLoggerProviderOptions): { millis: number; described: string } {
   if (options.timeoutMillis !== undefined) {
     // Past setTimeout's range Node would make the exporter's request timeout 1 ms.
     requireMillis('createAuditLoggerProvider', 'timeoutMillis', options.timeoutMillis, 1);
   }
-  return otlpTimeoutMillis(options.timeoutMillis);
+  return otlpTimeout(options.timeoutMillis);
 }
 
 /**
@@ -135,15 +135,15 @@ function processorOptions(
   const processor = { ...options.processor };
   // Another exporter's timeout is unknown here (an AuditOTLPLogExporter's is checked by the processor itself).
   if (options.exporter !== undefined) return processor;
-  const timeout = exporterTimeoutMillis(options);
-  const least = timeout + EXPORT_TIMEOUT_MARGIN_MS;
+  const timeout = exporterTimeout(options);
+  const least = timeout.millis + EXPORT_TIMEOUT_MARGIN_MS;
   if (processor.exportTimeoutMillis === undefined)
     processor.exportTimeoutMillis = Math.min(MAX_TIMER_MS, Math.max(DEFAULT_EXPORT_TIMEOUT_MS, least));
   else if (processor.exportTimeoutMillis < least)
     throw new AuditOptionError(
       'createAuditLoggerProvider',
       'processor.exportTimeoutMillis',
-      `at least the exporter's timeoutMillis (${timeout} ms) + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
+      `at least the exporter's ${timeout.described} + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
       processor.exportTimeoutMillis,
     );
   return processor;

@@ -41,17 +41,18 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
 /**
  * The timeout the OTLP exporter uses, read as it reads it: the option, else OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, else
  * OTEL_EXPORTER_OTLP_TIMEOUT (a variable that is blank, not a number or not > 0 is skipped, as the exporter
- * does), else 10 s.
+ * does), else 10 s. `described` names where it came from, for an error that asks for a longer export timeout.
  */
-export function otlpTimeoutMillis(configured: number | undefined): number {
-  if (configured !== undefined) return configured;
+export function otlpTimeout(configured: number | undefined): { millis: number; described: string } {
+  if (configured !== undefined) return { millis: configured, described: `timeoutMillis (${configured} ms)` };
   for (const name of ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
     const raw = process.env[name]?.trim();
     if (!raw) continue;
     const value = Number(raw);
-    if (Number.isFinite(value) && value > 0) return value;
+    if (Number.isFinite(value) && value > 0)
+      return { millis: value, described: `timeout (${value} ms, ${name})` };
   }
-  return 10_000;
+  return { millis: 10_000, described: 'timeout (10000 ms, the default)' };
 }
 
 /**
@@ -65,6 +66,8 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
    * OTEL_EXPORTER_OTLP_(LOGS_)TIMEOUT as the exporter reads it, else 10,000. AuditLogRecordProcessor reads it.
    */
   readonly timeoutMillis: number;
+  /** Where timeoutMillis came from (the option or which variable), as errors about it say. */
+  readonly timeoutDescribed: string;
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
     const last: LastResponse = { partial: undefined };
@@ -79,7 +82,9 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
       ),
     );
     this.last = last;
-    this.timeoutMillis = otlpTimeoutMillis(config.timeoutMillis);
+    const timeout = otlpTimeout(config.timeoutMillis);
+    this.timeoutMillis = timeout.millis;
+    this.timeoutDescribed = timeout.described;
   }
 
   override export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {

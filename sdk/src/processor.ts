@@ -184,7 +184,7 @@ function requireOutlastsExporter(exporter: LogRecordExporter, exportTimeoutMs: n
     throw new AuditOptionError(
       'AuditLogRecordProcessor',
       'exportTimeoutMillis',
-      `at least the exporter's timeoutMillis (${exporter.timeoutMillis} ms) + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
+      `at least the exporter's ${exporter.timeoutDescribed} + ${EXPORT_TIMEOUT_MARGIN_MS} ms (an export given up on while its request is still open is sent twice)`,
       exportTimeoutMs,
     );
 }

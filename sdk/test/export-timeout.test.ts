@@ -48,19 +48,29 @@ describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
   });
 
   it('refuses an exportTimeoutMillis shorter than the exporter timeout (option or variable) + 1 s, naming it', () => {
-    const check = (options: Parameters<typeof createAuditLoggerProvider>[0], timeout: number) => {
+    // The message names where the exporter's timeout came from: the option, a variable, or the default.
+    const check = (options: Parameters<typeof createAuditLoggerProvider>[0], timeout: string) => {
       expect(() => createAuditLoggerProvider(options)).toThrow(AuditOptionError);
       expect(() => createAuditLoggerProvider(options)).toThrow(
-        `createAuditLoggerProvider: processor.exportTimeoutMillis must be at least the exporter's timeoutMillis (${timeout} ms) + 1000 ms`,
+        `createAuditLoggerProvider: processor.exportTimeoutMillis must be at least the exporter's ${timeout} + 1000 ms`,
       );
     };
     const endpoint = 'http://127.0.0.1:9';
-    check({ endpoint, timeoutMillis: 60_000, processor: { exportTimeoutMillis: 30_000 } }, 60_000);
-    check({ endpoint, processor: { exportTimeoutMillis: 10_500 } }, 10_000); // the exporter's default
+    check(
+      { endpoint, timeoutMillis: 60_000, processor: { exportTimeoutMillis: 30_000 } },
+      'timeoutMillis (60000 ms)',
+    );
+    check({ endpoint, processor: { exportTimeoutMillis: 10_500 } }, 'timeout (10000 ms, the default)');
     process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '20000';
-    check({ endpoint, processor: { exportTimeoutMillis: 20_000 } }, 20_000);
+    check(
+      { endpoint, processor: { exportTimeoutMillis: 20_000 } },
+      'timeout (20000 ms, OTEL_EXPORTER_OTLP_TIMEOUT)',
+    );
     process.env.OTEL_EXPORTER_OTLP_LOGS_TIMEOUT = '40000';
-    check({ endpoint, processor: { exportTimeoutMillis: 30_000 } }, 40_000);
+    check(
+      { endpoint, processor: { exportTimeoutMillis: 30_000 } },
+      'timeout (40000 ms, OTEL_EXPORTER_OTLP_LOGS_TIMEOUT)',
+    );
     expect(() =>
       createAuditLoggerProvider({ endpoint, processor: { exportTimeoutMillis: 41_000 } }),
     ).not.toThrow();
@@ -111,6 +121,13 @@ describe('exportTimeoutMillis of an AuditLogRecordProcessor given an AuditOTLPLo
       "AuditLogRecordProcessor: exportTimeoutMillis must be at least the exporter's timeoutMillis (60000 ms) + 1000 ms",
     );
     expect(() => new AuditLogRecordProcessor({ exporter, exportTimeoutMillis: 61_000 })).not.toThrow();
+    process.env.OTEL_EXPORTER_OTLP_TIMEOUT = '45000';
+    const fromVariable = new AuditOTLPLogExporter({ url: 'http://127.0.0.1:9/v1/logs' });
+    expect(
+      () => new AuditLogRecordProcessor({ exporter: fromVariable, exportTimeoutMillis: 30_000 }),
+    ).toThrow(
+      "AuditLogRecordProcessor: exportTimeoutMillis must be at least the exporter's timeout (45000 ms, OTEL_EXPORTER_OTLP_TIMEOUT) + 1000 ms",
+    );
     // An exporter whose timeout the processor cannot know: any valid value.
     expect(
       () => new AuditLogRecordProcessor({ exporter: new ControlledExporter(), exportTimeoutMillis: 500 }),

@@ -100,6 +100,18 @@ function checkToken(
   }
 }
 
+/** Where a token came from, for a refusal that must say which two settings hold the same value. */
+function tokenSource(
+  token: string | undefined,
+  tokenFile: string | undefined,
+  stateDir: string,
+  names: TokenNames,
+  env: string,
+): string {
+  if (token !== undefined) return env;
+  return tokenFile !== undefined ? `${names.tokenFile} ${tokenFile}` : join(stateDir, names.fileName);
+}
+
 const LIMIT_FLAGS: [flag: string, key: keyof ReceiverLimits][] = [
   ['max-body-bytes', 'maxBodyBytes'],
   ['max-record-size', 'maxRecordSize'],
@@ -223,7 +235,9 @@ running at the shutdown timeout), 2 usage error.`,
       if (ingest !== undefined && ingest === readToken)
         throw new UsageError(
           `${ingestTokenFile !== undefined ? '--ingest-token-file' : ingestToken !== undefined ? SERVE_ENV.ingestToken : 'the ingest token'}: ` +
-            'the ingest token is the same as the token: give services an ingest token of its own',
+            'the ingest token is the same as the token: give services an ingest token of its own ' +
+            `(token from ${tokenSource(token, tokenFile, stateDir, READ_TOKEN_NAMES, SERVE_ENV.token)}, ` +
+            `ingest token from ${tokenSource(ingestToken, ingestTokenFile, stateDir, INGEST_TOKEN_NAMES, SERVE_ENV.ingestToken)})`,
         );
     } else if (ingestTokenFile !== undefined)
       throw new UsageError('--ingest-token-file: applies with --ingest-auth token only');
