@@ -655,6 +655,31 @@ describe('otel-audit (in process)', () => {
     expect(r.code).toBe(0);
     expect(r.err).toContain('exported 6 events');
     expect(readFileSync(file, 'utf8').trim().split('\r\n')).toHaveLength(7);
+    expect(readFileSync(file, 'utf8')).toMatch(/^id,occurred_at,/); // no byte order mark unless asked
+    // --bom: one byte order mark before the header (stdout here), and nothing else changed.
+    const bom = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--format', 'csv', '--bom');
+    expect(bom.code).toBe(0);
+    expect(bom.out).toBe(`\uFEFF${readFileSync(file, 'utf8')}`);
+    const bomFile = join(root, 'bom.csv');
+    await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--format',
+      'csv',
+      '--bom',
+      '--output',
+      bomFile,
+    );
+    expect(readFileSync(bomFile).subarray(0, 6)).toEqual(Buffer.from('\uFEFFid,', 'utf8'));
+    // No match: the header alone, still after one mark.
+    const none = await run('export', '--data-dir', dataDir, '--tenant', 'nobody', '--format', 'csv', '--bom');
+    expect(none.out).toBe(`\uFEFF${readFileSync(file, 'utf8').split('\r\n')[0]}\r\n`);
+    const ndjsonBom = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--bom');
+    expect(ndjsonBom.code).toBe(2);
+    expect(ndjsonBom.err).toMatch(/^otel-audit export: --bom: applies with --format csv only\n/);
     const n = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--actor', 'u0');
     expect(
       n.out

@@ -8,9 +8,11 @@ import { str, tenantOf } from '../store-options.js';
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export matching events as NDJSON or CSV (streamed, progress on stderr)',
-  usage: `export --tenant ID [filters] [--format ndjson|csv] [--order time|actor] [--output FILE] [--json]
+  usage: `export --tenant ID [filters] [--format ndjson|csv [--bom]] [--order time|actor] [--output FILE] [--json]
 
   --format F           ndjson (default) or csv
+  --bom                start the CSV with a UTF-8 byte order mark, so spreadsheets (Excel) read it as UTF-8
+                       rather than the system code page
   --order O            time (default: newest first) or actor: the store's own order (actor, then time), which
                        starts each page where the last ended; for large exports (not with --target)
   --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
@@ -25,6 +27,7 @@ ${READ_HELP}`,
     ...READ_OPTIONS,
     ...FILTER_OPTIONS,
     format: { type: 'string' },
+    bom: { type: 'boolean' },
     order: { type: 'string' },
     output: { type: 'string' },
     json: { type: 'boolean' },
@@ -33,6 +36,7 @@ ${READ_HELP}`,
     const format = str(values, 'format') ?? 'ndjson';
     if (format !== 'ndjson' && format !== 'csv')
       throw new UsageError(`--format: expected ndjson or csv, got ${JSON.stringify(format)}`);
+    if (values.bom && format !== 'csv') throw new UsageError('--bom: applies with --format csv only');
     const order = str(values, 'order') ?? 'time';
     if (order !== 'time' && order !== 'actor')
       throw new UsageError(`--order: expected time or actor, got ${JSON.stringify(order)}`);
@@ -46,6 +50,7 @@ ${READ_HELP}`,
     // SIGTERM stop the export at its next chunk (see OutputFile).
     const file = output === undefined ? undefined : await OutputFile.create(output);
     let committed = false;
+    let bom = values.bom === true;
     try {
       // Through a running serve when one holds the directory.
       const store = await openReader(values, ctx.env);
@@ -55,7 +60,12 @@ ${READ_HELP}`,
           format,
           // Left out for the default: a serve of an earlier release knows no order parameter.
           ...(order === 'actor' && { order }),
-          write: file ? (chunk) => file.write(chunk) : ctx.stdout,
+          write: (chunk) => {
+            // On the first chunk only (the header, with the first page): a failed export still writes nothing.
+            const text = bom ? `\uFEFF${chunk}` : chunk;
+            bom = false;
+            return file ? file.write(text) : ctx.stdout(text);
+          },
           onProgress: ({ rows }) => {
             if (!values.json) ctx.stderr(`exported ${rows} events\n`);
           },
