@@ -3,6 +3,7 @@
 import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
 import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
+import { stringifyJson } from './json.js';
 import { requireDuration, requireMillis, requireWholeNumber } from './options.js';
 
 export interface CoalesceOptions {
@@ -111,7 +112,7 @@ function merged(session: Session): PreparedAuditEvent {
       ...(before !== undefined && { before }),
       ...(after !== undefined && { after }),
     };
-    json.changes = JSON.stringify(event.changes);
+    json.changes = stringifyJson(event.changes);
   }
   return { event, json };
 }

@@ -13,7 +13,13 @@ import {
 } from './conventions.js';
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
 import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
-import { type JsonObject, type JsonValue, type SerializedJson, serializeJson } from './json.js';
+import {
+  type JsonObject,
+  type JsonValue,
+  type SerializedJson,
+  serializeJson,
+  stringifyJson,
+} from './json.js';
 import { requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 import { isWellFormed, NOT_WELL_FORMED } from './text.js';
@@ -332,31 +338,37 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
     }
   } else actor = { ...DEFAULT_ACTOR };
 
+  // Whether the targets' or changes' JSON text needs wide integers in exponent form (see stringifyJson).
+  let targetsWide = false;
   const targets: AuditTarget[] = (raw.targets ?? []).map((t, i) => {
     const target: AuditTarget = { type: t.type, id: t.id };
     if (t.name !== undefined) target.name = t.name;
     if (t.fields !== undefined) {
-      const fields = serializeJson(t.fields, ['targets', i, 'fields'], issues).value;
-      checkObject(fields, ['targets', i, 'fields'], issues);
-      target.fields = fields as JsonObject;
+      const fields = serializeJson(t.fields, ['targets', i, 'fields'], issues);
+      checkObject(fields.value, ['targets', i, 'fields'], issues);
+      target.fields = fields.value as JsonObject;
+      if (fields.wide) targetsWide = true;
     }
     return target;
   });
 
   let changes: AuditChanges | undefined;
+  let changesWide = false;
   if (raw.changes) {
     changes = {};
-    if (raw.changes.before !== undefined)
-      changes.before = serializeJson(raw.changes.before, ['changes', 'before'], issues).value;
-    if (raw.changes.after !== undefined)
-      changes.after = serializeJson(raw.changes.after, ['changes', 'after'], issues).value;
+    for (const side of ['before', 'after'] as const) {
+      if (raw.changes[side] === undefined) continue;
+      const serialized = serializeJson(raw.changes[side], ['changes', side], issues);
+      changes[side] = serialized.value;
+      if (serialized.wide) changesWide = true;
+    }
   }
 
   if (issues.length > 0) throw new AuditValidationError(issues, raw.action);
 
-  const json: EventJson = { metadata: metadata.json, targets: JSON.stringify(targets) };
+  const json: EventJson = { metadata: metadata.json, targets: stringifyJson(targets, targetsWide) };
   if (actorFields) json.actorFields = actorFields.json;
-  if (changes) json.changes = JSON.stringify(changes);
+  if (changes) json.changes = stringifyJson(changes, changesWide);
   const context: AuditContext = {};
   if (raw.context?.ip !== undefined) context.ip = raw.context.ip;
   if (raw.context?.userAgent !== undefined) context.userAgent = raw.context.userAgent;

@@ -10,6 +10,40 @@ export type JsonObject = { [key: string]: JsonValue };
 export interface SerializedJson {
   value: JsonValue;
   json: string;
+  /** The value holds a wide integer (see `isWideInteger`): `json` writes it in exponent form. */
+  wide?: true;
+}
+
+/**
+ * An integer JavaScript prints as a plain decimal beyond the 64-bit range (1e20 → `100000000000000000000`):
+ * valid JSON, but ClickHouse's JSON functions (simdjson) refuse such a literal, so the store would take the
+ * whole value as malformed (targets dropped, metadata kept as a string). Written in exponent form instead.
+ */
+const isWideInteger = (n: number): boolean => Number.isInteger(n) && Math.abs(n) >= 2 ** 63;
+
+// Node >= 21 (the SDK needs 22.15); not yet in TypeScript's lib.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/** `toExponential()` without digits: the shortest text that reads back as the same double (`1e+20`). */
+const exponentForm = (_key: string, v: unknown): unknown =>
+  typeof v === 'number' && isWideInteger(v) ? rawJSON(v.toExponential()) : v;
+
+/** `value` is JSON-safe (normalised): only plain data. */
+function hasWideInteger(value: unknown): boolean {
+  if (typeof value === 'number') return isWideInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasWideInteger);
+  for (const key in value)
+    if (Object.hasOwn(value, key) && hasWideInteger((value as Record<string, unknown>)[key])) return true;
+  return false;
+}
+
+/**
+ * JSON text of a JSON-safe (normalised) value, wide integers in exponent form (the same double, a JSON number ClickHouse
+ * reads). `wide` skips the search when the caller knows.
+ */
+export function stringifyJson(value: unknown, wide = hasWideInteger(value)): string {
+  return wide ? JSON.stringify(value, exponentForm) : JSON.stringify(value);
 }
 
 /** Deepest nesting of metadata, fields and changes; deeper values are an issue (and cannot overflow the stack). */
@@ -301,7 +335,7 @@ function member(out: JsonObject, key: string, value: unknown, path: Path, walk: 
 const MAX_FAST_DEPTH = 64;
 
 /**
- * Whether `JSON.stringify` keeps `value` exactly: only strings, finite numbers, booleans, null, arrays and
+ * Whether `JSON.stringify` keeps `value` exactly: only strings, finite numbers (not wide integers), booleans, null, arrays and
  * plain objects with no undefined members. Cheaper than a replacer, which takes JSON.stringify off its fast path.
  */
 function isPlainJson(value: unknown, depth: number): boolean {
@@ -311,7 +345,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      return Number.isFinite(value) && !isWideInteger(value);
     case 'object': {
       if (value === null) return true;
       if (depth >= MAX_FAST_DEPTH) return false;
@@ -355,5 +389,7 @@ export function serializeJson(
   if (plain) return { value: value as JsonValue, json: JSON.stringify(value) };
   const before = issues.length;
   const normalised = toJsonValue(value, path, { issues, seen: new Set(), lenient: false }, 0);
-  return { value: normalised, json: issues.length > before ? 'null' : JSON.stringify(normalised) };
+  if (issues.length > before) return { value: normalised, json: 'null' };
+  const wide = hasWideInteger(normalised);
+  return { value: normalised, json: stringifyJson(normalised, wide), ...(wide && { wide }) };
 }
