@@ -1,6 +1,6 @@
 // Typed per-action metadata: a map from action name to the zod schema of its metadata.
 import type { z } from 'zod';
-import { ACTION_PATTERN } from './conventions.js';
+import { ACTION_PATTERN, MAX_REFERENCE_LENGTH } from './conventions.js';
 import { AuditValidationError } from './errors.js';
 
 /** Action name → schema of that action's metadata. */
@@ -33,6 +33,9 @@ export function defineAuditActions<const S extends ActionSchemas>(schemas: S): S
       'audit actions',
     );
   const issues = Object.entries(schemas).flatMap(([name, schema]) => [
+    ...(name.length <= MAX_REFERENCE_LENGTH
+      ? []
+      : [{ path: [name], message: `action names are at most ${MAX_REFERENCE_LENGTH} characters` }]),
     ...(ACTION_PATTERN.test(name)
       ? []
       : [

@@ -95,6 +95,12 @@ export const MAX_AUDIT_VERSION = 2 ** 32 - 1;
 export const MIN_OCCURRED_AT_MS = 1;
 export const MAX_OCCURRED_AT_MS = 9_223_372_036_854;
 
+/**
+ * Longest tenant, action, actor and target type and id, in UTF-16 code units (JavaScript `.length`): the
+ * longest value reads accept as a filter, so a longer one would be stored and never found.
+ */
+export const MAX_REFERENCE_LENGTH = 4096;
+
 /** `<service>.<resource>.<verb>` in strict mode; at least one lowercase segment otherwise. */
 export const ACTION_PATTERN = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 export const STRICT_ACTION_PATTERN = /^[a-z0-9_-]+\.[a-z0-9_-]+\.[a-z0-9_-]+$/;

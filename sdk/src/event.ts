@@ -6,13 +6,19 @@ import {
   DEFAULT_MAX_EVENT_BYTES,
   inferCrud,
   MAX_OCCURRED_AT_MS,
+  MAX_REFERENCE_LENGTH,
   MIN_OCCURRED_AT_MS,
   OUTCOME_VALUES,
   type Outcome,
   STRICT_ACTION_PATTERN,
 } from './conventions.js';
 import { AuditEventTooLargeError, type AuditIssue, AuditValidationError } from './errors.js';
-import { auditEventInputSchema, fastParseInput, type RawAuditEventInput } from './input.js';
+import {
+  auditEventInputSchema,
+  fastParseInput,
+  type RawAuditEventInput,
+  REFERENCE_TOO_LONG,
+} from './input.js';
 import {
   type JsonObject,
   type JsonValue,
@@ -289,7 +295,10 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   const tenant = raw.tenant ?? options.defaultTenant?.trim();
   if (tenant === undefined || tenant.trim() === '') {
     issues.push({ path: ['tenant'], message: 'required (or set a default tenant on the logger)' });
-  } else if (!isWellFormed(tenant)) issues.push({ path: ['tenant'], message: NOT_WELL_FORMED }); // the logger's default
+  } else if (!isWellFormed(tenant))
+    issues.push({ path: ['tenant'], message: NOT_WELL_FORMED }); // the logger's default
+  else if (tenant.length > MAX_REFERENCE_LENGTH)
+    issues.push({ path: ['tenant'], message: REFERENCE_TOO_LONG });
   // A caller's UUIDv7 id carries its creation time: taking it as the default occurredAt makes a repeated
   // record() with the same id the same row (the store collapses on tenant, actor, occurred_at, id).
   // An id whose time is outside the occurredAt range (0 in fixtures, another epoch) gives no time: now.

@@ -2,14 +2,28 @@
 // without running it. The zod schema is the definition: the fast path only ever says "valid, and zod would
 // output exactly this" or "not sure" (then zod decides and reports every issue). Tested against each other.
 import { z } from 'zod';
-import { ACTION_PATTERN, CRUD_VALUES, MAX_AUDIT_VERSION, OUTCOME_VALUES } from './conventions.js';
+import {
+  ACTION_PATTERN,
+  CRUD_VALUES,
+  MAX_AUDIT_VERSION,
+  MAX_REFERENCE_LENGTH,
+  OUTCOME_VALUES,
+} from './conventions.js';
 import { isWellFormed, NOT_WELL_FORMED } from './text.js';
 
 const text = z.string().refine((s) => isWellFormed(s), NOT_WELL_FORMED);
+/** The issue of a tenant, action, actor or target type or id over MAX_REFERENCE_LENGTH. */
+export const REFERENCE_TOO_LONG =
+  `must be at most ${MAX_REFERENCE_LENGTH} characters (UTF-16 code units): ` +
+  'reads refuse a longer filter value, so the event could never be found';
+// zod's max() counts code points; reads count UTF-16 code units (`.length`).
+const fitsReference = (s: string) => s.length <= MAX_REFERENCE_LENGTH;
+// Tenant, actor and target type and id: what reads filter on.
 const nonEmpty = z
   .string()
   .trim()
   .min(1, 'must not be empty')
+  .refine(fitsReference, REFERENCE_TOO_LONG)
   .refine((s) => isWellFormed(s), NOT_WELL_FORMED);
 const jsonObject = z.record(z.string(), z.unknown());
 const idSchema = z.uuid();
@@ -74,7 +88,8 @@ export const auditEventInputSchema = z.strictObject({
   id: idSchema.optional(),
   action: z
     .string()
-    .regex(ACTION_PATTERN, 'must be lowercase dot-separated segments, e.g. billing.invoice.paid'),
+    .regex(ACTION_PATTERN, 'must be lowercase dot-separated segments, e.g. billing.invoice.paid')
+    .refine(fitsReference, REFERENCE_TOO_LONG),
   actor: actorSchema.optional(),
   targets: z.array(targetSchema).optional(),
   tenant: nonEmpty.optional(),
@@ -115,9 +130,15 @@ function onlyKeys(value: Plain, allowed: Set<string>): boolean {
   return true;
 }
 
-/** A string `nonEmpty` returns unchanged: not empty, nothing for trim() to remove. */
+/** A string `nonEmpty` returns unchanged: not empty, not too long, nothing for trim() to remove. */
 function isCleanNonEmpty(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && value.trim() === value && isWellFormed(value);
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_REFERENCE_LENGTH &&
+    value.trim() === value &&
+    isWellFormed(value)
+  );
 }
 
 const optionalString = (value: unknown) =>
@@ -147,7 +168,12 @@ function isTime(value: unknown): boolean {
 export function fastParseInput(input: unknown): RawAuditEventInput | undefined {
   if (!isPlainObject(input) || !onlyKeys(input, EVENT_KEYS)) return undefined;
   const e = input;
-  if (typeof e.action !== 'string' || !ACTION_PATTERN.test(e.action)) return undefined;
+  if (
+    typeof e.action !== 'string' ||
+    e.action.length > MAX_REFERENCE_LENGTH ||
+    !ACTION_PATTERN.test(e.action)
+  )
+    return undefined;
   if (e.id !== undefined && !(typeof e.id === 'string' && idSchema.safeParse(e.id).success)) return undefined;
   if (e.actor !== undefined && !isActorLike(e.actor, ACTOR_KEYS)) return undefined;
   if (e.targets !== undefined) {

@@ -15,7 +15,12 @@ import {
   type CoalescingRecorder,
   createCoalescer,
 } from './coalesce.js';
-import { AUDIT_SCOPE_NAME, CONVENTIONS_VERSION, DEFAULT_MAX_EVENT_BYTES } from './conventions.js';
+import {
+  AUDIT_SCOPE_NAME,
+  CONVENTIONS_VERSION,
+  DEFAULT_MAX_EVENT_BYTES,
+  MAX_REFERENCE_LENGTH,
+} from './conventions.js';
 import {
   DELIVERY_LISTENER_KEY,
   type DeliveryHooks,
@@ -128,12 +133,19 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // NaN (Number(process.env.UNSET)) would disable the limit silently.
   requireLimit('createAuditLogger', 'maxEventBytes', maxEventBytes);
   // Checked here, not at the first record(): a blank default tenant would fail every event that names none.
-  if (options.tenant !== undefined && (typeof options.tenant !== 'string' || options.tenant.trim() === ''))
+  if (
+    options.tenant !== undefined &&
+    (typeof options.tenant !== 'string' ||
+      options.tenant.trim() === '' ||
+      options.tenant.trim().length > MAX_REFERENCE_LENGTH)
+  )
     throw new AuditOptionError(
       'createAuditLogger',
       'tenant',
-      'a non-empty string (or left out)',
-      JSON.stringify(options.tenant),
+      `a non-empty string of at most ${MAX_REFERENCE_LENGTH} characters (or left out)`,
+      typeof options.tenant === 'string' && options.tenant.length > MAX_REFERENCE_LENGTH
+        ? `${options.tenant.trim().length} characters`
+        : JSON.stringify(options.tenant),
     );
   // Checked here too, for actions given without defineAuditActions (JavaScript callers).
   if (options.actions !== undefined) defineAuditActions(options.actions);
