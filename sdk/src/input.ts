@@ -26,7 +26,10 @@ const nonEmpty = z
   .refine(fitsReference, REFERENCE_TOO_LONG)
   .refine((s) => isWellFormed(s), NOT_WELL_FORMED);
 const jsonObject = z.record(z.string(), z.unknown());
-const idSchema = z.uuid();
+const uuid = z.uuid();
+// zod's pattern takes the max UUID (all f) in lowercase only, every other UUID in either case; the id is stored
+// lowercased, so it is checked lowercased: FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF is accepted like the rest.
+const idSchema = z.string().refine((s) => uuid.safeParse(s.toLowerCase()).success, 'Invalid UUID');
 const ipSchema = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' });
 /**
  * Smallest number taken as epoch milliseconds (1973-03-03T09:46:40Z). A smaller one is almost surely epoch
