@@ -180,6 +180,12 @@ function toDate(value: Date | string | number): Date {
   return value instanceof Date ? new Date(value.getTime()) : new Date(value);
 }
 
+/**
+ * An optional text that is given and not empty. The store keeps an absent one as '' and reads '' back as absent:
+ * an empty one is absent here too, so the event record() returns is the one a read returns.
+ */
+const isPresent = (value: string | undefined): value is string => value !== undefined && value !== '';
+
 function actionOf(input: unknown): string | undefined {
   const action =
     typeof input === 'object' && input !== null ? (input as { action?: unknown }).action : undefined;
@@ -339,7 +345,7 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   let actor: AuditActor;
   if (raw.actor) {
     actor = { id: raw.actor.id, type: raw.actor.type };
-    if (raw.actor.name !== undefined) actor.name = raw.actor.name;
+    if (isPresent(raw.actor.name)) actor.name = raw.actor.name;
     if (raw.actor.fields !== undefined) {
       actorFields = serializeJson(raw.actor.fields, ['actor', 'fields'], issues);
       checkObject(actorFields.value, ['actor', 'fields'], issues);
@@ -351,7 +357,7 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   let targetsWide = false;
   const targets: AuditTarget[] = (raw.targets ?? []).map((t, i) => {
     const target: AuditTarget = { type: t.type, id: t.id };
-    if (t.name !== undefined) target.name = t.name;
+    if (isPresent(t.name)) target.name = t.name;
     if (t.fields !== undefined) {
       const fields = serializeJson(t.fields, ['targets', i, 'fields'], issues);
       checkObject(fields.value, ['targets', i, 'fields'], issues);
@@ -380,8 +386,8 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   if (changes) json.changes = stringifyJson(changes, changesWide);
   const context: AuditContext = {};
   if (raw.context?.ip !== undefined) context.ip = raw.context.ip;
-  if (raw.context?.userAgent !== undefined) context.userAgent = raw.context.userAgent;
-  if (raw.context?.requestId !== undefined) context.requestId = raw.context.requestId;
+  if (isPresent(raw.context?.userAgent)) context.userAgent = raw.context.userAgent;
+  if (isPresent(raw.context?.requestId)) context.requestId = raw.context.requestId;
 
   const event: AuditEvent = {
     // ClickHouse stores ids as UUID (lowercase): a caller's uppercase id must read back the same.
@@ -400,7 +406,7 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
     count: 1,
     lastOccurredAt: occurredAt,
   };
-  if (raw.outcomeReason !== undefined) event.outcomeReason = raw.outcomeReason;
+  if (isPresent(raw.outcomeReason)) event.outcomeReason = raw.outcomeReason;
   if (changes !== undefined) event.changes = changes;
   // The whole record counts (body and every attribute), as the receiver measures it: an event valid here
   // always fits a receiver whose maximum record size is at least maxEventBytes.
