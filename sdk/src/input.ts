@@ -48,16 +48,17 @@ const epochMillisSchema = z
           `${MIN_EPOCH_MILLISECONDS} (1973-03-03T09:46:40Z); multiply seconds by 1000`
         : `must be epoch milliseconds, a whole number >= ${MIN_EPOCH_MILLISECONDS} (1973-03-03T09:46:40Z)`,
   });
+const isoSeconds = z.iso.datetime({ offset: true });
+const isoMinutes = z.iso.datetime({ offset: true, precision: -1 });
+/** `t` and `z` as `T` and `Z`: RFC 3339 allows them lowercase, zod's pattern wants them uppercase (Date takes both). */
+const upperIsoLetters = (text: string): string => text.replace(/[tz]/g, (c) => c.toUpperCase());
+// With seconds (any fraction) or minutes only (2026-11-23T10:15Z), as the query API takes; always with a zone.
+const isoTimeSchema = z.string().refine((text) => {
+  const upper = upperIsoLetters(text);
+  return isoSeconds.safeParse(upper).success || isoMinutes.safeParse(upper).success;
+}, 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00');
 const timeSchema = z.union(
-  [
-    z.date(),
-    z.iso.datetime({
-      offset: true,
-      error:
-        'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00',
-    }),
-    epochMillisSchema,
-  ],
+  [z.date(), isoTimeSchema, epochMillisSchema],
   // zod's own message for a failed union is only "Invalid input".
   { error: `must be ${TIME_FORMS}` },
 );
