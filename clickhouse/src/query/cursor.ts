@@ -2,10 +2,20 @@ import { createHash } from 'node:crypto';
 import { AuditStoreInputError } from '../errors.js';
 import type { EventFilter } from './filters.js';
 
-/** Position after the last row of a page: the keyset (occurred_at, event_id) of that row. */
+/**
+ * Position after the last row of a page: the keyset (occurred_at, event_id, cityHash64(actor_id)) of that row. The
+ * hash orders rows of one id and millisecond under different actors (an id re-sent under another actor is a
+ * second row): with (occurred_at, event_id) alone every such row after the first on a page boundary was skipped.
+ * A hash, not the id: an actor id may be 4,096 characters, a cursor travels in a URL. Left out (null) for a query of one actor, where no two rows share (occurred_at, event_id).
+ */
 export interface CursorKey {
   occurredAtMs: number;
   eventId: string;
+  /**
+   * cityHash64(actor_id) as decimal text; undefined where no tie-break applies: a query of one actor, or a
+   * cursor of an earlier release (version 2).
+   */
+  actorHash?: string;
   /** `queryFingerprint` of the tenant and filters whose pages the cursor walks. */
   query: string;
 }
@@ -32,9 +42,14 @@ export function queryFingerprint(filter: EventFilter): string {
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 11);
 }
 
+const UINT64_TEXT = /^(0|[1-9]\d{0,19})$/;
+
 /** Opaque to callers (base64url JSON), so its shape can change without breaking them. */
 export function encodeCursor(key: CursorKey): string {
-  return Buffer.from(JSON.stringify([2, key.occurredAtMs, key.eventId, key.query])).toString('base64url');
+  const actorHash = key.actorHash ?? null;
+  return Buffer.from(JSON.stringify([3, key.occurredAtMs, key.eventId, actorHash, key.query])).toString(
+    'base64url',
+  );
 }
 
 export function decodeCursor(cursor: string): CursorKey {
@@ -51,10 +66,28 @@ export function decodeCursor(cursor: string): CursorKey {
       'cursor',
       'comes from an earlier release (its cursors did not name their query): start again without it',
     );
-  if (!Array.isArray(parsed) || parsed.length !== 4 || parsed[0] !== 2) throw invalid();
-  const [, ms, id, query] = parsed as [number, unknown, unknown, unknown];
+  if (!Array.isArray(parsed)) throw invalid();
+  // Version 2 (no actor hash) is still read: a client paging across an upgrade continues as before.
+  let ms: unknown;
+  let id: unknown;
+  let actorHash: unknown;
+  let query: unknown;
+  if (parsed.length === 4 && parsed[0] === 2) [, ms, id, query] = parsed;
+  else if (parsed.length === 5 && parsed[0] === 3) {
+    [, ms, id, actorHash, query] = parsed;
+    if (
+      actorHash !== null &&
+      (typeof actorHash !== 'string' || !UINT64_TEXT.test(actorHash) || BigInt(actorHash) >= 2n ** 64n)
+    )
+      throw invalid();
+  } else throw invalid();
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) throw invalid();
   if (typeof id !== 'string' || !UUID.test(id)) throw invalid();
   if (typeof query !== 'string' || !FINGERPRINT.test(query)) throw invalid();
-  return { occurredAtMs: ms, eventId: id, query };
+  return {
+    occurredAtMs: ms,
+    eventId: id,
+    ...(typeof actorHash === 'string' && { actorHash }),
+    query,
+  };
 }

@@ -16,6 +16,8 @@ export const MAX_VALUE_LENGTH = 4096;
 /** Most entries of `actions`, for the same reason. */
 export const MAX_ACTIONS = 100;
 export const DEFAULT_LIMIT = 100;
+/** The last sort key of a newest-first page, after (occurred_at, event_id): see CursorKey. */
+export const ACTOR_ORDER = 'cityHash64(actor_id)';
 export const MAX_LIMIT = 10_000;
 
 export interface ActorRef {
@@ -177,9 +179,12 @@ export function buildFilter(
     params.cursor_ms = key.occurredAtMs;
     params.cursor_id = key.eventId;
     cursorMs = "fromUnixTimestamp64Milli({cursor_ms:Int64}, 'UTC')";
+    if (key.actorHash !== undefined) params.cursor_actor = key.actorHash;
     where.push(
       `occurred_at <= ${cursorMs}`,
-      `(occurred_at, event_id) < (${cursorMs}, toUUID({cursor_id:String}))`,
+      key.actorHash === undefined
+        ? `(occurred_at, event_id) < (${cursorMs}, toUUID({cursor_id:String}))`
+        : `(occurred_at, event_id, ${ACTOR_ORDER}) < (${cursorMs}, toUUID({cursor_id:String}), {cursor_actor:UInt64})`,
     );
   }
 
