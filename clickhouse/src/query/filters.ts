@@ -2,6 +2,7 @@ import {
   AUDIT_TABLES,
   CRUD_VALUES,
   type Crud,
+  MAX_REFERENCE_LENGTH,
   OUTCOME_VALUES,
   type Outcome,
 } from '@otel-audit/sdk/conventions';
@@ -10,9 +11,10 @@ import { decodeCursor, queryFingerprint } from './cursor.js';
 
 /**
  * Longest accepted string filter value, in UTF-16 code units (JavaScript's length): keeps parameters (sent in the
- * URL to a server) within limits.
+ * URL to a server) within limits. The SDK refuses longer tenants, actions, actor and target ids and types, so
+ * every event it records can be read.
  */
-export const MAX_VALUE_LENGTH = 4096;
+export const MAX_VALUE_LENGTH = MAX_REFERENCE_LENGTH;
 /** Most entries of `actions`, for the same reason. */
 export const MAX_ACTIONS = 100;
 export const DEFAULT_LIMIT = 100;
