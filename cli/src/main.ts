@@ -59,6 +59,16 @@ async function printHelp(text: string, ctx: CommandContext): Promise<number> {
   }
 }
 
+/**
+ * The signal a process whose command returned `code` should die of: a command stopped by SIGINT, SIGTERM or
+ * SIGHUP cleans up and returns 128 + its number, and the process then ends by that signal again (bin.ts), as a
+ * program that did not catch it would. A shell waiting for it then stops too: a plain exit 130 reads as "handled
+ * Ctrl-C", and a loop of exports went on with the next one. SIGQUIT stays exit 131 (its default action dumps core).
+ */
+export function signalToReraise(code: number): NodeJS.Signals | undefined {
+  return (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).find((s) => code === 128 + constants.signals[s]);
+}
+
 /** Runs one command line; returns the exit code. Errors go to stderr, results to stdout. */
 export async function main(argv: string[], ctx: CommandContext): Promise<number> {
   const [name, ...rest] = argv;
