@@ -539,6 +539,16 @@ describe('serve with --state-dir and --token-file, the token also in the environ
     expect(url.code).toBe(2);
     expect(url.err).toContain('--state-dir applies to a data directory');
   });
+
+  it('stops on SIGHUP (its terminal closed) as on SIGTERM: drained, exit 0, serve.json removed', async () => {
+    // Runs last in this block (vitest keeps the order): the serve is stopped here.
+    expect(existsSync(join(state, DISCOVERY_FILE_NAME))).toBe(true);
+    serve.child.kill('SIGHUP');
+    expect(await serve.exited).toEqual({ code: 0, signal: null });
+    expect(serve.stderr()).toMatch(/"msg":"signal received".*"signal":"SIGHUP"/);
+    expect(serve.stderr()).toMatch(/"msg":"stopped"/);
+    expect(existsSync(join(state, DISCOVERY_FILE_NAME))).toBe(false);
+  }, 60_000);
 });
 
 describe('a stale serve.json (serve was killed)', () => {

@@ -132,7 +132,7 @@ deflate/zlib), writes them as the collector's ClickHouse exporter would, and ack
 (GET /v1/audit/...) and GET /health. Owns an embedded data directory: while it runs, the other commands read
 through it: it writes serve.json with its URL into its state directory (--state-dir, default the data
 directory), so a read command started with --state-dir elsewhere needs the same --state-dir. Stops gracefully
-on SIGTERM/SIGINT.
+on SIGTERM/SIGINT/SIGHUP.
 
   --host HOST                   listen address (default ${DEFAULT_HOST})          ${SERVE_ENV.host}
   --port N                      listen port, 0 = any free one (default ${DEFAULT_PORT}) ${SERVE_ENV.port}
@@ -288,21 +288,21 @@ running at the shutdown timeout), 2 usage error.`,
         });
       throw error;
     }
+    // SIGHUP too (the terminal serve ran in was closed): by default it killed serve without draining, and left
+    // serve.json behind.
+    const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
+      for (const s of STOP_SIGNALS) process.once(s, () => resolve(s));
     });
     // A second signal while draining means "now".
     const force = () => {
       log.log('warn', 'second signal: exiting without draining');
       process.exit(EXIT.failure);
     };
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
+    for (const s of STOP_SIGNALS) process.once(s, force);
     log.log('info', 'signal received', { signal });
     const report = await running.close();
-    process.off('SIGTERM', force);
-    process.off('SIGINT', force);
+    for (const s of STOP_SIGNALS) process.off(s, force);
     // An insert still running at the shutdown timeout: exit now (it may never return) and say so with 1.
     if (!report.clean) process.exit(EXIT.failure);
     return EXIT.ok;
