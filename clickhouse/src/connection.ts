@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ClickHouseClient,
@@ -7,8 +7,13 @@ import {
   createClient,
 } from '@clickhouse/client';
 import { sendChangedSettingsOnly } from './chdb-settings.js';
-import { heldByAnotherProcess } from './directory-lock.js';
-import { AuditStoreInputError, ChdbNotInstalledError, DataDirectoryLockedError } from './errors.js';
+import { directoryLockState, heldByAnotherProcess } from './directory-lock.js';
+import {
+  AuditStoreInputError,
+  ChdbNotInstalledError,
+  DataDirectoryAccessError,
+  DataDirectoryLockedError,
+} from './errors.js';
 import { quoteDatabase } from './identifiers.js';
 
 /** A ClickHouse server reached over HTTP(S). */
@@ -85,12 +90,33 @@ function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
 
 /**
  * chDB reports a held directory lock only as "Failed to create connection" (the detail goes to stderr), so
- * that message counts as a lock error when the directory already has a server status file.
+ * that message counts as a lock error when the directory already has a server status file, unless /proc/locks
+ * shows nobody holds it: a directory this user may not write failed the same way, and was called locked.
  */
 export function isLockError(error: unknown, path: string): boolean {
   const message = error instanceof Error ? `${error.message} ${String(error.cause ?? '')}` : String(error);
   if (/Cannot lock file|already running/i.test(message)) return true;
-  return /Failed to create connection/i.test(message) && existsSync(join(path, 'status'));
+  return (
+    /Failed to create connection/i.test(message) &&
+    existsSync(join(path, 'status')) &&
+    directoryLockState(path) !== 'free'
+  );
+}
+
+/**
+ * A data directory (or its status file) this user cannot read and write: chDB's own error is a bare "Failed to
+ * create connection" (or an errno dump), so it is said here, before chDB opens it.
+ */
+function checkAccess(path: string): void {
+  for (const file of [path, join(path, 'status')]) {
+    try {
+      accessSync(file, fsConstants.R_OK | fsConstants.W_OK);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOENT') continue; // created by chDB (or the parent's error is chDB's to report)
+      throw new DataDirectoryAccessError(path, file, code ?? String(error), { cause: error });
+    }
+  }
 }
 
 export async function openClient(target: StoreTarget): Promise<OpenedClient> {
@@ -120,6 +146,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     return { client, database, db };
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
+  checkAccess(target.path);
   let createChdbConnection: typeof import('chdb/connection').createChdbConnection;
   try {
     ({ createChdbConnection } = await import('chdb/connection'));

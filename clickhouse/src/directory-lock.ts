@@ -12,10 +12,10 @@ function procLocksId(dev: bigint, ino: bigint): string {
 }
 
 /**
- * True when another process holds the flock ClickHouse takes on `<path>/status` while it has the directory open.
- * False when it cannot tell (no status file, no /proc/locks: not Linux): opening then reports the lock as before.
+ * Who holds the flock ClickHouse takes on `<path>/status` while it has the directory open: another process
+ * (`held`), this one (`own`), nobody (`free`), or `unknown` (no status file, no /proc/locks: not Linux).
  */
-export function heldByAnotherProcess(path: string): boolean {
+export function directoryLockState(path: string): 'held' | 'own' | 'free' | 'unknown' {
   let id: string;
   let locks: string;
   try {
@@ -24,13 +24,20 @@ export function heldByAnotherProcess(path: string): boolean {
     id = procLocksId(status.dev, status.ino);
     locks = readFileSync('/proc/locks', 'utf8');
   } catch {
-    return false;
+    return 'unknown';
   }
+  let own = false;
   for (const line of locks.split('\n')) {
     // "1: FLOCK  ADVISORY  WRITE 6195 fe:00:10372613 0 EOF"
     const fields = line.trim().split(/\s+/);
     if (fields[1] !== 'FLOCK' || fields[5] !== id) continue;
-    if (Number(fields[4]) !== process.pid) return true;
+    if (Number(fields[4]) !== process.pid) return 'held';
+    own = true;
   }
-  return false;
+  return own ? 'own' : 'free';
+}
+
+/** True when another process holds the directory; false when it does not or this cannot tell. */
+export function heldByAnotherProcess(path: string): boolean {
+  return directoryLockState(path) === 'held';
 }

@@ -47,6 +47,24 @@ export class DataDirectoryLockedError extends AuditStoreError {
   }
 }
 
+/** The user running this cannot read and write an embedded data directory (or its status file). */
+export class DataDirectoryAccessError extends AuditStoreError {
+  override name = 'DataDirectoryAccessError';
+  constructor(
+    readonly path: string,
+    readonly file: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `data directory ${path}${file === path ? '' : `: its file ${file}`} is not readable and writable by this ` +
+        `user (${code}): run as the user ` +
+        'that owns it, or change its owner or permissions (even a read opens the directory for writing)',
+      options,
+    );
+  }
+}
+
 /** Whether a failed import of chdb means the package itself is not installed (not: it is, but cannot load). */
 function chdbMissing(cause: unknown): boolean {
   const e = cause as { code?: unknown; message?: unknown } | undefined;

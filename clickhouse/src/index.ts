@@ -8,6 +8,7 @@ export {
   AuditStoreError,
   AuditStoreInputError,
   ChdbNotInstalledError,
+  DataDirectoryAccessError,
   DataDirectoryLockedError,
   MigrationChecksumError,
 } from './errors.js';

@@ -1,0 +1,40 @@
+// An embedded data directory that fails to open is called locked only when it is: chDB says "Failed to create
+// connection" for a held lock and for a directory this user may not write alike.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLockError } from '../src/connection.js';
+import { directoryLockState } from '../src/directory-lock.js';
+import type { AuditStore } from '../src/index.js';
+import { openTestStore } from './support.js';
+
+const CHDB_FAILURE = new Error('Failed to create connection for path');
+/** /proc/locks is readable here (Linux): without it the state is unknown and the old rule applies. */
+const LOCKS_VISIBLE = existsSync('/proc/locks') && readFileSync('/proc/locks', 'utf8') !== undefined;
+
+let store: AuditStore;
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ store, cleanup, dir } = await openTestStore());
+});
+afterAll(() => cleanup());
+
+describe.runIf(LOCKS_VISIBLE)('isLockError with /proc/locks', () => {
+  it('a directory this process holds open: its own lock, so a failure there still reads as locked', () => {
+    expect(existsSync(join(dir, 'status'))).toBe(true);
+    expect(directoryLockState(dir)).toBe('own');
+    expect(isLockError(CHDB_FAILURE, dir)).toBe(true);
+  });
+
+  it('a directory nobody holds: the same failure is not called a lock (it was for an unwritable directory)', async () => {
+    await store.close();
+    // A status file nobody holds: left by a killed process, or in a copied directory.
+    writeFileSync(join(dir, 'status'), 'PID: 1\n');
+    expect(directoryLockState(dir)).toBe('free');
+    expect(isLockError(CHDB_FAILURE, dir)).toBe(false);
+    // chDB's own words for a held lock still count.
+    expect(isLockError(new Error('Cannot lock file /x/status. Another server instance'), dir)).toBe(true);
+  });
+});
