@@ -660,6 +660,21 @@ describe('otel-audit (in process)', () => {
     const bom = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--format', 'csv', '--bom');
     expect(bom.code).toBe(0);
     expect(bom.out).toBe(`\uFEFF${readFileSync(file, 'utf8')}`);
+    // --output - is standard output, no file named "-".
+    const dash = await run(
+      'export',
+      '--data-dir',
+      dataDir,
+      '--tenant',
+      'acme',
+      '--format',
+      'csv',
+      '--output',
+      '-',
+    );
+    expect(dash.code).toBe(0);
+    expect(dash.out).toBe(readFileSync(file, 'utf8'));
+    expect(existsSync('-')).toBe(false);
     const bomFile = join(root, 'bom.csv');
     await run(
       'export',

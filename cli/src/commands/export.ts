@@ -15,9 +15,9 @@ export const exportCommand: Command = {
                        rather than the system code page
   --order O            time (default: newest first) or actor: the store's own order (actor, then time), which
                        starts each page where the last ended; for large exports (not with --target)
-  --output FILE        write to FILE instead of stdout: written as a temporary file next to FILE and renamed
-                       to FILE once the export completed; on failure FILE is left as it was (exit 1), also
-                       on Ctrl-C/SIGTERM/SIGHUP/SIGQUIT (exit 130/143/129/131)
+  --output FILE        write to FILE instead of stdout (- is stdout): written as a temporary file next to FILE
+                       and renamed to FILE once the export completed; on failure FILE is left as it was (exit 1),
+                       also on Ctrl-C/SIGTERM/SIGHUP/SIGQUIT (exit 130/143/129/131)
   --json               print a JSON summary ({"rows":N,"format":F,"output"?:FILE}) on stderr at the end
 
 ${FILTER_HELP}
@@ -45,7 +45,9 @@ ${READ_HELP}`,
       throw new UsageError(
         "--order actor: not with --target (a target's events are read through its keys, newest first)",
       );
-    const output = str(values, 'output');
+    // `-` is standard output, as for most tools (it wrote a file named "-").
+    const outputFlag = str(values, 'output');
+    const output = outputFlag === '-' ? undefined : outputFlag;
     // Created first: an unwritable output fails before the store is opened. Until commit or discard, Ctrl-C and
     // SIGTERM stop the export at its next chunk (see OutputFile).
     const file = output === undefined ? undefined : await OutputFile.create(output);
