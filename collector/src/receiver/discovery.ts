@@ -16,6 +16,8 @@ export interface ServeDiscovery {
   database?: string;
   /** Absolute path of the chDB data directory serve holds (absent for a server URL). */
   dataDir?: string;
+  /** The ClickHouse server serve writes to, without user or password (absent for a data directory). */
+  storeUrl?: string;
   /**
    * When the process started (field 22 of /proc/<pid>/stat, clock ticks since boot; absent where /proc is not):
    * a pid recycled by another process after serve was killed has another start, so the file is known stale.

@@ -76,4 +76,10 @@ export {
   type ShutdownReport,
   startReceiverServer,
 } from './server.js';
+export {
+  prepareStateDir,
+  refuseSharedStateDir,
+  type ServedStore,
+  StateDirInUseError,
+} from './state-dir.js';
 export { isStoreUnreachable } from './store-unreachable.js';

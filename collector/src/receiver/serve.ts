@@ -1,6 +1,6 @@
 // `serve` as a library call: opens (and migrates) the store, resolves the token, starts the HTTP server and
 // writes the discovery file; close() drains, closes the store and removes the file.
-import { mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
+import { prepareStateDir, refuseSharedStateDir, type ServedStore } from './state-dir.js';
 import { isStoreUnreachable } from './store-unreachable.js';
 
 export interface ServeOptions {
@@ -81,6 +82,26 @@ function withoutCredentials(url: string): string {
   }
 }
 
+/** A server URL without user or password (serve.json's storeUrl: the file may be read by the CLI's user). */
+function withoutUserInfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return withoutCredentials(url);
+  }
+}
+
+/** The store as serve.json names it; a data directory not made yet is its resolved path. */
+function servedStore(store: StoreTarget): ServedStore {
+  const database = store.database ?? 'default';
+  if ('path' in store)
+    return { dataDir: existsSync(store.path) ? realpathSync(store.path) : resolve(store.path), database };
+  return { storeUrl: withoutUserInfo(store.url), database };
+}
+
 /**
  * Listens on the address and lets it go at once: throws Node's listen error (EADDRINUSE, EADDRNOTAVAIL) if the
  * server could not listen there. Port 0 (any free one) needs no check.
@@ -106,7 +127,37 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   // Before anything is opened, created or migrated: a port in use found after a migration of minutes, or after
   // a new data directory was made, cost both for nothing.
   await assertPortFree(host, port);
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  // So is the state directory: one serve cannot write (its tokens, serve.json), or one a live serve of another
+  // store holds, is refused before a data directory is made or migrated.
+  prepareStateDir(stateDir);
+  const served = servedStore(options.store);
+  refuseSharedStateDir(stateDir, served);
+  const token = resolveToken({
+    ...(options.token !== undefined && { token: options.token }),
+    ...(options.tokenFile !== undefined && { tokenFile: options.tokenFile }),
+    stateDir,
+  });
+  if (token.source === 'generated') log.log('info', 'generated a bearer token', { tokenFile: token.file });
+  const ingestAuth = options.ingestAuth ?? 'token';
+  const ingestToken =
+    ingestAuth === 'token'
+      ? resolveToken(
+          {
+            ...(options.ingestToken !== undefined && { token: options.ingestToken }),
+            ...(options.ingestTokenFile !== undefined && { tokenFile: options.ingestTokenFile }),
+            stateDir,
+          },
+          INGEST_TOKEN_NAMES,
+        )
+      : undefined;
+  // The same value would read as an ingest-only credential and be a read token.
+  if (ingestToken?.token === token.token)
+    throw new ReceiverConfigError(
+      ingestToken.file ?? INGEST_TOKEN_NAMES.token,
+      'the ingest token is the same as the token: give services an ingest token of its own',
+    );
+  if (ingestToken?.source === 'generated')
+    log.log('info', 'generated an ingest token', { ingestTokenFile: ingestToken.file });
 
   // Separate connections for inserts and reads: each runs one statement at a time, so reads never queue behind a
   // batch, and several inserts run at once.
@@ -145,32 +196,6 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
     reader = await AuditStore.open(options.store);
-    const token = resolveToken({
-      ...(options.token !== undefined && { token: options.token }),
-      ...(options.tokenFile !== undefined && { tokenFile: options.tokenFile }),
-      stateDir,
-    });
-    if (token.source === 'generated') log.log('info', 'generated a bearer token', { tokenFile: token.file });
-    const ingestAuth = options.ingestAuth ?? 'token';
-    const ingestToken =
-      ingestAuth === 'token'
-        ? resolveToken(
-            {
-              ...(options.ingestToken !== undefined && { token: options.ingestToken }),
-              ...(options.ingestTokenFile !== undefined && { tokenFile: options.ingestTokenFile }),
-              stateDir,
-            },
-            INGEST_TOKEN_NAMES,
-          )
-        : undefined;
-    // The same value would read as an ingest-only credential and be a read token.
-    if (ingestToken?.token === token.token)
-      throw new ReceiverConfigError(
-        ingestToken.file ?? INGEST_TOKEN_NAMES.token,
-        'the ingest token is the same as the token: give services an ingest token of its own',
-      );
-    if (ingestToken?.source === 'generated')
-      log.log('info', 'generated an ingest token', { ingestTokenFile: ingestToken.file });
     server = await startReceiverServer({
       host,
       port,
@@ -193,6 +218,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       database: options.store.database ?? 'default',
       // realpath: the CLI compares it with the directory it was given, however spelled.
       ...('path' in options.store && { dataDir: realpathSync(options.store.path) }),
+      ...(served.storeUrl !== undefined && { storeUrl: served.storeUrl }),
     });
     const running = server;
     const openedReader = reader;

@@ -1,0 +1,111 @@
+// serve's state directory (tokens, serve.json), checked before the store is opened: a state directory serve cannot
+// use, or one a live serve of another store holds, is found before a data directory is created or migrated.
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { discoveryPath, processAlive, readDiscovery } from './discovery.js';
+import { ReceiverConfigError } from './errors.js';
+
+const OPTION = '--state-dir';
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The nearest existing ancestor of `path` (or `path` itself): what a failed mkdir ran into. */
+function nearestExisting(path: string): string {
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  return at;
+}
+
+/**
+ * Creates the state directory (0700) if missing; throws a ReceiverConfigError naming it when it is a file, sits
+ * under a file, or this user may not write it (root may write any mode: only a read-only file system stops it).
+ */
+export function prepareStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const blocker = nearestExisting(stateDir);
+    if ((code === 'EEXIST' || code === 'ENOTDIR') && !isDirectory(blocker))
+      throw new ReceiverConfigError(
+        OPTION,
+        blocker === stateDir
+          ? `${stateDir} is a file, not a directory`
+          : `${stateDir} cannot be created: ${blocker} is a file, not a directory`,
+      );
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new ReceiverConfigError(
+        OPTION,
+        `${stateDir} cannot be created: ${blocker} is not writable by this user (${code})`,
+      );
+    throw new ReceiverConfigError(OPTION, `${stateDir} cannot be created: ${(error as Error).message}`);
+  }
+  if (!isDirectory(stateDir)) throw new ReceiverConfigError(OPTION, `${stateDir} is a file, not a directory`);
+  try {
+    accessSync(stateDir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new ReceiverConfigError(
+      OPTION,
+      `${stateDir} is not writable by this user (${(error as { code?: string }).code ?? 'access denied'}): ` +
+        'serve keeps its tokens and serve.json there',
+    );
+  }
+}
+
+/** What a serve serves, as serve.json tells it: the data directory's real path, or the server and database. */
+export interface ServedStore {
+  dataDir?: string;
+  storeUrl?: string;
+  database: string;
+}
+
+/** The live serve (named by serve.json) whose state directory another store's serve was given. */
+export class StateDirInUseError extends ReceiverConfigError {
+  override name = 'StateDirInUseError';
+  constructor(
+    readonly stateDir: string,
+    readonly pid: number,
+    readonly other: { dataDir?: string; storeUrl?: string; url: string },
+  ) {
+    const holds =
+      other.dataDir !== undefined
+        ? `data directory ${other.dataDir}`
+        : other.storeUrl !== undefined
+          ? `server ${other.storeUrl}`
+          : `listening on ${other.url}`;
+    super(
+      OPTION,
+      `${stateDir} is in use by another running otel-audit serve (pid ${pid}, ${holds}; ${discoveryPath(stateDir)}): ` +
+        'starting would replace its serve.json, so the CLI could no longer reach it, and share its tokens; ' +
+        'give each serve its own --state-dir',
+    );
+  }
+}
+
+/**
+ * Refuses a state directory whose serve.json names a live serve (pid alive and started at processStart, as the
+ * CLI decides) of another store. One left by a serve that is gone is taken over; one of the same store is left to
+ * the store's own check (a chDB directory is locked by the serve holding it).
+ */
+export function refuseSharedStateDir(stateDir: string, ours: ServedStore): void {
+  const running = readDiscovery(stateDir);
+  if (running === undefined || !processAlive(running.pid, running.processStart)) return;
+  const sameStore =
+    ours.dataDir !== undefined
+      ? running.dataDir === ours.dataDir
+      : running.dataDir === undefined &&
+        running.storeUrl === ours.storeUrl &&
+        (running.database ?? 'default') === ours.database;
+  if (sameStore) return;
+  throw new StateDirInUseError(stateDir, running.pid, {
+    url: running.url,
+    ...(running.dataDir !== undefined && { dataDir: running.dataDir }),
+    ...(running.storeUrl !== undefined && { storeUrl: running.storeUrl }),
+  });
+}
