@@ -161,7 +161,13 @@ function requireStoreDirectory(target: StoreTarget & { path: string }): void {
   const dir = kind(target.path);
   if (dir === 'missing')
     throw new StoreNotFoundError(target.path, 'the directory does not exist (mistyped?)', remedy(target));
-  if (dir === 'other') throw new StoreNotFoundError(target.path, 'it is not a directory', remedy(target));
+  // No remedy: migrate cannot create a store where a file is (it refused the path too).
+  if (dir === 'other')
+    throw new StoreNotFoundError(
+      target.path,
+      'it is not a directory',
+      'give the path of a data directory (a new one is created by `otel-audit migrate --data-dir DIR`)',
+    );
   // chDB keeps its databases' metadata there; a store that was ever migrated has it.
   if (kind(join(target.path, 'metadata')) !== 'dir')
     throw new StoreNotFoundError(target.path, 'the directory holds no chDB data', remedy(target));

@@ -932,6 +932,15 @@ describe('otel-audit (in process)', () => {
     expect(notStore.err).toContain(`no otel-audit store at ${empty}: the directory holds no chDB data`);
     expect(notStore.err).toContain(`otel-audit migrate --data-dir '${empty}'`);
     expect(readdirSync(empty)).toEqual([]);
+    // A regular file: no advice to migrate there (migrate cannot create a store where a file is).
+    const aFile = join(root, 'a-file');
+    writeFileSync(aFile, 'x');
+    const notDir = await run('events', '--data-dir', aFile, '--tenant', 't');
+    expect(notDir.code).toBe(1);
+    expect(notDir.err).toBe(
+      `otel-audit events: no otel-audit store at ${aFile}: it is not a directory; give the path of a data ` +
+        'directory (a new one is created by `otel-audit migrate --data-dir DIR`)\n',
+    );
     // A chDB store, but the database asked for has no audit tables: the engine's SQL error is not what is shown.
     const noTables = await run('export', '--data-dir', dataDir, '--database', 'nosuch', '--tenant', 'acme');
     expect(noTables.code).toBe(1);
