@@ -7,9 +7,9 @@ const REORDERING = '\u200e\u200f\u2028-\u202e\u2066-\u2069';
 // Those, C0 and C1 controls and DEL; the backslash too, so an escape printed here is never confused with the same
 // six characters stored.
 const CONTROL = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${REORDERING}\\\\]`, 'g');
-// JSON.stringify escapes the C0 controls already, and its backslashes are its own; not C1 controls (U+0080-U+009F,
+// JSON.stringify escapes the C0 controls already, and its backslashes are its own; not DEL and C1 controls (U+0080-U+009F,
 // U+009B starts a terminal sequence) nor the reordering characters.
-const UNESCAPED_IN_JSON = new RegExp(`[\\u0080-\\u009f${REORDERING}]`, 'g');
+const UNESCAPED_IN_JSON = new RegExp(`[\\u007f-\\u009f${REORDERING}]`, 'g');
 
 const escaped = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

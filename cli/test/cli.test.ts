@@ -77,8 +77,8 @@ beforeAll(async () => {
     // Ids that try to forge a line, or to drive the terminal.
     (() => {
       const r = row(200, 'ctl');
-      // A C1 control (U+009B starts a terminal sequence) and a bidi override in the action too.
-      r.LogAttributes[AUDIT_ATTRIBUTES.action] = 'ctl.\u009b31m.done\u202e';
+      // A C1 control (U+009B starts a terminal sequence), DEL and a bidi override in the action too.
+      r.LogAttributes[AUDIT_ATTRIBUTES.action] = 'ctl.\u009b31m.\u007fdone\u202e';
       r.LogAttributes[AUDIT_ATTRIBUTES.actorId] = 'mallory\n2026-11-22T10:00:00.000Z  forged  admin.grant';
       r.LogAttributes[AUDIT_ATTRIBUTES.targets] = JSON.stringify([
         { type: 'doc', id: '\u001b]0;pwned\u0007x' },
@@ -448,19 +448,19 @@ describe('otel-audit (in process)', () => {
       JSON.parse(json.out) as { events: { id: string; action: string; actor: { id: string } }[] }
     ).events;
     expect(event?.actor.id).toBe('mallory\n2026-11-22T10:00:00.000Z  forged  admin.grant');
-    expect(event?.action).toBe('ctl.\u009b31m.done\u202e');
-    expect(r.out).toContain('ctl.\\u009b31m.done\\u202e');
+    expect(event?.action).toBe('ctl.\u009b31m.\u007fdone\u202e');
+    expect(r.out).toContain('ctl.\\u009b31m.\\u007fdone\\u202e');
     // JSON.stringify leaves C1 controls and bidi characters as they are: escaped here, same values parsed back.
     const counts = await run('counts', '--data-dir', dataDir, '--tenant', 'ctl');
-    expect(counts.out).toBe('1  ctl.\\u009b31m.done\\u202e\n');
+    expect(counts.out).toBe('1  ctl.\\u009b31m.\\u007fdone\\u202e\n');
     const countsJson = await run('counts', '--data-dir', dataDir, '--tenant', 'ctl', '--json');
-    expect(JSON.parse(countsJson.out)).toEqual([{ action: 'ctl.\u009b31m.done\u202e', count: 1 }]);
+    expect(JSON.parse(countsJson.out)).toEqual([{ action: 'ctl.\u009b31m.\u007fdone\u202e', count: 1 }]);
     for (const out of [
       json.out,
       countsJson.out,
       (await run('event', event?.id ?? '', '--data-dir', dataDir, '--tenant', 'ctl', '--json')).out,
     ])
-      expect(out).not.toMatch(/[\u0080-\u009f\u202e]/);
+      expect(out).not.toMatch(/[\u007f-\u009f\u202e]/);
   });
 
   it('actor and target timelines are tenant-scoped', async () => {
