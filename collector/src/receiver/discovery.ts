@@ -29,12 +29,23 @@ export function discoveryPath(stateDir: string): string {
   return join(stateDir, DISCOVERY_FILE_NAME);
 }
 
-/** Written atomically (temp file + rename), readable by the owner only. */
+/**
+ * Written atomically (temp file + rename), readable by the owner only. A failed write (a full disk) removes its
+ * temp file and says which file it could not write: Node's `ENOSPC: no space left on device, write` names none.
+ */
 export function writeDiscovery(stateDir: string, info: ServeDiscovery): string {
   const path = discoveryPath(stateDir);
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temp, path);
+  try {
+    writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    renameSync(temp, path);
+  } catch (error) {
+    // Not recursive: a directory of that name is not ours. Its failure must not hide the write's.
+    try {
+      rmSync(temp, { force: true });
+    } catch {}
+    throw new Error(`cannot write ${path} (through ${temp}): ${(error as Error).message}`, { cause: error });
+  }
   return path;
 }
 
