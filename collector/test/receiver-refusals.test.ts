@@ -1,8 +1,10 @@
 // Refused logs requests are seen by the operator: counted per status on /health and stats(), logged as a warning
 // at most once per reason and interval with how many were refused since (a service started without the token
-// loses every event: OTel exporters drop a 401 and go on).
+// loses every event: OTel exporters drop a 401 and go on). So are records rejected from accepted requests (OTLP
+// partial success, never retried) and query requests without the token.
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeProtobufResponse } from '../src/index.js';
 import {
   type JsonObject,
   logsRequest,
@@ -18,14 +20,21 @@ const INTERVAL_MS = 400;
 describe('refused logs requests', () => {
   let t: TestServe;
   beforeAll(async () => {
-    t = await startTestServe({ limits: { refusalLogIntervalMs: INTERVAL_MS, maxBodyBytes: 64 * 1024 } });
+    t = await startTestServe({
+      limits: { refusalLogIntervalMs: INTERVAL_MS, maxBodyBytes: 64 * 1024, maxRecordSize: 1_000 },
+    });
   }, 60_000);
   afterAll(async () => t?.close());
 
-  const refusedLines = (reason: string) =>
-    t.logs
-      .map((l) => JSON.parse(l) as JsonObject)
-      .filter((l) => l.msg === 'logs requests refused' && l.reason === reason);
+  const lines = (msg: string) => t.logs.map((l) => JSON.parse(l) as JsonObject).filter((l) => l.msg === msg);
+  const refusedLines = (reason: string) => lines('logs requests refused').filter((l) => l.reason === reason);
+  /** Waits until `get()` has `n` entries (or 5 s): lines held back are told when their interval is over. */
+  async function until<T>(get: () => T[], n: number): Promise<T[]> {
+    const deadline = Date.now() + 5_000;
+    while (get().length < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return get();
+  }
+  const health = async () => (await (await fetch(`${t.serve.url}/health`)).json()) as JsonObject;
   const url = () => `${t.serve.url}/v1/logs`;
   const body = () => protobufBody(logsRequest([{ body: { stringValue: 'x' } }]));
 
@@ -76,5 +85,57 @@ describe('refused logs requests', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(lines().map((l) => l.refused)).toEqual([1, 4]);
     expect(t.serve.server.stats().refused[401]).toBe(7);
+  });
+
+  it('counts records rejected from accepted requests, and logs them at most once per interval', async () => {
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 2));
+    const refusedBefore = t.serve.server.stats().refused;
+    const committedBefore = t.serve.server.stats().committedRows;
+    const request = () =>
+      protobufBody(
+        logsRequest([
+          { body: { stringValue: 'kept' } },
+          { body: { stringValue: 'x'.repeat(2_000) } },
+          { body: { stringValue: 'y'.repeat(3_000) } },
+        ]),
+      );
+    for (let i = 0; i < 4; i++) {
+      const res = await post(url(), request(), { ...t.auth, ...proto });
+      expect(res.status).toBe(200);
+      expect(decodeProtobufResponse(res.bytes).rejectedLogRecords).toBe(2);
+    }
+    const stats = t.serve.server.stats();
+    expect(stats).toMatchObject({
+      rejectedRecords: 8,
+      committedRows: committedBefore + 4,
+      refused: refusedBefore,
+    });
+    expect(await health()).toMatchObject({ rejectedRecords: 8, committedRows: committedBefore + 4 });
+    // The first request's at once, the three after it held back and told after the interval.
+    const rejected = () => lines('records rejected');
+    expect(rejected().map((l) => l.rejected)).toEqual([2]);
+    expect((await until(rejected, 2)).map((l) => l.rejected)).toEqual([2, 6]);
+    expect(rejected()[1]).toMatchObject({ level: 'warn', lastAccepted: 1 });
+    expect(String(rejected()[1]?.lastMessage)).toMatch(/over the limit of 1000/);
+    expect(String(rejected()[1]?.lastRemoteAddress)).toMatch(/127\.0\.0\.1/);
+  });
+
+  it('counts query requests without the token, and logs them at most once per interval', async () => {
+    const events = `${t.serve.url}/v1/audit/events?tenant=t`;
+    const statuses = [
+      (await fetch(events)).status,
+      (await fetch(events, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status,
+      (await fetch(events, { headers: { authorization: `Bearer ${t.serve.ingestToken}` } })).status,
+      (await fetch(events, { headers: t.auth })).status,
+    ];
+    expect(statuses).toEqual([401, 401, 401, 200]);
+    expect(t.serve.server.stats().queryUnauthorized).toBe(3);
+    expect((await health()).queryUnauthorized).toBe(3);
+    // Not logs requests: their 401 count is not changed.
+    expect(t.serve.server.stats().refused[401]).toBe(7);
+    const refused = () => lines('query requests refused');
+    expect(refused().map((l) => l.refused)).toEqual([1]);
+    expect((await until(refused, 2)).map((l) => l.refused)).toEqual([1, 2]);
+    expect(refused()[0]).toMatchObject({ level: 'warn', status: 401, reason: 'missing or wrong token' });
   });
 });

@@ -57,7 +57,16 @@ export interface ReceiverServer {
   /** e.g. `http://127.0.0.1:4318` (the real port when 0 was asked). */
   url: string;
   port: number;
-  stats(): IngestStats & { requests: number; inFlight: number; refused: Record<RefusalStatus, number> };
+  stats(): IngestStats & {
+    requests: number;
+    inFlight: number;
+    /** Logs requests refused since start, per status. */
+    refused: Record<RefusalStatus, number>;
+    /** Records rejected from accepted logs requests (OTLP partial success) since start. */
+    rejectedRecords: number;
+    /** Query API requests refused 401 (missing or wrong token) since start. */
+    queryUnauthorized: number;
+  };
   /**
    * Stops accepting, lets in-flight requests finish and writes what is queued, all within the shutdown timeout;
    * past it, connections are closed and inserts still running are left (reported, not awaited).
@@ -268,12 +277,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
       await queue.submit(rows);
       const message = rejected.count > 0 ? rejectionMessage(rejected) : '';
-      if (rejected.count > 0)
-        log.log('warn', 'records rejected', {
-          rejected: rejected.count,
-          accepted: rows.length,
-          reason: message,
-        });
+      // Rate-limited like refusals: a sender whose every request holds an oversized record is not retried (the
+      // spec says so) and would otherwise write a line per request.
+      if (rejected.count > 0) refusals.rejectRecords(rejected.count, rows.length, message, remoteAddress);
       log.log('debug', 'logs request committed', {
         records,
         rows: rows.length,
@@ -342,6 +348,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         ...queue.stats,
         inFlight: active.size - 1,
         refused: refusals.stats,
+        rejectedRecords: refusals.rejectedRecords,
+        queryUnauthorized: refusals.queryUnauthorized,
       };
       res.writeHead(draining ? 503 : 200, {
         'content-type': 'application/json',
@@ -351,6 +359,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     }
     if (url.pathname === QUERY_PREFIX || url.pathname.startsWith(`${QUERY_PREFIX}/`)) {
       if (!bearerMatches(req.headers.authorization, options.token)) {
+        refusals.refuseQuery(req.socket.remoteAddress);
         res.setHeader('www-authenticate', 'Bearer');
         return sendError(
           res,
@@ -456,7 +465,14 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   return {
     url: `http://${host}:${port}`,
     port,
-    stats: () => ({ ...queue.stats, requests, inFlight: active.size, refused: refusals.stats }),
+    stats: () => ({
+      ...queue.stats,
+      requests,
+      inFlight: active.size,
+      refused: refusals.stats,
+      rejectedRecords: refusals.rejectedRecords,
+      queryUnauthorized: refusals.queryUnauthorized,
+    }),
     close() {
       closing ??= shutdown();
       return closing;
