@@ -47,7 +47,10 @@ export class DataDirectoryLockedError extends AuditStoreError {
   }
 }
 
-/** The user running this cannot read and write an embedded data directory (or its status file). */
+/**
+ * An embedded data directory (or its status file) that cannot be opened for reading and writing: this user may
+ * not (EACCES, EPERM), a read-only file system (EROFS), a file where a directory should be (ENOTDIR).
+ */
 export class DataDirectoryAccessError extends AuditStoreError {
   override name = 'DataDirectoryAccessError';
   constructor(
@@ -56,13 +59,22 @@ export class DataDirectoryAccessError extends AuditStoreError {
     readonly code: string,
     options?: { cause?: unknown },
   ) {
-    super(
-      `data directory ${path}${file === path ? '' : `: its file ${file}`} is not readable and writable by this ` +
-        `user (${code}): run as the user ` +
-        'that owns it, or change its owner or permissions (even a read opens the directory for writing)',
-      options,
-    );
+    const what = `data directory ${path}${file === path ? '' : `: its file ${file}`}`;
+    super(`${what} ${accessProblem(code)}`, options);
   }
+}
+
+function accessProblem(code: string): string {
+  // chDB writes to its data directory even to read (a lock, a status file).
+  if (code === 'EACCES' || code === 'EPERM')
+    return (
+      `is not readable and writable by this user (${code}): run as the user that owns it, or change its owner ` +
+      'or permissions (even a read opens the directory for writing)'
+    );
+  if (code === 'EROFS')
+    return '(EROFS) is on a read-only file system: even a read opens the directory for writing; copy it to a writable place';
+  if (code === 'ENOTDIR') return '(ENOTDIR): a part of its path is a file, not a directory';
+  return `cannot be opened for reading and writing (${code})`;
 }
 
 /** Whether a failed import of chdb means the package itself is not installed (not: it is, but cannot load). */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLockError } from '../src/connection.js';
 import { directoryLockState } from '../src/directory-lock.js';
-import type { AuditStore } from '../src/index.js';
+import { AuditStore, DataDirectoryAccessError } from '../src/index.js';
 import { openTestStore } from './support.js';
 
 const CHDB_FAILURE = new Error('Failed to create connection for path');
@@ -36,5 +36,17 @@ describe.runIf(LOCKS_VISIBLE)('isLockError with /proc/locks', () => {
     expect(isLockError(CHDB_FAILURE, dir)).toBe(false);
     // chDB's own words for a held lock still count.
     expect(isLockError(new Error('Cannot lock file /x/status. Another server instance'), dir)).toBe(true);
+  });
+});
+
+describe('a data directory that cannot be opened for reading and writing', () => {
+  it('a path under a file: said so (ENOTDIR), not blamed on permissions or a lock', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const open = AuditStore.open({ path: join(file, 'sub') });
+    await expect(open).rejects.toThrow(DataDirectoryAccessError);
+    await expect(AuditStore.open({ path: join(file, 'sub') })).rejects.toThrow(
+      `data directory ${join(file, 'sub')} (ENOTDIR): a part of its path is a file, not a directory`,
+    );
   });
 });
