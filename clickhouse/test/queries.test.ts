@@ -116,6 +116,21 @@ describe('getEvent', () => {
     ]);
     for (let i = 0; i < 3; i++) expect((await store.getEvent('resent', id))?.outcomeReason).toBe('first');
   });
+
+  it('copies of an id in one insert (the same received_at) go by time, then actor id: every read the same one', async () => {
+    const id = uuid(7100);
+    const copy = (actor: string) =>
+      logRow({
+        id,
+        tenant: 'resent-batch',
+        actor: { id: actor, type: 'user' },
+        outcomeReason: actor,
+        occurredAt: new Date('2026-11-01T00:00:05.000Z'),
+      });
+    // Order within the insert decided the winner before (the engine's row order).
+    await store.insertLogs([copy('zed'), copy('amy'), copy('mia')]);
+    for (let i = 0; i < 3; i++) expect((await store.getEvent('resent-batch', id))?.outcomeReason).toBe('amy');
+  });
 });
 
 describe('timelines and search', () => {

@@ -61,11 +61,12 @@ export async function getEvent(r: Reader, tenant: string, id: string): Promise<S
   if (!checkEventId(id)) return undefined;
   const found = await rows<EventRow>(
     r,
-    // An id sent again under another actor or time is a second row (a different key): the one received first,
-    // always (LIMIT 1 alone returned either): the original record is the evidence, a later copy cannot replace it
-    // in single-event reads.
+    // An id sent again under another actor or time is a second row (a different key): the one received first
+    // (LIMIT 1 alone returned either), by each row's last delivery (a collapsed row keeps it: see the README,
+    // Duplicates); copies of one insert tie on received_at and go by time, then actor id, so every read picks
+    // the same one.
     `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE tenant = {tenant:String} AND event_id = toUUID({id:String})
-     ORDER BY received_at, occurred_at LIMIT 1`,
+     ORDER BY received_at, occurred_at, actor_id LIMIT 1`,
     params,
   );
   return found[0] && rowToEvent(found[0]);

@@ -18,7 +18,7 @@ const RANGE_HIDDEN = [hidden(EVENT_RANGE_COLUMNS.from), hidden(EVENT_RANGE_COLUM
  * One event's row (FINAL: a duplicate not merged yet is one row). An id stored under two keys (re-sent at another
  * time or actor) is two rows: the one received first, as getEvent answers, the same one in every panel.
  */
-const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} ORDER BY ${C.receivedAt}, ${C.occurredAt} LIMIT 1)`;
+const oneEvent = `(SELECT * FROM ${EVENTS} WHERE ${eventScope()} ORDER BY ${C.receivedAt}, ${C.occurredAt}, ${C.actorId} LIMIT 1)`;
 
 export function eventDashboard(): Dashboard {
   resetPanelIds();
