@@ -953,6 +953,15 @@ describe('serve command line', () => {
       'otel-audit serve: --ingest-token-file: applies with --ingest-auth token only',
     );
     expect(existsSync(join(root, 'x'))).toBe(false);
+    // The state directory defaults to the data directory: its problem names --data-dir, not a --state-dir never given.
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    const underFile = await cli(['serve', '--data-dir', join(file, 'sub'), '--port', '0']);
+    expect(underFile.code).toBe(2);
+    expect(underFile.err.split('\n')[0]).toBe(
+      `otel-audit serve: --data-dir (also the state directory unless --state-dir is given): ${join(file, 'sub')} ` +
+        `cannot be created: ${file} is a file, not a directory`,
+    );
   });
 
   it('a value from the environment is named by its variable (and the flag it stands for)', async () => {

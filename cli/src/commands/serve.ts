@@ -276,7 +276,18 @@ running at the shutdown timeout), 2 usage error.`,
         log,
       });
     } catch (error) {
-      if (error instanceof ReceiverConfigError) throw new UsageError(error.message);
+      if (error instanceof ReceiverConfigError) {
+        // The state directory defaults to the data directory: a problem with it is not about a --state-dir the
+        // user never gave.
+        if (error.option === '--state-dir' && str(values, 'state-dir') === undefined) {
+          const label =
+            'path' in target
+              ? '--data-dir (also the state directory unless --state-dir is given)'
+              : 'the default state directory (--state-dir changes it)';
+          throw new UsageError(`${label}: ${error.message.slice(error.option.length + 2)}`);
+        }
+        throw new UsageError(error.message);
+      }
       const code = (error as { code?: string }).code;
       if (code === 'EADDRINUSE')
         throw new Error(`port ${port} is already in use: stop what listens there or pass --port`, {
