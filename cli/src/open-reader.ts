@@ -1,7 +1,7 @@
 // What the read commands (events, event, actor, target, counts, export, status) read from: a running `otel-audit serve` that holds the
 // data directory, or the store itself. They never create a store (that is `migrate`'s or `serve`'s job).
 import { realpathSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import {
   type AuditReads,
@@ -159,8 +159,18 @@ function requireStoreDirectory(target: StoreTarget & { path: string }): void {
     }
   };
   const dir = kind(target.path);
-  if (dir === 'missing')
+  if (dir === 'missing') {
+    // Under a file, migrate could not create it either.
+    let above = dirname(resolve(target.path));
+    while (kind(above) === 'missing' && dirname(above) !== above) above = dirname(above);
+    if (kind(above) === 'other')
+      throw new StoreNotFoundError(
+        target.path,
+        `a part of its path is a file, not a directory (${above})`,
+        'give the path of a data directory',
+      );
     throw new StoreNotFoundError(target.path, 'the directory does not exist (mistyped?)', remedy(target));
+  }
   // No remedy: migrate cannot create a store where a file is (it refused the path too).
   if (dir === 'other')
     throw new StoreNotFoundError(

@@ -941,6 +941,13 @@ describe('otel-audit (in process)', () => {
       `otel-audit events: no otel-audit store at ${aFile}: it is not a directory; give the path of a data ` +
         'directory (a new one is created by `otel-audit migrate --data-dir DIR`)\n',
     );
+    // Under a file: no advice to migrate there either.
+    const under = await run('events', '--data-dir', join(aFile, 'sub'), '--tenant', 't');
+    expect(under.code).toBe(1);
+    expect(under.err).toBe(
+      `otel-audit events: no otel-audit store at ${join(aFile, 'sub')}: a part of its path is a file, not a ` +
+        `directory (${aFile}); give the path of a data directory\n`,
+    );
     // A chDB store, but the database asked for has no audit tables: the engine's SQL error is not what is shown.
     const noTables = await run('export', '--data-dir', dataDir, '--database', 'nosuch', '--tenant', 'acme');
     expect(noTables.code).toBe(1);
