@@ -6,7 +6,8 @@ import type { EventFilter } from './filters.js';
  * Position after the last row of a page: the keyset (occurred_at, event_id, cityHash64(actor_id)) of that row. The
  * hash orders rows of one id and millisecond under different actors (an id re-sent under another actor is a
  * second row): with (occurred_at, event_id) alone every such row after the first on a page boundary was skipped.
- * A hash, not the id: an actor id may be 4,096 characters, a cursor travels in a URL. Left out (null) for a query of one actor, where no two rows share (occurred_at, event_id).
+ * A hash, not the id: an actor id may be 4,096 characters, a cursor travels in a URL. Left out (null) for a query
+ * of one actor, where no two rows share (occurred_at, event_id).
  */
 export interface CursorKey {
   occurredAtMs: number;

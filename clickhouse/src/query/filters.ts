@@ -18,9 +18,9 @@ export const MAX_VALUE_LENGTH = MAX_REFERENCE_LENGTH;
 /** Most entries of `actions`, for the same reason. */
 export const MAX_ACTIONS = 100;
 export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 10_000;
 /** The last sort key of a newest-first page, after (occurred_at, event_id): see CursorKey. */
 export const ACTOR_ORDER = 'cityHash64(actor_id)';
-export const MAX_LIMIT = 10_000;
 
 export interface ActorRef {
   id: string;

@@ -114,16 +114,15 @@ export async function search(
       : await rows<PageRow>(r, pageSql(r, q.where, q.limit, filter), q.params);
   const list = found.map(rowToEvent);
   const last = list[list.length - 1];
-  const lastRow = found[found.length - 1];
+  const actorHash = found[found.length - 1]?.actor_order;
   return {
     events: list,
     ...(list.length === q.limit &&
-      last &&
-      lastRow && {
+      last && {
         nextCursor: encodeCursor({
           occurredAtMs: last.occurredAt.getTime(),
           eventId: last.id,
-          ...(lastRow.actor_order !== undefined && { actorHash: lastRow.actor_order }),
+          ...(actorHash !== undefined && { actorHash }),
           query: queryFingerprint(filter),
         }),
       }),
