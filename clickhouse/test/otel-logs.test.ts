@@ -235,6 +235,104 @@ describe('otel_logs and the audit_events view', () => {
     expect(by).toEqual([]);
   });
 
+  it('keeps targets whose fields hold integers outside 64 bits written in exponent form, as the SDK writes them', async () => {
+    // JSONExtractArrayRaw prints 1e+20 back as 100000000000000000000, which the item checks then refused (0007):
+    // every target was dropped (no by-target row) and the row marked.
+    const fields =
+      '{"a":1e+20,"b":-1.8446744073709552e+19,"h":-9.223372036854776e+18,"n":1,"s":"x:100000000000000000000,\\"q\\\\","l":[1.5e+20,{"m":-1e+19}]}';
+    await store.insertLogs([
+      logRow({
+        tenant: 't-wide',
+        attributes: {
+          [AUDIT_ATTRIBUTES.targets]: `[{"fields":${fields},"id":"d1","type":"doc"},{"id":"d2","type":"doc","fields":{"k":"v"}}]`,
+        },
+      }),
+    ]);
+    const [row] = await typed('t-wide');
+    expect(row?.malformed).toBe('');
+    expect(row?.targets).toEqual([
+      { type: 'doc', id: 'd1', name: '' },
+      { type: 'doc', id: 'd2', name: '' },
+    ]);
+    // The same numbers (the engine prints them as integers; JSON.parse reads the same doubles); strings untouched.
+    const stored = (row?.target_fields as string[] | undefined) ?? [];
+    expect(JSON.parse(stored[0] ?? '')).toEqual({
+      a: 1e20,
+      b: -(2 ** 64),
+      h: -(2 ** 63),
+      n: 1,
+      s: 'x:100000000000000000000,"q\\',
+      l: [1.5e20, { m: -1e19 }],
+    });
+    expect(stored[1]).toBe('{"k":"v"}');
+    expect((await store.targetHistory('t-wide', { type: 'doc', id: 'd1' })).events).toHaveLength(1);
+  });
+
+  it('checks targets the same way when an item fails as when none does', async () => {
+    // A row whose attribute holds a number in exponent form takes a second path (see 0008): every item here is
+    // read once alone and once next to the item 1e+20, and must come out the same (the row marked for that item).
+    const T = AUDIT_ATTRIBUTES.targets;
+    const items = [
+      '{"id":"b","name":"N","type":"a","fields":{"k":1,"big":1234567890123456789}}',
+      '{"id":"b","type":"a","fields":{"s":"1e+20 \\" \\\\","e":{},"a":[]}}',
+      '{"id":5,"type":"invoice"}',
+      '{"id":"b","type":["a"]}',
+      '{"id":"b","name":7,"type":"a"}',
+      '{"fields":[1],"id":"b","type":"a"}',
+      '{"fields":"{}","id":"b","type":"a"}',
+      '{"id":"","type":"a"}',
+      '{"id":"b","type":"a","name":null,"fields":null}',
+      '{}',
+    ];
+    const rows = items.flatMap((item, i) => [
+      logRow({
+        tenant: 't-paths',
+        id: `0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f81${10 + i}`,
+        attributes: { [T]: `[${item}]` },
+      }),
+      logRow({
+        tenant: 't-paths',
+        id: `0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f82${10 + i}`,
+        attributes: { [T]: `[${item},1e+20]` },
+      }),
+    ]);
+    await store.insertLogs(rows);
+    const got = new Map((await typed('t-paths')).map((r) => [r.id, r]));
+    items.forEach((_, i) => {
+      const alone = got.get(`0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f81${10 + i}`);
+      const mixed = got.get(`0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f82${10 + i}`);
+      expect(mixed?.targets, items[i]).toEqual(alone?.targets);
+      expect(mixed?.target_fields, items[i]).toEqual(alone?.target_fields);
+      expect(mixed?.malformed, items[i]).toBe(T);
+    });
+    // The clean items stay unmarked alone (so the comparison covers both outcomes).
+    expect(got.get('0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8110')?.malformed).toBe('');
+    // An item that parses is kept as written (a 64-bit integer is not turned into a double).
+    expect(got.get('0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8210')?.target_fields).toEqual([
+      '{"k":1,"big":1234567890123456789}',
+    ]);
+    expect(got.get('0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8118')?.malformed).toBe('');
+    expect(got.get('0193a5b0-7c1d-7e2f-8a3b-4c5d6e7f8112')?.malformed).toBe(T);
+  });
+
+  it('keeps every one of 10,000 targets whose fields hold wide integers (each item is read once)', async () => {
+    // Reading items by index re-parsed the whole attribute per item: quadratic (52 s for such an event).
+    const targets = Array.from(
+      { length: 10_000 },
+      (_, i) => `{"type":"doc","id":"w${i}","fields":{"n":1e+20}}`,
+    );
+    await store.insertLogs([
+      logRow({ tenant: 't-many-wide', attributes: { [AUDIT_ATTRIBUTES.targets]: `[${targets.join(',')}]` } }),
+    ]);
+    const [row] = await typed('t-many-wide');
+    expect(row?.malformed).toBe('');
+    expect((row?.targets as unknown[] | undefined)?.length).toBe(10_000);
+    const [by] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM {db}.${AUDIT_TABLES.byTarget} FINAL WHERE tenant = 't-many-wide'`,
+    );
+    expect(Number(by?.n)).toBe(10_000);
+  });
+
   it('reads malformed rows back through every query operation (one bad row never breaks a read)', async () => {
     // A UUID ClickHouse accepts but without RFC 9562 version/variant bits: any OTel sender can send it.
     const foreignId = '12345678-1234-1234-1234-123456789012';
