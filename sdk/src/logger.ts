@@ -154,6 +154,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // logger made before registration kept this copy of @opentelemetry/api's own proxy, which a registration
   // through another copy (npm may install two) never reaches: every event was dropped, for good.
   let source: LoggerProvider | undefined;
+  // Providers emitted through before the global one was switched: their queues may still hold records, which
+  // flush() must not leave to their timers. Held weakly (a provider the application let go is not kept alive).
+  const earlierSources = new Set<WeakRef<LoggerProvider>>();
   let logger: Logger | undefined;
   let lookupReported = false;
   const schemas: ActionSchemas | undefined = options.actions;
@@ -225,6 +228,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       const provider = options.loggerProvider ?? logs.getLoggerProvider(); // a lookup on globalThis: cheap
       if (provider !== source || logger === undefined) {
         logger = provider.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
+        if (source !== undefined && source !== provider) earlierSources.add(new WeakRef(source));
         source = provider;
       }
       return logger;
@@ -335,7 +339,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
     async flush() {
       // Copied: flushing a recorder removes it from the set.
       for (const { recorder } of [...coalescers]) recorder.flush();
-      await forceFlush(options.loggerProvider ?? logs.getLoggerProvider());
+      const earlier = [...earlierSources].map((ref) => ref.deref());
+      earlierSources.clear(); // nothing is emitted through them any more: one flush empties them
+      await Promise.all([options.loggerProvider ?? logs.getLoggerProvider(), ...earlier].map(forceFlush));
       return audit.stats();
     },
     async shutdown() {

@@ -1,4 +1,5 @@
 import { context, type DiagLogger, DiagLogLevel, diag, TraceFlags, trace } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
@@ -124,6 +125,39 @@ describe('record() → OTel log record', () => {
       expect(exporter.getFinishedLogRecords().map((r) => r.eventName)).toEqual(['settings.sso.enabled']);
     } finally {
       logs.disable();
+    }
+  });
+
+  it('flushes what a provider that was global before still holds (the global provider was switched)', async () => {
+    const { logs } = await import('@opentelemetry/api');
+    // Batch processors that would hold the records for a minute: only a flush sends them now.
+    const queued = () => {
+      const exporter = new InMemoryLogRecordExporter();
+      const provider = new LoggerProvider({
+        processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 60_000 })],
+      });
+      return { provider, exporter };
+    };
+    const first = queued();
+    const second = queued();
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    try {
+      logs.setGlobalLoggerProvider(first.provider);
+      audit.record({ action: 'settings.sso.enabled' });
+      logs.disable();
+      logs.setGlobalLoggerProvider(second.provider);
+      audit.record({ action: 'settings.sso.disabled' });
+      expect(first.exporter.getFinishedLogRecords()).toHaveLength(0);
+      await audit.flush();
+      expect(first.exporter.getFinishedLogRecords().map((r) => r.eventName)).toEqual([
+        'settings.sso.enabled',
+      ]);
+      expect(second.exporter.getFinishedLogRecords().map((r) => r.eventName)).toEqual([
+        'settings.sso.disabled',
+      ]);
+    } finally {
+      logs.disable();
+      await Promise.all([first.provider.shutdown(), second.provider.shutdown()]);
     }
   });
 });
