@@ -18,7 +18,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EventPage, loadMigrations, type StoreStatus } from '@otel-audit/clickhouse';
+import {
+  AuditStoreInputError,
+  type EventPage,
+  loadMigrations,
+  type StoreStatus,
+} from '@otel-audit/clickhouse';
 import {
   DISCOVERY_FILE_NAME,
   INGEST_TOKEN_FILE_NAME,
@@ -26,6 +31,7 @@ import {
   TOKEN_FILE_NAME,
 } from '@otel-audit/collector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RemoteAuditReader } from '../src/remote-store.js';
 import {
   answerHealth,
   auditRequest,
@@ -373,6 +379,37 @@ describe('otel-audit serve (child process)', () => {
       expect(r.code, argv.join(' ').slice(0, 80)).toBe(2);
       expect(r.out).toBe('');
       expect(r.err.split('\n')[0]).toBe(message);
+    }
+  });
+
+  it('leaves the cursor to serve (a newer serve may hand out a cursor version this CLI does not know)', async () => {
+    const bogus = 'not-a-cursor';
+    for (const argv of [
+      ['events', '--tenant', 'acme'],
+      ['actor', '--tenant', 'acme', 'u1'],
+      ['target', '--tenant', 'acme', 'invoice', 'inv-1'],
+    ]) {
+      // serve refuses it as the store would, with the same exit code and words.
+      const r = await cli([...argv.slice(0, 1), '--data-dir', dir, ...argv.slice(1), '--cursor', bogus]);
+      expect(r.code, argv[0]).toBe(2);
+      expect(r.err.split('\n')[0]).toBe(
+        `otel-audit ${argv[0]}: --cursor: is not a cursor returned by this store`,
+      );
+    }
+    // Not checked before the request: against an address nothing listens on, the request is what fails.
+    const nowhere = new RemoteAuditReader('http://127.0.0.1:9', 'token-token-token-token');
+    const reads = [
+      () => nowhere.search({ tenant: 'acme' }, { cursor: bogus }),
+      () => nowhere.actorTimeline('acme', { id: 'u1' }, { cursor: bogus }),
+      () => nowhere.targetHistory('acme', { type: 'invoice', id: 'inv-1' }, { cursor: bogus }),
+    ];
+    for (const read of reads) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(AuditStoreInputError);
     }
   });
 
