@@ -22,13 +22,15 @@ WITH
     -- JSONExtractArrayRaw prints each item anew, a number such as 1e+20 (the SDK's form of an integer beyond 64
     -- bits) as 100000000000000000000, which the JSON functions then refuse. Only when the attribute seems to hold
     -- a number in exponent form or of 19+ digits (after `:`, `,` or `[`: UUIDs and snowflake ids in strings do
-    -- not count; `multiIf` short-circuits, so other rows pay one regex match), an item that no longer parses gets
-    -- `.0` after its integers of 19+ digits outside strings (the same double). One pass per item: reading items by
-    -- index re-parsed the whole attribute per item (an event of 10,000 targets took 52 s).
+    -- not count; `multiIf` short-circuits, so other rows pay one regex match), an item that no longer parses is
+    -- cut into strings, numbers and the rest, and an integer literal outside Int64 and UInt64 gets `.0` (the same
+    -- double; a 64-bit integer and a fraction of 19+ digits such as 0.0008977323236730797 stay as printed). One
+    -- pass per item: reading items by index re-parsed the whole attribute per item (10,000 targets took 52 s).
     multiIf(NOT targets_ok, [], match(raw_targets, '[:,\\[]\\s*-?([0-9]{19}|[0-9]+(\\.[0-9]+)?[eE])'),
         arrayMap(x -> if(isValidJSON(x), x, arrayStringConcat(arrayMap(
-            t -> if(startsWith(t, '"'), t, replaceRegexpAll(t, '(-?[0-9]{19,})', '\\1.0')),
-            extractAll(x, '"(?:[^"\\\\]|\\\\.)*"|[^"]+')))), JSONExtractArrayRaw(raw_targets)),
+            t -> if(length(t) >= 19 AND match(t, '^-?[0-9]+$') AND toInt64OrNull(t) IS NULL
+                AND toUInt64OrNull(t) IS NULL, concat(t, '.0'), t),
+            extractAll(x, '"(?:[^"\\\\]|\\\\.)*"|-?[0-9][0-9.eE+-]*|[^"0-9-]+')))), JSONExtractArrayRaw(raw_targets)),
         JSONExtractArrayRaw(raw_targets)) AS raw_items,
     -- An item that is no object names no target: left out (and the row marked), so it adds no empty-key row to
     -- the by-target table.

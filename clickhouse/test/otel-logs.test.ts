@@ -239,7 +239,7 @@ describe('otel_logs and the audit_events view', () => {
     // JSONExtractArrayRaw prints 1e+20 back as 100000000000000000000, which the item checks then refused (0007):
     // every target was dropped (no by-target row) and the row marked.
     const fields =
-      '{"a":1e+20,"b":-1.8446744073709552e+19,"h":-9.223372036854776e+18,"n":1,"s":"x:100000000000000000000,\\"q\\\\","l":[1.5e+20,{"m":-1e+19}]}';
+      '{"a":1e+20,"b":-1.8446744073709552e+19,"h":-9.223372036854776e+18,"n":1,"s":"x:100000000000000000000,\\"q\\\\","l":[1.5e+20,{"m":-1e+19}],"f":0.0008977323236730797,"g":-7.6714748566983e-6,"sid":1234567890123456789}';
     await store.insertLogs([
       logRow({
         tenant: 't-wide',
@@ -263,7 +263,13 @@ describe('otel_logs and the audit_events view', () => {
       n: 1,
       s: 'x:100000000000000000000,"q\\',
       l: [1.5e20, { m: -1e19 }],
+      f: 0.0008977323236730797,
+      g: -7.6714748566983e-6,
+      sid: 1234567890123456789,
     });
+    // Printed back with every digit of a fraction and of a 64-bit integer (only the wide integers change form).
+    expect(stored[0]).toContain('"f":0.0008977323236730797,');
+    expect(stored[0]).toContain('"sid":1234567890123456789}');
     expect(stored[1]).toBe('{"k":"v"}');
     expect((await store.targetHistory('t-wide', { type: 'doc', id: 'd1' })).events).toHaveLength(1);
   });
