@@ -34,9 +34,12 @@ export function timeFilter(column: string = C.occurredAt): string {
  */
 export const EVENTS = `${T.events} FINAL`;
 
-/** Tenant and dashboard time range, the scope of every query. */
+/**
+ * Tenant and dashboard time range, the scope of every query. An empty tenant box (no tenant listed yet) shows
+ * nothing, not the events sent without a tenant (readable in SQL only, CONVENTIONS.md).
+ */
 export function scope(column: string = C.occurredAt): string {
-  return `${C.tenant} = ${quoted(VAR.tenant)} AND ${timeFilter(column)}`;
+  return `${quoted(VAR.tenant)} != '' AND ${C.tenant} = ${quoted(VAR.tenant)} AND ${timeFilter(column)}`;
 }
 
 /** Rows of the selected actor: audit_events is sorted by (tenant, actor_id, occurred_at), a key range. */
@@ -65,7 +68,7 @@ export function targetScope(): string {
  * UUID matches nothing (NULL; not the nil UUID a sender may store) instead of failing the panel.
  */
 export function eventScope(): string {
-  return `${C.tenant} = ${quoted(VAR.tenant)} AND ${C.eventId} = toUUIDOrNull(trim(BOTH ' \\t\\n\\r' FROM ${quoted(VAR.eventId)}))`;
+  return `${quoted(VAR.tenant)} != '' AND ${C.tenant} = ${quoted(VAR.tenant)} AND ${C.eventId} = toUUIDOrNull(trim(BOTH ' \\t\\n\\r' FROM ${quoted(VAR.eventId)}))`;
 }
 
 /** A day either side of the event (epoch ms), for links out of a panel the dashboard's range does not bind. */
@@ -85,3 +88,12 @@ export const TARGET_COLUMNS = `${C.targets}.type[1] AS target_type, ${C.targets}
  * many occurrences it stands for and when the last one was.
  */
 export const OCCURRENCES = `${C.count} AS occurrences, ${C.lastOccurredAt}`;
+
+/**
+ * An event's targets, each (type, id) once (the first, with its name): an event may name a target twice, and a
+ * per-target count over the plain ARRAY JOIN counted that event twice. arrayEnumerateUniq is one pass.
+ */
+export const DISTINCT_TARGETS = `arrayFilter((t, n) -> n = 1, ${C.targets}, arrayEnumerateUniq(${C.targets}.type, ${C.targets}.id))`;
+
+/** When an actor or target was last seen: a coalesced event's last occurrence, not its first. */
+export const LAST_SEEN = `max(${C.lastOccurredAt}) AS last_seen`;

@@ -39,7 +39,8 @@ export const targetTypeVariable = (): QueryVariable =>
   queryVariable(
     VAR.targetType,
     'Target type',
-    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} ORDER BY target_type`,
+    // A malformed target's empty type is left out: sorted first, it would be the default selection.
+    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND target_type != '' ORDER BY target_type`,
   );
 
 // Ids are typed or arrive through a link: a text box keeps any value (a list could not hold them all, and would

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@otel-audit/clickhouse';
-import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
+import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboards, DASHBOARD_UIDS } from '../src/index.js';
 import {
@@ -299,6 +299,106 @@ describe('scoping', () => {
     expect(await run(sql('actor', 'Timeline'), { tenant: 'acme', actor: '' })).toEqual([]);
     expect(
       await run(sql('target', 'History'), { tenant: 'acme', target_type: 'invoice', target_id: '' }),
+    ).toEqual([]);
+  });
+
+  it('counts an event once per target it names twice, actors by type and id, last seen by the last occurrence', async () => {
+    const sql = (board: keyof typeof boards, title: string) =>
+      boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    const base = { ...(EVENTS[0] as FixtureEvent), tenant: 'dup-co', changes: undefined };
+    const folder = { type: 'folder', id: 'F', name: 'Folder' };
+    const coalesced = toLogRow({
+      ...base,
+      id: '0193a5b0-0000-7000-8000-00000000d003',
+      at: '2026-11-22T10:20:00.000Z',
+      actor: { id: 'svc', type: 'api_key', name: 'Service key' },
+      targets: [folder],
+    });
+    // Five occurrences coalesced into one event, the last at 10:50.
+    coalesced.LogAttributes[AUDIT_ATTRIBUTES.count] = '5';
+    coalesced.LogAttributes[AUDIT_ATTRIBUTES.lastOccurredAt] = '2026-11-22T10:50:00.000Z';
+    await store.insertLogs([
+      toLogRow({
+        ...base,
+        id: '0193a5b0-0000-7000-8000-00000000d001',
+        at: '2026-11-22T10:00:00.000Z',
+        outcome: 'failure',
+        actor: { id: 'u1', type: 'user', name: 'U1' },
+        targets: [folder, folder],
+      }),
+      toLogRow({
+        ...base,
+        id: '0193a5b0-0000-7000-8000-00000000d002',
+        at: '2026-11-22T10:10:00.000Z',
+        actor: { id: 'svc', type: 'user', name: 'Svc user' },
+        targets: [],
+      }),
+      coalesced,
+      toLogRow({
+        ...base,
+        id: '0193a5b0-0000-7000-8000-00000000d004',
+        at: '2026-11-22T10:30:00.000Z',
+        actor: { id: '', type: '', name: '' },
+        targets: [{ type: '', id: 'x', name: '' }],
+      }),
+    ]);
+    const tenant = { tenant: 'dup-co' };
+    expect(pick(await run(sql('overview', 'Actors'), tenant), 'actors')).toEqual([['3']]);
+    expect(
+      pick(
+        await run(sql('overview', 'Top targets'), tenant),
+        'target_type',
+        'target_id',
+        'events',
+        'failures',
+        'last_seen',
+      ),
+    ).toEqual([
+      ['folder', 'F', '2', '1', '2026-11-22 10:50:00.000'],
+      ['', 'x', '1', '0', '2026-11-22 10:30:00.000'],
+    ]);
+    expect(
+      pick(await run(sql('overview', 'Top actors'), tenant), 'actor_id', 'actor_type', 'last_seen').find(
+        ([id, type]) => id === 'svc' && type === 'api_key',
+      ),
+    ).toEqual(['svc', 'api_key', '2026-11-22 10:50:00.000']);
+    expect(
+      pick(await run(sql('actor', 'Targets touched'), { ...tenant, actor: 'u1' }), 'target_id', 'events'),
+    ).toEqual([['F', '1']]);
+    expect(
+      pick(await run(sql('actor', 'Actions'), { ...tenant, actor: 'svc' }), 'events', 'last_seen'),
+    ).toEqual([['2', '2026-11-22 10:50:00.000']]);
+    expect(
+      pick(
+        await run(sql('target', 'Actors on this target'), {
+          ...tenant,
+          target_type: 'folder',
+          target_id: 'F',
+        }),
+        'actor_id',
+        'actor_type',
+        'events',
+        'last_seen',
+      ),
+    ).toEqual([
+      ['svc', 'api_key', '1', '2026-11-22 10:50:00.000'],
+      ['u1', 'user', '1', '2026-11-22 10:00:00.000'],
+    ]);
+    // The target type list leaves out the empty type of a malformed target (it would be the default).
+    const typeSql = (boards.target.templating.list[1] as { query: { rawSql: string } }).query.rawSql;
+    expect(pick(await run(typeSql, tenant), 'target_type')).toEqual([['folder']]);
+  });
+
+  it('an empty tenant box shows nothing (not the events sent without a tenant)', async () => {
+    await store.insertLogs([
+      toLogRow({ ...(EVENTS[0] as FixtureEvent), id: '0193a5b0-0000-7000-8000-00000000e0e2', tenant: '' }),
+    ]);
+    const sql = (board: keyof typeof boards, title: string) =>
+      boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    expect(pick(await run(sql('overview', 'Events'), { tenant: '' }), 'events')).toEqual([['0']]);
+    expect(await run(sql('overview', 'Recent events'), { tenant: '' })).toEqual([]);
+    expect(
+      await run(sql('event', 'Summary'), { tenant: '', event_id: '0193a5b0-0000-7000-8000-00000000e0e2' }),
     ).toEqual([]);
   });
 

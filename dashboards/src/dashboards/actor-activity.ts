@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { actorScope, C, EVENTS, OCCURRENCES, TARGET_COLUMNS } from '../sql.js';
+import { actorScope, C, DISTINCT_TARGETS, EVENTS, LAST_SEEN, OCCURRENCES, TARGET_COLUMNS } from '../sql.js';
 import { actorVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -29,7 +29,7 @@ export function actorActivityDashboard(): Dashboard {
       }),
       stat({
         title: 'Distinct targets',
-        sql: `SELECT uniqExact(target.type, target.id) AS distinct_targets FROM ${EVENTS} ARRAY JOIN ${C.targets} AS target WHERE ${actorScope()}`,
+        sql: `SELECT uniqExact(target.type, target.id) AS distinct_targets FROM ${EVENTS} ARRAY JOIN ${DISTINCT_TARGETS} AS target WHERE ${actorScope()}`,
         grid: { x: 16, y: 0, w: 8, h: 4 },
       }),
       timeseries({
@@ -50,7 +50,7 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
       }),
       table({
         title: 'Actions',
-        sql: `SELECT ${C.action}, count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
+        sql: `SELECT ${C.action}, count() AS events, countIf(${failure}) AS failures, ${LAST_SEEN}
 FROM ${EVENTS} WHERE ${actorScope()}
 GROUP BY ${C.action} ORDER BY events DESC, ${C.action}`,
         grid: { x: 0, y: 24, w: 12, h: 9 },
@@ -58,8 +58,8 @@ GROUP BY ${C.action} ORDER BY events DESC, ${C.action}`,
       table({
         title: 'Targets touched',
         sql: `SELECT target.type AS target_type, target.id AS target_id, any(target.name) AS target_name,
-  count() AS events, max(${C.occurredAt}) AS last_seen
-FROM ${EVENTS} ARRAY JOIN ${C.targets} AS target WHERE ${actorScope()}
+  count() AS events, ${LAST_SEEN}
+FROM ${EVENTS} ARRAY JOIN ${DISTINCT_TARGETS} AS target WHERE ${actorScope()}
 GROUP BY target_type, target_id ORDER BY events DESC, target_type, target_id LIMIT 100`,
         grid: { x: 12, y: 24, w: 12, h: 9 },
         links: [targetLink()],

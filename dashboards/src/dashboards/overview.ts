@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { logs, resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { C, EVENTS, OCCURRENCES, scope, TARGET_COLUMNS } from '../sql.js';
+import { C, DISTINCT_TARGETS, EVENTS, LAST_SEEN, OCCURRENCES, scope, TARGET_COLUMNS } from '../sql.js';
 import { tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -29,7 +29,8 @@ export function overviewDashboard(): Dashboard {
       }),
       stat({
         title: 'Actors',
-        sql: `SELECT uniqExact(${C.actorId}) AS actors FROM ${EVENTS} WHERE ${scope()}`,
+        // An actor is a type and an id (as in Top actors); events sent without one are no actor.
+        sql: `SELECT uniqExactIf((${C.actorType}, ${C.actorId}), ${C.actorId} != '') AS actors FROM ${EVENTS} WHERE ${scope()}`,
         grid: { x: 12, y: 0, w: 6, h: 4 },
       }),
       stat({
@@ -63,7 +64,7 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 100`,
       table({
         title: 'Top actors',
         sql: `SELECT ${C.actorId}, ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
-  count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
+  count() AS events, countIf(${failure}) AS failures, ${LAST_SEEN}
 FROM ${EVENTS} WHERE ${scope()}
 GROUP BY ${C.actorId}, ${C.actorType} ORDER BY events DESC, ${C.actorId}, ${C.actorType} LIMIT 20`,
         grid: { x: 0, y: 21, w: 12, h: 9 },
@@ -72,8 +73,8 @@ GROUP BY ${C.actorId}, ${C.actorType} ORDER BY events DESC, ${C.actorId}, ${C.ac
       table({
         title: 'Top targets',
         sql: `SELECT target.type AS target_type, target.id AS target_id, any(target.name) AS target_name,
-  count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
-FROM ${EVENTS} ARRAY JOIN ${C.targets} AS target WHERE ${scope()}
+  count() AS events, countIf(${failure}) AS failures, ${LAST_SEEN}
+FROM ${EVENTS} ARRAY JOIN ${DISTINCT_TARGETS} AS target WHERE ${scope()}
 GROUP BY target_type, target_id ORDER BY events DESC, target_type, target_id LIMIT 20`,
         grid: { x: 12, y: 21, w: 12, h: 9 },
         links: [targetLink()],

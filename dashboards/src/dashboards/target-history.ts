@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, table, timeseries } from '../panels.js';
-import { ALL_TARGETS, C, EVENTS, OCCURRENCES, targetScope } from '../sql.js';
+import { ALL_TARGETS, C, EVENTS, LAST_SEEN, OCCURRENCES, targetScope } from '../sql.js';
 import { targetIdVariable, targetTypeVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -34,7 +34,7 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
       table({
         title: 'Actors on this target',
         sql: `SELECT ${C.actorId}, ${C.actorType}, any(${C.actorName}) AS ${C.actorName},
-  count() AS events, countIf(${failure}) AS failures, max(${C.occurredAt}) AS last_seen
+  count() AS events, countIf(${failure}) AS failures, ${LAST_SEEN}
 FROM ${EVENTS} WHERE ${targetScope()}
 GROUP BY ${C.actorId}, ${C.actorType} ORDER BY events DESC, ${C.actorId}, ${C.actorType} LIMIT 100`,
         grid: { x: 0, y: 19, w: 24, h: 8 },
