@@ -305,7 +305,8 @@ describe('scoping', () => {
   it('counts an event once per target it names twice, actors by type and id, last seen by the last occurrence', async () => {
     const sql = (board: keyof typeof boards, title: string) =>
       boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
-    const base = { ...(EVENTS[0] as FixtureEvent), tenant: 'dup-co', changes: undefined };
+    const { changes: _changes, ...first } = EVENTS[0] as FixtureEvent;
+    const base = { ...first, tenant: 'dup-co' };
     const folder = { type: 'folder', id: 'F', name: 'Folder' };
     const coalesced = toLogRow({
       ...base,
