@@ -275,8 +275,8 @@ describe('otel_logs and the audit_events view', () => {
   });
 
   it('checks targets the same way when an item fails as when none does', async () => {
-    // A row whose attribute holds a number in exponent form takes a second path (see 0008): every item here is
-    // read once alone and once next to the item 1e+20, and must come out the same (the row marked for that item).
+    // A row with an item that fails its first check takes a second path (see 0008): every item here is read once
+    // alone and once next to the item 1e+20 (which fails it), and must come out the same (the row marked for it).
     const T = AUDIT_ATTRIBUTES.targets;
     const items = [
       '{"id":"b","name":"N","type":"a","fields":{"k":1,"big":1234567890123456789}}',
