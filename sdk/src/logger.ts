@@ -155,8 +155,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // through another copy (npm may install two) never reaches: every event was dropped, for good.
   let source: LoggerProvider | undefined;
   // Providers emitted through before the global one was switched: their queues may still hold records, which
-  // flush() must not leave to their timers. Held weakly (a provider the application let go is not kept alive).
-  const earlierSources = new Set<WeakRef<LoggerProvider>>();
+  // flush() must not leave to their timers. Held until the next flush (weakly, a provider the application let go
+  // was collected with its queued records; its batch timer holds the processor, not the provider).
+  const earlierSources = new Set<LoggerProvider>();
   let logger: Logger | undefined;
   let lookupReported = false;
   const schemas: ActionSchemas | undefined = options.actions;
@@ -228,7 +229,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       const provider = options.loggerProvider ?? logs.getLoggerProvider(); // a lookup on globalThis: cheap
       if (provider !== source || logger === undefined) {
         logger = provider.getLogger(AUDIT_SCOPE_NAME, CONVENTIONS_VERSION);
-        if (source !== undefined && source !== provider) earlierSources.add(new WeakRef(source));
+        if (source !== undefined && source !== provider) earlierSources.add(source);
         source = provider;
       }
       return logger;
@@ -339,9 +340,22 @@ export function createAuditLogger<const S extends ActionSchemas>(
     async flush() {
       // Copied: flushing a recorder removes it from the set.
       for (const { recorder } of [...coalescers]) recorder.flush();
-      const earlier = [...earlierSources].map((ref) => ref.deref());
+      const current = options.loggerProvider ?? logs.getLoggerProvider();
+      // Also the one emitted through last, when the global provider was switched since without a record after it.
+      if (source !== undefined) earlierSources.add(source);
+      earlierSources.delete(current);
+      const earlier = [...earlierSources];
       earlierSources.clear(); // nothing is emitted through them any more: one flush empties them
-      await Promise.all([options.loggerProvider ?? logs.getLoggerProvider(), ...earlier].map(forceFlush));
+      await Promise.all([
+        forceFlush(current),
+        // A provider the application replaced is not its concern any more: its failure is reported, not thrown
+        // (it would leave shutdown() undone).
+        ...earlier.map((provider) =>
+          forceFlush(provider).catch((error: unknown) =>
+            diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
+          ),
+        ),
+      ]);
       return audit.stats();
     },
     async shutdown() {

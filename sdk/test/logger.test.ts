@@ -160,6 +160,58 @@ describe('record() → OTel log record', () => {
       await Promise.all([first.provider.shutdown(), second.provider.shutdown()]);
     }
   });
+
+  it('flushes a replaced provider also when no record came after the switch', async () => {
+    const { logs } = await import('@opentelemetry/api');
+    const exporter = new InMemoryLogRecordExporter();
+    const first = new LoggerProvider({
+      processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 60_000 })],
+    });
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    try {
+      logs.setGlobalLoggerProvider(first);
+      audit.record({ action: 'settings.sso.enabled' });
+      logs.disable();
+      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      await audit.flush();
+      expect(exporter.getFinishedLogRecords().map((r) => r.eventName)).toEqual(['settings.sso.enabled']);
+    } finally {
+      logs.disable();
+      await first.shutdown();
+    }
+  });
+
+  it('reports, not throws, the failed flush of a replaced provider: shutdown() still closes the logger', async () => {
+    const { logs } = await import('@opentelemetry/api');
+    const errors: unknown[][] = [];
+    const quiet = () => {};
+    const logger: DiagLogger = {
+      error: (...args: unknown[]) => errors.push(args),
+      warn: quiet,
+      info: quiet,
+      debug: quiet,
+      verbose: quiet,
+    };
+    diag.setLogger(logger, DiagLogLevel.ERROR);
+    const broken = memoryProvider().provider;
+    broken.forceFlush = () => Promise.reject(new Error('cannot flush'));
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    try {
+      logs.setGlobalLoggerProvider(broken);
+      audit.record({ action: 'settings.sso.enabled' });
+      logs.disable();
+      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      await audit.shutdown();
+      audit.record({ action: 'settings.sso.disabled' });
+      expect(audit.stats().dropped).toBe(1); // closed: the record after shutdown() is dropped
+      expect(errors.map(([message]) => message)).toEqual([
+        'otel-audit: a LoggerProvider replaced as the global one failed to flush',
+      ]);
+    } finally {
+      logs.disable();
+      diag.disable();
+    }
+  });
 });
 
 describe('validation', () => {
