@@ -95,5 +95,8 @@ export const OCCURRENCES = `${C.count} AS occurrences, ${C.lastOccurredAt}`;
  */
 export const DISTINCT_TARGETS = `arrayFilter((t, n) -> n = 1, ${C.targets}, arrayEnumerateUniq(${C.targets}.type, ${C.targets}.id))`;
 
-/** When an actor or target was last seen: a coalesced event's last occurrence, not its first. */
-export const LAST_SEEN = `max(${C.lastOccurredAt}) AS last_seen`;
+/**
+ * When an actor or target was last seen: a coalesced event's last occurrence, not its first. `greatest`: a sender
+ * other than the SDK may send a last occurrence before the event's time, which the store keeps as sent.
+ */
+export const LAST_SEEN = `max(greatest(${C.occurredAt}, ${C.lastOccurredAt})) AS last_seen`;

@@ -40,7 +40,7 @@ export const targetTypeVariable = (): QueryVariable =>
     VAR.targetType,
     'Target type',
     // A malformed target's empty type is left out: sorted first, it would be the default selection.
-    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${C.tenant} = ${quoted(VAR.tenant)} AND target_type != '' ORDER BY target_type`,
+    `SELECT DISTINCT target_type FROM ${T.byTarget} WHERE ${quoted(VAR.tenant)} != '' AND ${C.tenant} = ${quoted(VAR.tenant)} AND target_type != '' ORDER BY target_type`,
   );
 
 // Ids are typed or arrive through a link: a text box keeps any value (a list could not hold them all, and would

@@ -318,6 +318,16 @@ describe('scoping', () => {
     // Five occurrences coalesced into one event, the last at 10:50.
     coalesced.LogAttributes[AUDIT_ATTRIBUTES.count] = '5';
     coalesced.LogAttributes[AUDIT_ATTRIBUTES.lastOccurredAt] = '2026-11-22T10:50:00.000Z';
+    // Another sender's last occurrence before the event's own time (stored as sent): last seen is the event's time.
+    const backwards = toLogRow({
+      ...base,
+      id: '0193a5b0-0000-7000-8000-00000000d005',
+      at: '2026-11-22T10:40:00.000Z',
+      actor: { id: 'u1', type: 'user', name: 'U1' },
+      targets: [],
+    });
+    backwards.LogAttributes[AUDIT_ATTRIBUTES.count] = '3';
+    backwards.LogAttributes[AUDIT_ATTRIBUTES.lastOccurredAt] = '2026-11-22T09:00:00.000Z';
     await store.insertLogs([
       toLogRow({
         ...base,
@@ -335,6 +345,7 @@ describe('scoping', () => {
         targets: [],
       }),
       coalesced,
+      backwards,
       toLogRow({
         ...base,
         id: '0193a5b0-0000-7000-8000-00000000d004',
@@ -363,6 +374,11 @@ describe('scoping', () => {
         ([id, type]) => id === 'svc' && type === 'api_key',
       ),
     ).toEqual(['svc', 'api_key', '2026-11-22 10:50:00.000']);
+    expect(
+      pick(await run(sql('overview', 'Top actors'), tenant), 'actor_id', 'actor_type', 'last_seen').find(
+        ([id, type]) => id === 'u1' && type === 'user',
+      ),
+    ).toEqual(['u1', 'user', '2026-11-22 10:40:00.000']);
     expect(
       pick(await run(sql('actor', 'Targets touched'), { ...tenant, actor: 'u1' }), 'target_id', 'events'),
     ).toEqual([['F', '1']]);
@@ -397,6 +413,8 @@ describe('scoping', () => {
     const sql = (board: keyof typeof boards, title: string) =>
       boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
     expect(pick(await run(sql('overview', 'Events'), { tenant: '' }), 'events')).toEqual([['0']]);
+    const typeSql = (boards.target.templating.list[1] as { query: { rawSql: string } }).query.rawSql;
+    expect(await run(typeSql, { tenant: '' })).toEqual([]);
     expect(await run(sql('overview', 'Recent events'), { tenant: '' })).toEqual([]);
     expect(
       await run(sql('event', 'Summary'), { tenant: '', event_id: '0193a5b0-0000-7000-8000-00000000e0e2' }),
