@@ -265,7 +265,7 @@ describe('otel_logs and the audit_events view', () => {
       l: [1.5e20, { m: -1e19 }],
       f: 0.0008977323236730797,
       g: -7.6714748566983e-6,
-      sid: 1234567890123456789,
+      sid: 1234567890123456800, // the double JSON.parse reads for 1234567890123456789
     });
     // Printed back with every digit of a fraction and of a 64-bit integer (only the wide integers change form).
     expect(stored[0]).toContain('"f":0.0008977323236730797,');
