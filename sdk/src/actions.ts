@@ -2,12 +2,21 @@
 import type { z } from 'zod';
 import { ACTION_PATTERN, MAX_REFERENCE_LENGTH } from './conventions.js';
 import { AuditValidationError } from './errors.js';
+import type { AuditEventInput } from './event.js';
 
 /** Action name → schema of that action's metadata. */
 export type ActionSchemas = Record<string, z.ZodType>;
 
 /** Actions a logger accepts: any name when it has no schemas, else exactly the defined ones. */
 export type ActionName<S extends ActionSchemas> = [keyof S] extends [never] ? string : keyof S & string;
+
+/**
+ * What `record()` takes for action `A`: split per action, so an action typed as a union of names takes the
+ * metadata of whichever it is (as one object type, any one action's metadata would have passed for all).
+ */
+export type RecordInput<S extends ActionSchemas, A extends ActionName<S>> = {
+  [K in A]: AuditEventInput<K, MetadataOf<S, K>>;
+}[A];
 
 /** The metadata type `record()` takes for action `A` (the schema's input type). */
 export type MetadataOf<S extends ActionSchemas, A extends string> = A extends keyof S

@@ -1,7 +1,7 @@
 // Session coalescing: repeated events of the same action, actor, targets and outcome within an idle window
 // become one event with a count and first/last times (the "sheet saved every second" case).
 import { type Context, context } from '@opentelemetry/api';
-import type { ActionName, ActionSchemas, MetadataOf } from './actions.js';
+import type { ActionName, ActionSchemas, RecordInput } from './actions.js';
 import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
 import { stringifyJson } from './json.js';
 import { requireDuration, requireMillis, requireWholeNumber } from './options.js';
@@ -22,7 +22,7 @@ export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Inv
    * the session's occurrences). The same id recorded again in the session is not counted twice. An
    * occurrence whose merge would exceed maxEventBytes closes the session (emitted as it is) and opens a new one.
    */
-  record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
+  record<A extends ActionName<S>>(input: RecordInput<S, A>): AuditEvent<A> | Invalid;
   /** Emits every open session now. */
   flush(): void;
   /** Emits every open session and stops timers; later records are emitted without merging. */

@@ -66,7 +66,11 @@ export interface AuditActorInput {
   id: string;
   type: string;
   name?: string | undefined;
-  fields?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * An object: `object`, not a record type, so a value of an interface type (which has no index signature) is
+   * taken too; an array or other value is refused at run time.
+   */
+  fields?: object | undefined;
 }
 
 /** A target as `record()` takes it. */
@@ -74,7 +78,8 @@ export interface AuditTargetInput {
   type: string;
   id: string;
   name?: string | undefined;
-  fields?: Readonly<Record<string, unknown>> | undefined;
+  /** An object (see `AuditActorInput.fields`). */
+  fields?: object | undefined;
 }
 
 export interface AuditChanges {

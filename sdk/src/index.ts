@@ -3,6 +3,7 @@ export {
   type ActionSchemas,
   defineAuditActions,
   type MetadataOf,
+  type RecordInput,
 } from './actions.js';
 export type { CoalesceOptions, CoalescingRecorder } from './coalesce.js';
 export * from './conventions.js';

@@ -8,7 +8,7 @@ import {
   type LogRecord,
   logs,
 } from '@opentelemetry/api';
-import { type ActionName, type ActionSchemas, defineAuditActions, type MetadataOf } from './actions.js';
+import { type ActionName, type ActionSchemas, defineAuditActions, type RecordInput } from './actions.js';
 import {
   type CoalesceOptions,
   type Coalescer,
@@ -76,7 +76,7 @@ export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = 
    * Validates the event, emits it and returns it normalised (id, defaults). Never blocks: delivery happens in
    * the background. Throws `AuditValidationError` for an invalid event unless `onInvalid` is set.
    */
-  record<A extends ActionName<S>>(input: AuditEventInput<A, MetadataOf<S, A>>): AuditEvent<A> | Invalid;
+  record<A extends ActionName<S>>(input: RecordInput<S, A>): AuditEvent<A> | Invalid;
   /**
    * A recorder that merges repeated events of the same action, actor, targets and outcome within an idle
    * window into one event with a count and first/last times. Flushed by this logger's `flush()`.

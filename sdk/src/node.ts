@@ -121,7 +121,11 @@ function exporterTimeout(options: AuditLoggerProviderOptions): { millis: number;
     // Past setTimeout's range Node would make the exporter's request timeout 1 ms.
     requireMillis('createAuditLoggerProvider', 'timeoutMillis', options.timeoutMillis, 1);
   }
-  return otlpTimeout(options.timeoutMillis);
+  const timeout = otlpTimeout(options.timeoutMillis);
+  // The same range for a value the exporter reads from the environment (0.5 timed every export out).
+  if (timeout.variable !== undefined)
+    requireMillis('createAuditLoggerProvider', timeout.variable, timeout.millis, 1);
+  return timeout;
 }
 
 /**

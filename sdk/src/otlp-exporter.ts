@@ -43,14 +43,19 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
  * OTEL_EXPORTER_OTLP_TIMEOUT (a variable that is blank, not a number or not > 0 is skipped, as the exporter
  * does), else 10 s. `described` names where it came from, for an error that asks for a longer export timeout.
  */
-export function otlpTimeout(configured: number | undefined): { millis: number; described: string } {
+export function otlpTimeout(configured: number | undefined): {
+  millis: number;
+  described: string;
+  /** The variable it was read from, if any. */
+  variable?: string;
+} {
   if (configured !== undefined) return { millis: configured, described: `timeoutMillis (${configured} ms)` };
   for (const name of ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
     const raw = process.env[name]?.trim();
     if (!raw) continue;
     const value = Number(raw);
     if (Number.isFinite(value) && value > 0)
-      return { millis: value, described: `timeout (${value} ms, ${name})` };
+      return { millis: value, described: `timeout (${value} ms, ${name})`, variable: name };
   }
   return { millis: 10_000, described: 'timeout (10000 ms, the default)' };
 }

@@ -30,6 +30,21 @@ describe('typed actions', () => {
     audit.record({ action: 'billing.invoice.voided', metadata: {} });
   });
 
+  it('checks the metadata of an action typed as a union of names against whichever it is', () => {
+    const pick = (paid: boolean) => (paid ? 'billing.invoice.paid' : 'monitor.check.failed');
+    const either = pick(true);
+    // @ts-expect-error one action's metadata does not pass for the other
+    audit.record({ action: either, metadata: { amount: 1 } });
+    const name = 'billing.invoice.paid' as 'billing.invoice.paid' | 'auth.session.created';
+    // @ts-expect-error metadata is optional for one of the two only
+    audit.record({ action: name });
+    // A narrowed name takes its own metadata.
+    if (either === 'billing.invoice.paid') audit.record({ action: either, metadata: { amount: 1 } });
+    // The recorder too.
+    // @ts-expect-error as record()
+    audit.coalesce().record({ action: either, metadata: { amount: 1 } });
+  });
+
   it('returns the event with its action type', () => {
     const event = audit.record({ action: 'billing.invoice.paid', metadata: { amount: 1 } });
     expectTypeOf(event).toEqualTypeOf<AuditEvent<'billing.invoice.paid'>>();
@@ -63,6 +78,21 @@ describe('typed actions', () => {
     expectTypeOf(createAuditLogger().record({ action: 'a.b.created' })).toEqualTypeOf<
       AuditEvent<'a.b.created'>
     >();
+  });
+
+  it('takes actor and target fields of an interface type (no index signature)', () => {
+    interface UserFacts {
+      role: string;
+      plan: string;
+    }
+    const facts: UserFacts = { role: 'admin', plan: 'pro' };
+    audit.record({
+      action: 'auth.session.created',
+      actor: { id: 'u', type: 'user', fields: facts },
+      targets: [{ type: 'user', id: 'u', fields: facts }],
+    });
+    // @ts-expect-error fields must be an object
+    audit.record({ action: 'auth.session.created', actor: { id: 'u', type: 'user', fields: 'admin' } });
   });
 
   it('accepts any action and metadata without schemas', () => {

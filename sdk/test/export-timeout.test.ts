@@ -85,6 +85,22 @@ describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
       expect(() => createAuditLoggerProvider({ endpoint, timeoutMillis })).toThrow(
         expect.objectContaining({ name: 'AuditOptionError', option: 'timeoutMillis' }),
       );
+    // The same range for the value the exporter would read from the environment (0.5 timed every export out;
+    // past 2^31 - 1 Node's timer fires at once).
+    for (const [name, value] of [
+      ['OTEL_EXPORTER_OTLP_TIMEOUT', '0.5'],
+      ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', '3000000000'],
+    ] as const) {
+      for (const other of TIMEOUT_VARIABLES) delete process.env[other];
+      process.env[name] = value;
+      try {
+        expect(() => createAuditLoggerProvider({ endpoint })).toThrow(
+          expect.objectContaining({ name: 'AuditOptionError', option: name }),
+        );
+      } finally {
+        delete process.env[name];
+      }
+    }
   });
 });
 
