@@ -67,8 +67,9 @@ export interface AuditActorInput {
   type: string;
   name?: string | undefined;
   /**
-   * An object: `object`, not a record type, so a value of an interface type (which has no index signature) is
-   * taken too; an array or other value is refused at run time.
+   * An object (`object`, not a record type: a value of an interface type, which has no index signature, is taken
+   * too), normalised like the metadata (a class instance → its own members, a Map → an object, `toJSON` used); it
+   * must be a JSON object after that (an array, a Date or a function is refused at run time).
    */
   fields?: object | undefined;
 }

@@ -25,7 +25,16 @@ const nonEmpty = z
   .min(1, 'must not be empty')
   .refine(fitsReference, REFERENCE_TOO_LONG)
   .refine((s) => isWellFormed(s), NOT_WELL_FORMED);
-const jsonObject = z.record(z.string(), z.unknown());
+/**
+ * Actor and target fields: any non-array object; a class instance, Map or value with toJSON is normalised like the
+ * metadata and must be a JSON object after that (checked when serialised).
+ */
+const fieldsObject = z.custom<object>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  {
+    error: 'must be an object',
+  },
+);
 const uuid = z.uuid();
 // zod's pattern takes the max UUID (all f) in lowercase only, every other UUID in either case; the id is stored
 // lowercased, so it is checked lowercased: FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF is accepted like the rest.
@@ -69,14 +78,14 @@ const actorSchema = z.strictObject({
   id: nonEmpty,
   type: nonEmpty,
   name: optionalText,
-  fields: jsonObject.optional(),
+  fields: fieldsObject.optional(),
 });
 
 const targetSchema = z.strictObject({
   type: nonEmpty,
   id: nonEmpty,
   name: optionalText,
-  fields: jsonObject.optional(),
+  fields: fieldsObject.optional(),
 });
 
 const contextSchema = z.strictObject({

@@ -341,8 +341,13 @@ export function createAuditLogger<const S extends ActionSchemas>(
       // Copied: flushing a recorder removes it from the set.
       for (const { recorder } of [...coalescers]) recorder.flush();
       const current = options.loggerProvider ?? logs.getLoggerProvider();
-      // Also the one emitted through last, when the global provider was switched since without a record after it.
-      if (source !== undefined) earlierSources.add(source);
+      // Also the one emitted through last, when the global provider was switched since without a record after it;
+      // then forgotten (the next record looks the provider up again), so it is flushed once, not at every flush.
+      if (source !== undefined && source !== current) {
+        earlierSources.add(source);
+        source = undefined;
+        logger = undefined;
+      }
       earlierSources.delete(current);
       const earlier = [...earlierSources];
       earlierSources.clear(); // nothing is emitted through them any more: one flush empties them

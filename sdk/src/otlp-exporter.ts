@@ -18,6 +18,7 @@ import {
   LogsExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { requireMillis } from './options.js';
 import type { PartialExportResult } from './partial-success.js';
 
 interface LastResponse {
@@ -88,6 +89,9 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
     );
     this.last = last;
     const timeout = otlpTimeout(config.timeoutMillis);
+    // Outside setTimeout's range a request timeout misfires (0.5 ms timed every export out; past 2^31 - 1 Node
+    // fires at once): refused here, for every way of building the pipeline.
+    requireMillis('AuditOTLPLogExporter', timeout.variable ?? 'timeoutMillis', timeout.millis, 1);
     this.timeoutMillis = timeout.millis;
     this.timeoutDescribed = timeout.described;
   }

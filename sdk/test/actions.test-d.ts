@@ -2,11 +2,13 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
+  type ActionName,
   type AuditEvent,
   type AuditLogger,
   type AuditLoggerOptions,
   createAuditLogger,
   defineAuditActions,
+  type MetadataOf,
 } from '../src/index.js';
 
 const actions = defineAuditActions({
@@ -43,6 +45,15 @@ describe('typed actions', () => {
     // The recorder too.
     // @ts-expect-error as record()
     audit.coalesce().record({ action: either, metadata: { amount: 1 } });
+    // The generic helper the README gives for loops over several actions.
+    type Actions = typeof actions;
+    const audited = <A extends ActionName<Actions>>(action: A, metadata: MetadataOf<Actions, A>) =>
+      audit.record({ action, metadata });
+    expectTypeOf(audited('billing.invoice.paid', { amount: 1 })).toEqualTypeOf<
+      AuditEvent<'billing.invoice.paid'>
+    >();
+    // @ts-expect-error the helper still checks each action's metadata
+    audited('billing.invoice.paid', { latencyMs: 1 });
   });
 
   it('returns the event with its action type', () => {

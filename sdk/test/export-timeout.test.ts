@@ -97,6 +97,10 @@ describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
         expect(() => createAuditLoggerProvider({ endpoint })).toThrow(
           expect.objectContaining({ name: 'AuditOptionError', option: name }),
         );
+        // Also an exporter built by hand (given to the provider or to an AuditLogRecordProcessor).
+        expect(() => new AuditOTLPLogExporter({ url: `${endpoint}/v1/logs` })).toThrow(
+          expect.objectContaining({ name: 'AuditOptionError', option: name }),
+        );
       } finally {
         delete process.env[name];
       }

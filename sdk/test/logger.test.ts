@@ -173,8 +173,18 @@ describe('record() → OTel log record', () => {
       audit.record({ action: 'settings.sso.enabled' });
       logs.disable();
       logs.setGlobalLoggerProvider(memoryProvider().provider);
+      let flushes = 0;
+      const forceFlush = first.forceFlush.bind(first);
+      first.forceFlush = () => {
+        flushes += 1;
+        return forceFlush();
+      };
       await audit.flush();
       expect(exporter.getFinishedLogRecords().map((r) => r.eventName)).toEqual(['settings.sso.enabled']);
+      // Once: later flushes leave it alone (it was warned about at every flush once shut down).
+      await audit.flush();
+      await audit.flush();
+      expect(flushes).toBe(1);
     } finally {
       logs.disable();
       await first.shutdown();
@@ -237,6 +247,34 @@ describe('validation', () => {
     );
     expect((error as Error).message).toContain('context.ip: must be an IPv4 or IPv6 address');
     expect(exporter.getFinishedLogRecords()).toHaveLength(0);
+  });
+
+  it('normalises actor and target fields like the metadata (class instances, Maps), and refuses non-objects', () => {
+    const { provider } = memoryProvider();
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    class Facts {
+      role = 'admin';
+    }
+    const event = audit.record({
+      action: 'a.b.updated',
+      actor: { id: 'u', type: 'user', fields: new Facts() },
+      targets: [{ type: 'doc', id: 'd', fields: new Map([['pages', 3]]) }],
+    });
+    expect(event.actor.fields).toEqual({ role: 'admin' });
+    expect(event.targets[0]?.fields).toEqual({ pages: 3 });
+    const issues = (fields: object) => {
+      try {
+        audit.record({ action: 'a.b.updated', targets: [{ type: 'doc', id: 'd', fields }] });
+      } catch (error) {
+        return (error as AuditValidationError).issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+      }
+      return [];
+    };
+    expect(issues(new Date(0))).toEqual([
+      'targets.0.fields: must be a JSON object (after toJSON and normalisation)',
+    ]);
+    expect(issues(['a'])).toEqual(['targets.0.fields: must be an object']);
+    expect(issues(() => 1)).toEqual(['targets.0.fields: must be an object']);
   });
 
   it('rejects a misspelt key instead of dropping it', () => {
