@@ -353,8 +353,10 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
     actor = { id: raw.actor.id, type: raw.actor.type };
     if (isPresent(raw.actor.name)) actor.name = raw.actor.name;
     if (raw.actor.fields !== undefined) {
+      const before = issues.length;
       actorFields = serializeJson(raw.actor.fields, ['actor', 'fields'], issues);
-      checkObject(actorFields.value, ['actor', 'fields'], issues);
+      // Once per path: a value normalisation refused is not also "no object".
+      if (issues.length === before) checkObject(actorFields.value, ['actor', 'fields'], issues);
       actor.fields = actorFields.value as JsonObject;
     }
   } else actor = { ...DEFAULT_ACTOR };
@@ -365,8 +367,9 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
     const target: AuditTarget = { type: t.type, id: t.id };
     if (isPresent(t.name)) target.name = t.name;
     if (t.fields !== undefined) {
+      const before = issues.length;
       const fields = serializeJson(t.fields, ['targets', i, 'fields'], issues);
-      checkObject(fields.value, ['targets', i, 'fields'], issues);
+      if (issues.length === before) checkObject(fields.value, ['targets', i, 'fields'], issues);
       target.fields = fields.value as JsonObject;
       if (fields.wide) targetsWide = true;
     }

@@ -158,6 +158,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
   // flush() must not leave to their timers. Held until the next flush (weakly, a provider the application let go
   // was collected with its queued records; its batch timer holds the processor, not the provider).
   const earlierSources = new Set<LoggerProvider>();
+  // Their flushes still running: a flush() that starts meanwhile (shutdown() while the beforeExit flush runs)
+  // waits for them too, though another flush took them off the list.
+  const earlierFlushes = new Set<Promise<void>>();
   let logger: Logger | undefined;
   let lookupReported = false;
   const schemas: ActionSchemas | undefined = options.actions;
@@ -351,16 +354,16 @@ export function createAuditLogger<const S extends ActionSchemas>(
       earlierSources.delete(current);
       const earlier = [...earlierSources];
       earlierSources.clear(); // nothing is emitted through them any more: one flush empties them
-      await Promise.all([
-        forceFlush(current),
+      for (const provider of earlier) {
         // A provider the application replaced is not its concern any more: its failure is reported, not thrown
         // (it would leave shutdown() undone).
-        ...earlier.map((provider) =>
-          forceFlush(provider).catch((error: unknown) =>
-            diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
-          ),
-        ),
-      ]);
+        const flushing = forceFlush(provider).catch((error: unknown) =>
+          diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
+        );
+        earlierFlushes.add(flushing);
+        void flushing.finally(() => earlierFlushes.delete(flushing));
+      }
+      await Promise.all([forceFlush(current), ...earlierFlushes]);
       return audit.stats();
     },
     async shutdown() {

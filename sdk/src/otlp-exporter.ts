@@ -77,6 +77,11 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
     const last: LastResponse = { partial: undefined };
+    const timeout = otlpTimeout(config.timeoutMillis);
+    // Outside setTimeout's range a request timeout misfires (0.5 ms timed every export out; past 2^31 - 1 Node
+    // fires at once): refused here, for every way of building the pipeline; before super(), whose own check
+    // throws a plain Error for 0, negatives and NaN.
+    requireMillis('AuditOTLPLogExporter', timeout.variable ?? 'timeoutMillis', timeout.millis, 1);
     super(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', { 'Content-Type': 'application/json' }),
@@ -88,10 +93,6 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
       ),
     );
     this.last = last;
-    const timeout = otlpTimeout(config.timeoutMillis);
-    // Outside setTimeout's range a request timeout misfires (0.5 ms timed every export out; past 2^31 - 1 Node
-    // fires at once): refused here, for every way of building the pipeline.
-    requireMillis('AuditOTLPLogExporter', timeout.variable ?? 'timeoutMillis', timeout.millis, 1);
     this.timeoutMillis = timeout.millis;
     this.timeoutDescribed = timeout.described;
   }

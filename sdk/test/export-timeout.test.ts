@@ -81,10 +81,15 @@ describe('exportTimeoutMillis of createAuditLoggerProvider', () => {
         processor: { exportTimeoutMillis: 500 },
       }),
     ).not.toThrow();
-    for (const timeoutMillis of [0, -1, Number.NaN, 2 ** 31])
+    for (const timeoutMillis of [0, -1, Number.NaN, 2 ** 31]) {
       expect(() => createAuditLoggerProvider({ endpoint, timeoutMillis })).toThrow(
         expect.objectContaining({ name: 'AuditOptionError', option: 'timeoutMillis' }),
       );
+      // The exporter alone too (its base class threw a plain Error for 0, negatives and NaN).
+      expect(() => new AuditOTLPLogExporter({ url: `${endpoint}/v1/logs`, timeoutMillis })).toThrow(
+        expect.objectContaining({ name: 'AuditOptionError', option: 'timeoutMillis' }),
+      );
+    }
     // The same range for the value the exporter would read from the environment (0.5 timed every export out;
     // past 2^31 - 1 Node's timer fires at once).
     for (const [name, value] of [

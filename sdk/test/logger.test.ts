@@ -1,5 +1,11 @@
 import { context, type DiagLogger, DiagLogLevel, diag, TraceFlags, trace } from '@opentelemetry/api';
-import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { ExportResultCode } from '@opentelemetry/core';
+import {
+  BatchLogRecordProcessor,
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  type LogRecordExporter,
+} from '@opentelemetry/sdk-logs';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import {
@@ -191,6 +197,39 @@ describe('record() → OTel log record', () => {
     }
   });
 
+  it('a flush that starts while another flushes a replaced provider waits for it too (shutdown() during a flush)', async () => {
+    const { logs } = await import('@opentelemetry/api');
+    const delivered: string[] = [];
+    // An exporter that answers after 200 ms: the first flush is still waiting on it when shutdown() starts.
+    const slow: LogRecordExporter = {
+      export: (records, done) => {
+        setTimeout(() => {
+          delivered.push(...records.map((r) => r.eventName ?? ''));
+          done({ code: ExportResultCode.SUCCESS });
+        }, 200);
+      },
+      forceFlush: () => Promise.resolve(),
+      shutdown: () => Promise.resolve(),
+    };
+    const first = new LoggerProvider({
+      processors: [new BatchLogRecordProcessor({ exporter: slow, scheduledDelayMillis: 60_000 })],
+    });
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    try {
+      logs.setGlobalLoggerProvider(first);
+      audit.record({ action: 'settings.sso.enabled' });
+      logs.disable();
+      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      const flushing = audit.flush();
+      await audit.shutdown();
+      expect(delivered).toEqual(['settings.sso.enabled']);
+      await flushing;
+    } finally {
+      logs.disable();
+      await first.shutdown();
+    }
+  });
+
   it('reports, not throws, the failed flush of a replaced provider: shutdown() still closes the logger', async () => {
     const { logs } = await import('@opentelemetry/api');
     const errors: unknown[][] = [];
@@ -273,6 +312,8 @@ describe('validation', () => {
     expect(issues(new Date(0))).toEqual([
       'targets.0.fields: must be a JSON object (after toJSON and normalisation)',
     ]);
+    // One issue per path: an invalid Date is not also "no object".
+    expect(issues(new Date(Number.NaN))).toEqual(['targets.0.fields: invalid Date']);
     expect(issues(['a'])).toEqual(['targets.0.fields: must be an object']);
     expect(issues(() => 1)).toEqual(['targets.0.fields: must be an object']);
   });
