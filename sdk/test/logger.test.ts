@@ -1,4 +1,4 @@
-import { context, type DiagLogger, DiagLogLevel, diag, TraceFlags, trace } from '@opentelemetry/api';
+import { context, type DiagLogger, DiagLogLevel, diag, logs, TraceFlags, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import {
   BatchLogRecordProcessor,
@@ -11,6 +11,7 @@ import { z } from 'zod';
 import {
   AUDIT_ATTRIBUTES as A,
   AUDIT_SCOPE_NAME,
+  type AuditLogger,
   AuditValidationError,
   CONVENTIONS_VERSION,
   createAuditLogger,
@@ -19,6 +20,25 @@ import {
 import { memoryProvider, useAsyncContextManager } from './support.js';
 
 useAsyncContextManager();
+
+/** A provider whose batch processor would hold records for a minute: only a flush sends them now. */
+function holdingProvider(exporter: LogRecordExporter = new InMemoryLogRecordExporter()): LoggerProvider {
+  return new LoggerProvider({
+    processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 60_000 })],
+  });
+}
+
+/** Records one event with `provider` as the global provider, then makes `next` the global one. */
+function recordThenReplace(
+  audit: AuditLogger<Record<never, never>>,
+  provider: LoggerProvider,
+  next: LoggerProvider = memoryProvider().provider,
+): void {
+  logs.setGlobalLoggerProvider(provider);
+  audit.record({ action: 'settings.sso.enabled' });
+  logs.disable();
+  logs.setGlobalLoggerProvider(next);
+}
 
 describe('record() → OTel log record', () => {
   it('maps every field to the conventions', () => {
@@ -122,7 +142,6 @@ describe('record() → OTel log record', () => {
   });
 
   it('emits through the global provider when none is given', async () => {
-    const { logs } = await import('@opentelemetry/api');
     const { provider, exporter } = memoryProvider();
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     logs.setGlobalLoggerProvider(provider);
@@ -135,23 +154,15 @@ describe('record() → OTel log record', () => {
   });
 
   it('flushes what a provider that was global before still holds (the global provider was switched)', async () => {
-    const { logs } = await import('@opentelemetry/api');
-    // Batch processors that would hold the records for a minute: only a flush sends them now.
     const queued = () => {
       const exporter = new InMemoryLogRecordExporter();
-      const provider = new LoggerProvider({
-        processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 60_000 })],
-      });
-      return { provider, exporter };
+      return { provider: holdingProvider(exporter), exporter };
     };
     const first = queued();
     const second = queued();
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     try {
-      logs.setGlobalLoggerProvider(first.provider);
-      audit.record({ action: 'settings.sso.enabled' });
-      logs.disable();
-      logs.setGlobalLoggerProvider(second.provider);
+      recordThenReplace(audit, first.provider, second.provider);
       audit.record({ action: 'settings.sso.disabled' });
       expect(first.exporter.getFinishedLogRecords()).toHaveLength(0);
       await audit.flush();
@@ -168,17 +179,11 @@ describe('record() → OTel log record', () => {
   });
 
   it('flushes a replaced provider also when no record came after the switch', async () => {
-    const { logs } = await import('@opentelemetry/api');
     const exporter = new InMemoryLogRecordExporter();
-    const first = new LoggerProvider({
-      processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 60_000 })],
-    });
+    const first = holdingProvider(exporter);
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     try {
-      logs.setGlobalLoggerProvider(first);
-      audit.record({ action: 'settings.sso.enabled' });
-      logs.disable();
-      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      recordThenReplace(audit, first);
       let flushes = 0;
       const forceFlush = first.forceFlush.bind(first);
       first.forceFlush = () => {
@@ -198,7 +203,6 @@ describe('record() → OTel log record', () => {
   });
 
   it('a flush that starts while another flushes a replaced provider waits for it too (shutdown() during a flush)', async () => {
-    const { logs } = await import('@opentelemetry/api');
     const delivered: string[] = [];
     // An exporter that answers after 200 ms: the first flush is still waiting on it when shutdown() starts.
     const slow: LogRecordExporter = {
@@ -211,15 +215,10 @@ describe('record() → OTel log record', () => {
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
-    const first = new LoggerProvider({
-      processors: [new BatchLogRecordProcessor({ exporter: slow, scheduledDelayMillis: 60_000 })],
-    });
+    const first = holdingProvider(slow);
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     try {
-      logs.setGlobalLoggerProvider(first);
-      audit.record({ action: 'settings.sso.enabled' });
-      logs.disable();
-      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      recordThenReplace(audit, first);
       const flushing = audit.flush();
       await audit.shutdown();
       expect(delivered).toEqual(['settings.sso.enabled']);
@@ -231,7 +230,6 @@ describe('record() → OTel log record', () => {
   });
 
   it('reports, not throws, the failed flush of a replaced provider: shutdown() still closes the logger', async () => {
-    const { logs } = await import('@opentelemetry/api');
     const errors: unknown[][] = [];
     const quiet = () => {};
     const logger: DiagLogger = {
@@ -246,10 +244,7 @@ describe('record() → OTel log record', () => {
     broken.forceFlush = () => Promise.reject(new Error('cannot flush'));
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     try {
-      logs.setGlobalLoggerProvider(broken);
-      audit.record({ action: 'settings.sso.enabled' });
-      logs.disable();
-      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      recordThenReplace(audit, broken);
       await audit.shutdown();
       audit.record({ action: 'settings.sso.disabled' });
       expect(audit.stats().dropped).toBe(1); // closed: the record after shutdown() is dropped
