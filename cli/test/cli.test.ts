@@ -641,37 +641,18 @@ describe('otel-audit (in process)', () => {
 
   it('export writes NDJSON or CSV to a file with progress on stderr', async () => {
     const file = join(root, 'out.csv');
-    const r = await run(
-      'export',
-      '--data-dir',
-      dataDir,
-      '--tenant',
-      'acme',
-      '--format',
-      'csv',
-      '--output',
-      file,
-    );
+    const csv = ['export', '--data-dir', dataDir, '--tenant', 'acme', '--format', 'csv'];
+    const r = await run(...csv, '--output', file);
     expect(r.code).toBe(0);
     expect(r.err).toContain('exported 6 events');
     expect(readFileSync(file, 'utf8').trim().split('\r\n')).toHaveLength(7);
     expect(readFileSync(file, 'utf8')).toMatch(/^id,occurred_at,/); // no byte order mark unless asked
     // --bom: one byte order mark before the header (stdout here), and nothing else changed.
-    const bom = await run('export', '--data-dir', dataDir, '--tenant', 'acme', '--format', 'csv', '--bom');
+    const bom = await run(...csv, '--bom');
     expect(bom.code).toBe(0);
     expect(bom.out).toBe(`\uFEFF${readFileSync(file, 'utf8')}`);
     // --output - is standard output, no file named "-".
-    const dash = await run(
-      'export',
-      '--data-dir',
-      dataDir,
-      '--tenant',
-      'acme',
-      '--format',
-      'csv',
-      '--output',
-      '-',
-    );
+    const dash = await run(...csv, '--output', '-');
     expect(dash.code).toBe(0);
     expect(dash.out).toBe(readFileSync(file, 'utf8'));
     expect(existsSync('-')).toBe(false);
