@@ -15,6 +15,7 @@ import {
   SHIPPED_CONFIGS,
   startCollector,
 } from '../src/otelcol/index.js';
+import { INGEST_TOKEN_FILE_NAME } from '../src/receiver/index.js';
 import {
   auditEvents,
   collectorEndpoints,
@@ -53,7 +54,12 @@ describe.skipIf(!go.available)('audit-routing.yaml merged into an existing colle
         SHIPPED_CONFIGS.exampleExistingCollector,
         SHIPPED_CONFIGS.auditRouting,
         // zstd here, gzip in the other tests: serve takes both of the exporter's usual compressions.
-        writeLastHopOverlay(dir, { encoding: 'proto', compression: 'zstd' }),
+        // The ingest token serve generated, read by the collector with ${file:...} as collector/README.md shows.
+        writeLastHopOverlay(dir, {
+          encoding: 'proto',
+          compression: 'zstd',
+          tokenFile: join(lastHop.dataDir, INGEST_TOKEN_FILE_NAME),
+        }),
       ],
       env: {
         ...endpoints.env,

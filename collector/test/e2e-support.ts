@@ -43,6 +43,11 @@ export interface LastHopOptions {
    * last hop comes back. `max_elapsed_time` (never give up) stays the shipped value.
    */
   retryIntervals?: { initial_interval: string; max_interval: string };
+  /**
+   * Read the token from this file with the collector's `${file:...}` (serve's generated token files end in no
+   * newline, so the header matches) instead of the `OTEL_AUDIT_E2E_TOKEN` variable.
+   */
+  tokenFile?: string;
 }
 
 /** The batch collector/README.md gives an exporter that sends to serve (bytes of protobuf, under its limit). */
@@ -58,7 +63,9 @@ export function writeLastHopOverlay(dir: string, options: LastHopOptions): strin
     exporters: {
       [LAST_HOP]: {
         logs_endpoint: envRef('OTEL_AUDIT_E2E_LOGS_URL'),
-        headers: { authorization: `Bearer ${envRef('OTEL_AUDIT_E2E_TOKEN')}` },
+        headers: {
+          authorization: `Bearer ${options.tokenFile ? `\${file:${options.tokenFile}}` : envRef('OTEL_AUDIT_E2E_TOKEN')}`,
+        },
         encoding: options.encoding,
         compression: options.compression ?? 'gzip',
         timeout: clickhouse.timeout,

@@ -72,7 +72,9 @@ describe('serve with the default ingest token', () => {
     const file = join(t.dir, 'data', INGEST_TOKEN_FILE_NAME);
     expect(t.serve.ingestTokenFile).toBe(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(readFileSync(file, 'utf8').trim()).toBe(t.serve.ingestToken);
+    // Exactly the token, no trailing newline: what a collector's `${file:...}` header reference needs.
+    expect(readFileSync(file, 'utf8')).toBe(t.serve.ingestToken);
+    expect(readFileSync(join(t.dir, 'data', TOKEN_FILE_NAME), 'utf8')).toBe(t.serve.token);
     expect(t.serve.ingestToken).not.toBe(t.serve.token);
     const listening = t.logs.map((l) => JSON.parse(l) as JsonObject).find((l) => l.msg === 'listening');
     expect(listening?.ingestTokenFile).toBe(file);

@@ -90,7 +90,9 @@ export function resolveToken(
   const file = join(options.stateDir, names.fileName);
   if (existsSync(file)) return { token: readTokenFile(file, file), source: 'file', file };
   const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  // No trailing newline: a collector config can then use `${file:...}` for the header (it keeps a newline, and
+  // the header would not match). Readers here trim, so older files that end in one still work.
+  writeFileSync(file, token, { mode: 0o600, flag: 'wx' });
   return { token, source: 'generated', file };
 }
 
