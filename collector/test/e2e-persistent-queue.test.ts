@@ -124,3 +124,69 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
     60_000,
   );
 });
+
+describe.skipIf(!go.available)('gateway.yaml sending queue when it is full', () => {
+  // Small enough that the requests below fill it, big enough for one of them (a request bigger than the whole
+  // queue would wait forever) and for the overlay's batch (at least 1 MiB): 500 records of auditEvents are
+  // 0.58 MB as OTLP/JSON (measured), less as the protobuf the queue counts.
+  const queueBytes = 2 * 1024 * 1024;
+  const token = randomUUID();
+  let dir = '';
+  let lastHop: ReceiverLastHop | undefined;
+  let collector: RunningCollector | undefined;
+  let otlpHttpUrl = '';
+
+  beforeAll(async () => {
+    const binary = await ensureCollector();
+    if (!binary.available) throw new Error(`Go is on PATH but the collector was not built: ${binary.reason}`);
+    dir = mkdtempSync(join(tmpdir(), 'e2e-full-queue-'));
+    lastHop = new ReceiverLastHop(await freePort(), join(dir, 'chdb'), token);
+    const endpoints = await collectorEndpoints(dir, lastHop.logsUrl, token);
+    otlpHttpUrl = endpoints.otlpHttpUrl;
+    collector = await startCollector({
+      binary: binary.path,
+      configs: [
+        SHIPPED_CONFIGS.gateway,
+        writeLastHopOverlay(dir, {
+          encoding: 'proto',
+          retryIntervals: { initial_interval: '200ms', max_interval: '1s' },
+        }),
+      ],
+      env: { ...endpoints.env, OTEL_AUDIT_QUEUE_MAX_BYTES: String(queueBytes) },
+      healthUrl: endpoints.healthUrl,
+    });
+  }, 30 * 60_000);
+
+  afterAll(async () => {
+    await collector?.kill();
+    await lastHop?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds senders back (OTEL_AUDIT_QUEUE_MAX_BYTES) while the last hop is down and drops nothing', async () => {
+    const runId = randomUUID().slice(0, 8);
+    const events = auditEvents(runId, 6000);
+    let settled = false;
+    // 6.9 MB of JSON in 12 requests, well over the queue; the senders wait up to a minute per request.
+    const emitted = emit(otlpHttpUrl, runId, events, [], {
+      timeoutMillis: 60_000,
+      recordsPerRequest: 500,
+    }).finally(() => {
+      settled = true;
+    });
+    emitted.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+    await waitFor('a failed export attempt in the collector log', () =>
+      /connection refused/i.test(collector?.output() ?? ''),
+    );
+    // With room for everything the emit ends within a second (the first test above); a full queue holds it.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    expect(settled).toBe(false);
+
+    await lastHop?.start();
+    await emitted; // every request acknowledged, none refused
+    if (!lastHop) throw new Error('not set up');
+    const byId = rowsById(await waitForStored(lastHop, runId, events));
+    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+    expect(collector?.output()).not.toMatch(/dropping data|permanent error/i);
+  }, 120_000);
+});

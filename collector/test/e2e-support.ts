@@ -175,21 +175,34 @@ class FailureRecordingExporter implements LogRecordExporter {
   }
 }
 
+export interface EmitOptions {
+  /** The OTLP exporter's request timeout (its default: 10 s). */
+  timeoutMillis?: number;
+  /** Records per OTLP request (the batch processor's maxExportBatchSize; default 200). */
+  recordsPerRequest?: number;
+}
+
 /** Emits audit events as the SDK's conventions describe, plus ordinary logs, through the real OTel JS SDK. */
 export async function emit(
   otlpHttpUrl: string,
   runId: string,
   events: readonly TestAuditEvent[],
   ordinaryBodies: readonly string[],
+  options: EmitOptions = {},
 ): Promise<void> {
-  const exporter = new FailureRecordingExporter(new OTLPLogExporter({ url: `${otlpHttpUrl}/v1/logs` }));
+  const exporter = new FailureRecordingExporter(
+    new OTLPLogExporter({
+      url: `${otlpHttpUrl}/v1/logs`,
+      ...(options.timeoutMillis === undefined ? {} : { timeoutMillis: options.timeoutMillis }),
+    }),
+  );
   const provider = new LoggerProvider({
     resource: resourceFromAttributes({ 'service.name': 'e2e-service', 'e2e.run': runId }),
     processors: [
       new BatchLogRecordProcessor({
         exporter,
         maxQueueSize: 10_000,
-        maxExportBatchSize: 200,
+        maxExportBatchSize: options.recordsPerRequest ?? 200,
         scheduledDelayMillis: 50,
       }),
     ],
