@@ -167,16 +167,38 @@ describe('otel_logs and the audit_events view', () => {
     expect(got).toHaveLength(4);
     const byMark = Object.fromEntries(got.map((r) => [r.malformed as string, r]));
     expect(byMark[AUDIT_ATTRIBUTES.targets]).toMatchObject({ targets: [], target_fields: [] });
-    expect(byMark[`${AUDIT_ATTRIBUTES.crud},${AUDIT_ATTRIBUTES.outcome}`]).toMatchObject({
-      crud: 'unknown',
-      outcome: 'success',
-    });
+    // An empty outcome is a left-out one (optional, from the severity): only the crud outside its enum is named.
+    expect(byMark[AUDIT_ATTRIBUTES.crud]).toMatchObject({ crud: 'unknown', outcome: 'success' });
     expect(byMark[`${AUDIT_ATTRIBUTES.eventId},${AUDIT_ATTRIBUTES.actorId}`]).toMatchObject({ actor_id: '' });
     expect(byMark[`${AUDIT_ATTRIBUTES.targets},${AUDIT_ATTRIBUTES.count},body`]).toMatchObject({
       metadata: '"plain text body"',
       count: 1,
       targets: [],
     });
+  });
+
+  it('names exactly what is missing or wrong: actor type apart from actor id, an empty action; optional crud and outcome left out are not', async () => {
+    const without = (row: OtelLogRow, ...keys: string[]): OtelLogRow => ({
+      ...row,
+      LogAttributes: Object.fromEntries(Object.entries(row.LogAttributes).filter(([k]) => !keys.includes(k))),
+    });
+    const A = AUDIT_ATTRIBUTES;
+    const rows: [OtelLogRow, string][] = [
+      [without(logRow({ tenant: 't-names' }), A.actorType), A.actorType],
+      [without(logRow({ tenant: 't-names' }), A.actorId), A.actorId],
+      [without(logRow({ tenant: 't-names' }), A.actorId, A.actorType), `${A.actorId},${A.actorType}`],
+      [logRow({ tenant: 't-names', attributes: { [A.action]: '' } }), A.action],
+      // CONVENTIONS.md's Java example leaves both out: a clean row, crud unknown, outcome from the severity.
+      [without(logRow({ tenant: 't-names', outcome: 'failure' }), A.crud, A.outcome), ''],
+      [logRow({ tenant: 't-names', attributes: { [A.outcome]: 'maybe' } }), A.outcome],
+    ];
+    await store.insertLogs(rows.map(([row]) => row));
+    const got = await typed('t-names');
+    const expected = rows.map(([row, malformed]) => [row.LogAttributes[A.eventId], malformed]);
+    expect(got.map((r) => [r.id, r.malformed]).sort()).toEqual(expected.sort());
+    const clean = got.find((r) => r.malformed === '');
+    expect(clean).toMatchObject({ crud: 'unknown', outcome: 'failure' });
+    expect(got.find((r) => r.malformed === A.action)).toMatchObject({ action: '' });
   });
 
   it('names target items and times that are not what CONVENTIONS.md says (the first view stored them unmarked)', async () => {
