@@ -16,6 +16,8 @@ export const CONVENTIONS_VERSION = '1';
  * OTel log record attribute keys. Every value is a primitive (string or int) so that any OTel SDK can emit it
  * and the collector's ClickHouse exporter stores it verbatim in `LogAttributes` (a `Map(String, String)`).
  * Structured values (targets, actor fields, changes) are JSON text in a string attribute: see CONVENTIONS.md.
+ * Renaming one needs a new migration: databases already migrated keep reading the old name
+ * (clickhouse/test/conventions-pinned.test.ts pins them).
  */
 export const AUDIT_ATTRIBUTES = {
   /**
