@@ -45,6 +45,65 @@ async function storedIds(tenant: string, ids: string[]): Promise<string[]> {
 }
 
 describe('SDK → receiver → chDB', () => {
+  it('stores every field of a full event and of a coalesced one as record() returned them, unmarked', async () => {
+    const { provider, audit, errors } = pipeline('full');
+    const full = audit.record({
+      action: 'billing.invoice.paid',
+      actor: {
+        id: 'user_42',
+        type: 'user',
+        name: 'Ada <&> "L"',
+        fields: { role: 'admin', n: 1e21, tiny: 5e-7 },
+      },
+      targets: [
+        { type: 'invoice', id: 'inv_1', name: 'Invoice 1', fields: { total: 1299, tags: ['a', 'b'] } },
+        { type: 'account', id: 'acct_9' },
+      ],
+      crud: 'update',
+      outcome: 'failure',
+      outcomeReason: 'card declined',
+      occurredAt: '2026-11-20T10:11:12.345Z',
+      version: 3,
+      context: { ip: '2001:db8::1', userAgent: 'curl/8 ✓', requestId: 'req-1' },
+      metadata: { amount: 1299, currency: 'EUR', nested: { deep: [1, null, 'x\u2028y'] }, big: 2 ** 64 },
+      changes: { before: { status: 'open' }, after: { status: 'paid' } },
+    });
+    const saves = audit.coalesce({ idleMs: 60_000, maxWindowMs: 60_000 });
+    const occurrence = (at: string, revision: number) =>
+      saves.record({
+        action: 'docs.sheet.saved',
+        actor: { id: 'user_42', type: 'user' },
+        targets: [{ type: 'sheet', id: 'sh_1' }],
+        occurredAt: at,
+        metadata: { revision },
+        changes: { before: { revision: revision - 1 }, after: { revision } },
+      });
+    occurrence('2026-11-20T10:00:00.000Z', 1);
+    occurrence('2026-11-20T10:00:05.500Z', 2);
+    const coalescedId = occurrence('2026-11-20T10:00:02.250Z', 3).id;
+    const stats = await audit.flush();
+    await provider.shutdown();
+    expect(errors).toEqual([]);
+    expect(stats).toMatchObject({ exported: 2, failed: 0, pending: 0 });
+
+    const stored = await serve.serve.store.getEvent('full', full.id);
+    const { receivedAt, serviceName, malformed, traceId, spanId, ...event } = stored ?? ({} as never);
+    expect(malformed).toEqual([]);
+    expect(serviceName).toBe('sdk-to-store');
+    expect(event).toEqual(full);
+
+    const coalesced = await serve.serve.store.getEvent('full', coalescedId);
+    expect(coalesced?.malformed).toEqual([]);
+    expect(coalesced).toMatchObject({
+      count: 3,
+      occurredAt: new Date('2026-11-20T10:00:00.000Z'),
+      lastOccurredAt: new Date('2026-11-20T10:00:05.500Z'),
+      metadata: { revision: 3 },
+      changes: { before: { revision: 0 }, after: { revision: 3 } },
+      targets: [{ type: 'sheet', id: 'sh_1' }],
+    });
+  }, 30_000);
+
   it('refuses an occurredAt outside the OTLP/DateTime64(9) range, so the rest of its batch is stored', async () => {
     const { provider, audit, errors } = pipeline('range');
     for (const occurredAt of [
