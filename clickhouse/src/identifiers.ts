@@ -5,7 +5,8 @@ import { AuditStoreInputError } from './errors.js';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** The engine's own databases: tables created there are not kept (system) or cannot be (information_schema). */
-const RESERVED_DATABASES = new Set(['system', 'information_schema']);
+// The engine's own databases (`_temporary_and_external_tables` holds temporary tables; access to it is refused).
+const RESERVED_DATABASES = new Set(['system', 'information_schema', '_temporary_and_external_tables']);
 
 /** Returns the identifier back-quoted, or throws when it is not a plain name. */
 export function quoteIdentifier(value: string, field: string): string {
@@ -24,7 +25,7 @@ export function quoteDatabase(value: string, field = 'database'): string {
   if (RESERVED_DATABASES.has(value.toLowerCase()))
     throw new AuditStoreInputError(
       field,
-      `${JSON.stringify(value)} is a database of the engine itself (system, information_schema): choose another name`,
+      `${JSON.stringify(value)} is a database of the engine itself (${[...RESERVED_DATABASES].join(', ')}): choose another name`,
     );
   return quoted;
 }

@@ -91,23 +91,37 @@ export function loadMigrations(dir = process.env.OTEL_AUDIT_MIGRATIONS_DIR || MI
       { cause },
     );
   }
-  const migrations = files
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((file) => {
-      // A checkout with CRLF line endings (git autocrlf on Windows) is the same release: same checksum.
-      const template = readFileSync(join(dir, file), 'utf8').replace(/\r\n/g, '\n');
-      return {
-        version: Number(file.slice(0, 4)),
-        name: file.replace(/\.sql$/, ''),
-        checksum: createHash('sha256').update(template).digest('hex'),
-        template,
-      };
-    });
+  const named = files.filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f));
+  // A file that looks like a migration but is not named like one would be skipped without a word.
+  const misnamed = files.filter((f) => /^\d{4}.*\.sql$/i.test(f) && !named.includes(f));
+  if (misnamed.length > 0)
+    throw new AuditStoreError(
+      `${join(dir, misnamed[0] as string)} is not named like a migration (NNNN_name.sql, name in [a-z0-9_]): ` +
+        'rename it, or move it out of the folder',
+    );
+  const migrations = named.sort().map((file) => {
+    // A checkout with CRLF line endings (git autocrlf on Windows) is the same release: same checksum.
+    const template = readFileSync(join(dir, file), 'utf8').replace(/\r\n/g, '\n');
+    return {
+      version: Number(file.slice(0, 4)),
+      name: file.replace(/\.sql$/, ''),
+      checksum: createHash('sha256').update(template).digest('hex'),
+      template,
+    };
+  });
   if (migrations.length === 0)
     throw new AuditStoreError(
       `no migration files (NNNN_name.sql) in ${dir}: is it a copy of the migrations/ folder?`,
     );
+  // Applied versions are recorded by number: two files of one number (two branches merged) would both apply
+  // once, then every later migrate would compare one's checksum with the other's and refuse the database.
+  for (const [i, m] of migrations.entries()) {
+    const next = migrations[i + 1];
+    if (next?.version === m.version)
+      throw new AuditStoreError(
+        `${m.name} and ${next.name} in ${dir} have the same number: give the later one the next free number`,
+      );
+  }
   return migrations;
 }
 
@@ -690,7 +704,7 @@ async function applyRetention(
         });
     } catch (error) {
       throw new AuditStoreError(
-        `recomputing the TTL of ${table}'s parts (written under a TTL on 32-bit time) failed; TTL merges of ` +
+        `recomputing the TTL of ${table}'s parts (under its new TTL) failed; TTL merges of ` +
           `${table} stay off so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
         { cause: error },
       );
@@ -708,13 +722,19 @@ async function applyRetention(
     );
   };
   /**
-   * A new TTL; from one on 32-bit time, the parts written under it carry expiry times that wrapped into the past
-   * (a long retention), which a merge would apply whatever the table now says: the table is marked (below), the
-   * TTL changed and the parts' TTL recomputed.
+   * A new TTL of `days`. Parts keep the expiry they were written with (materialize_ttl_after_modify = 0), and a
+   * merge drops a part whose stored expiry passed whatever the table now says: a retention lengthened from 30 to
+   * 3650 days still deleted the events stored before at 30 days, and a TTL on 32-bit time carries expiry times
+   * that wrapped into the past. So when the days change (or the time was 32-bit) the table is marked (MARK: no
+   * merge until done, also across a crash), the TTL changed and the parts' expiry recomputed, which rewrites only
+   * their TTL metadata, never their rows.
    */
-  const modifyTtl = async (table: string, expression: string) => {
+  const modifyTtl = async (table: string, expression: string, days: number) => {
+    const own = ttl[table];
+    const recompute = own?.time32 === true || (own?.has === true && own.days !== days);
+    if (recompute && !own?.time32) await mark(table); // 32-bit tables were all marked first (below)
     await alter(table, `MODIFY TTL ${expression}`);
-    if (ttl[table]?.time32) await recalculate(table);
+    if (recompute) await recalculate(table);
   };
   // Every table on 32-bit time is marked (MARK, durable: a migrate that dies later resumes from it) before any is
   // rewritten: a failure on one left the others unmarked, and the next process merged their wrapped parts away.
@@ -729,13 +749,14 @@ async function applyRetention(
   const logs = ttl[AUDIT_TABLES.logs];
   const rawDays = rawLogsDays ?? (logs?.time32 ? logs.days : undefined);
   if (logs !== undefined && rawDays !== undefined)
-    await modifyTtl(AUDIT_TABLES.logs, ttlOf('toDateTime64(Timestamp, 3)', rawDays));
+    await modifyTtl(AUDIT_TABLES.logs, ttlOf('toDateTime64(Timestamp, 3)', rawDays), rawDays);
   if (keep === 0) {
     for (const table of tables) {
       const own = ttl[table];
       // Parts written under a 32-bit TTL keep their wrapped expiry after REMOVE TTL, and a TTL set later would
       // apply it: recomputed first, on 64-bit time.
-      if (own?.time32 && own.days !== undefined) await modifyTtl(table, ttlOf('occurred_at', own.days));
+      if (own?.time32 && own.days !== undefined)
+        await modifyTtl(table, ttlOf('occurred_at', own.days), own.days);
       if (own?.has) await alter(table, 'REMOVE TTL');
     }
     return;
@@ -749,12 +770,19 @@ async function applyRetention(
   const retention = keep ?? events?.days;
   for (const table of tables) {
     const own = ttl[table];
-    if (keep === undefined && (table === AUDIT_TABLES.events || own?.has)) {
-      // Kept as it is, but on 64-bit time.
-      if (own?.time32 && own.days !== undefined) await modifyTtl(table, ttlOf('occurred_at', own.days));
-      continue;
+    if (keep === undefined) {
+      // audit_events' TTL is kept as it is, but on 64-bit time. The keys follow it, also after a migrate that
+      // changed the retention died between the two tables (keys expiring before their events, or after).
+      if (table === AUDIT_TABLES.events || events?.days === undefined) {
+        if (own?.time32 && own.days !== undefined)
+          await modifyTtl(table, ttlOf('occurred_at', own.days), own.days);
+        if (table !== AUDIT_TABLES.events && events?.has === false && own?.has)
+          await alter(table, 'REMOVE TTL');
+        continue;
+      }
+      if (own?.has && own.days === events.days && !own.time32) continue;
     }
-    if (retention !== undefined) await modifyTtl(table, ttlOf('occurred_at', retention));
+    if (retention !== undefined) await modifyTtl(table, ttlOf('occurred_at', retention), retention);
   }
   const keysTtl = retention !== undefined || ttl[AUDIT_TABLES.byTarget]?.has;
   if (copiedKeys && keysTtl) await alter(AUDIT_TABLES.byTarget, 'MATERIALIZE TTL');

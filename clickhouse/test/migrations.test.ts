@@ -334,6 +334,20 @@ describe('migration runner', () => {
       );
       rmSync(join(copy, '0003_audit_events_by_target.sql'));
       expect(loadMigrations().map((m) => m.name)).not.toContain('0003_audit_events_by_target');
+      // Two files of one number (two branches merged): both applied once, then every migrate refused the database.
+      writeFileSync(join(copy, '0099_branch_a.sql'), 'SELECT 1');
+      writeFileSync(join(copy, '0099_branch_b.sql'), 'SELECT 2');
+      expect(() => loadMigrations()).toThrow(/0099_branch_a and 0099_branch_b in .* have the same number/);
+      rmSync(join(copy, '0099_branch_b.sql'));
+      // A file that looks like a migration but is not named like one was skipped without a word.
+      for (const misnamed of ['0100_addColumn.sql', '0100-other.sql']) {
+        writeFileSync(join(copy, misnamed), 'SELECT 3');
+        expect(() => loadMigrations()).toThrow(
+          new RegExp(`${misnamed} is not named like a migration \\(NNNN_name\\.sql`),
+        );
+        rmSync(join(copy, misnamed));
+      }
+      expect(loadMigrations().map((m) => m.name)).toContain('0099_branch_a');
       process.env.OTEL_AUDIT_MIGRATIONS_DIR = join(copy, 'missing');
       expect(() => loadMigrations()).toThrow(
         new RegExp(`cannot read the migration files in ${join(copy, 'missing')} .*OTEL_AUDIT_MIGRATIONS_DIR`),
@@ -425,6 +439,65 @@ describe('migration runner', () => {
     expect(await count('ttl-old')).toBe('0');
     expect(await count('ttl-recent')).toBe('2');
     await store.migrate({ retentionDays: 400 });
+  });
+
+  it('a longer retention keeps what the shorter one would have expired (parts kept their old expiry)', async () => {
+    const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
+    const count = async (table: string) =>
+      (
+        await store.query<{ n: string }>(
+          `SELECT toString(count()) AS n FROM audit_db.${table} WHERE tenant = 'ttl-lengthened'`,
+        )
+      )[0]?.n;
+    await store.migrate({ retentionDays: 30 });
+    // Written under 30 days, 40 days old: expired there (TTL merges held off so it is not gone before the change).
+    for (const table of tables) await store.command(`SYSTEM STOP TTL MERGES audit_db.${table}`);
+    await store.insertLogs([
+      logRow({
+        tenant: 'ttl-lengthened',
+        occurredAt: new Date(Date.now() - 40 * 86_400_000),
+        targets: [{ type: 'doc', id: 'd' }],
+      }),
+    ]);
+    await store.migrate({ retentionDays: 3650 });
+    for (const table of tables) {
+      await store.command(`SYSTEM START TTL MERGES audit_db.${table}`);
+      await store.command(`OPTIMIZE TABLE audit_db.${table} FINAL`);
+      expect(await count(table), table).toBe('1');
+    }
+    await store.migrate({ retentionDays: 400 });
+  });
+
+  it("gives the target keys audit_events' retention when a migrate changing it died between the two tables", async () => {
+    const ttlOf = async (table: string) =>
+      /TTL occurred_at \+ toIntervalDay\((\d+)\)/.exec(
+        (
+          await store.query<{ engine_full: string }>(
+            `SELECT engine_full FROM system.tables WHERE database = 'audit_db' AND name = {table:String}`,
+            { table },
+          )
+        )[0]?.engine_full ?? '',
+      )?.[1];
+    const alter = (table: string, clause: string) =>
+      store.client.command({
+        query: `ALTER TABLE audit_db.${table} ${clause}`,
+        clickhouse_settings: { ...BASE_SETTINGS, materialize_ttl_after_modify: 0 },
+      });
+    await store.migrate({ retentionDays: 30 });
+    // Died after audit_events (3650 days), before the keys: a plain migrate (serve runs one at start) left the
+    // keys expiring at 30 days, and target pages lost events their actor timelines still showed.
+    await alter(AUDIT_TABLES.events, 'MODIFY TTL occurred_at + toIntervalDay(3650)');
+    await store.migrate();
+    expect([await ttlOf(AUDIT_TABLES.events), await ttlOf(AUDIT_TABLES.byTarget)]).toEqual(['3650', '3650']);
+    // Died after removing audit_events' TTL: the keys lose theirs too.
+    await alter(AUDIT_TABLES.events, 'REMOVE TTL');
+    await store.migrate();
+    expect([await ttlOf(AUDIT_TABLES.events), await ttlOf(AUDIT_TABLES.byTarget)]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    await store.migrate({ retentionDays: 400 });
+    expect([await ttlOf(AUDIT_TABLES.events), await ttlOf(AUDIT_TABLES.byTarget)]).toEqual(['400', '400']);
   });
 
   it('rewrites a TTL an earlier release wrote on 32-bit time (a long retention then dropped every new row)', async () => {
@@ -653,7 +726,12 @@ describe('migration runner', () => {
       );
     }
     // The engine's own databases: migrate "succeeded" into system, whose tables the next process did not see.
-    for (const database of ['system', 'information_schema', 'INFORMATION_SCHEMA']) {
+    for (const database of [
+      'system',
+      'information_schema',
+      'INFORMATION_SCHEMA',
+      '_temporary_and_external_tables',
+    ]) {
       expect(() => migrationSql({ database })).toThrow(/database: .* is a database of the engine itself/);
       await expect(AuditStore.open({ path: dir, database })).rejects.toThrow(
         /database: .* is a database of the engine itself/,

@@ -39,8 +39,8 @@ export const migrate: Command = {
   --raw-logs-retention-days N    TTL of raw log rows in days (1..${MAX_RETENTION_DAYS}), MergeTree otel_logs only
                                  (default 7 when created; given later, the TTL changes)
   --retention-days N             TTL of audit events in days (0..${MAX_RETENTION_DAYS}), set on every run that
-                                 gives it; 0 removes it (keep forever); left out, the TTL stays as it is (none at
-                                 first)
+                                 gives it, for events already stored too; 0 removes it (keep forever); left out,
+                                 the TTL stays as it is (none at first)
   --adopt-otel-logs              attach the audit views to an existing otel_logs that otel-audit did not create
                                  (e.g. the one a collector's ClickHouse exporter fills with every log: the views
                                  then run on every insert into it); without it such a table is refused
