@@ -45,7 +45,7 @@ async function storedIds(tenant: string, ids: string[]): Promise<string[]> {
 }
 
 describe('SDK → receiver → chDB', () => {
-  it('stores every field of a full event and of a coalesced one as record() returned them, unmarked', async () => {
+  it('stores every field of a full event as record() returned it, and of a coalesced one as sdk/README.md says, unmarked', async () => {
     const { provider, audit, errors } = pipeline('full');
     const full = audit.record({
       action: 'billing.invoice.paid',
@@ -69,18 +69,28 @@ describe('SDK → receiver → chDB', () => {
       changes: { before: { status: 'open' }, after: { status: 'paid' } },
     });
     const saves = audit.coalesce({ idleMs: 60_000, maxWindowMs: 60_000 });
+    // Everything that describes an occurrence differs between them, so the stored event shows which one it took.
+    const described = (revision: number) => ({
+      action: 'docs.sheet.saved',
+      tenant: 'full',
+      actor: { id: 'user_42', type: 'user', name: `Ada ${revision}`, fields: { revision } },
+      targets: [{ type: 'sheet', id: 'sh_1', name: `Sheet r${revision}`, fields: { revision } }],
+      crud: 'update' as const,
+      outcome: 'failure' as const,
+      outcomeReason: `conflict ${revision}`,
+      version: 2,
+      context: { ip: `10.0.0.${revision}`, userAgent: `ua ${revision}`, requestId: `req-${revision}` },
+      metadata: { revision },
+    });
     const occurrence = (at: string, revision: number) =>
       saves.record({
-        action: 'docs.sheet.saved',
-        actor: { id: 'user_42', type: 'user' },
-        targets: [{ type: 'sheet', id: 'sh_1' }],
+        ...described(revision),
         occurredAt: at,
-        metadata: { revision },
         changes: { before: { revision: revision - 1 }, after: { revision } },
       });
-    occurrence('2026-11-20T10:00:00.000Z', 1);
+    const first = occurrence('2026-11-20T10:00:00.000Z', 1);
     occurrence('2026-11-20T10:00:05.500Z', 2);
-    const coalescedId = occurrence('2026-11-20T10:00:02.250Z', 3).id;
+    const last = occurrence('2026-11-20T10:00:02.250Z', 3);
     const stats = await audit.flush();
     await provider.shutdown();
     expect(errors).toEqual([]);
@@ -92,15 +102,21 @@ describe('SDK → receiver → chDB', () => {
     expect(serviceName).toBe('sdk-to-store');
     expect(event).toEqual(full);
 
-    const coalesced = await serve.serve.store.getEvent('full', coalescedId);
-    expect(coalesced?.malformed).toEqual([]);
-    expect(coalesced).toMatchObject({
+    // sdk/README.md, Session coalescing: the first occurrence's id, the earliest and latest times, the count,
+    // changes from the first's before to the last's after, everything else from the last one recorded.
+    expect(last.id).toBe(first.id);
+    const coalesced = await serve.serve.store.getEvent('full', first.id);
+    const { malformed: coalescedMalformed, ...storedCoalesced } = coalesced ?? ({} as never);
+    expect(coalescedMalformed).toEqual([]);
+    expect(storedCoalesced).toEqual({
+      ...described(3),
+      id: first.id,
       count: 3,
       occurredAt: new Date('2026-11-20T10:00:00.000Z'),
       lastOccurredAt: new Date('2026-11-20T10:00:05.500Z'),
-      metadata: { revision: 3 },
       changes: { before: { revision: 0 }, after: { revision: 3 } },
-      targets: [{ type: 'sheet', id: 'sh_1' }],
+      receivedAt: expect.any(Date),
+      serviceName: 'sdk-to-store',
     });
   }, 30_000);
 
