@@ -27,7 +27,7 @@ ${list}
 
 Run \`otel-audit <command> --help\` for a command's options, \`otel-audit --version\` for the version.
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such event (event), 130/143/129/131 export --output interrupted
-(SIGINT/SIGTERM/SIGHUP/SIGQUIT; the file was left as it was), 141 stdout closed by its reader (e.g. a pipe into head; nothing
+(SIGINT/SIGTERM/SIGHUP/SIGQUIT; the file was left as it was), 141 stdout closed by its reader (e.g. a pipe into head; no error
 is printed).
 `;
 }

@@ -94,11 +94,11 @@ export class ChdbNotInstalledError extends AuditStoreError {
     super(
       cause === undefined || chdbMissing(cause)
         ? 'the embedded store needs the optional dependency "chdb" (npm install chdb), ' +
-            'or open the store on a ClickHouse server with { url }'
+            "or use a ClickHouse server instead (the store's url option; --url in the CLI)"
         : `the embedded store needs chdb, which is installed but cannot load here: ${
             cause instanceof Error ? cause.message : String(cause)
           } (reinstall it on this platform, e.g. rm -rf node_modules/chdb node_modules/@chdb && npm install chdb; ` +
-            'or open the store on a ClickHouse server with { url })',
+            "or use a ClickHouse server instead: the store's url option, --url in the CLI)",
       options,
     );
   }
