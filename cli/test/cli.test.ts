@@ -284,7 +284,7 @@ describe('otel-audit (in process)', () => {
     }
     const marked = await run('status', '--data-dir', dataDir);
     expect(marked.out).toContain(
-      `TTL recomputation unfinished on audit_target_keys (a migrate stopped part-way; their TTL merges may be stopped): run \`otel-audit migrate --data-dir ${dataDir}\``,
+      `TTL recomputation unfinished on audit_target_keys (a migrate stopped part-way; no merge runs there until it is finished, so parts pile up): run \`otel-audit migrate --data-dir ${dataDir}\``,
     );
     const markedJson = JSON.parse((await run('status', '--data-dir', dataDir, '--json')).out) as StoreStatus;
     expect(markedJson.tables.find((t) => t.name === 'audit_target_keys')?.ttlRecalculationPending).toBe(true);

@@ -658,14 +658,24 @@ async function auditTableTtls(
   );
 }
 
+/** What a migrate does to one table's TTL: set one of `days`, remove it, or leave it as it is. */
+type TtlPlan = { set: number } | 'remove' | 'keep';
+
 /**
  * Applies `retentionDays` to both audit tables as they are after the migrations (REMOVE TTL only where there
- * is one). Left out, a table a later migration created (0006 rebuilt the by-target table) gets audit_events'
- * TTL, so its keys (actor and target ids) expire with the events. Keys a migration of this run copied
- * (`copiedKeys`) sit in parts written without a TTL (TTL merges never pick those), some already expired (copied
- * from events not yet merged away): the by-target table's TTL is then materialized (a rewrite of ~12 bytes
- * per event), before that migration is recorded. `rawLogsDays` is otel_logs' new retention (a table that
- * existed before this run). A TTL on 32-bit time is rewritten to 64-bit time whatever was asked.
+ * is one). Left out, audit_events' TTL stays (on 64-bit time) and audit_target_keys follows it: a table a later
+ * migration created (0006's) gets it, and so do keys a migrate that died between the two tables left on the old
+ * one. `rawLogsDays` is otel_logs' new retention (a table that existed before this run). Keys a migration of this
+ * run copied (`copiedKeys`), some already expired (copied from events not yet merged away), get their TTL
+ * materialized before that migration is recorded.
+ *
+ * Parts keep the expiry they were written with (materialize_ttl_after_modify = 0), and a merge drops a part whose
+ * stored expiry passed whatever the table says: a retention lengthened from 30 to 3650 days (also through 0 in
+ * between) still deleted the events stored before at 30 days; parts written without a TTL never expire; a TTL on
+ * 32-bit time wrapped into the past. So every table whose TTL changes is marked first (MARK: no merge at all, also
+ * across a crash), all of them before any is changed; then each gets its final TTL and its parts' expiry is
+ * recomputed once (MATERIALIZE TTL, recalculate only), and only then merges run again. A table an earlier migrate
+ * left marked is finished the same way, with this run's TTL.
  */
 async function applyRetention(
   client: ClickHouseClient,
@@ -687,32 +697,76 @@ async function applyRetention(
       query: `SYSTEM ${verb} TTL MERGES ${v.on_cluster} ${v.db}.${table}`,
       clickhouse_settings: settings,
     });
-  /**
-   * Recomputes the TTL of a table's parts without deleting anything (the table is marked by then: MARK), then
-   * lets TTL merges run again and clears the mark. When it fails the mark stays, and with it no TTL merge runs,
-   * also after a restart (SYSTEM STOP TTL MERGES alone ends with the process: an embedded store reopened, or a
-   * server restarted, merged the wrapped parts away before the next migrate could finish): the next migrate
-   * finishes the job.
-   */
-  const recalculate = async (table: string, hasTtl = true) => {
-    try {
-      // Without a TTL there is nothing to recompute (and the engine refuses MATERIALIZE TTL).
-      if (hasTtl)
-        await client.command({
-          query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
-          clickhouse_settings: { ...settings, mutations_sync: '2' },
-        });
-    } catch (error) {
-      throw new AuditStoreError(
-        `recomputing the TTL of ${table}'s parts (under its new TTL) failed; TTL merges of ` +
-          `${table} stay off so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
-        { cause: error },
-      );
-    }
-    await merges(table, 'START');
-    await alter(table, `RESET SETTING ${Object.keys(MARK).join(', ')}`);
+
+  const events = ttl[AUDIT_TABLES.events];
+  if (keep === undefined && events?.has && events.days === undefined && !ttl[AUDIT_TABLES.byTarget]?.has)
+    throw new AuditStoreError(
+      `${AUDIT_TABLES.events} has a TTL this version does not read, so ${AUDIT_TABLES.byTarget} could not get ` +
+        'the same retention: migrate again with retentionDays (--retention-days) to set it on both tables',
+    );
+  // The TTL each existing table ends with.
+  const plans = new Map<string, TtlPlan>();
+  const keepOr64Bit = (own: TableTtl | undefined): TtlPlan =>
+    own?.time32 && own.days !== undefined ? { set: own.days } : 'keep';
+  const logs = ttl[AUDIT_TABLES.logs];
+  if (logs !== undefined)
+    plans.set(AUDIT_TABLES.logs, rawLogsDays !== undefined ? { set: rawLogsDays } : keepOr64Bit(logs));
+  const keys = ttl[AUDIT_TABLES.byTarget];
+  if (events !== undefined)
+    plans.set(
+      AUDIT_TABLES.events,
+      keep === 0 ? 'remove' : keep !== undefined ? { set: keep } : keepOr64Bit(events),
+    );
+  if (keys !== undefined) {
+    let plan: TtlPlan;
+    if (keep === 0) plan = 'remove';
+    else if (keep !== undefined) plan = { set: keep };
+    else if (events?.days !== undefined) plan = { set: events.days };
+    else if (events?.has === false) plan = 'remove';
+    else plan = keepOr64Bit(keys); // audit_events' TTL is one this version does not read: the keys keep theirs
+    plans.set(AUDIT_TABLES.byTarget, plan);
+  }
+  /** Whether the plan changes the table's TTL (or finishes a recomputation an earlier migrate began). */
+  const changes = (table: string, plan: TtlPlan): boolean => {
+    const own = ttl[table] as TableTtl;
+    if (own.recalculating || own.time32) return true;
+    if (plan === 'keep') return false;
+    if (plan === 'remove') return own.has;
+    return !(own.has && own.days === plan.set);
   };
-  const mark = async (table: string) => {
+  const changing = [...plans].filter(([table, plan]) => changes(table, plan));
+  const withParts = new Set(
+    (
+      await (
+        await client.query({
+          query:
+            'SELECT DISTINCT table FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}',
+          query_params: { db: options.database ?? 'default', names: changing.map(([table]) => table) },
+          format: 'JSONEachRow',
+          clickhouse_settings: settings,
+        })
+      ).json<{ table: string }>()
+    ).map((r) => r.table),
+  );
+  const form = (table: string) =>
+    table === AUDIT_TABLES.logs ? 'toDateTime64(Timestamp, 3)' : 'occurred_at';
+  const setTtl = async (table: string, plan: TtlPlan) => {
+    if (plan === 'remove') {
+      if (ttl[table]?.has) await alter(table, 'REMOVE TTL');
+    } else if (plan !== 'keep') await alter(table, `MODIFY TTL ${ttlOf(form(table), plan.set)}`);
+  };
+  // No part yet (a table this run created, empty): nothing to recompute. Copied keys get their TTL materialized
+  // below (deleting the expired ones at once) instead of recomputed.
+  const recomputed = changing.filter(
+    ([table]) =>
+      ttl[table]?.recalculating || (withParts.has(table) && !(copiedKeys && table === AUDIT_TABLES.byTarget)),
+  );
+  for (const [table, plan] of changing)
+    if (!recomputed.some(([other]) => other === table)) await setTtl(table, plan);
+
+  // Every table to recompute is marked before any is changed: a migrate that dies part-way leaves each of them
+  // marked, and the next one finishes them (a table left unmarked with its old expiry would be merged away).
+  for (const [table] of recomputed) {
     await merges(table, 'STOP');
     await alter(
       table,
@@ -720,70 +774,32 @@ async function applyRetention(
         .map(([k, value]) => `${k} = ${value}`)
         .join(', ')}`,
     );
-  };
-  /**
-   * A new TTL of `days`. Parts keep the expiry they were written with (materialize_ttl_after_modify = 0), and a
-   * merge drops a part whose stored expiry passed whatever the table now says: a retention lengthened from 30 to
-   * 3650 days still deleted the events stored before at 30 days, and a TTL on 32-bit time carries expiry times
-   * that wrapped into the past. So when the days change (or the time was 32-bit) the table is marked (MARK: no
-   * merge until done, also across a crash), the TTL changed and the parts' expiry recomputed, which rewrites only
-   * their TTL metadata, never their rows.
-   */
-  const modifyTtl = async (table: string, expression: string, days: number) => {
-    const own = ttl[table];
-    const recompute = own?.time32 === true || (own?.has === true && own.days !== days);
-    if (recompute && !own?.time32) await mark(table); // 32-bit tables were all marked first (below)
-    await alter(table, `MODIFY TTL ${expression}`);
-    if (recompute) await recalculate(table);
-  };
-  // Every table on 32-bit time is marked (MARK, durable: a migrate that dies later resumes from it) before any is
-  // rewritten: a failure on one left the others unmarked, and the next process merged their wrapped parts away.
-  for (const [table, state] of Object.entries(ttl)) if (state.time32) await mark(table);
-  // An earlier migrate that stopped after the TTL was rewritten: its recomputation first.
-  for (const [table, state] of Object.entries(ttl))
-    if (state.recalculating && !state.time32) {
-      await merges(table, 'STOP');
-      await recalculate(table, state.has);
-    }
-  const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
-  const logs = ttl[AUDIT_TABLES.logs];
-  const rawDays = rawLogsDays ?? (logs?.time32 ? logs.days : undefined);
-  if (logs !== undefined && rawDays !== undefined)
-    await modifyTtl(AUDIT_TABLES.logs, ttlOf('toDateTime64(Timestamp, 3)', rawDays), rawDays);
-  if (keep === 0) {
-    for (const table of tables) {
-      const own = ttl[table];
-      // Parts written under a 32-bit TTL keep their wrapped expiry after REMOVE TTL, and a TTL set later would
-      // apply it: recomputed first, on 64-bit time.
-      if (own?.time32 && own.days !== undefined)
-        await modifyTtl(table, ttlOf('occurred_at', own.days), own.days);
-      if (own?.has) await alter(table, 'REMOVE TTL');
-    }
-    return;
   }
-  const events = ttl[AUDIT_TABLES.events];
-  if (keep === undefined && events?.has && events.days === undefined && !ttl[AUDIT_TABLES.byTarget]?.has)
-    throw new AuditStoreError(
-      `${AUDIT_TABLES.events} has a TTL this version does not read, so ${AUDIT_TABLES.byTarget} could not get ` +
-        'the same retention: migrate again with retentionDays (--retention-days) to set it on both tables',
-    );
-  const retention = keep ?? events?.days;
-  for (const table of tables) {
-    const own = ttl[table];
-    if (keep === undefined) {
-      // audit_events' TTL is kept as it is, but on 64-bit time. The keys follow it, also after a migrate that
-      // changed the retention died between the two tables (keys expiring before their events, or after).
-      if (table === AUDIT_TABLES.events || events?.days === undefined) {
-        if (own?.time32 && own.days !== undefined)
-          await modifyTtl(table, ttlOf('occurred_at', own.days), own.days);
-        if (table !== AUDIT_TABLES.events && events?.has === false && own?.has)
-          await alter(table, 'REMOVE TTL');
-        continue;
+  for (const [table, plan] of recomputed) {
+    await setTtl(table, plan);
+    // Without a TTL there is nothing to recompute (and the engine refuses MATERIALIZE TTL); a part's stale
+    // expiry is recomputed when a TTL comes back (a change from none).
+    if (plan !== 'remove') {
+      if (plan !== 'keep' || ttl[table]?.has) {
+        try {
+          await client.command({
+            query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
+            clickhouse_settings: { ...settings, mutations_sync: '2' },
+          });
+        } catch (error) {
+          throw new AuditStoreError(
+            `recomputing the TTL of ${table}'s parts (under its new TTL) failed; merges of ${table} stay off ` +
+              `so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
+            { cause: error },
+          );
+        }
       }
-      if (own?.has && own.days === events.days && !own.time32) continue;
     }
-    if (retention !== undefined) await modifyTtl(table, ttlOf('occurred_at', retention), retention);
+    await merges(table, 'START');
+    await alter(table, `RESET SETTING ${Object.keys(MARK).join(', ')}`);
   }
-  const keysTtl = retention !== undefined || ttl[AUDIT_TABLES.byTarget]?.has;
+  const keysPlan = plans.get(AUDIT_TABLES.byTarget);
+  const keysTtl =
+    keysPlan !== undefined && keysPlan !== 'remove' && (keysPlan !== 'keep' || keys?.has === true);
   if (copiedKeys && keysTtl) await alter(AUDIT_TABLES.byTarget, 'MATERIALIZE TTL');
 }

@@ -22,8 +22,8 @@ export interface TableStatus {
    */
   ttlOn32BitTime?: true;
   /**
-   * A migrate began recomputing the TTL of this table's parts (written under a 32-bit TTL) and did not finish;
-   * its TTL merges may be stopped meanwhile. The next migrate finishes it.
+   * A migrate began recomputing the TTL of this table's parts (after a retention change, or from a 32-bit TTL)
+   * and did not finish; no merge runs on it meanwhile. The next migrate finishes it.
    */
   ttlRecalculationPending?: true;
 }

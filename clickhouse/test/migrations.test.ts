@@ -468,6 +468,73 @@ describe('migration runner', () => {
     await store.migrate({ retentionDays: 400 });
   });
 
+  it('recomputes stored expiry on every change: 30 -> 0 -> 3650 keeps, a first retention expires old rows, a failed change resumes with the new one', async () => {
+    const tables = [AUDIT_TABLES.events, AUDIT_TABLES.byTarget];
+    const count = async (tenant: string) =>
+      (
+        await store.query<{ n: string }>(
+          `SELECT toString(count()) AS n FROM audit_db.${AUDIT_TABLES.events} WHERE tenant = {tenant:String}`,
+          { tenant },
+        )
+      )[0]?.n;
+    const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+    const mergeAll = async () => {
+      for (const table of tables) {
+        await store.command(`SYSTEM START TTL MERGES audit_db.${table}`);
+        await store.command(`OPTIMIZE TABLE audit_db.${table} FINAL`);
+      }
+    };
+    // Through 0 (REMOVE TTL leaves each part's stored expiry): setting a retention again applied the old one.
+    await store.migrate({ retentionDays: 30 });
+    for (const table of tables) await store.command(`SYSTEM STOP TTL MERGES audit_db.${table}`);
+    await store.insertLogs([logRow({ tenant: 'ttl-through-0', occurredAt: daysAgo(40) })]);
+    await store.migrate({ retentionDays: 0 });
+    await store.migrate({ retentionDays: 3650 });
+    await mergeAll();
+    expect(await count('ttl-through-0')).toBe('1');
+
+    // A first retention on rows written without one: their parts had no expiry, so they were never deleted.
+    await store.migrate({ retentionDays: 0 });
+    await store.insertLogs([logRow({ tenant: 'ttl-first', occurredAt: daysAgo(100) })]);
+    await store.migrate({ retentionDays: 30 });
+    await mergeAll();
+    expect(await count('ttl-first')).toBe('0');
+
+    // A change that failed after its MODIFY TTL (3650 -> 10) and is run again with another one (3650): the
+    // table stays marked until it has the final TTL (merges restarted under 10 days deleted rows meanwhile).
+    await store.migrate({ retentionDays: 3650 });
+    await store.insertLogs([logRow({ tenant: 'ttl-resumed', occurredAt: daysAgo(20) })]);
+    const commands: string[] = [];
+    const recording = (failAt?: RegExp) =>
+      new Proxy(store.client, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (property === 'command')
+            return (params: { query: string }) => {
+              commands.push(params.query.replace(/\s+/g, ' '));
+              return failAt?.test(params.query)
+                ? Promise.reject(new Error('simulated failure'))
+                : target.command(params as Parameters<typeof target.command>[0]);
+            };
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    await expect(
+      runMigrations(recording(/MATERIALIZE TTL/), { database: 'audit_db', retentionDays: 10 }),
+    ).rejects.toThrow(/simulated failure/);
+    commands.length = 0;
+    await runMigrations(recording(), { database: 'audit_db', retentionDays: 3650 });
+    const events = commands.filter((c) => new RegExp(`audit_db\`?\\.${AUDIT_TABLES.events}( |$)`).test(c));
+    const started = events.findIndex((c) => c.startsWith('SYSTEM START TTL MERGES'));
+    const modified = events.findIndex((c) => c.includes('MODIFY TTL occurred_at + INTERVAL 3650 DAY'));
+    expect(modified).toBeGreaterThanOrEqual(0);
+    expect(started).toBeGreaterThan(modified);
+    expect(events.filter((c) => c.includes('MATERIALIZE TTL'))).toHaveLength(1);
+    await mergeAll();
+    expect(await count('ttl-resumed')).toBe('1');
+    await store.migrate({ retentionDays: 400 });
+  });
+
   it("gives the target keys audit_events' retention when a migrate changing it died between the two tables", async () => {
     const ttlOf = async (table: string) =>
       /TTL occurred_at \+ toIntervalDay\((\d+)\)/.exec(

@@ -58,8 +58,8 @@ function report(status: StoreStatus, migrate: string): string {
   const recalculating = status.tables.filter((t) => t.ttlRecalculationPending).map((t) => t.name);
   if (recalculating.length > 0)
     lines.push(
-      `TTL recomputation unfinished on ${recalculating.join(', ')} (a migrate stopped part-way; their TTL merges ` +
-        `may be stopped): run \`${migrate}\``,
+      `TTL recomputation unfinished on ${recalculating.join(', ')} (a migrate stopped part-way; no merge runs ` +
+        `there until it is finished, so parts pile up): run \`${migrate}\``,
     );
   if (status.tables.some((t) => t.ttlOn32BitTime))
     lines.push(
