@@ -775,6 +775,8 @@ async function applyRetention(
         .join(', ')}`,
     );
   }
+  // Every table gets its final TTL and expiry before any merges again: a migrate that died after the first
+  // table was done left it merging under that run's retention while the next run wanted another (rows lost).
   for (const [table, plan] of recomputed) {
     await setTtl(table, plan);
     // Without a TTL there is nothing to recompute (and the engine refuses MATERIALIZE TTL); a part's stale
@@ -795,6 +797,8 @@ async function applyRetention(
         }
       }
     }
+  }
+  for (const [table] of recomputed) {
     await merges(table, 'START');
     await alter(table, `RESET SETTING ${Object.keys(MARK).join(', ')}`);
   }

@@ -503,7 +503,10 @@ describe('migration runner', () => {
     // A change that failed after its MODIFY TTL (3650 -> 10) and is run again with another one (3650): the
     // table stays marked until it has the final TTL (merges restarted under 10 days deleted rows meanwhile).
     await store.migrate({ retentionDays: 3650 });
-    await store.insertLogs([logRow({ tenant: 'ttl-resumed', occurredAt: daysAgo(20) })]);
+    // With a target: both tables hold parts to recompute.
+    await store.insertLogs([
+      logRow({ tenant: 'ttl-resumed', occurredAt: daysAgo(20), targets: [{ type: 'doc', id: 'r' }] }),
+    ]);
     const commands: string[] = [];
     const recording = (failAt?: RegExp) =>
       new Proxy(store.client, {
@@ -530,6 +533,13 @@ describe('migration runner', () => {
     expect(modified).toBeGreaterThanOrEqual(0);
     expect(started).toBeGreaterThan(modified);
     expect(events.filter((c) => c.includes('MATERIALIZE TTL'))).toHaveLength(1);
+    // Both tables were changing: neither merges again before both have their final TTL and expiry (a kill in
+    // between left audit_events merging under the dead run's 10 days).
+    const changed = commands.flatMap((c, i) => (/MODIFY TTL|MATERIALIZE TTL/.test(c) ? [i] : []));
+    const restarted = commands.flatMap((c, i) => (c.startsWith('SYSTEM START TTL MERGES') ? [i] : []));
+    expect(changed.length).toBeGreaterThanOrEqual(3);
+    expect(restarted.length).toBe(2);
+    expect(Math.min(...restarted)).toBeGreaterThan(Math.max(...changed));
     await mergeAll();
     expect(await count('ttl-resumed')).toBe('1');
     await store.migrate({ retentionDays: 400 });
