@@ -766,7 +766,9 @@ async function applyRetention(
 
   // Every table to recompute is marked before any is changed: a migrate that dies part-way leaves each of them
   // marked, and the next one finishes them (a table left unmarked with its old expiry would be merged away).
-  for (const [table] of recomputed) {
+  // The keys first, and freed last (below): a migrate dying between two tables can leave keys of events already
+  // gone (reads check every row), never an event its target page cannot find.
+  for (const [table] of [...recomputed].reverse()) {
     await merges(table, 'STOP');
     await alter(
       table,
