@@ -93,7 +93,7 @@ export function loadMigrations(dir = process.env.OTEL_AUDIT_MIGRATIONS_DIR || MI
   }
   const named = files.filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f));
   // A file that looks like a migration but is not named like one would be skipped without a word.
-  const misnamed = files.filter((f) => /^\d{4}.*\.sql$/i.test(f) && !named.includes(f));
+  const misnamed = files.filter((f) => /^\d+.*\.sql$/i.test(f) && !named.includes(f));
   if (misnamed.length > 0)
     throw new AuditStoreError(
       `${join(dir, misnamed[0] as string)} is not named like a migration (NNNN_name.sql, name in [a-z0-9_]): ` +

@@ -340,7 +340,7 @@ describe('migration runner', () => {
       expect(() => loadMigrations()).toThrow(/0099_branch_a and 0099_branch_b in .* have the same number/);
       rmSync(join(copy, '0099_branch_b.sql'));
       // A file that looks like a migration but is not named like one was skipped without a word.
-      for (const misnamed of ['0100_addColumn.sql', '0100-other.sql']) {
+      for (const misnamed of ['0100_addColumn.sql', '0100-other.sql', '010_short.sql']) {
         writeFileSync(join(copy, misnamed), 'SELECT 3');
         expect(() => loadMigrations()).toThrow(
           new RegExp(`${misnamed} is not named like a migration \\(NNNN_name\\.sql`),
