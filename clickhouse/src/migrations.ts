@@ -411,7 +411,7 @@ function unknownMigrations(
 }
 
 /** ClickHouse's codes for a table or database that does not exist (UNKNOWN_TABLE, UNKNOWN_DATABASE). */
-function isMissingTable(error: unknown): boolean {
+export function isMissingTable(error: unknown): boolean {
   const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
   const code = String(e?.clickhouseCode ?? e?.code ?? '');
   return (

@@ -361,6 +361,18 @@ describe('migration runner', () => {
     }
   });
 
+  it('a read of a database not migrated (or missing a table of a later migration) says to run migrate', async () => {
+    // No database at all (UNKNOWN_DATABASE), and a database without the tables (UNKNOWN_TABLE, as a release
+    // before 0006 lacks audit_target_keys).
+    await store.command('CREATE DATABASE IF NOT EXISTS half_migrated');
+    for (const db of ['`never_migrated`', '`half_migrated`']) {
+      await expect(targetHistory({ client: store.client, db }, 't', { type: 'a', id: 'b' })).rejects.toThrow(
+        /database `\w+` lacks a table this release reads \(.+\): run migrate first/,
+      );
+    }
+    await store.command('DROP DATABASE half_migrated');
+  });
+
   it('refuses to run when an applied migration changed', async () => {
     const changed = loadMigrations().map((m, i) =>
       i === 1 ? { ...m, checksum: 'edited', template: `${m.template}\n` } : m,

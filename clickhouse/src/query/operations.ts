@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from '../connection.js';
-import { AuditStoreInputError } from '../errors.js';
+import { AuditStoreError, AuditStoreInputError } from '../errors.js';
+import { isMissingTable } from '../migrations.js';
 import { encodeCursor, queryFingerprint } from './cursor.js';
 import {
   ACTOR_ORDER,
@@ -28,13 +29,24 @@ export interface Reader {
 }
 
 async function rows<T>(r: Reader, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const result = await r.client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: BASE_SETTINGS,
-  });
-  return result.json<T>();
+  try {
+    const result = await r.client.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: BASE_SETTINGS,
+    });
+    return await result.json<T>();
+  } catch (error) {
+    // The engine's "Database x does not exist" / "Unknown table ..." does not say what to do.
+    if (isMissingTable(error))
+      throw new AuditStoreError(
+        `the store's database ${r.db} lacks a table this release reads (${(error as Error).message.trim()}): ` +
+          'run migrate first (store.migrate(), or otel-audit migrate)',
+        { cause: error },
+      );
+    throw error;
+  }
 }
 
 // FINAL: a duplicate not merged yet is collapsed at read time (the bench compares it with LIMIT 1 BY).
