@@ -78,6 +78,12 @@ export interface OpenedClient {
   embeddedPath?: string;
   /** Embedded only: the raw insert path (the client's insert sends each setting as a SET before it). */
   rawInsert?: RawInsert;
+  /**
+   * Server only: creates the store's database when missing, through a connection to `default`. Every request
+   * names the store's database, and a server refuses any request naming one that does not exist (UNKNOWN_DATABASE),
+   * `CREATE DATABASE IF NOT EXISTS` included: a first migrate into a new database could not create it.
+   */
+  createDatabase?: (onCluster: string) => Promise<void>;
 }
 
 // Errors reach the caller as thrown errors; the client's own logger would also print each one to the console
@@ -130,20 +136,33 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
         'requestTimeoutMs',
         `must be a whole number of milliseconds 1..2147483647, got ${timeout}`,
       );
-    const client = createClient({
-      url: target.url,
-      // Left out when not given, so credentials in the URL apply (the client warns when both are set).
-      ...(target.username !== undefined && { username: target.username }),
-      ...(target.password !== undefined && { password: target.password }),
-      ...(target.requestTimeoutMs !== undefined && { request_timeout: target.requestTimeoutMs }),
-      database,
-      clickhouse_settings: BASE_SETTINGS,
-      log: CLIENT_LOG,
-      // A long migration statement gets progress headers every 10 s (migrations.ts); Node's 16 KB default
-      // would end it after ~10 minutes.
-      max_response_headers_size: 1024 * 1024,
-    });
-    return { client, database, db };
+    const connect = (name: string) =>
+      createClient({
+        url: target.url,
+        // Left out when not given, so credentials in the URL apply (the client warns when both are set).
+        ...(target.username !== undefined && { username: target.username }),
+        ...(target.password !== undefined && { password: target.password }),
+        ...(target.requestTimeoutMs !== undefined && { request_timeout: target.requestTimeoutMs }),
+        database: name,
+        clickhouse_settings: BASE_SETTINGS,
+        log: CLIENT_LOG,
+        // A long migration statement gets progress headers every 10 s (migrations.ts); Node's 16 KB default
+        // would end it after ~10 minutes.
+        max_response_headers_size: 1024 * 1024,
+      });
+    const client = connect(database);
+    const createDatabase = async (onCluster: string) => {
+      const admin = connect('default');
+      try {
+        await admin.command({
+          query: `CREATE DATABASE IF NOT EXISTS ${db} ${onCluster}`.trim(),
+          clickhouse_settings: { ...BASE_SETTINGS, distributed_ddl_output_mode: 'none' },
+        });
+      } finally {
+        await admin.close();
+      }
+    };
+    return { client, database, db, createDatabase };
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
   checkAccess(target.path);

@@ -6,6 +6,7 @@ import {
   type MigrationResult,
   type MigrationStatus,
   migrationStatus,
+  placeholders,
   runMigrations,
 } from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
@@ -57,10 +58,13 @@ export class AuditStore {
   }
 
   /** Applies pending migrations to this store's database (options other than `database` as in migrations.ts). */
-  migrate(
+  async migrate(
     options: Omit<MigrationOptions, 'database'> = {},
     hooks: MigrationHooks = {},
   ): Promise<MigrationResult> {
+    await this.opened.createDatabase?.(
+      placeholders({ ...options, database: this.opened.database }).on_cluster ?? '',
+    );
     return runMigrations(
       this.opened.client,
       { ...options, database: this.opened.database },

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenedClient, openClient } from '../src/connection.js';
 import { loadMigrations, runMigrations } from '../src/migrations.js';
+import { AuditStore } from '../src/store.js';
 
 // What `migrate` sends a ClickHouse server, and that it survives the progress headers a long statement gets.
 // No server runs on this machine: a node:http listener answers every statement with an empty 200 (a new
@@ -130,5 +131,22 @@ describe('migrate against a server (HTTP)', () => {
       received.some((r) => r.body.includes('DROP TABLE IF EXISTS `default`.audit_events_by_target')),
     ).toBe(false);
     expect(received.some((r) => r.body.includes('0006_audit_target_keys'))).toBe(false);
+  });
+
+  it('creates a new database through a connection to default (a server refuses requests naming a missing one)', async () => {
+    received.length = 0;
+    const { port } = server.address() as AddressInfo;
+    const store = await AuditStore.open({ url: `http://127.0.0.1:${port}`, database: 'fresh_db' });
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    const first = received[0];
+    expect(first?.body).toBe('CREATE DATABASE IF NOT EXISTS `fresh_db`');
+    // The client leaves the parameter out for default: the server's default database, which exists.
+    expect(first?.query.get('database') ?? 'default').toBe('default');
+    expect(received.slice(1).every((r) => r.query.get('database') === 'fresh_db')).toBe(true);
+    expect(received.length).toBeGreaterThan(8);
   });
 });
