@@ -79,11 +79,11 @@ export interface OpenedClient {
   /** Embedded only: the raw insert path (the client's insert sends each setting as a SET before it). */
   rawInsert?: RawInsert;
   /**
-   * Server only: creates the store's database when missing, through a connection to `default`. Every request
-   * names the store's database, and a server refuses any request naming one that does not exist (UNKNOWN_DATABASE),
-   * `CREATE DATABASE IF NOT EXISTS` included: a first migrate into a new database could not create it.
+   * Server only: runs a statement through a connection to `default`. Every request of `client` names the store's
+   * database, and a server refuses any request naming one that does not exist (UNKNOWN_DATABASE), `CREATE
+   * DATABASE IF NOT EXISTS` included: a first migrate into a new database creates it through this.
    */
-  createDatabase?: (onCluster: string) => Promise<void>;
+  commandOnDefault?: (query: string) => Promise<void>;
 }
 
 // Errors reach the caller as thrown errors; the client's own logger would also print each one to the console
@@ -151,18 +151,18 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
         max_response_headers_size: 1024 * 1024,
       });
     const client = connect(database);
-    const createDatabase = async (onCluster: string) => {
+    const commandOnDefault = async (query: string) => {
       const admin = connect('default');
       try {
         await admin.command({
-          query: `CREATE DATABASE IF NOT EXISTS ${db} ${onCluster}`.trim(),
+          query,
           clickhouse_settings: { ...BASE_SETTINGS, distributed_ddl_output_mode: 'none' },
         });
       } finally {
         await admin.close();
       }
     };
-    return { client, database, db, createDatabase };
+    return { client, database, db, commandOnDefault };
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
   checkAccess(target.path);

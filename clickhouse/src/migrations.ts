@@ -222,10 +222,16 @@ function checkRawRetention(options: MigrationOptions, logsEngine: string): void 
     );
 }
 
+/** Creates the database when missing (AuditStore.migrate sends it on its own first to a server: see connection.ts). */
+export function createDatabaseSql(options: MigrationOptions): string {
+  const v = placeholders(options);
+  return `CREATE DATABASE IF NOT EXISTS ${v.db} ${v.on_cluster}`.trim();
+}
+
 function setupSql(options: MigrationOptions): string[] {
   const v = placeholders(options);
   return [
-    `CREATE DATABASE IF NOT EXISTS ${v.db} ${v.on_cluster}`.trim(),
+    createDatabaseSql(options),
     `CREATE TABLE IF NOT EXISTS ${v.db}.${AUDIT_TABLES.migrations} ${v.on_cluster} ` +
       "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) " +
       `ENGINE = ${v.MergeTree} ORDER BY version`,
@@ -712,19 +718,15 @@ async function applyRetention(
   if (logs !== undefined)
     plans.set(AUDIT_TABLES.logs, rawLogsDays !== undefined ? { set: rawLogsDays } : keepOr64Bit(logs));
   const keys = ttl[AUDIT_TABLES.byTarget];
-  if (events !== undefined)
-    plans.set(
-      AUDIT_TABLES.events,
-      keep === 0 ? 'remove' : keep !== undefined ? { set: keep } : keepOr64Bit(events),
-    );
+  // What this run asks of both audit tables, if anything.
+  const asked: TtlPlan | undefined = keep === 0 ? 'remove' : keep !== undefined ? { set: keep } : undefined;
+  if (events !== undefined) plans.set(AUDIT_TABLES.events, asked ?? keepOr64Bit(events));
   if (keys !== undefined) {
-    let plan: TtlPlan;
-    if (keep === 0) plan = 'remove';
-    else if (keep !== undefined) plan = { set: keep };
-    else if (events?.days !== undefined) plan = { set: events.days };
-    else if (events?.has === false) plan = 'remove';
-    else plan = keepOr64Bit(keys); // audit_events' TTL is one this version does not read: the keys keep theirs
-    plans.set(AUDIT_TABLES.byTarget, plan);
+    let follow: TtlPlan;
+    if (events?.days !== undefined) follow = { set: events.days };
+    else if (events?.has === false) follow = 'remove';
+    else follow = keepOr64Bit(keys); // audit_events' TTL is one this version does not read: the keys keep theirs
+    plans.set(AUDIT_TABLES.byTarget, asked ?? follow);
   }
   /** Whether the plan changes the table's TTL (or finishes a recomputation an earlier migrate began). */
   const changes = (table: string, plan: TtlPlan): boolean => {
@@ -735,18 +737,21 @@ async function applyRetention(
     return !(own.has && own.days === plan.set);
   };
   const changing = [...plans].filter(([table, plan]) => changes(table, plan));
+  // Nothing changes on most runs (every serve start): no look at the parts then.
   const withParts = new Set(
-    (
-      await (
-        await client.query({
-          query:
-            'SELECT DISTINCT table FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}',
-          query_params: { db: options.database ?? 'default', names: changing.map(([table]) => table) },
-          format: 'JSONEachRow',
-          clickhouse_settings: settings,
-        })
-      ).json<{ table: string }>()
-    ).map((r) => r.table),
+    changing.length === 0
+      ? []
+      : (
+          await (
+            await client.query({
+              query:
+                'SELECT DISTINCT table FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}',
+              query_params: { db: options.database ?? 'default', names: changing.map(([table]) => table) },
+              format: 'JSONEachRow',
+              clickhouse_settings: settings,
+            })
+          ).json<{ table: string }>()
+        ).map((r) => r.table),
   );
   const form = (table: string) =>
     table === AUDIT_TABLES.logs ? 'toDateTime64(Timestamp, 3)' : 'occurred_at';
@@ -783,21 +788,18 @@ async function applyRetention(
     await setTtl(table, plan);
     // Without a TTL there is nothing to recompute (and the engine refuses MATERIALIZE TTL); a part's stale
     // expiry is recomputed when a TTL comes back (a change from none).
-    if (plan !== 'remove') {
-      if (plan !== 'keep' || ttl[table]?.has) {
-        try {
-          await client.command({
-            query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
-            clickhouse_settings: { ...settings, mutations_sync: '2' },
-          });
-        } catch (error) {
-          throw new AuditStoreError(
-            `recomputing the TTL of ${table}'s parts (under its new TTL) failed; merges of ${table} stay off ` +
-              `so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
-            { cause: error },
-          );
-        }
-      }
+    if (plan === 'remove' || (plan === 'keep' && !ttl[table]?.has)) continue;
+    try {
+      await client.command({
+        query: `ALTER TABLE ${v.db}.${table} ${v.on_cluster} MATERIALIZE TTL`,
+        clickhouse_settings: { ...settings, mutations_sync: '2' },
+      });
+    } catch (error) {
+      throw new AuditStoreError(
+        `recomputing the TTL of ${table}'s parts (under its new TTL) failed; merges of ${table} stay off ` +
+          `so nothing is deleted meanwhile: run migrate again to finish (${(error as Error).message})`,
+        { cause: error },
+      );
     }
   }
   for (const [table] of recomputed) {

@@ -1,12 +1,12 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BASE_SETTINGS, type OpenedClient, openClient, type StoreTarget } from './connection.js';
 import {
+  createDatabaseSql,
   type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
   type MigrationStatus,
   migrationStatus,
-  placeholders,
   runMigrations,
 } from './migrations.js';
 import { insertLogs, type OtelLogRow } from './otel-logs.js';
@@ -62,15 +62,9 @@ export class AuditStore {
     options: Omit<MigrationOptions, 'database'> = {},
     hooks: MigrationHooks = {},
   ): Promise<MigrationResult> {
-    await this.opened.createDatabase?.(
-      placeholders({ ...options, database: this.opened.database }).on_cluster ?? '',
-    );
-    return runMigrations(
-      this.opened.client,
-      { ...options, database: this.opened.database },
-      undefined,
-      hooks,
-    );
+    const migration = { ...options, database: this.opened.database };
+    await this.opened.commandOnDefault?.(createDatabaseSql(migration));
+    return runMigrations(this.opened.client, migration, undefined, hooks);
   }
 
   /** Migrations of this release the store's database lacks, or has from a newer release (see migrations.ts). */

@@ -32,6 +32,11 @@ import {
 const go = goToolchain();
 if (!go.available) console.warn(`SKIPPED collector end-to-end tests: ${go.reason}`);
 
+const checkIntact = (events: ReturnType<typeof auditEvents>, rows: StoredLogRow[]) => {
+  const byId = rowsById(rows);
+  for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+};
+
 describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
   const token = randomUUID();
   let dir = '';
@@ -50,10 +55,6 @@ describe.skipIf(!go.available)('gateway.yaml persistent sending queue', () => {
       healthUrl: endpoints.healthUrl,
     });
     return collector;
-  };
-  const checkIntact = (events: ReturnType<typeof auditEvents>, rows: StoredLogRow[]) => {
-    const byId = rowsById(rows);
-    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
   };
 
   beforeAll(async () => {
@@ -185,8 +186,7 @@ describe.skipIf(!go.available)('gateway.yaml sending queue when it is full', () 
     await lastHop?.start();
     await emitted; // every request acknowledged, none refused
     if (!lastHop) throw new Error('not set up');
-    const byId = rowsById(await waitForStored(lastHop, runId, events));
-    for (const event of events) for (const copy of byId.get(event.id) ?? []) expectIntact(event, copy);
+    checkIntact(events, await waitForStored(lastHop, runId, events));
     expect(collector?.output()).not.toMatch(/dropping data|permanent error/i);
   }, 120_000);
 });

@@ -2,7 +2,7 @@
 // become one event with a count and first/last times (the "sheet saved every second" case).
 import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, RecordInput } from './actions.js';
-import type { AuditEvent, AuditEventInput, PreparedAuditEvent } from './event.js';
+import type { AuditEvent, PreparedAuditEvent } from './event.js';
 import { stringifyJson } from './json.js';
 import { requireDuration, requireMillis, requireWholeNumber } from './options.js';
 

@@ -29,12 +29,7 @@ import {
   type TrackedRecord,
 } from './delivery.js';
 import { type AuditIssue, AuditOptionError, AuditValidationError } from './errors.js';
-import {
-  type AuditEvent,
-  type AuditEventInput,
-  type PreparedAuditEvent,
-  prepareAuditEvent,
-} from './event.js';
+import { type AuditEvent, type PreparedAuditEvent, prepareAuditEvent } from './event.js';
 import { onProcessExit, onProcessExitFinal } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
 import { requireLimit } from './options.js';
