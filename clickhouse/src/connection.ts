@@ -20,21 +20,24 @@ import { quoteDatabase } from './identifiers.js';
 export interface ServerTarget {
   /** e.g. `http://localhost:8123`. */
   url: string;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** Database of the audit tables (default `default`). */
-  database?: string;
+  database?: string | undefined;
   /**
    * How long a request may stay silent before the client gives up (default 30 s, @clickhouse/client's). `migrate`
    * raises it: ON CLUSTER statements and SYSTEM SYNC REPLICA answer only when done, without progress headers.
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
 }
 
-/** An embedded chDB data directory (`:memory:` for a throwaway in-memory store, once per process). */
+/**
+ * An embedded chDB data directory (`:memory:` for a throwaway in-memory store, once per process). A target
+ * holding both `path` and a server's `url` (or its credentials or timeout) is refused, not half-used.
+ */
 export interface EmbeddedTarget {
   path: string;
-  database?: string;
+  database?: string | undefined;
 }
 
 export type StoreTarget = ServerTarget | EmbeddedTarget;
@@ -90,8 +93,64 @@ export interface OpenedClient {
 // (a 27-line dump per failed request in a CLI).
 const CLIENT_LOG = { level: ClickHouseLogLevel.OFF };
 
+const SERVER_ONLY = ['url', 'username', 'password', 'requestTimeoutMs'] as const;
+
+/**
+ * An http(s) URL without a path: the client takes a path as the database of every request, so one naming
+ * another database than `database` split the store across two, and one that does not exist yet could not be
+ * created. A proxy's path prefix goes in the client's `?pathname=/prefix` parameter.
+ */
+function checkServerUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new AuditStoreInputError(
+      'url',
+      `is not a URL (e.g. http://localhost:8123), got ${JSON.stringify(url.slice(0, 200))}`,
+    );
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new AuditStoreInputError('url', `must be http:// or https://, got ${parsed.protocol}`);
+  if (parsed.pathname.length > 1)
+    throw new AuditStoreInputError(
+      'url',
+      `has a path (${parsed.pathname}), which the client would take as the database: give the database as ` +
+        '`database` (--database), and a proxy path prefix as ?pathname=/prefix',
+    );
+}
+
+/**
+ * Which kind of store a target names. Exactly one of `url` and `path`: a config merged from two sources that
+ * held both opened the directory and ignored the server (or, with neither, the client's localhost default).
+ */
 function isEmbedded(target: StoreTarget): target is EmbeddedTarget {
-  return 'path' in target && typeof target.path === 'string';
+  if (typeof target !== 'object' || target === null)
+    throw new AuditStoreInputError(
+      'target',
+      'must be an object: { url, ... } for a server or { path } for a directory',
+    );
+  const fields = target as unknown as Record<string, unknown>;
+  const given = (key: string) => fields[key] !== undefined;
+  if (given('path')) {
+    const server = SERVER_ONLY.filter(given);
+    if (server.length > 0)
+      throw new AuditStoreInputError(
+        server[0] === 'url' ? 'url' : server.join(', '),
+        server[0] === 'url'
+          ? 'give either url (a ClickHouse server) or path (an embedded directory), not both'
+          : `${server.length === 1 ? 'is an option' : 'are options'} of a server (url), not of an embedded directory (path)`,
+      );
+    if (typeof fields.path !== 'string' || fields.path === '')
+      throw new AuditStoreInputError('path', 'must be a non-empty string (a directory, or :memory:)');
+    return true;
+  }
+  if (typeof fields.url !== 'string' || fields.url === '')
+    throw new AuditStoreInputError(
+      'url',
+      'is required (a ClickHouse server URL), or give path for an embedded directory',
+    );
+  return false;
 }
 
 /**
@@ -126,9 +185,11 @@ function checkAccess(path: string): void {
 }
 
 export async function openClient(target: StoreTarget): Promise<OpenedClient> {
+  const embedded = isEmbedded(target);
   const database = target.database ?? 'default';
   const db = quoteDatabase(database);
-  if (!isEmbedded(target)) {
+  if (!embedded) {
+    checkServerUrl(target.url);
     const timeout = target.requestTimeoutMs;
     // Node's timers hold at most 2^31 - 1 ms (~24.8 days); a larger value would be cut to 1 ms.
     if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0 && timeout <= 2_147_483_647))

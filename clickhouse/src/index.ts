@@ -1,6 +1,8 @@
 export {
   BASE_SETTINGS,
   type EmbeddedTarget,
+  type OpenedClient,
+  type RawInsert,
   type ServerTarget,
   type StoreTarget,
 } from './connection.js';
@@ -28,7 +30,7 @@ export {
   runMigrations,
 } from './migrations.js';
 export { OTEL_LOG_COLUMNS, type OtelLogRow } from './otel-logs.js';
-export { decodeCursor, encodeCursor, queryFingerprint } from './query/cursor.js';
+export { type CursorKey, decodeCursor, encodeCursor, queryFingerprint } from './query/cursor.js';
 export {
   CSV_COLUMNS,
   EXPORT_PAGE_BYTES,

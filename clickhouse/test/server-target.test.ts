@@ -1,7 +1,11 @@
 // A store on a ClickHouse server URL, where no server is needed: what happens when it cannot be reached.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditStore } from '../src/index.js';
+import { AuditStore, AuditStoreInputError, type StoreTarget } from '../src/index.js';
 
 /** A local port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -27,5 +31,59 @@ describe('an unreachable server', () => {
       await store.close();
     }
     expect(printed).toEqual([]);
+  });
+});
+
+describe('a target naming both or neither kind of store', () => {
+  it('refuses url with path, a server option with path, and neither, before opening anything', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'otel-audit-target-'));
+    const path = join(dir, 'data');
+    try {
+      const refused = async (target: unknown, field: string, message: RegExp) => {
+        const error = await AuditStore.open(target as StoreTarget).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AuditStoreInputError);
+        expect(error).toMatchObject({ field });
+        expect((error as Error).message).toMatch(message);
+      };
+      // A config merged from two sources: the directory was opened and the server ignored.
+      await refused({ url: 'http://127.0.0.1:1', path }, 'url', /either url .* or path .*, not both/);
+      await refused({ path, username: 'u', password: 'p' }, 'username, password', /options of a server/);
+      await refused({ path, requestTimeoutMs: 5 }, 'requestTimeoutMs', /is an option of a server/);
+      await refused({}, 'url', /is required .* or give path/);
+      await refused({ database: 'audit' }, 'url', /is required/);
+      await refused({ path: 42 }, 'path', /non-empty string/);
+      await refused({ path: '' }, 'path', /non-empty string/);
+      await refused(null, 'target', /must be an object/);
+      // A path would be the database of every request (another than `database`, or one not yet created).
+      await refused({ url: 'http://127.0.0.1:8123/mydb' }, 'url', /has a path \(\/mydb\).*pathname=\/prefix/);
+      await refused({ url: 'localhost:8123' }, 'url', /must be http:\/\/ or https:\/\//);
+      await refused({ url: 'not a url' }, 'url', /is not a URL/);
+      // Nothing was created for the refused targets.
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes undefined as absent (exactOptionalPropertyTypes callers pass env values as they are)', async () => {
+    const env: Record<string, string | undefined> = {};
+    const store = await AuditStore.open({
+      url: `http://127.0.0.1:${await closedPort()}`,
+      username: env.CH_USER,
+      password: env.CH_PASSWORD,
+      database: env.CH_DATABASE,
+      requestTimeoutMs: undefined,
+      path: undefined,
+    } as StoreTarget);
+    // A proxy's path prefix goes in the client's pathname parameter: accepted.
+    await (await AuditStore.open({ url: 'http://127.0.0.1:1/?pathname=/clickhouse' })).close();
+    try {
+      expect(store.database).toBe('default');
+      await expect(store.search({ tenant: 'acme', actions: undefined, from: undefined })).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

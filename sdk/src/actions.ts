@@ -4,8 +4,8 @@ import { ACTION_PATTERN, MAX_REFERENCE_LENGTH } from './conventions.js';
 import { AuditValidationError } from './errors.js';
 import type { AuditEventInput } from './event.js';
 
-/** Action name → schema of that action's metadata. */
-export type ActionSchemas = Record<string, z.ZodType>;
+/** Action name → schema of that action's metadata: any zod 4 schema, `zod/mini` ones included (zod's core type). */
+export type ActionSchemas = Record<string, z.core.$ZodType>;
 
 /** Actions a logger accepts: any name when it has no schemas, else exactly the defined ones. */
 export type ActionName<S extends ActionSchemas> = [keyof S] extends [never] ? string : keyof S & string;
@@ -23,10 +23,11 @@ export type MetadataOf<S extends ActionSchemas, A extends string> = A extends ke
   ? z.input<S[A]>
   : unknown;
 
+/** A zod 4 schema, classic or mini (both carry `_zod`); a zod 3 schema has `safeParse` but not this. */
 const isSchema = (value: unknown) =>
   typeof value === 'object' &&
   value !== null &&
-  typeof (value as { safeParse?: unknown }).safeParse === 'function';
+  typeof (value as { _zod?: { run?: unknown } })._zod?.run === 'function';
 
 /**
  * Declares the actions of a service and the schema of each one's metadata. Pass the result to
@@ -58,7 +59,7 @@ export function defineAuditActions<const S extends ActionSchemas>(schemas: S): S
       : [
           {
             path: [name],
-            message: `must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got ${schema === null ? 'null' : typeof schema}`,
+            message: `must be a zod 4 schema of the metadata (z.object({...}), or z.unknown() for any), got ${schema === null ? 'null' : typeof schema}`,
           },
         ]),
   ]);

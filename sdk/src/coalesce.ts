@@ -8,11 +8,11 @@ import { requireDuration, requireMillis, requireWholeNumber } from './options.js
 
 export interface CoalesceOptions {
   /** Emit a session after this long without a repeat. Default 5,000 ms. */
-  idleMs?: number;
+  idleMs?: number | undefined;
   /** Emit a session at the latest this long after its first occurrence, even while repeats go on. Default 60,000 ms. */
-  maxWindowMs?: number;
+  maxWindowMs?: number | undefined;
   /** Most open sessions; one more emits the oldest early. Default 10,000. */
-  maxSessions?: number;
+  maxSessions?: number | undefined;
 }
 
 export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Invalid = never> {

@@ -93,8 +93,8 @@ export function deliveryListenerOf(context: Context | undefined): DeliveryListen
 }
 
 export interface DeliveryHooks {
-  onDrop?: (events: readonly UndeliveredEvent[], reason: DropReason) => void;
-  onError?: (error: Error, events: readonly UndeliveredEvent[]) => void;
+  onDrop?: ((events: readonly UndeliveredEvent[], reason: DropReason) => void) | undefined;
+  onError?: ((error: Error, events: readonly UndeliveredEvent[]) => void) | undefined;
 }
 
 function identity(record: TrackedRecord): UndeliveredEvent {

@@ -151,7 +151,7 @@ export interface ParseOptions {
   /** Maximum size of the event's log record: body and every attribute key and value, in UTF-8 bytes. Default 1 MiB. */
   maxEventBytes?: number;
   /** Schema the metadata must satisfy (checked before JSON normalisation; its output is what is stored). */
-  metadataSchema?: z.ZodType;
+  metadataSchema?: z.core.$ZodType;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -276,7 +276,7 @@ function checkObject(value: JsonValue, path: (string | number)[], issues: AuditI
 function metadataIssues(input: unknown, schema: ParseOptions['metadataSchema']): AuditIssue[] {
   if (!schema || typeof input !== 'object' || input === null) return [];
   try {
-    const checked = schema.safeParse((input as { metadata?: unknown }).metadata);
+    const checked = z.safeParse(schema, (input as { metadata?: unknown }).metadata);
     return checked.success ? [] : zodIssues(checked.error, ['metadata']);
   } catch {
     return []; // a getter or a schema that throws: reported once the shape is right, as before
@@ -335,9 +335,9 @@ function prepare(input: unknown, options: ParseOptions): PreparedAuditEvent {
   // output (defaults and transforms applied) is what gets serialized.
   let metadataInput: unknown = raw.metadata;
   if (options.metadataSchema) {
-    let checked: ReturnType<z.ZodType['safeParse']> | undefined;
+    let checked: ReturnType<typeof z.safeParse> | undefined;
     try {
-      checked = options.metadataSchema.safeParse(raw.metadata);
+      checked = z.safeParse(options.metadataSchema, raw.metadata);
     } catch (error) {
       // A schema that throws on this value (a transform, a refinement, too deep for zod's recursion).
       issues.push({ path: ['metadata'], message: `the action's schema threw: ${errorMessage(error)}` });

@@ -9,9 +9,11 @@ export type { CoalesceOptions, CoalescingRecorder } from './coalesce.js';
 export * from './conventions.js';
 export {
   DELIVERY_LISTENER_KEY,
+  type DeliveryHooks,
   type DeliveryListener,
   type DeliveryStats,
   type DropReason,
+  type EmittedRecord,
   type TrackedRecord,
   type UndeliveredEvent,
 } from './delivery.js';
@@ -20,4 +22,9 @@ export * from './event.js';
 export { auditEventInputSchema, type RawAuditEventInput } from './input.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { toLogRecord } from './log-record.js';
-export { type AuditLogger, type AuditLoggerOptions, createAuditLogger } from './logger.js';
+export {
+  type AuditLogger,
+  type AuditLoggerLifecycle,
+  type AuditLoggerOptions,
+  createAuditLogger,
+} from './logger.js';

@@ -41,29 +41,29 @@ export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> ext
    * a provider registered after the logger was created is used from then on, also when it was registered
    * through another copy of `@opentelemetry/api`.
    */
-  loggerProvider?: LoggerProvider;
+  loggerProvider?: LoggerProvider | undefined;
   /** Per-action metadata schemas from `defineAuditActions`; only these actions are accepted then. */
-  actions?: S;
+  actions?: S | undefined;
   /** Tenant of events that name none. */
-  tenant?: string;
+  tenant?: string | undefined;
   /** Require action names of exactly three parts, `<service>.<resource>.<verb_past_tense>`. */
-  strictActions?: boolean;
+  strictActions?: boolean | undefined;
   /**
    * Maximum size of an event's whole log record (body and every attribute key and value, in UTF-8 bytes, as
    * the receiver measures it), coalesced events included. A whole number >= 1, else `AuditOptionError`.
    * Default 1 MiB.
    */
-  maxEventBytes?: number;
+  maxEventBytes?: number | undefined;
   /**
    * Receives invalid events instead of `record()` throwing (for code that must never throw from auditing);
    * `record()` then returns undefined for them. They are counted in `stats().invalid`.
    */
-  onInvalid?: (error: AuditValidationError, input: unknown) => void;
+  onInvalid?: ((error: AuditValidationError, input: unknown) => void) | undefined;
   /**
    * Flush when the process is about to exit on its own (Node `beforeExit`), so queued and coalesced events
    * leave before it does. Default true. A process ended by a signal must call `shutdown()` itself.
    */
-  flushOnExit?: boolean;
+  flushOnExit?: boolean | undefined;
 }
 
 export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = never> {
@@ -87,6 +87,12 @@ export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = 
    */
   shutdown(): Promise<DeliveryStats>;
 }
+
+/**
+ * What code that flushes, reports or shuts down loggers needs, whatever their actions: a logger with typed
+ * actions is not an `AuditLogger` (that one takes any action name), but it is one of these.
+ */
+export type AuditLoggerLifecycle = Pick<AuditLogger, 'stats' | 'flush' | 'shutdown'>;
 
 /** A provider that can flush (the OTel SDK's), or the global proxy in front of one. */
 interface FlushableProvider {

@@ -30,9 +30,9 @@ export {
 
 export interface AuditLoggerProviderOptions {
   /** `service.name` of the resource. Default: OTEL_SERVICE_NAME, else the SDK's `unknown_service:…`. */
-  serviceName?: string;
+  serviceName?: string | undefined;
   /** More resource attributes (OTEL_RESOURCE_ATTRIBUTES is read too; these win). */
-  resourceAttributes?: Attributes;
+  resourceAttributes?: Attributes | undefined;
   /**
    * OTLP/HTTP base URL, e.g. `http://collector:4318` (`/v1/logs` is appended unless present). Default: the
    * standard variables OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (the full URL, used as it is) /
@@ -40,29 +40,29 @@ export interface AuditLoggerProviderOptions {
    * option and the variable in use must be http:// or https:// URLs that parse (`new URL`; port 1-65535), else
    * `AuditOptionError` naming the option or variable.
    */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Request headers (e.g. authorization). Default: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Request body compression. Default: OTEL_EXPORTER_OTLP_(LOGS_)COMPRESSION, else none. */
-  compression?: 'gzip' | 'none';
+  compression?: 'gzip' | 'none' | undefined;
   /**
    * How long one export may take, the exporter's own retries included (its HTTP requests give up after this
    * long without an answer). Default: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT, else
    * 10 s. The processor's `exportTimeoutMillis` defaults to at least this + 1 s, and may not be set lower.
    */
-  timeoutMillis?: number;
+  timeoutMillis?: number | undefined;
   /**
    * Use this exporter instead of OTLP/HTTP JSON (`AuditOTLPLogExporter`, which reports records the endpoint
    * rejects by partial success; the stock OTLPLogExporter does not, so those would count as exported).
    */
-  exporter?: LogRecordExporter;
+  exporter?: LogRecordExporter | undefined;
   /**
    * Queue, batch and retry settings of the accounting processor. With the OTLP exporter (no `exporter` option),
    * `exportTimeoutMillis` defaults to the larger of 30 s and `timeoutMillis` + 1 s, and a smaller value is an
    * `AuditOptionError`: giving up on an export whose request is still open sends the batch again (stored twice,
    * yet counted failed if the retry fails).
    */
-  processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'>;
+  processor?: Omit<AuditLogRecordProcessorOptions, 'exporter'> | undefined;
 }
 
 type ExporterCompression = NonNullable<

@@ -22,35 +22,35 @@ import { logRecordBytes } from './record-size.js';
 export interface AuditLogRecordProcessorOptions {
   exporter: LogRecordExporter;
   /** Records held at most (queued, retrying or in flight); one more is dropped and counted. Default 16,384. */
-  maxQueueSize?: number;
+  maxQueueSize?: number | undefined;
   /**
    * Bytes held at most (queued, retrying or in flight), each record measured as for maxExportBatchBytes: a
    * record that would take the queue over is dropped and counted (queue_full), unless nothing is held (a
    * record bigger than this goes alone). Bounds memory while the endpoint is down. Default 64 MiB.
    */
-  maxQueueBytes?: number;
+  maxQueueBytes?: number | undefined;
   /** Records per export call. Default 512. */
-  maxExportBatchSize?: number;
+  maxExportBatchSize?: number | undefined;
   /**
    * Bytes per export call (records' bodies, attribute keys and values in UTF-8, plus their OTLP framing): a
    * batch closes before a record that would take it over. A record bigger than this goes alone. Keep it well
    * under the receiver's body limit (`otel-audit serve`: 16 MiB). Default 4 MiB.
    */
-  maxExportBatchBytes?: number;
+  maxExportBatchBytes?: number | undefined;
   /**
    * Longest a record waits before its batch is sent. Default 1,000 ms. An export starts sooner once the records
    * queued reach maxExportBatchSize, or maxExportBatchBytes bytes (half of maxQueueBytes if smaller).
    */
-  scheduledDelayMillis?: number;
+  scheduledDelayMillis?: number | undefined;
   /**
    * An export not answered within this is a failure that may pass (retried). Default 30,000 ms; with an
    * AuditOTLPLogExporter, the larger of that and its timeoutMillis + 1,000 ms, and a smaller value is an
    * AuditOptionError (given up on while its request is still open, a batch is sent twice).
    */
-  exportTimeoutMillis?: number;
+  exportTimeoutMillis?: number | undefined;
   /** Backoff after a failed export: first delay, doubled up to the maximum. Default 1,000 / 30,000 ms. */
-  retryInitialDelayMillis?: number;
-  retryMaxDelayMillis?: number;
+  retryInitialDelayMillis?: number | undefined;
+  retryMaxDelayMillis?: number | undefined;
 }
 
 /** Counts over the audit records this processor took (it ignores every other log record). */

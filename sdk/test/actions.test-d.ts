@@ -5,8 +5,10 @@ import {
   type ActionName,
   type AuditEvent,
   type AuditLogger,
+  type AuditLoggerLifecycle,
   type AuditLoggerOptions,
   createAuditLogger,
+  type DeliveryStats,
   defineAuditActions,
   type MetadataOf,
 } from '../src/index.js';
@@ -54,6 +56,8 @@ describe('typed actions', () => {
     >();
     // @ts-expect-error the helper still checks each action's metadata
     audited('billing.invoice.paid', { latencyMs: 1 });
+    // As the README says: a union-typed action takes any member's metadata (the loop case), checked at run time.
+    audited(either, { url: 'https://x', latencyMs: 1 });
   });
 
   it('returns the event with its action type', () => {
@@ -115,6 +119,16 @@ describe('typed actions', () => {
       metadata: 'text',
       actor: { id: 'u', type: 'user', fields: { since: new Date() } },
     });
+  });
+
+  it('gives code that only flushes or shuts loggers down one type for typed and untyped ones', () => {
+    const untyped = createAuditLogger({ tenant: 'acme' });
+    const all: AuditLoggerLifecycle[] = [audit, untyped];
+    expectTypeOf(all[0]?.shutdown).toEqualTypeOf<(() => Promise<DeliveryStats>) | undefined>();
+    // A typed logger takes only its actions, so it is not the any-action AuditLogger.
+    // @ts-expect-error
+    const anyAction: AuditLogger = audit;
+    void anyAction;
   });
 
   it('types the coalescing recorder like record()', () => {

@@ -8,6 +8,7 @@ import {
 } from '@opentelemetry/sdk-logs';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import * as zm from 'zod/mini';
 import {
   AUDIT_ATTRIBUTES as A,
   AUDIT_SCOPE_NAME,
@@ -459,6 +460,20 @@ describe('typed actions', () => {
     expect(error?.action).toBe('billing.invoice.voided');
   });
 
+  it('takes zod/mini schemas: typed per action and validated like classic ones', () => {
+    const seen: unknown[] = [];
+    const audit = createAuditLogger({
+      loggerProvider: memoryProvider().provider,
+      actions: defineAuditActions({ 'x.y.created': zm.object({ n: zm.number() }) }),
+      tenant: 'acme',
+      onInvalid: (error) => seen.push(error.issues),
+    });
+    expect(audit.record({ action: 'x.y.created', metadata: { n: 1 } })?.metadata).toEqual({ n: 1 });
+    // @ts-expect-error n is a number
+    expect(audit.record({ action: 'x.y.created', metadata: { n: 'one' } })).toBeUndefined();
+    expect(seen).toEqual([[expect.objectContaining({ path: ['metadata', 'n'] })]]);
+  });
+
   it('rejects action names that break the convention, and values that are no schema, at definition', () => {
     expect(() => defineAuditActions({ 'Billing.Paid': z.object({}) })).toThrow(AuditValidationError);
     // A JavaScript caller: a value that is no zod schema is named at definition, not at the first record().
@@ -472,14 +487,17 @@ describe('typed actions', () => {
     expect(error).toBeInstanceOf(AuditValidationError);
     expect(error?.message).toBe(
       'invalid audit actions: 3 issue(s)\n' +
-        '  - x.y.created: must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got null\n' +
-        '  - x.y.deleted: must be a zod schema of the metadata (z.object({...}), or z.unknown() for any), got object\n' +
+        '  - x.y.created: must be a zod 4 schema of the metadata (z.object({...}), or z.unknown() for any), got null\n' +
+        '  - x.y.deleted: must be a zod 4 schema of the metadata (z.object({...}), or z.unknown() for any), got object\n' +
         '  - X.y: action names are lowercase dot-separated segments, e.g. billing.invoice.paid',
     );
     expect(() => defineAuditActions(null as never)).toThrow(/^invalid audit actions: 1 issue/);
+    // A zod 3 schema (safeParse, no _zod) is named at definition too, not failed at every record().
+    const zod3Like = { safeParse: () => ({ success: true, data: {} }), _def: {} };
+    expect(() => defineAuditActions({ 'x.y.created': zod3Like } as never)).toThrow(/must be a zod 4 schema/);
     // The same check when the actions reach createAuditLogger without defineAuditActions.
     expect(() => createAuditLogger({ actions: { 'x.y.created': null } as never })).toThrow(
-      /^invalid audit actions: 1 issue\(s\)\n {2}- x\.y\.created: must be a zod schema/,
+      /^invalid audit actions: 1 issue\(s\)\n {2}- x\.y\.created: must be a zod 4 schema/,
     );
   });
 });

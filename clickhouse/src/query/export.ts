@@ -10,18 +10,18 @@ export interface ExportOptions {
   /** Receives the output chunk by chunk; awaited, so a slow sink applies backpressure. */
   write: (chunk: string) => void | Promise<void>;
   /** Called after every page. */
-  onProgress?: (progress: { rows: number }) => void;
+  onProgress?: ((progress: { rows: number }) => void) | undefined;
   /**
    * Rows per round trip at most (default 5000); fewer when events are large: each page aims at
    * EXPORT_PAGE_BYTES of output, sized from the previous page's bytes per event.
    */
-  pageSize?: number;
+  pageSize?: number | undefined;
   /**
    * `time` (default): newest first. `actor`: the table's own order (actor, then time, oldest first), each page
    * starting at its place in the sorting key: for large exports (a tenant of 583k events: 19.8 vs 31.4 s, since
    * each newest-first page reads the time of every older row again). Not with a target filter.
    */
-  order?: ExportOrder;
+  order?: ExportOrder | undefined;
 }
 
 export type ExportOrder = 'time' | 'actor';

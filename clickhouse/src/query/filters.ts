@@ -24,7 +24,7 @@ export const ACTOR_ORDER = 'cityHash64(actor_id)';
 
 export interface ActorRef {
   id: string;
-  type?: string;
+  type?: string | undefined;
 }
 
 export interface TargetRef {
@@ -36,15 +36,15 @@ export interface TargetRef {
 export interface EventFilter {
   tenant: string;
   /** Exact actions, or prefixes ending in `.*` (`billing.*`); `*` alone matches every action. */
-  actions?: readonly string[];
-  crud?: readonly Crud[];
-  outcome?: Outcome;
-  actor?: ActorRef;
-  target?: TargetRef;
+  actions?: readonly string[] | undefined;
+  crud?: readonly Crud[] | undefined;
+  outcome?: Outcome | undefined;
+  actor?: ActorRef | undefined;
+  target?: TargetRef | undefined;
   /** Inclusive lower bound on occurred_at. */
-  from?: Date;
+  from?: Date | undefined;
   /** Exclusive upper bound on occurred_at. */
-  to?: Date;
+  to?: Date | undefined;
 }
 
 export interface PageOptions {
