@@ -21,32 +21,32 @@ export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..'
 
 export interface MigrationOptions {
   /** Database of every table (default `default`); created when missing. */
-  database?: string;
+  database?: string | undefined;
   /** Cluster name: every DDL gets `ON CLUSTER` and the engines become Replicated*. */
-  cluster?: string;
+  cluster?: string | undefined;
   /** `Null` (default: keep only the audit tables) or `MergeTree` (also keep the raw log rows). */
   /**
    * `otel_logs` is created once: on an existing database a `logsEngine` different from the table's engine is
    * refused (nothing is changed), never silently ignored.
    */
-  logsEngine?: 'Null' | 'MergeTree';
+  logsEngine?: 'Null' | 'MergeTree' | undefined;
   /**
    * Days to keep raw log rows; only with a MergeTree `otel_logs` (default 7 when it is created). Given on an
    * existing database, the table's TTL is changed to it.
    */
-  rawLogsRetentionDays?: number;
+  rawLogsRetentionDays?: number | undefined;
   /**
    * Days to keep audit events (all audit tables), applied on every migrate that gives it; `0` removes the TTL
    * (keep forever). Unset: the TTL stays as it is (none on a new database), and a table a later migration adds
    * gets audit_events' TTL.
    */
-  retentionDays?: number;
+  retentionDays?: number | undefined;
   /**
    * Attach the audit views to an `otel_logs` that otel-audit did not create (other columns than the exporter's
    * INSERT, e.g. the table a collector's ClickHouse exporter already fills with every log). Without it such a
    * table is refused: the views would then run on every insert into it, audit record or not.
    */
-  adoptLogsTable?: boolean;
+  adoptLogsTable?: boolean | undefined;
 }
 
 export interface Migration {
@@ -63,7 +63,7 @@ export interface Migration {
 /** Progress of a migrate run (e.g. for a CLI: a data-copying migration can take minutes on a large database). */
 export interface MigrationHooks {
   /** Called before a pending migration's first statement runs. */
-  onMigration?: (name: string) => void;
+  onMigration?: ((name: string) => void) | undefined;
 }
 
 export interface MigrationResult {
@@ -207,7 +207,7 @@ export function renderMigration(
 export function migrationSql(options: MigrationOptions = {}, migrations = loadMigrations()): string[] {
   checkRawRetention(options, options.logsEngine ?? 'Null');
   return [
-    ...setupSql(options),
+    ...setupSql(options, true),
     ...migrations.flatMap((m) => renderMigration(m, options)),
     ...retentionSql(options),
   ];
@@ -228,10 +228,10 @@ export function createDatabaseSql(options: MigrationOptions): string {
   return `CREATE DATABASE IF NOT EXISTS ${v.db} ${v.on_cluster}`.trim();
 }
 
-function setupSql(options: MigrationOptions): string[] {
+function setupSql(options: MigrationOptions, createDatabase: boolean): string[] {
   const v = placeholders(options);
   return [
-    createDatabaseSql(options),
+    ...(createDatabase ? [createDatabaseSql(options)] : []),
     `CREATE TABLE IF NOT EXISTS ${v.db}.${AUDIT_TABLES.migrations} ${v.on_cluster} ` +
       "(version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) " +
       `ENGINE = ${v.MergeTree} ORDER BY version`,
@@ -417,6 +417,13 @@ function unknownMigrations(
 }
 
 /** ClickHouse's codes for a table or database that does not exist (UNKNOWN_TABLE, UNKNOWN_DATABASE). */
+/** The engine's "Database x does not exist" (a server answers it to any request naming that database). */
+export function isMissingDatabase(error: unknown): boolean {
+  const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
+  const code = String(e?.clickhouseCode ?? e?.code ?? '');
+  return code === '81' || /\bUNKNOWN_DATABASE\b/.test(String(e?.message ?? ''));
+}
+
 export function isMissingTable(error: unknown): boolean {
   const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
   const code = String(e?.clickhouseCode ?? e?.code ?? '');
@@ -470,6 +477,11 @@ export async function runMigrations(
   options: MigrationOptions = {},
   migrations = loadMigrations(),
   hooks: MigrationHooks = {},
+  /**
+   * Runs `CREATE DATABASE` through a connection that does not name the database: a server refuses every request
+   * of `client` (which names it) while it does not exist. Called only then, after the options were checked.
+   */
+  createDatabase?: (query: string) => Promise<void>,
 ): Promise<MigrationResult> {
   const v = placeholders(options);
   days(options.retentionDays, 'retentionDays', 0);
@@ -485,9 +497,19 @@ export async function runMigrations(
     // on a host still fails it), so an answer with a body can only be an error (runStatement).
     distributed_ddl_output_mode: 'none',
   };
-  const existing = await existingTables(client, options, settings);
+  let existing: ExistingTables = {};
+  let missingDatabase = false;
+  try {
+    existing = await existingTables(client, options, settings);
+  } catch (error) {
+    if (createDatabase === undefined || !isMissingDatabase(error)) throw error;
+    missingDatabase = true;
+  }
   checkOptionsAgainst(existing, options);
-  for (const query of setupSql(options)) await client.command({ query, clickhouse_settings: settings });
+  if (missingDatabase) await createDatabase?.(createDatabaseSql(options));
+  // Created just above, through the other connection: not a second ON CLUSTER statement.
+  for (const query of setupSql(options, !missingDatabase))
+    await client.command({ query, clickhouse_settings: settings });
   const rows = await (
     await client.query({
       query: `SELECT version, name, checksum FROM ${v.db}.${AUDIT_TABLES.migrations} ORDER BY version`,
@@ -773,14 +795,16 @@ async function applyRetention(
   // marked, and the next one finishes them (a table left unmarked with its old expiry would be merged away).
   // The keys first, and freed last (below): a migrate dying between two tables can leave keys of events already
   // gone (reads check every row), never an event its target page cannot find.
+  // The mark before SYSTEM STOP: on a server a STOP outlives the migrate, and one sent by a run that died
+  // before marking was never undone (TTL merges off until the server restarts, expired events kept).
   for (const [table] of [...recomputed].reverse()) {
-    await merges(table, 'STOP');
     await alter(
       table,
       `MODIFY SETTING ${Object.entries(MARK)
         .map(([k, value]) => `${k} = ${value}`)
         .join(', ')}`,
     );
+    await merges(table, 'STOP');
   }
   // Every table gets its final TTL and expiry before any merges again: a migrate that died after the first
   // table was done left it merging under that run's retention while the next run wanted another (rows lost).

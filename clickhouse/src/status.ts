@@ -1,7 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from './connection.js';
-import { loadMigrations, type Migration, migrationStatus, RECALCULATION_MARK } from './migrations.js';
+import {
+  isMissingDatabase,
+  loadMigrations,
+  type Migration,
+  migrationStatus,
+  RECALCULATION_MARK,
+} from './migrations.js';
 
 /** One table of the store as the engine reports it. */
 export interface TableStatus {
@@ -78,8 +84,9 @@ export async function storeStatus(
   const { pending, unknown, migrated, changed } = await migrationStatus(client, { database }, [
     ...migrations,
   ]);
-  const rows = await (
-    await client.query({
+  // A server refuses any request naming a database that does not exist (chDB answers no rows): no tables then.
+  const rows = await client
+    .query({
       // One row per table, sizes summed over its active parts (none yet: 0).
       query: `SELECT t.name AS name, t.engine AS engine, t.engine_full AS engine_full,
                 toString(sum(p.rows)) AS rows, toString(sum(p.bytes_on_disk)) AS bytes
@@ -92,7 +99,13 @@ export async function storeStatus(
       format: 'JSONEachRow',
       clickhouse_settings: BASE_SETTINGS,
     })
-  ).json<{ name: string; engine: string; engine_full: string; rows: string; bytes: string }>();
+    .then((result) =>
+      result.json<{ name: string; engine: string; engine_full: string; rows: string; bytes: string }>(),
+    )
+    .catch((error: unknown) => {
+      if (migrated || !isMissingDatabase(error)) throw error;
+      return [];
+    });
   const pendingSet = new Set(pending);
   return {
     database,

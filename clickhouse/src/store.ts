@@ -1,7 +1,6 @@
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { BASE_SETTINGS, type OpenedClient, openClient, type StoreTarget } from './connection.js';
 import {
-  createDatabaseSql,
   type MigrationHooks,
   type MigrationOptions,
   type MigrationResult,
@@ -63,8 +62,7 @@ export class AuditStore {
     hooks: MigrationHooks = {},
   ): Promise<MigrationResult> {
     const migration = { ...options, database: this.opened.database };
-    await this.opened.commandOnDefault?.(createDatabaseSql(migration));
-    return runMigrations(this.opened.client, migration, undefined, hooks);
+    return runMigrations(this.opened.client, migration, undefined, hooks, this.opened.commandOnDefault);
   }
 
   /** Migrations of this release the store's database lacks, or has from a newer release (see migrations.ts). */

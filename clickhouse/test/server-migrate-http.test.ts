@@ -24,6 +24,9 @@ let copyFails = false;
 let silentMs = 0;
 // What the server says audit_events is (the runner's first look at system.tables), when set.
 let eventsEngine: string | undefined;
+// Databases that do not exist yet: a request naming one is refused as a server does (404, code 81), until a
+// CREATE DATABASE of it arrives.
+const missingDatabases = new Set<string>();
 const COPY_ERROR =
   'Code: 241. DB::Exception: Memory limit (total) exceeded: would use 9.31 GiB. (MEMORY_LIMIT_EXCEEDED)';
 
@@ -33,7 +36,19 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      received.push({ query: new URL(req.url ?? '/', 'http://server').searchParams, body });
+      const query = new URL(req.url ?? '/', 'http://server').searchParams;
+      received.push({ query, body });
+      const named = query.get('database');
+      if (named !== null && missingDatabases.has(named)) {
+        res
+          .writeHead(404, { 'X-ClickHouse-Exception-Code': '81' })
+          .end(
+            `Code: 81. DB::Exception: Database ${named} does not exist. (UNKNOWN_DATABASE) (version 26.3.1.1)\n`,
+          );
+        return;
+      }
+      const created = /^CREATE DATABASE IF NOT EXISTS `(\w+)`/.exec(body)?.[1];
+      if (created !== undefined) missingDatabases.delete(created);
       const progress = Array.from({ length: isCopy(body) ? 120 : 0 }, (_, i) => [
         'X-ClickHouse-Progress',
         `{"read_rows":"${i * 1000000}","read_bytes":"${i * 48000000}","written_rows":"${i * 1000000}","written_bytes":"${i * 12000000}","total_rows_to_read":"1000000000","result_rows":"0","result_bytes":"0","elapsed_ns":"${i * 10000000000}","memory_usage":"123456789"}`,
@@ -135,18 +150,47 @@ describe('migrate against a server (HTTP)', () => {
 
   it('creates a new database through a connection to default (a server refuses requests naming a missing one)', async () => {
     received.length = 0;
+    missingDatabases.add('fresh_db');
     const { port } = server.address() as AddressInfo;
     const store = await AuditStore.open({ url: `http://127.0.0.1:${port}`, database: 'fresh_db' });
     try {
-      await store.migrate();
+      // status reads a missing database as a new one (not the engine's error).
+      expect(await store.status()).toMatchObject({ database: 'fresh_db', migrated: false, tables: [] });
+      received.length = 0;
+      await store.migrate({ cluster: 'c1' });
     } finally {
+      missingDatabases.clear();
       await store.close();
     }
-    const first = received[0];
-    expect(first?.body).toBe('CREATE DATABASE IF NOT EXISTS `fresh_db`');
-    // The client leaves the parameter out for default: the server's default database, which exists.
-    expect(first?.query.get('database') ?? 'default').toBe('default');
-    expect(received.slice(1).every((r) => r.query.get('database') === 'fresh_db')).toBe(true);
+    // The first look at the tables is refused: the database is created then, through a connection to default
+    // (the client leaves the parameter out for default: the server's default database, which exists).
+    expect(received[0]?.body).toMatch(/^SELECT name, engine FROM system\.tables/);
+    expect(received[1]?.body).toBe('CREATE DATABASE IF NOT EXISTS `fresh_db` ON CLUSTER `c1`');
+    expect(received[1]?.query.get('database') ?? 'default').toBe('default');
+    expect(received.slice(2).every((r) => r.query.get('database') === 'fresh_db')).toBe(true);
+    // One CREATE DATABASE in all: a second ON CLUSTER statement would queue on every host again.
+    expect(received.filter((r) => r.body.startsWith('CREATE DATABASE'))).toHaveLength(1);
     expect(received.length).toBeGreaterThan(8);
+  });
+
+  it('sends nothing that creates a database before the options are checked (bad retention, wrong cluster)', async () => {
+    const { port } = server.address() as AddressInfo;
+    const store = await AuditStore.open({ url: `http://127.0.0.1:${port}`, database: 'fresh_db' });
+    received.length = 0;
+    missingDatabases.add('fresh_db');
+    try {
+      await expect(store.migrate({ retentionDays: -5 })).rejects.toThrow(/^retentionDays: /);
+      expect(received).toEqual([]);
+      // An existing database of plain tables and a mistaken --cluster: refused before any DDL (a CREATE
+      // DATABASE ON CLUSTER would have made an empty database on every host of that cluster).
+      missingDatabases.clear();
+      eventsEngine = 'ReplacingMergeTree';
+      await expect(store.migrate({ cluster: 'prod' })).rejects.toThrow(/^cluster: /);
+      expect(received.map((r) => r.body.split(' ')[0])).toEqual(['SELECT']);
+    } finally {
+      eventsEngine = undefined;
+      missingDatabases.clear();
+      await store.close();
+    }
   });
 });
