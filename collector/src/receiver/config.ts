@@ -15,11 +15,14 @@ export interface ReceiverLimits {
   maxBatchRows: number;
   /** Inserts running at once (a store connection each). */
   insertConcurrency: number;
-  /** HTTP requests in progress (any route) above which a new logs request gets 429. */
+  /**
+   * HTTP requests in progress above which a new logs request gets 429: every route but the query API's responses
+   * (a long export, or one whose reader stopped, must not make ingest refuse).
+   */
   maxConcurrentRequests: number;
   /** Retry-After (seconds) on 429 and 503. */
   retryAfterSeconds: number;
-  /** How long shutdown waits for in-flight requests before closing their connections. */
+  /** How long shutdown waits for in-flight logs requests (and inserts) before closing their connections. */
   shutdownTimeoutMs: number;
   /**
    * A request body that sends nothing for this long is dropped (connection closed): a client trickling bytes
@@ -28,6 +31,12 @@ export interface ReceiverLimits {
   bodyIdleTimeoutMs: number;
   /** Refused logs requests are logged at most once per reason in this interval, with how many since. */
   refusalLogIntervalMs: number;
+  /**
+   * A query response its client has not read from for this long is cut (connection closed), as ClickHouse's
+   * send_timeout does: an export whose reader stopped (a pager left open, a peer gone silent) held its memory
+   * and connection for good.
+   */
+  sendStallTimeoutMs: number;
 }
 
 export const DEFAULT_PORT = 4318;
@@ -53,6 +62,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   shutdownTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 15_000,
   refusalLogIntervalMs: 10_000,
+  sendStallTimeoutMs: 300_000,
 };
 
 /** Longest timer Node keeps: a larger delay fires after 1 ms instead (TimeoutOverflowWarning). */

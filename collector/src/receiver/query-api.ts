@@ -197,19 +197,40 @@ export function sendError(
   sendJson(res, status, { error: { code, message, ...(field !== undefined && { field }) } });
 }
 
-async function write(res: ServerResponse, chunk: string): Promise<void> {
+/** The client stopped reading a response for longer than the send stall timeout: its connection was cut. */
+export class SendStalledError extends Error {
+  override name = 'SendStalledError';
+  constructor(readonly stallMs: number) {
+    super(`the client read nothing of the response for ${stallMs} ms: connection cut`);
+  }
+}
+
+async function write(res: ServerResponse, chunk: string, stallMs: number | undefined): Promise<void> {
   if (res.destroyed) throw new Error('client went away');
   if (!res.write(chunk))
     await new Promise<void>((resolve, reject) => {
-      // Each listener removes the other: one left behind per slow write added up (MaxListenersExceededWarning).
-      const onDrain = () => {
+      // Each listener removes the others: one left behind per slow write added up (MaxListenersExceededWarning).
+      const done = () => {
+        clearTimeout(timer);
+        res.off('drain', onDrain);
         res.off('close', onClose);
+      };
+      const onDrain = () => {
+        done();
         resolve();
       };
       const onClose = () => {
-        res.off('drain', onDrain);
+        done();
         reject(new Error('client went away'));
       };
+      const timer =
+        stallMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              done();
+              res.destroy();
+              reject(new SendStalledError(stallMs));
+            }, stallMs);
       res.once('drain', onDrain);
       res.once('close', onClose);
     });
@@ -228,6 +249,8 @@ export interface QueryApiOptions {
   retryAfterSeconds: number;
   /** A POST body that sends nothing this long is dropped (as /v1/logs bodies are). */
   bodyIdleTimeoutMs?: number;
+  /** A response the client reads nothing of for this long is cut (`SendStalledError`); unset: no limit. */
+  sendStallTimeoutMs?: number;
   /**
    * An export that failed after its 200 went out: the connection is cut (the client sees a broken transfer),
    * and this is the only place its reason can go.
@@ -390,7 +413,7 @@ export async function handleQuery(
           res.writeHead(200, {
             'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
           });
-        await write(res, chunk);
+        await write(res, chunk, options.sendStallTimeoutMs);
       };
       try {
         await reader.exportEvents(filter, { format, order, write: start });
@@ -399,7 +422,8 @@ export async function handleQuery(
       } catch (error) {
         if (!res.headersSent) throw error;
         // Headers are gone: cut the connection so the client sees a failed transfer, never a short "success".
-        if (!res.destroyed) options.onExportError?.(error);
+        // A client that went away is not worth a line; one cut for not reading is (write destroyed it).
+        if (!res.destroyed || error instanceof SendStalledError) options.onExportError?.(error);
         res.destroy(error as Error);
       }
       return;

@@ -25,6 +25,7 @@ import {
   MAX_QUERY_HEADER_BYTES,
   QUERY_PREFIX,
   type QueryReader,
+  SendStalledError,
   sendError,
 } from './query-api.js';
 import { rejectionMessage, requestToRows } from './records-to-rows.js';
@@ -201,6 +202,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   let draining = false;
   /** Requests being handled (their responses): how many are in flight. */
   const active = new Set<ServerResponse>();
+  /**
+   * Those of them answering the query API: read-only, so neither counted against ingest's limit nor waited for
+   * at shutdown beyond the logs requests (a reader that stopped held both for as long as it stayed).
+   */
+  const queries = new Set<ServerResponse>();
+  const ingestInFlight = () => active.size - queries.size;
   let requests = 0;
   const idle: (() => void)[] = [];
 
@@ -272,7 +279,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           ...retryAfter,
           ...closeConnection,
         });
-      if (active.size > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
+      if (ingestInFlight() > limits.maxConcurrentRequests || queue.stats.pendingRows >= limits.maxPendingRows)
         return refuse(429, 'busy', 'the receiver is busy: retry later', retryAfter);
       const { rows, rejected, skipped, records } = await readRows(req, encoding);
       await queue.submit(rows);
@@ -373,13 +380,20 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         res.setHeader('connection', 'close');
         return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
       }
+      queries.add(res);
       return handleQuery(options.reader, req, res, url, {
         retryAfterSeconds: limits.retryAfterSeconds,
         bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
+        sendStallTimeoutMs: limits.sendStallTimeoutMs,
         onExportError: (error) =>
-          log.log('error', 'export failed after it had started: connection cut', {
-            error: error instanceof Error ? error.message : String(error),
-          }),
+          error instanceof SendStalledError
+            ? log.log('warn', 'export reader stalled: connection cut', {
+                path: url.pathname,
+                stallMs: error.stallMs,
+              })
+            : log.log('error', 'export failed after it had started: connection cut', {
+                error: error instanceof Error ? error.message : String(error),
+              }),
       });
     }
     return sendError(res, 404, 'not_found', `no route ${url.pathname}`);
@@ -414,10 +428,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       })
       .finally(() => {
         active.delete(res);
-        if (active.size === 0) for (const resolve of idle.splice(0)) resolve();
+        queries.delete(res);
+        if (ingestInFlight() === 0) for (const resolve of idle.splice(0)) resolve();
       });
   });
-  // Headers must come within 30 s; a slow body is bounded by the size limit and the request timeout.
+  // Headers must come within 30 s (checked every 30 s: a connection may wait up to 60); a slow body is bounded
+  // by the size limit and the request timeout.
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
 
@@ -438,12 +454,18 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     // One deadline for all of it: an insert that hangs (a ClickHouse server that stopped answering) must not
     // hold shutdown past --shutdown-timeout.
     const deadline = performance.now() + limits.shutdownTimeoutMs;
+    // The logs requests: their senders wait for an acknowledgement. Queries still running after them are cut
+    // (read-only: the client asks again), so an export whose reader stopped does not hold shutdown.
     const drained =
-      active.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+      ingestInFlight() === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     if ((await within(drained, deadline)) === 'timeout')
       log.log('warn', 'shutdown timeout: closing connections with requests still in flight', {
-        inFlight: active.size,
+        inFlight: ingestInFlight(),
       });
+    if (queries.size > 0) {
+      log.log('info', 'shutdown: cutting query responses still in progress', { queries: queries.size });
+      for (const res of queries) res.destroy();
+    }
     refusals.close();
     // Before waiting for the queue: a request cut off was not acknowledged, so its sender sends it again.
     server.closeAllConnections();

@@ -1,0 +1,120 @@
+// A query API client that stops reading (a pager left open, a peer gone silent): its export must not hold a
+// request slot ingest counts, nor hold shutdown, nor stay open for good. Found in a 30-minute soak: two stalled
+// exports kept inFlight up and every SIGTERM waited the whole shutdown timeout.
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type JsonObject,
+  logsRequest,
+  query,
+  startTestServe,
+  str,
+  type TestServe,
+} from './receiver-support.js';
+
+const TENANT = 'stall';
+// ~130 MB of NDJSON: far more than the kernel's socket buffers on both ends hold (up to 32 + 4 MB on loopback
+// here), so the export's writes wait.
+const EVENTS = 4_000;
+const PAD = 'x'.repeat(32_000);
+
+function auditRecord(i: number): JsonObject {
+  return {
+    timeUnixNano: `${BigInt(Date.UTC(2026, 10, 1) + i) * 1_000_000n}`,
+    body: { stringValue: JSON.stringify({ i, pad: PAD }) },
+    attributes: [
+      str(A.eventId, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+      str(A.action, 'docs.page.viewed'),
+      str(A.tenant, TENANT),
+      str(A.actorId, `user-${i % 7}`),
+      str(A.actorType, 'user'),
+      str(A.targets, '[]'),
+    ],
+  };
+}
+
+/** Requests a whole-tenant export and never reads the answer. */
+async function stalledExport(port: number, token: string): Promise<{ socket: Socket }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.pause();
+  socket.write(
+    `GET /v1/audit/export?tenant=${TENANT}&format=ndjson HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+  );
+  return { socket };
+}
+
+async function inFlight(t: TestServe): Promise<number> {
+  const res = await fetch(`${t.serve.url}/health`);
+  return ((await res.json()) as { inFlight: number }).inFlight;
+}
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+describe('a query client that stops reading', () => {
+  let dir: string;
+  let seeded: TestServe;
+  beforeAll(async () => {
+    seeded = await startTestServe();
+    dir = seeded.dir;
+    for (let from = 0; from < EVENTS; from += 250) {
+      const records = Array.from({ length: 250 }, (_, k) => auditRecord(from + k));
+      expect((await seeded.send(logsRequest(records))).status).toBe(200);
+    }
+    await seeded.serve.close();
+  }, 120_000);
+  afterAll(async () => {
+    await seeded.close().catch(() => undefined);
+  });
+
+  it('does not count against ingest, and is cut after the send stall timeout', async () => {
+    const t = await startTestServe({
+      store: { path: join(dir, 'data') },
+      limits: { maxConcurrentRequests: 1, sendStallTimeoutMs: 1_500 },
+    });
+    try {
+      const reader = await stalledExport(t.serve.port, t.serve.token);
+      expect(await until(async () => (await inFlight(t)) === 1, 10_000)).toBe(true);
+      // The stalled export holds the only slot --max-concurrent-requests gives: ingest still answers 200.
+      expect((await t.send(logsRequest([auditRecord(EVENTS)]))).status).toBe(200);
+      // Cut by serve (the client, paused, cannot see it behind the data its kernel holds).
+      expect(await until(async () => (await inFlight(t)) === 0, 10_000)).toBe(true);
+      expect(t.logs.some((line) => line.includes('export reader stalled: connection cut'))).toBe(true);
+      reader.socket.destroy();
+      // A reader that keeps up gets the whole export.
+      const whole = await query(t.serve, `/v1/audit/events?tenant=${TENANT}&limit=1`);
+      expect(whole.status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('does not hold shutdown: the logs requests drain, the export is cut', async () => {
+    const t = await startTestServe({
+      store: { path: join(dir, 'data') },
+      limits: { shutdownTimeoutMs: 20_000 },
+    });
+    const reader = await stalledExport(t.serve.port, t.serve.token);
+    expect(await until(async () => (await inFlight(t)) === 1, 10_000)).toBe(true);
+    const started = Date.now();
+    const report = await t.serve.close();
+    // Without the fix: the whole 20 s shutdown timeout, then "closing connections with requests still in flight".
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(report.clean).toBe(true);
+    reader.socket.destroy();
+    expect(t.logs.some((line) => line.includes('shutdown: cutting query responses still in progress'))).toBe(
+      true,
+    );
+    expect(t.logs.some((line) => line.includes('shutdown timeout'))).toBe(false);
+    await t.close();
+  }, 60_000);
+});
