@@ -1,5 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { type EventFilter, MAX_LIMIT, parseIsoTime } from '@otel-audit/clickhouse';
+import { checkQuery, type EventFilter, MAX_LIMIT, parseIsoTime } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { type OptionValues, UsageError } from './command.js';
 import { str } from './store-options.js';
@@ -106,7 +106,7 @@ export function filterFrom(values: OptionValues, tenant: string, subject?: Subje
   const from = time(str(values, 'from'), 'from');
   const to = time(str(values, 'to'), 'to');
   const actions = list(values, 'action');
-  return {
+  const filter: EventFilter = {
     tenant,
     ...(actions.length > 0 && { actions }),
     ...(crud.length > 0 && { crud: crud as Crud[] }),
@@ -116,6 +116,10 @@ export function filterFrom(values: OptionValues, tenant: string, subject?: Subje
     ...(from && { from }),
     ...(to && { to }),
   };
+  // What the store would refuse (a misplaced `*`, --to not after --from) is a usage error before any store is
+  // looked for: against a missing one it was reported as "no otel-audit store" (exit 1).
+  checkQuery(filter);
+  return filter;
 }
 
 export function pageFrom(values: OptionValues): { limit?: number; cursor?: string } {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { AuditStore, type StoreTarget } from '@otel-audit/clickhouse';
+import { AuditStore, quoteDatabase, type StoreTarget } from '@otel-audit/clickhouse';
 import { type OptionValues, UsageError } from './command.js';
 
 /** Environment variables read when the matching flag is absent. */
@@ -79,6 +79,12 @@ function checkUrl(url: string, label: string): void {
     throw new UsageError(
       `${label}: expected an http(s) URL such as http://localhost:8123, got ${JSON.stringify(masked(url))}`,
     );
+  // The client would take a path as the database of every request (see the store's checkServerUrl).
+  if (parsed.pathname.length > 1)
+    throw new UsageError(
+      `${label}: ${JSON.stringify(masked(url))} has a path (${parsed.pathname}), which the client would take as the ` +
+        'database: give the database with --database, and a proxy path prefix as ?pathname=/prefix',
+    );
 }
 
 /** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */
@@ -88,8 +94,15 @@ export function storeTarget(values: OptionValues, env: Record<string, string | u
   if (urlFlag !== undefined && dirFlag !== undefined)
     throw new UsageError('give either --url or --data-dir, not both');
   const database = str(values, 'database') ?? env[ENV.database];
+  // Checked before any store is looked for (a reserved or malformed name is a usage error, not a missing store).
+  if (database) quoteDatabase(database);
   const db = database ? { database } : {};
-  // A flag beats the environment; between the two environment variables the URL wins.
+  // A flag beats the environment (either variable); both variables set, and no flag, is ambiguous: refused, as the
+  // store refuses a target holding both (a server silently ignored, or a directory).
+  if (urlFlag === undefined && dirFlag === undefined && env[ENV.url] && env[ENV.dataDir])
+    throw new UsageError(
+      `both ${ENV.url} and ${ENV.dataDir} are set: unset one, or pass --url or --data-dir to choose`,
+    );
   const url = dirFlag === undefined ? (urlFlag ?? env[ENV.url]) : undefined;
   if (url) {
     checkUrl(url, urlFlag !== undefined ? '--url' : `${ENV.url} (--url)`);

@@ -93,6 +93,54 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('otel-audit (in process)', () => {
+  it('reports what the store would refuse as a usage error before looking for a store (exit 2, the flag named)', async () => {
+    const missing = join(root, 'no-store-here');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [
+        ['events', '--tenant', 'a', '--action', 'bil*ling', '--data-dir', missing],
+        {},
+        /^otel-audit events: --action: /,
+      ],
+      [
+        ['events', '--tenant', 'a', '--from', '2026-11-02', '--to', '2026-11-01', '--data-dir', missing],
+        {},
+        /^otel-audit events: --to: must be after from/,
+      ],
+      [
+        ['export', '--tenant', 'a', '--database', 'system', '--data-dir', missing],
+        {},
+        /^otel-audit export: --database: "system" is a database of the engine itself/,
+      ],
+      [
+        ['events', '--tenant', 'a', '--url', 'http://127.0.0.1:1/audit'],
+        {},
+        /^otel-audit events: --url: "http:\/\/127\.0\.0\.1:1\/audit" has a path \(\/audit\).*--database/,
+      ],
+      [
+        ['events', '--tenant', 'a'],
+        { [ENV.url]: 'http://127.0.0.1:1', [ENV.dataDir]: missing },
+        /^otel-audit events: both OTEL_AUDIT_CLICKHOUSE_URL and OTEL_AUDIT_DATA_DIR are set/,
+      ],
+      [
+        ['serve', '--data-dir', missing, '--skip-migrations', '--port', '0'],
+        {},
+        /^otel-audit serve: --skip-migrations: .* does not exist, so it holds no store: create it with `otel-audit migrate --data-dir /,
+      ],
+    ];
+    for (const [argv, env, message] of cases) {
+      const r = await cli(argv, env);
+      expect([argv.join(' '), r.code]).toEqual([argv.join(' '), 2]);
+      expect(r.err).toMatch(message);
+    }
+    // Nothing was created for any of them (serve's tokens included).
+    expect(existsSync(missing)).toBe(false);
+    // A flag picks the kind even with the other kind's variable set.
+    const chosen = await cli(['events', '--tenant', 'a', '--data-dir', missing], {
+      [ENV.url]: 'http://127.0.0.1:1',
+    });
+    expect(chosen.err).toMatch(/no otel-audit store at/);
+  });
+
   it('migrate is idempotent and reports as JSON', async () => {
     const r = await run('migrate', '--data-dir', dataDir, '--json');
     expect(r.code).toBe(0);

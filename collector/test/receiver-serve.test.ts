@@ -132,7 +132,7 @@ describe('serve --skip-migrations on a store that lacks migrations of this relea
       });
       await expect(start).rejects.toThrow(StoreNotMigratedError);
       await expect(start).rejects.toThrow(
-        /^the store needs migration \S+ \(made by an earlier release, or a migrate that did not finish\): run `otel-audit migrate` on it first \(with --cluster for a cluster\), or start serve without --skip-migrations/,
+        /^the store needs migration \S+ \(made by an earlier release, or a migrate that did not finish\): run `otel-audit migrate` on it first \(with the same --data-dir, or --url and --database; --cluster for a cluster\), or start serve without --skip-migrations/,
       );
       expect(logs.some((l) => l.includes('"listening"'))).toBe(false);
       // It let go of the directory: a migrate can open it now.

@@ -189,6 +189,12 @@ running at the shutdown timeout), 2 usage error.`,
   async run(values, _positionals, ctx) {
     // Everything is checked before startServe: it opens the store and runs migrations first.
     const target = creatableStoreTarget(values, ctx.env);
+    // Nothing to serve without migrating: not a reason to create the directory (and tokens in it) first.
+    if (values['skip-migrations'] && 'path' in target && !existsSync(target.path))
+      throw new UsageError(
+        `--skip-migrations: ${target.path} does not exist, so it holds no store: create it with ` +
+          `\`otel-audit migrate --data-dir ${target.path}\`, or start serve without --skip-migrations`,
+      );
     const ingestAuth = choice(
       flagOrEnv(values, 'ingest-auth', ctx.env, SERVE_ENV.ingestAuth),
       ['token', 'none'] as const,

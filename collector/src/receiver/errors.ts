@@ -95,7 +95,8 @@ export class StoreNotMigratedError extends ReceiverError {
   ) {
     const { pending, unknown, migrated } = status;
     const remedy =
-      'run `otel-audit migrate` on it first (with --cluster for a cluster), or start serve without ' +
+      'run `otel-audit migrate` on it first (with the same --data-dir, or --url and --database; --cluster for a ' +
+      'cluster), or start serve without ' +
       '--skip-migrations (it migrates at start; not for a cluster)';
     super(
       unknown.length > 0
