@@ -400,40 +400,45 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   }
 
   // Headers within MAX_QUERY_HEADER_BYTES (Node's default; the query API takes long filters in a POST body).
-  const server: Server = createServer({ maxHeaderSize: MAX_QUERY_HEADER_BYTES }, (req, res) => {
-    active.add(res);
-    requests += 1;
-    route(req, res)
-      .catch((error: unknown) => {
-        // A client that goes away mid-body is not a server error: nothing of its request was acknowledged.
-        // (`req.destroyed` alone is true after any body was read whole: a real failure then logged as debug.)
-        const aborted =
-          (error as { code?: string }).code === 'ECONNRESET' || (req.destroyed && !req.complete);
-        if (error instanceof BodyStalledError)
-          log.log('warn', 'request body stalled: connection dropped', {
-            path: req.url,
-            idleMs: error.idleMs,
-          });
-        else
-          log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
-            path: req.url,
-            error,
-          });
-        const message = 'internal error (see the serve log)';
-        if (res.headersSent) res.destroy();
-        // An OTLP sender reads a google.rpc.Status in its request's encoding.
-        else if (req.url?.split('?')[0] === LOGS_PATH)
-          otlpError(res, otlpEncodingOf(req.headers['content-type']), 500, message);
-        else sendError(res, 500, 'internal', message);
-      })
-      .finally(() => {
-        active.delete(res);
-        queries.delete(res);
-        if (ingestInFlight() === 0) for (const resolve of idle.splice(0)) resolve();
-      });
-  });
-  // Headers must come within 30 s (checked every 30 s: a connection may wait up to 60); a slow body is bounded
-  // by the size limit and the request timeout.
+  // Node checks the headers and request timeouts every connectionsCheckingInterval (default 30 s: a silent
+  // connection held its socket up to 60 s, not 30).
+  const server: Server = createServer(
+    { maxHeaderSize: MAX_QUERY_HEADER_BYTES, connectionsCheckingInterval: 2_000 },
+    (req, res) => {
+      active.add(res);
+      requests += 1;
+      route(req, res)
+        .catch((error: unknown) => {
+          // A client that goes away mid-body is not a server error: nothing of its request was acknowledged.
+          // (`req.destroyed` alone is true after any body was read whole: a real failure then logged as debug.)
+          const aborted =
+            (error as { code?: string }).code === 'ECONNRESET' || (req.destroyed && !req.complete);
+          if (error instanceof BodyStalledError)
+            log.log('warn', 'request body stalled: connection dropped', {
+              path: req.url,
+              idleMs: error.idleMs,
+            });
+          else
+            log.log(aborted ? 'debug' : 'error', aborted ? 'client went away' : 'request failed', {
+              path: req.url,
+              error,
+            });
+          const message = 'internal error (see the serve log)';
+          if (res.headersSent) res.destroy();
+          // An OTLP sender reads a google.rpc.Status in its request's encoding.
+          else if (req.url?.split('?')[0] === LOGS_PATH)
+            otlpError(res, otlpEncodingOf(req.headers['content-type']), 500, message);
+          else sendError(res, 500, 'internal', message);
+        })
+        .finally(() => {
+          active.delete(res);
+          queries.delete(res);
+          if (ingestInFlight() === 0) for (const resolve of idle.splice(0)) resolve();
+        });
+    },
+  );
+  // Headers must come within 30 s; a slow body is bounded by the size limit, the body idle timeout and the
+  // request timeout.
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
 
