@@ -93,6 +93,14 @@ export interface OpenedClient {
 // (a 27-line dump per failed request in a CLI).
 const CLIENT_LOG = { level: ClickHouseLogLevel.OFF };
 
+/**
+ * Whether a target names an embedded directory (`path` given), for callers branching on the kind: `'path' in
+ * target` is also true of `{ url, path: undefined }`, which is a server target.
+ */
+export function isEmbeddedTarget(target: StoreTarget): target is EmbeddedTarget {
+  return typeof (target as { path?: unknown }).path === 'string';
+}
+
 const SERVER_ONLY = ['url', 'username', 'password', 'requestTimeoutMs'] as const;
 
 /**

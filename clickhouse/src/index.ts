@@ -1,6 +1,7 @@
 export {
   BASE_SETTINGS,
   type EmbeddedTarget,
+  isEmbeddedTarget,
   type OpenedClient,
   type RawInsert,
   type ServerTarget,

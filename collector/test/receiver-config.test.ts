@@ -1,12 +1,26 @@
 // The receiver's limits: positive whole numbers, and times Node's timers can keep (a delay over 2^31-1 ms
 // fires after 1 ms: a shutdown "waiting" that long would not wait at all).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, MAX_TIMER_MS, ReceiverConfigError, receiverLimits } from '../src/index.js';
+import {
+  DEFAULT_LIMITS,
+  defaultStateDir,
+  MAX_TIMER_MS,
+  ReceiverConfigError,
+  receiverLimits,
+} from '../src/index.js';
 
 describe('receiverLimits', () => {
   it('takes the defaults and positive whole numbers up to the timer limit for times', () => {
     expect(receiverLimits()).toEqual(DEFAULT_LIMITS);
     expect(receiverLimits({ shutdownTimeoutMs: MAX_TIMER_MS }).shutdownTimeoutMs).toBe(MAX_TIMER_MS);
+  });
+
+  it('reads undefined as left out (values passed on from flags or the environment as they are)', () => {
+    expect(receiverLimits({ shutdownTimeoutMs: undefined, maxBodyBytes: undefined })).toEqual(DEFAULT_LIMITS);
+    // A server target with `path: undefined` is a server's (its state directory is not `resolve(undefined)`).
+    expect(
+      defaultStateDir({ url: 'http://127.0.0.1:1', path: undefined } as never, { XDG_STATE_HOME: '/x' }),
+    ).toBe('/x/otel-audit');
   });
 
   it.each([

@@ -156,7 +156,7 @@ on SIGTERM/SIGINT/SIGHUP.
   --max-concurrent-requests N   requests in progress before a logs request gets 429, query API answers not
                                 counted (default ${DEFAULT_LIMITS.maxConcurrentRequests})
   --insert-concurrency N        inserts at once, one store connection each (default ${DEFAULT_LIMITS.insertConcurrency})
-  --shutdown-timeout SECONDS    wait for in-flight logs requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
+  --shutdown-timeout SECONDS    wait for in-flight requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
   --logs-engine Null|MergeTree  keep raw otel_logs rows (as migrate; default Null)
   --skip-migrations             do not run migrations at start (a store lacking some is refused)
   --log-level L                 ${LOG_LEVELS.join('|')} (default info); JSON lines on stderr ${SERVE_ENV.logLevel}

@@ -22,7 +22,7 @@ export interface ReceiverLimits {
   maxConcurrentRequests: number;
   /** Retry-After (seconds) on 429 and 503. */
   retryAfterSeconds: number;
-  /** How long shutdown waits for in-flight logs requests (and inserts) before closing their connections. */
+  /** How long shutdown waits for in-flight requests (and inserts) before closing their connections. */
   shutdownTimeoutMs: number;
   /**
    * A request body that sends nothing for this long is dropped (connection closed): a client trickling bytes
@@ -69,8 +69,12 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Merges and checks limits; every value must be a positive whole number, a time in ms one Node's timers take. */
-export function receiverLimits(overrides: Partial<ReceiverLimits> = {}): ReceiverLimits {
-  const limits = { ...DEFAULT_LIMITS, ...overrides };
+/** Limits to override; a field left out or `undefined` keeps its default. */
+export type ReceiverLimitOverrides = { [K in keyof ReceiverLimits]?: ReceiverLimits[K] | undefined };
+
+export function receiverLimits(overrides: ReceiverLimitOverrides = {}): ReceiverLimits {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  const limits: ReceiverLimits = { ...DEFAULT_LIMITS, ...given };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value < 1)
       throw new ReceiverConfigError(name, `must be a whole number >= 1, got ${value}`);

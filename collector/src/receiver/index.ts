@@ -17,6 +17,7 @@ export {
   DEFAULT_LIMITS,
   DEFAULT_PORT,
   MAX_TIMER_MS,
+  type ReceiverLimitOverrides,
   type ReceiverLimits,
   receiverLimits,
 } from './config.js';

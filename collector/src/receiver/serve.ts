@@ -4,10 +4,15 @@ import { existsSync, realpathSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AuditStore, type MigrationOptions, type StoreTarget } from '@otel-audit/clickhouse';
+import {
+  AuditStore,
+  isEmbeddedTarget,
+  type MigrationOptions,
+  type StoreTarget,
+} from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { INGEST_TOKEN_NAMES, resolveToken } from './auth.js';
-import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimits, receiverLimits } from './config.js';
+import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimitOverrides, receiverLimits } from './config.js';
 import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { jsonLogger, type Logger } from './log.js';
@@ -22,27 +27,27 @@ export interface ServeOptions {
    * Where the token and the discovery file live: the data directory for an embedded store; for a server,
    * default `$XDG_STATE_HOME/otel-audit` (or `~/.local/state/otel-audit`).
    */
-  stateDir?: string;
-  host?: string;
-  port?: number;
+  stateDir?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
   /** The bearer token; else `tokenFile`; else `<stateDir>/serve.token`, generated on first start. */
-  token?: string;
-  tokenFile?: string;
+  token?: string | undefined;
+  tokenFile?: string | undefined;
   /**
    * The ingest token: /v1/logs takes it (as well as the token), the query API does not, so a service that sends
    * events cannot read them. Else `ingestTokenFile`; else `<stateDir>/serve.ingest-token`, generated on first
    * start. Not used with `ingestAuth: 'none'`.
    */
-  ingestToken?: string;
-  ingestTokenFile?: string;
+  ingestToken?: string | undefined;
+  ingestTokenFile?: string | undefined;
   /** Whether /v1/logs needs a token (the ingest token or the token; default `token`). */
-  ingestAuth?: 'token' | 'none';
+  ingestAuth?: 'token' | 'none' | undefined;
   /** Store audit records only (default: ordinary logs are accepted and dropped, as by gateway.yaml) or all. */
-  records?: 'audit' | 'all';
-  limits?: Partial<ReceiverLimits>;
+  records?: 'audit' | 'all' | undefined;
+  limits?: ReceiverLimitOverrides | undefined;
   /** Applied at start (default true); options as `otel-audit migrate`. */
-  migrate?: boolean | Omit<MigrationOptions, 'database'>;
-  log?: Logger;
+  migrate?: boolean | Omit<MigrationOptions, 'database'> | undefined;
+  log?: Logger | undefined;
 }
 
 export interface RunningServe {
@@ -67,7 +72,7 @@ export function defaultStateDir(
   target: StoreTarget,
   env: Record<string, string | undefined> = process.env,
 ): string {
-  if ('path' in target && typeof target.path === 'string') return resolve(target.path);
+  if (isEmbeddedTarget(target)) return resolve(target.path);
   return join(env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'otel-audit');
 }
 
@@ -97,7 +102,7 @@ function withoutUserInfo(url: string): string {
 /** The store as serve.json names it; a data directory not made yet is its resolved path. */
 function servedStore(store: StoreTarget): ServedStore {
   const database = store.database ?? 'default';
-  if ('path' in store)
+  if (isEmbeddedTarget(store))
     return { dataDir: existsSync(store.path) ? realpathSync(store.path) : resolve(store.path), database };
   return { storeUrl: withoutUserInfo(store.url), database };
 }
@@ -120,7 +125,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const log = options.log ?? jsonLogger();
   const limits = receiverLimits(options.limits);
   const stateDir = resolve(options.stateDir ?? defaultStateDir(options.store));
-  if ('path' in options.store && options.store.path === ':memory:')
+  if (isEmbeddedTarget(options.store) && options.store.path === ':memory:')
     throw new Error('serve needs a data directory, not :memory:');
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
@@ -217,7 +222,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       ...(token.file !== undefined && { tokenFile: token.file }),
       database: options.store.database ?? 'default',
       // realpath: the CLI compares it with the directory it was given, however spelled.
-      ...('path' in options.store && { dataDir: realpathSync(options.store.path) }),
+      ...(isEmbeddedTarget(options.store) && { dataDir: realpathSync(options.store.path) }),
       ...(served.storeUrl !== undefined && { storeUrl: served.storeUrl }),
     });
     const running = server;
@@ -225,10 +230,9 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     log.log('info', 'listening', {
       url: server.url,
       logs: `${server.url}/v1/logs`,
-      store:
-        'path' in options.store
-          ? { path: resolve(options.store.path) }
-          : { url: withoutCredentials(options.store.url) },
+      store: isEmbeddedTarget(options.store)
+        ? { path: resolve(options.store.path) }
+        : { url: withoutCredentials(options.store.url) },
       stateDir,
       ingestAuth,
       records: options.records ?? 'audit',

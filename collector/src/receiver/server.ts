@@ -202,11 +202,13 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   let draining = false;
   /** Requests being handled (their responses): how many are in flight. */
   const active = new Set<ServerResponse>();
-  /**
-   * Those of them answering the query API: read-only, so neither counted against ingest's limit nor waited for
-   * at shutdown beyond the logs requests (a reader that stopped held both for as long as it stayed).
-   */
+  /** Those of them answering the query API: not counted against ingest's limit (a long export held a slot). */
   const queries = new Set<ServerResponse>();
+  /**
+   * Query responses waiting for their client to read (a full socket), since when: shutdown cuts those waiting
+   * longer than SHUTDOWN_STALL_MS (a reader that stopped held shutdown for the whole timeout).
+   */
+  const blockedSince = new Map<ServerResponse, number>();
   const ingestInFlight = () => active.size - queries.size;
   let requests = 0;
   const idle: (() => void)[] = [];
@@ -385,6 +387,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         retryAfterSeconds: limits.retryAfterSeconds,
         bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
         sendStallTimeoutMs: limits.sendStallTimeoutMs,
+        onBlocked: (waiting) => {
+          if (waiting) blockedSince.set(res, performance.now());
+          else blockedSince.delete(res);
+        },
         onExportError: (error) =>
           error instanceof SendStalledError
             ? log.log('warn', 'export reader stalled: connection cut', {
@@ -433,7 +439,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         .finally(() => {
           active.delete(res);
           queries.delete(res);
-          if (ingestInFlight() === 0) for (const resolve of idle.splice(0)) resolve();
+          blockedSince.delete(res);
+          if (active.size === 0) for (const resolve of idle.splice(0)) resolve();
         });
     },
   );
@@ -450,6 +457,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     });
   });
   let closing: Promise<ShutdownReport> | undefined;
+  /** How long a query response may wait for its client to read during shutdown before it is cut. */
+  const SHUTDOWN_STALL_MS = 1_000;
   async function shutdown(): Promise<ShutdownReport> {
     draining = true;
     // Requests in progress answer with `Connection: close`: their connections close once they are answered.
@@ -459,18 +468,29 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     // One deadline for all of it: an insert that hangs (a ClickHouse server that stopped answering) must not
     // hold shutdown past --shutdown-timeout.
     const deadline = performance.now() + limits.shutdownTimeoutMs;
-    // The logs requests: their senders wait for an acknowledgement. Queries still running after them are cut
-    // (read-only: the client asks again), so an export whose reader stopped does not hold shutdown.
+    // Every request is answered within the deadline, except a query response whose client has read nothing for
+    // SHUTDOWN_STALL_MS (read-only: the client asks again), now or while draining.
+    const cutStalled = () => {
+      const now = performance.now();
+      for (const [res, since] of blockedSince)
+        if (now - since >= SHUTDOWN_STALL_MS) {
+          log.log('info', 'shutdown: cutting a query response its client is not reading', {
+            waitedMs: Math.round(now - since),
+          });
+          blockedSince.delete(res);
+          res.destroy();
+        }
+    };
+    cutStalled();
+    const stallCheck = setInterval(cutStalled, SHUTDOWN_STALL_MS / 4);
     const drained =
-      ingestInFlight() === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
-    if ((await within(drained, deadline)) === 'timeout')
+      active.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
+    const waited = await within(drained, deadline);
+    clearInterval(stallCheck);
+    if (waited === 'timeout')
       log.log('warn', 'shutdown timeout: closing connections with requests still in flight', {
-        inFlight: ingestInFlight(),
+        inFlight: active.size,
       });
-    if (queries.size > 0) {
-      log.log('info', 'shutdown: cutting query responses still in progress', { queries: queries.size });
-      for (const res of queries) res.destroy();
-    }
     refusals.close();
     // Before waiting for the queue: a request cut off was not acknowledged, so its sender sends it again.
     server.closeAllConnections();
