@@ -158,4 +158,30 @@ describe('a query client that stops reading', () => {
       await t.close();
     }
   }, 60_000);
+
+  it('writes an export in byte pieces: characters across a piece boundary arrive whole (emoji, CJK)', async () => {
+    const t = await startTestServe({ store: { path: join(dir, 'data') } });
+    try {
+      // 4-byte and 3-byte characters after an odd-length prefix: boundaries fall inside characters and, for a
+      // string cut by UTF-16 units, between the halves of a surrogate pair.
+      const text = (i: number) => `${'a'.repeat(i)}${'😀漢'.repeat(30_000)}`;
+      const records = Array.from({ length: 5 }, (_, i) => ({
+        ...auditRecord(EVENTS + 10 + i),
+        body: { stringValue: JSON.stringify({ text: text(i) }) },
+        attributes: [
+          ...(auditRecord(EVENTS + 10 + i).attributes as JsonObject[]).filter((a) => a.key !== A.tenant),
+          str(A.tenant, 'emoji'),
+        ],
+      }));
+      expect((await t.send(logsRequest(records))).status).toBe(200);
+      const res = await fetch(`${t.serve.url}/v1/audit/export?tenant=emoji&format=ndjson`, {
+        headers: { authorization: `Bearer ${t.serve.token}` },
+      });
+      const lines = (await res.text()).split('\n').filter((line) => line !== '');
+      const texts = lines.map((line) => (JSON.parse(line) as { metadata: { text: string } }).metadata.text);
+      expect(texts.sort()).toEqual(Array.from({ length: 5 }, (_, i) => text(i)).sort());
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -212,11 +212,14 @@ export class SendStalledError extends Error {
 const WRITE_PIECE = 64 * 1024;
 
 async function write(res: ServerResponse, chunk: string, options: QueryApiOptions): Promise<void> {
-  for (let at = 0; at < chunk.length; at += WRITE_PIECE)
-    await writePiece(res, chunk.slice(at, at + WRITE_PIECE), options);
+  // Pieces of the UTF-8 bytes: a piece of the string could end between the two halves of a surrogate pair,
+  // each then written as U+FFFD (an emoji corrupted in the export).
+  const bytes = Buffer.from(chunk, 'utf8');
+  for (let at = 0; at < bytes.length; at += WRITE_PIECE)
+    await writePiece(res, bytes.subarray(at, at + WRITE_PIECE), options);
 }
 
-async function writePiece(res: ServerResponse, chunk: string, options: QueryApiOptions): Promise<void> {
+async function writePiece(res: ServerResponse, chunk: Uint8Array, options: QueryApiOptions): Promise<void> {
   if (res.destroyed) throw new Error('client went away');
   if (res.write(chunk)) return;
   const stallMs = options.sendStallTimeoutMs;
