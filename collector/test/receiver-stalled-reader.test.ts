@@ -88,7 +88,7 @@ describe('a query client that stops reading', () => {
       expect((await t.send(logsRequest([auditRecord(EVENTS)]))).status).toBe(200);
       // Cut by serve (the client, paused, cannot see it behind the data its kernel holds).
       expect(await until(async () => (await inFlight(t)) === 0, 10_000)).toBe(true);
-      expect(t.logs.some((line) => line.includes('export reader stalled: connection cut'))).toBe(true);
+      expect(t.logs.some((line) => line.includes('query reader stalled: connection cut'))).toBe(true);
       reader.socket.destroy();
       // A reader that keeps up gets the whole export.
       const whole = await query(t.serve, `/v1/audit/events?tenant=${TENANT}&limit=1`);
@@ -101,7 +101,7 @@ describe('a query client that stops reading', () => {
   it('shutdown cuts an export whose client is not reading, and answers the requests that are read', async () => {
     const t = await startTestServe({
       store: { path: join(dir, 'data') },
-      limits: { shutdownTimeoutMs: 20_000 },
+      limits: { shutdownTimeoutMs: 20_000, shutdownStallMs: 1_000 },
     });
     const counts = (await query(t.serve, `/v1/audit/counts/actions?tenant=${TENANT}`)).body as {
       count: number;
@@ -128,7 +128,7 @@ describe('a query client that stops reading', () => {
     await t.close();
   }, 60_000);
 
-  it('does not cut a client that reads slowly (the stall timeout is per 64 KB, not per 4 MB page)', async () => {
+  it('does not cut a client that keeps reading (the stall timeout is per 64 KB written, not per 4 MB page)', async () => {
     const t = await startTestServe({
       store: { path: join(dir, 'data') },
       limits: { sendStallTimeoutMs: 1_000 },
@@ -141,7 +141,7 @@ describe('a query client that stops reading', () => {
       socket.on('close', () => {
         closed = true;
       });
-      // ~64 KB every 20 ms: a slow link, never silent for long.
+      // ~64 KB every 20 ms (~3 MB/s): it cut a page whose 4 MB took longer than the stall timeout to drain.
       socket.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
         socket.pause();
@@ -152,7 +152,7 @@ describe('a query client that stops reading', () => {
       );
       await until(async () => closed || bytes > 24 * 1024 * 1024, 45_000);
       socket.destroy();
-      expect(t.logs.some((line) => line.includes('export reader stalled'))).toBe(false);
+      expect(t.logs.some((line) => line.includes('query reader stalled'))).toBe(false);
       expect(closed).toBe(false);
     } finally {
       await t.close();
@@ -180,6 +180,28 @@ describe('a query client that stops reading', () => {
       const lines = (await res.text()).split('\n').filter((line) => line !== '');
       const texts = lines.map((line) => (JSON.parse(line) as { metadata: { text: string } }).metadata.text);
       expect(texts.sort()).toEqual(Array.from({ length: 5 }, (_, i) => text(i)).sort());
+    } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('cuts a page of events its client does not read, as an export (a 10,000-event page can be tens of MB)', async () => {
+    const t = await startTestServe({
+      store: { path: join(dir, 'data') },
+      limits: { sendStallTimeoutMs: 1_000 },
+    });
+    try {
+      const socket = connect(t.serve.port, '127.0.0.1');
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      socket.pause();
+      socket.write(
+        `GET /v1/audit/events?tenant=${TENANT}&limit=4000 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${t.serve.token}\r\n\r\n`,
+      );
+      expect(
+        await until(async () => t.logs.some((line) => line.includes('query reader stalled')), 15_000),
+      ).toBe(true);
+      expect(await until(async () => (await inFlight(t)) === 0, 5_000)).toBe(true);
+      socket.destroy();
     } finally {
       await t.close();
     }

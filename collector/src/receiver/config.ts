@@ -32,11 +32,18 @@ export interface ReceiverLimits {
   /** Refused logs requests are logged at most once per reason in this interval, with how many since. */
   refusalLogIntervalMs: number;
   /**
-   * A query response its client has not read from for this long is cut (connection closed), as ClickHouse's
-   * send_timeout does: an export whose reader stopped (a pager left open, a peer gone silent) held its memory
-   * and connection for good.
+   * A query response whose writes have waited this long for its client is cut (connection closed), as
+   * ClickHouse's send_timeout does: an export whose reader stopped (a pager left open, a peer gone silent) held
+   * its memory and connection for good. (A write waits until the client frees a good part of the send buffer:
+   * a reader slower than a few KB/s looks the same.)
    */
   sendStallTimeoutMs: number;
+  /**
+   * At shutdown, a query response whose writes have waited this long for its client is cut instead of waited
+   * for. Writes wait until the client frees a good part of the socket's send buffer (~1/3 of up to 4 MB on
+   * Linux), so a client reading slower than about that much per this time looks the same as one that stopped.
+   */
+  shutdownStallMs: number;
 }
 
 export const DEFAULT_PORT = 4318;
@@ -63,6 +70,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   bodyIdleTimeoutMs: 15_000,
   refusalLogIntervalMs: 10_000,
   sendStallTimeoutMs: 300_000,
+  shutdownStallMs: 10_000,
 };
 
 /** Longest timer Node keeps: a larger delay fires after 1 ms instead (TimeoutOverflowWarning). */

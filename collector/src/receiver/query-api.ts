@@ -181,6 +181,23 @@ export function pageFromParams(params: URLSearchParams): { limit?: number; curso
   return { ...(limit !== undefined && { limit: Number(limit) }), ...(cursor !== undefined && { cursor }) };
 }
 
+/**
+ * A 200 answer of the query API, written like an export (in pieces, the stall timeout applying): a page of up
+ * to 10,000 events can be tens of MB, which a client that stopped reading held in memory for good.
+ */
+async function answerJson(res: ServerResponse, body: unknown, options: QueryApiOptions): Promise<void> {
+  const text = JSON.stringify(body);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  try {
+    await write(res, text, options);
+    res.end();
+  } catch (error) {
+    // The client went away, or was cut for not reading (logged): nothing more to send.
+    if (error instanceof SendStalledError) options.onExportError?.(error);
+    res.destroy();
+  }
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -274,8 +291,9 @@ export interface QueryApiOptions {
   /** A streamed response starts (true) or stops (false) waiting for its client to read. */
   onBlocked?: (waiting: boolean) => void;
   /**
-   * An export that failed after its 200 went out: the connection is cut (the client sees a broken transfer),
-   * and this is the only place its reason can go.
+   * An export that failed after its 200 went out, or any answer cut for a client that stopped reading
+   * (`SendStalledError`): the connection is cut (the client sees a broken transfer), and this is the only place
+   * its reason can go.
    */
   onExportError?: (error: unknown) => void;
 }
@@ -353,14 +371,14 @@ export async function handleQuery(
     const [head, a, b, c] = parts;
     if (head === 'events' && parts.length === 1) {
       acceptOnly(params, '/events', [...FILTER_PARAMETERS, ...PAGE_PARAMETERS]);
-      return sendJson(res, 200, await reader.search(filterFromParams(params), pageFromParams(params)));
+      return answerJson(res, await reader.search(filterFromParams(params), pageFromParams(params)), options);
     }
     if (head === 'events' && parts.length === 2 && a) {
       acceptOnly(params, '/events/{id}', ['tenant']);
       const { tenant } = filterFromParams(params);
       const event = await reader.getEvent(tenant, a);
       return event
-        ? sendJson(res, 200, event)
+        ? answerJson(res, event, options)
         : sendError(res, 404, 'not_found', `no event ${a} in tenant ${tenant}`);
     }
     if (head === 'actors' && parts.length === 3 && a && b === 'events') {
@@ -376,10 +394,10 @@ export async function handleQuery(
       const { tenant, ...filter } = filterFromParams(params);
       const type = one(params, 'type');
       const actor = { id: a, ...(type !== undefined && { type }) };
-      return sendJson(
+      return answerJson(
         res,
-        200,
         await reader.actorTimeline(tenant, actor, { ...filter, ...pageFromParams(params) }),
+        options,
       );
     }
     if (head === 'targets' && parts.length === 4 && a && b && c === 'events') {
@@ -394,26 +412,30 @@ export async function handleQuery(
         },
       );
       const { tenant, ...filter } = filterFromParams(params);
-      return sendJson(
+      return answerJson(
         res,
-        200,
         await reader.targetHistory(tenant, { type: a, id: b }, { ...filter, ...pageFromParams(params) }),
+        options,
       );
     }
     if (head === 'counts' && a === 'actions' && parts.length === 2) {
       acceptOnly(params, '/counts/actions', FILTER_PARAMETERS);
-      return sendJson(res, 200, await reader.countByAction(filterFromParams(params)));
+      return answerJson(res, await reader.countByAction(filterFromParams(params)), options);
     }
     if (head === 'counts' && a === 'time' && parts.length === 2) {
       acceptOnly(params, '/counts/time', [...FILTER_PARAMETERS, 'interval']);
       const interval = one(params, 'interval') ?? 'hour';
       if (!Object.hasOwn(INTERVALS, interval))
         throw new QueryParameterError('interval', `must be one of ${Object.keys(INTERVALS).join(', ')}`);
-      return sendJson(res, 200, await reader.countOverTime(filterFromParams(params), interval as Interval));
+      return answerJson(
+        res,
+        await reader.countOverTime(filterFromParams(params), interval as Interval),
+        options,
+      );
     }
     if (head === 'status' && parts.length === 1) {
       acceptOnly(params, '/status', []);
-      return sendJson(res, 200, await reader.status());
+      return answerJson(res, await reader.status(), options);
     }
     if (head === 'export' && parts.length === 1) {
       const whole = 'an export is the whole filtered range (narrow it with from and to)';

@@ -206,7 +206,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   const queries = new Set<ServerResponse>();
   /**
    * Query responses waiting for their client to read (a full socket), since when: shutdown cuts those waiting
-   * longer than SHUTDOWN_STALL_MS (a reader that stopped held shutdown for the whole timeout).
+   * longer than shutdownStallMs (a reader that stopped held shutdown for the whole timeout).
    */
   const blockedSince = new Map<ServerResponse, number>();
   const ingestInFlight = () => active.size - queries.size;
@@ -393,7 +393,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         },
         onExportError: (error) =>
           error instanceof SendStalledError
-            ? log.log('warn', 'export reader stalled: connection cut', {
+            ? log.log('warn', 'query reader stalled: connection cut', {
                 path: url.pathname,
                 stallMs: error.stallMs,
               })
@@ -457,8 +457,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     });
   });
   let closing: Promise<ShutdownReport> | undefined;
-  /** How long a query response may wait for its client to read during shutdown before it is cut. */
-  const SHUTDOWN_STALL_MS = 1_000;
+
   async function shutdown(): Promise<ShutdownReport> {
     draining = true;
     // Requests in progress answer with `Connection: close`: their connections close once they are answered.
@@ -468,12 +467,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     // One deadline for all of it: an insert that hangs (a ClickHouse server that stopped answering) must not
     // hold shutdown past --shutdown-timeout.
     const deadline = performance.now() + limits.shutdownTimeoutMs;
-    // Every request is answered within the deadline, except a query response whose client has read nothing for
-    // SHUTDOWN_STALL_MS (read-only: the client asks again), now or while draining.
+    // Every request is answered within the deadline, except a query response whose writes have waited
+    // shutdownStallMs for its client (read-only: the client asks again), now or while draining.
     const cutStalled = () => {
       const now = performance.now();
       for (const [res, since] of blockedSince)
-        if (now - since >= SHUTDOWN_STALL_MS) {
+        if (now - since >= limits.shutdownStallMs) {
           log.log('info', 'shutdown: cutting a query response its client is not reading', {
             waitedMs: Math.round(now - since),
           });
@@ -482,7 +481,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         }
     };
     cutStalled();
-    const stallCheck = setInterval(cutStalled, SHUTDOWN_STALL_MS / 4);
+    const stallCheck = setInterval(cutStalled, limits.shutdownStallMs / 4);
     const drained =
       active.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
     const waited = await within(drained, deadline);
