@@ -7,6 +7,7 @@ import {
   type AuditReads,
   AuditStore,
   DataDirectoryLockedError,
+  isEmbeddedTarget,
   type StoreTarget,
 } from '@otel-audit/clickhouse';
 import {
@@ -132,7 +133,7 @@ function realPath(path: string): string {
 /** `otel-audit migrate` for this store, as a remedy in messages. */
 export function migrateCommand(target: StoreTarget): string {
   const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
-  return 'url' in target
+  return !isEmbeddedTarget(target)
     ? `otel-audit migrate --url ${shellWord(displayUrl(target.url))}${db}`
     : `otel-audit migrate --data-dir ${shellWord(target.path)}${db}`;
 }
@@ -140,7 +141,7 @@ export function migrateCommand(target: StoreTarget): string {
 /** The commands that create the store, as a remedy in messages. */
 function remedy(target: StoreTarget): string {
   const db = target.database !== undefined ? ` --database ${shellWord(target.database)}` : '';
-  if ('url' in target) return `create the tables with \`${migrateCommand(target)}\``;
+  if (!isEmbeddedTarget(target)) return `create the tables with \`${migrateCommand(target)}\``;
   const dir = shellWord(target.path);
   return (
     `create it with \`${migrateCommand(target)}\`, or start ` +
@@ -198,7 +199,7 @@ async function requireTables(store: AuditStore, target: StoreTarget): Promise<vo
     'SELECT name FROM system.tables WHERE database = {database:String} AND has({names:Array(String)}, name)',
     { database: store.database, names: REQUIRED_TABLES },
   );
-  const where = 'url' in target ? displayUrl(target.url) : target.path;
+  const where = isEmbeddedTarget(target) ? target.path : displayUrl(target.url);
   if (present.some((p) => p.name === AUDIT_TABLES.migrations)) {
     const { pending, unknown } = await store.migrationStatus();
     if (unknown.length > 0) throw new StoreFromNewerReleaseError(where, unknown);
@@ -236,7 +237,7 @@ export async function openReader(
 ): Promise<AuditReader> {
   const target = storeTarget(values, env);
   const stateFlag = str(values, 'state-dir');
-  if (!('path' in target)) {
+  if (!isEmbeddedTarget(target)) {
     if (stateFlag !== undefined)
       throw new UsageError(
         '--state-dir applies to a data directory (--data-dir); a server (--url) is read directly',

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ParseArgsOptionsConfig } from 'node:util';
-import { AuditStore, quoteDatabase, type StoreTarget } from '@otel-audit/clickhouse';
+import { AuditStore, isEmbeddedTarget, quoteDatabase, type StoreTarget } from '@otel-audit/clickhouse';
 import { type OptionValues, UsageError } from './command.js';
 
 /** Environment variables read when the matching flag is absent. */
@@ -124,7 +124,7 @@ export function creatableStoreTarget(
   env: Record<string, string | undefined>,
 ): StoreTarget {
   const target = storeTarget(values, env);
-  if ('path' in target && existsSync(target.path) && !statSync(target.path).isDirectory()) {
+  if (isEmbeddedTarget(target) && existsSync(target.path) && !statSync(target.path).isDirectory()) {
     const flag = str(values, 'data-dir') !== undefined ? '--data-dir' : `${ENV.dataDir} (--data-dir)`;
     throw new UsageError(`${flag}: ${target.path} is not a directory`);
   }
@@ -139,7 +139,7 @@ export async function openStore(
 ): Promise<AuditStore> {
   const target = creatableStoreTarget(values, env);
   return AuditStore.open(
-    'url' in target && requestTimeoutMs !== undefined ? { ...target, requestTimeoutMs } : target,
+    !isEmbeddedTarget(target) && requestTimeoutMs !== undefined ? { ...target, requestTimeoutMs } : target,
   );
 }
 

@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import { AuditStoreInputError, MAX_RETENTION_DAYS, quoteIdentifier } from '@otel-audit/clickhouse';
+import {
+  AuditStoreInputError,
+  isEmbeddedTarget,
+  MAX_RETENTION_DAYS,
+  quoteIdentifier,
+} from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
 import { openStore, STORE_HELP, STORE_OPTIONS, storeTarget, str } from '../store-options.js';
@@ -64,7 +69,7 @@ ${STORE_HELP}`,
     const retentionDays = days(str(values, 'retention-days'), 'retention-days', 0);
     const rawLogsRetentionDays = days(str(values, 'raw-logs-retention-days'), 'raw-logs-retention-days', 1);
     const cluster = clusterName(str(values, 'cluster'));
-    if (cluster !== undefined && 'path' in storeTarget(values, ctx.env))
+    if (cluster !== undefined && isEmbeddedTarget(storeTarget(values, ctx.env)))
       throw new UsageError(
         '--cluster: applies to a ClickHouse server (--url); an embedded store (--data-dir) has no cluster',
       );
@@ -73,7 +78,7 @@ ${STORE_HELP}`,
     if (
       rawLogsRetentionDays !== undefined &&
       logsEngine !== 'MergeTree' &&
-      'path' in target &&
+      isEmbeddedTarget(target) &&
       !existsSync(target.path)
     )
       throw new UsageError(

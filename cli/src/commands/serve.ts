@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isEmbeddedTarget } from '@otel-audit/clickhouse';
 import {
   DEFAULT_HOST,
   DEFAULT_LIMITS,
@@ -190,7 +191,7 @@ running at the shutdown timeout), 2 usage error.`,
     // Everything is checked before startServe: it opens the store and runs migrations first.
     const target = creatableStoreTarget(values, ctx.env);
     // Nothing to serve without migrating: not a reason to create the directory (and tokens in it) first.
-    if (values['skip-migrations'] && 'path' in target && !existsSync(target.path))
+    if (values['skip-migrations'] && isEmbeddedTarget(target) && !existsSync(target.path))
       throw new UsageError(
         `--skip-migrations: ${target.path} does not exist, so it holds no store: create it with ` +
           `\`otel-audit migrate --data-dir ${target.path}\`, or start serve without --skip-migrations`,
@@ -287,10 +288,9 @@ running at the shutdown timeout), 2 usage error.`,
         // The state directory defaults to the data directory: a problem with it is not about a --state-dir the
         // user never gave.
         if (error.option === '--state-dir' && str(values, 'state-dir') === undefined) {
-          const label =
-            'path' in target
-              ? '--data-dir (also the state directory unless --state-dir is given)'
-              : 'the default state directory (--state-dir changes it)';
+          const label = isEmbeddedTarget(target)
+            ? '--data-dir (also the state directory unless --state-dir is given)'
+            : 'the default state directory (--state-dir changes it)';
           throw new UsageError(`${label}: ${error.message.slice(error.option.length + 2)}`);
         }
         throw new UsageError(error.message);

@@ -193,7 +193,7 @@ async function answerJson(res: ServerResponse, body: unknown, options: QueryApiO
     res.end();
   } catch (error) {
     // The client went away, or was cut for not reading (logged): nothing more to send.
-    if (error instanceof SendStalledError) options.onExportError?.(error);
+    if (error instanceof SendStalledError) options.onResponseCut?.(error);
     res.destroy();
   }
 }
@@ -295,7 +295,7 @@ export interface QueryApiOptions {
    * (`SendStalledError`): the connection is cut (the client sees a broken transfer), and this is the only place
    * its reason can go.
    */
-  onExportError?: (error: unknown) => void;
+  onResponseCut?: (error: unknown) => void;
 }
 
 /**
@@ -467,7 +467,7 @@ export async function handleQuery(
         if (!res.headersSent) throw error;
         // Headers are gone: cut the connection so the client sees a failed transfer, never a short "success".
         // A client that went away is not worth a line; one cut for not reading is (write destroyed it).
-        if (!res.destroyed || error instanceof SendStalledError) options.onExportError?.(error);
+        if (!res.destroyed || error instanceof SendStalledError) options.onResponseCut?.(error);
         res.destroy(error as Error);
       }
       return;

@@ -391,7 +391,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           if (waiting) blockedSince.set(res, performance.now());
           else blockedSince.delete(res);
         },
-        onExportError: (error) =>
+        onResponseCut: (error) =>
           error instanceof SendStalledError
             ? log.log('warn', 'query reader stalled: connection cut', {
                 path: url.pathname,
@@ -457,7 +457,6 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     });
   });
   let closing: Promise<ShutdownReport> | undefined;
-
   async function shutdown(): Promise<ShutdownReport> {
     draining = true;
     // Requests in progress answer with `Connection: close`: their connections close once they are answered.
