@@ -189,8 +189,26 @@ export class RemoteAuditReader {
     throw new RemoteServeError(`otel-audit serve at ${this.url} answered ${res.status}: ${message}`);
   }
 
+  /**
+   * The answer's JSON. serve cuts an answer it is stopping with, or one whose reader stalled: fetch then says only
+   * "terminated", so the cut is named here.
+   */
+  private async json<T>(res: Response): Promise<T> {
+    try {
+      return (await res.json()) as T;
+    } catch (cause) {
+      const detail =
+        (cause as Error).cause instanceof Error ? ` (${((cause as Error).cause as Error).message})` : '';
+      throw new RemoteServeError(
+        `the answer from otel-audit serve at ${this.url} was cut off: ${(cause as Error).message}${detail}; ` +
+          "serve was stopping or cut a reader that stalled (serve's log says which): run the command again",
+        { cause },
+      );
+    }
+  }
+
   private async page(path: string, query: Query): Promise<EventPage> {
-    const page = (await (await this.get(path, query)).json()) as EventPage;
+    const page = await this.json<EventPage>(await this.get(path, query));
     return { ...page, events: page.events.map(revive) };
   }
 
@@ -204,7 +222,7 @@ export class RemoteAuditReader {
       await res.body?.cancel();
       return undefined;
     }
-    return revive((await res.json()) as StoredAuditEvent);
+    return revive(await this.json<StoredAuditEvent>(res));
   }
 
   search(filter: EventFilter, page: PageOptions = {}): Promise<EventPage> {
@@ -248,20 +266,20 @@ export class RemoteAuditReader {
 
   async countByAction(filter: EventFilter): Promise<ActionCount[]> {
     checkQuery(filter);
-    return (await (await this.get('/counts/actions', filterQuery(filter))).json()) as ActionCount[];
+    return this.json<ActionCount[]>(await this.get('/counts/actions', filterQuery(filter)));
   }
 
   async countOverTime(filter: EventFilter, interval: Interval = 'hour'): Promise<TimeBucket[]> {
     checkQuery(filter);
-    const found = (await (
-      await this.get('/counts/time', [...filterQuery(filter), ['interval', interval]])
-    ).json()) as { start: string; count: number }[];
+    const found = await this.json<{ start: string; count: number }[]>(
+      await this.get('/counts/time', [...filterQuery(filter), ['interval', interval]]),
+    );
     return found.map((b) => ({ start: new Date(b.start), count: b.count }));
   }
 
   /** The status of the store serve holds. */
   async status(): Promise<StoreStatus> {
-    const status = (await (await this.get('/status', [])).json()) as StoreStatus;
+    const status = await this.json<StoreStatus>(await this.get('/status', []));
     // A serve of an earlier release answers without the fields added since (read as "none").
     return {
       ...status,
