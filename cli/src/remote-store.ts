@@ -201,7 +201,8 @@ export class RemoteAuditReader {
         (cause as Error).cause instanceof Error ? ` (${((cause as Error).cause as Error).message})` : '';
       throw new RemoteServeError(
         `the answer from otel-audit serve at ${this.url} was cut off: ${(cause as Error).message}${detail}; ` +
-          "serve was stopping or cut a reader that stalled (serve's log says which): run the command again",
+          'serve was stopping, or cut a reader that stalled (a serve of this release or later logs which): run the ' +
+          'command again',
         { cause },
       );
     }
