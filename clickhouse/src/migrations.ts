@@ -222,7 +222,7 @@ function checkRawRetention(options: MigrationOptions, logsEngine: string): void 
     );
 }
 
-/** Creates the database when missing (AuditStore.migrate sends it on its own first to a server: see connection.ts). */
+/** Creates the database when missing (on a server, runMigrations sends it through `createDatabase`). */
 export function createDatabaseSql(options: MigrationOptions): string {
   const v = placeholders(options);
   return `CREATE DATABASE IF NOT EXISTS ${v.db} ${v.on_cluster}`.trim();
@@ -417,19 +417,22 @@ function unknownMigrations(
 }
 
 /** ClickHouse's codes for a table or database that does not exist (UNKNOWN_TABLE, UNKNOWN_DATABASE). */
+/** Whether an engine error is the given one, by its code or its name in the message (chDB gives only that). */
+function isEngineError(error: unknown, code: string, name: string): boolean {
+  const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
+  return (
+    String(e?.clickhouseCode ?? e?.code ?? '') === code ||
+    new RegExp(`\\b${name}\\b`).test(String(e?.message ?? ''))
+  );
+}
+
 /** The engine's "Database x does not exist" (a server answers it to any request naming that database). */
 export function isMissingDatabase(error: unknown): boolean {
-  const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
-  const code = String(e?.clickhouseCode ?? e?.code ?? '');
-  return code === '81' || /\bUNKNOWN_DATABASE\b/.test(String(e?.message ?? ''));
+  return isEngineError(error, '81', 'UNKNOWN_DATABASE');
 }
 
 export function isMissingTable(error: unknown): boolean {
-  const e = error as { code?: unknown; clickhouseCode?: unknown; message?: unknown };
-  const code = String(e?.clickhouseCode ?? e?.code ?? '');
-  return (
-    code === '60' || code === '81' || /\b(UNKNOWN_TABLE|UNKNOWN_DATABASE)\b/.test(String(e?.message ?? ''))
-  );
+  return isEngineError(error, '60', 'UNKNOWN_TABLE') || isMissingDatabase(error);
 }
 
 /**

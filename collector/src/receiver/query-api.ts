@@ -186,10 +186,10 @@ export function pageFromParams(params: URLSearchParams): { limit?: number; curso
  * to 10,000 events can be tens of MB, which a client that stopped reading held in memory for good.
  */
 async function answerJson(res: ServerResponse, body: unknown, options: QueryApiOptions): Promise<void> {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
   try {
-    await write(res, text, options);
+    await write(res, bytes, options);
     res.end();
   } catch (error) {
     // The client went away, or was cut for not reading (logged): nothing more to send.
@@ -223,15 +223,16 @@ export class SendStalledError extends Error {
 }
 
 /**
- * Largest piece handed to the socket at once: the stall timeout measures how long one piece takes to drain, so a
- * slow reader of a 4 MB page (a VPN at 14 KB/s) was cut while reading.
+ * Largest piece handed to the socket at once: the stall timeout times the wait for each piece, so a whole 4 MB
+ * page at once cut a slow reader (a VPN at 14 KB/s) while it was reading.
  */
 const WRITE_PIECE = 64 * 1024;
 
-async function write(res: ServerResponse, chunk: string, options: QueryApiOptions): Promise<void> {
-  // Pieces of the UTF-8 bytes: a piece of the string could end between the two halves of a surrogate pair,
-  // each then written as U+FFFD (an emoji corrupted in the export).
-  const bytes = Buffer.from(chunk, 'utf8');
+/**
+ * Writes UTF-8 bytes, not a string, in pieces: a piece of a string could end between the two halves of a
+ * surrogate pair, each then written as U+FFFD (an emoji corrupted in the export).
+ */
+async function write(res: ServerResponse, bytes: Uint8Array, options: QueryApiOptions): Promise<void> {
   for (let at = 0; at < bytes.length; at += WRITE_PIECE)
     await writePiece(res, bytes.subarray(at, at + WRITE_PIECE), options);
 }
@@ -286,7 +287,7 @@ export interface QueryApiOptions {
   retryAfterSeconds: number;
   /** A POST body that sends nothing this long is dropped (as /v1/logs bodies are). */
   bodyIdleTimeoutMs?: number;
-  /** A response the client reads nothing of for this long is cut (`SendStalledError`); unset: no limit. */
+  /** A response whose writes wait this long for the client is cut (`SendStalledError`); unset: no limit. */
   sendStallTimeoutMs?: number;
   /** A streamed response starts (true) or stops (false) waiting for its client to read. */
   onBlocked?: (waiting: boolean) => void;
@@ -457,7 +458,7 @@ export async function handleQuery(
           res.writeHead(200, {
             'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
           });
-        await write(res, chunk, options);
+        await write(res, Buffer.from(chunk, 'utf8'), options);
       };
       try {
         await reader.exportEvents(filter, { format, order, write: start });
