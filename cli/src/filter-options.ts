@@ -45,7 +45,7 @@ export const PAGE_OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 export const PAGE_HELP = `Paging:
-  --limit N            events per page, 1..${MAX_LIMIT} (default 100)
+  --limit N            events per page, 1..${MAX_LIMIT} (default 100; fewer when events are large)
   --cursor C           continue after the page that printed this cursor`;
 
 /** One strict parser (the store's): `new Date("12")` would be December 2001, local time. */

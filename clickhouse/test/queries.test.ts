@@ -7,7 +7,7 @@ import {
   type EventFilter,
   type StoredAuditEvent,
 } from '../src/index.js';
-import { search } from '../src/query/operations.js';
+import { PAGE_TEXT_CHARS, search } from '../src/query/operations.js';
 import { logRow, openTestStore, type TestEvent } from './support.js';
 
 let store: AuditStore;
@@ -334,6 +334,33 @@ describe('cursor pagination', () => {
   });
 
   it('takes a page of up to 10,000 events (the limit itself included)', async () => {
+    expect((await store.search({ tenant: 'acme' }, { limit: 10_000 })).events).toHaveLength(40);
+  });
+
+  it('a page of large events stops after PAGE_TEXT_CHARS of event text, with a cursor: paging on reads each once', async () => {
+    const blob = 'y'.repeat(100_000);
+    const n = 300;
+    await store.insertLogs(
+      Array.from({ length: n }, (_, i) =>
+        logRow({ id: uuid(9900 + i), tenant: 'page-large', metadata: { blob, i }, occurredAt: at(i) }),
+      ),
+    );
+    const pages: StoredAuditEvent[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.search({ tenant: 'page-large' }, { limit: 10_000, cursor });
+      pages.push(page.events);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && pages.length < 10);
+    // A first read of 100 (~10M characters), then as many ~100K-character rows as fit in the rest: ~167 a page.
+    const [first = []] = pages;
+    expect(first.length).toBeGreaterThan(150);
+    expect(first.length).toBeLessThan(PAGE_TEXT_CHARS / 100_000 + 1);
+    expect(pages.map((p) => p.length).reduce((a, b) => a + b)).toBe(n);
+    expect(pages.flat().map((e) => e.metadata)).toEqual(
+      Array.from({ length: n }, (_, i) => ({ blob, i: n - 1 - i })),
+    );
+    // Small events still come 10,000 to a page (the bound is on text, not rows).
     expect((await store.search({ tenant: 'acme' }, { limit: 10_000 })).events).toHaveLength(40);
   });
 

@@ -1,6 +1,6 @@
 import { AuditStoreInputError } from '../errors.js';
 import { type EventFilter, MAX_LIMIT } from './filters.js';
-import { type Reader, type StorageKey, search, storageOrderPage } from './operations.js';
+import { FIRST_KEY_WINDOW, type Reader, readPage, type StorageKey, storageOrderPage } from './operations.js';
 import type { StoredAuditEvent } from './rows.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
@@ -125,7 +125,9 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
   let after: StorageKey | undefined;
   const next = async () => {
     if (order === 'time') {
-      const page = await search(r, filter, { limit, ...(cursor !== undefined && { cursor }) });
+      // One read a page: the export sizes its pages itself (a page read in parts would scan the older rows' times
+      // again for each part).
+      const page = await readPage(r, filter, { limit, cursor }, FIRST_KEY_WINDOW);
       cursor = page.nextCursor;
       return { events: page.events, more: cursor !== undefined };
     }
