@@ -51,9 +51,15 @@ async function stalledExport(t: TestServe): Promise<{ socket: Socket }> {
   return { socket: await rawGet(t, EXPORT_PATH, { paused: true }) };
 }
 
+async function health(t: TestServe): Promise<{ inFlight: number; queriesInFlight: number }> {
+  return (await (await fetch(`${t.serve.url}/health`)).json()) as {
+    inFlight: number;
+    queriesInFlight: number;
+  };
+}
+
 async function inFlight(t: TestServe): Promise<number> {
-  const res = await fetch(`${t.serve.url}/health`);
-  return ((await res.json()) as { inFlight: number }).inFlight;
+  return (await health(t)).inFlight;
 }
 
 async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -89,6 +95,8 @@ describe('a query client that stops reading', () => {
     try {
       const reader = await stalledExport(t);
       expect(await until(async () => (await inFlight(t)) === 1, 10_000)).toBe(true);
+      // /health tells the query responses apart: they are what ingest's admission leaves out.
+      expect(await health(t)).toMatchObject({ inFlight: 1, queriesInFlight: 1 });
       // The stalled export holds the only slot --max-concurrent-requests gives: ingest still answers 200.
       expect((await t.send(logsRequest([auditRecord(EVENTS)]))).status).toBe(200);
       // Cut by serve (the client, paused, cannot see it behind the data its kernel holds).

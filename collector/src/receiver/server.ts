@@ -60,7 +60,10 @@ export interface ReceiverServer {
   port: number;
   stats(): IngestStats & {
     requests: number;
+    /** Requests being answered, query API responses included. */
     inFlight: number;
+    /** Of those, query API responses: `--max-concurrent-requests` admits ingest against the others. */
+    queriesInFlight: number;
     /** Logs requests refused since start, per status. */
     refused: Record<RefusalStatus, number>;
     /** Records rejected from accepted logs requests (OTLP partial success) since start. */
@@ -356,6 +359,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         ...proof,
         ...queue.stats,
         inFlight: active.size - 1,
+        queriesInFlight: queries.size,
         refused: refusals.stats,
         rejectedRecords: refusals.rejectedRecords,
         queryUnauthorized: refusals.queryUnauthorized,
@@ -514,6 +518,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       ...queue.stats,
       requests,
       inFlight: active.size,
+      queriesInFlight: queries.size,
       refused: refusals.stats,
       rejectedRecords: refusals.rejectedRecords,
       queryUnauthorized: refusals.queryUnauthorized,
