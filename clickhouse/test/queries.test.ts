@@ -7,7 +7,7 @@ import {
   type EventFilter,
   type StoredAuditEvent,
 } from '../src/index.js';
-import { PAGE_TEXT_CHARS, search } from '../src/query/operations.js';
+import { PAGE_TEXT_BYTES, search } from '../src/query/operations.js';
 import { logRow, openTestStore, type TestEvent } from './support.js';
 
 let store: AuditStore;
@@ -337,7 +337,7 @@ describe('cursor pagination', () => {
     expect((await store.search({ tenant: 'acme' }, { limit: 10_000 })).events).toHaveLength(40);
   });
 
-  it('a page of large events stops after PAGE_TEXT_CHARS of event text, with a cursor: paging on reads each once', async () => {
+  it('a page of large events holds at most PAGE_TEXT_BYTES of event text, with a cursor: paging on reads each once', async () => {
     const blob = 'y'.repeat(100_000);
     const n = 300;
     await store.insertLogs(
@@ -352,16 +352,63 @@ describe('cursor pagination', () => {
       pages.push(page.events);
       cursor = page.nextCursor;
     } while (cursor !== undefined && pages.length < 10);
-    // A first read of 100 (~10M characters), then as many ~100K-character rows as fit in the rest: ~167 a page.
+    // As many ~100 KB rows as fit in 16 MiB: ~167 a page.
     const [first = []] = pages;
     expect(first.length).toBeGreaterThan(150);
-    expect(first.length).toBeLessThan(PAGE_TEXT_CHARS / 100_000 + 1);
+    expect(first.length).toBeLessThan(PAGE_TEXT_BYTES / 100_000);
     expect(pages.map((p) => p.length).reduce((a, b) => a + b)).toBe(n);
     expect(pages.flat().map((e) => e.metadata)).toEqual(
       Array.from({ length: n }, (_, i) => ({ blob, i: n - 1 - i })),
     );
     // Small events still come 10,000 to a page (the bound is on text, not rows).
     expect((await store.search({ tenant: 'acme' }, { limit: 10_000 })).events).toHaveLength(40);
+  });
+
+  it('a page is sized before it is read: small events then large ones stay within the bound, in two reads', async () => {
+    const blob = 'z'.repeat(100_000);
+    await store.insertLogs([
+      // 200 large events, older than 150 small ones (a first read of small rows must not size the rest).
+      ...Array.from({ length: 200 }, (_, i) =>
+        logRow({ id: uuid(9400 + i), tenant: 'page-mixed', metadata: { blob }, occurredAt: at(i) }),
+      ),
+      ...Array.from({ length: 150 }, (_, i) =>
+        logRow({ id: uuid(9700 + i), tenant: 'page-mixed', metadata: { i }, occurredAt: at(300 + i) }),
+      ),
+      // One large event among small ones: the rest of the page is not read in parts sized from it.
+      ...Array.from({ length: 300 }, (_, i) =>
+        logRow({
+          id: uuid(12_000 + i),
+          tenant: 'page-outlier',
+          metadata: i === 250 ? { blob } : { i },
+          occurredAt: at(i),
+        }),
+      ),
+    ]);
+    const client = store.client;
+    const query = client.query.bind(client);
+    let reads = 0;
+    client.query = ((params) => {
+      reads += 1;
+      return query(params);
+    }) as typeof client.query;
+    try {
+      const mixed = await store.search({ tenant: 'page-mixed' }, { limit: 10_000 });
+      expect(reads).toBe(2);
+      const text = mixed.events.reduce((sum, e) => sum + JSON.stringify(e.metadata).length, 0);
+      expect(text).toBeLessThanOrEqual(PAGE_TEXT_BYTES);
+      expect(mixed.events.length).toBeGreaterThan(150 + 150);
+      expect(mixed.nextCursor).toBeDefined();
+      const rest = await store.search({ tenant: 'page-mixed' }, { limit: 10_000, cursor: mixed.nextCursor });
+      expect(rest.nextCursor).toBeUndefined();
+      expect(new Set([...ids(mixed.events), ...ids(rest.events)]).size).toBe(350);
+      reads = 0;
+      const outlier = await store.search({ tenant: 'page-outlier' }, { limit: 10_000 });
+      expect(outlier.events).toHaveLength(300);
+      expect(outlier.nextCursor).toBeUndefined();
+      expect(reads).toBe(2);
+    } finally {
+      client.query = query;
+    }
   });
 
   it('a cursor pages only the query that returned it: another tenant or other filters are refused', async () => {

@@ -18,7 +18,7 @@ import {
 import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent } from './rows.js';
 
 export interface EventPage {
-  /** Up to `limit` events, fewer when they are large: a page stops after about PAGE_TEXT_CHARS of event text. */
+  /** Up to `limit` events, fewer when they are large: a page stops after about PAGE_TEXT_BYTES of event text. */
   events: StoredAuditEvent[];
   /** Pass as `cursor` for the next (older) page; absent on the last page. */
   nextCursor?: string;
@@ -113,19 +113,28 @@ const pageSql = (r: Reader, where: string[], limit: number, filter: EventFilter,
        ORDER BY occurred_at DESC, event_id DESC LIMIT ${limit}`;
 
 /**
- * Event text (characters of the stored row's values) a page stops after. A read holds its whole result several
- * times over (the engine's, its JSON text, the parsed events: 700 events of 1 MB took a process to 4.1 GB), so a
- * page of up to 10,000 events near the record size limit would take tens of gigabytes; such a page ends early,
- * with a cursor.
+ * Event text (characters of the stored rows' text columns) a page holds at most. A read holds its whole result
+ * several times over (the engine's, its JSON text, the parsed events: 700 events of 1 MB took a process to
+ * 4.1 GB), so a page of up to 10,000 events near the record size limit would take tens of gigabytes.
  */
-export const PAGE_TEXT_CHARS = 16 * 1024 * 1024;
-/** Rows of a page's first read (the default limit: such pages take one read); later reads follow its size. */
-const FIRST_READ_ROWS = 100;
+export const PAGE_TEXT_BYTES = 16 * 1024 * 1024;
+/** Pages of up to this many events (the default limit) are one read whatever their size (2 MiB records: ~200 MB). */
+export const UNSIZED_PAGE_ROWS = 100;
+
+/** A row's size in characters: its text columns, plus a little for the fixed ones. */
+const SIZE_SELECT = `event_id, occurred_at, actor_id, 256 + length(metadata) + length(changes) + length(actor_fields)
+  + length(actor_name) + length(outcome_reason) + length(user_agent) + length(action) + length(actor_id)
+  + arraySum(t -> length(t.type) + length(t.id) + length(t.name), targets) + arraySum(f -> length(f), target_fields)
+  AS chars`;
+
+/** What every page read selects: the keys that paging and the target checks need. */
+type KeyRow = Pick<EventRow, 'event_id' | 'occurred_at' | 'actor_id'> & { actor_order?: string };
+type SizeRow = KeyRow & { chars: string | number };
 
 /**
- * Newest first, keyset-paginated over (occurred_at, event_id, actor hash). A page over FIRST_READ_ROWS is read
- * in parts, each continuing at the previous one's cursor (as a caller paging would), sized from the largest row
- * so far to stay within PAGE_TEXT_CHARS; the page ends once it holds that much.
+ * Newest first, keyset-paginated over (occurred_at, event_id, actor hash). A page over UNSIZED_PAGE_ROWS is
+ * sized first: the same read selecting only each row's keys and size, cut where the page would pass
+ * PAGE_TEXT_BYTES (always at least one row); then that many full rows are read.
  */
 export async function search(
   r: Reader,
@@ -133,61 +142,49 @@ export async function search(
   page: PageOptions = {},
   firstKeyWindow = FIRST_KEY_WINDOW,
 ): Promise<EventPage> {
-  // Checks the filter and page as every read does, before the parts are built from them.
+  // Checks the filter and page as every read does.
   const { limit } = buildFilter(r.db, filter, page);
-  const events: StoredAuditEvent[] = [];
-  let chars = 0;
-  let largest = 1;
-  let want = Math.min(limit, FIRST_READ_ROWS);
-  let cursor = page.cursor;
-  for (;;) {
-    const part = await readPage(r, filter, { limit: want, cursor }, firstKeyWindow);
-    events.push(...part.events);
-    chars += part.chars;
-    largest = Math.max(largest, part.largest);
-    cursor = part.nextCursor;
-    if (cursor === undefined || events.length === limit || chars >= PAGE_TEXT_CHARS)
-      return { events, ...(cursor !== undefined && { nextCursor: cursor }) };
-    want = Math.min(limit - events.length, Math.max(1, Math.floor((PAGE_TEXT_CHARS - chars) / largest)));
-  }
-}
-
-/** Characters of a row's values, a stand-in for what it takes in memory and on the wire. */
-function rowChars(row: object): number {
+  if (limit <= UNSIZED_PAGE_ROWS) return readPage(r, filter, page, firstKeyWindow);
+  const sized = await pageRows<SizeRow>(r, filter, page, firstKeyWindow, SIZE_SELECT);
   let n = 0;
-  for (const value of Object.values(row))
-    n += typeof value === 'string' ? value.length : (JSON.stringify(value)?.length ?? 0);
-  return n;
+  let chars = 0;
+  for (const row of sized) {
+    const size = Number(row.chars);
+    if (n > 0 && chars + size > PAGE_TEXT_BYTES) break;
+    chars += size;
+    n += 1;
+  }
+  if (n === 0) return { events: [] };
+  const full = await readPage(r, filter, { limit: n, cursor: page.cursor }, firstKeyWindow);
+  // readPage gives a cursor whenever it read all n rows. When the sizing read was the whole rest (fewer rows than
+  // the limit, none cut), the page is the last unless events arrived between the two reads: its last row then
+  // differs from the sizing read's last.
+  const lastSized = sized[sized.length - 1];
+  const lastRead = full.events[full.events.length - 1];
+  const whole =
+    n === sized.length &&
+    sized.length < limit &&
+    lastRead !== undefined &&
+    lastRead.id === lastSized?.event_id &&
+    lastRead.actor.id === lastSized.actor_id;
+  return whole ? { events: full.events } : full;
 }
 
-/** One read of a page: `limit` rows at most, with their size in characters. */
+/** One read of a page: `limit` full rows at most; a cursor when it read that many. */
 export async function readPage(
   r: Reader,
   filter: EventFilter,
   page: PageOptions,
   firstKeyWindow: number,
-): Promise<EventPage & { chars: number; largest: number }> {
-  const q = buildFilter(r.db, filter, page);
-  const found = q.targetKeyScan
-    ? await scanTargetWindows(r, filter, page, q.limit, firstKeyWindow)
-    : q.targetCheck
-      ? await targetPage(r, q, filter, page, firstKeyWindow)
-      : await rows<PageRow>(r, pageSql(r, q.where, q.limit, filter), q.params);
-  let chars = 0;
-  let largest = 0;
-  for (const row of found) {
-    const n = rowChars(row);
-    chars += n;
-    largest = Math.max(largest, n);
-  }
+): Promise<EventPage> {
+  const found = await pageRows<PageRow>(r, filter, page, firstKeyWindow, EVENT_SELECT);
+  const limit = buildFilter(r.db, filter, page).limit;
   const list = found.map(rowToEvent);
   const last = list[list.length - 1];
   const actorHash = found[found.length - 1]?.actor_order;
   return {
     events: list,
-    chars,
-    largest,
-    ...(list.length === q.limit &&
+    ...(list.length === limit &&
       last && {
         nextCursor: encodeCursor({
           occurredAtMs: last.occurredAt.getTime(),
@@ -197,6 +194,22 @@ export async function readPage(
         }),
       }),
   };
+}
+
+/** The rows of one page read, selecting `columns` (full rows, or keys and sizes). */
+async function pageRows<T extends KeyRow>(
+  r: Reader,
+  filter: EventFilter,
+  page: PageOptions,
+  firstKeyWindow: number,
+  columns: string,
+): Promise<T[]> {
+  const q = buildFilter(r.db, filter, page);
+  return q.targetKeyScan
+    ? scanTargetWindows<T>(r, filter, page, q.limit, firstKeyWindow, columns)
+    : q.targetCheck
+      ? targetPage<T>(r, q, filter, page, firstKeyWindow, columns)
+      : rows<T>(r, pageSql(r, q.where, q.limit, filter, columns), q.params);
 }
 
 /** Where a page in storage order ended: the sorting key of audit_events after the tenant. */
@@ -265,29 +278,31 @@ export const TARGET_PAGE_SLACK = 4;
  * bind). A key whose row the retention TTL already removed brings no row and goes unseen: only events past
  * retention are affected.
  */
-async function targetPage(
+async function targetPage<T extends KeyRow>(
   r: Reader,
   q: BuiltQuery,
   filter: EventFilter,
   page: PageOptions,
   firstKeyWindow: number,
-): Promise<PageRow[]> {
+  columns: string,
+): Promise<T[]> {
   const { limit } = q;
   const cap = limit * TARGET_PAGE_SLACK;
-  const read = await rows<PageRow & { has_target: number }>(
+  const read = await rows<T & { has_target: number }>(
     r,
-    pageSql(r, q.where, cap + 1, filter, `${EVENT_SELECT}, ${q.targetCheck} AS has_target`),
+    pageSql(r, q.where, cap + 1, filter, `${columns}, ${q.targetCheck} AS has_target`),
     q.params,
   );
-  const found: PageRow[] = [];
+  const found: T[] = [];
   for (const { has_target, ...row } of read) {
     if (found.length === limit) break;
-    if (Number(has_target) === 1) found.push(row);
+    // The row without has_target: exactly the columns asked for.
+    if (Number(has_target) === 1) found.push(row as unknown as T);
   }
   if (found.length === limit || found.length === read.length) return found;
   const keys = new Set(read.map((row) => `${row.actor_id}\u0000${row.occurred_at}`));
   if (read.length <= cap && keys.size < limit) return found;
-  return scanTargetWindows(r, filter, page, limit, firstKeyWindow);
+  return scanTargetWindows<T>(r, filter, page, limit, firstKeyWindow, columns);
 }
 
 /**
@@ -296,14 +311,15 @@ async function targetPage(
  * covers whole milliseconds: it starts at the millisecond of its oldest key), until the page is full or the
  * keys run out. Rows of a window are all newer than those of the next, so the pages stay exact.
  */
-async function scanTargetWindows(
+async function scanTargetWindows<T extends KeyRow>(
   r: Reader,
   filter: EventFilter,
   page: PageOptions,
   limit: number,
   firstKeyWindow: number,
-): Promise<PageRow[]> {
-  const out: PageRow[] = [];
+  columns: string,
+): Promise<T[]> {
+  const out: T[] = [];
   let toMs: number | undefined;
   for (let keys = Math.max(firstKeyWindow, 4 * limit); ; keys = Math.min(keys * 4, MAX_KEY_WINDOW)) {
     // The target's key conditions (time filters, cursor) below the previous window, as buildFilter writes them.
@@ -329,7 +345,7 @@ async function scanTargetWindows(
       { ...(fromMs !== undefined && { fromMs }), ...(toMs !== undefined && { toMs }) },
       false,
     );
-    out.push(...(await rows<PageRow>(r, pageSql(r, q.where, need, filter), q.params)));
+    out.push(...(await rows<T>(r, pageSql(r, q.where, need, filter, columns), q.params)));
     if (out.length >= limit || last) return out;
     toMs = fromMs;
   }
