@@ -708,6 +708,40 @@ type TtlPlan = { set: number } | 'remove' | 'keep';
  * recomputed once (MATERIALIZE TTL, recalculate only), and only then merges run again. A table an earlier migrate
  * left marked is finished the same way, with this run's TTL.
  */
+/**
+ * Recomputing a table's TTL rewrites its parts (compact parts: the whole table), the old ones kept until cleaned
+ * up. Without room the engine does not fail: the mutation waits for space, and migrate hung silently holding the
+ * store (31 minutes with 5 MB free on a 79 MB store, until space was freed). Checked before anything changes.
+ */
+async function checkRoomToRewrite(
+  client: ClickHouseClient,
+  options: MigrationOptions,
+  settings: ClickHouseSettings,
+  tables: string[],
+): Promise<void> {
+  const [room] = await (
+    await client.query({
+      query: `SELECT sum(bytes_on_disk) AS needed,
+        (SELECT min(free_space) FROM system.disks WHERE name IN (
+          SELECT disk_name FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}
+        )) AS free
+        FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}`,
+      query_params: { db: options.database ?? 'default', names: tables },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ needed: string; free: string }>();
+  const needed = Number(room?.needed ?? 0);
+  const free = Number(room?.free ?? 0);
+  if (needed > 0 && free < needed) {
+    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+    throw new AuditStoreError(
+      `a retention change rewrites the parts of ${tables.join(' and ')} (${mib(needed)}), and the disk holding ` +
+        `them has ${mib(free)} free: free at least ${mib(needed - free)} and run migrate again (nothing was changed)`,
+    );
+  }
+}
+
 async function applyRetention(
   client: ClickHouseClient,
   options: MigrationOptions,
@@ -791,6 +825,13 @@ async function applyRetention(
     ([table]) =>
       ttl[table]?.recalculating || (withParts.has(table) && !(copiedKeys && table === AUDIT_TABLES.byTarget)),
   );
+  if (recomputed.length > 0)
+    await checkRoomToRewrite(
+      client,
+      options,
+      settings,
+      recomputed.map(([t]) => t),
+    );
   for (const [table, plan] of changing)
     if (!recomputed.some(([other]) => other === table)) await setTtl(table, plan);
 
