@@ -411,6 +411,69 @@ describe('cursor pagination', () => {
     }
   });
 
+  it('the bound counts every column a page carries (a long request id, many targets)', async () => {
+    const longId = 'r'.repeat(200_000);
+    const many = Array.from({ length: 5_000 }, (_, k) => ({ type: 't', id: String(k) }));
+    await store.insertLogs([
+      ...Array.from({ length: 120 }, (_, i) =>
+        logRow({ id: uuid(13_000 + i), tenant: 'page-columns', requestId: longId, occurredAt: at(i) }),
+      ),
+      ...Array.from({ length: 120 }, (_, i) =>
+        logRow({ id: uuid(14_000 + i), tenant: 'page-targets', targets: many, occurredAt: at(i) }),
+      ),
+    ]);
+    for (const tenant of ['page-columns', 'page-targets']) {
+      const page = await store.search({ tenant }, { limit: 10_000 });
+      expect(JSON.stringify(page.events).length).toBeLessThanOrEqual(PAGE_TEXT_BYTES);
+      expect(page.nextCursor).toBeDefined();
+    }
+  });
+
+  it('a page of two reads keeps its cursor when the last row was re-sent at another time between them', async () => {
+    await store.insertLogs(
+      Array.from({ length: 150 }, (_, i) =>
+        logRow({
+          id: uuid(15_000 + i),
+          tenant: 'page-race',
+          actor: { id: 'u1', type: 'user' },
+          occurredAt: at(i),
+        }),
+      ),
+    );
+    const resent = new Date(at(0).getTime() + 500);
+    const client = store.client;
+    const query = client.query.bind(client);
+    let reads = 0;
+    client.query = (async (params) => {
+      reads += 1;
+      // Between the sizing read and the full read: the oldest event again, 500 ms later (same id and actor), so
+      // the full read ends on it, where the sizing read ended on the original.
+      if (reads === 2)
+        await store.insertLogs([
+          logRow({
+            id: uuid(15_000),
+            tenant: 'page-race',
+            actor: { id: 'u1', type: 'user' },
+            occurredAt: resent,
+          }),
+        ]);
+      return query(params);
+    }) as typeof client.query;
+    let first: Awaited<ReturnType<typeof store.search>>;
+    try {
+      first = await store.search({ tenant: 'page-race' }, { limit: 1_000 });
+    } finally {
+      client.query = query;
+    }
+    expect(first.events).toHaveLength(150);
+    expect(first.nextCursor).toBeDefined();
+    const rest = await store.search({ tenant: 'page-race' }, { limit: 1_000, cursor: first.nextCursor });
+    // Both rows of the re-sent id: the original (oldest) is on the next page, not lost off the end.
+    expect(
+      [...first.events, ...rest.events].filter((e) => e.id === uuid(15_000)).map((e) => e.occurredAt),
+    ).toEqual([resent, at(0)]);
+  });
+
   it('a cursor pages only the query that returned it: another tenant or other filters are refused', async () => {
     const filter = { tenant: 'acme', actions: ['billing.*', 'auth.session.created'] };
     const first = await store.search(filter, { limit: 3 });

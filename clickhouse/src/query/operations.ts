@@ -15,7 +15,7 @@ import {
   type PageOptions,
   type TargetRef,
 } from './filters.js';
-import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent } from './rows.js';
+import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
 
 export interface EventPage {
   /** Up to `limit` events, fewer when they are large: a page stops after about PAGE_TEXT_BYTES of event text. */
@@ -121,11 +121,16 @@ export const PAGE_TEXT_BYTES = 16 * 1024 * 1024;
 /** Pages of up to this many events (the default limit) are one read whatever their size (2 MiB records: ~200 MB). */
 export const UNSIZED_PAGE_ROWS = 100;
 
-/** A row's size in characters: its text columns, plus a little for the fixed ones. */
-const SIZE_SELECT = `event_id, occurred_at, actor_id, 256 + length(metadata) + length(changes) + length(actor_fields)
-  + length(actor_name) + length(outcome_reason) + length(user_agent) + length(action) + length(actor_id)
-  + arraySum(t -> length(t.type) + length(t.id) + length(t.name), targets) + arraySum(f -> length(f), target_fields)
-  AS chars`;
+/**
+ * A row's size in bytes as the page will carry it: every text column, each array item with its JSON punctuation
+ * (20,000 small targets counted at 2 bytes each let a page reach 17x the bound), plus the fixed-width columns.
+ */
+const SIZE_SELECT = `event_id, occurred_at, actor_id, 512 + length(tenant) + length(action) + length(outcome_reason)
+  + length(actor_id) + length(actor_type) + length(actor_name) + length(actor_fields) + length(ip) + length(user_agent)
+  + length(request_id) + length(trace_id) + length(span_id) + length(service_name) + length(malformed)
+  + length(metadata) + length(changes)
+  + arraySum(t -> 40 + length(t.type) + length(t.id) + length(t.name), targets)
+  + arraySum(f -> 4 + length(f), target_fields) AS chars`;
 
 /** What every page read selects: the keys that paging and the target checks need. */
 type KeyRow = Pick<EventRow, 'event_id' | 'occurred_at' | 'actor_id'> & { actor_order?: string };
@@ -155,27 +160,31 @@ export async function search(
     n += 1;
   }
   if (n === 0) return { events: [] };
-  const full = await readPage(r, filter, { limit: n, cursor: page.cursor }, firstKeyWindow);
-  // readPage gives a cursor whenever it read all n rows. When the sizing read was the whole rest (fewer rows than
-  // the limit, none cut), the page is the last unless events arrived between the two reads: its last row then
-  // differs from the sizing read's last.
+  const full = await readPage(r, filter, { limit: n, cursor: page.cursor }, firstKeyWindow, true);
+  // The page is the last when the sizing read was the whole rest (fewer rows than the limit, none cut) and the
+  // full read ended on the same row (its whole key: an id re-sent at another time is another row). Otherwise
+  // events arrived or went between the two reads, and the cursor stays.
   const lastSized = sized[sized.length - 1];
   const lastRead = full.events[full.events.length - 1];
   const whole =
     n === sized.length &&
     sized.length < limit &&
+    full.events.length === n &&
     lastRead !== undefined &&
-    lastRead.id === lastSized?.event_id &&
-    lastRead.actor.id === lastSized.actor_id;
+    lastSized !== undefined &&
+    lastRead.id === lastSized.event_id &&
+    lastRead.actor.id === lastSized.actor_id &&
+    lastRead.occurredAt.getTime() === utcMillis(lastSized.occurred_at, lastSized.event_id, 'occurred_at');
   return whole ? { events: full.events } : full;
 }
 
-/** One read of a page: `limit` full rows at most; a cursor when it read that many. */
+/** One read of a page: `limit` full rows at most; a cursor when it read that many (or any, with `alwaysCursor`). */
 export async function readPage(
   r: Reader,
   filter: EventFilter,
   page: PageOptions,
   firstKeyWindow: number,
+  alwaysCursor = false,
 ): Promise<EventPage> {
   const found = await pageRows<PageRow>(r, filter, page, firstKeyWindow, EVENT_SELECT);
   const limit = buildFilter(r.db, filter, page).limit;
@@ -184,7 +193,7 @@ export async function readPage(
   const actorHash = found[found.length - 1]?.actor_order;
   return {
     events: list,
-    ...(list.length === limit &&
+    ...((list.length === limit || alwaysCursor) &&
       last && {
         nextCursor: encodeCursor({
           occurredAtMs: last.occurredAt.getTime(),
