@@ -482,16 +482,35 @@ describe('POST /v1/logs', () => {
   it('answers 503 with Retry-After when the store fails, acknowledges nothing, and recovers', async () => {
     const logs = `{db}.${AUDIT_TABLES.logs}`;
     await t.serve.store.command(`RENAME TABLE ${logs} TO {db}.otel_logs_away`);
+    const health = async () =>
+      (await fetch(`${t.serve.url}/health`)).json() as Promise<Record<string, unknown>>;
+    const failedLines = () => t.logs.filter((line) => line.includes('"insert failed"')).length;
+    const linesBefore = failedLines();
     try {
-      const res = await t.send(logsRequest(records('down', 3)));
-      expect(res.status).toBe(503);
-      expect(res.headers.get('retry-after')).toBe('1');
-      expect(decodeProtobufStatus(res.bytes).message).toMatch(/writing to the store failed/);
+      for (let i = 0; i < 3; i += 1) {
+        const res = await t.send(logsRequest(records('down', 3)));
+        expect(res.status).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(decodeProtobufStatus(res.bytes).message).toMatch(/writing to the store failed/);
+      }
+      // /health says the store is failing, and why; the log has one line for the three (a full disk failed every
+      // batch: hundreds of lines with stacks).
+      expect(await health()).toMatchObject({
+        status: 'ok',
+        store: 'failing',
+        storeError: { message: expect.stringMatching(/otel_logs/) },
+      });
+      expect(failedLines() - linesBefore).toBe(1);
     } finally {
       await t.serve.store.command(`RENAME TABLE {db}.otel_logs_away TO ${logs}`);
     }
     expect(await storedCount(t, 'down')).toBe(0);
     await stillServes(t);
+    expect(await health()).toMatchObject({ store: 'ok' });
+    expect(await health()).not.toHaveProperty('storeError');
+    expect(t.logs.some((line) => /"inserts commit again".*"failedSinceLastLine":[1-9]/.test(line))).toBe(
+      true,
+    );
   });
 });
 

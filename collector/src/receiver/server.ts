@@ -197,10 +197,46 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     maxPendingRows: limits.maxPendingRows,
     maxBatchRows: limits.maxBatchRows,
     onBatch: ({ rows, requests, ms, error }) => {
-      if (error) log.log('error', 'insert failed', { rows, requests, ms: Math.round(ms), error });
-      else log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
+      if (!error) {
+        if (insertFailure)
+          log.log('info', 'inserts commit again', { failedSinceLastLine: insertFailure.unlogged });
+        insertFailure = undefined;
+        return log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
+      }
+      const now = Date.now();
+      const message = error instanceof Error ? error.message : String(error);
+      const previous = insertFailure;
+      insertFailure = {
+        since: previous?.since ?? now,
+        message,
+        unlogged: previous?.unlogged ?? 0,
+        loggedAt: previous?.loggedAt ?? 0,
+      };
+      // Once per interval while the store keeps failing (a full disk failed every batch: 454 lines in 25 s).
+      if (now - insertFailure.loggedAt < limits.refusalLogIntervalMs) {
+        insertFailure.unlogged += 1;
+        return;
+      }
+      log.log('error', 'insert failed', {
+        rows,
+        requests,
+        ms: Math.round(ms),
+        ...(insertFailure.unlogged > 0 && { failedSinceLastLine: insertFailure.unlogged }),
+        error,
+      });
+      insertFailure.loggedAt = now;
+      insertFailure.unlogged = 0;
     },
   });
+  /** The store failing inserts, since when, its last error, and failures not logged yet; unset once one commits. */
+  let insertFailure: { since: number; message: string; unlogged: number; loggedAt: number } | undefined;
+  const storeHealth = () =>
+    insertFailure
+      ? {
+          store: 'failing',
+          storeError: { since: new Date(insertFailure.since).toISOString(), message: insertFailure.message },
+        }
+      : { store: 'ok' };
   const refusals = new Refusals(log, limits.refusalLogIntervalMs);
   let draining = false;
   /** Requests being handled (their responses): how many are in flight. */
@@ -358,6 +394,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         status: draining ? 'draining' : 'ok',
         ...proof,
         ...queue.stats,
+        ...storeHealth(),
         inFlight: active.size - 1,
         queriesInFlight: queries.size,
         refused: refusals.stats,
