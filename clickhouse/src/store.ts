@@ -26,6 +26,7 @@ import {
 } from './query/operations.js';
 import type { StoredAuditEvent } from './query/rows.js';
 import { type StoreStatus, storeStatus } from './status.js';
+import { rewriteTargetKeys } from './target-keys.js';
 
 export type QueryParams = Record<string, unknown>;
 
@@ -78,6 +79,14 @@ export class AuditStore {
   /** Inserts exporter-shaped rows; resolves after they (and the views' rows) are committed. */
   insertLogs(rows: readonly OtelLogRow[]): Promise<void> {
     return insertLogs(this.opened, rows);
+  }
+
+  /**
+   * Writes the target keys of stored events again from audit_events (see rewriteTargetKeys): for events of an
+   * insert that failed, which may have landed without their keys.
+   */
+  rewriteTargetKeys(eventIds: readonly string[]): Promise<void> {
+    return rewriteTargetKeys(this.opened, eventIds);
   }
 
   /**

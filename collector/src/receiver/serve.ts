@@ -15,6 +15,7 @@ import { INGEST_TOKEN_NAMES, resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimitOverrides, receiverLimits } from './config.js';
 import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
+import { TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore } from './state-dir.js';
@@ -200,6 +201,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
+    const keyRepair = new TargetKeyRepair(log);
     reader = await AuditStore.open(options.store);
     server = await startReceiverServer({
       host,
@@ -209,7 +211,15 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       ingestAuth,
       records: options.records ?? 'audit',
       limits,
-      insert: writers.map((w) => (rows) => w.insertLogs(rows)),
+      insert: writers.map((w) => async (rows) => {
+        try {
+          await w.insertLogs(rows);
+        } catch (error) {
+          keyRepair.failed(rows);
+          throw error;
+        }
+        await keyRepair.committed(w);
+      }),
       reader,
       log,
     });
@@ -258,6 +268,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           // First: the listener closes now, and serve.json must not name its port once anyone else may take it.
           removeDiscovery(stateDir, process.pid);
           const report = await running.close();
+          if (keyRepair.pendingEvents > 0)
+            log.log('warn', 'stopping with target keys of events from failed inserts not rewritten', {
+              events: keyRepair.pendingEvents,
+              repair: 'the senders retrying those requests rewrite them',
+            });
           await openedReader.close();
           // A writer whose insert hangs would hang its close() too: past the deadline it is not waited for.
           if (report.clean) for (const w of writers) await w.close();

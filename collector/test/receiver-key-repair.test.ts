@@ -1,0 +1,53 @@
+// An insert the engine fails part-way through its views (seen with a full disk) left its events in audit_events
+// without their target keys: invisible to target history unless the sender, answered 503, sent them again. serve
+// now rewrites their keys once inserts commit. The part-way failure is made here with a constraint on the keys
+// table (the events land, the keys are refused), dropped afterwards like space being freed.
+import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
+
+const TENANT = 'repair';
+const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+function record(i: number, target: string): JsonObject {
+  return {
+    timeUnixNano: `${BigInt(Date.UTC(2026, 10, 1) + i) * 1_000_000n}`,
+    attributes: [
+      str(A.eventId, id(i)),
+      str(A.action, 'docs.page.viewed'),
+      str(A.tenant, TENANT),
+      str(A.actorId, `user-${i}`),
+      str(A.actorType, 'user'),
+      str(A.targets, JSON.stringify([{ type: 'page', id: target }])),
+    ],
+  };
+}
+
+describe('events of an insert that failed part-way through the views', () => {
+  let t: TestServe;
+  beforeAll(async () => {
+    t = await startTestServe({ records: 'audit' });
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it('get their target keys back once inserts commit, without being sent again', async () => {
+    const store = t.serve.store;
+    const history = async () =>
+      (await store.targetHistory(TENANT, { type: 'page', id: 'home' })).events.map((e) => e.id);
+    await store.command(
+      "ALTER TABLE {db}.audit_target_keys ADD CONSTRAINT poison CHECK target_id != 'poison'",
+    );
+    // One request: its events land in audit_events, the keys insert is refused: 503.
+    const failed = await t.send(logsRequest([record(1, 'home'), record(2, 'poison')]));
+    expect(failed.status).toBe(503);
+    expect((await store.getEvent(TENANT, id(1)))?.id).toBe(id(1));
+    expect(await history()).toEqual([]);
+    await store.command('ALTER TABLE {db}.audit_target_keys DROP CONSTRAINT poison');
+    // Another request commits; the failed one is never sent again.
+    expect((await t.send(logsRequest([record(3, 'home')]))).status).toBe(200);
+    expect(await history()).toEqual([id(3), id(1)]);
+    expect(t.logs.some((line) => line.includes('rewrote target keys of events from failed inserts'))).toBe(
+      true,
+    );
+  });
+});
