@@ -693,6 +693,45 @@ async function auditTableTtls(
 type TtlPlan = { set: number } | 'remove' | 'keep';
 
 /**
+ * Recomputing a table's TTL rewrites its parts (compact parts: the whole table), the old ones kept until cleaned
+ * up. Without room the engine does not fail: the mutation waits for space, and migrate hung silently holding the
+ * store (31 minutes with 5 MB free on a 79 MB store, until space was freed). Checked before anything changes.
+ */
+async function checkRoomToRewrite(
+  client: ClickHouseClient,
+  options: MigrationOptions,
+  settings: ClickHouseSettings,
+  tables: string[],
+): Promise<void> {
+  // Per disk: the parts there, and its space not yet reserved by running merges.
+  const disks = await (
+    await client.query({
+      query: `SELECT p.disk_name AS disk, sum(p.bytes_on_disk) AS needed, any(d.unreserved_space) AS free
+        FROM system.parts AS p INNER JOIN system.disks AS d ON d.name = p.disk_name
+        WHERE p.database = {db:String} AND p.active AND p.table IN {names:Array(String)} GROUP BY p.disk_name`,
+      query_params: { db: options.database ?? 'default', names: tables },
+      format: 'JSONEachRow',
+      clickhouse_settings: settings,
+    })
+  ).json<{ disk: string; needed: string; free: string }>();
+  const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+  for (const { disk, needed, free } of disks) {
+    // The engine reserves 1.1x a part before rewriting it (with 1.04x free it waited for good), and old parts
+    // stay until cleaned up: room for a copy of them all, plus that tenth.
+    const wanted = Math.ceil(Number(needed) * REWRITE_ROOM);
+    if (Number(free) < wanted)
+      throw new AuditStoreError(
+        `a retention change rewrites the parts of ${tables.join(' and ')} (${mib(Number(needed))} on disk ` +
+          `${disk}), which needs ${mib(wanted)} free there and has ${mib(Number(free))}: free at least ` +
+          `${mib(wanted - Number(free))} and run migrate again (this run changed nothing)`,
+      );
+  }
+}
+
+/** Free space a TTL recomputation needs, per byte of the parts it rewrites. */
+const REWRITE_ROOM = 1.15;
+
+/**
  * Applies `retentionDays` to both audit tables as they are after the migrations (REMOVE TTL only where there
  * is one). Left out, audit_events' TTL stays (on 64-bit time) and audit_target_keys follows it: a table a later
  * migration created (0006's) gets it, and so do keys a migrate that died between the two tables left on the old
@@ -708,40 +747,6 @@ type TtlPlan = { set: number } | 'remove' | 'keep';
  * recomputed once (MATERIALIZE TTL, recalculate only), and only then merges run again. A table an earlier migrate
  * left marked is finished the same way, with this run's TTL.
  */
-/**
- * Recomputing a table's TTL rewrites its parts (compact parts: the whole table), the old ones kept until cleaned
- * up. Without room the engine does not fail: the mutation waits for space, and migrate hung silently holding the
- * store (31 minutes with 5 MB free on a 79 MB store, until space was freed). Checked before anything changes.
- */
-async function checkRoomToRewrite(
-  client: ClickHouseClient,
-  options: MigrationOptions,
-  settings: ClickHouseSettings,
-  tables: string[],
-): Promise<void> {
-  const [room] = await (
-    await client.query({
-      query: `SELECT sum(bytes_on_disk) AS needed,
-        (SELECT min(free_space) FROM system.disks WHERE name IN (
-          SELECT disk_name FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}
-        )) AS free
-        FROM system.parts WHERE database = {db:String} AND active AND table IN {names:Array(String)}`,
-      query_params: { db: options.database ?? 'default', names: tables },
-      format: 'JSONEachRow',
-      clickhouse_settings: settings,
-    })
-  ).json<{ needed: string; free: string }>();
-  const needed = Number(room?.needed ?? 0);
-  const free = Number(room?.free ?? 0);
-  if (needed > 0 && free < needed) {
-    const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
-    throw new AuditStoreError(
-      `a retention change rewrites the parts of ${tables.join(' and ')} (${mib(needed)}), and the disk holding ` +
-        `them has ${mib(free)} free: free at least ${mib(needed - free)} and run migrate again (nothing was changed)`,
-    );
-  }
-}
-
 async function applyRetention(
   client: ClickHouseClient,
   options: MigrationOptions,

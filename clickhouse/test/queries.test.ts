@@ -421,8 +421,18 @@ describe('cursor pagination', () => {
       ...Array.from({ length: 120 }, (_, i) =>
         logRow({ id: uuid(14_000 + i), tenant: 'page-targets', targets: many, occurredAt: at(i) }),
       ),
+      // Text JSON escapes: a control character takes 6 bytes in the page, a quote 2.
+      ...Array.from({ length: 220 }, (_, i) =>
+        logRow({
+          id: uuid(16_000 + i),
+          tenant: 'page-escapes',
+          requestId: '\u0001'.repeat(100_000),
+          userAgent: '"'.repeat(1_000),
+          occurredAt: at(i),
+        }),
+      ),
     ]);
-    for (const tenant of ['page-columns', 'page-targets']) {
+    for (const tenant of ['page-columns', 'page-targets', 'page-escapes']) {
       const page = await store.search({ tenant }, { limit: 10_000 });
       expect(JSON.stringify(page.events).length).toBeLessThanOrEqual(PAGE_TEXT_BYTES);
       expect(page.nextCursor).toBeDefined();

@@ -508,9 +508,22 @@ describe('POST /v1/logs', () => {
     await stillServes(t);
     expect(await health()).toMatchObject({ store: 'ok' });
     expect(await health()).not.toHaveProperty('storeError');
+    const recoveredLines = () => t.logs.filter((line) => line.includes('"inserts commit again"')).length;
+    expect(recoveredLines()).toBe(1);
     expect(t.logs.some((line) => /"inserts commit again".*"failedSinceLastLine":[1-9]/.test(line))).toBe(
       true,
     );
+    // Failing again within the interval: no new lines (a store failing and recovering in turn flooded the log).
+    await t.serve.store.command(`RENAME TABLE ${logs} TO {db}.otel_logs_away`);
+    try {
+      expect((await t.send(logsRequest(records('down-again', 1)))).status).toBe(503);
+      expect(await health()).toMatchObject({ store: 'failing' });
+    } finally {
+      await t.serve.store.command(`RENAME TABLE {db}.otel_logs_away TO ${logs}`);
+    }
+    await stillServes(t);
+    expect(failedLines() - linesBefore).toBe(1);
+    expect(recoveredLines()).toBe(1);
   });
 });
 

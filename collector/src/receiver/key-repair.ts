@@ -18,8 +18,14 @@ const PER_COMMIT = 2_000;
 export class TargetKeyRepair {
   private readonly pending = new Set<string>();
   private untracked = 0;
+  /** Failed rewrites since the last warning, and when it was: one line per interval while they keep failing. */
+  private failures = 0;
+  private warnedAt = 0;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly logIntervalMs: number,
+  ) {}
 
   /** The rows of an insert that failed. */
   failed(rows: readonly OtelLogRow[]): void {
@@ -34,17 +40,27 @@ export class TargetKeyRepair {
   /** After an insert committed on `store`: rewrites the keys of up to PER_COMMIT pending events. */
   async committed(store: AuditStore): Promise<void> {
     if (this.pending.size === 0) return;
+    // Taken out before the rewrite: another writer committing meanwhile takes other ids, and an id failing again
+    // meanwhile is added back and kept.
     const ids = [...this.pending].slice(0, PER_COMMIT);
+    for (const id of ids) this.pending.delete(id);
     try {
       await store.rewriteTargetKeys(ids);
     } catch (error) {
-      // Kept for the next commit; the insert that just committed is acknowledged regardless.
-      return this.log.log('warn', 'rewriting target keys of events from failed inserts failed', {
+      // Back for the next commit; the insert that just committed is acknowledged regardless.
+      for (const id of ids) if (this.pending.size < MAX_PENDING) this.pending.add(id);
+      this.failures += 1;
+      const now = Date.now();
+      if (now - this.warnedAt < this.logIntervalMs) return;
+      this.warnedAt = now;
+      this.log.log('warn', 'rewriting target keys of events from failed inserts failed', {
         events: ids.length,
+        failures: this.failures,
         error: error instanceof Error ? error.message : String(error),
       });
+      this.failures = 0;
+      return;
     }
-    for (const id of ids) this.pending.delete(id);
     this.log.log('info', 'rewrote target keys of events from failed inserts', {
       events: ids.length,
       stillPending: this.pending.size,

@@ -201,7 +201,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
-    const keyRepair = new TargetKeyRepair(log);
+    const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs);
     reader = await AuditStore.open(options.store);
     server = await startReceiverServer({
       host,

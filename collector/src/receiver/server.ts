@@ -198,38 +198,41 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     maxBatchRows: limits.maxBatchRows,
     onBatch: ({ rows, requests, ms, error }) => {
       if (!error) {
-        if (insertFailure)
-          log.log('info', 'inserts commit again', { failedSinceLastLine: insertFailure.unlogged });
+        // A recovery line only for a failure that had a line: a store failing and recovering in turn logs at most
+        // one of each per interval.
+        if (insertFailure?.logged) {
+          log.log('info', 'inserts commit again', { failedSinceLastLine: failedUnlogged });
+          failedUnlogged = 0;
+        }
         insertFailure = undefined;
         return log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
       }
       const now = Date.now();
       const message = error instanceof Error ? error.message : String(error);
-      const previous = insertFailure;
-      insertFailure = {
-        since: previous?.since ?? now,
-        message,
-        unlogged: previous?.unlogged ?? 0,
-        loggedAt: previous?.loggedAt ?? 0,
-      };
-      // Once per interval while the store keeps failing (a full disk failed every batch: 454 lines in 25 s).
-      if (now - insertFailure.loggedAt < limits.refusalLogIntervalMs) {
-        insertFailure.unlogged += 1;
+      insertFailure = { since: insertFailure?.since ?? now, message, logged: insertFailure?.logged ?? false };
+      // Once per interval while the store keeps failing, across recoveries (a full disk failed every batch: 454
+      // lines with stacks in 25 s).
+      if (now - failureLineAt < limits.refusalLogIntervalMs) {
+        failedUnlogged += 1;
         return;
       }
       log.log('error', 'insert failed', {
         rows,
         requests,
         ms: Math.round(ms),
-        ...(insertFailure.unlogged > 0 && { failedSinceLastLine: insertFailure.unlogged }),
+        ...(failedUnlogged > 0 && { failedSinceLastLine: failedUnlogged }),
         error,
       });
-      insertFailure.loggedAt = now;
-      insertFailure.unlogged = 0;
+      failureLineAt = now;
+      failedUnlogged = 0;
+      insertFailure.logged = true;
     },
   });
-  /** The store failing inserts, since when, its last error, and failures not logged yet; unset once one commits. */
-  let insertFailure: { since: number; message: string; unlogged: number; loggedAt: number } | undefined;
+  /** The store failing inserts: since when, its last error, whether this episode had a log line. */
+  let insertFailure: { since: number; message: string; logged: boolean } | undefined;
+  /** When the last 'insert failed' line went out, and failures since then without one. */
+  let failureLineAt = 0;
+  let failedUnlogged = 0;
   const storeHealth = () =>
     insertFailure
       ? {
