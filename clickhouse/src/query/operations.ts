@@ -18,7 +18,7 @@ import {
 import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
 
 export interface EventPage {
-  /** Up to `limit` events, fewer when they are large: a page stops after about PAGE_TEXT_BYTES of event text. */
+  /** Up to `limit` events, fewer when they are large: a page over 100 events holds at most PAGE_TEXT_BYTES. */
   events: StoredAuditEvent[];
   /** Pass as `cursor` for the next (older) page; absent on the last page. */
   nextCursor?: string;
@@ -113,7 +113,7 @@ const pageSql = (r: Reader, where: string[], limit: number, filter: EventFilter,
        ORDER BY occurred_at DESC, event_id DESC LIMIT ${limit}`;
 
 /**
- * Event text (characters of the stored rows' text columns) a page holds at most. A read holds its whole result
+ * Bytes of events a page holds at most (as SIZE_SELECT counts them: about the page's JSON). A read holds its whole result
  * several times over (the engine's, its JSON text, the parsed events: 700 events of 1 MB took a process to
  * 4.1 GB), so a page of up to 10,000 events near the record size limit would take tens of gigabytes.
  */
@@ -132,11 +132,11 @@ const SIZE_SELECT = `event_id, occurred_at, actor_id, 512 + length(concat(tenant
     arrayStringConcat(arrayMap(t -> concat(t.type, t.id, t.name), targets))) AS text)
   + 5 * countMatches(text, '[[:cntrl:]]') + countSubstrings(text, '"') + countSubstrings(text, '\\\\')
   + length(metadata) + length(changes) + length(actor_fields) + arraySum(f -> 4 + length(f), target_fields)
-  + 40 * length(targets) AS chars`;
+  + 40 * length(targets) AS bytes`;
 
 /** What every page read selects: the keys that paging and the target checks need. */
 type KeyRow = Pick<EventRow, 'event_id' | 'occurred_at' | 'actor_id'> & { actor_order?: string };
-type SizeRow = KeyRow & { chars: string | number };
+type SizeRow = KeyRow & { bytes: string | number };
 
 /**
  * Newest first, keyset-paginated over (occurred_at, event_id, actor hash). A page over UNSIZED_PAGE_ROWS is
@@ -154,11 +154,11 @@ export async function search(
   if (limit <= UNSIZED_PAGE_ROWS) return readPage(r, filter, page, firstKeyWindow);
   const sized = await pageRows<SizeRow>(r, filter, page, firstKeyWindow, SIZE_SELECT);
   let n = 0;
-  let chars = 0;
+  let bytes = 0;
   for (const row of sized) {
-    const size = Number(row.chars);
-    if (n > 0 && chars + size > PAGE_TEXT_BYTES) break;
-    chars += size;
+    const size = Number(row.bytes);
+    if (n > 0 && bytes + size > PAGE_TEXT_BYTES) break;
+    bytes += size;
     n += 1;
   }
   if (n === 0) return { events: [] };
