@@ -702,6 +702,7 @@ async function checkRoomToRewrite(
   options: MigrationOptions,
   settings: ClickHouseSettings,
   tables: string[],
+  resumed: boolean,
 ): Promise<void> {
   // Per disk: the parts there, and its space not yet reserved by running merges.
   const disks = await (
@@ -721,7 +722,8 @@ async function checkRoomToRewrite(
     const wanted = Math.ceil(Number(needed) * REWRITE_ROOM);
     if (Number(free) < wanted)
       throw new AuditStoreError(
-        `a retention change rewrites the parts of ${tables.join(' and ')} (${mib(Number(needed))} on disk ` +
+        `${resumed ? 'finishing the retention change an earlier migrate left unfinished' : 'a retention change'} ` +
+          `rewrites the parts of ${tables.join(' and ')} (${mib(Number(needed))} on disk ` +
           `${disk}), which needs ${mib(wanted)} free there and has ${mib(Number(free))}: free at least ` +
           `${mib(wanted - Number(free))} and run migrate again (this run changed nothing)`,
       );
@@ -836,6 +838,7 @@ async function applyRetention(
       options,
       settings,
       recomputed.map(([t]) => t),
+      recomputed.some(([t]) => ttl[t]?.recalculating),
     );
   for (const [table, plan] of changing)
     if (!recomputed.some(([other]) => other === table)) await setTtl(table, plan);

@@ -113,7 +113,8 @@ const pageSql = (r: Reader, where: string[], limit: number, filter: EventFilter,
        ORDER BY occurred_at DESC, event_id DESC LIMIT ${limit}`;
 
 /**
- * Bytes of events a page holds at most (as SIZE_SELECT counts them: about the page's JSON). A read holds its whole result
+ * Bytes of events a page holds at most (as SIZE_SELECT counts them: about the page's JSON; the engine's own JSON
+ * result, which escapes `/` and the JSON columns' quotes again, can be up to ~2x that). A read holds its whole result
  * several times over (the engine's, its JSON text, the parsed events: 700 events of 1 MB took a process to
  * 4.1 GB), so a page of up to 10,000 events near the record size limit would take tens of gigabytes.
  */

@@ -48,7 +48,10 @@ export class TargetKeyRepair {
       await store.rewriteTargetKeys(ids);
     } catch (error) {
       // Back for the next commit; the insert that just committed is acknowledged regardless.
-      for (const id of ids) if (this.pending.size < MAX_PENDING) this.pending.add(id);
+      for (const id of ids) {
+        if (this.pending.size < MAX_PENDING) this.pending.add(id);
+        else this.untracked += 1;
+      }
       this.failures += 1;
       const now = Date.now();
       if (now - this.warnedAt < this.logIntervalMs) return;
