@@ -151,9 +151,10 @@ export async function search(
   firstKeyWindow = FIRST_KEY_WINDOW,
 ): Promise<EventPage> {
   // Checks the filter and page as every read does.
-  const { limit } = buildFilter(r.db, filter, page);
+  const q = buildFilter(r.db, filter, page);
+  const { limit } = q;
   if (limit <= UNSIZED_PAGE_ROWS) return readPage(r, filter, page, firstKeyWindow);
-  const sized = await pageRows<SizeRow>(r, filter, page, firstKeyWindow, SIZE_SELECT);
+  const sized = await pageRows<SizeRow>(r, q, filter, page, firstKeyWindow, SIZE_SELECT);
   let n = 0;
   let bytes = 0;
   for (const row of sized) {
@@ -189,8 +190,9 @@ export async function readPage(
   firstKeyWindow: number,
   alwaysCursor = false,
 ): Promise<EventPage> {
-  const found = await pageRows<PageRow>(r, filter, page, firstKeyWindow, EVENT_SELECT);
-  const limit = buildFilter(r.db, filter, page).limit;
+  const q = buildFilter(r.db, filter, page);
+  const { limit } = q;
+  const found = await pageRows<PageRow>(r, q, filter, page, firstKeyWindow, EVENT_SELECT);
   const list = found.map(rowToEvent);
   const last = list[list.length - 1];
   const actorHash = found[found.length - 1]?.actor_order;
@@ -208,15 +210,15 @@ export async function readPage(
   };
 }
 
-/** The rows of one page read, selecting `columns` (full rows, or keys and sizes). */
+/** The rows of one page read (`q`: the filter and page, built), selecting `columns` (full rows, or keys and sizes). */
 async function pageRows<T extends KeyRow>(
   r: Reader,
+  q: BuiltQuery,
   filter: EventFilter,
   page: PageOptions,
   firstKeyWindow: number,
   columns: string,
 ): Promise<T[]> {
-  const q = buildFilter(r.db, filter, page);
   return q.targetKeyScan
     ? scanTargetWindows<T>(r, filter, page, q.limit, firstKeyWindow, columns)
     : q.targetCheck

@@ -2,6 +2,7 @@
 import type { AuditStore, OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES } from '@otel-audit/sdk/conventions';
 import type { Logger } from './log.js';
+import { ThrottledWarnings } from './throttled-warnings.js';
 
 /** Ids remembered at most (~40 bytes each): past that, the senders' retries are the only repair. */
 const MAX_PENDING = 100_000;
@@ -18,14 +19,15 @@ const PER_COMMIT = 2_000;
 export class TargetKeyRepair {
   private readonly pending = new Set<string>();
   private untracked = 0;
-  /** Failed rewrites since the last warning, and when it was: one line per interval while they keep failing. */
-  private failures = 0;
-  private warnedAt = 0;
+  /** One warning per interval while rewrites keep failing. */
+  private readonly warnings: ThrottledWarnings;
 
   constructor(
     private readonly log: Logger,
-    private readonly logIntervalMs: number,
-  ) {}
+    logIntervalMs: number,
+  ) {
+    this.warnings = new ThrottledWarnings(log, logIntervalMs);
+  }
 
   /** The rows of an insert that failed. */
   failed(rows: readonly OtelLogRow[]): void {
@@ -52,16 +54,16 @@ export class TargetKeyRepair {
         if (this.pending.size < MAX_PENDING) this.pending.add(id);
         else this.untracked += 1;
       }
-      this.failures += 1;
-      const now = Date.now();
-      if (now - this.warnedAt < this.logIntervalMs) return;
-      this.warnedAt = now;
-      this.log.log('warn', 'rewriting target keys of events from failed inserts failed', {
-        events: ids.length,
-        failures: this.failures,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      this.failures = 0;
+      this.warnings.note(
+        'rewrite',
+        'rewriting target keys of events from failed inserts failed',
+        'failures',
+        1,
+        {
+          events: ids.length,
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
       return;
     }
     this.log.log('info', 'rewrote target keys of events from failed inserts', {
