@@ -2,6 +2,11 @@
 // without their target keys: invisible to target history unless the sender, answered 503, sent them again. serve
 // now rewrites their keys once inserts commit. The part-way failure is made here with a constraint on the keys
 // table (the events land, the keys are refused), dropped afterwards like space being freed.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditStore } from '@otel-audit/clickhouse';
+import { KEY_REPAIR_FILE } from '@otel-audit/collector';
 import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
@@ -55,4 +60,43 @@ describe('events of an insert that failed part-way through the views', () => {
       true,
     );
   });
+});
+
+describe('a repair serve could not finish before it stopped', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'key-repair-restart-'));
+  const path = join(dir, 'data');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is taken up by the next serve of the store, at its start', async () => {
+    const first = await startTestServe({ records: 'audit', store: { path } });
+    await first.serve.store.command(
+      "ALTER TABLE {db}.audit_target_keys ADD CONSTRAINT poison CHECK target_id != 'poison'",
+    );
+    expect((await first.send(logsRequest([record(11, 'home'), record(12, 'poison')]))).status).toBe(503);
+    await first.close();
+    // Nothing committed after the failure: the ids are in the file, not yet rewritten.
+    const file = join(path, KEY_REPAIR_FILE);
+    expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).sort()).toEqual([id(11), id(12)]);
+    expect(first.logs.some((l) => l.includes('not rewritten') && l.includes(KEY_REPAIR_FILE))).toBe(true);
+
+    // Space freed while serve was down.
+    const offline = await AuditStore.open({ path });
+    await offline.command('ALTER TABLE {db}.audit_target_keys DROP CONSTRAINT poison');
+    expect((await offline.targetHistory(TENANT, { type: 'page', id: 'home' })).events).toEqual([]);
+    await offline.close();
+
+    // The next serve rewrites them without any insert committing.
+    const second = await startTestServe({ records: 'audit', store: { path } });
+    try {
+      const history = async () =>
+        (await second.serve.store.targetHistory(TENANT, { type: 'page', id: 'home' })).events.map(
+          (e) => e.id,
+        );
+      await expect.poll(history, { timeout: 20_000 }).toEqual([id(11)]);
+      await expect.poll(() => existsSync(file), { timeout: 5_000 }).toBe(false);
+      expect(second.logs.some((l) => l.includes('resuming the rewrite of target keys'))).toBe(true);
+    } finally {
+      await second.close();
+    }
+  }, 120_000);
 });

@@ -15,7 +15,7 @@ import { INGEST_TOKEN_NAMES, resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimitOverrides, receiverLimits } from './config.js';
 import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
-import { TargetKeyRepair } from './key-repair.js';
+import { KEY_REPAIR_FILE, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore } from './state-dir.js';
@@ -201,7 +201,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
-    const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs);
+    const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, join(stateDir, KEY_REPAIR_FILE));
+    keyRepair.resume();
     reader = await AuditStore.open(options.store);
     server = await startReceiverServer({
       host,
@@ -237,6 +238,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     });
     const running = server;
     const openedReader = reader;
+    // Ids an earlier serve left: rewritten now, in the background, rather than only after inserts commit.
+    const resumedRepair = keyRepair.drain(openedReader);
     log.log('info', 'listening', {
       url: server.url,
       logs: `${server.url}/v1/logs`,
@@ -268,10 +271,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           // First: the listener closes now, and serve.json must not name its port once anyone else may take it.
           removeDiscovery(stateDir, process.pid);
           const report = await running.close();
+          keyRepair.stop();
+          await resumedRepair;
           if (keyRepair.pendingEvents > 0)
             log.log('warn', 'stopping with target keys of events from failed inserts not rewritten', {
               events: keyRepair.pendingEvents,
-              repair: 'the senders retrying those requests rewrite them',
+              repair: `the next start rewrites them (${join(stateDir, KEY_REPAIR_FILE)}), as do the senders retrying those requests`,
             });
           await openedReader.close();
           // A writer whose insert hangs would hang its close() too: past the deadline it is not waited for.
