@@ -66,9 +66,10 @@ const CASES: Case[] = [
   attrCase('double small uses exponent below 1e-6', { doubleValue: 1.5e-7 }, '1.5e-7'),
   attrCase('double 1e-6 stays decimal', { doubleValue: 0.000001 }, '0.000001'),
   attrCase('double negative zero keeps its sign', { doubleValue: '-0' }, '-0'),
-  attrCase('double NaN', { doubleValue: 'NaN' }, 'NaN'),
-  attrCase('double +Inf', { doubleValue: 'Infinity' }, 'Infinity'),
-  attrCase('double -Inf', { doubleValue: '-Infinity' }, '-Infinity'),
+  // pdata v1.55.0 float64AsString: "json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64).
+  attrCase('double NaN', { doubleValue: 'NaN' }, 'json: unsupported value: NaN'),
+  attrCase('double +Inf', { doubleValue: 'Infinity' }, 'json: unsupported value: +Inf'),
+  attrCase('double -Inf', { doubleValue: '-Infinity' }, 'json: unsupported value: -Inf'),
   attrCase('bytes as base64', { bytesValue: 'AAEC/w==' }, 'AAEC/w=='),
   attrCase('empty value', {}, ''),
   attrCase('string array as JSON', list({ stringValue: 'a' }, { stringValue: 'b' }), '["a","b"]'),

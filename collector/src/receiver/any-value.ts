@@ -26,13 +26,18 @@ export function asString(value: OtlpValue): string {
   }
 }
 
-/** pdata `float64AsString`: ES6 number formatting, Go's spelling of the special values and of -0. */
+/**
+ * pdata `float64AsString`: ES6 number formatting with Go's spelling of -0; the special values become the error
+ * text of encoding/json, as pdata v1.55.0 (pcommon/value.go) writes them: `json: unsupported value: NaN`.
+ */
 function float64AsString(f: number): string {
-  if (Number.isNaN(f)) return 'NaN';
-  if (f === Number.POSITIVE_INFINITY) return 'Infinity';
-  if (f === Number.NEGATIVE_INFINITY) return '-Infinity';
+  if (Number.isNaN(f)) return `${GO_JSON_UNSUPPORTED}NaN`;
+  if (f === Number.POSITIVE_INFINITY) return `${GO_JSON_UNSUPPORTED}+Inf`;
+  if (f === Number.NEGATIVE_INFINITY) return `${GO_JSON_UNSUPPORTED}-Inf`;
   return goFloat(f);
 }
+
+const GO_JSON_UNSUPPORTED = 'json: unsupported value: ';
 
 /**
  * Go's strconv shortest formatting with encoding/json's cutoffs (exponent below 1e-6 and from 1e21) equals
