@@ -157,7 +157,7 @@ export function auditEvents(runId: string, count: number): TestAuditEvent[] {
 }
 
 /** The SDK drops a failed batch with only a diag message: this exporter remembers failures so a test can fail. */
-class FailureRecordingExporter implements LogRecordExporter {
+export class FailureRecordingExporter implements LogRecordExporter {
   readonly failures: string[] = [];
   constructor(private readonly inner: LogRecordExporter) {}
   export(logs: ReadableLogRecord[], done: (result: ExportResult) => void): void {
@@ -289,6 +289,8 @@ export class ReceiverLastHop {
       token: this.token,
       // 60 years of raw rows: nothing the tests write expires, and the TTL date still fits DateTime.
       migrate: { logsEngine: 'MergeTree', rawLogsRetentionDays: 60 * 365 },
+      // Every record it is sent is stored: that no ordinary log arrives is the collector config's doing.
+      records: 'all',
       log: jsonLogger((line) => this.logs.push(line)),
     });
   }
