@@ -105,6 +105,15 @@ class CsvRecordCounter {
   }
 }
 
+/** How long a read waits out serve's 429s (too many queries at once) before it reports one. */
+const BUSY_RETRY_MS = 60_000;
+
+/** Retry-After in ms (seconds form; 1 s when missing or unreadable), at most 10 s. */
+function retryAfterMs(header: string | null): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 10) * 1000 : 1000;
+}
+
 export class RemoteAuditReader {
   constructor(
     readonly url: string,
@@ -148,8 +157,22 @@ export class RemoteAuditReader {
     return { token };
   }
 
-  /** A GET of the query API; an answer other than 2xx or `expected` becomes an error. */
+  /**
+   * A GET of the query API; an answer other than 2xx or `expected` becomes an error. A 429 (serve answering its
+   * most queries at once) is asked again after its Retry-After, for up to BUSY_RETRY_MS.
+   */
   private async get(path: string, query: Query, expected: readonly number[] = []): Promise<Response> {
+    const deadline = performance.now() + BUSY_RETRY_MS;
+    for (;;) {
+      const res = await this.getOnce(path, query);
+      const waitMs = retryAfterMs(res.headers.get('retry-after'));
+      if (res.status !== 429 || performance.now() + waitMs > deadline) return this.checked(res, expected);
+      await res.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
+  private async getOnce(path: string, query: Query): Promise<Response> {
     const base = `${this.url}/v1/audit${path}`;
     const form = new URLSearchParams(query).toString();
     const url = form ? `${base}?${form}` : base;
@@ -176,6 +199,10 @@ export class RemoteAuditReader {
         { cause },
       );
     }
+    return res;
+  }
+
+  private async checked(res: Response, expected: readonly number[]): Promise<Response> {
     if (res.ok || expected.includes(res.status)) return res;
     let error: { message?: string; field?: string } = {};
     try {

@@ -20,6 +20,11 @@ export interface ReceiverLimits {
    * (a long export, or one whose reader stopped, must not make ingest refuse).
    */
   maxConcurrentRequests: number;
+  /**
+   * Query API requests in progress (exports and responses waiting for their reader included) above which a new
+   * one gets 429: reads share the engine's threads with ingest, and each holds its answer in memory.
+   */
+  maxConcurrentQueries: number;
   /** Retry-After (seconds) on 429 and 503. */
   retryAfterSeconds: number;
   /** How long shutdown waits for in-flight requests (and inserts) before closing their connections. */
@@ -65,6 +70,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   // Two help only a lone bulk writer (2 × 40k rows: 3.1 s instead of 4.3 s).
   insertConcurrency: 1,
   maxConcurrentRequests: 64,
+  maxConcurrentQueries: 8,
   retryAfterSeconds: 1,
   shutdownTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 15_000,

@@ -1,5 +1,5 @@
 // What serve turns away, seen by the operator: refused logs requests (counted per HTTP status), records rejected
-// from accepted requests (OTLP partial success) and query requests without the token, each counted for /health
+// from accepted requests (OTLP partial success) and query requests without the token or over the limit, each counted for /health
 // and stats() and logged as a warning at most once per reason and interval, with how many came since the last
 // line. A sender refused in a loop (a service started without the token: OTel exporters drop a 401 and go on, and
 // a rejected record is not retried) shows in the log without flooding it.
@@ -31,6 +31,7 @@ export class Refusals {
   >;
   private rejected = 0;
   private unauthorized = 0;
+  private queriesBusy = 0;
   private readonly warnings: ThrottledWarnings;
 
   constructor(log: Logger, intervalMs = 10_000) {
@@ -76,6 +77,17 @@ export class Refusals {
     });
   }
 
+  /** A query API request over --max-concurrent-queries (429): `query requests refused`. */
+  refuseBusyQuery(remoteAddress: string | undefined, inProgress: number): void {
+    this.queriesBusy += 1;
+    this.warnings.note('query busy', 'query requests refused', 'refused', 1, {
+      status: 429,
+      reason: 'too many query requests in progress',
+      inProgress,
+      lastRemoteAddress: remoteAddress,
+    });
+  }
+
   /** Refused logs requests per status since start. */
   get stats(): Record<RefusalStatus, number> {
     return { ...this.counts };
@@ -89,6 +101,11 @@ export class Refusals {
   /** Query API requests refused for a missing or wrong token since start. */
   get queryUnauthorized(): number {
     return this.unauthorized;
+  }
+
+  /** Query API requests refused 429 (--max-concurrent-queries) since start. */
+  get queryBusy(): number {
+    return this.queriesBusy;
   }
 
   /** Logs what was held back (at shutdown). */

@@ -70,6 +70,8 @@ export interface ReceiverServer {
     rejectedRecords: number;
     /** Query API requests refused 401 (missing or wrong token) since start. */
     queryUnauthorized: number;
+    /** Query API requests refused 429 over `--max-concurrent-queries` since start. */
+    queryBusy: number;
   };
   /**
    * Stops accepting, lets in-flight requests finish and writes what is queued, all within the shutdown timeout;
@@ -403,6 +405,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         refused: refusals.stats,
         rejectedRecords: refusals.rejectedRecords,
         queryUnauthorized: refusals.queryUnauthorized,
+        queryBusy: refusals.queryBusy,
       };
       res.writeHead(draining ? 503 : 200, {
         'content-type': 'application/json',
@@ -425,6 +428,17 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         res.setHeader('retry-after', String(limits.retryAfterSeconds));
         res.setHeader('connection', 'close');
         return sendError(res, 503, 'unavailable', 'the receiver is shutting down');
+      }
+      if (queries.size >= limits.maxConcurrentQueries) {
+        refusals.refuseBusyQuery(req.socket.remoteAddress, queries.size);
+        res.setHeader('retry-after', String(limits.retryAfterSeconds));
+        return sendError(
+          res,
+          429,
+          'too_many_requests',
+          `${queries.size} query requests are in progress, the most serve answers at once ` +
+            '(--max-concurrent-queries): retry later',
+        );
       }
       queries.add(res);
       return handleQuery(options.reader, req, res, url, {
@@ -562,6 +576,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       refused: refusals.stats,
       rejectedRecords: refusals.rejectedRecords,
       queryUnauthorized: refusals.queryUnauthorized,
+      queryBusy: refusals.queryBusy,
     }),
     close() {
       closing ??= shutdown();
