@@ -2,11 +2,10 @@
 // without their target keys: invisible to target history unless the sender, answered 503, sent them again. serve
 // now rewrites their keys once inserts commit. The part-way failure is made here with a constraint on the keys
 // table (the events land, the keys are refused), dropped afterwards like space being freed.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@otel-audit/clickhouse';
-import { KEY_REPAIR_FILE } from '@otel-audit/collector';
 import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
@@ -62,6 +61,8 @@ describe('events of an insert that failed part-way through the views', () => {
   });
 });
 
+const repairFiles = (stateDir: string) => readdirSync(stateDir).filter((f) => /^key-repair-.*\.ids$/.test(f));
+
 describe('a repair serve could not finish before it stopped', () => {
   const dir = mkdtempSync(join(tmpdir(), 'key-repair-restart-'));
   const path = join(dir, 'data');
@@ -74,10 +75,22 @@ describe('a repair serve could not finish before it stopped', () => {
     );
     expect((await first.send(logsRequest([record(11, 'home'), record(12, 'poison')]))).status).toBe(503);
     await first.close();
-    // Nothing committed after the failure: the ids are in the file, not yet rewritten.
-    const file = join(path, KEY_REPAIR_FILE);
+    // Nothing committed after the failure: the ids are in the store's file, not yet rewritten.
+    const files = repairFiles(path);
+    expect(files).toHaveLength(1);
+    const file = join(path, files[0] ?? '');
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean).sort()).toEqual([id(11), id(12)]);
-    expect(first.logs.some((l) => l.includes('not rewritten') && l.includes(KEY_REPAIR_FILE))).toBe(true);
+    expect(first.logs.some((l) => l.includes('not rewritten') && l.includes(file))).toBe(true);
+
+    // Another store's serve with the same state directory leaves the file alone.
+    const other = await startTestServe({
+      records: 'audit',
+      store: { path: join(dir, 'other') },
+      stateDir: path,
+    });
+    await other.close();
+    expect(other.logs.some((l) => l.includes('resuming the rewrite'))).toBe(false);
+    expect(repairFiles(path)).toEqual(files);
 
     // Space freed while serve was down.
     const offline = await AuditStore.open({ path });
@@ -93,7 +106,7 @@ describe('a repair serve could not finish before it stopped', () => {
           (e) => e.id,
         );
       await expect.poll(history, { timeout: 20_000 }).toEqual([id(11)]);
-      await expect.poll(() => existsSync(file), { timeout: 5_000 }).toBe(false);
+      await expect.poll(() => repairFiles(path), { timeout: 5_000 }).toEqual([]);
       expect(second.logs.some((l) => l.includes('resuming the rewrite of target keys'))).toBe(true);
     } finally {
       await second.close();

@@ -51,7 +51,7 @@ export {
   UnsupportedMediaTypeError,
 } from './errors.js';
 export { IngestQueue, type IngestQueueOptions, type IngestStats } from './ingest-queue.js';
-export { KEY_REPAIR_FILE } from './key-repair.js';
+export { keyRepairFile } from './key-repair.js';
 export { jsonLogger, LOG_LEVELS, type LogFields, type Logger, type LogLevel } from './log.js';
 export type { OtlpKeyValue, OtlpLogRecord, OtlpLogsRequest, OtlpValue } from './otlp-model.js';
 export {

@@ -1,16 +1,29 @@
 // Target keys of events whose insert failed, written again once inserts commit (see AuditStore.rewriteTargetKeys).
+import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AuditStore, OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES } from '@otel-audit/sdk/conventions';
 import type { Logger } from './log.js';
 import { ThrottledWarnings } from './throttled-warnings.js';
 
-/** Ids remembered at most (~40 bytes each): past that, the senders' retries are the only repair. */
+/** What rewrites the keys: the store (AuditStore.rewriteTargetKeys). */
+export type KeyRewriter = Pick<AuditStore, 'rewriteTargetKeys'>;
+
+/** Ids of new failures remembered at most (~40 bytes each): past that, the senders' retries are the only repair. */
 const MAX_PENDING = 100_000;
 /** Ids rewritten after one committed insert (its acknowledgement waits for them). */
 const PER_COMMIT = 2_000;
-/** The file of pending ids, in serve's state directory. */
-export const KEY_REPAIR_FILE = 'key-repair.ids';
+
+/**
+ * The file of pending ids for one store (`store`: its data directory's real path, or server URL, and database):
+ * named after it, so serves of other stores sharing a state directory (every `--url` serve by default) never
+ * take up or remove each other's.
+ */
+export function keyRepairFile(stateDir: string, store: string): string {
+  const hash = createHash('sha256').update(store).digest('hex').slice(0, 16);
+  return join(stateDir, `key-repair-${hash}.ids`);
+}
 
 /**
  * An insert the engine fails part-way through its views (seen with a full disk) can leave its events in
@@ -18,29 +31,33 @@ export const KEY_REPAIR_FILE = 'key-repair.ids';
  * give up. Their event ids are kept here, and after each insert that commits some of them get their keys
  * written again from the stored rows (nothing for events that did not land).
  *
- * The ids are also appended to a file (one per line) that is removed once none are left, so a serve stopped or
- * killed before the repair finished resumes it on its next start (`resume`). The file may name ids already
- * rewritten (only the removal is tracked): rewriting keys again is harmless, they collapse.
+ * The ids are also kept in a file, so a serve stopped or killed before the repair finished resumes it on its
+ * next start (`resume`): new ids are appended, and after each successful rewrite the file is written again with
+ * the ids still pending or being rewritten (removed when there are none). It always holds at least those ids
+ * whenever its writes succeed; one that fails (the full disk) leaves the previous file, a superset of what is
+ * left, and the next successful write makes it whole again.
  */
 export class TargetKeyRepair {
+  /** Ids waiting for a rewrite. */
   private readonly pending = new Set<string>();
+  /** Ids taken out by a rewrite still running: kept in the file until it succeeds. */
+  private readonly rewriting = new Set<string>();
+  /** Ids of failures over MAX_PENDING: neither remembered nor in the file. */
   private untracked = 0;
   private stopped = false;
-  /** Lines in the file: rewritten from `pending` when it grows past twice the most it can hold. */
-  private fileLines = 0;
-  /** One warning per interval while rewrites keep failing. */
+  /** One warning per interval while rewrites (or the file's writes) keep failing. */
   private readonly warnings: ThrottledWarnings;
 
   constructor(
     private readonly log: Logger,
     logIntervalMs: number,
-    /** Where pending ids are kept across restarts; undefined: in memory only. */
+    /** Where pending ids are kept across restarts (see keyRepairFile); undefined: in memory only. */
     private readonly file: string | undefined,
   ) {
     this.warnings = new ThrottledWarnings(log, logIntervalMs);
   }
 
-  /** Takes up the ids an earlier serve left in the file. */
+  /** Takes up the ids an earlier serve of this store left in the file (all of them: the file is bounded). */
   resume(): void {
     if (this.file === undefined) return;
     let text: string;
@@ -50,16 +67,11 @@ export class TargetKeyRepair {
       if ((error as { code?: string }).code !== 'ENOENT') this.fileFailed('read', error);
       return;
     }
-    // A line cut by a crash mid-append is an id that names no event: harmless.
-    for (const id of text.split('\n')) {
-      if (id === '') continue;
-      this.fileLines += 1;
-      this.remember(id);
-    }
+    // Blank lines separate appends; a line cut by a crash or a full disk is an id that names no event.
+    for (const id of text.split('\n')) if (id !== '') this.pending.add(id);
     if (this.pending.size > 0)
       this.log.log('info', 'resuming the rewrite of target keys an earlier serve left unfinished', {
         events: this.pending.size,
-        ...(this.untracked > 0 && { untracked: this.untracked }),
         file: this.file,
       });
   }
@@ -69,34 +81,42 @@ export class TargetKeyRepair {
     const added: string[] = [];
     for (const row of rows) {
       const id = row.LogAttributes[AUDIT_ATTRIBUTES.eventId];
-      if (id !== undefined && this.remember(id)) added.push(id);
+      if (id === undefined || this.pending.has(id) || this.rewriting.has(id)) continue;
+      if (this.pending.size + this.rewriting.size >= MAX_PENDING) {
+        this.untracked += 1;
+        continue;
+      }
+      this.pending.add(id);
+      added.push(id);
     }
     if (added.length === 0 || this.file === undefined) return;
     try {
-      if (this.fileLines + added.length > 2 * MAX_PENDING) {
-        this.rewriteFile();
-      } else {
-        appendFileSync(this.file, `${added.join('\n')}\n`, { mode: 0o600 });
-        this.fileLines += added.length;
-      }
+      // Led by a newline: an earlier append the disk cut short must not run into this one's first id.
+      appendFileSync(this.file, `\n${added.join('\n')}\n`, { mode: 0o600 });
     } catch (error) {
-      // The disk that failed the insert may refuse this too: the ids are still repaired while serve runs.
+      // The disk that failed the insert may refuse this too: the next successful rewrite writes them.
       this.fileFailed('write', error);
     }
   }
 
   /** After an insert committed on `store`: rewrites the keys of up to PER_COMMIT pending events. */
-  async committed(store: AuditStore): Promise<void> {
+  async committed(store: KeyRewriter): Promise<void> {
     if (this.pending.size === 0) return;
     // Taken out before the rewrite: another writer committing meanwhile takes other ids, and an id failing again
     // meanwhile is added back and kept.
     const ids = [...this.pending].slice(0, PER_COMMIT);
-    for (const id of ids) this.pending.delete(id);
+    for (const id of ids) {
+      this.pending.delete(id);
+      this.rewriting.add(id);
+    }
     try {
       await store.rewriteTargetKeys(ids);
     } catch (error) {
-      // Back for the next commit; the insert that just committed is acknowledged regardless.
-      for (const id of ids) this.remember(id);
+      // Back for the next commit (still in the file); the insert that just committed is acknowledged regardless.
+      for (const id of ids) {
+        this.rewriting.delete(id);
+        this.pending.add(id);
+      }
       this.warnings.note(
         'rewrite',
         'rewriting target keys of events from failed inserts failed',
@@ -109,22 +129,21 @@ export class TargetKeyRepair {
       );
       return;
     }
+    for (const id of ids) this.rewriting.delete(id);
     this.log.log('info', 'rewrote target keys of events from failed inserts', {
       events: ids.length,
-      stillPending: this.pending.size,
+      stillPending: this.pending.size + this.rewriting.size,
       ...(this.untracked > 0 && { untracked: this.untracked }),
     });
-    if (this.pending.size === 0) {
-      this.untracked = 0;
-      this.removeFile();
-    }
+    if (this.pending.size + this.rewriting.size === 0) this.untracked = 0;
+    this.writeFile();
   }
 
   /**
    * Rewrites until none are pending, a rewrite fails or `stop` is called (at start, for ids resumed from the
    * file: not before listening, as 100k ids can take a while).
    */
-  async drain(store: AuditStore): Promise<void> {
+  async drain(store: KeyRewriter): Promise<void> {
     while (this.pending.size > 0 && !this.stopped) {
       const before = this.pending.size;
       await this.committed(store);
@@ -139,41 +158,37 @@ export class TargetKeyRepair {
 
   /** What is left at shutdown: the next start resumes it from the file (or the senders' retries repair it). */
   get pendingEvents(): number {
-    return this.pending.size + this.untracked;
+    return this.pending.size + this.rewriting.size + this.untracked;
   }
 
-  /** Adds an id unless known; false when known or over the limit (counted untracked). */
-  private remember(id: string): boolean {
-    if (this.pending.has(id)) return false;
-    if (this.pending.size >= MAX_PENDING) {
-      this.untracked += 1;
-      return false;
-    }
-    this.pending.add(id);
-    return true;
-  }
-
-  private rewriteFile(): void {
+  /** The file as what is left: the ids pending or being rewritten, or no file when there are none. */
+  private writeFile(): void {
     if (this.file === undefined) return;
-    const ids = [...this.pending];
+    const left = [...this.pending, ...this.rewriting];
+    if (left.length === 0) {
+      try {
+        unlinkSync(this.file);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') this.fileFailed('write', error);
+      }
+      return;
+    }
     const temporary = `${this.file}.tmp`;
-    writeFileSync(temporary, ids.length > 0 ? `${ids.join('\n')}\n` : '', { mode: 0o600 });
-    renameSync(temporary, this.file);
-    this.fileLines = ids.length;
-  }
-
-  private removeFile(): void {
-    if (this.file === undefined || this.fileLines === 0) return;
     try {
-      unlinkSync(this.file);
-      this.fileLines = 0;
+      writeFileSync(temporary, `${left.join('\n')}\n`, { mode: 0o600 });
+      renameSync(temporary, this.file);
     } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') this.fileLines = 0;
-      else this.fileFailed('remove', error);
+      // The previous file stays: it holds every id left (and some already rewritten).
+      this.fileFailed('write', error);
+      try {
+        unlinkSync(temporary);
+      } catch {
+        // not there, or the disk refuses this too: the next write replaces it
+      }
     }
   }
 
-  private fileFailed(what: 'read' | 'write' | 'remove', error: unknown): void {
+  private fileFailed(what: 'read' | 'write', error: unknown): void {
     this.warnings.note(
       `file-${what}`,
       `cannot ${what} the file of events whose target keys are to be rewritten`,
@@ -182,7 +197,7 @@ export class TargetKeyRepair {
       {
         file: this.file,
         error: error instanceof Error ? error.message : String(error),
-        ...(what === 'write' && { effect: 'kept in memory only: a restart leaves them to the senders' }),
+        ...(what === 'write' && { effect: 'kept in memory; written with the next successful rewrite' }),
       },
     );
   }

@@ -15,7 +15,7 @@ import { INGEST_TOKEN_NAMES, resolveToken } from './auth.js';
 import { DEFAULT_HOST, DEFAULT_PORT, type ReceiverLimitOverrides, receiverLimits } from './config.js';
 import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
-import { KEY_REPAIR_FILE, TargetKeyRepair } from './key-repair.js';
+import { keyRepairFile, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore } from './state-dir.js';
@@ -201,7 +201,13 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
-    const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, join(stateDir, KEY_REPAIR_FILE));
+    const storeIdentity = JSON.stringify(
+      isEmbeddedTarget(options.store)
+        ? { dataDir: realpathSync(options.store.path), database: served.database }
+        : { storeUrl: served.storeUrl, database: served.database },
+    );
+    const repairFile = keyRepairFile(stateDir, storeIdentity);
+    const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, repairFile);
     keyRepair.resume();
     reader = await AuditStore.open(options.store);
     server = await startReceiverServer({
@@ -270,15 +276,26 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           log.log('info', 'shutting down: draining in-flight requests');
           // First: the listener closes now, and serve.json must not name its port once anyone else may take it.
           removeDiscovery(stateDir, process.pid);
+          const deadline = performance.now() + limits.shutdownTimeoutMs;
           const report = await running.close();
           keyRepair.stop();
-          await resumedRepair;
+          // The start's rewrite ends after its current statement, within what is left of the shutdown timeout (a
+          // hung server would hold it for the client's request timeout).
+          let timer: NodeJS.Timeout | undefined;
+          const repairEnded = await Promise.race([
+            resumedRepair.then(() => true),
+            new Promise<false>((resolve) => {
+              timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
+            }),
+          ]);
+          clearTimeout(timer);
           if (keyRepair.pendingEvents > 0)
             log.log('warn', 'stopping with target keys of events from failed inserts not rewritten', {
               events: keyRepair.pendingEvents,
-              repair: `the next start rewrites them (${join(stateDir, KEY_REPAIR_FILE)}), as do the senders retrying those requests`,
+              repair: `the next start rewrites them (${repairFile}), as do the senders retrying those requests`,
             });
-          await openedReader.close();
+          if (repairEnded) await openedReader.close();
+          else void openedReader.close().catch(() => undefined);
           // A writer whose insert hangs would hang its close() too: past the deadline it is not waited for.
           if (report.clean) for (const w of writers) await w.close();
           else for (const w of writers) void w.close().catch(() => undefined);

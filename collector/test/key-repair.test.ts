@@ -1,0 +1,138 @@
+// The file of events whose target keys are to be rewritten (serve's key-repair-<store>.ids): whatever order
+// rewrites end in, whatever a full disk cut, the next start finds every id still to do. The rewrites here are
+// functions the test ends when it wants (the real rewrite against chDB is receiver-key-repair.test.ts), and the
+// shutdown case runs serve against a server that never answers.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { jsonLogger, startServe } from '../src/receiver/index.js';
+import { keyRepairFile, TargetKeyRepair } from '../src/receiver/key-repair.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'key-repair-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const quiet = jsonLogger(() => undefined);
+const newFile = () => join(dir, `case-${files++}.ids`);
+const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+const rows = (from: number, count: number) =>
+  Array.from(
+    { length: count },
+    (_, i) => ({ LogAttributes: { [A.eventId]: id(from + i) } }) as unknown as OtelLogRow,
+  );
+
+/** What the next start would take up from `file`: every id it rewrites, drained into a set. */
+async function resumed(file: string): Promise<Set<string>> {
+  const next = new TargetKeyRepair(quiet, 10_000, file);
+  next.resume();
+  const seen = new Set<string>();
+  await next.drain({
+    rewriteTargetKeys: async (ids) => {
+      for (const x of ids) seen.add(x);
+    },
+  });
+  return seen;
+}
+
+/** A rewrite that ends (resolves or fails) when the test says. */
+function heldRewrite() {
+  let end: (error?: Error) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    end = (error) => (error ? reject(error) : resolve());
+  });
+  return { rewriteTargetKeys: () => done, end };
+}
+
+describe('the key-repair file', () => {
+  it('keeps ids whose rewrite is still running when another one empties the pending set, and they fail', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 3000));
+    const slow = heldRewrite();
+    const first = repair.committed(slow); // takes 2,000
+    await repair.committed({ rewriteTargetKeys: async () => undefined }); // the other 1,000: none pending now
+    slow.end(new Error('disk full'));
+    await first;
+    expect(repair.pendingEvents).toBe(2000);
+    expect((await resumed(file)).size).toBe(2000);
+  });
+
+  it('keeps an id appended after a line a full disk cut short intact', async () => {
+    const file = newFile();
+    writeFileSync(file, `${id(1)}\n00000000-0000-4000-80`);
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.resume();
+    repair.failed(rows(2, 1));
+    const next = await resumed(file);
+    expect(next).toContain(id(2));
+    expect(next).toContain(id(1));
+  });
+
+  it('holds every id still to do, and only those, after rewrites and new failures (no stale ids crowd them out)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 60_000));
+    for (let i = 0; i < 25; i++) await repair.committed({ rewriteTargetKeys: async () => undefined });
+    repair.failed(rows(100_000, 90_000));
+    expect(repair.pendingEvents).toBe(100_000);
+    const next = await resumed(file);
+    expect(next.size).toBe(100_000);
+    expect(next).toContain(id(100_000 + 89_999));
+    expect(next).toContain(id(59_999));
+    expect(next).not.toContain(id(0));
+  });
+
+  it('is removed once every id is rewritten', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 10));
+    await repair.committed({ rewriteTargetKeys: async () => undefined });
+    expect(() => readFileSync(file)).toThrow(/ENOENT/);
+  });
+});
+
+describe('shutdown while the start-up rewrite waits on a server that never answers', () => {
+  const sockets: Socket[] = [];
+  let silent: Server | undefined;
+  afterAll(() => {
+    for (const s of sockets) s.destroy();
+    silent?.close();
+  });
+
+  it('takes no longer than the shutdown timeout', async () => {
+    silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent?.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const url = `http://127.0.0.1:${port}`;
+    const stateDir = join(dir, 'silent-state');
+    const serve = await startServe({
+      store: { url, requestTimeoutMs: 3_000 },
+      stateDir,
+      port: 0,
+      migrate: false,
+      limits: { shutdownTimeoutMs: 300 },
+      log: quiet,
+    });
+    // An earlier serve of this store left an id: written after start, taken up by the next one.
+    const file = keyRepairFile(stateDir, JSON.stringify({ storeUrl: `${url}/`, database: 'default' }));
+    writeFileSync(file, `${id(1)}\n`);
+    await serve.close();
+    const again = await startServe({
+      store: { url, requestTimeoutMs: 3_000 },
+      stateDir,
+      port: 0,
+      migrate: false,
+      limits: { shutdownTimeoutMs: 300 },
+      log: quiet,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the rewrite is waiting on the server
+    const started = performance.now();
+    await again.close();
+    // Without the bound, close() waited for the rewrite's request timeout (3 s here, 30 s by default).
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(readFileSync(file, 'utf8')).toContain(id(1));
+  }, 60_000);
+});
