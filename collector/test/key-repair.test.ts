@@ -85,6 +85,41 @@ describe('the key-repair file', () => {
     expect(next).not.toContain(id(0));
   });
 
+  it('keeps an id that fails again while its rewrite runs (that rewrite may have read before it landed)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(7, 1));
+    const slow = heldRewrite();
+    const running = repair.committed(slow);
+    repair.failed(rows(7, 1));
+    slow.end();
+    await running;
+    expect(repair.pendingEvents).toBe(1);
+    expect(await resumed(file)).toEqual(new Set([id(7)]));
+  });
+
+  it('is taken up to 100,000 ids at start, the newest', async () => {
+    const file = newFile();
+    writeFileSync(file, `${Array.from({ length: 150_000 }, (_, i) => id(i)).join('\n')}\n`);
+    const next = await resumed(file);
+    expect(next.size).toBe(100_000);
+    expect(next).toContain(id(149_999));
+    expect(next).not.toContain(id(49_999));
+  });
+
+  it('is left as it is by a rewrite that ends after stop (shutdown passed its deadline)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 3));
+    const before = readFileSync(file, 'utf8');
+    const slow = heldRewrite();
+    const running = repair.committed(slow);
+    repair.stop();
+    slow.end();
+    await running;
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('is removed once every id is rewritten', async () => {
     const file = newFile();
     const repair = new TargetKeyRepair(quiet, 10_000, file);
@@ -117,18 +152,28 @@ describe('shutdown while the start-up rewrite waits on a server that never answe
       log: quiet,
     });
     // An earlier serve of this store left an id: written after start, taken up by the next one.
-    const file = keyRepairFile(stateDir, JSON.stringify({ storeUrl: `${url}/`, database: 'default' }));
+    // Named by the server's address without client settings or credentials, and the database.
+    const file = keyRepairFile(stateDir, JSON.stringify({ server: `${url}/`, database: 'default' }));
     writeFileSync(file, `${id(1)}\n`);
     await serve.close();
+    // The same server, given with credentials and a client setting: the same store, the same file.
+    const sameServer = `http://user:secret@127.0.0.1:${port}/?request_timeout=3000`;
+    const logs: string[] = [];
     const again = await startServe({
-      store: { url, requestTimeoutMs: 3_000 },
+      store: { url: sameServer, requestTimeoutMs: 3_000 },
       stateDir,
       port: 0,
       migrate: false,
       limits: { shutdownTimeoutMs: 300 },
-      log: quiet,
+      log: jsonLogger((line) => logs.push(line), 'debug'),
     });
+    expect(logs.some((l) => l.includes('resuming the rewrite of target keys'))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the rewrite is waiting on the server
+    // A second serve of the same server in the same state directory is refused: they would replace each other's
+    // serve.json and key-repair file.
+    await expect(
+      startServe({ store: { url: sameServer }, stateDir, port: 0, migrate: false, log: quiet }),
+    ).rejects.toThrow(/is in use by another running otel-audit serve/);
     const started = performance.now();
     await again.close();
     // Without the bound, close() waited for the rewrite's request timeout (3 s here, 30 s by default).

@@ -2,7 +2,7 @@
 // without their target keys: invisible to target history unless the sender, answered 503, sent them again. serve
 // now rewrites their keys once inserts commit. The part-way failure is made here with a constraint on the keys
 // table (the events land, the keys are refused), dropped afterwards like space being freed.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@otel-audit/clickhouse';
@@ -92,21 +92,23 @@ describe('a repair serve could not finish before it stopped', () => {
     expect(other.logs.some((l) => l.includes('resuming the rewrite'))).toBe(false);
     expect(repairFiles(path)).toEqual(files);
 
-    // Space freed while serve was down.
-    const offline = await AuditStore.open({ path });
+    // Space freed while serve was down, and the data directory moved (the file goes with it).
+    const moved = join(dir, 'moved');
+    renameSync(path, moved);
+    const offline = await AuditStore.open({ path: moved });
     await offline.command('ALTER TABLE {db}.audit_target_keys DROP CONSTRAINT poison');
     expect((await offline.targetHistory(TENANT, { type: 'page', id: 'home' })).events).toEqual([]);
     await offline.close();
 
     // The next serve rewrites them without any insert committing.
-    const second = await startTestServe({ records: 'audit', store: { path } });
+    const second = await startTestServe({ records: 'audit', store: { path: moved } });
     try {
       const history = async () =>
         (await second.serve.store.targetHistory(TENANT, { type: 'page', id: 'home' })).events.map(
           (e) => e.id,
         );
       await expect.poll(history, { timeout: 20_000 }).toEqual([id(11)]);
-      await expect.poll(() => repairFiles(path), { timeout: 5_000 }).toEqual([]);
+      await expect.poll(() => repairFiles(moved), { timeout: 5_000 }).toEqual([]);
       expect(second.logs.some((l) => l.includes('resuming the rewrite of target keys'))).toBe(true);
     } finally {
       await second.close();

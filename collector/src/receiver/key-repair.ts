@@ -1,6 +1,15 @@
 // Target keys of events whose insert failed, written again once inserts commit (see AuditStore.rewriteTargetKeys).
 import { createHash } from 'node:crypto';
-import { appendFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { AuditStore, OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES } from '@otel-audit/sdk/conventions';
@@ -14,11 +23,17 @@ export type KeyRewriter = Pick<AuditStore, 'rewriteTargetKeys'>;
 const MAX_PENDING = 100_000;
 /** Ids rewritten after one committed insert (its acknowledgement waits for them). */
 const PER_COMMIT = 2_000;
+/**
+ * The file is written again with what is left at most this often (each write blocks the event loop, ~17 ms for
+ * 100k ids); in between it only grows by appends and holds some ids already rewritten.
+ */
+const REWRITE_FILE_MS = 1_000;
+/** Read of the file at start: its last this many bytes (it holds ~2x MAX_PENDING ids of ~37 bytes at most). */
+const MAX_FILE_READ = 16 * 1024 * 1024;
 
 /**
- * The file of pending ids for one store (`store`: its data directory's real path, or server URL, and database):
- * named after it, so serves of other stores sharing a state directory (every `--url` serve by default) never
- * take up or remove each other's.
+ * The file of pending ids for one store (`store`: what names it, see serve.ts), named after it, so serves of
+ * other stores sharing a state directory (every `--url` serve by default) never take up or remove each other's.
  */
 export function keyRepairFile(stateDir: string, store: string): string {
   const hash = createHash('sha256').update(store).digest('hex').slice(0, 16);
@@ -45,6 +60,8 @@ export class TargetKeyRepair {
   /** Ids of failures over MAX_PENDING: neither remembered nor in the file. */
   private untracked = 0;
   private stopped = false;
+  /** When the file was last written whole (performance.now()). */
+  private fileWrittenAt = Number.NEGATIVE_INFINITY;
   /** One warning per interval while rewrites (or the file's writes) keep failing. */
   private readonly warnings: ThrottledWarnings;
 
@@ -57,18 +74,27 @@ export class TargetKeyRepair {
     this.warnings = new ThrottledWarnings(log, logIntervalMs);
   }
 
-  /** Takes up the ids an earlier serve of this store left in the file (all of them: the file is bounded). */
+  /**
+   * Takes up the ids an earlier serve of this store left in the file: the last MAX_PENDING distinct ones (the
+   * newest; older lines may be ids already rewritten), read from at most its last MAX_FILE_READ bytes.
+   */
   resume(): void {
     if (this.file === undefined) return;
     let text: string;
     try {
-      text = readFileSync(this.file, 'utf8');
+      text = readTail(this.file, MAX_FILE_READ);
     } catch (error) {
       if ((error as { code?: string }).code !== 'ENOENT') this.fileFailed('read', error);
       return;
     }
     // Blank lines separate appends; a line cut by a crash or a full disk is an id that names no event.
-    for (const id of text.split('\n')) if (id !== '') this.pending.add(id);
+    const lines = text.split('\n');
+    const ids = new Set<string>();
+    for (let i = lines.length - 1; i >= 0 && ids.size < MAX_PENDING; i--) {
+      const id = lines[i];
+      if (id) ids.add(id);
+    }
+    for (const id of [...ids].reverse()) this.pending.add(id);
     if (this.pending.size > 0)
       this.log.log('info', 'resuming the rewrite of target keys an earlier serve left unfinished', {
         events: this.pending.size,
@@ -81,7 +107,9 @@ export class TargetKeyRepair {
     const added: string[] = [];
     for (const row of rows) {
       const id = row.LogAttributes[AUDIT_ATTRIBUTES.eventId];
-      if (id === undefined || this.pending.has(id) || this.rewriting.has(id)) continue;
+      // An id whose rewrite is running is taken again: that rewrite may have read the stored rows before this
+      // insert's events landed.
+      if (id === undefined || this.pending.has(id)) continue;
       if (this.pending.size + this.rewriting.size >= MAX_PENDING) {
         this.untracked += 1;
         continue;
@@ -94,7 +122,7 @@ export class TargetKeyRepair {
       // Led by a newline: an earlier append the disk cut short must not run into this one's first id.
       appendFileSync(this.file, `\n${added.join('\n')}\n`, { mode: 0o600 });
     } catch (error) {
-      // The disk that failed the insert may refuse this too: the next successful rewrite writes them.
+      // The disk that failed the insert may refuse this too: the next write of the whole file takes them.
       this.fileFailed('write', error);
     }
   }
@@ -129,6 +157,7 @@ export class TargetKeyRepair {
       );
       return;
     }
+    // An id that failed again meanwhile is in pending still.
     for (const id of ids) this.rewriting.delete(id);
     this.log.log('info', 'rewrote target keys of events from failed inserts', {
       events: ids.length,
@@ -136,7 +165,8 @@ export class TargetKeyRepair {
       ...(this.untracked > 0 && { untracked: this.untracked }),
     });
     if (this.pending.size + this.rewriting.size === 0) this.untracked = 0;
-    this.writeFile();
+    // After stop (a drain outliving shutdown) the file is left as it is: it holds every id left, and more.
+    if (!this.stopped) this.writeFile();
   }
 
   /**
@@ -161,11 +191,14 @@ export class TargetKeyRepair {
     return this.pending.size + this.rewriting.size + this.untracked;
   }
 
-  /** The file as what is left: the ids pending or being rewritten, or no file when there are none. */
+  /**
+   * The file as what is left: removed when nothing is, else written whole with the ids pending or being rewritten,
+   * at most every REWRITE_FILE_MS (in between it holds those and some already rewritten).
+   */
   private writeFile(): void {
     if (this.file === undefined) return;
-    const left = [...this.pending, ...this.rewriting];
-    if (left.length === 0) {
+    const left = new Set([...this.pending, ...this.rewriting]);
+    if (left.size === 0) {
       try {
         unlinkSync(this.file);
       } catch (error) {
@@ -173,9 +206,11 @@ export class TargetKeyRepair {
       }
       return;
     }
+    if (performance.now() - this.fileWrittenAt < REWRITE_FILE_MS) return;
+    this.fileWrittenAt = performance.now();
     const temporary = `${this.file}.tmp`;
     try {
-      writeFileSync(temporary, `${left.join('\n')}\n`, { mode: 0o600 });
+      writeFileSync(temporary, `${[...left].join('\n')}\n`, { mode: 0o600 });
       renameSync(temporary, this.file);
     } catch (error) {
       // The previous file stays: it holds every id left (and some already rewritten).
@@ -200,5 +235,24 @@ export class TargetKeyRepair {
         ...(what === 'write' && { effect: 'kept in memory; written with the next successful rewrite' }),
       },
     );
+  }
+}
+
+/** The last `max` bytes of a file (all of it when smaller). */
+function readTail(file: string, max: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, max);
+    const buffer = Buffer.alloc(length);
+    let read = 0;
+    while (read < length) {
+      const n = readSync(fd, buffer, read, length - read, size - length + read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }

@@ -100,6 +100,26 @@ function withoutUserInfo(url: string): string {
   }
 }
 
+/**
+ * What names the store for its key-repair file: in the data directory itself (the default state directory), the
+ * database alone, so the file moves with the directory; else the directory's real path, or the server's address
+ * without credentials or client settings (`?request_timeout=`), and the database.
+ */
+function repairIdentity(store: StoreTarget, stateDir: string, database: string): string {
+  if (isEmbeddedTarget(store)) {
+    const dataDir = realpathSync(store.path);
+    return JSON.stringify(realpathSync(stateDir) === dataDir ? { database } : { dataDir, database });
+  }
+  let server = withoutUserInfo(store.url);
+  try {
+    const url = new URL(store.url);
+    server = `${url.origin}${url.pathname}`;
+  } catch {
+    // not a URL the client would take either: the store fails to open before this matters
+  }
+  return JSON.stringify({ server, database });
+}
+
 /** The store as serve.json names it; a data directory not made yet is its resolved path. */
 function servedStore(store: StoreTarget): ServedStore {
   const database = store.database ?? 'default';
@@ -201,12 +221,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         throw new StoreNotMigratedError(status);
     }
     while (writers.length < limits.insertConcurrency) writers.push(await AuditStore.open(options.store));
-    const storeIdentity = JSON.stringify(
-      isEmbeddedTarget(options.store)
-        ? { dataDir: realpathSync(options.store.path), database: served.database }
-        : { storeUrl: served.storeUrl, database: served.database },
-    );
-    const repairFile = keyRepairFile(stateDir, storeIdentity);
+    const repairFile = keyRepairFile(stateDir, repairIdentity(options.store, stateDir, served.database));
     const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, repairFile);
     keyRepair.resume();
     reader = await AuditStore.open(options.store);

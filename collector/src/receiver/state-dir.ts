@@ -90,8 +90,10 @@ export class StateDirInUseError extends ReceiverConfigError {
 
 /**
  * Refuses a state directory whose serve.json names a live serve (pid alive and started at processStart, as the
- * CLI decides) of another store. One left by a serve that is gone is taken over; one of the same store is left to
- * the store's own check (a chDB directory is locked by the serve holding it).
+ * CLI decides) of another store, or of the same server store (two serves in front of one server are fine, each
+ * with its own state directory: in one they would replace each other's serve.json and key-repair file). One left
+ * by a serve that is gone is taken over; one of the same data directory is left to the store's own check (a chDB
+ * directory is locked by the serve holding it, and says so).
  */
 export function refuseSharedStateDir(stateDir: string, ours: ServedStore): void {
   const running = readDiscovery(stateDir);
@@ -102,7 +104,7 @@ export function refuseSharedStateDir(stateDir: string, ours: ServedStore): void 
       : running.dataDir === undefined &&
         running.storeUrl === ours.storeUrl &&
         (running.database ?? 'default') === ours.database;
-  if (sameStore) return;
+  if (sameStore && ours.dataDir !== undefined) return;
   throw new StateDirInUseError(stateDir, running.pid, {
     url: running.url,
     ...(running.dataDir !== undefined && { dataDir: running.dataDir }),
