@@ -29,7 +29,7 @@ import {
   shellWord,
 } from './reader-errors.js';
 import { RemoteAuditReader, RemoteServeError } from './remote-store.js';
-import { askServe } from './serve-identity.js';
+import { askServe, BUSY_HEALTH_TIMEOUT_MS } from './serve-identity.js';
 import { ENV, STORE_HELP, STORE_OPTIONS, storeTarget, str } from './store-options.js';
 
 export const READ_OPTIONS = {
@@ -253,7 +253,11 @@ export async function openReader(
       requireTrustedDiscovery(stateDir);
       const token = RemoteAuditReader.tokenFor(running, env, statSync(discoveryPath(stateDir)).uid);
       // Without a token nothing can be proven, and nothing is sent: a serve that answers is then an error.
-      const answer = await askServe(running.url, 'token' in token ? token.token : undefined, running.pid);
+      const proofToken = 'token' in token ? token.token : undefined;
+      let answer = await askServe(running.url, proofToken, running.pid);
+      // Alive, and started when serve.json says: a serve too busy to answer at once, asked again for longer.
+      if (answer.kind === 'unreachable' && answer.timedOut === true)
+        answer = await askServe(running.url, proofToken, running.pid, BUSY_HEALTH_TIMEOUT_MS);
       if (answer.kind === 'impostor')
         throw new ServeImpostorError(
           discoveryPath(stateDir),

@@ -194,6 +194,13 @@ export class RemoteAuditReader {
         : // serve never redirects: a redirect (followed, it would carry the token on) is an error below.
           await fetch(url, { redirect: 'manual', headers: { authorization: `Bearer ${this.token}` } });
     } catch (cause) {
+      // undici gives up on headers after 300 s: serve was reached, and is still working on the answer.
+      if ((cause as { cause?: { code?: string } }).cause?.code === 'UND_ERR_HEADERS_TIMEOUT')
+        throw new RemoteServeError(
+          `otel-audit serve at ${this.url} did not answer within 300 s: it is busy, or the query reads too ` +
+            'much (narrow it with --from/--to or other filters)',
+          { cause },
+        );
       throw new RemoteServeError(
         `cannot reach otel-audit serve at ${this.url}: ${(cause as Error).message}`,
         { cause },

@@ -156,6 +156,21 @@ describe('otel-audit serve (child process)', () => {
     expect(actors).toEqual([...acme.map((e) => e.actor)].sort());
   });
 
+  it('a serve too busy to answer /health within 2 s is asked again for longer, not called locked', async () => {
+    // Stopped for 3 s: the first /health (2 s) times out, the second (15 s) is answered once it runs again.
+    serve.child.kill('SIGSTOP');
+    const resume = setTimeout(() => serve.child.kill('SIGCONT'), 3_000);
+    try {
+      const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme', '--json', '--limit', '100']);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.out) as EventPage).events).toHaveLength(acme.length);
+    } finally {
+      clearTimeout(resume);
+      serve.child.kill('SIGCONT');
+    }
+  }, 30_000);
+
   it('status reads through the running serve: migrations, rows and retention of the store it holds', async () => {
     const r = await cli(['status', '--data-dir', dir, '--json']);
     expect(r.err).toBe('');
