@@ -2,7 +2,7 @@
 // rewrites end in, whatever a full disk cut, the next start finds every id still to do. The rewrites here are
 // functions the test ends when it wants (the real rewrite against chDB is receiver-key-repair.test.ts), and the
 // shutdown case runs serve against a server that never answers.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,13 +98,54 @@ describe('the key-repair file', () => {
     expect(await resumed(file)).toEqual(new Set([id(7)]));
   });
 
-  it('is taken up to 100,000 ids at start, the newest', async () => {
+  it('is taken up whole at start', async () => {
     const file = newFile();
     writeFileSync(file, `${Array.from({ length: 150_000 }, (_, i) => id(i)).join('\n')}\n`);
+    expect((await resumed(file)).size).toBe(150_000);
+  });
+
+  it('takes ids whose append failed at the next rewrite, whenever it comes, or at flush (shutdown)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 3000));
+    await repair.committed({ rewriteTargetKeys: async () => undefined });
+    // The append fails (the path is a directory for a moment, as a full disk would refuse it).
+    rmSync(file);
+    mkdirSync(file);
+    repair.failed(rows(10_000, 3000));
+    rmSync(file, { recursive: true });
+    expect(existsSync(file)).toBe(false);
+    repair.flush();
+    expect((await resumed(file)).size).toBe(4000);
+
+    const again = new TargetKeyRepair(quiet, 10_000, file);
+    again.failed(rows(0, 3000));
+    rmSync(file);
+    mkdirSync(file);
+    again.failed(rows(10_000, 3000));
+    rmSync(file, { recursive: true });
+    await again.committed({ rewriteTargetKeys: async () => undefined }); // right after: not held back
     const next = await resumed(file);
-    expect(next.size).toBe(100_000);
-    expect(next).toContain(id(149_999));
-    expect(next).not.toContain(id(49_999));
+    expect(next.size).toBe(4000);
+    expect(next).toContain(id(12_999));
+  });
+
+  it('keeps every live id after a failed rewrite and new failures (none cut at start)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    const ok = { rewriteTargetKeys: async () => undefined };
+    repair.failed(rows(0, 100_000));
+    await repair.committed(ok);
+    await repair.committed({
+      rewriteTargetKeys: async () => {
+        throw new Error('store down');
+      },
+    });
+    await repair.committed(ok);
+    repair.failed(rows(200_000, 4000));
+    const next = await resumed(file);
+    for (const live of [2000, 3999, 99_999, 200_000, 201_999]) expect(next).toContain(id(live));
+    expect(next.size).toBe(repair.pendingEvents);
   });
 
   it('is left as it is by a rewrite that ends after stop (shutdown passed its deadline)', async () => {

@@ -115,6 +115,43 @@ describe('a --state-dir whose serve.json names a live serve of another data dire
   }, 60_000);
 });
 
+describe('a --state-dir whose serve.json names a serve of the same ClickHouse server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'receiver-same-server-state-'));
+  const url = 'http://127.0.0.1:9';
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** serve.json of a serve of `url` with this process's pid, alive as far as it can tell. */
+  const sameServer = (started: string | undefined) =>
+    writeFileSync(
+      join(dir, DISCOVERY_FILE_NAME),
+      JSON.stringify({
+        url: 'http://127.0.0.1:19',
+        pid: process.pid,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        ...(started !== undefined && { processStart: started }),
+        database: 'default',
+        storeUrl: `${url}/`,
+      }),
+      { mode: 0o600 },
+    );
+
+  it('refuses when it is proven alive (its serve.json and key-repair file would be replaced)', async () => {
+    sameServer(processStart(process.pid));
+    await expect(
+      startServe({ store: { url }, stateDir: dir, port: 0, migrate: false, log: quiet() }),
+    ).rejects.toThrow(StateDirInUseError);
+  });
+
+  it('takes over one without processStart (an earlier release, or a crashed serve whose pid was reused)', async () => {
+    sameServer(undefined);
+    const serve = await startServe({ store: { url }, stateDir: dir, port: 0, migrate: false, log: quiet() });
+    try {
+      expect(readDiscovery(dir)?.url).toBe(serve.url);
+    } finally {
+      await serve.close();
+    }
+  }, 60_000);
+});
+
 describe('a --state-dir serve cannot use', () => {
   let dir: string;
   beforeAll(() => {

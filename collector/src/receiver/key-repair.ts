@@ -24,11 +24,9 @@ const MAX_PENDING = 100_000;
 /** Ids rewritten after one committed insert (its acknowledgement waits for them). */
 const PER_COMMIT = 2_000;
 /**
- * The file is written again with what is left at most this often (each write blocks the event loop, ~17 ms for
- * 100k ids); in between it only grows by appends and holds some ids already rewritten.
+ * Read of the file at start: its last this many bytes (~450k ids; it holds what is left, plus ids appended since,
+ * and more only while writes of the whole file fail).
  */
-const REWRITE_FILE_MS = 1_000;
-/** Read of the file at start: its last this many bytes (it holds ~2x MAX_PENDING ids of ~37 bytes at most). */
 const MAX_FILE_READ = 16 * 1024 * 1024;
 
 /**
@@ -60,8 +58,8 @@ export class TargetKeyRepair {
   /** Ids of failures over MAX_PENDING: neither remembered nor in the file. */
   private untracked = 0;
   private stopped = false;
-  /** When the file was last written whole (performance.now()). */
-  private fileWrittenAt = Number.NEGATIVE_INFINITY;
+  /** An append failed since the file was last written whole: some ids are in memory only. */
+  private appendFailed = false;
   /** One warning per interval while rewrites (or the file's writes) keep failing. */
   private readonly warnings: ThrottledWarnings;
 
@@ -74,10 +72,7 @@ export class TargetKeyRepair {
     this.warnings = new ThrottledWarnings(log, logIntervalMs);
   }
 
-  /**
-   * Takes up the ids an earlier serve of this store left in the file: the last MAX_PENDING distinct ones (the
-   * newest; older lines may be ids already rewritten), read from at most its last MAX_FILE_READ bytes.
-   */
+  /** Takes up the ids an earlier serve of this store left in the file (its last MAX_FILE_READ bytes). */
   resume(): void {
     if (this.file === undefined) return;
     let text: string;
@@ -88,13 +83,7 @@ export class TargetKeyRepair {
       return;
     }
     // Blank lines separate appends; a line cut by a crash or a full disk is an id that names no event.
-    const lines = text.split('\n');
-    const ids = new Set<string>();
-    for (let i = lines.length - 1; i >= 0 && ids.size < MAX_PENDING; i--) {
-      const id = lines[i];
-      if (id) ids.add(id);
-    }
-    for (const id of [...ids].reverse()) this.pending.add(id);
+    for (const id of text.split('\n')) if (id !== '') this.pending.add(id);
     if (this.pending.size > 0)
       this.log.log('info', 'resuming the rewrite of target keys an earlier serve left unfinished', {
         events: this.pending.size,
@@ -123,6 +112,7 @@ export class TargetKeyRepair {
       appendFileSync(this.file, `\n${added.join('\n')}\n`, { mode: 0o600 });
     } catch (error) {
       // The disk that failed the insert may refuse this too: the next write of the whole file takes them.
+      this.appendFailed = true;
       this.fileFailed('write', error);
     }
   }
@@ -192,13 +182,22 @@ export class TargetKeyRepair {
   }
 
   /**
-   * The file as what is left: removed when nothing is, else written whole with the ids pending or being rewritten,
-   * at most every REWRITE_FILE_MS (in between it holds those and some already rewritten).
+   * Writes the file whole if an append failed since the last whole write (at shutdown, after `stop`): those ids
+   * are in memory only.
+   */
+  flush(): void {
+    if (this.appendFailed) this.writeFile();
+  }
+
+  /**
+   * The file as what is left: removed when nothing is, else written whole with the ids pending or being rewritten
+   * (~17 ms for 100k ids, on the acknowledgement path of the insert that committed: only while ids are left).
    */
   private writeFile(): void {
     if (this.file === undefined) return;
     const left = new Set([...this.pending, ...this.rewriting]);
     if (left.size === 0) {
+      this.appendFailed = false;
       try {
         unlinkSync(this.file);
       } catch (error) {
@@ -206,12 +205,11 @@ export class TargetKeyRepair {
       }
       return;
     }
-    if (performance.now() - this.fileWrittenAt < REWRITE_FILE_MS) return;
-    this.fileWrittenAt = performance.now();
     const temporary = `${this.file}.tmp`;
     try {
       writeFileSync(temporary, `${[...left].join('\n')}\n`, { mode: 0o600 });
       renameSync(temporary, this.file);
+      this.appendFailed = false;
     } catch (error) {
       // The previous file stays: it holds every id left (and some already rewritten).
       this.fileFailed('write', error);

@@ -3,7 +3,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import {
   AuditStore,
   isEmbeddedTarget,
@@ -101,14 +101,16 @@ function withoutUserInfo(url: string): string {
 }
 
 /**
- * What names the store for its key-repair file: in the data directory itself (the default state directory), the
- * database alone, so the file moves with the directory; else the directory's real path, or the server's address
+ * What names the store for its key-repair file: in the data directory or under it (the default state directory is
+ * the data directory), the database alone, so the file moves with the directory; else the directory's real path, or the server's address
  * without credentials or client settings (`?request_timeout=`), and the database.
  */
 function repairIdentity(store: StoreTarget, stateDir: string, database: string): string {
   if (isEmbeddedTarget(store)) {
     const dataDir = realpathSync(store.path);
-    return JSON.stringify(realpathSync(stateDir) === dataDir ? { database } : { dataDir, database });
+    const state = realpathSync(stateDir);
+    const inside = state === dataDir || state.startsWith(`${dataDir}${sep}`);
+    return JSON.stringify(inside ? { database } : { dataDir, database });
   }
   let server = withoutUserInfo(store.url);
   try {
@@ -304,6 +306,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
             }),
           ]);
           clearTimeout(timer);
+          // Whole, once: ids whose append failed are otherwise in memory only.
+          keyRepair.flush();
           if (keyRepair.pendingEvents > 0)
             log.log('warn', 'stopping with target keys of events from failed inserts not rewritten', {
               events: keyRepair.pendingEvents,

@@ -104,7 +104,9 @@ export function refuseSharedStateDir(stateDir: string, ours: ServedStore): void 
       : running.dataDir === undefined &&
         running.storeUrl === ours.storeUrl &&
         (running.database ?? 'default') === ours.database;
-  if (sameStore && ours.dataDir !== undefined) return;
+  // A serve.json without processStart (an earlier release, no /proc) proves no live serve: a crashed serve's,
+  // whose pid now belongs to another process, must not stop a restart.
+  if (sameStore && (ours.dataDir !== undefined || running.processStart === undefined)) return;
   throw new StateDirInUseError(stateDir, running.pid, {
     url: running.url,
     ...(running.dataDir !== undefined && { dataDir: running.dataDir }),
