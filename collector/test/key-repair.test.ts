@@ -11,6 +11,7 @@ import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jsonLogger, startServe } from '../src/receiver/index.js';
 import { keyRepairFile, TargetKeyRepair } from '../src/receiver/key-repair.js';
+import { serverIdentity } from '../src/receiver/state-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'key-repair-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,6 +97,32 @@ describe('the key-repair file', () => {
     await running;
     expect(repair.pendingEvents).toBe(1);
     expect(await resumed(file)).toEqual(new Set([id(7)]));
+  });
+
+  it('keeps an id two rewrites hold (it failed again mid-rewrite) until the last of them ends', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(7, 1));
+    const a = heldRewrite();
+    const runA = repair.committed(a);
+    repair.failed(rows(7, 1));
+    const b = heldRewrite();
+    const runB = repair.committed(b);
+    a.end();
+    await runA;
+    expect(repair.pendingEvents).toBe(1);
+    b.end(new Error('disk full'));
+    await runB;
+    expect(await resumed(file)).toEqual(new Set([id(7)]));
+  });
+
+  it('names a server by origin, path and ?pathname=, not by credentials or other client settings', () => {
+    const name = (url: string) =>
+      keyRepairFile(dir, JSON.stringify({ server: serverIdentity(url), database: 'd' }));
+    expect(name('http://u:p@ch:8123/?request_timeout=60000')).toBe(name('http://ch:8123'));
+    expect(name('http://proxy:8123/?pathname=/clusterA')).not.toBe(
+      name('http://proxy:8123/?pathname=/clusterB'),
+    );
   });
 
   it('is taken up whole at start', async () => {

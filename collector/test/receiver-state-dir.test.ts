@@ -143,7 +143,14 @@ describe('a --state-dir whose serve.json names a serve of the same ClickHouse se
 
   it('takes over one without processStart (an earlier release, or a crashed serve whose pid was reused)', async () => {
     sameServer(undefined);
-    const serve = await startServe({ store: { url }, stateDir: dir, port: 0, migrate: false, log: quiet() });
+    // The same server, with a client setting: the same store.
+    const serve = await startServe({
+      store: { url: `${url}/?request_timeout=60000` },
+      stateDir: dir,
+      port: 0,
+      migrate: false,
+      log: quiet(),
+    });
     try {
       expect(readDiscovery(dir)?.url).toBe(serve.url);
     } finally {

@@ -53,13 +53,21 @@ export function keyRepairFile(stateDir: string, store: string): string {
 export class TargetKeyRepair {
   /** Ids waiting for a rewrite. */
   private readonly pending = new Set<string>();
-  /** Ids taken out by a rewrite still running: kept in the file until it succeeds. */
-  private readonly rewriting = new Set<string>();
+  /**
+   * Ids taken out by rewrites still running, with how many hold each (one failing again mid-rewrite can be taken
+   * by a second): kept in the file until the last of them ends.
+   */
+  private readonly rewriting = new Map<string, number>();
   /** Ids of failures over MAX_PENDING: neither remembered nor in the file. */
   private untracked = 0;
   private stopped = false;
   /** An append failed since the file was last written whole: some ids are in memory only. */
   private appendFailed = false;
+  /**
+   * The file could not be read at start: it may hold ids of an earlier serve this one does not know, so it is only
+   * appended to, never replaced or removed.
+   */
+  private appendOnly = false;
   /** One warning per interval while rewrites (or the file's writes) keep failing. */
   private readonly warnings: ThrottledWarnings;
 
@@ -79,7 +87,10 @@ export class TargetKeyRepair {
     try {
       text = readTail(this.file, MAX_FILE_READ);
     } catch (error) {
-      if ((error as { code?: string }).code !== 'ENOENT') this.fileFailed('read', error);
+      if ((error as { code?: string }).code !== 'ENOENT') {
+        this.appendOnly = true;
+        this.fileFailed('read', error);
+      }
       return;
     }
     // Blank lines separate appends; a line cut by a crash or a full disk is an id that names no event.
@@ -125,14 +136,14 @@ export class TargetKeyRepair {
     const ids = [...this.pending].slice(0, PER_COMMIT);
     for (const id of ids) {
       this.pending.delete(id);
-      this.rewriting.add(id);
+      this.rewriting.set(id, (this.rewriting.get(id) ?? 0) + 1);
     }
     try {
       await store.rewriteTargetKeys(ids);
     } catch (error) {
       // Back for the next commit (still in the file); the insert that just committed is acknowledged regardless.
       for (const id of ids) {
-        this.rewriting.delete(id);
+        this.released(id);
         this.pending.add(id);
       }
       this.warnings.note(
@@ -148,7 +159,7 @@ export class TargetKeyRepair {
       return;
     }
     // An id that failed again meanwhile is in pending still.
-    for (const id of ids) this.rewriting.delete(id);
+    for (const id of ids) this.released(id);
     this.log.log('info', 'rewrote target keys of events from failed inserts', {
       events: ids.length,
       stillPending: this.pending.size + this.rewriting.size,
@@ -181,6 +192,13 @@ export class TargetKeyRepair {
     return this.pending.size + this.rewriting.size + this.untracked;
   }
 
+  /** One rewrite holding `id` ended. */
+  private released(id: string): void {
+    const holders = (this.rewriting.get(id) ?? 1) - 1;
+    if (holders > 0) this.rewriting.set(id, holders);
+    else this.rewriting.delete(id);
+  }
+
   /**
    * Writes the file whole if an append failed since the last whole write (at shutdown, after `stop`): those ids
    * are in memory only.
@@ -195,7 +213,8 @@ export class TargetKeyRepair {
    */
   private writeFile(): void {
     if (this.file === undefined) return;
-    const left = new Set([...this.pending, ...this.rewriting]);
+    if (this.appendOnly) return;
+    const left = new Set([...this.pending, ...this.rewriting.keys()]);
     if (left.size === 0) {
       this.appendFailed = false;
       try {
@@ -231,6 +250,9 @@ export class TargetKeyRepair {
         file: this.file,
         error: error instanceof Error ? error.message : String(error),
         ...(what === 'write' && { effect: 'kept in memory; written with the next successful rewrite' }),
+        ...(what === 'read' && {
+          effect: 'its ids are rewritten at the next start; until then it is only appended to',
+        }),
       },
     );
   }

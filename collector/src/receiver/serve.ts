@@ -18,7 +18,7 @@ import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { keyRepairFile, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
-import { prepareStateDir, refuseSharedStateDir, type ServedStore } from './state-dir.js';
+import { prepareStateDir, refuseSharedStateDir, type ServedStore, serverIdentity } from './state-dir.js';
 import { isStoreUnreachable } from './store-unreachable.js';
 
 export interface ServeOptions {
@@ -102,8 +102,8 @@ function withoutUserInfo(url: string): string {
 
 /**
  * What names the store for its key-repair file: in the data directory or under it (the default state directory is
- * the data directory), the database alone, so the file moves with the directory; else the directory's real path, or the server's address
- * without credentials or client settings (`?request_timeout=`), and the database.
+ * the data directory), the database alone, so the file moves with the directory; else the directory's real path, or the server
+ * (serverIdentity), and the database.
  */
 function repairIdentity(store: StoreTarget, stateDir: string, database: string): string {
   if (isEmbeddedTarget(store)) {
@@ -112,14 +112,7 @@ function repairIdentity(store: StoreTarget, stateDir: string, database: string):
     const inside = state === dataDir || state.startsWith(`${dataDir}${sep}`);
     return JSON.stringify(inside ? { database } : { dataDir, database });
   }
-  let server = withoutUserInfo(store.url);
-  try {
-    const url = new URL(store.url);
-    server = `${url.origin}${url.pathname}`;
-  } catch {
-    // not a URL the client would take either: the store fails to open before this matters
-  }
-  return JSON.stringify({ server, database });
+  return JSON.stringify({ server: serverIdentity(store.url), database });
 }
 
 /** The store as serve.json names it; a data directory not made yet is its resolved path. */

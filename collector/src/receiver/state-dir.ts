@@ -89,6 +89,20 @@ export class StateDirInUseError extends ReceiverConfigError {
 }
 
 /**
+ * A ClickHouse server as one store: origin, path and the client's `?pathname=` (a proxy's path prefix), without
+ * credentials or other client settings (`?request_timeout=` names the same server).
+ */
+export function serverIdentity(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const pathname = parsed.searchParams.get('pathname');
+    return `${parsed.origin}${parsed.pathname}${pathname === null ? '' : `?pathname=${pathname}`}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
  * Refuses a state directory whose serve.json names a live serve (pid alive and started at processStart, as the
  * CLI decides) of another store, or of the same server store (two serves in front of one server are fine, each
  * with its own state directory: in one they would replace each other's serve.json and key-repair file). One left
@@ -102,7 +116,9 @@ export function refuseSharedStateDir(stateDir: string, ours: ServedStore): void 
     ours.dataDir !== undefined
       ? running.dataDir === ours.dataDir
       : running.dataDir === undefined &&
-        running.storeUrl === ours.storeUrl &&
+        running.storeUrl !== undefined &&
+        ours.storeUrl !== undefined &&
+        serverIdentity(running.storeUrl) === serverIdentity(ours.storeUrl) &&
         (running.database ?? 'default') === ours.database;
   // A serve.json without processStart (an earlier release, no /proc) proves no live serve: a crashed serve's,
   // whose pid now belongs to another process, must not stop a restart.
