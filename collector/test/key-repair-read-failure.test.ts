@@ -1,6 +1,6 @@
 // A key-repair file serve cannot read at start (an I/O error, not a missing file) may hold an earlier serve's ids
 // this one does not know: it is appended to, never replaced or removed, so the next start still finds them. The
-// read error is injected (node:fs readSync fails while `failRead` is set); everything else is the real file system.
+// read error is injected (node:fs readFileSync fails while `failRead` is set); everything else is the real file system.
 
 import type * as Fs from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,9 +16,9 @@ vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof Fs>();
   return {
     ...fs,
-    readSync: (...args: Parameters<typeof fs.readSync>) => {
+    readFileSync: (...args: Parameters<typeof fs.readFileSync>) => {
       if (failRead) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
-      return fs.readSync(...args);
+      return fs.readFileSync(...args);
     },
   };
 });

@@ -116,6 +116,18 @@ describe('the key-repair file', () => {
     expect(await resumed(file)).toEqual(new Set([id(7)]));
   });
 
+  it('keeps an id failing again mid-rewrite when 100,000 are held (it is one of them, not a new one)', async () => {
+    const file = newFile();
+    const repair = new TargetKeyRepair(quiet, 10_000, file);
+    repair.failed(rows(0, 100_000));
+    const held = heldRewrite();
+    const running = repair.committed(held); // ids 0..1999
+    repair.failed(rows(7, 1));
+    held.end();
+    await running;
+    expect(await resumed(file)).toContain(id(7));
+  });
+
   it('names a server by origin, path and ?pathname=, not by credentials or other client settings', () => {
     const name = (url: string) =>
       keyRepairFile(dir, JSON.stringify({ server: serverIdentity(url), database: 'd' }));
@@ -125,10 +137,14 @@ describe('the key-repair file', () => {
     );
   });
 
-  it('is taken up whole at start', async () => {
+  it('is taken up whole at start, however long (its first lines may be ids still pending)', async () => {
     const file = newFile();
-    writeFileSync(file, `${Array.from({ length: 150_000 }, (_, i) => id(i)).join('\n')}\n`);
-    expect((await resumed(file)).size).toBe(150_000);
+    // ~18 MB: whole writes failed for a long time while appends went on.
+    writeFileSync(file, `${Array.from({ length: 500_000 }, (_, i) => id(i)).join('\n')}\n`);
+    const next = new TargetKeyRepair(quiet, 10_000, file);
+    next.resume();
+    // Every line: 16 MiB from its end holds ~453,000.
+    expect(next.pendingEvents).toBe(500_000);
   });
 
   it('takes ids whose append failed at the next rewrite, whenever it comes, or at flush (shutdown)', async () => {

@@ -1,15 +1,6 @@
 // Target keys of events whose insert failed, written again once inserts commit (see AuditStore.rewriteTargetKeys).
 import { createHash } from 'node:crypto';
-import {
-  appendFileSync,
-  closeSync,
-  fstatSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditStore, OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES } from '@otel-audit/sdk/conventions';
@@ -23,12 +14,6 @@ export type KeyRewriter = Pick<AuditStore, 'rewriteTargetKeys'>;
 const MAX_PENDING = 100_000;
 /** Ids rewritten after one committed insert (its acknowledgement waits for them). */
 const PER_COMMIT = 2_000;
-/**
- * Read of the file at start: its last this many bytes (~450k ids; it holds what is left, plus ids appended since,
- * and more only while writes of the whole file fail).
- */
-const MAX_FILE_READ = 16 * 1024 * 1024;
-
 /**
  * The file of pending ids for one store (`store`: what names it, see serve.ts), named after it, so serves of
  * other stores sharing a state directory (every `--url` serve by default) never take up or remove each other's.
@@ -80,12 +65,14 @@ export class TargetKeyRepair {
     this.warnings = new ThrottledWarnings(log, logIntervalMs);
   }
 
-  /** Takes up the ids an earlier serve of this store left in the file (its last MAX_FILE_READ bytes). */
+  /** Takes up the ids an earlier serve of this store left in the file. */
   resume(): void {
     if (this.file === undefined) return;
     let text: string;
     try {
-      text = readTail(this.file, MAX_FILE_READ);
+      // Whole: its oldest lines may be ids still pending (a rewrite of them failed). Bounded by the disk only
+      // while writes of the whole file keep failing; one too large to read is left alone (appendOnly below).
+      text = readFileSync(this.file, 'utf8');
     } catch (error) {
       if ((error as { code?: string }).code !== 'ENOENT') {
         this.appendOnly = true;
@@ -110,7 +97,8 @@ export class TargetKeyRepair {
       // An id whose rewrite is running is taken again: that rewrite may have read the stored rows before this
       // insert's events landed.
       if (id === undefined || this.pending.has(id)) continue;
-      if (this.pending.size + this.rewriting.size >= MAX_PENDING) {
+      // Already held by a running rewrite: not a new id, so not over the limit.
+      if (!this.rewriting.has(id) && this.pending.size + this.rewriting.size >= MAX_PENDING) {
         this.untracked += 1;
         continue;
       }
@@ -255,24 +243,5 @@ export class TargetKeyRepair {
         }),
       },
     );
-  }
-}
-
-/** The last `max` bytes of a file (all of it when smaller). */
-function readTail(file: string, max: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, max);
-    const buffer = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buffer, read, length - read, size - length + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
   }
 }
