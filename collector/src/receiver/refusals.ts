@@ -1,8 +1,8 @@
 // What serve turns away, seen by the operator: refused logs requests (counted per HTTP status), records rejected
-// from accepted requests (OTLP partial success) and query requests without the token or over the limit, each counted for /health
-// and stats() and logged as a warning at most once per reason and interval, with how many came since the last
-// line. A sender refused in a loop (a service started without the token: OTel exporters drop a 401 and go on, and
-// a rejected record is not retried) shows in the log without flooding it.
+// from accepted requests (OTLP partial success) and query requests without the token or over the limit, each
+// counted for /health and stats() and logged as a warning at most once per reason and interval, with how many
+// came since the last line. A sender refused in a loop (a service started without the token: OTel exporters drop
+// a 401 and go on, and a rejected record is not retried) shows in the log without flooding it.
 import type { Logger } from './log.js';
 import { ThrottledWarnings } from './throttled-warnings.js';
 

@@ -102,8 +102,8 @@ function withoutUserInfo(url: string): string {
 
 /**
  * What names the store for its key-repair file: in the data directory or under it (the default state directory is
- * the data directory), the database alone, so the file moves with the directory; else the directory's real path, or the server
- * (serverIdentity), and the database.
+ * the data directory), the database alone, so the file moves with the directory; else the directory's real path,
+ * or the server (serverIdentity), and the database.
  */
 function repairIdentity(store: StoreTarget, stateDir: string, database: string): string {
   if (isEmbeddedTarget(store)) {
