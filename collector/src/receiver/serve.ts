@@ -20,6 +20,7 @@ import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore, serverIdentity } from './state-dir.js';
 import { isStoreUnreachable } from './store-unreachable.js';
+import { within } from './within.js';
 
 export interface ServeOptions {
   /** Embedded chDB directory (`{ path }`) or ClickHouse server (`{ url, ... }`). */
@@ -291,14 +292,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           keyRepair.stop();
           // The start's rewrite ends after its current statement, within what is left of the shutdown timeout (a
           // hung server would hold it for the client's request timeout).
-          let timer: NodeJS.Timeout | undefined;
-          const repairEnded = await Promise.race([
-            resumedRepair.then(() => true),
-            new Promise<false>((resolve) => {
-              timer = setTimeout(() => resolve(false), Math.max(0, deadline - performance.now()));
-            }),
-          ]);
-          clearTimeout(timer);
+          const repairEnded = (await within(resumedRepair, deadline)) !== 'timeout';
           // Whole, once: ids whose append failed are otherwise in memory only.
           keyRepair.flush();
           if (keyRepair.pendingEvents > 0)

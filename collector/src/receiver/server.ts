@@ -31,6 +31,7 @@ import {
 import { rejectionMessage, requestToRows } from './records-to-rows.js';
 import { type RefusalReason, type RefusalStatus, Refusals } from './refusals.js';
 import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './request-body.js';
+import { within } from './within.js';
 
 export const LOGS_PATH = '/v1/logs';
 export const HEALTH_PATH = '/health';
@@ -149,19 +150,6 @@ function otlpEncodingOf(contentType: string | undefined): OtlpEncoding {
     return requestEncoding(contentType);
   } catch {
     return 'json';
-  }
-}
-
-/** `promise`'s value, or 'timeout' once `deadline` (a performance.now() time) has passed. */
-async function within<T>(promise: Promise<T>, deadline: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
