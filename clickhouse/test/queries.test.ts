@@ -411,6 +411,107 @@ describe('cursor pagination', () => {
     }
   });
 
+  it('a page of the default size is bounded too: large events make it shorter, every view, paging reads each once', async () => {
+    const blob = 'b'.repeat(500_000);
+    const n = 60;
+    await store.insertLogs(
+      Array.from({ length: n }, (_, i) =>
+        logRow({
+          id: uuid(17_000 + i),
+          tenant: 'page-default',
+          actor: { id: 'big', type: 'user' },
+          targets: [{ type: 'doc', id: 'd1' }],
+          metadata: { blob, i },
+          occurredAt: at(i),
+        }),
+      ),
+    );
+    const reads = {
+      search: (cursor?: string) => store.search({ tenant: 'page-default' }, { cursor }),
+      actor: (cursor?: string) =>
+        store.actorTimeline('page-default', { type: 'user', id: 'big' }, { cursor }),
+      target: (cursor?: string) => store.targetHistory('page-default', { type: 'doc', id: 'd1' }, { cursor }),
+    };
+    for (const [name, read] of Object.entries(reads)) {
+      const pages: StoredAuditEvent[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await read(cursor);
+        pages.push(page.events);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined && pages.length < 10);
+      // ~33 events of 500 KB fit in 16 MiB: the default 50 would be ~25 MB.
+      const [first = []] = pages;
+      expect(first.length, name).toBeGreaterThan(25);
+      expect(JSON.stringify(first).length, name).toBeLessThanOrEqual(PAGE_TEXT_BYTES);
+      expect(
+        pages.flat().map((e) => (e.metadata as { i: number }).i),
+        name,
+      ).toEqual(Array.from({ length: n }, (_, i) => n - 1 - i));
+    }
+  });
+
+  it('an export keeps every read bounded when large events follow small ones (both orders)', async () => {
+    const blob = 'e'.repeat(300_000);
+    await store.insertLogs([
+      // Newest, and first in storage order (actor "a"): small events that make the pages grow.
+      ...Array.from({ length: 400 }, (_, i) =>
+        logRow({
+          id: uuid(18_000 + i),
+          tenant: 'export-mixed',
+          actor: { id: 'a', type: 'user' },
+          occurredAt: at(1000 + i),
+        }),
+      ),
+      ...Array.from({ length: 150 }, (_, i) =>
+        logRow({
+          id: uuid(18_500 + i),
+          tenant: 'export-mixed',
+          actor: { id: 'b', type: 'user' },
+          metadata: { blob, i },
+          occurredAt: at(i),
+        }),
+      ),
+    ]);
+    const client = store.client;
+    const query = client.query.bind(client);
+    let largest = 0;
+    client.query = (async (params: Parameters<typeof query>[0]) => {
+      const result = await query(params);
+      const json = result.json.bind(result);
+      result.json = (async () => {
+        const value = await json();
+        largest = Math.max(largest, JSON.stringify(value).length);
+        return value;
+      }) as typeof result.json;
+      return result;
+    }) as typeof client.query;
+    try {
+      for (const order of ['time', 'actor'] as const) {
+        largest = 0;
+        const seen: string[] = [];
+        const n = await store.exportEvents(
+          { tenant: 'export-mixed' },
+          {
+            format: 'ndjson',
+            order,
+            pageSize: 1000,
+            write: (chunk) => {
+              for (const line of chunk.split('\n'))
+                if (line) seen.push((JSON.parse(line) as { id: string }).id);
+            },
+          },
+        );
+        expect(n, order).toBe(550);
+        expect(new Set(seen).size, order).toBe(550);
+        // Without the bound, the page after the small events would read all 150 large ones: ~45 MB.
+        expect(largest, order).toBeLessThanOrEqual(PAGE_TEXT_BYTES * 1.1);
+      }
+    } finally {
+      client.query = query;
+    }
+  });
+
   it('the bound counts every column a page carries (a long request id, many targets)', async () => {
     const longId = 'r'.repeat(200_000);
     const many = Array.from({ length: 5_000 }, (_, k) => ({ type: 't', id: String(k) }));

@@ -1,6 +1,15 @@
 import { AuditStoreInputError } from '../errors.js';
 import { type EventFilter, MAX_LIMIT } from './filters.js';
-import { FIRST_KEY_WINDOW, type Reader, readPage, type StorageKey, storageOrderPage } from './operations.js';
+import {
+  bounded,
+  FIRST_KEY_WINDOW,
+  PAGE_TEXT_BYTES,
+  type Reader,
+  readPage,
+  type StorageKey,
+  sizedPage,
+  storageOrderPage,
+} from './operations.js';
 import type { StoredAuditEvent } from './rows.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
@@ -123,15 +132,28 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
   let total = 0;
   let cursor: string | undefined;
   let after: StorageKey | undefined;
-  const next = async () => {
+  // Pages are sized from the events before them, so a run of much larger events can make one far too big: each
+  // read is bounded to PAGE_TEXT_BYTES, and one past it is read again sized (newest first) or with a quarter of
+  // the rows (storage order; one row always goes through).
+  const next = async (): Promise<{ events: StoredAuditEvent[]; more: boolean }> => {
     if (order === 'time') {
       // One read a page: the export sizes its pages itself (a page read in parts would scan the older rows' times
       // again for each part).
-      const page = await readPage(r, filter, { limit, cursor }, FIRST_KEY_WINDOW);
+      const page =
+        (await bounded(r, PAGE_TEXT_BYTES, (b) =>
+          readPage(b, filter, { limit, cursor }, FIRST_KEY_WINDOW),
+        )) ?? (await sizedPage(r, filter, { limit, cursor }, FIRST_KEY_WINDOW));
       cursor = page.nextCursor;
       return { events: page.events, more: cursor !== undefined };
     }
-    const page = await storageOrderPage(r, filter, limit, after);
+    const page =
+      limit === 1
+        ? await storageOrderPage(r, filter, limit, after)
+        : await bounded(r, PAGE_TEXT_BYTES, (b) => storageOrderPage(b, filter, limit, after));
+    if (page === undefined) {
+      limit = Math.max(1, Math.floor(limit / 4));
+      return next();
+    }
     after = page.last;
     return { events: page.events, more: page.events.length === limit };
   };

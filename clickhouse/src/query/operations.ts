@@ -18,7 +18,7 @@ import {
 import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
 
 export interface EventPage {
-  /** Up to `limit` events, fewer when they are large: a page over 100 events holds at most PAGE_TEXT_BYTES. */
+  /** Up to `limit` events, fewer when they are large: a page holds about PAGE_TEXT_BYTES at most (always one event). */
   events: StoredAuditEvent[];
   /** Pass as `cursor` for the next (older) page; absent on the last page. */
   nextCursor?: string;
@@ -27,6 +27,11 @@ export interface EventPage {
 export interface Reader {
   client: ClickHouseClient;
   db: string;
+  /**
+   * Set on reads whose rows are not sized first (see `bounded`): the engine refuses a result over this many bytes
+   * instead of handing it over.
+   */
+  maxResultBytes?: number | undefined;
 }
 
 async function rows<T>(r: Reader, query: string, params: Record<string, unknown>): Promise<T[]> {
@@ -35,7 +40,10 @@ async function rows<T>(r: Reader, query: string, params: Record<string, unknown>
       query,
       query_params: params,
       format: 'JSONEachRow',
-      clickhouse_settings: BASE_SETTINGS,
+      clickhouse_settings:
+        r.maxResultBytes === undefined
+          ? BASE_SETTINGS
+          : { ...BASE_SETTINGS, max_result_bytes: String(r.maxResultBytes), result_overflow_mode: 'throw' },
     });
     return await result.json<T>();
   } catch (error) {
@@ -119,8 +127,34 @@ const pageSql = (r: Reader, where: string[], limit: number, filter: EventFilter,
  * 4.1 GB), so a page of up to 10,000 events near the record size limit would take tens of gigabytes.
  */
 export const PAGE_TEXT_BYTES = 16 * 1024 * 1024;
-/** Pages of up to this many events (the default limit) are one read whatever their size (2 MiB records: ~200 MB). */
+/**
+ * Pages of up to this many events (the default limit) are read at once, bounded: only a page whose rows pass
+ * PAGE_TEXT_BYTES in the engine is read again, sized (100 events at serve's 2 MiB record limit: ~200 MB otherwise).
+ */
 export const UNSIZED_PAGE_ROWS = 100;
+
+/** The engine's refusal of a result over max_result_bytes (TOO_MANY_ROWS_OR_BYTES). */
+function isResultOverflow(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Limit for result exceeded');
+}
+
+/**
+ * Runs `read` with the engine refusing any result over `bytes` (it stops at the first block past it); undefined
+ * when it did. Reading a page whose size is unknown this way costs nothing when it fits, and keeps a page of huge
+ * events from being held, parsed and sent whole.
+ */
+export async function bounded<T>(
+  r: Reader,
+  bytes: number,
+  read: (bounded: Reader) => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await read({ ...r, maxResultBytes: bytes });
+  } catch (error) {
+    if (isResultOverflow(error)) return undefined;
+    throw error;
+  }
+}
 
 /**
  * A row's size in bytes as the page will carry it: every column, each array item with its JSON punctuation
@@ -140,9 +174,8 @@ type KeyRow = Pick<EventRow, 'event_id' | 'occurred_at' | 'actor_id'> & { actor_
 type SizeRow = KeyRow & { bytes: string | number };
 
 /**
- * Newest first, keyset-paginated over (occurred_at, event_id, actor hash). A page over UNSIZED_PAGE_ROWS is
- * sized first: the same read selecting only each row's keys and size, cut where the page would pass
- * PAGE_TEXT_BYTES (always at least one row); then that many full rows are read.
+ * Newest first, keyset-paginated over (occurred_at, event_id, actor hash). A page of up to UNSIZED_PAGE_ROWS is
+ * one read, bounded to PAGE_TEXT_BYTES; a larger page, or one that passed that bound, is sized first (sizedPage).
  */
 export async function search(
   r: Reader,
@@ -151,9 +184,26 @@ export async function search(
   firstKeyWindow = FIRST_KEY_WINDOW,
 ): Promise<EventPage> {
   // Checks the filter and page as every read does.
+  const { limit } = buildFilter(r.db, filter, page);
+  if (limit <= UNSIZED_PAGE_ROWS) {
+    const read = await bounded(r, PAGE_TEXT_BYTES, (b) => readPage(b, filter, page, firstKeyWindow));
+    if (read !== undefined) return read;
+  }
+  return sizedPage(r, filter, page, firstKeyWindow);
+}
+
+/**
+ * A page sized before it is read: the same read selecting only each row's keys and size, cut where the page
+ * would pass PAGE_TEXT_BYTES (always at least one row); then that many full rows are read.
+ */
+export async function sizedPage(
+  r: Reader,
+  filter: EventFilter,
+  page: PageOptions,
+  firstKeyWindow: number,
+): Promise<EventPage> {
   const q = buildFilter(r.db, filter, page);
   const { limit } = q;
-  if (limit <= UNSIZED_PAGE_ROWS) return readPage(r, filter, page, firstKeyWindow);
   const sized = await pageRows<SizeRow>(r, q, filter, page, firstKeyWindow, SIZE_SELECT);
   let n = 0;
   let bytes = 0;
