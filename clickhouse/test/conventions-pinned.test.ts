@@ -2,8 +2,9 @@
 // migrated once keeps the attribute names and enum values it was built with. Renaming an attribute in
 // sdk/src/conventions.ts would leave such a database reading the old name, silently, while the SDK emits the new
 // one. So the values the migrations render are pinned here.
+import { AUDIT_SEVERITY } from '@otel-audit/sdk/conventions';
 import { describe, expect, it } from 'vitest';
-import { placeholders } from '../src/migrations.js';
+import { loadMigrations, placeholders } from '../src/migrations.js';
 
 describe('the convention values rendered into the migrations', () => {
   it('are pinned: changing one needs a new migration that rebuilds the view (then update this list)', () => {
@@ -34,5 +35,15 @@ describe('the convention values rendered into the migrations', () => {
       attr_count: "'audit.count'",
       attr_lastOccurredAt: "'audit.last_occurred_at'",
     });
+  });
+
+  it("the severity from which a record without audit.outcome is a failure is the SDK's (written in the views)", () => {
+    // Each view writes the threshold as a number; a new value needs a new migration rebuilding the view.
+    const thresholds = loadMigrations().flatMap((m) =>
+      [...m.template.matchAll(/SeverityNumber\s*>=\s*(\d+)/g)].map((match) => [m.name, Number(match[1])]),
+    );
+    expect(thresholds.length).toBeGreaterThanOrEqual(5);
+    for (const [name, threshold] of thresholds)
+      expect(threshold, String(name)).toBe(AUDIT_SEVERITY.failure.number);
   });
 });

@@ -1,5 +1,5 @@
 import { parseAuditEvent } from '@otel-audit/sdk';
-import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
+import { AUDIT_ATTRIBUTES, AUDIT_COLUMNS, AUDIT_SEVERITY, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedClient } from '../src/connection.js';
 import { type AuditStore, AuditStoreInputError, OTEL_LOG_COLUMNS, type OtelLogRow } from '../src/index.js';
@@ -199,6 +199,22 @@ describe('otel_logs and the audit_events view', () => {
     const clean = got.find((r) => r.malformed === '');
     expect(clean).toMatchObject({ crud: 'unknown', outcome: 'failure' });
     expect(got.find((r) => r.malformed === A.action)).toMatchObject({ action: '' });
+  });
+
+  it("a record without audit.outcome is a failure from the SDK's failure severity up, a success below it", async () => {
+    const bare = (severity: number): OtelLogRow => {
+      const row = logRow({ tenant: 't-severity' });
+      const { [AUDIT_ATTRIBUTES.outcome]: _, ...attributes } = row.LogAttributes;
+      return { ...row, SeverityNumber: severity, LogAttributes: attributes };
+    };
+    const threshold = AUDIT_SEVERITY.failure.number;
+    const rows = [bare(threshold - 1), bare(threshold), bare(AUDIT_SEVERITY.success.number), bare(21)];
+    await store.insertLogs(rows);
+    const got = await typed('t-severity');
+    const outcomeOf = (row: OtelLogRow) =>
+      got.find((r) => r.id === row.LogAttributes[AUDIT_ATTRIBUTES.eventId])?.outcome;
+    expect(rows.map(outcomeOf)).toEqual(['success', 'failure', 'success', 'failure']);
+    expect(got.map((r) => r.malformed)).toEqual(['', '', '', '']);
   });
 
   it('names target items and times that are not what CONVENTIONS.md says (the first view stored them unmarked)', async () => {

@@ -2,7 +2,8 @@
 
 /**
  * Columns of the typed `audit_events` table (ClickHouse), in table order. The migrations are tested against
- * this list; the query module and the dashboards use these names.
+ * this list; the query module's select list and the dashboards are built from it (the query module's conditions
+ * name columns in SQL text, which its tests run against the real tables).
  */
 export const AUDIT_COLUMNS = {
   tenant: 'tenant',

@@ -1,4 +1,6 @@
 // The event schema alone: the SDK's main entry loads the logger, which needs @opentelemetry/api.
+
+import { AUDIT_COLUMNS } from '@otel-audit/sdk/conventions';
 import { type AuditEvent, auditEventSchema } from '@otel-audit/sdk/event';
 import { AuditStoreError } from '../errors.js';
 
@@ -25,13 +27,11 @@ export class StoredEventParseError extends AuditStoreError {
 }
 
 /**
- * Column list every event read selects: plain columns, converted here rather than in SQL (toString and
+ * Column list every event read selects (every column of audit_events, in table order): plain columns, converted here rather than in SQL (toString and
  * toUnixTimestamp64Milli cost ~0.5 ms of a 50-row page, ~10% of the query). UUIDs and enums come back as text,
  * times as `YYYY-MM-DD hh:mm:ss.sss` in UTC (`date_time_output_format = 'simple'`, UTC columns).
  */
-export const EVENT_SELECT = `tenant, event_id, occurred_at, received_at, action, crud, outcome, outcome_reason,
-  actor_id, actor_type, actor_name, actor_fields, targets, target_fields, ip, user_agent, request_id, trace_id,
-  span_id, service_name, version, metadata, changes, count, last_occurred_at, malformed`;
+export const EVENT_SELECT = Object.values(AUDIT_COLUMNS).join(', ');
 
 export interface EventRow {
   tenant: string;
