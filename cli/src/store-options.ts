@@ -85,6 +85,8 @@ function checkUrl(url: string, label: string): void {
       `${label}: ${JSON.stringify(masked(url))} has a path (${parsed.pathname}), which the client would take as the ` +
         'database: give the database with --database, and a proxy path prefix as ?pathname=/prefix',
     );
+  if (parsed.searchParams.has('database'))
+    throw new UsageError(`${label}: has ?database=: give the database with --database instead`);
 }
 
 /** The store the flags (or environment) point at, without opening it; exactly one of a URL or a data directory. */

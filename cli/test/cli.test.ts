@@ -117,6 +117,17 @@ describe('otel-audit (in process)', () => {
         /^otel-audit events: --url: "http:\/\/127\.0\.0\.1:1\/audit" has a path \(\/audit\).*--database/,
       ],
       [
+        ['events', '--tenant', 'a', '--url', 'http://127.0.0.1:1/?database=audit'],
+        {},
+        /^otel-audit events: --url: has \?database=: give the database with --database/,
+      ],
+      [
+        // The URL's other parameters are the client's settings: the store names one it cannot use.
+        ['events', '--tenant', 'a', '--url', 'http://127.0.0.1:1/?request_timeout=soon'],
+        {},
+        /^otel-audit events: url: is not usable: .*soon/,
+      ],
+      [
         ['events', '--tenant', 'a'],
         { [ENV.url]: 'http://127.0.0.1:1', [ENV.dataDir]: missing },
         /^otel-audit events: both OTEL_AUDIT_CLICKHOUSE_URL and OTEL_AUDIT_DATA_DIR are set/,

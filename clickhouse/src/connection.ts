@@ -126,6 +126,12 @@ function checkServerUrl(url: string): void {
       `has a path (${parsed.pathname}), which the client would take as the database: give the database as ` +
         '`database` (--database), and a proxy path prefix as ?pathname=/prefix',
     );
+  // The client would refuse it as an unknown parameter; it names the database of the store, not of the URL.
+  if (parsed.searchParams.has('database'))
+    throw new AuditStoreInputError(
+      'url',
+      'has ?database=: give the database as `database` (--database) instead',
+    );
 }
 
 /**
@@ -219,7 +225,13 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
         // would end it after ~10 minutes.
         max_response_headers_size: 1024 * 1024,
       });
-    const client = connect(database);
+    let client: ClickHouseClient;
+    try {
+      client = connect(database);
+    } catch (cause) {
+      // The client checks the URL's ?parameters (its own settings) as it is created: an unknown or invalid one.
+      throw new AuditStoreInputError('url', `is not usable: ${(cause as Error).message}`, { cause });
+    }
     const commandOnDefault = async (query: string) => {
       const admin = connect('default');
       try {

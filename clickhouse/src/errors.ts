@@ -9,8 +9,9 @@ export class AuditStoreInputError extends AuditStoreError {
   constructor(
     readonly field: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${message}`, options);
   }
 }
 

@@ -56,6 +56,10 @@ describe('a target naming both or neither kind of store', () => {
       await refused(null, 'target', /must be an object/);
       // A path would be the database of every request (another than `database`, or one not yet created).
       await refused({ url: 'http://127.0.0.1:8123/mydb' }, 'url', /has a path \(\/mydb\).*pathname=\/prefix/);
+      await refused({ url: 'http://127.0.0.1:8123/?database=x' }, 'url', /\?database=.*--database/);
+      // The URL's other ?parameters are the client's settings: one it does not know, or cannot read, is named.
+      await refused({ url: 'http://127.0.0.1:8123/?nosuch=1' }, 'url', /is not usable: .*nosuch/);
+      await refused({ url: 'http://127.0.0.1:8123/?request_timeout=abc' }, 'url', /is not usable: .*abc/);
       await refused({ url: 'localhost:8123' }, 'url', /must be http:\/\/ or https:\/\//);
       await refused({ url: 'not a url' }, 'url', /is not a URL/);
       // Nothing was created for the refused targets.
