@@ -198,6 +198,23 @@ function checkAccess(path: string): void {
   }
 }
 
+/** chDB's connection module (an optional dependency): ChdbNotInstalledError when it cannot be loaded. */
+async function loadChdb(): Promise<typeof import('chdb/connection')> {
+  try {
+    return await import('chdb/connection');
+  } catch (cause) {
+    throw new ChdbNotInstalledError({ cause });
+  }
+}
+
+/**
+ * Throws ChdbNotInstalledError when an embedded store could not be opened here: for callers that prepare files of
+ * their own before opening one (serve's tokens), so a missing chDB leaves nothing behind.
+ */
+export async function assertChdbInstalled(): Promise<void> {
+  await loadChdb();
+}
+
 export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   const embedded = isEmbedded(target);
   const database = target.database ?? 'default';
@@ -247,12 +264,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
   checkAccess(target.path);
-  let createChdbConnection: typeof import('chdb/connection').createChdbConnection;
-  try {
-    ({ createChdbConnection } = await import('chdb/connection'));
-  } catch (cause) {
-    throw new ChdbNotInstalledError({ cause });
-  }
+  const { createChdbConnection } = await loadChdb();
   let client: ClickHouseClient | undefined;
   let rawInsert: RawInsert | undefined;
   try {

@@ -1,4 +1,5 @@
 export {
+  assertChdbInstalled,
   BASE_SETTINGS,
   type EmbeddedTarget,
   isEmbeddedTarget,

@@ -165,6 +165,7 @@ function rowLine(row: Record<(typeof OTEL_LOG_COLUMNS)[number], unknown>): strin
  * encode the rows again, array-index keys first).
  */
 export async function insertLogs(opened: OpenedClient, rows: readonly OtelLogRow[]): Promise<void> {
+  if (!Array.isArray(rows)) throw new AuditStoreInputError('rows', 'must be an array of otel_logs rows');
   if (rows.length === 0) return;
   const payload = Buffer.from(rows.map((row, i) => rowLine(encodeRow(row, i))).join('\n'));
   if (opened.rawInsert) {

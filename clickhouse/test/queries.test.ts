@@ -1150,6 +1150,23 @@ describe('untrusted input', () => {
       ],
       [() => store.search({ tenant: 'acme' }, { cursor: huge }), /^cursor/],
       [() => store.exportEvents({ tenant: 'acme' }, { format: 'xml' as 'csv', write: () => {} }), /^format/],
+      [
+        () =>
+          store.exportEvents({ tenant: 'acme' }, { format: 'ndjson' } as Parameters<
+            AuditStore['exportEvents']
+          >[1]),
+        /^write: must be a function/,
+      ],
+      [
+        () =>
+          store.exportEvents(
+            { tenant: 'acme' },
+            undefined as unknown as Parameters<AuditStore['exportEvents']>[1],
+          ),
+        /^options: must be an object/,
+      ],
+      [() => store.insertLogs(null as unknown as []), /^rows: must be an array/],
+      [() => store.migrate({ retentionDays: '30' as unknown as number }), /^retentionDays: .*got "30"$/],
     ];
     for (const [run, message] of cases) {
       const error = await run().then(

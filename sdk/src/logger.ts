@@ -116,6 +116,32 @@ async function forceFlush(provider: unknown): Promise<void> {
   if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
 }
 
+/**
+ * What TypeScript checks, checked for JavaScript callers at creation: a hook that is no function, or a provider
+ * without getLogger, would otherwise fail only later, inside the error handling of the first event.
+ */
+function checkLoggerOptions(options: unknown): void {
+  const fail = (option: string, requirement: string, value: unknown): never => {
+    throw new AuditOptionError('createAuditLogger', option, requirement, value);
+  };
+  if (typeof options !== 'object' || options === null)
+    fail('options', 'an object (or left out)', JSON.stringify(options));
+  const given = options as unknown as Record<string, unknown>;
+  for (const hook of ['onInvalid', 'onDrop', 'onError'])
+    if (given[hook] !== undefined && typeof given[hook] !== 'function')
+      fail(hook, 'a function (or left out)', JSON.stringify(given[hook]) ?? typeof given[hook]);
+  for (const flag of ['strictActions', 'flushOnExit'])
+    if (given[flag] !== undefined && typeof given[flag] !== 'boolean')
+      fail(flag, 'true or false (or left out)', JSON.stringify(given[flag]) ?? typeof given[flag]);
+  const provider = given.loggerProvider as { getLogger?: unknown } | null | undefined;
+  if (provider !== undefined && typeof provider?.getLogger !== 'function')
+    fail(
+      'loggerProvider',
+      'an OTel LoggerProvider (with getLogger) or left out',
+      provider === null ? 'null' : typeof provider,
+    );
+}
+
 // Three overloads: onInvalid surely set, surely absent, or maybe set (options typed AuditLoggerOptions, whose
 // onInvalid is optional): record() may return undefined unless onInvalid is known to be absent.
 export function createAuditLogger<const S extends ActionSchemas = Record<never, never>>(
@@ -130,6 +156,7 @@ export function createAuditLogger<const S extends ActionSchemas = Record<never, 
 export function createAuditLogger<const S extends ActionSchemas>(
   options: AuditLoggerOptions<S> = {},
 ): AuditLogger<S, undefined> {
+  checkLoggerOptions(options);
   const maxEventBytes = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   // NaN (Number(process.env.UNSET)) would disable the limit silently.
   requireLimit('createAuditLogger', 'maxEventBytes', maxEventBytes);

@@ -26,6 +26,40 @@ function issuesOf(input: unknown): string[] {
 const paths = (input: unknown) => issuesOf(input).map((i) => i.slice(0, i.indexOf(':')));
 
 describe('the logger tenant option', () => {
+  it('refuses options JavaScript callers get wrong at creation, naming the option (not at the first event)', () => {
+    const provider = memoryProvider().provider;
+    const cases: [unknown, string][] = [
+      [null, 'options'],
+      ['x', 'options'],
+      [{ loggerProvider: provider, onError: 'log' }, 'onError'],
+      [{ loggerProvider: provider, onDrop: {} }, 'onDrop'],
+      [{ loggerProvider: provider, onInvalid: 1 }, 'onInvalid'],
+      [{ loggerProvider: {} }, 'loggerProvider'],
+      [{ loggerProvider: null }, 'loggerProvider'],
+      [{ loggerProvider: provider, strictActions: 'yes' }, 'strictActions'],
+      [{ loggerProvider: provider, flushOnExit: 0 }, 'flushOnExit'],
+    ];
+    for (const [options, option] of cases) {
+      let error: unknown;
+      try {
+        createAuditLogger(options as Parameters<typeof createAuditLogger>[0]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, option).toBeInstanceOf(AuditOptionError);
+      expect(error, option).toMatchObject({ option });
+    }
+    // Left out, or undefined as exactOptionalPropertyTypes callers pass it: accepted.
+    const ok = createAuditLogger({
+      loggerProvider: provider,
+      onError: undefined,
+      onDrop: () => undefined,
+      strictActions: false,
+      flushOnExit: false,
+    });
+    expect(ok.record({ action: 'a.b.created', tenant: 't' }).action).toBe('a.b.created');
+  });
+
   it('is refused when blank, at creation (it would fail every event that names no tenant)', () => {
     for (const tenant of ['', '   ', 5 as unknown as string]) {
       expect(() =>

@@ -119,9 +119,13 @@ function csvLine(e: StoredAuditEvent): string {
  * a whole result set, so one big query would hold the export in memory). Returns the number of rows written.
  */
 export async function exportEvents(r: Reader, filter: EventFilter, options: ExportOptions): Promise<number> {
+  if (typeof options !== 'object' || options === null)
+    throw new AuditStoreInputError('options', 'must be an object ({ format, write, ... })');
   if (options.format !== 'ndjson' && options.format !== 'csv') {
     throw new AuditStoreInputError('format', 'must be "ndjson" or "csv"');
   }
+  if (typeof options.write !== 'function')
+    throw new AuditStoreInputError('write', 'must be a function receiving each chunk of output');
   const maxRows = options.pageSize ?? 5000;
   if (!Number.isInteger(maxRows) || maxRows < 1 || maxRows > MAX_LIMIT)
     throw new AuditStoreInputError('pageSize', `must be a whole number between 1 and ${MAX_LIMIT}`);

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import {
   AuditStore,
+  assertChdbInstalled,
   isEmbeddedTarget,
   type MigrationOptions,
   type StoreTarget,
@@ -149,6 +150,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   // Before anything is opened, created or migrated: a port in use found after a migration of minutes, or after
   // a new data directory was made, cost both for nothing.
   await assertPortFree(host, port);
+  if (isEmbeddedTarget(options.store)) await assertChdbInstalled();
   // So is the state directory: one serve cannot write (its tokens, serve.json), or one a live serve of another
   // store holds, is refused before a data directory is made or migrated.
   prepareStateDir(stateDir);
