@@ -147,8 +147,8 @@ on SIGTERM/SIGINT/SIGHUP.
                                 (default token) ${SERVE_ENV.ingestAuth}
   --records audit|all           store audit records only (default; other log records are accepted and dropped,
                                 as gateway.yaml's filter does) or every log record   ${SERVE_ENV.records}
-  --state-dir PATH              tokens and serve.json (default: the data directory; with --url,
-                                $XDG_STATE_HOME/otel-audit)
+  --state-dir PATH              tokens, serve.json and key-repair-*.ids (default: the data directory;
+                                with --url, $XDG_STATE_HOME/otel-audit)
   --max-body-bytes N            largest body, also after decompression; 413 above (default ${DEFAULT_LIMITS.maxBodyBytes})
   --max-record-size N           largest record in characters (body + attributes); rejected by OTLP partial
                                 success above (default ${DEFAULT_LIMITS.maxRecordSize})

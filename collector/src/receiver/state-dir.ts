@@ -53,7 +53,7 @@ export function prepareStateDir(stateDir: string): void {
     throw new ReceiverConfigError(
       OPTION,
       `${stateDir} is not writable by this user (${(error as { code?: string }).code ?? 'access denied'}): ` +
-        'serve keeps its tokens and serve.json there',
+        'serve keeps its tokens, serve.json and its key-repair file there',
     );
   }
 }
