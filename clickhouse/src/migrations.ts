@@ -137,7 +137,7 @@ function days(value: number | undefined, field: string, min: 0 | 1): number | un
   if (!Number.isInteger(value) || value < min || value > MAX_RETENTION_DAYS) {
     throw new AuditStoreInputError(
       field,
-      `must be a whole number of days between ${min} and ${MAX_RETENTION_DAYS}${min === 0 ? ' (0: keep forever)' : ''}, got ${JSON.stringify(value) ?? typeof value}`,
+      `must be a whole number of days between ${min} and ${MAX_RETENTION_DAYS}${min === 0 ? ' (0: keep forever)' : ''}, got ${typeof value === 'number' ? value : typeof value === 'string' ? JSON.stringify(value) : typeof value}`,
     );
   }
   return value;

@@ -61,6 +61,38 @@ async function exportText(
   return { n, text };
 }
 
+/**
+ * Runs `run` while counting what each read of the store's client hands over (JSON bytes of its rows); `onRefused`
+ * is called for each read the engine refused.
+ */
+async function readSizes(run: () => Promise<void>, onRefused?: () => void): Promise<number[]> {
+  const sizes: number[] = [];
+  const client = store.client;
+  const query = client.query.bind(client);
+  client.query = (async (params: Parameters<typeof query>[0]) => {
+    let result: Awaited<ReturnType<typeof query>>;
+    try {
+      result = await query(params);
+    } catch (error) {
+      if (/Limit for result exceeded/.test(String(error))) onRefused?.();
+      throw error;
+    }
+    const json = result.json.bind(result);
+    result.json = (async () => {
+      const value = await json();
+      sizes.push(JSON.stringify(value).length);
+      return value;
+    }) as typeof result.json;
+    return result;
+  }) as typeof client.query;
+  try {
+    await run();
+  } finally {
+    client.query = query;
+  }
+  return sizes;
+}
+
 beforeAll(async () => {
   ({ store, cleanup } = await openTestStore());
   await store.insertLogs([...fixture('acme', 0), ...fixture('evil', 1000)].map(logRow));
@@ -510,6 +542,124 @@ describe('cursor pagination', () => {
     } finally {
       client.query = query;
     }
+  });
+
+  it('a target page refused by the bound reads only its own rows again (not large events sharing its keys)', async () => {
+    const blob = 'k'.repeat(1_000_000);
+    await store.insertLogs(
+      Array.from({ length: 10 }, (_, i) => [
+        logRow({
+          id: uuid(19_000 + i),
+          tenant: 'page-shared-keys',
+          targets: [{ type: 'doc', id: 'd' }],
+          occurredAt: at(i),
+        }),
+        // A batch job of the same actor, in the same milliseconds, on other targets: the same keys.
+        ...Array.from({ length: 3 }, (_, k) =>
+          logRow({
+            id: uuid(19_100 + i * 3 + k),
+            tenant: 'page-shared-keys',
+            targets: [{ type: 'doc', id: `other-${k}` }],
+            metadata: { blob },
+            occurredAt: at(i),
+          }),
+        ),
+      ]).flat(),
+    );
+    const sizes = await readSizes(async () => {
+      for (const read of [
+        () => store.targetHistory('page-shared-keys', { type: 'doc', id: 'd' }, { limit: 10 }),
+        () => store.search({ tenant: 'page-shared-keys', target: { type: 'doc', id: 'd' } }, { limit: 150 }),
+      ]) {
+        const page = await read();
+        expect(page.events.map((e) => e.id)).toEqual(Array.from({ length: 10 }, (_, i) => uuid(19_009 - i)));
+      }
+    });
+    // The 30 MB of other events never reach the process: the bounded read is refused, the rest are small.
+    expect(Math.max(...sizes)).toBeLessThan(100_000);
+  });
+
+  it('a target page read after sizing still finds rows past keys of events re-sent without the target', async () => {
+    const blob = 's'.repeat(20_000);
+    // Older: the target's one real event; newer: 6 events re-sent (same id, actor and time) without the target,
+    // whose keys stay in the by-target table.
+    const stale = Array.from({ length: 6 }, (_, i) => ({ id: uuid(19_500 + i), occurredAt: at(100 + i) }));
+    await store.insertLogs([
+      logRow({
+        id: uuid(19_400),
+        tenant: 'page-stale',
+        targets: [{ type: 'doc', id: 's' }],
+        metadata: { blob },
+        occurredAt: at(1),
+      }),
+      ...stale.map((e) => logRow({ ...e, tenant: 'page-stale', targets: [{ type: 'doc', id: 's' }] })),
+    ]);
+    await store.insertLogs(
+      stale.map((e) => logRow({ ...e, tenant: 'page-stale', targets: [{ type: 'doc', id: 'x' }] })),
+    );
+    const page = await store.search(
+      { tenant: 'page-stale', target: { type: 'doc', id: 's' } },
+      { limit: 150 },
+    );
+    expect(page.events.map((e) => e.id)).toEqual([uuid(19_400)]);
+    expect(page.nextCursor).toBeUndefined();
+  });
+
+  it('a storage-order export past an event over the bound reads it alone, without a chain of refused reads', async () => {
+    await store.insertLogs([
+      ...Array.from({ length: 1200 }, (_, i) =>
+        logRow({
+          id: uuid(20_000 + i),
+          tenant: 'export-one-huge',
+          actor: { id: 'a', type: 'user' },
+          occurredAt: at(i),
+        }),
+      ),
+      logRow({
+        id: uuid(21_500),
+        tenant: 'export-one-huge',
+        actor: { id: 'b', type: 'user' },
+        metadata: { blob: 'h'.repeat(17 * 1024 * 1024) },
+        occurredAt: at(5),
+      }),
+      ...Array.from({ length: 300 }, (_, i) =>
+        logRow({
+          id: uuid(22_000 + i),
+          tenant: 'export-one-huge',
+          actor: { id: 'c', type: 'user' },
+          occurredAt: at(i),
+        }),
+      ),
+    ]);
+    const ids: string[] = [];
+    let refused = 0;
+    const sizes = await readSizes(
+      async () => {
+        const n = await store.exportEvents(
+          { tenant: 'export-one-huge' },
+          {
+            format: 'ndjson',
+            order: 'actor',
+            pageSize: 1000,
+            write: (chunk) => {
+              for (const line of chunk.split('\n'))
+                if (line) ids.push((JSON.parse(line) as { id: string }).id);
+            },
+          },
+        );
+        expect(n).toBe(1501);
+      },
+      () => {
+        refused += 1;
+      },
+    );
+    expect(ids).toEqual([
+      ...Array.from({ length: 1200 }, (_, i) => uuid(20_000 + i)),
+      uuid(21_500),
+      ...Array.from({ length: 300 }, (_, i) => uuid(22_000 + i)),
+    ]);
+    expect(refused).toBeLessThanOrEqual(2);
+    expect(sizes.length).toBeLessThan(15);
   });
 
   it('the bound counts every column a page carries (a long request id, many targets)', async () => {
@@ -1167,6 +1317,7 @@ describe('untrusted input', () => {
       ],
       [() => store.insertLogs(null as unknown as []), /^rows: must be an array/],
       [() => store.migrate({ retentionDays: '30' as unknown as number }), /^retentionDays: .*got "30"$/],
+      [() => store.migrate({ retentionDays: 10n as unknown as number }), /^retentionDays: .*got bigint$/],
     ];
     for (const [run, message] of cases) {
       const error = await run().then(

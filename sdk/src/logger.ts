@@ -116,6 +116,15 @@ async function forceFlush(provider: unknown): Promise<void> {
   if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
 }
 
+/** A wrong option's value for its error message: JSON when it has one (a circular object or a bigint has none). */
+function shownValue(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value;
+  }
+}
+
 /**
  * What TypeScript checks, checked for JavaScript callers at creation: a hook that is no function, or a provider
  * without getLogger, would otherwise fail only later, inside the error handling of the first event.
@@ -125,14 +134,14 @@ function checkLoggerOptions(options: unknown): void {
     throw new AuditOptionError('createAuditLogger', option, requirement, value);
   };
   if (typeof options !== 'object' || options === null)
-    fail('options', 'an object (or left out)', JSON.stringify(options));
+    fail('options', 'an object (or left out)', shownValue(options));
   const given = options as unknown as Record<string, unknown>;
   for (const hook of ['onInvalid', 'onDrop', 'onError'])
     if (given[hook] !== undefined && typeof given[hook] !== 'function')
-      fail(hook, 'a function (or left out)', JSON.stringify(given[hook]) ?? typeof given[hook]);
+      fail(hook, 'a function (or left out)', shownValue(given[hook]));
   for (const flag of ['strictActions', 'flushOnExit'])
     if (given[flag] !== undefined && typeof given[flag] !== 'boolean')
-      fail(flag, 'true or false (or left out)', JSON.stringify(given[flag]) ?? typeof given[flag]);
+      fail(flag, 'true or false (or left out)', shownValue(given[flag]));
   const provider = given.loggerProvider as { getLogger?: unknown } | null | undefined;
   if (provider !== undefined && typeof provider?.getLogger !== 'function')
     fail(
@@ -173,7 +182,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       `a non-empty string of at most ${MAX_REFERENCE_LENGTH} characters (or left out)`,
       typeof options.tenant === 'string' && options.tenant.length > MAX_REFERENCE_LENGTH
         ? `${options.tenant.trim().length} characters`
-        : JSON.stringify(options.tenant),
+        : shownValue(options.tenant),
     );
   // Checked here too, for actions given without defineAuditActions (JavaScript callers).
   if (options.actions !== undefined) defineAuditActions(options.actions);

@@ -28,6 +28,8 @@ const paths = (input: unknown) => issuesOf(input).map((i) => i.slice(0, i.indexO
 describe('the logger tenant option', () => {
   it('refuses options JavaScript callers get wrong at creation, naming the option (not at the first event)', () => {
     const provider = memoryProvider().provider;
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
     const cases: [unknown, string][] = [
       [null, 'options'],
       ['x', 'options'],
@@ -38,6 +40,9 @@ describe('the logger tenant option', () => {
       [{ loggerProvider: null }, 'loggerProvider'],
       [{ loggerProvider: provider, strictActions: 'yes' }, 'strictActions'],
       [{ loggerProvider: provider, flushOnExit: 0 }, 'flushOnExit'],
+      [{ loggerProvider: provider, onError: 1n }, 'onError'],
+      [{ loggerProvider: provider, onDrop: circular }, 'onDrop'],
+      [{ loggerProvider: provider, tenant: 5n }, 'tenant'],
     ];
     for (const [options, option] of cases) {
       let error: unknown;

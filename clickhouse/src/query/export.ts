@@ -137,8 +137,7 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
   let cursor: string | undefined;
   let after: StorageKey | undefined;
   // Pages are sized from the events before them, so a run of much larger events can make one far too big: each
-  // read is bounded to PAGE_TEXT_BYTES, and one past it is read again sized (newest first) or with a quarter of
-  // the rows (storage order; one row always goes through).
+  // read is bounded to PAGE_TEXT_BYTES, and one past it is read again sized (its rows' sizes read first).
   const next = async (): Promise<{ events: StoredAuditEvent[]; more: boolean }> => {
     if (order === 'time') {
       // One read a page: the export sizes its pages itself (a page read in parts would scan the older rows' times
@@ -151,15 +150,10 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
       return { events: page.events, more: cursor !== undefined };
     }
     const page =
-      limit === 1
-        ? await storageOrderPage(r, filter, limit, after)
-        : await bounded(r, PAGE_TEXT_BYTES, (b) => storageOrderPage(b, filter, limit, after));
-    if (page === undefined) {
-      limit = Math.max(1, Math.floor(limit / 4));
-      return next();
-    }
+      (await bounded(r, PAGE_TEXT_BYTES, (b) => storageOrderPage(b, filter, limit, after))) ??
+      (await storageOrderPage(r, filter, limit, after, true));
     after = page.last;
-    return { events: page.events, more: page.events.length === limit };
+    return { events: page.events, more: page.more };
   };
   // The CSV header goes out with the first page: a filter the store refuses, or a store that cannot be
   // reached, leaves nothing written.

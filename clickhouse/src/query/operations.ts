@@ -130,6 +130,7 @@ export const PAGE_TEXT_BYTES = 16 * 1024 * 1024;
 /**
  * Pages of up to this many events (the default limit) are read at once, bounded: only a page whose rows pass
  * PAGE_TEXT_BYTES in the engine is read again, sized (100 events at serve's 2 MiB record limit: ~200 MB otherwise).
+ * The engine counts its bytes, not JSON's: control characters (6 bytes each in JSON) can take such a page to ~6x.
  */
 export const UNSIZED_PAGE_ROWS = 100;
 
@@ -205,14 +206,7 @@ export async function sizedPage(
   const q = buildFilter(r.db, filter, page);
   const { limit } = q;
   const sized = await pageRows<SizeRow>(r, q, filter, page, firstKeyWindow, SIZE_SELECT);
-  let n = 0;
-  let bytes = 0;
-  for (const row of sized) {
-    const size = Number(row.bytes);
-    if (n > 0 && bytes + size > PAGE_TEXT_BYTES) break;
-    bytes += size;
-    n += 1;
-  }
+  const n = rowsThatFit(sized);
   if (n === 0) return { events: [] };
   const full = await readPage(r, filter, { limit: n, cursor: page.cursor }, firstKeyWindow, true);
   // The page is the last when the sizing read was the whole rest (fewer rows than the limit, none cut) and the
@@ -232,23 +226,40 @@ export async function sizedPage(
   return whole ? { events: full.events } : full;
 }
 
-/** One read of a page: `limit` full rows at most; a cursor when it read that many (or any, with `alwaysCursor`). */
+/** How many of the sized rows, in order, fit in PAGE_TEXT_BYTES (at least one, if any). */
+export function rowsThatFit(sized: readonly { bytes: string | number }[]): number {
+  let n = 0;
+  let bytes = 0;
+  for (const row of sized) {
+    const size = Number(row.bytes);
+    if (n > 0 && bytes + size > PAGE_TEXT_BYTES) break;
+    bytes += size;
+    n += 1;
+  }
+  return n;
+}
+
+/**
+ * One read of a page: `limit` full rows at most; a cursor when it read that many. `afterSizing`: the rows were
+ * sized first, so a cursor whatever it read, and a target page selects only rows holding the target (see
+ * targetPage: its extra rows would be the very bytes the sizing left out).
+ */
 export async function readPage(
   r: Reader,
   filter: EventFilter,
   page: PageOptions,
   firstKeyWindow: number,
-  alwaysCursor = false,
+  afterSizing = false,
 ): Promise<EventPage> {
   const q = buildFilter(r.db, filter, page);
   const { limit } = q;
-  const found = await pageRows<PageRow>(r, q, filter, page, firstKeyWindow, EVENT_SELECT);
+  const found = await pageRows<PageRow>(r, q, filter, page, firstKeyWindow, EVENT_SELECT, afterSizing);
   const list = found.map(rowToEvent);
   const last = list[list.length - 1];
   const actorHash = found[found.length - 1]?.actor_order;
   return {
     events: list,
-    ...((list.length === limit || alwaysCursor) &&
+    ...((list.length === limit || afterSizing) &&
       last && {
         nextCursor: encodeCursor({
           occurredAtMs: last.occurredAt.getTime(),
@@ -260,7 +271,12 @@ export async function readPage(
   };
 }
 
-/** The rows of one page read (`q`: the filter and page, built), selecting `columns` (full rows, or keys and sizes). */
+/**
+ * The rows of one page read (`q`: the filter and page, built), selecting `columns` (full rows, or keys and sizes).
+ * `checkTarget`: a target page checks its rows in WHERE, so only rows of the page are read. Its keys are the
+ * target's newest (whole milliseconds), so the rows holding the target among them are its newest, in order; when
+ * fewer than a page come back (keys taken by other events, as in targetPage), the windowed scan reads them exactly.
+ */
 async function pageRows<T extends KeyRow>(
   r: Reader,
   q: BuiltQuery,
@@ -268,12 +284,15 @@ async function pageRows<T extends KeyRow>(
   page: PageOptions,
   firstKeyWindow: number,
   columns: string,
+  checkTarget = false,
 ): Promise<T[]> {
-  return q.targetKeyScan
-    ? scanTargetWindows<T>(r, filter, page, q.limit, firstKeyWindow, columns)
-    : q.targetCheck
-      ? targetPage<T>(r, q, filter, page, firstKeyWindow, columns)
-      : rows<T>(r, pageSql(r, q.where, q.limit, filter, columns), q.params);
+  if (q.targetKeyScan) return scanTargetWindows<T>(r, filter, page, q.limit, firstKeyWindow, columns);
+  if (q.targetCheck === undefined) return rows<T>(r, pageSql(r, q.where, q.limit, filter, columns), q.params);
+  if (!checkTarget) return targetPage<T>(r, q, filter, page, firstKeyWindow, columns);
+  const found = await rows<T>(r, pageSql(r, [...q.where, q.targetCheck], q.limit, filter, columns), q.params);
+  return found.length === q.limit
+    ? found
+    : scanTargetWindows<T>(r, filter, page, q.limit, firstKeyWindow, columns);
 }
 
 /** Where a page in storage order ended: the sorting key of audit_events after the tenant. */
@@ -288,13 +307,16 @@ export interface StorageKey {
  * A page of events in audit_events' own order (actor, time, then id in the engine's UUID order) after `after`:
  * each page starts at its place in the sorting key, where a newest-first page of a large tenant reads the time of
  * every older row again (a bulk export). A target filter is refused: its events are read through their keys.
+ * `sized`: the page's rows are sized first and only those fitting PAGE_TEXT_BYTES are read (as sizedPage does).
+ * `more`: whether rows may follow.
  */
 export async function storageOrderPage(
   r: Reader,
   filter: EventFilter,
   limit: number,
   after?: StorageKey,
-): Promise<{ events: StoredAuditEvent[]; last?: StorageKey }> {
+  sized = false,
+): Promise<{ events: StoredAuditEvent[]; last?: StorageKey; more: boolean }> {
   if (filter.target !== undefined)
     throw new AuditStoreInputError(
       'order',
@@ -316,15 +338,27 @@ export async function storageOrderPage(
       after_id: after.eventId,
     });
   }
-  const found = await rows<EventRow>(
-    r,
-    `SELECT ${EVENT_SELECT} FROM ${events(r)} WHERE ${where.join(' AND ')} ORDER BY actor_id, occurred_at, event_id LIMIT ${limit}`,
-    params,
-  );
+  const read = <T>(columns: string, n: number) =>
+    rows<T>(
+      r,
+      `SELECT ${columns} FROM ${events(r)} WHERE ${where.join(' AND ')} ORDER BY actor_id, occurred_at, event_id LIMIT ${n}`,
+      params,
+    );
+  let n = limit;
+  let more: boolean | undefined;
+  if (sized) {
+    const sizes = await read<SizeRow>(SIZE_SELECT, limit);
+    n = rowsThatFit(sizes);
+    more = n < sizes.length || sizes.length === limit;
+    if (n === 0) return { events: [], more: false };
+  }
+  const found = await read<EventRow>(EVENT_SELECT, n);
   const end = found.at(-1);
   return {
     events: found.map(rowToEvent),
     ...(end && { last: { actorId: end.actor_id, occurredAt: end.occurred_at, eventId: end.event_id } }),
+    // Fewer rows than asked: none are left (the read takes the next n after `after`, whichever they are).
+    more: found.length === n && (more ?? true),
   };
 }
 
