@@ -157,8 +157,8 @@ on SIGTERM/SIGINT/SIGHUP.
   --max-batch-rows N            rows per insert, concurrent requests grouped (default ${DEFAULT_LIMITS.maxBatchRows})
   --max-concurrent-requests N   requests in progress before a logs request gets 429, query API answers not
                                 counted (default ${DEFAULT_LIMITS.maxConcurrentRequests})
-  --max-concurrent-queries N    query API requests in progress (exports included) before another gets 429
-                                (default ${DEFAULT_LIMITS.maxConcurrentQueries})
+  --max-concurrent-queries N    query API requests in progress (exports included, at most half of them)
+                                before another gets 429 (default ${DEFAULT_LIMITS.maxConcurrentQueries})
   --insert-concurrency N        inserts at once, one store connection each (default ${DEFAULT_LIMITS.insertConcurrency})
   --shutdown-timeout SECONDS    wait for in-flight requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
   --logs-engine Null|MergeTree  keep raw otel_logs rows (as migrate; default Null)

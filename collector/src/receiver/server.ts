@@ -236,6 +236,10 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   const active = new Set<ServerResponse>();
   /** Those of them answering the query API: not counted against ingest's limit (a long export held a slot). */
   const queries = new Set<ServerResponse>();
+  // Exports among them: each holds its slot for its whole run, so they get at most half of the slots and
+  // page reads (a dashboard, the CLI) keep the rest.
+  const exports = new Set<ServerResponse>();
+  const maxExports = Math.max(1, Math.floor(limits.maxConcurrentQueries / 2));
   /**
    * Query responses waiting for their client to read (a full socket), since when: shutdown cuts those waiting
    * longer than shutdownStallMs (a reader that stopped held shutdown for the whole timeout).
@@ -428,7 +432,20 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
             '(--max-concurrent-queries): retry later',
         );
       }
+      const isExport = url.pathname === `${QUERY_PREFIX}/export`;
+      if (isExport && exports.size >= maxExports) {
+        refusals.refuseBusyQuery(req.socket.remoteAddress, queries.size);
+        res.setHeader('retry-after', String(limits.retryAfterSeconds));
+        return sendError(
+          res,
+          429,
+          'too_many_requests',
+          `exports already hold ${exports.size} of the ${maxExports} query slots they may take (half of ` +
+            '--max-concurrent-queries, so page reads keep the rest): retry later',
+        );
+      }
       queries.add(res);
+      if (isExport) exports.add(res);
       return handleQuery(options.reader, req, res, url, {
         retryAfterSeconds: limits.retryAfterSeconds,
         bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
@@ -485,6 +502,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         .finally(() => {
           active.delete(res);
           queries.delete(res);
+          exports.delete(res);
           blockedSince.delete(res);
           if (active.size === 0) for (const resolve of idle.splice(0)) resolve();
         });
