@@ -7,7 +7,7 @@ import {
   type EventFilter,
   type StoredAuditEvent,
 } from '../src/index.js';
-import { PAGE_TEXT_BYTES, search } from '../src/query/operations.js';
+import { PAGE_TEXT_BYTES, search, storageOrderPage } from '../src/query/operations.js';
 import { logRow, openTestStore, type TestEvent } from './support.js';
 
 let store: AuditStore;
@@ -644,6 +644,51 @@ describe('cursor pagination', () => {
     ]);
     expect(refused).toBeLessThanOrEqual(2);
     expect(sizes.length).toBeLessThan(15);
+  });
+
+  it('a sized storage-order page does not end the export when an event lands inside it between its two reads', async () => {
+    const event = (n: number, ms: number) =>
+      logRow({
+        id: uuid(23_000 + n),
+        tenant: 'storage-race',
+        actor: { id: 'a', type: 'user' },
+        occurredAt: new Date(base + ms),
+      });
+    await store.insertLogs([event(1, 10), event(2, 20), event(3, 30)]);
+    const client = store.client;
+    const query = client.query.bind(client);
+    let inserted = false;
+    client.query = (async (params: Parameters<typeof query>[0]) => {
+      const result = await query(params);
+      // Right after the sizing read: an event between the first two in storage order.
+      if (!inserted && String(params.query).includes('AS bytes')) {
+        inserted = true;
+        await store.insertLogs([event(4, 15)]);
+      }
+      return result;
+    }) as typeof client.query;
+    let page: Awaited<ReturnType<typeof storageOrderPage>>;
+    try {
+      page = await storageOrderPage(
+        { client: store.client, db: store.db },
+        { tenant: 'storage-race' },
+        150,
+        undefined,
+        true,
+      );
+    } finally {
+      client.query = query;
+    }
+    expect(inserted).toBe(true);
+    expect(page.events.map((e) => e.id)).toEqual([uuid(23_001), uuid(23_004), uuid(23_002)]);
+    expect(page.more).toBe(true);
+    const rest = await storageOrderPage(
+      { client: store.client, db: store.db },
+      { tenant: 'storage-race' },
+      150,
+      page.last,
+    );
+    expect(rest.events.map((e) => e.id)).toEqual([uuid(23_003)]);
   });
 
   it('the bound counts every column a page carries (a long request id, many targets)', async () => {

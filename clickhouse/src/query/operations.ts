@@ -345,20 +345,30 @@ export async function storageOrderPage(
       params,
     );
   let n = limit;
-  let more: boolean | undefined;
+  let lastSized: SizeRow | undefined;
+  let sizedMore = true;
   if (sized) {
     const sizes = await read<SizeRow>(SIZE_SELECT, limit);
     n = rowsThatFit(sizes);
-    more = n < sizes.length || sizes.length === limit;
     if (n === 0) return { events: [], more: false };
+    lastSized = sizes[n - 1];
+    sizedMore = n < sizes.length || sizes.length === limit;
   }
   const found = await read<EventRow>(EVENT_SELECT, n);
   const end = found.at(-1);
+  // The sizing read's "nothing after these" holds only if the full read ended on the same row: an event inserted
+  // between the two reads inside the range pushes the last sized row past the page.
+  const sameEnd =
+    lastSized === undefined ||
+    (end !== undefined &&
+      end.actor_id === lastSized.actor_id &&
+      end.occurred_at === lastSized.occurred_at &&
+      end.event_id === lastSized.event_id);
   return {
     events: found.map(rowToEvent),
     ...(end && { last: { actorId: end.actor_id, occurredAt: end.occurred_at, eventId: end.event_id } }),
     // Fewer rows than asked: none are left (the read takes the next n after `after`, whichever they are).
-    more: found.length === n && (more ?? true),
+    more: found.length === n && (sizedMore || !sameEnd),
   };
 }
 
