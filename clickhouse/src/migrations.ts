@@ -135,9 +135,12 @@ export const MAX_RETENTION_DAYS = 100_000;
 function days(value: number | undefined, field: string, min: 0 | 1): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < min || value > MAX_RETENTION_DAYS) {
+    // A string shows its quotes ("30" looks valid otherwise); anything else but a number only its type.
+    const got =
+      typeof value === 'number' ? value : typeof value === 'string' ? JSON.stringify(value) : typeof value;
     throw new AuditStoreInputError(
       field,
-      `must be a whole number of days between ${min} and ${MAX_RETENTION_DAYS}${min === 0 ? ' (0: keep forever)' : ''}, got ${typeof value === 'number' ? value : typeof value === 'string' ? JSON.stringify(value) : typeof value}`,
+      `must be a whole number of days between ${min} and ${MAX_RETENTION_DAYS}${min === 0 ? ' (0: keep forever)' : ''}, got ${got}`,
     );
   }
   return value;

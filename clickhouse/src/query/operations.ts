@@ -227,7 +227,7 @@ export async function sizedPage(
 }
 
 /** How many of the sized rows, in order, fit in PAGE_TEXT_BYTES (at least one, if any). */
-export function rowsThatFit(sized: readonly { bytes: string | number }[]): number {
+function rowsThatFit(sized: readonly { bytes: string | number }[]): number {
   let n = 0;
   let bytes = 0;
   for (const row of sized) {
