@@ -34,6 +34,7 @@ async function until(what: string, done: () => boolean): Promise<void> {
 describe('serve over --max-concurrent-queries', () => {
   const dir = mkdtempSync(join(tmpdir(), 'query-limit-'));
   let serve: RunningServe;
+  const logged: string[] = [];
   beforeAll(async () => {
     serve = await startServe({
       store: { path: join(dir, 'data') },
@@ -41,7 +42,7 @@ describe('serve over --max-concurrent-queries', () => {
       token: TOKEN,
       ingestAuth: 'none',
       limits: { maxConcurrentQueries: 2, retryAfterSeconds: 1 },
-      log: jsonLogger(() => undefined),
+      log: jsonLogger((line) => void logged.push(line)),
     });
   }, 60_000);
   afterAll(async () => {
@@ -94,8 +95,20 @@ describe('serve over --max-concurrent-queries', () => {
       expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
         /exports already hold 1 of the 1 query slots they may take \(half of --max-concurrent-queries/,
       );
+      // However the path is spelt, the router runs an export: counted as one.
+      for (const path of [
+        '/v1/audit/export/',
+        '/v1/audit//export',
+        '/v1/audit/%65xport',
+        '/v1/audit/export//',
+      ]) {
+        const other = await fetch(`${serve.url}${path}?tenant=acme`, { headers });
+        expect([path, other.status]).toEqual([path, 429]);
+        await other.text();
+      }
       const page = await fetch(`${serve.url}/v1/audit/events?tenant=acme`, { headers });
       expect(page.status).toBe(200);
+      expect(logged.some((line) => line.includes('exports hold their half of the query slots'))).toBe(true);
     } finally {
       held.destroy();
     }

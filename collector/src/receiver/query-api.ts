@@ -282,6 +282,21 @@ function decode(segment: string): string {
   }
 }
 
+/** The path's segments after QUERY_PREFIX, decoded, as the router reads them (empty segments dropped). */
+function routeParts(url: URL): string[] {
+  return url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
+}
+
+/** Whether the router will answer this request with an export (serve counts exports apart), however it is spelt. */
+export function isExportRequest(url: URL): boolean {
+  try {
+    const parts = routeParts(url);
+    return parts.length === 1 && parts[0] === 'export';
+  } catch {
+    return false; // a 400 for its percent-encoding
+  }
+}
+
 export interface QueryApiOptions {
   /** Retry-After (seconds) sent with a 503. */
   retryAfterSeconds: number;
@@ -357,7 +372,7 @@ export async function handleQuery(
   let params: URLSearchParams | undefined;
   try {
     refuseDotSegments(req.url);
-    const parts = url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
+    const parts = routeParts(url);
     route = parts[0] === 'actors' ? 'actor' : parts[0] === 'targets' ? 'target' : 'other';
     if (req.method !== 'GET' && req.method !== 'POST') {
       res.setHeader('allow', 'GET, POST');

@@ -88,6 +88,18 @@ export class Refusals {
     });
   }
 
+  /** An export over its half of the query slots (429): `query requests refused`, counted in queryBusy too. */
+  refuseBusyExport(remoteAddress: string | undefined, exportsInProgress: number, maxExports: number): void {
+    this.queriesBusy += 1;
+    this.warnings.note('export busy', 'query requests refused', 'refused', 1, {
+      status: 429,
+      reason: 'exports hold their half of the query slots',
+      exportsInProgress,
+      maxExports,
+      lastRemoteAddress: remoteAddress,
+    });
+  }
+
   /** Refused logs requests per status since start. */
   get stats(): Record<RefusalStatus, number> {
     return { ...this.counts };

@@ -22,6 +22,7 @@ import type { Logger } from './log.js';
 import { recordCount } from './otlp-model.js';
 import {
   handleQuery,
+  isExportRequest,
   MAX_QUERY_HEADER_BYTES,
   QUERY_PREFIX,
   type QueryReader,
@@ -432,9 +433,9 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
             '(--max-concurrent-queries): retry later',
         );
       }
-      const isExport = url.pathname === `${QUERY_PREFIX}/export`;
+      const isExport = isExportRequest(url);
       if (isExport && exports.size >= maxExports) {
-        refusals.refuseBusyQuery(req.socket.remoteAddress, queries.size);
+        refusals.refuseBusyExport(req.socket.remoteAddress, exports.size, maxExports);
         res.setHeader('retry-after', String(limits.retryAfterSeconds));
         return sendError(
           res,
