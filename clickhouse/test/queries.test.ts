@@ -472,7 +472,7 @@ describe('cursor pagination', () => {
         pages.push(page.events);
         cursor = page.nextCursor;
       } while (cursor !== undefined && pages.length < 10);
-      // ~33 events of 500 KB fit in 16 MiB: the default 50 would be ~25 MB.
+      // ~33 events of 500 KB fit in 16 MiB: the default limit (100) would read all 60, ~30 MB.
       const [first = []] = pages;
       expect(first.length, name).toBeGreaterThan(25);
       expect(JSON.stringify(first).length, name).toBeLessThanOrEqual(PAGE_TEXT_BYTES);
