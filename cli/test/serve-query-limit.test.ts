@@ -12,11 +12,11 @@ import { RemoteAuditReader } from '../src/remote-store.js';
 const TOKEN = 'query-limit-test-token-0123456789';
 
 /** A query API request whose form body never comes: it holds a query slot until the socket closes. */
-async function heldQuery(port: number, route = 'events'): Promise<Socket> {
+async function heldQuery(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   socket.write(
-    `POST /v1/audit/${route} HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+    'POST /v1/audit/events HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
       `Authorization: Bearer ${TOKEN}\r\ncontent-type: application/x-www-form-urlencoded\r\n` +
       'Content-Length: 64\r\n\r\n',
   );
@@ -34,7 +34,6 @@ async function until(what: string, done: () => boolean): Promise<void> {
 describe('serve over --max-concurrent-queries', () => {
   const dir = mkdtempSync(join(tmpdir(), 'query-limit-'));
   let serve: RunningServe;
-  const logged: string[] = [];
   beforeAll(async () => {
     serve = await startServe({
       store: { path: join(dir, 'data') },
@@ -42,7 +41,7 @@ describe('serve over --max-concurrent-queries', () => {
       token: TOKEN,
       ingestAuth: 'none',
       limits: { maxConcurrentQueries: 2, retryAfterSeconds: 1 },
-      log: jsonLogger((line) => void logged.push(line)),
+      log: jsonLogger(() => undefined),
     });
   }, 60_000);
   afterAll(async () => {
@@ -81,42 +80,5 @@ describe('serve over --max-concurrent-queries', () => {
     } finally {
       for (const socket of held) socket.destroy();
     }
-  }, 60_000);
-
-  it('runs exports in at most half of the slots: another export gets 429, a page read is answered', async () => {
-    await until('no query in progress', () => serve.server.stats().queriesInFlight === 0);
-    const held = await heldQuery(serve.port, 'export');
-    try {
-      await until('the export in progress', () => serve.server.stats().queriesInFlight === 1);
-      const headers = { authorization: `Bearer ${TOKEN}` };
-      const refused = await fetch(`${serve.url}/v1/audit/export?tenant=acme`, { headers });
-      expect(refused.status).toBe(429);
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
-        /exports already hold 1 of the 1 query slots they may take \(half of --max-concurrent-queries/,
-      );
-      // However the path is spelt, the router runs an export: counted as one.
-      for (const path of [
-        '/v1/audit/export/',
-        '/v1/audit//export',
-        '/v1/audit/%65xport',
-        '/v1/audit/export//',
-      ]) {
-        const other = await fetch(`${serve.url}${path}?tenant=acme`, { headers });
-        expect([path, other.status]).toEqual([path, 429]);
-        await other.text();
-      }
-      const page = await fetch(`${serve.url}/v1/audit/events?tenant=acme`, { headers });
-      expect(page.status).toBe(200);
-      expect(logged.some((line) => line.includes('exports hold their half of the query slots'))).toBe(true);
-    } finally {
-      held.destroy();
-    }
-    await until('the export slot freed', () => serve.server.stats().queriesInFlight === 0);
-    const again = await fetch(`${serve.url}/v1/audit/export?tenant=acme`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    expect(again.status).toBe(200);
-    await again.text();
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 // A query API client that stops reading (a pager left open, a peer gone silent): its export must not hold a
 // request slot ingest counts, nor hold shutdown, nor stay open for good. Found in a 30-minute soak: two stalled
 // exports kept inFlight up and every SIGTERM waited the whole shutdown timeout.
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
@@ -107,6 +108,51 @@ describe('a query client that stops reading', () => {
       const whole = await query(t.serve, `/v1/audit/events?tenant=${TENANT}&limit=1`);
       expect(whole.status).toBe(200);
     } finally {
+      await t.close();
+    }
+  }, 60_000);
+
+  it('runs exports in at most half of the query slots: another export gets 429, everything else its own answer', async () => {
+    const t = await startTestServe({
+      store: { path: join(dir, 'data') },
+      limits: { maxConcurrentQueries: 4, retryAfterSeconds: 1 },
+    });
+    const held: Socket[] = [];
+    try {
+      for (const _ of [1, 2]) held.push((await stalledExport(t)).socket);
+      expect(await until(async () => (await health(t)).queriesInFlight === 2, 10_000)).toBe(true);
+      const send = async (method: string, path: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${t.serve.url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${t.serve.token}`, ...headers },
+          ...(method === 'POST' && { body: 'x' }),
+        });
+        await res.arrayBuffer();
+        return [method, path, res.status, res.headers.get('retry-after')];
+      };
+      // However the path is spelt, what the router runs as an export is counted as one.
+      for (const path of ['/export', '/export/', '//export', '/%65xport', '/export//']) {
+        expect(await send('GET', `/v1/audit${path}?tenant=${TENANT}`)).toEqual([
+          'GET',
+          `/v1/audit${path}?tenant=${TENANT}`,
+          429,
+          '1',
+        ]);
+      }
+      // Requests the router refuses get their own answer, not the cap's 429.
+      // (A raw request: fetch would remove the dot segment itself.)
+      const dotted = await rawGet(t, `/v1/audit/./export?tenant=${TENANT}`, { paused: false });
+      const [statusLine] = await once(dotted, 'data');
+      dotted.destroy();
+      expect(String(statusLine).split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+      expect((await send('DELETE', '/v1/audit/export'))[2]).toBe(405);
+      expect((await send('POST', '/v1/audit/export', { 'content-type': 'text/plain' }))[2]).toBe(415);
+      expect((await send('GET', `/v1/audit/export?tenant=${TENANT}&format=xml`))[2]).toBe(400);
+      // Page reads keep the other half.
+      expect((await send('GET', `/v1/audit/events?tenant=${TENANT}&limit=1`))[2]).toBe(200);
+      expect(t.logs.some((line) => line.includes('exports hold their half of the query slots'))).toBe(true);
+    } finally {
+      for (const socket of held) socket.destroy();
       await t.close();
     }
   }, 60_000);

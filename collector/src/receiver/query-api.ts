@@ -287,18 +287,8 @@ function routeParts(url: URL): string[] {
   return url.pathname.slice(QUERY_PREFIX.length).split('/').filter(Boolean).map(decode);
 }
 
-/** Whether the router will answer this request with an export (serve counts exports apart), however it is spelt. */
-export function isExportRequest(url: URL): boolean {
-  try {
-    const parts = routeParts(url);
-    return parts.length === 1 && parts[0] === 'export';
-  } catch {
-    return false; // a 400 for its percent-encoding
-  }
-}
-
 export interface QueryApiOptions {
-  /** Retry-After (seconds) sent with a 503. */
+  /** Retry-After (seconds) sent with a 503 or an export refused 429. */
   retryAfterSeconds: number;
   /** A POST body that sends nothing this long is dropped (as /v1/logs bodies are). */
   bodyIdleTimeoutMs?: number;
@@ -312,6 +302,11 @@ export interface QueryApiOptions {
    * its reason can go.
    */
   onResponseCut?: (error: unknown) => void;
+  /**
+   * Asked when a valid export is about to run (exports hold their slot for their whole run, so the caller may
+   * let only so many run at once): a message refuses it with 429 + Retry-After; undefined lets it run.
+   */
+  admitExport?: () => string | undefined;
 }
 
 /**
@@ -466,6 +461,11 @@ export async function handleQuery(
       if (order !== 'time' && order !== 'actor')
         throw new QueryParameterError('order', `must be time or actor, got ${JSON.stringify(order)}`);
       const filter = filterFromParams(params);
+      const refused = options.admitExport?.();
+      if (refused !== undefined) {
+        res.setHeader('retry-after', String(options.retryAfterSeconds));
+        return sendError(res, 429, 'too_many_requests', refused);
+      }
       // The status goes out with the first write, which comes with the first page (the CSV header too), so a
       // store that cannot be reached still gets its 503.
       const start = async (chunk: string) => {

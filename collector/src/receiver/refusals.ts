@@ -115,7 +115,7 @@ export class Refusals {
     return this.unauthorized;
   }
 
-  /** Query API requests refused 429 (--max-concurrent-queries) since start. */
+  /** Query API requests refused 429 (--max-concurrent-queries, or exports over their half) since start. */
   get queryBusy(): number {
     return this.queriesBusy;
   }

@@ -22,7 +22,6 @@ import type { Logger } from './log.js';
 import { recordCount } from './otlp-model.js';
 import {
   handleQuery,
-  isExportRequest,
   MAX_QUERY_HEADER_BYTES,
   QUERY_PREFIX,
   type QueryReader,
@@ -72,7 +71,7 @@ export interface ReceiverServer {
     rejectedRecords: number;
     /** Query API requests refused 401 (missing or wrong token) since start. */
     queryUnauthorized: number;
-    /** Query API requests refused 429 over `--max-concurrent-queries` since start. */
+    /** Query API requests refused 429 over `--max-concurrent-queries`, or exports over their half, since start. */
     queryBusy: number;
   };
   /**
@@ -433,20 +432,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
             '(--max-concurrent-queries): retry later',
         );
       }
-      const isExport = isExportRequest(url);
-      if (isExport && exports.size >= maxExports) {
-        refusals.refuseBusyExport(req.socket.remoteAddress, exports.size, maxExports);
-        res.setHeader('retry-after', String(limits.retryAfterSeconds));
-        return sendError(
-          res,
-          429,
-          'too_many_requests',
-          `exports already hold ${exports.size} of the ${maxExports} query slots they may take (half of ` +
-            '--max-concurrent-queries, so page reads keep the rest): retry later',
-        );
-      }
       queries.add(res);
-      if (isExport) exports.add(res);
       return handleQuery(options.reader, req, res, url, {
         retryAfterSeconds: limits.retryAfterSeconds,
         bodyIdleTimeoutMs: limits.bodyIdleTimeoutMs,
@@ -454,6 +440,19 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         onBlocked: (waiting) => {
           if (waiting) blockedSince.set(res, performance.now());
           else blockedSince.delete(res);
+        },
+        // Counted where the router starts an export, so a request it refuses (a bad path, method or body) gets
+        // its own answer, not this 429.
+        admitExport: () => {
+          if (exports.size >= maxExports) {
+            refusals.refuseBusyExport(req.socket.remoteAddress, exports.size, maxExports);
+            return (
+              `exports already hold ${exports.size} of the ${maxExports} query slots they may take (half of ` +
+              '--max-concurrent-queries, so page reads keep the rest): retry later'
+            );
+          }
+          exports.add(res);
+          return undefined;
         },
         onResponseCut: (error) =>
           error instanceof SendStalledError
