@@ -148,6 +148,10 @@ describe('a query client that stops reading', () => {
       expect((await send('DELETE', '/v1/audit/export'))[2]).toBe(405);
       expect((await send('POST', '/v1/audit/export', { 'content-type': 'text/plain' }))[2]).toBe(415);
       expect((await send('GET', `/v1/audit/export?tenant=${TENANT}&format=xml`))[2]).toBe(400);
+      // So does a filter the store refuses (a reversed range, an action wildcard it does not take).
+      const reversed = '&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z';
+      expect((await send('GET', `/v1/audit/export?tenant=${TENANT}${reversed}`))[2]).toBe(400);
+      expect((await send('GET', `/v1/audit/export?tenant=${TENANT}&action=docs*`))[2]).toBe(400);
       // Page reads keep the other half.
       expect((await send('GET', `/v1/audit/events?tenant=${TENANT}&limit=1`))[2]).toBe(200);
       expect(t.logs.some((line) => line.includes('exports hold their half of the query slots'))).toBe(true);

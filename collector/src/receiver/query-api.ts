@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type AuditReads,
   AuditStoreInputError,
+  checkQuery,
   type EventFilter,
   INTERVALS,
   type Interval,
@@ -461,6 +462,8 @@ export async function handleQuery(
       if (order !== 'time' && order !== 'actor')
         throw new QueryParameterError('order', `must be time or actor, got ${JSON.stringify(order)}`);
       const filter = filterFromParams(params);
+      // The store's own checks first: a filter it refuses gets its 400, not the cap's 429.
+      checkQuery(filter);
       const refused = options.admitExport?.();
       if (refused !== undefined) {
         res.setHeader('retry-after', String(options.retryAfterSeconds));
