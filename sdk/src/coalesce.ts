@@ -117,6 +117,15 @@ function merged(session: Session): PreparedAuditEvent {
   return { event, json };
 }
 
+/**
+ * What record() hands back: a copy. The session's own event is read again when it is emitted (its id, times,
+ * actor, context, changes): a caller's edit of the returned object must not change or break what is stored.
+ * Every part is normalised JSON, Dates and strings, so it clones.
+ */
+function handedBack<A extends string>(event: AuditEvent): AuditEvent<A> {
+  return structuredClone(event) as AuditEvent<A>;
+}
+
 /** How a coalescer and its logger keep in touch, without the logger holding an idle coalescer. */
 export interface CoalescerLink {
   /**
@@ -183,7 +192,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       const givenId = hasGivenId(input) ? prepared.event.id : undefined;
       if (session) {
         if (givenId !== undefined && (givenId === session.first.event.id || session.ids.has(givenId)))
-          return session.first.event as AuditEvent<typeof input.action>;
+          return handedBack(session.first.event);
         const at = prepared.event.occurredAt;
         const next: Session = {
           ...session,
@@ -200,7 +209,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
               session.ids.delete(session.ids.values().next().value as string);
           }
           arm(key, session);
-          return session.first.event as AuditEvent<typeof input.action>;
+          return handedBack(session.first.event);
         }
         // Merged, it would be over maxEventBytes: emit the session as it is and open a new one with this
         // occurrence (both are stored; neither is over the limit).
@@ -222,7 +231,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       sessions.set(key, opened);
       if (sessions.size === 1) link.open(true);
       arm(key, opened);
-      return prepared.event as AuditEvent<typeof input.action>;
+      return handedBack(prepared.event);
     },
     flush() {
       for (const key of [...sessions.keys()]) close(key);

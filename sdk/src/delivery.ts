@@ -107,6 +107,21 @@ function identity(record: TrackedRecord): UndeliveredEvent {
 
 const WAITING_KEPT = 1_000;
 
+/**
+ * Runs an application hook: what it throws, or what the promise it returns (an `async` hook, which its `=> void`
+ * type accepts) rejects with, is reported through diag instead of reaching the caller or the process.
+ */
+export function reportHookFailure(what: string, hook: () => unknown): void {
+  const report = (error: unknown) => diag.error(`otel-audit: ${what} threw`, error);
+  try {
+    const returned = hook();
+    if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function')
+      (returned as PromiseLike<unknown>).then(undefined, report);
+  } catch (error) {
+    report(error);
+  }
+}
+
 export class DeliveryTracker implements DeliveryListener {
   private counts = { recorded: 0, exported: 0, dropped: 0, failed: 0, invalid: 0 };
   private isTracked = false;
@@ -234,12 +249,9 @@ export class DeliveryTracker implements DeliveryListener {
     diag.warn(message);
   }
 
-  // A throwing hook must not break the export path that called it.
-  private call(hook: () => void): void {
-    try {
-      hook();
-    } catch (error) {
-      diag.error('otel-audit: an onDrop/onError hook threw', error);
-    }
+  // A throwing hook must not break the export path that called it; nor may an async one that rejects (an
+  // unhandled rejection ends the process).
+  private call(hook: () => unknown): void {
+    reportHookFailure('an onDrop/onError hook', hook);
   }
 }

@@ -26,13 +26,14 @@ import {
   type DeliveryHooks,
   type DeliveryStats,
   DeliveryTracker,
+  reportHookFailure,
   type TrackedRecord,
 } from './delivery.js';
 import { type AuditIssue, AuditOptionError, AuditValidationError } from './errors.js';
 import { type AuditEvent, type PreparedAuditEvent, prepareAuditEvent } from './event.js';
 import { onProcessExit, onProcessExitFinal } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
-import { requireLimit } from './options.js';
+import { MAX_TIMER_MS, requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -96,7 +97,7 @@ export type AuditLoggerLifecycle = Pick<AuditLogger, 'stats' | 'flush' | 'shutdo
 
 /** A provider that can flush (the OTel SDK's), or the global proxy in front of one. */
 interface FlushableProvider {
-  forceFlush?: () => Promise<void>;
+  forceFlush?: (options?: { timeoutMillis?: number }) => Promise<void>;
   getDelegate?: () => unknown;
 }
 
@@ -110,10 +111,27 @@ const exitWork = new WeakMap<DeliveryTracker, { beforeExit(): void; exit(): void
 const runBeforeExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.beforeExit();
 const runExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.exit();
 
-async function forceFlush(provider: unknown): Promise<void> {
+/**
+ * `bounded`: the pipeline tracks delivery (this package's processor), whose flush ends by its own export
+ * timeouts but may go on batch after batch: the OTel provider's default 30 s cut (a TimeoutError) would end it
+ * with records still going out. An untracked pipeline keeps that cut: a processor that never settles its flush
+ * would otherwise keep the process alive at exit.
+ */
+async function forceFlush(provider: unknown, bounded: boolean): Promise<void> {
   const p = provider as FlushableProvider | undefined;
-  if (typeof p?.forceFlush === 'function') return p.forceFlush();
-  if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
+  if (typeof p?.forceFlush === 'function')
+    return bounded ? p.forceFlush({ timeoutMillis: MAX_TIMER_MS }) : p.forceFlush();
+  if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate(), bounded);
+}
+
+/**
+ * The `TimeoutError` of `@opentelemetry/core` (whose `name` stays 'Error'), told by its class name: importing
+ * it would tie this entry point to the SDK packages, and the application's copy may be another version.
+ */
+function isOtelTimeout(error: unknown): boolean {
+  return (
+    error instanceof Error && (error.name === 'TimeoutError' || error.constructor.name === 'TimeoutError')
+  );
 }
 
 /** A wrong option's value for its error message: JSON when it has one (a circular object or a bigint has none). */
@@ -251,11 +269,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
             ]);
       if (!options.onInvalid) throw error;
       tracker.invalid();
-      try {
-        options.onInvalid(error, input);
-      } catch (hookError) {
-        diag.error('otel-audit: the onInvalid hook threw', hookError);
-      }
+      const onInvalid = options.onInvalid;
+      reportHookFailure('the onInvalid hook', () => onInvalid(error, input));
       return undefined;
     }
   }
@@ -394,22 +409,32 @@ export function createAuditLogger<const S extends ActionSchemas>(
       for (const provider of earlier) {
         // A provider the application replaced is not its concern any more: its failure is reported, not thrown
         // (it would leave shutdown() undone).
-        const flushing = forceFlush(provider).catch((error: unknown) =>
+        const flushing = forceFlush(provider, tracker.tracked).catch((error: unknown) =>
           diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
         );
         earlierFlushes.add(flushing);
         void flushing.finally(() => earlierFlushes.delete(flushing));
       }
-      await Promise.all([forceFlush(current), ...earlierFlushes]);
+      try {
+        await Promise.all([forceFlush(current, tracker.tracked), ...earlierFlushes]);
+      } catch (error) {
+        // OTel's provider stopped waiting (its 30 s cut, an untracked pipeline): what is still held stays the
+        // pipeline's to deliver, as after any flush that did not get everything out; other failures are thrown.
+        if (!isOtelTimeout(error)) throw error;
+        diag.warn('otel-audit: the LoggerProvider did not finish flushing in time', error);
+      }
       return audit.stats();
     },
     async shutdown() {
-      const stats = await audit.flush();
-      closed = true;
-      for (const { recorder } of [...coalescers]) recorder.close();
-      stopExitFlush();
-      stopExitReport();
-      return stats;
+      try {
+        return await audit.flush();
+      } finally {
+        // Stopped whatever the flush did: a later record() is dropped (`shutdown`), never accepted unseen.
+        closed = true;
+        for (const { recorder } of [...coalescers]) recorder.close();
+        stopExitFlush();
+        stopExitReport();
+      }
     },
   };
 
@@ -428,13 +453,20 @@ export function createAuditLogger<const S extends ActionSchemas>(
     const coalesced = openSessions() > 0;
     const { pending, exported } = tracker.stats();
     if (!coalesced && (pending === 0 || pending === heldAfterFruitlessFlush)) return;
-    void audit.flush().then((after) => {
-      // Untracked, `exported` never grows and what it held before the flush was tried: records made while it ran
-      // (an application beforeExit listener) were not, and must make the next beforeExit flush again.
-      const tried = tracker.tracked || followUp ? after.pending : pending;
-      followUp = !tracker.tracked && !followUp && after.pending > pending;
-      heldAfterFruitlessFlush = after.exported > exported ? -1 : tried;
-    });
+    audit.flush().then(
+      (after) => {
+        // Untracked, `exported` never grows and what it held before the flush was tried: records made while it ran
+        // (an application beforeExit listener) were not, and must make the next beforeExit flush again.
+        const tried = tracker.tracked || followUp ? after.pending : pending;
+        followUp = !tracker.tracked && !followUp && after.pending > pending;
+        heldAfterFruitlessFlush = after.exported > exported ? -1 : tried;
+      },
+      (error: unknown) => {
+        // Nobody awaits this flush: an unhandled rejection would end the process with an error. Not retried.
+        diag.error('otel-audit: the flush at exit failed', error);
+        heldAfterFruitlessFlush = tracker.stats().pending;
+      },
+    );
   }
   const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(tracker, runBeforeExit);
 

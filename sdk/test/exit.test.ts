@@ -76,6 +76,23 @@ const audit = createAuditLogger({ tenant: 'acme' });
 console.log(JSON.stringify(Array.from({ length: 5 }, (_, i) => audit.record({ action: 'a.b.created', metadata: { i } }).id)));
 `;
 
+// The application's own pipeline fails its flush (a processor whose forceFlush rejects): the beforeExit flush
+// nobody awaits reports it through diag, and the process ends as it would have (code 0, no unhandled rejection).
+const childFlushFails = `
+import { diag, DiagConsoleLogger, DiagLogLevel, logs } from '@opentelemetry/api';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.ERROR);
+// It holds what it was given, as a batching processor does (which, registered globally, keeps the logger's
+// exit hooks alive through the records).
+const held = [];
+const failing = { onEmit: (r) => held.push(r), forceFlush: () => Promise.reject(new Error('disk full')), shutdown: async () => {} };
+logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [failing] }));
+const audit = createAuditLogger({ tenant: 'acme' });
+audit.record({ action: 'a.b.created' });
+process.on('exit', () => console.log(JSON.stringify(audit.stats())));
+`;
+
 // Records made after the SDK's exit hooks ran (no I/O any more): reported dropped (exit) at once, never left
 // pending. MODE untracked: from the application's own exit listener, through an untracked pipeline; MODE
 // on-error: from onError while the processor reports what the down endpoint never took (before the logger's hook).
@@ -171,7 +188,8 @@ async function runChild(script: string, env: Record<string, string>) {
   proc.stderr.on('data', (d: Buffer) => {
     err += d.toString();
   });
-  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  // 'close', not 'exit': the output is all read only once the pipes close.
+  const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
   return { code, out, err };
 }
 
@@ -285,6 +303,14 @@ describe('flush on exit', () => {
     const recorded = JSON.parse(out) as string[];
     expect(recorded).toHaveLength(5);
     expect(eventIds(endpoint).sort()).toEqual([...recorded].sort());
+  }, 30_000);
+
+  it('reports a failed flush at exit through diag; the process still ends with code 0', async () => {
+    const { code, err, out } = await runChild(childFlushFails, {});
+    expect(code, err).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ recorded: 1, pending: 1, tracked: false });
+    expect(err).toContain('the flush at exit failed');
+    expect(err).toContain('disk full');
   }, 30_000);
 
   it('reports a record made after the exit hooks ran as dropped (exit), never pending: app exit listener, onError at exit', async () => {

@@ -1,0 +1,167 @@
+// flush() and shutdown() against OTel's LoggerProvider, which cuts a processor's flush at 30 s unless told
+// otherwise, and hooks written as async functions.
+import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AUDIT_ATTRIBUTES as A, createAuditLogger } from '../src/index.js';
+import { AuditLogRecordProcessor } from '../src/node.js';
+import {
+  ControlledExporter,
+  hookedLogger,
+  httpError,
+  type MemoryProcessor,
+  memoryProvider,
+  tick,
+} from './support.js';
+
+function diagSpy() {
+  const logger: DiagLogger = {
+    error: vi.fn(),
+    warn: vi.fn(),
+    info: vi.fn(),
+    debug: vi.fn(),
+    verbose: vi.fn(),
+  };
+  diag.setLogger(logger, DiagLogLevel.WARN);
+  const said = (level: 'error' | 'warn') =>
+    vi.mocked(logger[level]).mock.calls.map((call) => call.map(String).join(' '));
+  return said;
+}
+
+/** A processor of someone else's pipeline (no delivery tracking) whose flush never ends, or fails. */
+function foreignProcessor(forceFlush: () => Promise<void>): LogRecordProcessor {
+  return { onEmit() {}, forceFlush, shutdown: async () => {} };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+  diag.disable();
+});
+
+describe('flush() and shutdown() past the provider timeout', () => {
+  it('waits for a delivery-tracking processor past OTel’s 30 s cut, and counts what it exported', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const exporter = new ControlledExporter();
+    // An endpoint that takes 40 s to answer, within the processor's own timeout.
+    const processor = new AuditLogRecordProcessor({ exporter, exportTimeoutMillis: 120_000 });
+    const { audit } = hookedLogger(new LoggerProvider({ processors: [processor] }));
+    for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+    const flushed = audit.flush();
+    const outcome = flushed.then(
+      (stats) => stats,
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(40_000);
+    expect(exporter.waiting).toHaveLength(1);
+    exporter.settleAll(ExportResultCode.SUCCESS);
+    expect(await outcome).toMatchObject({ recorded: 3, exported: 3, pending: 0 });
+  });
+
+  it('resolves with the counts when an untracked pipeline’s flush is cut at 30 s, and says so', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const said = diagSpy();
+    const provider = new LoggerProvider({ processors: [foreignProcessor(() => new Promise(() => {}))] });
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    audit.record({ action: 'a.b.created' });
+    const outcome = audit.flush().then(
+      (stats) => stats,
+      (error: unknown) => error,
+    );
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(await outcome).toMatchObject({ recorded: 1, tracked: false });
+    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in time'));
+  });
+
+  it('stops the logger even when the provider’s flush fails: a later record is dropped, not accepted unseen', async () => {
+    const provider = new LoggerProvider({
+      processors: [foreignProcessor(() => Promise.reject(new Error('disk full')))],
+    });
+    const { audit, drops } = hookedLogger(provider);
+    audit.record({ action: 'a.b.created' });
+    await expect(audit.shutdown()).rejects.toThrow('disk full');
+    audit.record({ action: 'a.b.updated' });
+    expect(drops.map((d) => d.reason)).toEqual(['shutdown']);
+    expect(audit.stats()).toMatchObject({ recorded: 2, dropped: 1 });
+  });
+});
+
+describe('async hooks', () => {
+  it('reports an async onDrop, onError or onInvalid that rejects through diag, never as an unhandled rejection', async () => {
+    const said = diagSpy();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const exporter = new ControlledExporter();
+      exporter.auto = { code: ExportResultCode.FAILED, error: httpError(400) };
+      const provider = new LoggerProvider({
+        processors: [new AuditLogRecordProcessor({ exporter, scheduledDelayMillis: 0 })],
+      });
+      const audit = createAuditLogger({
+        loggerProvider: provider,
+        tenant: 'acme',
+        flushOnExit: false,
+        onDrop: async () => {
+          throw new Error('alerting down (drop)');
+        },
+        onError: async () => {
+          throw new Error('alerting down (error)');
+        },
+        onInvalid: async () => {
+          throw new Error('alerting down (invalid)');
+        },
+      });
+      audit.record({ action: 'a.b.created' }); // fails: 400
+      await audit.flush();
+      audit.record({ action: 'not an action' }); // invalid
+      await audit.shutdown();
+      audit.record({ action: 'a.b.updated' }); // dropped: shutdown
+      for (let i = 0; i < 5; i++) await tick();
+      expect(unhandled).toEqual([]);
+      const errors = said('error').join('\n');
+      for (const hook of ['drop', 'error', 'invalid']) expect(errors).toContain(`alerting down (${hook})`);
+      expect(audit.stats()).toMatchObject({ recorded: 2, failed: 1, dropped: 1, invalid: 1 });
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('coalescing recorders hand back a copy', () => {
+  it('an edit of the returned event changes nothing that is emitted, and cannot break the session', () => {
+    const { provider, exporter } = memoryProvider();
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    const saves = audit.coalesce({ idleMs: 60_000 });
+    const input = {
+      action: 'docs.sheet.saved',
+      actor: { id: 'u1', type: 'user' },
+      context: { ip: '1.2.3.4' },
+      targets: [{ type: 'sheet', id: 's1' }],
+      changes: { before: { title: 'a' } },
+    };
+    const first = saves.record(input);
+    const { id } = first;
+    Object.assign(first, { tenant: 'other', id: 'not-a-uuid' });
+    first.actor.id = 'someone-else';
+    first.occurredAt.setTime(0);
+    delete (first as { context?: unknown }).context;
+    (first.changes?.before as { title: string }).title = 'forged';
+    const again = saves.record({ ...input, changes: { after: { title: 'b' } } });
+    expect(again.id).toBe(id);
+    again.actor.id = 'someone-else';
+    audit.flush();
+    const records = (exporter as MemoryProcessor).records;
+    expect(records).toHaveLength(1);
+    const attributes = records[0]?.attributes ?? {};
+    expect(attributes[A.eventId]).toBe(id);
+    expect(attributes[A.tenant]).toBe('acme');
+    expect(attributes[A.actorId]).toBe('u1');
+    expect(attributes[A.contextIp]).toBe('1.2.3.4');
+    expect(JSON.parse(String(attributes[A.changes]))).toEqual({
+      before: { title: 'a' },
+      after: { title: 'b' },
+    });
+    expect(records[0]?.hrTime[0]).toBeGreaterThan(0);
+  });
+});
