@@ -1,4 +1,4 @@
-import { accessSync, existsSync, constants as fsConstants } from 'node:fs';
+import { accessSync, existsSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ClickHouseClient,
@@ -198,6 +198,22 @@ function checkAccess(path: string): void {
   }
 }
 
+/**
+ * A missing data directory is created 0700 here, not by chDB (which uses the umask's 0755): the files hold every
+ * tenant's events, and whoever can copy them can read them without the query API's token.
+ */
+function createPrivately(path: string): void {
+  if (existsSync(path)) return;
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    // Anything else (a file in the way) is chDB's to report, as before.
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new DataDirectoryAccessError(path, path, code, { cause: error });
+  }
+}
+
 /** chDB's connection module (an optional dependency): ChdbNotInstalledError when it cannot be loaded. */
 async function loadChdb(): Promise<typeof import('chdb/connection')> {
   try {
@@ -263,6 +279,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
     return { client, database, db, commandOnDefault };
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
+  createPrivately(target.path);
   checkAccess(target.path);
   const { createChdbConnection } = await loadChdb();
   let client: ClickHouseClient | undefined;

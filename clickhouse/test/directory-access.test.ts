@@ -1,6 +1,6 @@
 // An embedded data directory that fails to open is called locked only when it is: chDB says "Failed to create
 // connection" for a held lock and for a directory this user may not write alike.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLockError } from '../src/connection.js';
@@ -48,5 +48,19 @@ describe('a data directory that cannot be opened for reading and writing', () =>
     await expect(AuditStore.open({ path: join(file, 'sub') })).rejects.toThrow(
       `data directory ${join(file, 'sub')} (ENOTDIR): a part of its path is a file, not a directory`,
     );
+  });
+});
+
+describe('a data directory that does not exist yet', () => {
+  it('is created 0700 with its missing parents: its files hold every tenant’s events', async () => {
+    await store.close(); // chDB opens one data directory per process
+    const fresh = join(dir, 'fresh', 'store');
+    const opened = await AuditStore.open({ path: fresh });
+    try {
+      for (const created of [join(dir, 'fresh'), fresh])
+        expect((statSync(created).mode & 0o777).toString(8), created).toBe('700');
+    } finally {
+      await opened.close();
+    }
   });
 });

@@ -1,7 +1,9 @@
 // What one logs request may cost serve: a bound on its records (a few KB of gzipped empty records decoded to
 // gigabytes), the decoded request let go while the request waits for its insert, and protobuf fields whose wire
 // type is not their schema's refused as pdata refuses them.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -63,6 +65,31 @@ describe('--max-records-per-request', () => {
       expect(at.status, encoding).toBe(200);
       expect(await storedCount(t, run)).toBe(1000);
     }
+  });
+
+  it('answers 400 to a JSON body of bare objects or arrays (or nested past any request) before parsing it; braces in strings are text', async () => {
+    const json = { ...t.auth, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    // 2 MiB of `{},` in an ignored field: ~700k objects, 10 KB gzipped (JSON.parse would build them all).
+    const bare = `{"resourceLogs":[],"x":[${'{},'.repeat(700_000)}{}]}`;
+    const wide = await post(`${t.serve.url}/v1/logs`, gzipSync(bare), json);
+    expect(wide.status).toBe(400);
+    expect(wide.json?.message).toMatch(
+      /more than \d+ objects and arrays in \d+ bytes \(at most one per 8 bytes\)/,
+    );
+    const deep = await post(
+      `${t.serve.url}/v1/logs`,
+      gzipSync(`{"resourceLogs":[],"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`),
+      json,
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.json?.message).toMatch(/deeper than 512 levels/);
+    // A record whose body is JSON text full of braces (an audit event's metadata): taken, stored.
+    const run = 'braces-in-strings';
+    const metadata = JSON.stringify({ nested: Array.from({ length: 20_000 }, () => ({ a: [{}] })) });
+    const record = { attributes: [str('run', run)], body: { stringValue: metadata } };
+    const taken = await t.send(logsRequest([record]), 'json');
+    expect(taken.status).toBe(200);
+    expect(await storedCount(t, run)).toBe(1);
   });
 
   it('answers 400 to a protobuf LogRecord field sent with another wire type than its schema (as pdata does)', async () => {
@@ -144,4 +171,53 @@ describe('a request waiting for its insert', () => {
       await server.close();
     }
   }, 60_000);
+});
+
+// What other local users can take: connections (each a file descriptor the engine needs too), and a data
+// directory they may enter (its files are every tenant's events, without the token).
+describe('--max-connections, and a data directory open to others', () => {
+  let t: TestServe;
+  const open = mkdtempSync(join(tmpdir(), 'receiver-open-data-'));
+  beforeAll(async () => {
+    chmodSync(open, 0o755);
+    t = await startTestServe({
+      limits: { maxConnections: 3 },
+      store: { path: open },
+      stateDir: mkdtempSync(join(tmpdir(), 'receiver-state-')),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    rmSync(open, { recursive: true, force: true });
+  });
+
+  it('logs a warning naming the data directory and the chmod that closes it', () => {
+    const warning = t.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.level === 'warn');
+    expect(warning).toMatchObject({
+      msg: 'the data directory is open to other users: they can copy the events without the token',
+      dataDir: open,
+      mode: '0755',
+      fix: `chmod 700 ${open}`,
+    });
+  });
+
+  it('closes connections past the limit as they come; serves again once the held ones go', async () => {
+    const { port } = new URL(t.serve.url);
+    // Sockets that never finish their headers (each would be held up to the 30 s headers timeout).
+    const held = await Promise.all(
+      Array.from({ length: 3 }, async () => {
+        const socket = connect(Number(port), '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write('POST /v1/logs HTTP/1.1\r\nHost: x\r\n');
+        return socket;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the server has taken all three
+    await expect(fetch(`${t.serve.url}/health`)).rejects.toThrow();
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await fetch(`${t.serve.url}/health`)).status).toBe(200);
+  });
 });

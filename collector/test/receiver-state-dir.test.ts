@@ -4,7 +4,16 @@
 // made or migrated.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,6 +211,40 @@ describe('a --state-dir serve cannot use', () => {
       new RegExp(`^--state-dir: ${literal(file)} is a file, not a directory$`),
     );
   });
+
+  it('is writable by other users (a shared /tmp-like directory): refused, they could plant the token files', async () => {
+    const stateDir = join(dir, 'shared');
+    mkdirSync(stateDir);
+    chmodSync(stateDir, 0o1777);
+    await refused(
+      { stateDir },
+      new RegExp(`^--state-dir: ${literal(stateDir)} has mode 1777: other users may write it`),
+    );
+  });
+
+  // Another user's files need root to make here (chown); the CI runs as root.
+  const root = process.geteuid?.() === 0;
+  it.skipIf(!root)(
+    'holds a token file another user owns, or is owned by one: refused (needs root to set up)',
+    async () => {
+      const owned = join(dir, 'owned');
+      mkdirSync(owned, { mode: 0o700 });
+      chownSync(owned, 65534, 65534);
+      await refused(
+        { stateDir: owned },
+        new RegExp(`^--state-dir: ${literal(owned)} is owned by uid 65534, not this user \\(uid 0\\)`),
+      );
+      const stateDir = join(dir, 'planted');
+      mkdirSync(stateDir, { mode: 0o700 });
+      const tokenFile = join(stateDir, 'serve.token');
+      writeFileSync(tokenFile, 'a-token-the-other-user-chose\n', { mode: 0o600 });
+      chownSync(tokenFile, 65534, 65534);
+      await refused(
+        { stateDir },
+        new RegExp(`^${literal(tokenFile)}: ${literal(tokenFile)} is owned by uid 65534, not this user`),
+      );
+    },
+  );
 
   it('holds a token file others may read: refused before the store is opened', async () => {
     const stateDir = join(dir, 'state');

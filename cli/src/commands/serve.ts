@@ -121,6 +121,7 @@ const LIMIT_FLAGS: [flag: string, key: keyof ReceiverLimits][] = [
   ['max-batch-rows', 'maxBatchRows'],
   ['max-concurrent-requests', 'maxConcurrentRequests'],
   ['max-concurrent-queries', 'maxConcurrentQueries'],
+  ['max-connections', 'maxConnections'],
   ['insert-concurrency', 'insertConcurrency'],
 ];
 
@@ -159,6 +160,8 @@ on SIGTERM/SIGINT/SIGHUP.
                                 counted (default ${DEFAULT_LIMITS.maxConcurrentRequests})
   --max-concurrent-queries N    query API requests in progress (exports included, at most half of them)
                                 before another gets 429 (default ${DEFAULT_LIMITS.maxConcurrentQueries})
+  --max-connections N           open connections; more are closed as they come (default here ${DEFAULT_LIMITS.maxConnections}:
+                                half the open-files limit, at most 1000)
   --insert-concurrency N        inserts at once, one store connection each (default ${DEFAULT_LIMITS.insertConcurrency})
   --shutdown-timeout SECONDS    wait for in-flight requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
   --logs-engine Null|MergeTree  keep raw otel_logs rows (as migrate; default Null)
@@ -185,6 +188,7 @@ running at the shutdown timeout), 2 usage error.`,
     'max-batch-rows': { type: 'string' },
     'max-concurrent-requests': { type: 'string' },
     'max-concurrent-queries': { type: 'string' },
+    'max-connections': { type: 'string' },
     'insert-concurrency': { type: 'string' },
     'shutdown-timeout': { type: 'string' },
     'logs-engine': { type: 'string' },

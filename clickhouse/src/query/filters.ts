@@ -228,7 +228,8 @@ export function buildFilter(
         throw new AuditStoreInputError(`crud[${i}]`, `must be one of ${CRUD_VALUES.join(', ')}`);
     });
     if (filter.crud.length > 0) {
-      params.crud = filter.crud;
+      // Deduplicated: at most the four values reach the query, however often a caller repeats them.
+      params.crud = [...new Set(filter.crud)];
       where.push('toString(crud) IN {crud:Array(String)}');
       onlyKeyFilters = false;
     }

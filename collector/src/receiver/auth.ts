@@ -32,13 +32,22 @@ function check(token: string, option: string): string {
  * token guards the query API and, by default, ingestion.
  */
 function readTokenFile(file: string, option: string): string {
-  const mode = statSync(file).mode & 0o777;
-  // Windows has no POSIX modes (every file reads as 0666): nothing to check there.
+  const stat = statSync(file);
+  const mode = stat.mode & 0o777;
+  // Windows has no POSIX modes (every file reads as 0666) nor uids: nothing to check there.
   if (process.platform !== 'win32' && (mode & 0o077) !== 0)
     throw new ReceiverConfigError(
       option,
       `${file} has mode ${mode.toString(8).padStart(4, '0')}: other users may read or write the token; ` +
         `\`chmod 600 ${file}\``,
+    );
+  // A file another user owns is a token that user chose (planted in a shared directory, say).
+  const uid = process.geteuid?.();
+  if (uid !== undefined && stat.uid !== uid)
+    throw new ReceiverConfigError(
+      option,
+      `${file} is owned by uid ${stat.uid}, not this user (uid ${uid}): that user chose the token; ` +
+        'use a token file of your own',
     );
   return check(readFileSync(file, 'utf8'), option);
 }

@@ -1,4 +1,5 @@
 // Options of the receiver and their defaults (the CLI maps flags and environment variables onto these).
+import { readFileSync } from 'node:fs';
 import { DEFAULT_MAX_EVENT_BYTES } from '@otel-audit/sdk/conventions';
 import { ReceiverConfigError } from './errors.js';
 
@@ -25,6 +26,12 @@ export interface ReceiverLimits {
    * one gets 429: reads share the engine's threads with ingest, and each holds its answer in memory.
    */
   maxConcurrentQueries: number;
+  /**
+   * Open connections; one more is closed as it comes. Each holds a file descriptor, which the embedded engine
+   * needs too: sockets that never finish their headers, by the thousand, ran the process out of descriptors and
+   * failed its inserts (EMFILE).
+   */
+  maxConnections: number;
   /** Retry-After (seconds) on 429 and 503. */
   retryAfterSeconds: number;
   /** How long shutdown waits for in-flight requests (and inserts) before closing their connections. */
@@ -54,6 +61,23 @@ export interface ReceiverLimits {
 export const DEFAULT_PORT = 4318;
 export const DEFAULT_HOST = '127.0.0.1';
 
+/**
+ * Half the process's soft open-files limit (Linux: /proc/self/limits), at most 1,000: the other half stays for
+ * the engine's files and the store's connections. 1,000 where the limit cannot be read or is unlimited.
+ */
+function defaultMaxConnections(): number {
+  const most = 1_000;
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s+/)[3]);
+    return Number.isSafeInteger(soft) && soft > 0 ? Math.max(1, Math.min(most, Math.floor(soft / 2))) : most;
+  } catch {
+    return most;
+  }
+}
+
 export const DEFAULT_LIMITS: ReceiverLimits = {
   maxBodyBytes: 16 * 1024 * 1024,
   // The SDK bounds a whole record by DEFAULT_MAX_EVENT_BYTES (UTF-8 bytes >= characters counted here), so an SDK
@@ -71,6 +95,7 @@ export const DEFAULT_LIMITS: ReceiverLimits = {
   insertConcurrency: 1,
   maxConcurrentRequests: 64,
   maxConcurrentQueries: 8,
+  maxConnections: defaultMaxConnections(),
   retryAfterSeconds: 1,
   shutdownTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 15_000,

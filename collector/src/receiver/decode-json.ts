@@ -59,6 +59,7 @@ const describe = (value: unknown): string => {
  * does not cost the whole batch. Each field is read by its JSON name or its proto field name (`scope_logs`).
  */
 export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE_INFINITY): OtlpLogsRequest {
+  checkShape(body);
   const text = UTF8.decode(body);
   let parsed: unknown;
   try {
@@ -68,6 +69,46 @@ export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE
   }
   if (countRecords(parsed) > maxRecords) throw new TooManyRecordsError(maxRecords);
   return decodeJsonValue(parsed);
+}
+
+/** Deeper than any request the walk accepts (values nest at most MAX_VALUE_DEPTH kvlists, 4 levels each). */
+export const MAX_JSON_NESTING = 512;
+/**
+ * An OTLP/JSON body spends at least this many bytes per object or array (`{"key":"k","value":{}}` is 10.5 per
+ * one): a body of bare `{},` parsed 9-18x slower per byte than real requests and took ~900 MB for 16 MiB (a
+ * 16 KB gzip body), all of it on the event loop. Bodies up to MIN_OPENERS_COUNTED objects and arrays pass.
+ */
+export const MIN_BYTES_PER_OPENER = 8;
+const MIN_OPENERS_COUNTED = 1_000;
+
+/**
+ * One pass over the bytes before JSON.parse, outside strings (a `{` in a string, as in the audit metadata, is
+ * text): refuses nesting deeper than MAX_JSON_NESTING and more objects and arrays than the body's size allows.
+ * UTF-8 continuation bytes are never ASCII, so bytes are enough.
+ */
+function checkShape(body: Uint8Array): void {
+  const allowed = Math.max(MIN_OPENERS_COUNTED, Math.floor(body.length / MIN_BYTES_PER_OPENER));
+  let depth = 0;
+  let openers = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i] as number;
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: the next byte is escaped
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > MAX_JSON_NESTING)
+        throw new OtlpDecodeError('', `body nests objects and arrays deeper than ${MAX_JSON_NESTING} levels`);
+      if (++openers > allowed)
+        throw new OtlpDecodeError(
+          '',
+          `body has more than ${allowed} objects and arrays in ${body.length} bytes (at most one per ` +
+            `${MIN_BYTES_PER_OPENER} bytes): not an OTLP logs request`,
+        );
+    } else if (byte === 0x7d || byte === 0x5d) depth--;
+  }
 }
 
 /** Log records of a parsed request, counted before the walk builds the model (lists that are no arrays: 0). */

@@ -1,6 +1,6 @@
 // `serve` as a library call: opens (and migrates) the store, resolves the token, starts the HTTP server and
 // writes the discovery file; close() drains, closes the store and removes the file.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -139,6 +139,21 @@ async function assertPortFree(host: string, port: number): Promise<void> {
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
+/**
+ * The store opens a directory it creates 0700; an existing one keeps its mode (changing a user's directory is
+ * theirs to do): one others may enter gives them every tenant's events without the token, so serve says so.
+ */
+function warnIfOthersMayRead(dataDir: string, log: Logger): void {
+  if (process.platform === 'win32') return;
+  const mode = statSync(dataDir).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    log.log('warn', 'the data directory is open to other users: they can copy the events without the token', {
+      dataDir,
+      mode: mode.toString(8).padStart(4, '0'),
+      fix: `chmod 700 ${dataDir}`,
+    });
+}
+
 export async function startServe(options: ServeOptions): Promise<RunningServe> {
   const log = options.log ?? jsonLogger();
   const limits = receiverLimits(options.limits);
@@ -186,6 +201,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   // Separate connections for inserts and reads: each runs one statement at a time, so reads never queue behind a
   // batch, and several inserts run at once.
   const writer = await AuditStore.open(options.store);
+  if (isEmbeddedTarget(options.store)) warnIfOthersMayRead(options.store.path, log);
   const writers: AuditStore[] = [writer];
   let reader: AuditStore | undefined;
   let server: ReceiverServer | undefined;

@@ -512,6 +512,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   // request timeout.
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
+  server.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

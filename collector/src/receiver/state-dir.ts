@@ -47,6 +47,7 @@ export function prepareStateDir(stateDir: string): void {
     throw new ReceiverConfigError(OPTION, `${stateDir} cannot be created: ${(error as Error).message}`);
   }
   if (!isDirectory(stateDir)) throw new ReceiverConfigError(OPTION, `${stateDir} is a file, not a directory`);
+  refuseShared(stateDir);
   try {
     accessSync(stateDir, constants.W_OK | constants.X_OK);
   } catch (error) {
@@ -56,6 +57,28 @@ export function prepareStateDir(stateDir: string): void {
         'serve keeps its tokens, serve.json and its key-repair file there',
     );
   }
+}
+
+/**
+ * A state directory other users may write (`/tmp`, a group's directory) or own lets them plant serve.token or
+ * serve.json before serve starts: they would choose the token. Refused (POSIX only: Windows has no such modes).
+ */
+function refuseShared(stateDir: string): void {
+  const uid = process.geteuid?.();
+  if (process.platform === 'win32' || uid === undefined) return;
+  const { mode, uid: owner } = statSync(stateDir);
+  if ((mode & 0o022) !== 0)
+    throw new ReceiverConfigError(
+      OPTION,
+      `${stateDir} has mode ${(mode & 0o7777).toString(8).padStart(4, '0')}: other users may write it and plant ` +
+        `serve's token files; use a directory only you can write (\`chmod go-w ${stateDir}\`, or another --state-dir)`,
+    );
+  if (owner !== uid)
+    throw new ReceiverConfigError(
+      OPTION,
+      `${stateDir} is owned by uid ${owner}, not this user (uid ${uid}): its owner could plant serve's token ` +
+        'files; use a directory of your own',
+    );
 }
 
 /** What a serve serves, as serve.json tells it: the data directory's real path, or the server and database. */
