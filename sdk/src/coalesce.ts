@@ -4,7 +4,7 @@ import { type Context, context } from '@opentelemetry/api';
 import type { ActionName, ActionSchemas, RecordInput } from './actions.js';
 import type { AuditEvent, PreparedAuditEvent } from './event.js';
 import { stringifyJson } from './json.js';
-import { requireDuration, requireMillis, requireWholeNumber } from './options.js';
+import { refuseUnknownOptions, requireDuration, requireMillis, requireWholeNumber } from './options.js';
 
 export interface CoalesceOptions {
   /** Emit a session after this long without a repeat. Default 5,000 ms. */
@@ -14,6 +14,12 @@ export interface CoalesceOptions {
   /** Most open sessions; one more emits the oldest early. Default 10,000. */
   maxSessions?: number | undefined;
 }
+
+const COALESCE_OPTIONS: Record<keyof CoalesceOptions, true> = {
+  idleMs: true,
+  maxWindowMs: true,
+  maxSessions: true,
+};
 
 export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Invalid = never> {
   /**
@@ -148,6 +154,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
   fits: (merged: PreparedAuditEvent) => boolean,
   link: CoalescerLink,
 ): Coalescer<S, Invalid> {
+  refuseUnknownOptions('coalesce', options, COALESCE_OPTIONS);
   const idleMs = options.idleMs ?? 5_000;
   const maxWindowMs = options.maxWindowMs ?? 60_000;
   const maxSessions = options.maxSessions ?? 10_000;

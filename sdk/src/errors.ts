@@ -4,9 +4,24 @@ export interface AuditIssue {
   readonly message: string;
 }
 
+/**
+ * Segments that are not plain names (`a.b`, a newline, an empty key) are quoted: `metadata["a.b"]`. A path of
+ * one segment (an action name in `defineAuditActions`) may have dots: nothing to confuse them with.
+ */
 function formatPath(path: readonly (string | number)[]): string {
-  return path.length === 0 ? '(event)' : path.join('.');
+  if (path.length === 0) return '(event)';
+  const plain = path.length === 1 ? /^[\w$.-]+$/ : /^[A-Za-z_$][\w$-]*$/;
+  return path
+    .map((segment, i) =>
+      typeof segment === 'string' && !plain.test(segment)
+        ? `[${JSON.stringify(segment)}]`
+        : `${i === 0 ? '' : '.'}${segment}`,
+    )
+    .join('');
 }
+
+/** Issues spelt out in a message; `issues` keeps them all (200,000 made an 8 MB message). */
+export const ISSUES_IN_MESSAGE = 100;
 
 /** Thrown by `record()` (or passed to `onInvalid`) when an event does not satisfy its schema. */
 export class AuditValidationError extends Error {
@@ -16,8 +31,12 @@ export class AuditValidationError extends Error {
 
   /** `subject`: what was invalid, when not an event (`audit actions` for `defineAuditActions`). */
   constructor(issues: readonly AuditIssue[], action?: string, subject = 'audit event') {
-    const list = issues.map((i) => `  - ${formatPath(i.path)}: ${i.message}`).join('\n');
-    super(`invalid ${subject}${action ? ` "${action}"` : ''}: ${issues.length} issue(s)\n${list}`);
+    const shown = issues.slice(0, ISSUES_IN_MESSAGE).map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+    if (issues.length > ISSUES_IN_MESSAGE)
+      shown.push(`  - … ${issues.length - ISSUES_IN_MESSAGE} more in .issues`);
+    super(
+      `invalid ${subject}${action ? ` "${action}"` : ''}: ${issues.length} issue(s)\n${shown.join('\n')}`,
+    );
     this.issues = issues;
     this.action = action;
   }

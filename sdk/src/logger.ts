@@ -33,7 +33,7 @@ import { type AuditIssue, AuditOptionError, AuditValidationError } from './error
 import { type AuditEvent, type PreparedAuditEvent, prepareAuditEvent } from './event.js';
 import { onProcessExit, onProcessExitFinal } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
-import { MAX_TIMER_MS, requireLimit } from './options.js';
+import { MAX_TIMER_MS, refuseUnknownOptions, requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -143,6 +143,18 @@ function shownValue(value: unknown): string {
   }
 }
 
+const LOGGER_OPTIONS: Record<keyof AuditLoggerOptions, true> = {
+  loggerProvider: true,
+  actions: true,
+  tenant: true,
+  strictActions: true,
+  maxEventBytes: true,
+  onInvalid: true,
+  flushOnExit: true,
+  onDrop: true,
+  onError: true,
+};
+
 /**
  * What TypeScript checks, checked for JavaScript callers at creation: a hook that is no function, or a provider
  * without getLogger, would otherwise fail only later, inside the error handling of the first event.
@@ -154,6 +166,7 @@ function checkLoggerOptions(options: unknown): void {
   if (typeof options !== 'object' || options === null)
     fail('options', 'an object (or left out)', shownValue(options));
   const given = options as unknown as Record<string, unknown>;
+  refuseUnknownOptions('createAuditLogger', given, LOGGER_OPTIONS);
   for (const hook of ['onInvalid', 'onDrop', 'onError'])
     if (given[hook] !== undefined && typeof given[hook] !== 'function')
       fail(hook, 'a function (or left out)', shownValue(given[hook]));

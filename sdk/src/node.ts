@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AuditOptionError } from './errors.js';
-import { MAX_TIMER_MS, requireMillis } from './options.js';
+import { MAX_TIMER_MS, refuseUnknownOptions, requireMillis } from './options.js';
 import { AuditOTLPLogExporter, otlpTimeout } from './otlp-exporter.js';
 import {
   AuditLogRecordProcessor,
@@ -93,10 +93,13 @@ function requireHttpUrl(option: string, value: unknown): void {
     throw new AuditOptionError('createAuditLoggerProvider', option, URL_REQUIREMENT, JSON.stringify(value));
 }
 
+/** `/v1/logs` appended to the endpoint's path, not after its query (`http://gw/ingest?tenant=acme`). */
 function logsUrl(endpoint: string): string {
   requireHttpUrl('endpoint', endpoint);
-  const base = endpoint.replace(/\/+$/, '');
-  return base.endsWith('/v1/logs') ? base : `${base}/v1/logs`;
+  const url = new URL(endpoint);
+  const path = url.pathname.replace(/\/+$/, '');
+  url.pathname = path.endsWith('/v1/logs') ? path : `${path}/v1/logs`;
+  return url.toString();
 }
 
 /**
@@ -169,7 +172,19 @@ function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
  * `AuditLogRecordProcessor`, so the logger's `stats()` count exports, drops and failures. Call its
  * `shutdown()` (after the audit logger's) before the process exits.
  */
+const PROVIDER_OPTIONS: Record<keyof AuditLoggerProviderOptions, true> = {
+  serviceName: true,
+  resourceAttributes: true,
+  endpoint: true,
+  headers: true,
+  compression: true,
+  timeoutMillis: true,
+  exporter: true,
+  processor: true,
+};
+
 export function createAuditLoggerProvider(options: AuditLoggerProviderOptions = {}): LoggerProvider {
+  refuseUnknownOptions('createAuditLoggerProvider', options, PROVIDER_OPTIONS);
   const explicit: Attributes = { ...options.resourceAttributes };
   if (options.serviceName !== undefined) explicit['service.name'] = options.serviceName;
   const resource = defaultResource()

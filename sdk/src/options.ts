@@ -33,3 +33,19 @@ export function requireMillis(component: string, option: string, value: number, 
       value,
     );
 }
+
+/**
+ * Keys TypeScript would refuse, refused for JavaScript callers (and options built in a variable) too: a misspelt
+ * `onError` or `endpoint` was silently ignored (losses unreported, events sent to localhost). `known` is a
+ * `Record<keyof Options, true>`, so the compiler keeps it complete.
+ */
+export function refuseUnknownOptions(component: string, given: object, known: Record<string, true>): void {
+  for (const key of Object.keys(given))
+    if (!Object.hasOwn(known, key))
+      throw new AuditOptionError(
+        component,
+        key,
+        `one of the options ${Object.keys(known).join(', ')}`,
+        'an unknown option (misspelt?)',
+      );
+}

@@ -14,7 +14,13 @@ import { AUDIT_ATTRIBUTES as A, AUDIT_MARKER_ATTRIBUTE } from './conventions.js'
 import { type DeliveryListener, deliveryListenerOf, type EmittedRecord } from './delivery.js';
 import { AuditOptionError, AuditRejectedError } from './errors.js';
 import { onProcessExitFinal } from './exit-flush.js';
-import { MAX_TIMER_MS, requireLimit, requireMillis, requireWholeNumber } from './options.js';
+import {
+  MAX_TIMER_MS,
+  refuseUnknownOptions,
+  requireLimit,
+  requireMillis,
+  requireWholeNumber,
+} from './options.js';
 import { AuditOTLPLogExporter } from './otlp-exporter.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 import { logRecordBytes } from './record-size.js';
@@ -159,6 +165,18 @@ function groupByListener(entries: readonly Entry[]): Map<DeliveryListener, Reada
   return groups;
 }
 
+const PROCESSOR_OPTIONS: Record<keyof AuditLogRecordProcessorOptions, true> = {
+  exporter: true,
+  maxQueueSize: true,
+  maxQueueBytes: true,
+  maxExportBatchSize: true,
+  maxExportBatchBytes: true,
+  scheduledDelayMillis: true,
+  exportTimeoutMillis: true,
+  retryInitialDelayMillis: true,
+  retryMaxDelayMillis: true,
+};
+
 /** How much longer than the exporter's timeout the processor waits: serialization, a busy event loop. */
 export const EXPORT_TIMEOUT_MARGIN_MS = 1_000;
 /** The processor's exportTimeoutMillis default (when the exporter's timeout is shorter). */
@@ -242,6 +260,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private readonly stopExitReport: () => void;
 
   constructor(options: AuditLogRecordProcessorOptions) {
+    refuseUnknownOptions('AuditLogRecordProcessor', options, PROCESSOR_OPTIONS);
     this.exporter = options.exporter;
     const maxQueueSize = options.maxQueueSize ?? 16_384;
     const maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;

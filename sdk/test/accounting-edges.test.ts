@@ -7,8 +7,13 @@ import { context, TraceFlags, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_ATTRIBUTES as A, AuditOptionError, AuditRejectedError } from '../src/index.js';
-import { AuditLogRecordProcessor, AuditOTLPLogExporter } from '../src/node.js';
+import {
+  AUDIT_ATTRIBUTES as A,
+  AuditOptionError,
+  AuditRejectedError,
+  createAuditLogger,
+} from '../src/index.js';
+import { AuditLogRecordProcessor, AuditOTLPLogExporter, createAuditLoggerProvider } from '../src/node.js';
 import { ControlledExporter, hookedLogger, httpError, useAsyncContextManager } from './support.js';
 
 useAsyncContextManager();
@@ -176,6 +181,46 @@ describe('processor options', () => {
     }
     return undefined;
   }
+
+  it('refuses a misspelt option (JavaScript, or options built in a variable) instead of ignoring it', () => {
+    const misspelt = (make: () => unknown, component: string, option: string) => {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, `${component} ${option}`).toBeInstanceOf(AuditOptionError);
+      expect((thrown as AuditOptionError).option).toBe(option);
+      expect((thrown as Error).message).toMatch(
+        new RegExp(`^${component}: ${option} must be one of the options .*, got an unknown option`),
+      );
+    };
+    const loose = (options: object) => options as never; // as a JavaScript caller passes them
+    misspelt(
+      () => createAuditLogger(loose({ tenant: 'acme', onErorr: () => {} })),
+      'createAuditLogger',
+      'onErorr',
+    );
+    misspelt(
+      () => createAuditLoggerProvider(loose({ endpiont: 'http://x:1' })),
+      'createAuditLoggerProvider',
+      'endpiont',
+    );
+    misspelt(
+      () => createAuditLoggerProvider(loose({ endpoint: 'http://x:1', processor: { maxQueueSise: 10 } })),
+      'AuditLogRecordProcessor',
+      'maxQueueSise',
+    );
+    const exporter = new ControlledExporter();
+    misspelt(
+      () => new AuditLogRecordProcessor(loose({ exporter, batchSize: 1 })),
+      'AuditLogRecordProcessor',
+      'batchSize',
+    );
+    const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+    misspelt(() => audit.coalesce(loose({ idleMS: 10 })), 'coalesce', 'idleMS');
+  });
 
   it('rejects a zero, negative, NaN or overflowing timer with a typed error naming the option', () => {
     for (const [option, value] of [

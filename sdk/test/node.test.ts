@@ -115,6 +115,22 @@ describe('createAuditLoggerProvider', () => {
     expect(endpoint.requests.map((r) => r.path)).toEqual(['/audit/in', '/base/v1/logs']);
   });
 
+  it('appends /v1/logs to the endpoint option’s path, keeping its query after it', async () => {
+    const endpoint = await capture();
+    open.push(endpoint);
+    for (const given of [`${endpoint.url}/ingest?tenant=acme`, `${endpoint.url}/ingest/?tenant=acme`]) {
+      const provider = createAuditLoggerProvider({ endpoint: given });
+      const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+      audit.record({ action: 'a.b.created' });
+      expect(await audit.flush()).toMatchObject({ exported: 1 });
+      await provider.shutdown();
+    }
+    expect(endpoint.requests.map((r) => r.path)).toEqual([
+      '/ingest/v1/logs?tenant=acme',
+      '/ingest/v1/logs?tenant=acme',
+    ]);
+  });
+
   it('exports over OTLP/HTTP to <endpoint>/v1/logs with the service name, headers and gzip', async () => {
     const endpoint = await capture();
     open.push(endpoint);

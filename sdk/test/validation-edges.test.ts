@@ -608,3 +608,37 @@ describe('error messages as the README shows them', () => {
     expect(message).toContain('  - actorr: unrecognized key');
   });
 });
+
+describe('the AuditValidationError message', () => {
+  const messageOf = (input: unknown) => {
+    try {
+      parseAuditEvent(input);
+    } catch (error) {
+      expect(error).toBeInstanceOf(AuditValidationError);
+      return error as AuditValidationError;
+    }
+    throw new Error('accepted');
+  };
+  const event = { action: 'a.b.created', tenant: 'acme', actor: { id: 'u1', type: 'user' } };
+
+  it('spells out at most 100 issues (all in .issues): 200,000 made an 8 MB message', () => {
+    const error = messageOf({ ...event, targets: Array.from({ length: 5_000 }, () => ({})) });
+    expect(error.issues.length).toBeGreaterThan(100);
+    const lines = error.message.split('\n');
+    expect(lines).toHaveLength(1 + 100 + 1);
+    expect(lines.at(-1)).toBe(`  - … ${error.issues.length - 100} more in .issues`);
+  });
+
+  it('quotes path segments that are not plain names, so a key cannot pass for nesting or forge a line', () => {
+    const error = messageOf({
+      ...event,
+      metadata: { 'a.b': Number.NaN, a: { b: Number.NaN }, 'k\n  - tenant: must not be empty': Number.NaN },
+    });
+    const lines = error.message.split('\n').slice(1);
+    expect(lines).toEqual([
+      '  - metadata["a.b"]: NaN is not representable in JSON',
+      '  - metadata.a.b: NaN is not representable in JSON',
+      '  - metadata["k\\n  - tenant: must not be empty"]: NaN is not representable in JSON',
+    ]);
+  });
+});
