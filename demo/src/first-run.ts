@@ -8,7 +8,13 @@
 // OTEL_AUDIT_FIRST_RUN_EXIT=1 to stop once the data is loaded (scripts, tests).
 import { resolve } from 'node:path';
 import { AuditStore, DataDirectoryLockedError } from '@otel-audit/clickhouse';
-import { jsonLogger, type RunningServe, readDiscovery, startServe } from '@otel-audit/collector';
+import {
+  jsonLogger,
+  listenForStop,
+  type RunningServe,
+  readDiscovery,
+  startServe,
+} from '@otel-audit/collector';
 import { createAuditLogger } from '@otel-audit/sdk';
 import { AUDIT_TABLES, AUDIT_COLUMNS as C } from '@otel-audit/sdk/conventions';
 import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
@@ -168,10 +174,13 @@ Send your own service's audit events here (any OTel SDK, JSON or protobuf):
     return 0;
   }
   say('serving; Ctrl-C to stop');
-  await new Promise<void>((resolveStop) => {
-    const stop = () => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // Ctrl-C under npm arrives twice (the terminal's and npm's forwarded copy): one stop, and a listener for the
+  // rest of the run, so neither copy kills the drain.
+  const stop = listenForStop();
+  await stop.first;
+  stop.onSecond(() => {
+    say('second signal: exiting without finishing in-flight requests');
+    process.exit(1);
   });
   say('stopping: finishing in-flight requests');
   await serve.close();

@@ -10,6 +10,7 @@ import {
   INGEST_TOKEN_NAMES,
   jsonLogger,
   LOG_LEVELS,
+  listenForStop,
   MAX_TIMER_MS,
   READ_TOKEN_NAMES,
   ReceiverConfigError,
@@ -314,21 +315,16 @@ running at the shutdown timeout), 2 usage error.`,
         });
       throw error;
     }
+    const stop = listenForStop();
     // SIGHUP too (the terminal serve ran in was closed): by default it killed serve without draining, and left
-    // serve.json behind.
-    const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      for (const s of STOP_SIGNALS) process.once(s, () => resolve(s));
-    });
-    // A second signal while draining means "now".
-    const force = () => {
+    // serve.json behind. A second signal while draining means "now" (not the copy npm forwards of one Ctrl-C).
+    const signal = await stop.first;
+    stop.onSecond(() => {
       log.log('warn', 'second signal: exiting without draining');
       process.exit(EXIT.failure);
-    };
-    for (const s of STOP_SIGNALS) process.once(s, force);
+    });
     log.log('info', 'signal received', { signal });
     const report = await running.close();
-    for (const s of STOP_SIGNALS) process.off(s, force);
     // An insert still running at the shutdown timeout: exit now (it may never return) and say so with 1.
     if (!report.clean) process.exit(EXIT.failure);
     return EXIT.ok;

@@ -84,4 +84,5 @@ export {
   type ServedStore,
   StateDirInUseError,
 } from './state-dir.js';
+export { listenForStop, SAME_STOP_MS, STOP_SIGNALS, type StopSignals } from './stop-signals.js';
 export { isStoreUnreachable } from './store-unreachable.js';
