@@ -28,7 +28,7 @@ import {
   StoreNotFoundError,
   shellWord,
 } from './reader-errors.js';
-import { RemoteAuditReader, RemoteServeError } from './remote-store.js';
+import { RemoteAuditReader, RemoteServeError, SERVE_TOKEN_ENV } from './remote-store.js';
 import { askServe, BUSY_HEALTH_TIMEOUT_MS } from './serve-identity.js';
 import { ENV, STORE_HELP, STORE_OPTIONS, storeTarget, str } from './store-options.js';
 
@@ -258,6 +258,21 @@ export async function openReader(
       // Alive, and started when serve.json says: a serve too busy to answer at once, asked again for longer.
       if (answer.kind === 'unreachable' && answer.timedOut === true)
         answer = await askServe(running.url, proofToken, running.pid, BUSY_HEALTH_TIMEOUT_MS);
+      // Alive and started when serve.json says (so its port is still its own), answering with a proof made with
+      // another token: the token is wrong, not the address. Its serve.json must stay.
+      if (
+        answer.kind === 'impostor' &&
+        answer.noProof !== true &&
+        running.processStart !== undefined &&
+        'from' in token
+      )
+        throw new RemoteServeError(
+          `otel-audit serve at ${running.url} (pid ${running.pid}) is running but was started with another token ` +
+            `than the one from ${token.from}; the token was not sent. ` +
+            (token.from === SERVE_TOKEN_ENV
+              ? `Set ${SERVE_TOKEN_ENV} to the token serve was started with.`
+              : `That file changed after serve started: restart serve, or set ${SERVE_TOKEN_ENV} to its token.`),
+        );
       if (answer.kind === 'impostor')
         throw new ServeImpostorError(
           discoveryPath(stateDir),

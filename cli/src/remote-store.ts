@@ -131,7 +131,7 @@ export class RemoteAuditReader {
     info: ServeDiscovery,
     env: Record<string, string | undefined>,
     discoveryOwner: number | undefined,
-  ): { token: string } | { error: string } {
+  ): { token: string; from: string } | { error: string } {
     let fileError: string | undefined;
     if (info.tokenFile) {
       const distrust = tokenFileDistrust(info.tokenFile, discoveryOwner);
@@ -141,7 +141,7 @@ export class RemoteAuditReader {
         };
       try {
         const token = readFileSync(info.tokenFile, 'utf8').trim();
-        if (token) return { token };
+        if (token) return { token, from: `its token file ${info.tokenFile}` };
         fileError = `its token file ${info.tokenFile} is empty`;
       } catch (error) {
         fileError = `cannot read its token file ${info.tokenFile} (${(error as Error).message})`;
@@ -154,7 +154,7 @@ export class RemoteAuditReader {
           `otel-audit serve at ${info.url}: ${fileError ?? 'it has no token file'}; ` +
           `set ${SERVE_TOKEN_ENV} to the token it was started with`,
       };
-    return { token };
+    return { token, from: SERVE_TOKEN_ENV };
   }
 
   /**

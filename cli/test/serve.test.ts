@@ -461,6 +461,38 @@ describe('otel-audit serve (child process)', () => {
   }, 60_000);
 });
 
+describe('serve started with OTEL_AUDIT_SERVE_TOKEN, a read command given another', () => {
+  const dir = join(root, 'env-token-data');
+  const envToken = `env-token-${randomUUID()}`;
+  let serve: ServeChild;
+  beforeAll(async () => {
+    serve = await startServeChild(['--data-dir', dir, '--port', '0'], { OTEL_AUDIT_SERVE_TOKEN: envToken });
+  }, 60_000);
+  afterAll(async () => {
+    if (serve.child.exitCode === null) serve.child.kill('SIGTERM');
+    await serve.exited;
+  });
+
+  it('says the token is wrong (not that serve is an impostor whose serve.json should go), exit 1', async () => {
+    const r = await cli(['events', '--data-dir', dir, '--tenant', 'acme'], {
+      OTEL_AUDIT_SERVE_TOKEN: 'a-mistyped-token-0000000',
+    });
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(
+      `otel-audit serve at ${serve.url} (pid ${serve.child.pid}) is running but was started with another token ` +
+        'than the one from OTEL_AUDIT_SERVE_TOKEN; the token was not sent. Set OTEL_AUDIT_SERVE_TOKEN to the token ' +
+        'serve was started with.',
+    );
+    expect(r.err).not.toContain('remove');
+    expect(existsSync(join(dir, DISCOVERY_FILE_NAME))).toBe(true);
+    const right = await cli(['events', '--data-dir', dir, '--tenant', 'acme'], {
+      OTEL_AUDIT_SERVE_TOKEN: envToken,
+    });
+    expect(right.code, right.err).toBe(0);
+  }, 60_000);
+});
+
 describe('serve with --state-dir and --token-file, the token also in the environment', () => {
   const dir = join(root, 'sd-data');
   const state = join(root, 'sd-state');
