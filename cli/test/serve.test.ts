@@ -428,26 +428,32 @@ describe('otel-audit serve (child process)', () => {
     }
   });
 
-  it('a second serve on the same directory fails with exit code 1 and says why', async () => {
-    const second = spawnSync(
-      process.execPath,
-      [
-        '--conditions=@otel-audit/source',
-        '--import',
-        'tsx',
-        'cli/src/bin.ts',
-        'serve',
-        '--data-dir',
-        dir,
-        '--port',
-        '0',
-      ],
-      { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(second.status).toBe(1);
-    expect(second.stderr).toMatch(/locked by another process/);
-    // Found before chDB opens the directory: the engine's own exception is not printed first.
-    if (LOCKS_VISIBLE) expect(second.stderr).not.toContain('DB::Exception');
+  it('a second serve on the same directory fails with exit code 1 naming the serve that has it (its port or another)', async () => {
+    for (const port of ['0', new URL(serve.url).port]) {
+      const second = spawnSync(
+        process.execPath,
+        [
+          '--conditions=@otel-audit/source',
+          '--import',
+          'tsx',
+          'cli/src/bin.ts',
+          'serve',
+          '--data-dir',
+          dir,
+          '--port',
+          port,
+        ],
+        { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(second.status, port).toBe(1);
+      // Not "port in use: pass --port", which only led to the lock error.
+      expect(second.stderr, port).toContain(
+        `otel-audit serve (pid ${serve.child.pid}) already serves this store at ${serve.url} (found through ` +
+          `${join(dir, DISCOVERY_FILE_NAME)}): the other commands read through it; stop it to start another`,
+      );
+      // Found before chDB opens the directory: the engine's own exception is not printed first.
+      if (LOCKS_VISIBLE) expect(second.stderr).not.toContain('DB::Exception');
+    }
   }, 60_000);
 
   it('stops on SIGTERM with exit code 0, removes serve.json, and the CLI then opens the directory itself', async () => {

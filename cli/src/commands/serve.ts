@@ -1,20 +1,23 @@
 import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEmbeddedTarget } from '@otel-audit/clickhouse';
+import { DataDirectoryLockedError, isEmbeddedTarget } from '@otel-audit/clickhouse';
 import {
   DEFAULT_HOST,
   DEFAULT_LIMITS,
   DEFAULT_PORT,
+  DISCOVERY_FILE_NAME,
   defaultStateDir,
   INGEST_TOKEN_NAMES,
   jsonLogger,
   LOG_LEVELS,
   listenForStop,
   MAX_TIMER_MS,
+  processAlive,
   READ_TOKEN_NAMES,
   ReceiverConfigError,
   type ReceiverLimits,
+  readDiscovery,
   resolveToken,
   startServe,
   type TokenNames,
@@ -293,6 +296,20 @@ running at the shutdown timeout), 2 usage error.`,
         log,
       });
     } catch (error) {
+      // The port taken, or the directory locked, by a serve of this store that still runs: say which, since the
+      // other commands read through it (`pass --port` would only lead to the lock error).
+      const code = (error as { code?: string }).code;
+      const other = readDiscovery(stateDir);
+      if (
+        (code === 'EADDRINUSE' || error instanceof DataDirectoryLockedError) &&
+        other !== undefined &&
+        processAlive(other.pid, other.processStart)
+      )
+        throw new Error(
+          `otel-audit serve (pid ${other.pid}) already serves this store at ${other.url} (found through ` +
+            `${join(stateDir, DISCOVERY_FILE_NAME)}): the other commands read through it; stop it to start another`,
+          { cause: error },
+        );
       if (error instanceof ReceiverConfigError) {
         // The state directory defaults to the data directory: a problem with it is not about a --state-dir the
         // user never gave.
@@ -304,7 +321,6 @@ running at the shutdown timeout), 2 usage error.`,
         }
         throw new UsageError(error.message);
       }
-      const code = (error as { code?: string }).code;
       if (code === 'EADDRINUSE')
         throw new Error(`port ${port} is already in use: stop what listens there or pass --port`, {
           cause: error,
