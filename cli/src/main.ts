@@ -25,7 +25,7 @@ function overview(): string {
 Commands:
 ${list}
 
-Run \`otel-audit <command> --help\` for a command's options, \`otel-audit --version\` for the version.
+Run \`otel-audit <command> --help\` (or \`otel-audit help <command>\`) for a command's options, \`otel-audit --version\` for the version.
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 no such event (event), 130/143/129/131 export --output interrupted
 (SIGINT/SIGTERM/SIGHUP/SIGQUIT; the file was left as it was), 141 stdout closed by its reader (e.g. a pipe into head; no error
 is printed).
@@ -77,6 +77,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     ctx.stderr(`otel-audit: no command given\n\n${overview()}`);
     return EXIT.usage;
   }
+  // `help <command>` is `<command> --help`, as git and npm take it; an unknown one is a usage error below.
+  if (name === 'help' && rest.length > 0) return main([rest[0] as string, '--help'], ctx);
   if (name === '--help' || name === '-h' || name === 'help') return printHelp(overview(), ctx);
   if (name === '--version') return printHelp(`${cliVersion()}\n`, ctx);
   const command = commands.get(name);

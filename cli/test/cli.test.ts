@@ -1110,6 +1110,14 @@ describe('otel-audit (in process)', () => {
     expect(help.code).toBe(0);
     expect(help.err).toBe('');
     expect(help.out).toMatch(/^usage: otel-audit <command>/);
+    // `help <command>` is that command's --help; an unknown command stays a usage error.
+    const helpEvents = await run('help', 'events');
+    expect(helpEvents.code).toBe(0);
+    expect(helpEvents.out).toBe((await run('events', '--help')).out);
+    expect(helpEvents.out).toMatch(/^usage: otel-audit events/);
+    const helpBogus = await run('help', 'bogus');
+    expect(helpBogus.code).toBe(2);
+    expect(helpBogus.err).toMatch(/^otel-audit: unknown command "bogus"/);
   });
 
   it('usage errors exit 2 with the message and usage on stderr', async () => {

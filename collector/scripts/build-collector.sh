@@ -32,8 +32,8 @@ binary="$dist_dir/$dist_name/$dist_name"
 mkdir -p "$cache_root"
 # One build at a time per cache (tests and a manual run may race); the loser reuses the winner's binary.
 exec 9>"$cache_root/build.lock"
-if command -v flock >/dev/null 2>&1; then
-  log "waiting for the build lock $cache_root/build.lock"
+if command -v flock >/dev/null 2>&1 && ! flock -n 9; then
+  log "waiting for the build lock $cache_root/build.lock (another build runs)"
   flock 9
 fi
 

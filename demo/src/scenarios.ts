@@ -118,7 +118,10 @@ export const SCENARIOS: Scenario[] = [
     name: 'members.role.changed',
     weight: 3,
     build: ({ random, admin, member }) => {
-      const after = random.pick(['admin', 'member', 'viewer'] as const);
+      // A change: never the role the member has (the pick draws once whatever it picks from).
+      const after = random.pick(
+        (['admin', 'member', 'viewer'] as const).filter((role) => role !== member.role),
+      );
       return {
         action: 'members.role.changed',
         crud: 'update',

@@ -27,6 +27,13 @@ describe('generateDemoEvents', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
   });
 
+  it('changes a role to another role (a review found 27% of "changes" from member to member)', () => {
+    const changes = events.filter((e) => e.action === 'members.role.changed');
+    expect(changes.length).toBeGreaterThan(20);
+    for (const { changes: c } of changes)
+      expect((c?.after as { role: string }).role).not.toBe((c?.before as { role: string }).role);
+  });
+
   it('spreads events over the window, oldest first, busier in office hours', () => {
     const times = events.map((e) => (e.occurredAt as Date).getTime());
     expect(times).toEqual([...times].sort((a, b) => a - b));
