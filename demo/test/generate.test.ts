@@ -30,8 +30,10 @@ describe('generateDemoEvents', () => {
   it('changes a role to another role (a review found 27% of "changes" from member to member)', () => {
     const changes = events.filter((e) => e.action === 'members.role.changed');
     expect(changes.length).toBeGreaterThan(20);
-    for (const { changes: c } of changes)
-      expect((c?.after as { role: string }).role).not.toBe((c?.before as { role: string }).role);
+    for (const { changes: c } of changes) {
+      const { before, after } = c as { before: { role: string }; after: { role: string } };
+      expect(after.role).not.toBe(before.role);
+    }
   });
 
   it('spreads events over the window, oldest first, busier in office hours', () => {
