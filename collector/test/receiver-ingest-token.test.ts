@@ -104,7 +104,15 @@ describe('serve with the default ingest token', () => {
     ]) {
       const refused = await query(t.serve, path, ingest);
       expect(refused.status, path).toBe(401);
+      // Said so: the ingest token is the one handed to services, a likely first try.
+      expect((refused.body as { error: { message: string } }).error.message, path).toBe(
+        "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token)",
+      );
     }
+    const wrong = await query(t.serve, '/v1/audit/status', 'not-a-token-of-this-serve');
+    expect((wrong.body as { error: { message: string } }).error.message).toBe(
+      'missing or wrong bearer token (Authorization: Bearer <token>)',
+    );
   });
 
   it('/health proves the token, not the ingest token', async () => {

@@ -409,11 +409,16 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (!bearerMatches(req.headers.authorization, options.token)) {
         refusals.refuseQuery(req.socket.remoteAddress);
         res.setHeader('www-authenticate', 'Bearer');
+        // The ingest token is the one services (and npm start's last lines) hand out: a likely first mistake.
+        const ingestOnly =
+          options.ingestToken !== undefined && bearerMatches(req.headers.authorization, options.ingestToken);
         return sendError(
           res,
           401,
           'unauthenticated',
-          'missing or wrong bearer token (Authorization: Bearer <token>)',
+          ingestOnly
+            ? "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token)"
+            : 'missing or wrong bearer token (Authorization: Bearer <token>)',
         );
       }
       if (draining) {
