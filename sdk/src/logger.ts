@@ -20,6 +20,7 @@ import {
   CONVENTIONS_VERSION,
   DEFAULT_MAX_EVENT_BYTES,
   MAX_REFERENCE_LENGTH,
+  STRICT_ACTION_PATTERN,
 } from './conventions.js';
 import {
   DELIVERY_LISTENER_KEY,
@@ -217,6 +218,17 @@ export function createAuditLogger<const S extends ActionSchemas>(
     );
   // Checked here too, for actions given without defineAuditActions (JavaScript callers).
   if (options.actions !== undefined) defineAuditActions(options.actions);
+  // An action strict mode refuses would fail every record() of it: said at creation instead.
+  if (options.strictActions === true && options.actions !== undefined) {
+    const loose = Object.keys(options.actions).filter((action) => !STRICT_ACTION_PATTERN.test(action));
+    if (loose.length > 0)
+      throw new AuditOptionError(
+        'createAuditLogger',
+        'actions',
+        'named <service>.<resource>.<verb_past_tense> with strictActions: true (every record() of another would fail)',
+        loose.map((action) => JSON.stringify(action)).join(', '),
+      );
+  }
   const tracker = new DeliveryTracker(options);
   // Without a loggerProvider option the logger follows the global provider at each record. Resolved once, a
   // logger made before registration kept this copy of @opentelemetry/api's own proxy, which a registration

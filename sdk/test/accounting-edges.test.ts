@@ -7,6 +7,7 @@ import { context, TraceFlags, trace } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   AUDIT_ATTRIBUTES as A,
   AuditOptionError,
@@ -220,6 +221,20 @@ describe('processor options', () => {
     );
     const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
     misspelt(() => audit.coalesce(loose({ idleMS: 10 })), 'coalesce', 'idleMS');
+  });
+
+  it('refuses, at creation, an action strict mode would refuse at every record()', () => {
+    expect(() =>
+      createAuditLogger({
+        strictActions: true,
+        actions: { 'billing.paid': z.unknown(), 'a.b.created': z.unknown() },
+      }),
+    ).toThrow(
+      'createAuditLogger: actions must be named <service>.<resource>.<verb_past_tense> with strictActions: true ' +
+        '(every record() of another would fail), got "billing.paid"',
+    );
+    // Without strict mode the same names are fine.
+    expect(() => createAuditLogger({ actions: { 'billing.paid': z.unknown() } })).not.toThrow();
   });
 
   it('rejects a zero, negative, NaN or overflowing timer with a typed error naming the option', () => {
