@@ -65,7 +65,7 @@ const upperIsoLetters = (text: string): string => text.replace(/[tz]/g, (c) => c
 const isoTimeSchema = z.string().refine((text) => {
   const upper = upperIsoLetters(text);
   return isoSeconds.safeParse(upper).success || isoMinutes.safeParse(upper).success;
-}, 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00');
+}, 'must be an ISO 8601 date-time with a zone, of a day that exists (no February 30), e.g. 2026-11-23T10:15:00Z or 2026-11-23T11:15:00+01:00');
 const timeSchema = z.union(
   [z.date(), isoTimeSchema, epochMillisSchema],
   // zod's own message for a failed union is only "Invalid input".

@@ -109,7 +109,12 @@ describe('occurredAt range (OTLP uint64 ns, DateTime64(9))', () => {
       [0, /^occurredAt: must be epoch milliseconds, a whole number >= 100000000000/],
       [
         '2026-11-23T10:00:00',
-        /^occurredAt: must be an ISO 8601 date-time with a zone, e\.g\. 2026-11-23T10:15:00Z/,
+        /^occurredAt: must be an ISO 8601 date-time with a zone, of a day that exists \(no February 30\), e\.g\. 2026-11-23T10:15:00Z/,
+      ],
+      // Zoned, but no such day: the message must not only ask for a zone.
+      [
+        '2026-02-30T10:00:00Z',
+        /^occurredAt: must be an ISO 8601 date-time with a zone, of a day that exists/,
       ],
     ];
     for (const [occurredAt, message] of cases)
