@@ -38,10 +38,13 @@ export interface CoalescingRecorder<S extends ActionSchemas = ActionSchemas, Inv
 }
 
 interface Session {
-  /** The first occurrence recorded: its id is the session's, its `changes.before` the merged one's. */
+  /** The first occurrence recorded (a snapshot): its id is the session's. */
   first: PreparedAuditEvent;
-  /** The last occurrence recorded: the merged event's content (metadata, context, outcome reason...). */
+  /** The last occurrence recorded (a snapshot): the merged event's content (metadata, context, outcome reason...). */
   latest: PreparedAuditEvent;
+  /** JSON text of the first occurrence's `changes.before` and the latest one's `changes.after`, when given. */
+  before: string | undefined;
+  after: string | undefined;
   count: number;
   /** Earliest and latest occurredAt of the occurrences (they may be recorded out of order). */
   firstOccurredAt: Date;
@@ -96,7 +99,8 @@ export interface Coalescer<S extends ActionSchemas, Invalid> {
 /**
  * The merged event: the latest occurrence's content (metadata, outcome reason, context, actor and target names
  * and fields: all from one occurrence), under the first occurrence's id; the earliest and latest occurredAt;
- * changes from the first occurrence's `before` to the latest one's `after`.
+ * changes from the first occurrence's `before` to the latest one's `after` (in `json.changes`, which is what the
+ * log record carries; `event.changes` is left out).
  */
 function merged(session: Session): PreparedAuditEvent {
   const { first, latest, count } = session;
@@ -111,26 +115,35 @@ function merged(session: Session): PreparedAuditEvent {
   const json = { ...latest.json };
   delete event.changes;
   delete json.changes;
-  const before = first.event.changes?.before;
-  const after = latest.event.changes?.after;
-  if (before !== undefined || after !== undefined) {
-    event.changes = {
-      ...(before !== undefined && { before }),
-      ...(after !== undefined && { after }),
-    };
-    json.changes = stringifyJson(event.changes);
-  }
+  const parts: string[] = [];
+  if (session.before !== undefined) parts.push(`"before":${session.before}`);
+  if (session.after !== undefined) parts.push(`"after":${session.after}`);
+  // What stringifyJson({ before, after }) writes (no spaces; wide integers in exponent form per value).
+  if (parts.length > 0) json.changes = `{${parts.join(',')}}`;
   return { event, json };
 }
 
 /**
- * What record() hands back: a copy. The session's own event is read again when it is emitted (its id, times,
- * actor, context, changes): a caller's edit of the returned object must not change or break what is stored.
- * Every part is normalised JSON, Dates and strings, so it clones.
+ * The session's own copy of an occurrence, taken inside record(): what the log record reads later (strings,
+ * the times, the JSON texts) must not follow a caller's later edits of its input or of what record() returned.
+ * Nested values (metadata, fields, targets, changes) travel as the JSON texts made by then; their objects are
+ * not read again.
  */
-function handedBack<A extends string>(event: AuditEvent): AuditEvent<A> {
-  return structuredClone(event) as AuditEvent<A>;
+function snapshot({ event, json }: PreparedAuditEvent): PreparedAuditEvent {
+  return {
+    event: {
+      ...event,
+      actor: { ...event.actor },
+      context: { ...event.context },
+      occurredAt: new Date(event.occurredAt.getTime()),
+      lastOccurredAt: new Date(event.lastOccurredAt.getTime()),
+    },
+    json: { ...json },
+  };
 }
+
+const textOf = (value: unknown): string | undefined =>
+  value === undefined ? undefined : stringifyJson(value);
 
 /** How a coalescer and its logger keep in touch, without the logger holding an idle coalescer. */
 export interface CoalescerLink {
@@ -199,11 +212,13 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       const givenId = hasGivenId(input) ? prepared.event.id : undefined;
       if (session) {
         if (givenId !== undefined && (givenId === session.first.event.id || session.ids.has(givenId)))
-          return handedBack(session.first.event);
-        const at = prepared.event.occurredAt;
+          return snapshot(session.first).event as AuditEvent<typeof input.action>;
+        const latest = snapshot(prepared);
+        const at = latest.event.occurredAt;
         const next: Session = {
           ...session,
-          latest: prepared,
+          latest,
+          after: textOf(prepared.event.changes?.after),
           count: session.count + 1,
           firstOccurredAt: at < session.firstOccurredAt ? at : session.firstOccurredAt,
           lastOccurredAt: at > session.lastOccurredAt ? at : session.lastOccurredAt,
@@ -216,19 +231,22 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
               session.ids.delete(session.ids.values().next().value as string);
           }
           arm(key, session);
-          return handedBack(session.first.event);
+          return snapshot(session.first).event as AuditEvent<typeof input.action>;
         }
         // Merged, it would be over maxEventBytes: emit the session as it is and open a new one with this
         // occurrence (both are stored; neither is over the limit).
         close(key);
       }
       if (sessions.size >= maxSessions) close(sessions.keys().next().value as string);
+      const first = snapshot(prepared);
       const opened: Session = {
-        first: prepared,
-        latest: prepared,
+        first,
+        latest: first,
+        before: textOf(prepared.event.changes?.before),
+        after: textOf(prepared.event.changes?.after),
         count: 1,
-        firstOccurredAt: prepared.event.occurredAt,
-        lastOccurredAt: prepared.event.occurredAt,
+        firstOccurredAt: first.event.occurredAt,
+        lastOccurredAt: first.event.occurredAt,
         // The session's own id (what record() returned, which a retry may pass back) is checked apart.
         ids: new Set(),
         openedAt: Date.now(),
@@ -238,7 +256,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
       sessions.set(key, opened);
       if (sessions.size === 1) link.open(true);
       arm(key, opened);
-      return handedBack(prepared.event);
+      return prepared.event as AuditEvent<typeof input.action>;
     },
     flush() {
       for (const key of [...sessions.keys()]) close(key);

@@ -69,7 +69,12 @@ export interface EmittedRecord {
  */
 export interface DeliveryListener {
   /** The record being emitted, to the first processor that asks; undefined after that. */
-  claim(): EmittedRecord | undefined;
+  /**
+   * `by`: the processor asking, which the logger's flush() can then wait for on its own (its flush ends by its
+   * export timeouts; the provider's flush also waits for the application's other processors). Optional: a copy
+   * of this package from an earlier release does not pass it.
+   */
+  claim(by?: TrackingProcessor): EmittedRecord | undefined;
   queued(count: number): void;
   exported(count: number): void;
   dropped(records: readonly TrackedRecord[], reason: DropReason): void;
@@ -79,6 +84,11 @@ export interface DeliveryListener {
    * saying which: `count` are failed, the rest exported.
    */
   rejected(records: readonly TrackedRecord[], count: number, error: Error): void;
+}
+
+/** A processor that accounts for the logger's records (this package's AuditLogRecordProcessor). */
+export interface TrackingProcessor {
+  forceFlush(): Promise<void>;
 }
 
 /** Context key under which the audit logger passes its tracker to the processor (Symbol.for: shared by copies). */
@@ -134,6 +144,8 @@ export class DeliveryTracker implements DeliveryListener {
    */
   private waiting: TrackedRecord[] = [];
   private waitingCount = 0;
+  /** The processors that claimed this logger's records (a few: one per provider it emitted through). */
+  private readonly processors = new Set<TrackingProcessor>();
   /** The record the logger is emitting right now (emit is synchronous), until a processor claims it. */
   private emitting: EmittedRecord | undefined;
 
@@ -148,7 +160,8 @@ export class DeliveryTracker implements DeliveryListener {
     this.emitting = undefined;
   }
 
-  claim(): EmittedRecord | undefined {
+  claim(by?: TrackingProcessor): EmittedRecord | undefined {
+    if (by !== undefined) this.processors.add(by);
     // A tracking processor sees this logger's records, whatever it does with this one (queue, drop, fail).
     this.seen();
     const record = this.emitting;
@@ -179,6 +192,11 @@ export class DeliveryTracker implements DeliveryListener {
       coalescing,
       tracked: this.isTracked,
     };
+  }
+
+  /** The processors that accounted for this logger's records. */
+  trackingProcessors(): TrackingProcessor[] {
+    return [...this.processors];
   }
 
   get tracked(): boolean {

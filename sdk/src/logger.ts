@@ -34,7 +34,7 @@ import { type AuditIssue, AuditOptionError, AuditValidationError } from './error
 import { type AuditEvent, type PreparedAuditEvent, prepareAuditEvent } from './event.js';
 import { onProcessExit, onProcessExitFinal } from './exit-flush.js';
 import { toLogRecord } from './log-record.js';
-import { MAX_TIMER_MS, refuseUnknownOptions, requireLimit } from './options.js';
+import { refuseUnknownOptions, requireLimit } from './options.js';
 import { recordSizeOver } from './record-size.js';
 
 export interface AuditLoggerOptions<S extends ActionSchemas = ActionSchemas> extends DeliveryHooks {
@@ -98,7 +98,7 @@ export type AuditLoggerLifecycle = Pick<AuditLogger, 'stats' | 'flush' | 'shutdo
 
 /** A provider that can flush (the OTel SDK's), or the global proxy in front of one. */
 interface FlushableProvider {
-  forceFlush?: (options?: { timeoutMillis?: number }) => Promise<void>;
+  forceFlush?: () => Promise<void>;
   getDelegate?: () => unknown;
 }
 
@@ -112,17 +112,10 @@ const exitWork = new WeakMap<DeliveryTracker, { beforeExit(): void; exit(): void
 const runBeforeExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.beforeExit();
 const runExit = (tracker: DeliveryTracker) => exitWork.get(tracker)?.exit();
 
-/**
- * `bounded`: the pipeline tracks delivery (this package's processor), whose flush ends by its own export
- * timeouts but may go on batch after batch: the OTel provider's default 30 s cut (a TimeoutError) would end it
- * with records still going out. An untracked pipeline keeps that cut: a processor that never settles its flush
- * would otherwise keep the process alive at exit.
- */
-async function forceFlush(provider: unknown, bounded: boolean): Promise<void> {
+async function forceFlush(provider: unknown): Promise<void> {
   const p = provider as FlushableProvider | undefined;
-  if (typeof p?.forceFlush === 'function')
-    return bounded ? p.forceFlush({ timeoutMillis: MAX_TIMER_MS }) : p.forceFlush();
-  if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate(), bounded);
+  if (typeof p?.forceFlush === 'function') return p.forceFlush();
+  if (typeof p?.getDelegate === 'function') return forceFlush(p.getDelegate());
 }
 
 /**
@@ -131,7 +124,11 @@ async function forceFlush(provider: unknown, bounded: boolean): Promise<void> {
  */
 function isOtelTimeout(error: unknown): boolean {
   return (
-    error instanceof Error && (error.name === 'TimeoutError' || error.constructor.name === 'TimeoutError')
+    error instanceof Error &&
+    (error.name === 'TimeoutError' ||
+      error.constructor.name === 'TimeoutError' ||
+      // A bundler's minifier renames the class; its message stays.
+      error.message === 'Operation timed out.')
   );
 }
 
@@ -434,19 +431,26 @@ export function createAuditLogger<const S extends ActionSchemas>(
       for (const provider of earlier) {
         // A provider the application replaced is not its concern any more: its failure is reported, not thrown
         // (it would leave shutdown() undone).
-        const flushing = forceFlush(provider, tracker.tracked).catch((error: unknown) =>
+        const flushing = forceFlush(provider).catch((error: unknown) =>
           diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
         );
         earlierFlushes.add(flushing);
         void flushing.finally(() => earlierFlushes.delete(flushing));
       }
       try {
-        await Promise.all([forceFlush(current, tracker.tracked), ...earlierFlushes]);
+        await Promise.all([forceFlush(current), ...earlierFlushes]);
       } catch (error) {
-        // OTel's provider stopped waiting (its 30 s cut, an untracked pipeline): what is still held stays the
-        // pipeline's to deliver, as after any flush that did not get everything out; other failures are thrown.
+        // OTel's provider stops waiting at 30 s (for every processor it holds): other failures are thrown.
         if (!isOtelTimeout(error)) throw error;
-        diag.warn('otel-audit: the LoggerProvider did not finish flushing in time', error);
+        const own = tracker.trackingProcessors();
+        if (own.length === 0)
+          // Untracked: what is still held stays the pipeline's to deliver, as after any flush that did not get
+          // everything out.
+          diag.warn('otel-audit: the LoggerProvider did not finish flushing in time', error);
+        // This package's processors may still be sending a backlog batch after batch: waited for on their own
+        // (each ends by its export timeouts), not through the provider, which would also wait for the
+        // application's other processors, and one that never settles would hold the process for good.
+        else await Promise.all(own.map((processor) => processor.forceFlush()));
       }
       return audit.stats();
     },

@@ -323,7 +323,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     // endpoint, a burst of them would push audit events out (queue_full).
     if (candidate === undefined && record.attributes[AUDIT_MARKER_ATTRIBUTE] == null) return;
     // Only the first tracking processor that sees an audit record accounts for it.
-    const emitted = candidate?.claim();
+    const emitted = candidate?.claim(this);
     const listener = emitted ? candidate : undefined;
     if (this.isShutdown) {
       this.counts.dropped += 1;

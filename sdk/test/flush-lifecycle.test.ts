@@ -58,6 +58,29 @@ describe('flush() and shutdown() past the provider timeout', () => {
     expect(await outcome).toMatchObject({ recorded: 3, exported: 3, pending: 0 });
   });
 
+  it('does not wait for another processor of the same provider that never settles (30 s, then its own only)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const exporter = new ControlledExporter();
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    const processor = new AuditLogRecordProcessor({ exporter });
+    const hanging = foreignProcessor(() => new Promise(() => {}));
+    const { audit } = hookedLogger(new LoggerProvider({ processors: [processor, hanging] }));
+    audit.record({ action: 'a.b.created' });
+    let outcome: unknown = 'still waiting';
+    void audit.flush().then(
+      (stats) => {
+        outcome = stats;
+      },
+      (error: unknown) => {
+        outcome = error;
+      },
+    );
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(outcome).toMatchObject({ recorded: 1, exported: 1, pending: 0 });
+    // Nothing left that would hold the process (a 2^31 ms timer did, through the hanging processor).
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('resolves with the counts when an untracked pipeline’s flush is cut at 30 s, and says so', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const said = diagSpy();
@@ -70,6 +93,18 @@ describe('flush() and shutdown() past the provider timeout', () => {
     );
     await vi.advanceTimersByTimeAsync(31_000);
     expect(await outcome).toMatchObject({ recorded: 1, tracked: false });
+    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in time'));
+  });
+
+  it('knows OTel’s timeout in a minified bundle too (its class renamed, its message kept)', async () => {
+    const said = diagSpy();
+    class sp extends Error {} // what esbuild --minify made of TimeoutError
+    const provider = new LoggerProvider({
+      processors: [foreignProcessor(() => Promise.reject(new sp('Operation timed out.')))],
+    });
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    audit.record({ action: 'a.b.created' });
+    await expect(audit.flush()).resolves.toMatchObject({ recorded: 1 });
     expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in time'));
   });
 
@@ -129,6 +164,36 @@ describe('async hooks', () => {
 });
 
 describe('coalescing recorders hand back a copy', () => {
+  it('keeps its own copy of what the caller gave: a later edit of the input, even a cycle, changes and breaks nothing', () => {
+    const { provider, exporter } = memoryProvider();
+    const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
+    const saves = audit.coalesce({ idleMs: 60_000 });
+    const doc: Record<string, unknown> = { title: 'v1' };
+    const actor = { id: 'u1', type: 'user' };
+    const at = new Date('2026-11-20T10:00:00Z');
+    const base = { action: 'docs.sheet.saved', actor, targets: [{ type: 'sheet', id: 's1' }] };
+    saves.record({ ...base, occurredAt: at, changes: { before: doc, after: { title: 'v2' } } });
+    // A Proxy (Vue, MobX, immer) in the metadata: taken as plain data, never a DataCloneError out of record().
+    const latest = { title: 'v3' };
+    saves.record({ ...base, metadata: new Proxy({ a: 1 }, {}), changes: { after: latest } });
+    doc.title = 'EDITED-AFTER-RECORD';
+    doc.parent = doc;
+    latest.title = 'EDITED-TOO';
+    actor.id = 'someone-else';
+    at.setTime(0);
+    audit.flush();
+    const records = (exporter as MemoryProcessor).records;
+    expect(records).toHaveLength(1);
+    const attributes = records[0]?.attributes ?? {};
+    expect(attributes[A.actorId]).toBe('u1');
+    expect(attributes[A.count]).toBe(2);
+    expect(JSON.parse(String(attributes[A.changes]))).toEqual({
+      before: { title: 'v1' },
+      after: { title: 'v3' },
+    });
+    expect(records[0]?.hrTime[0]).toBe(Date.parse('2026-11-20T10:00:00Z') / 1000);
+  });
+
   it('an edit of the returned event changes nothing that is emitted, and cannot break the session', () => {
     const { provider, exporter } = memoryProvider();
     const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
