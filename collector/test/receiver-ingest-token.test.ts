@@ -106,7 +106,7 @@ describe('serve with the default ingest token', () => {
       expect(refused.status, path).toBe(401);
       // Said so: the ingest token is the one handed to services, a likely first try.
       expect((refused.body as { error: { message: string } }).error.message, path).toBe(
-        "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token)",
+        "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token, --token-file or OTEL_AUDIT_SERVE_TOKEN)",
       );
     }
     const wrong = await query(t.serve, '/v1/audit/status', 'not-a-token-of-this-serve');

@@ -74,6 +74,17 @@ async function main(): Promise<number> {
     `serve is up: ${serve.url} (OTLP/HTTP /v1/logs and the query API; token in ${serve.tokenFile ?? 'env'}, ` +
       `ingest token in ${serve.ingestTokenFile ?? 'env'})`,
   );
+  // From here on serve drains on Ctrl-C, while loading too (Node's default action killed it mid-load and left
+  // serve.json behind). Under npm one press arrives twice (the terminal's and npm's forwarded copy): one stop.
+  const stop = listenForStop();
+  let stopped = false;
+  void stop.first.then(() => {
+    stopped = true;
+  });
+  stop.onSecond(() => {
+    say('second signal: exiting without finishing in-flight requests');
+    process.exit(1);
+  });
 
   // The demo records through the SDK exactly as a service would: OTLP/HTTP to serve, with the ingest token.
   const provider = createAuditLoggerProvider({
@@ -92,11 +103,21 @@ async function main(): Promise<number> {
   const bar = progressBar('recording demo events');
   // An explicit end: this run's events (and so their ids) can be generated again below to find them stored.
   const end = new Date();
-  const summary = await recordDemoEvents(audit, count, ({ done, total }) => bar.update(done, total), {
+  const recording = recordDemoEvents(audit, count, ({ done, total }) => bar.update(done, total), {
     seed,
     end,
   });
+  const summary = await Promise.race([recording, stop.first.then(() => undefined)]);
   bar.done();
+  if (summary === undefined) {
+    // Stopped while loading: what was recorded is sent (the rest of the run is dropped, counted), then serve
+    // drains and closes as on any stop.
+    say('stopping: sending what was recorded, then finishing in-flight requests');
+    await audit.shutdown();
+    await provider.shutdown();
+    await serve.close();
+    return 130;
+  }
   await audit.shutdown();
   await provider.shutdown();
   // Read after the provider's shutdown: records it gave up on there are counted only then.
@@ -173,15 +194,8 @@ Send your own service's audit events here (any OTel SDK, JSON or protobuf):
     await serve.close();
     return 0;
   }
-  say('serving; Ctrl-C to stop');
-  // Ctrl-C under npm arrives twice (the terminal's and npm's forwarded copy): one stop, and a listener for the
-  // rest of the run, so neither copy kills the drain.
-  const stop = listenForStop();
+  if (!stopped) say('serving; Ctrl-C to stop');
   await stop.first;
-  stop.onSecond(() => {
-    say('second signal: exiting without finishing in-flight requests');
-    process.exit(1);
-  });
   say('stopping: finishing in-flight requests');
   await serve.close();
   return 0;

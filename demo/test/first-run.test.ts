@@ -1,7 +1,8 @@
 // `npm start` end to end, as a newcomer runs it: serve on a fresh embedded store, the demo recorded through the
 // SDK over OTLP/HTTP, every event stored, then the CLI reads the same directory.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,4 +102,43 @@ describe('npm start (first run)', () => {
     expect(sum(second, 'thisRun')).toBe(600);
     expect(sum(second, 'stored')).toBe(1200);
   }, 180_000);
+});
+
+describe('npm start stopped by Ctrl-C while loading', () => {
+  it('sends what was recorded, drains serve and removes serve.json: a doubled SIGINT (npm forwards it) is one stop', async () => {
+    const dataDir = join(dir, 'interrupted');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@otel-audit/source', '--import', 'tsx', 'demo/src/start.ts'],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          OTEL_AUDIT_DATA_DIR: dataDir,
+          OTEL_AUDIT_SERVE_PORT: '0',
+          OTEL_AUDIT_DEMO_EVENTS: '50000',
+        },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const closed = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+    while (!/recording demo events \d+\/50000/.test(stderr)) {
+      if (child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(existsSync(join(dataDir, 'serve.json'))).toBe(true);
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    const [code, signal] = await closed;
+    expect({ code, signal }, stderr).toEqual({ code: 130, signal: null });
+    expect(stdout).toContain('stopping: sending what was recorded, then finishing in-flight requests');
+    expect(existsSync(join(dataDir, 'serve.json'))).toBe(false);
+  }, 120_000);
 });

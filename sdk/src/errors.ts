@@ -5,12 +5,13 @@ export interface AuditIssue {
 }
 
 /**
- * Segments that are not plain names (`a.b`, a newline, an empty key) are quoted: `metadata["a.b"]`. A path of
- * one segment (an action name in `defineAuditActions`) may have dots: nothing to confuse them with.
+ * Segments that are not plain names (`a.b`, a newline, an empty key) are quoted: `metadata["a.b"]`, and a
+ * misspelt top-level `"actor.id"` is not taken for `actor.id`. `names`: the paths are names that have dots (the
+ * actions of `defineAuditActions`), one segment each.
  */
-function formatPath(path: readonly (string | number)[]): string {
+function formatPath(path: readonly (string | number)[], names: boolean): string {
   if (path.length === 0) return '(event)';
-  const plain = path.length === 1 ? /^[\w$.-]+$/ : /^[A-Za-z_$][\w$-]*$/;
+  const plain = names && path.length === 1 ? /^[\w$.-]+$/ : /^[A-Za-z_$][\w$-]*$/;
   return path
     .map((segment, i) =>
       typeof segment === 'string' && !plain.test(segment)
@@ -31,7 +32,10 @@ export class AuditValidationError extends Error {
 
   /** `subject`: what was invalid, when not an event (`audit actions` for `defineAuditActions`). */
   constructor(issues: readonly AuditIssue[], action?: string, subject = 'audit event') {
-    const shown = issues.slice(0, ISSUES_IN_MESSAGE).map((i) => `  - ${formatPath(i.path)}: ${i.message}`);
+    const names = subject === 'audit actions';
+    const shown = issues
+      .slice(0, ISSUES_IN_MESSAGE)
+      .map((i) => `  - ${formatPath(i.path, names)}: ${i.message}`);
     if (issues.length > ISSUES_IN_MESSAGE)
       shown.push(`  - … ${issues.length - ISSUES_IN_MESSAGE} more in .issues`);
     super(

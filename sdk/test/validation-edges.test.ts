@@ -640,6 +640,9 @@ describe('the AuditValidationError message', () => {
       metadata: { 'a.b': Number.NaN, a: { b: Number.NaN }, 'k\n  - tenant: must not be empty': Number.NaN },
     });
     const lines = error.message.split('\n').slice(1);
+    // A misspelt top-level key with a dot is not the nested field it looks like.
+    const misspelt = messageOf({ ...event, 'actor.id': 'u1' });
+    expect(misspelt.message.split('\n').slice(1)).toEqual(['  - ["actor.id"]: unrecognized key']);
     expect(lines).toEqual([
       '  - metadata["a.b"]: NaN is not representable in JSON',
       '  - metadata.a.b: NaN is not representable in JSON',

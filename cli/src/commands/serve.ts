@@ -165,7 +165,7 @@ on SIGTERM/SIGINT/SIGHUP.
   --max-concurrent-queries N    query API requests in progress (exports included, at most half of them)
                                 before another gets 429 (default ${DEFAULT_LIMITS.maxConcurrentQueries})
   --max-connections N           open connections; more are closed as they come (default here ${DEFAULT_LIMITS.maxConnections}:
-                                half the open-files limit, at most 1000)
+                                half the open-files limit, which Node raises to the hard one; at most 1000)
   --insert-concurrency N        inserts at once, one store connection each (default ${DEFAULT_LIMITS.insertConcurrency})
   --shutdown-timeout SECONDS    wait for in-flight requests on SIGTERM (default ${DEFAULT_LIMITS.shutdownTimeoutMs / 1000})
   --logs-engine Null|MergeTree  keep raw otel_logs rows (as migrate; default Null)

@@ -1,6 +1,7 @@
 // OTLP/JSON logs request → OtlpLogsRequest, per the OTLP/JSON encoding: lowerCamelCase keys, trace and span ids
 // as hex, 64-bit integers as decimal strings or numbers, enums as integers (names accepted too), bytes as
 // base64, unknown fields ignored, null = absent. Any type error rejects the request with the path of the field.
+import { DEFAULT_LIMITS } from './config.js';
 import { OtlpDecodeError, TooManyRecordsError } from './errors.js';
 import {
   EMPTY_VALUE,
@@ -58,8 +59,12 @@ const describe = (value: unknown): string => {
  * become U+FFFD (the collector's Go decoders take such bodies too): one sender's bad string in a forwarded batch
  * does not cost the whole batch. Each field is read by its JSON name or its proto field name (`scope_logs`).
  */
-export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE_INFINITY): OtlpLogsRequest {
-  checkShape(body);
+export function decodeJsonRequest(
+  body: Uint8Array,
+  maxRecords = Number.POSITIVE_INFINITY,
+  maxObjects = Math.floor(DEFAULT_LIMITS.maxBodyBytes / BODY_BYTES_PER_OBJECT),
+): OtlpLogsRequest {
+  checkShape(body, maxObjects);
   const text = UTF8.decode(body);
   let parsed: unknown;
   try {
@@ -77,20 +82,20 @@ export function decodeJsonRequest(body: Uint8Array, maxRecords = Number.POSITIVE
  */
 export const MAX_JSON_NESTING = 100_000;
 /**
- * An OTLP/JSON body spends at least this many bytes per object or array (`{"key":"k","value":{}}` is 10.5 per
- * one): a body of bare `{},` parsed 9-18x slower per byte than real requests and took ~900 MB for 16 MiB (a
- * 16 KB gzip body), all of it on the event loop. Bodies up to MIN_OPENERS_COUNTED objects and arrays pass.
+ * Objects and arrays a body may hold, per byte of the largest body serve takes (--max-body-bytes): a real request
+ * spends 10+ bytes on each (`{"key":"k","value":{}}`), so a body at the size limit holds fewer. A body of bare
+ * `{},` (16 MiB from a 16 KB gzip body) parsed 9-18x slower per byte than real requests and took ~900 MB, all on
+ * the event loop. Not a bound per byte of this body: OTel exporters write an array of nulls as `[{},{},…]`
+ * (3 bytes each), which a small request may hold.
  */
-export const MIN_BYTES_PER_OPENER = 8;
-const MIN_OPENERS_COUNTED = 10_000;
+export const BODY_BYTES_PER_OBJECT = 8;
 
 /**
  * One pass over the bytes before JSON.parse, outside strings (a `{` in a string, as in the audit metadata, is
- * text): refuses nesting deeper than MAX_JSON_NESTING and more objects and arrays than the body's size allows.
- * UTF-8 continuation bytes are never ASCII, so bytes are enough.
+ * text): refuses nesting deeper than MAX_JSON_NESTING and more than `maxObjects` objects and arrays. UTF-8
+ * continuation bytes are never ASCII, so bytes are enough.
  */
-function checkShape(body: Uint8Array): void {
-  const allowed = Math.max(MIN_OPENERS_COUNTED, Math.floor(body.length / MIN_BYTES_PER_OPENER));
+function checkShape(body: Uint8Array, maxObjects: number): void {
   let depth = 0;
   let openers = 0;
   let inString = false;
@@ -104,11 +109,11 @@ function checkShape(body: Uint8Array): void {
     else if (byte === 0x7b || byte === 0x5b) {
       if (++depth > MAX_JSON_NESTING)
         throw new OtlpDecodeError('', `body nests objects and arrays deeper than ${MAX_JSON_NESTING} levels`);
-      if (++openers > allowed)
+      if (++openers > maxObjects)
         throw new OtlpDecodeError(
           '',
-          `body has more than ${allowed} objects and arrays in ${body.length} bytes (at most one per ` +
-            `${MIN_BYTES_PER_OPENER} bytes): not an OTLP logs request`,
+          `body has more than ${maxObjects} objects and arrays (one per ${BODY_BYTES_PER_OBJECT} bytes of ` +
+            '--max-body-bytes): send smaller requests',
         );
     } else if (byte === 0x7d || byte === 0x5d) depth--;
   }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { bearerMatches, HEALTH_CHALLENGE_PARAM, healthChallengeAnswer } from './auth.js';
 import type { ReceiverLimits } from './config.js';
-import { decodeJsonRequest } from './decode-json.js';
+import { BODY_BYTES_PER_OBJECT, decodeJsonRequest } from './decode-json.js';
 import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
 import {
   BodyStalledError,
@@ -262,7 +262,11 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   function toRows(body: Buffer, encoding: OtlpEncoding) {
     const request =
       encoding === 'json'
-        ? decodeJsonRequest(body, limits.maxRecordsPerRequest)
+        ? decodeJsonRequest(
+            body,
+            limits.maxRecordsPerRequest,
+            Math.floor(limits.maxBodyBytes / BODY_BYTES_PER_OBJECT),
+          )
         : decodeProtobufRequest(body, limits.maxRecordsPerRequest);
     const result = requestToRows(request, {
       maxRecordSize: limits.maxRecordSize,
@@ -417,7 +421,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
           401,
           'unauthenticated',
           ingestOnly
-            ? "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token)"
+            ? "this is the ingest token, which only sends events (POST /v1/logs); the query API takes serve's token (serve.token, --token-file or OTEL_AUDIT_SERVE_TOKEN)"
             : 'missing or wrong bearer token (Authorization: Bearer <token>)',
         );
       }
