@@ -12,7 +12,14 @@ import { gzipSync } from 'node:zlib';
 import { AuditStore, type OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeProtobufStatus, jsonLogger, receiverLimits, startReceiverServer } from '../src/index.js';
+import {
+  decodeJsonRequest,
+  decodeProtobufStatus,
+  jsonLogger,
+  receiverLimits,
+  startReceiverServer,
+} from '../src/index.js';
+import { maxJsonObjects } from '../src/receiver/decode-json.js';
 import {
   type JsonObject,
   logsRequest,
@@ -73,9 +80,10 @@ describe('--max-records-per-request', () => {
     // the 16 MiB limit can hold at 8 bytes each.
     const bare = `{"resourceLogs":[],"x":[${'{},'.repeat(2_200_000)}{}]}`;
     const wide = await post(`${t.serve.url}/v1/logs`, gzipSync(bare), json);
-    expect(wide.status).toBe(400);
+    // 413, as for too many records: a sender that splits the batch gets each half taken.
+    expect(wide.status).toBe(413);
     expect(wide.json?.message).toBe(
-      'body has more than 2097152 objects and arrays (one per 8 bytes of --max-body-bytes): send smaller requests',
+      'the JSON body holds more than 2097152 objects and arrays (one per 8 bytes of --max-body-bytes, at least 16 MiB of it): send smaller requests',
     );
     const deep = await post(
       `${t.serve.url}/v1/logs`,
@@ -91,6 +99,20 @@ describe('--max-records-per-request', () => {
     const withNulls = { attributes: [str('run', nulls), { key: 'arr', value: { arrayValue: { values } } }] };
     expect((await t.send(logsRequest([withNulls]), 'json')).status).toBe(200);
     expect(await storedCount(t, nulls)).toBe(1);
+    // A smaller --max-body-bytes never refuses what its bodies can hold: 64 KiB of nulls is ~21k objects.
+    const small = Buffer.from(
+      JSON.stringify(
+        logsRequest([
+          {
+            attributes: [
+              { key: 'arr', value: { arrayValue: { values: Array.from({ length: 21_000 }, () => ({})) } } },
+            ],
+          },
+        ]),
+      ),
+    );
+    expect(small.length).toBeLessThan(65_536);
+    expect(() => decodeJsonRequest(small, 1000, maxJsonObjects(65_536))).not.toThrow();
     // A record whose body is JSON text full of braces (an audit event's metadata): taken, stored.
     const run = 'braces-in-strings';
     const metadata = JSON.stringify({ nested: Array.from({ length: 20_000 }, () => ({ a: [{}] })) });

@@ -103,16 +103,18 @@ async function main(): Promise<number> {
   const bar = progressBar('recording demo events');
   // An explicit end: this run's events (and so their ids) can be generated again below to find them stored.
   const end = new Date();
-  const recording = recordDemoEvents(audit, count, ({ done, total }) => bar.update(done, total), {
+  const loading = new AbortController();
+  void stop.first.then(() => loading.abort());
+  const summary = await recordDemoEvents(audit, count, ({ done, total }) => bar.update(done, total), {
     seed,
     end,
+    signal: loading.signal,
   });
-  const summary = await Promise.race([recording, stop.first.then(() => undefined)]);
   bar.done();
-  if (summary === undefined) {
-    // Stopped while loading: what was recorded is sent (the rest of the run is dropped, counted), then serve
-    // drains and closes as on any stop.
-    say('stopping: sending what was recorded, then finishing in-flight requests');
+  if (loading.signal.aborted) {
+    // Stopped while loading: the loop ends, what was recorded is sent, then serve drains and closes as on any
+    // stop.
+    say(`stopping: sending the ${summary.recorded} events recorded, then finishing in-flight requests`);
     await audit.shutdown();
     await provider.shutdown();
     await serve.close();

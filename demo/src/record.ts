@@ -29,24 +29,30 @@ export async function recordDemoEvents(
   logger: DemoAuditLogger,
   count: number,
   onProgress?: (progress: DemoProgress) => void,
-  options: DemoOptions = {},
+  options: DemoOptions & {
+    /** Stops recording (Ctrl-C): the summary then counts what was recorded before it. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<DemoSummary> {
-  const events = generateDemoEvents(count, options);
+  const all = generateDemoEvents(count, options);
+  const events: AuditEventInput[] = [];
   const step = Math.max(1, Math.floor(count / 100));
   let failures = 0;
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i] as AuditEventInput;
+  for (let i = 0; i < all.length; i++) {
+    if (options.signal?.aborted) break;
+    const event = all[i] as AuditEventInput;
+    events.push(event);
     const result = logger.record(event);
     if (result instanceof Promise) await result;
     if (event.outcome === 'failure') failures++;
     const done = i + 1;
-    if (onProgress && (done % step === 0 || done === events.length)) {
-      onProgress({ done, total: events.length });
+    if (onProgress && (done % step === 0 || done === all.length)) {
+      onProgress({ done, total: all.length });
       // Yield now and then so a progress bar can paint and exporters can run.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
-  if (events.length === 0) onProgress?.({ done: 0, total: 0 });
+  if (all.length === 0) onProgress?.({ done: 0, total: 0 });
   return {
     recorded: events.length,
     failures,

@@ -89,6 +89,8 @@ export interface DeliveryListener {
 /** A processor that accounts for the logger's records (this package's AuditLogRecordProcessor). */
 export interface TrackingProcessor {
   forceFlush(): Promise<void>;
+  /** Resolves when the flushes running now end (at once if none): waits without starting an attempt. */
+  flushed?(): Promise<void>;
 }
 
 /** Context key under which the audit logger passes its tracker to the processor (Symbol.for: shared by copies). */
@@ -144,8 +146,12 @@ export class DeliveryTracker implements DeliveryListener {
    */
   private waiting: TrackedRecord[] = [];
   private waitingCount = 0;
-  /** The processors that claimed this logger's records (a few: one per provider it emitted through). */
-  private readonly processors = new Set<TrackingProcessor>();
+  /**
+   * The processors that claimed this logger's records (a few: one per provider it emitted through), held weakly:
+   * a processor the application shut down and dropped is collected, as its exit hooks let it be.
+   */
+  private readonly processorsSeen = new WeakSet<TrackingProcessor>();
+  private processors: WeakRef<TrackingProcessor>[] = [];
   /** The record the logger is emitting right now (emit is synchronous), until a processor claims it. */
   private emitting: EmittedRecord | undefined;
 
@@ -161,7 +167,10 @@ export class DeliveryTracker implements DeliveryListener {
   }
 
   claim(by?: TrackingProcessor): EmittedRecord | undefined {
-    if (by !== undefined) this.processors.add(by);
+    if (by !== undefined && !this.processorsSeen.has(by)) {
+      this.processorsSeen.add(by);
+      this.processors.push(new WeakRef(by));
+    }
     // A tracking processor sees this logger's records, whatever it does with this one (queue, drop, fail).
     this.seen();
     const record = this.emitting;
@@ -196,7 +205,13 @@ export class DeliveryTracker implements DeliveryListener {
 
   /** The processors that accounted for this logger's records. */
   trackingProcessors(): TrackingProcessor[] {
-    return [...this.processors];
+    const live: TrackingProcessor[] = [];
+    this.processors = this.processors.filter((ref) => {
+      const processor = ref.deref();
+      if (processor !== undefined) live.push(processor);
+      return processor !== undefined;
+    });
+    return live;
   }
 
   get tracked(): boolean {

@@ -428,29 +428,35 @@ export function createAuditLogger<const S extends ActionSchemas>(
       earlierSources.delete(current);
       const earlier = [...earlierSources];
       earlierSources.clear(); // nothing is emitted through them any more: one flush empties them
+      // OTel's provider stops waiting at 30 s, for every processor it holds (this provider's or a replaced one's).
+      let cut = false;
       for (const provider of earlier) {
         // A provider the application replaced is not its concern any more: its failure is reported, not thrown
         // (it would leave shutdown() undone).
-        const flushing = forceFlush(provider).catch((error: unknown) =>
-          diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error),
-        );
+        const flushing = forceFlush(provider).catch((error: unknown) => {
+          if (isOtelTimeout(error)) cut = true;
+          else diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error);
+        });
         earlierFlushes.add(flushing);
         void flushing.finally(() => earlierFlushes.delete(flushing));
       }
       try {
         await Promise.all([forceFlush(current), ...earlierFlushes]);
       } catch (error) {
-        // OTel's provider stops waiting at 30 s (for every processor it holds): other failures are thrown.
-        if (!isOtelTimeout(error)) throw error;
+        if (!isOtelTimeout(error)) throw error; // other failures are thrown
+        cut = true;
+      }
+      if (cut) {
         const own = tracker.trackingProcessors();
         if (own.length === 0)
           // Untracked: what is still held stays the pipeline's to deliver, as after any flush that did not get
           // everything out.
-          diag.warn('otel-audit: the LoggerProvider did not finish flushing in time', error);
-        // This package's processors may still be sending a backlog batch after batch: waited for on their own
-        // (each ends by its export timeouts), not through the provider, which would also wait for the
-        // application's other processors, and one that never settles would hold the process for good.
-        else await Promise.all(own.map((processor) => processor.forceFlush()));
+          diag.warn('otel-audit: the LoggerProvider did not finish flushing in 30 s (OTel cut it)');
+        // This package's processors may still be sending a backlog batch after batch: their flush still running
+        // is waited for on its own (it ends by their export timeouts; no new attempt), not through the provider,
+        // which also waits for the application's other processors: one that never settles would hold the
+        // process for good.
+        else await Promise.all(own.map((processor) => processor.flushed?.() ?? processor.forceFlush()));
       }
       return audit.stats();
     },

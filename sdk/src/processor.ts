@@ -249,6 +249,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private backoffMs = 0;
   private backoffTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing = false;
+  /** forceFlush() calls still running: what the audit logger waits for after OTel's 30 s cut. */
+  private readonly flushes = new Set<Promise<void>>();
   private isShutdown = false;
   private shutdownPromise: Promise<void> | undefined;
   private counts = { queued: 0, exported: 0, dropped: 0, failed: 0 };
@@ -386,7 +388,15 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
    * export in flight is that once: if it fails slowly, no other attempt is made.
    */
   forceFlush(): Promise<void> {
-    return this.flush(true);
+    const flushing = this.flush(true);
+    this.flushes.add(flushing);
+    void flushing.finally(() => this.flushes.delete(flushing));
+    return flushing;
+  }
+
+  /** Resolves when the flushes running now end (at once if none), without starting an attempt of its own. */
+  async flushed(): Promise<void> {
+    await Promise.all(this.flushes);
   }
 
   /** `attempt`: start an export of what is held (else only wait for the one in flight). */

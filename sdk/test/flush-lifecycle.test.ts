@@ -1,6 +1,6 @@
 // flush() and shutdown() against OTel's LoggerProvider, which cuts a processor's flush at 30 s unless told
 // otherwise, and hooks written as async functions.
-import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { type DiagLogger, DiagLogLevel, diag, logs } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -81,6 +81,30 @@ describe('flush() and shutdown() past the provider timeout', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('waits past the cut for a replaced global provider’s tracking processor too', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const exporter = new ControlledExporter();
+    const processor = new AuditLogRecordProcessor({ exporter, exportTimeoutMillis: 120_000 });
+    logs.setGlobalLoggerProvider(new LoggerProvider({ processors: [processor] }));
+    try {
+      const audit = createAuditLogger({ tenant: 'acme', flushOnExit: false });
+      for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+      logs.disable();
+      logs.setGlobalLoggerProvider(memoryProvider().provider);
+      const outcome = audit.flush().then(
+        (stats) => stats,
+        (error: unknown) => error,
+      );
+      await vi.advanceTimersByTimeAsync(40_000);
+      exporter.settleAll(ExportResultCode.SUCCESS);
+      expect(await outcome).toMatchObject({ recorded: 3, exported: 3, pending: 0 });
+      // One export: the wait past the cut starts no attempt of its own.
+      expect(exporter.exportCalls).toBe(1);
+    } finally {
+      logs.disable();
+    }
+  });
+
   it('resolves with the counts when an untracked pipeline’s flush is cut at 30 s, and says so', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const said = diagSpy();
@@ -93,7 +117,7 @@ describe('flush() and shutdown() past the provider timeout', () => {
     );
     await vi.advanceTimersByTimeAsync(31_000);
     expect(await outcome).toMatchObject({ recorded: 1, tracked: false });
-    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in time'));
+    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in 30 s'));
   });
 
   it('knows OTel’s timeout in a minified bundle too (its class renamed, its message kept)', async () => {
@@ -105,7 +129,7 @@ describe('flush() and shutdown() past the provider timeout', () => {
     const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false });
     audit.record({ action: 'a.b.created' });
     await expect(audit.flush()).resolves.toMatchObject({ recorded: 1 });
-    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in time'));
+    expect(said('warn')).toContainEqual(expect.stringContaining('did not finish flushing in 30 s'));
   });
 
   it('stops the logger even when the provider’s flush fails: a later record is dropped, not accepted unseen', async () => {

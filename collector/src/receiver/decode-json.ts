@@ -2,7 +2,7 @@
 // as hex, 64-bit integers as decimal strings or numbers, enums as integers (names accepted too), bytes as
 // base64, unknown fields ignored, null = absent. Any type error rejects the request with the path of the field.
 import { DEFAULT_LIMITS } from './config.js';
-import { OtlpDecodeError, TooManyRecordsError } from './errors.js';
+import { OtlpDecodeError, TooManyJsonObjectsError, TooManyRecordsError } from './errors.js';
 import {
   EMPTY_VALUE,
   MAX_VALUE_DEPTH,
@@ -62,7 +62,7 @@ const describe = (value: unknown): string => {
 export function decodeJsonRequest(
   body: Uint8Array,
   maxRecords = Number.POSITIVE_INFINITY,
-  maxObjects = Math.floor(DEFAULT_LIMITS.maxBodyBytes / BODY_BYTES_PER_OBJECT),
+  maxObjects = maxJsonObjects(DEFAULT_LIMITS.maxBodyBytes),
 ): OtlpLogsRequest {
   checkShape(body, maxObjects);
   const text = UTF8.decode(body);
@@ -91,6 +91,15 @@ export const MAX_JSON_NESTING = 100_000;
 export const BODY_BYTES_PER_OBJECT = 8;
 
 /**
+ * The bound for a --max-body-bytes: one object or array per BODY_BYTES_PER_OBJECT bytes of it, and never less than
+ * at the default 16 MiB (2,097,152), so a smaller limit never refuses what its bodies can hold (a 64 KiB body of
+ * nulls holds ~21k objects; such bodies are cheap to parse).
+ */
+export function maxJsonObjects(maxBodyBytes: number): number {
+  return Math.floor(Math.max(maxBodyBytes, DEFAULT_LIMITS.maxBodyBytes) / BODY_BYTES_PER_OBJECT);
+}
+
+/**
  * One pass over the bytes before JSON.parse, outside strings (a `{` in a string, as in the audit metadata, is
  * text): refuses nesting deeper than MAX_JSON_NESTING and more than `maxObjects` objects and arrays. UTF-8
  * continuation bytes are never ASCII, so bytes are enough.
@@ -109,12 +118,7 @@ function checkShape(body: Uint8Array, maxObjects: number): void {
     else if (byte === 0x7b || byte === 0x5b) {
       if (++depth > MAX_JSON_NESTING)
         throw new OtlpDecodeError('', `body nests objects and arrays deeper than ${MAX_JSON_NESTING} levels`);
-      if (++openers > maxObjects)
-        throw new OtlpDecodeError(
-          '',
-          `body has more than ${maxObjects} objects and arrays (one per ${BODY_BYTES_PER_OBJECT} bytes of ` +
-            '--max-body-bytes): send smaller requests',
-        );
+      if (++openers > maxObjects) throw new TooManyJsonObjectsError(maxObjects);
     } else if (byte === 0x7d || byte === 0x5d) depth--;
   }
 }

@@ -44,6 +44,20 @@ export class RowsTooLargeError extends ReceiverError {
  * The request holds more log records than the limit: each record costs hundreds of bytes decoded, so a few KB of
  * compressed empty records would take gigabytes.
  */
+/**
+ * A JSON body holding more objects and arrays than a body at --max-body-bytes can (see decode-json.ts): too costly
+ * to parse. 413, as for too many records: a sender that splits the batch gets each half taken.
+ */
+export class TooManyJsonObjectsError extends ReceiverError {
+  override name = 'TooManyJsonObjectsError';
+  constructor(readonly limitObjects: number) {
+    super(
+      `the JSON body holds more than ${limitObjects} objects and arrays (one per 8 bytes of --max-body-bytes, ` +
+        'at least 16 MiB of it): send smaller requests',
+    );
+  }
+}
+
 export class TooManyRecordsError extends ReceiverError {
   override name = 'TooManyRecordsError';
   constructor(readonly limitRecords: number) {

@@ -47,6 +47,7 @@ export {
   ReceiverUnavailableError,
   RowsTooLargeError,
   StoreNotMigratedError,
+  TooManyJsonObjectsError,
   TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';

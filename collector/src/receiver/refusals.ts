@@ -19,6 +19,7 @@ export type RefusalReason =
   | 'decompressed body too large'
   | 'rows too large'
   | 'too many records'
+  | 'too many JSON objects'
   | 'unsupported media type'
   | 'busy'
   | 'shutting down'

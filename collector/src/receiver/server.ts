@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { bearerMatches, HEALTH_CHALLENGE_PARAM, healthChallengeAnswer } from './auth.js';
 import type { ReceiverLimits } from './config.js';
-import { BODY_BYTES_PER_OBJECT, decodeJsonRequest } from './decode-json.js';
+import { decodeJsonRequest, maxJsonObjects } from './decode-json.js';
 import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
 import {
   BodyStalledError,
@@ -14,6 +14,7 @@ import {
   QueueFullError,
   ReceiverUnavailableError,
   RowsTooLargeError,
+  TooManyJsonObjectsError,
   TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';
@@ -262,11 +263,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   function toRows(body: Buffer, encoding: OtlpEncoding) {
     const request =
       encoding === 'json'
-        ? decodeJsonRequest(
-            body,
-            limits.maxRecordsPerRequest,
-            Math.floor(limits.maxBodyBytes / BODY_BYTES_PER_OBJECT),
-          )
+        ? decodeJsonRequest(body, limits.maxRecordsPerRequest, maxJsonObjects(limits.maxBodyBytes))
         : decodeProtobufRequest(body, limits.maxRecordsPerRequest);
     const result = requestToRows(request, {
       maxRecordSize: limits.maxRecordSize,
@@ -347,6 +344,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         );
       if (error instanceof RowsTooLargeError) return refuse(413, 'rows too large', error.message);
       if (error instanceof TooManyRecordsError) return refuse(413, 'too many records', error.message);
+      if (error instanceof TooManyJsonObjectsError)
+        return refuse(413, 'too many JSON objects', error.message);
       if (error instanceof OtlpDecodeError) return refuse(400, 'malformed request', error.message);
       if (error instanceof QueueFullError) return refuse(429, 'busy', error.message, retryAfter);
       if (error instanceof ReceiverUnavailableError)
