@@ -438,7 +438,8 @@ export function createAuditLogger<const S extends ActionSchemas>(
           else diag.error('otel-audit: a LoggerProvider replaced as the global one failed to flush', error);
         });
         earlierFlushes.add(flushing);
-        void flushing.finally(() => earlierFlushes.delete(flushing));
+        const forget = () => earlierFlushes.delete(flushing);
+        flushing.then(forget, forget); // not finally(): its own promise would reject unhandled
       }
       try {
         await Promise.all([forceFlush(current), ...earlierFlushes]);
@@ -446,18 +447,19 @@ export function createAuditLogger<const S extends ActionSchemas>(
         if (!isOtelTimeout(error)) throw error; // other failures are thrown
         cut = true;
       }
-      if (cut) {
-        const own = tracker.trackingProcessors();
-        if (own.length === 0)
-          // Untracked: what is still held stays the pipeline's to deliver, as after any flush that did not get
-          // everything out.
-          diag.warn('otel-audit: the LoggerProvider did not finish flushing in 30 s (OTel cut it)');
-        // This package's processors may still be sending a backlog batch after batch: their flush still running
-        // is waited for on its own (it ends by their export timeouts; no new attempt), not through the provider,
-        // which also waits for the application's other processors: one that never settles would hold the
-        // process for good.
-        else await Promise.all(own.map((processor) => processor.flushed?.() ?? processor.forceFlush()));
-      }
+      const own = tracker.trackingProcessors();
+      if (cut && own.length === 0)
+        // Untracked: what is still held stays the pipeline's to deliver, as after any flush that did not get
+        // everything out.
+        diag.warn('otel-audit: the LoggerProvider did not finish flushing in time (OTel cut it)');
+      // This package's processors may still be sending a backlog batch after batch, past OTel's cut, or for a
+      // flush that another call started (a shutdown() overlapping a flush() the cut ended in the other call):
+      // the flushes they are running are waited for on their own (each ends by their export timeouts; no new
+      // attempt), not through the provider, which also waits for the application's other processors: one that
+      // never settles would hold the process for good.
+      await Promise.all(
+        own.map((processor) => processor.flushed?.() ?? (cut ? processor.forceFlush() : undefined)),
+      );
       return audit.stats();
     },
     async shutdown() {

@@ -390,7 +390,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   forceFlush(): Promise<void> {
     const flushing = this.flush(true);
     this.flushes.add(flushing);
-    void flushing.finally(() => this.flushes.delete(flushing));
+    const forget = () => this.flushes.delete(flushing);
+    flushing.then(forget, forget); // not finally(): its own promise would reject unhandled
     return flushing;
   }
 

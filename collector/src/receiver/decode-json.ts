@@ -92,8 +92,8 @@ export const BODY_BYTES_PER_OBJECT = 8;
 
 /**
  * The bound for a --max-body-bytes: one object or array per BODY_BYTES_PER_OBJECT bytes of it, and never less than
- * at the default 16 MiB (2,097,152), so a smaller limit never refuses what its bodies can hold (a 64 KiB body of
- * nulls holds ~21k objects; such bodies are cheap to parse).
+ * at the default 16 MiB (2,097,152): a limit of 4 MiB or less never refuses a body that fits (2 bytes per opener
+ * at the least, `[]`); above that, as at the default, a body of fewer than 8 bytes per object may be refused.
  */
 export function maxJsonObjects(maxBodyBytes: number): number {
   return Math.floor(Math.max(maxBodyBytes, DEFAULT_LIMITS.maxBodyBytes) / BODY_BYTES_PER_OBJECT);

@@ -41,10 +41,6 @@ export class RowsTooLargeError extends ReceiverError {
 }
 
 /**
- * The request holds more log records than the limit: each record costs hundreds of bytes decoded, so a few KB of
- * compressed empty records would take gigabytes.
- */
-/**
  * A JSON body holding more objects and arrays than a body at --max-body-bytes can (see decode-json.ts): too costly
  * to parse. 413, as for too many records: a sender that splits the batch gets each half taken.
  */
@@ -58,6 +54,10 @@ export class TooManyJsonObjectsError extends ReceiverError {
   }
 }
 
+/**
+ * The request holds more log records than the limit: each record costs hundreds of bytes decoded, so a few KB of
+ * compressed empty records would take gigabytes.
+ */
 export class TooManyRecordsError extends ReceiverError {
   override name = 'TooManyRecordsError';
   constructor(readonly limitRecords: number) {
