@@ -1356,7 +1356,7 @@ describe('otel-audit (in process)', () => {
         ['--retention-days', '100001'],
         'otel-audit migrate: --retention-days: expected a whole number of days 0..100000, got "100001"',
       ],
-      [['--cluster', 'bad-name'], 'otel-audit migrate: --cluster: "bad-name" is not a valid identifier'],
+      [['--cluster', 'bad`name'], 'otel-audit migrate: --cluster: "bad`name" is not a cluster name'],
       // The engine's own answer was "Requested cluster 'c1' not found" (exit 1).
       [
         ['--cluster', 'c1'],

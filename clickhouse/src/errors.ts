@@ -26,8 +26,8 @@ export class MigrationChecksumError extends AuditStoreError {
   ) {
     super(
       `migration ${migration} was applied with checksum ${applied} but this release's file has ${current}, ` +
-        'so this release cannot know what the store holds and changes nothing. Use the release that applied it ' +
-        '(or export the events with that release and create the store again with this one). Changing the SQL ' +
+        'so this release cannot know what the store holds and changes nothing. Use the release that applied it. ' +
+        'Changing the SQL ' +
         'of an applied migration is a bug: a change goes into a new migration',
     );
   }

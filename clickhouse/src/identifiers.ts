@@ -29,3 +29,20 @@ export function quoteDatabase(value: string, field = 'database'): string {
     );
   return quoted;
 }
+
+/**
+ * A cluster name for `ON CLUSTER`, as the server's config names it: real ones have hyphens (`all-replicated`), so
+ * not the database's shape. Back-quoted, with only what cannot be written there refused (a backtick, a backslash,
+ * control characters); a macro (`{cluster}`) is written as ClickHouse takes it, a string.
+ */
+export function quoteClusterName(value: string, field = 'cluster'): string {
+  if (/^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(value)) return `'${value}'`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (value === '' || value.length > 255 || /[`\\\x00-\x1f\x7f]/.test(value))
+    throw new AuditStoreInputError(
+      field,
+      `${JSON.stringify(value.slice(0, 80))} is not a cluster name (1 to 255 characters, no backtick, backslash or ` +
+        'control character; or a macro such as {cluster})',
+    );
+  return `\`${value}\``;
+}

@@ -16,7 +16,7 @@ export {
   DataDirectoryLockedError,
   MigrationChecksumError,
 } from './errors.js';
-export { quoteDatabase, quoteIdentifier } from './identifiers.js';
+export { quoteClusterName, quoteDatabase, quoteIdentifier } from './identifiers.js';
 export {
   loadMigrations,
   MAX_RETENTION_DAYS,

@@ -13,7 +13,7 @@ import {
 } from '@otel-audit/sdk/conventions';
 import { BASE_SETTINGS } from './connection.js';
 import { AuditStoreError, AuditStoreInputError, MigrationChecksumError } from './errors.js';
-import { quoteDatabase, quoteIdentifier } from './identifiers.js';
+import { quoteClusterName, quoteDatabase } from './identifiers.js';
 import { OTEL_LOG_COLUMNS } from './otel-logs.js';
 
 /** Works from src/ (tsx, vitest) and from dist/ (built package): both sit next to migrations/. */
@@ -149,7 +149,7 @@ function days(value: number | undefined, field: string, min: 0 | 1): number | un
 /** Values of every `{{placeholder}}` the migration files use. */
 export function placeholders(options: MigrationOptions = {}): Record<string, string> {
   const db = quoteDatabase(options.database ?? 'default');
-  const cluster = options.cluster === undefined ? undefined : quoteIdentifier(options.cluster, 'cluster');
+  const cluster = options.cluster === undefined ? undefined : quoteClusterName(options.cluster);
   const replicated = (engine: string) => (cluster ? `Replicated${engine}` : engine);
   const rawDays = days(options.rawLogsRetentionDays, 'rawLogsRetentionDays', 1) ?? 7;
   const logsEngine = options.logsEngine ?? 'Null';
@@ -221,7 +221,7 @@ function checkRawRetention(options: MigrationOptions, logsEngine: string): void 
   if (options.rawLogsRetentionDays !== undefined && logsEngine === 'Null')
     throw new AuditStoreInputError(
       'rawLogsRetentionDays',
-      'applies only with logsEngine "MergeTree" (otel_logs is Null unless logsEngine says otherwise)',
+      'applies only with logsEngine "MergeTree" (--logs-engine MergeTree; otel_logs is Null unless that says otherwise)',
     );
 }
 
@@ -726,8 +726,8 @@ async function checkRoomToRewrite(
     if (Number(free) < wanted)
       throw new AuditStoreError(
         `${resumed ? 'finishing the retention change an earlier migrate left unfinished' : 'a retention change'} ` +
-          `rewrites the parts of ${tables.join(' and ')} (${mib(Number(needed))} on disk ` +
-          `${disk}), which needs ${mib(wanted)} free there and has ${mib(Number(free))}: free at least ` +
+          `rewrites the parts of ${tables.join(' and ')} (${mib(Number(needed))} on ClickHouse disk ` +
+          `"${disk}"), which needs ${mib(wanted)} free there and has ${mib(Number(free))}: free at least ` +
           `${mib(wanted - Number(free))} and run migrate again (this run changed nothing)`,
       );
   }

@@ -837,7 +837,10 @@ describe('migration runner', () => {
         /database: .* is a database of the engine itself/,
       );
     }
-    expect(() => migrationSql({ cluster: "c' OR 1" })).toThrow(/cluster/);
+    for (const cluster of ['c` OR 1', 'c\\', 'c\n', ''])
+      expect(() => migrationSql({ cluster }), JSON.stringify(cluster)).toThrow(
+        /^cluster: .* is not a cluster name/,
+      );
     expect(() => migrationSql({ retentionDays: -1 })).toThrow(/retentionDays/);
     expect(() => migrationSql({ rawLogsRetentionDays: 0, logsEngine: 'MergeTree' })).toThrow(
       /rawLogsRetentionDays/,
@@ -892,6 +895,26 @@ describe('cluster mode (generated SQL)', () => {
     expect(engines).toHaveLength(5);
     for (const e of engines) expect(e).toMatch(/^Replicated(Replacing)?MergeTree$/);
     expect(migrationSql({ cluster: 'c' }).some((s) => /ENGINE = Null/.test(s))).toBe(true);
+  });
+
+  it('takes cluster names as servers name them (hyphens, a macro), back-quoted, and they parse', async () => {
+    for (const [cluster, written] of [
+      ['all-replicated', 'ON CLUSTER `all-replicated`'],
+      ['{cluster}', "ON CLUSTER '{cluster}'"],
+      ["c' OR 1", "ON CLUSTER `c' OR 1`"],
+    ] as const) {
+      const statements = migrationSql({ cluster, database: 'audit' });
+      const ddl = statements.filter((s) => !/^(INSERT|SYSTEM) /.test(s));
+      for (const statement of ddl) expect(statement).toContain(written);
+      for (const query of ddl) {
+        const [parsed] = await store.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', {
+          q: query,
+        });
+        // Parsed as one name (formatQuery writes it its own way).
+        expect(parsed?.f, query).toContain(`ON CLUSTER`);
+        expect(parsed?.f, query).toContain(cluster);
+      }
+    }
   });
 
   it('writes statements the engine parses', async () => {

@@ -3,7 +3,7 @@ import {
   AuditStoreInputError,
   isEmbeddedTarget,
   MAX_RETENTION_DAYS,
-  quoteIdentifier,
+  quoteClusterName,
 } from '@otel-audit/clickhouse';
 import type { Command } from '../command.js';
 import { EXIT, UsageError } from '../command.js';
@@ -25,7 +25,7 @@ function days(value: string | undefined, flag: string, min: 0 | 1): number | und
 function clusterName(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   try {
-    quoteIdentifier(value, 'cluster');
+    quoteClusterName(value);
   } catch (error) {
     if (error instanceof AuditStoreInputError) throw new UsageError(`--${error.message}`);
     throw error;
