@@ -68,11 +68,11 @@ export interface EmittedRecord {
  * ordinary log record.
  */
 export interface DeliveryListener {
-  /** The record being emitted, to the first processor that asks; undefined after that. */
   /**
-   * `by`: the processor asking, which the logger's flush() can then wait for on its own (its flush ends by its
-   * export timeouts; the provider's flush also waits for the application's other processors). Optional: a copy
-   * of this package from an earlier release does not pass it.
+   * The record being emitted, to the first processor that asks; undefined after that. `by`: the processor
+   * asking, which the logger's flush() can then wait for on its own (its flush ends by its export timeouts; the
+   * provider's flush also waits for the application's other processors). Optional: a copy of this package from
+   * an earlier release does not pass it.
    */
   claim(by?: TrackingProcessor): EmittedRecord | undefined;
   queued(count: number): void;
@@ -88,9 +88,8 @@ export interface DeliveryListener {
 
 /** A processor that accounts for the logger's records (this package's AuditLogRecordProcessor). */
 export interface TrackingProcessor {
-  forceFlush(): Promise<void>;
   /** Resolves when the flushes running now end (at once if none): waits without starting an attempt. */
-  flushed?(): Promise<void>;
+  flushed(): Promise<void>;
 }
 
 /** Context key under which the audit logger passes its tracker to the processor (Symbol.for: shared by copies). */

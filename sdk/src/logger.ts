@@ -457,9 +457,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       // the flushes they are running are waited for on their own (each ends by their export timeouts; no new
       // attempt), not through the provider, which also waits for the application's other processors: one that
       // never settles would hold the process for good.
-      await Promise.all(
-        own.map((processor) => processor.flushed?.() ?? (cut ? processor.forceFlush() : undefined)),
-      );
+      await Promise.all(own.map((processor) => processor.flushed()));
       return audit.stats();
     },
     async shutdown() {

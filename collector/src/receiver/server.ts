@@ -260,10 +260,11 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     return toRows(await decodeContent(raw, req.headers['content-encoding'], limits.maxBodyBytes), encoding);
   }
 
+  const maxObjects = maxJsonObjects(limits.maxBodyBytes);
   function toRows(body: Buffer, encoding: OtlpEncoding) {
     const request =
       encoding === 'json'
-        ? decodeJsonRequest(body, limits.maxRecordsPerRequest, maxJsonObjects(limits.maxBodyBytes))
+        ? decodeJsonRequest(body, limits.maxRecordsPerRequest, maxObjects)
         : decodeProtobufRequest(body, limits.maxRecordsPerRequest);
     const result = requestToRows(request, {
       maxRecordSize: limits.maxRecordSize,
