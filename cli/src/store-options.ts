@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { AuditStore, isEmbeddedTarget, quoteDatabase, type StoreTarget } from '@otel-audit/clickhouse';
 import { type OptionValues, UsageError } from './command.js';
@@ -126,9 +127,17 @@ export function creatableStoreTarget(
   env: Record<string, string | undefined>,
 ): StoreTarget {
   const target = storeTarget(values, env);
-  if (isEmbeddedTarget(target) && existsSync(target.path) && !statSync(target.path).isDirectory()) {
+  if (!isEmbeddedTarget(target)) return target;
+  // The nearest part of the path that exists: a file there (the path itself, or a part above it) is the value's fault.
+  let existing = resolve(target.path);
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!statSync(existing).isDirectory()) {
     const flag = str(values, 'data-dir') !== undefined ? '--data-dir' : `${ENV.dataDir} (--data-dir)`;
-    throw new UsageError(`${flag}: ${target.path} is not a directory`);
+    throw new UsageError(
+      existing === resolve(target.path)
+        ? `${flag}: ${target.path} is not a directory`
+        : `${flag}: ${target.path} cannot be created: ${existing} is a file, not a directory`,
+    );
   }
   return target;
 }

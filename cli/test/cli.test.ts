@@ -1347,6 +1347,14 @@ describe('otel-audit (in process)', () => {
       new RegExp(`^otel-audit serve: OTEL_AUDIT_DATA_DIR \\(--data-dir\\): ${file} is not a directory\n`),
     );
     expect(readFileSync(file, 'utf8')).toBe('not a store\n');
+    // Under that file: the same kind of mistake, the same exit and no usage-less runtime failure.
+    const under = await run('migrate', '--data-dir', join(file, 'sub'));
+    expect(under.code).toBe(2);
+    expect(under.err).toMatch(
+      new RegExp(
+        `^otel-audit migrate: --data-dir: ${join(file, 'sub')} cannot be created: ${file} is a file, not a directory\n`,
+      ),
+    );
   });
 
   it('migrate checks --retention-days and --cluster before it opens (and creates) the store', async () => {

@@ -1,5 +1,5 @@
 import { accessSync, existsSync, constants as fsConstants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   type ClickHouseClient,
   ClickHouseLogLevel,
@@ -205,13 +205,23 @@ function checkAccess(path: string): void {
 function createPrivately(path: string): void {
   if (existsSync(path)) return;
   try {
+    // Node's recursive mkdir never returns where mkdir answers ENOENT under an existing directory (/proc, /sys):
+    // the first missing directory is made on its own, so that answer is an error rather than a hang.
+    mkdirSync(firstMissing(resolve(path)), { mode: 0o700 });
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    // Anything else (a file in the way) is chDB's to report, as before.
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    // Anything else is chDB's to report, as before.
+    if (code && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOENT'].includes(code))
       throw new DataDirectoryAccessError(path, path, code, { cause: error });
   }
+}
+
+/** The outermost directory of `path` that does not exist yet (`path` itself when its parent exists). */
+function firstMissing(path: string): string {
+  let first = path;
+  while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+  return first;
 }
 
 /** chDB's connection module (an optional dependency): ChdbNotInstalledError when it cannot be loaded. */

@@ -75,6 +75,8 @@ function accessProblem(code: string): string {
   if (code === 'EROFS')
     return '(EROFS) is on a read-only file system: even a read opens the directory for writing; copy it to a writable place';
   if (code === 'ENOTDIR') return '(ENOTDIR): a part of its path is a file, not a directory';
+  if (code === 'ENOENT')
+    return '(ENOENT) cannot be created: the file system of its parent directory does not allow new directories';
   return `cannot be opened for reading and writing (${code})`;
 }
 

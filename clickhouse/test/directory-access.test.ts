@@ -51,6 +51,18 @@ describe('a data directory that cannot be opened for reading and writing', () =>
   });
 });
 
+// Linux's /proc answers mkdir with ENOENT, under which Node's recursive mkdir never returns.
+describe.runIf(existsSync('/proc/self'))('a data directory a file system will not create', () => {
+  it('is refused with ENOENT instead of hanging in mkdir (/proc)', async () => {
+    const open = AuditStore.open({ path: '/proc/otel-audit-test/data' });
+    await expect(open).rejects.toThrow(DataDirectoryAccessError);
+    await expect(AuditStore.open({ path: '/proc/otel-audit-test' })).rejects.toThrow(
+      'data directory /proc/otel-audit-test (ENOENT) cannot be created: the file system of its parent directory ' +
+        'does not allow new directories',
+    );
+  });
+});
+
 describe('a data directory that does not exist yet', () => {
   it('is created 0700 with its missing parents: its files hold every tenant’s events', async () => {
     await store.close(); // chDB opens one data directory per process

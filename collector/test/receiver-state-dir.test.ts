@@ -205,6 +205,16 @@ describe('a --state-dir serve cannot use', () => {
     );
   });
 
+  it.runIf(existsSync('/proc/self'))(
+    'cannot be made by its file system (/proc: ENOENT, not a hang)',
+    async () => {
+      await refused(
+        { stateDir: '/proc/otel-audit-test/state' },
+        /^--state-dir: \/proc\/otel-audit-test\/state cannot be created: the file system of \/proc does not allow new directories \(ENOENT\)$/,
+      );
+    },
+  );
+
   it('is the data directory, and that is a file', async () => {
     const file = join(dir, 'file');
     await expect(startServe({ store: { path: file }, port: 0, log: quiet() })).rejects.toThrow(

@@ -1,7 +1,7 @@
 // serve's state directory (tokens, serve.json), checked before the store is opened: a state directory serve cannot
 // use, or one a live serve of another store holds, is found before a data directory is created or migrated.
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { discoveryPath, processAlive, readDiscovery } from './discovery.js';
 import { ReceiverConfigError } from './errors.js';
 
@@ -22,13 +22,25 @@ function nearestExisting(path: string): string {
   return at;
 }
 
+/** The outermost directory of `path` that does not exist yet (`path` itself when its parent exists). */
+function firstMissing(path: string): string {
+  let first = path;
+  while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+  return first;
+}
+
 /**
  * Creates the state directory (0700) if missing; throws a ReceiverConfigError naming it when it is a file, sits
  * under a file, or this user may not write it (root may write any mode: only a read-only file system stops it).
  */
 export function prepareStateDir(stateDir: string): void {
   try {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    if (!existsSync(stateDir)) {
+      // Node's recursive mkdir never returns where mkdir answers ENOENT under an existing directory (/proc, /sys):
+      // the first missing directory is made on its own, so that answer is an error rather than a hang.
+      mkdirSync(firstMissing(resolve(stateDir)), { mode: 0o700 });
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    }
   } catch (error) {
     const code = (error as { code?: string }).code;
     const blocker = nearestExisting(stateDir);
@@ -43,6 +55,11 @@ export function prepareStateDir(stateDir: string): void {
       throw new ReceiverConfigError(
         OPTION,
         `${stateDir} cannot be created: ${blocker} is not writable by this user (${code})`,
+      );
+    if (code === 'ENOENT')
+      throw new ReceiverConfigError(
+        OPTION,
+        `${stateDir} cannot be created: the file system of ${blocker} does not allow new directories (ENOENT)`,
       );
     throw new ReceiverConfigError(OPTION, `${stateDir} cannot be created: ${(error as Error).message}`);
   }
