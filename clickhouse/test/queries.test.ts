@@ -1,11 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ActorRef,
   type AuditStore,
   AuditStoreInputError,
   CSV_COLUMNS,
   decodeCursor,
   type EventFilter,
+  type ExportOptions,
+  type PageOptions,
   type StoredAuditEvent,
+  type TargetRef,
+  type TimelineOptions,
 } from '../src/index.js';
 import { PAGE_TEXT_BYTES, search, storageOrderPage } from '../src/query/operations.js';
 import { logRow, openTestStore, type TestEvent } from './support.js';
@@ -1343,6 +1348,48 @@ describe('untrusted input', () => {
             undefined as unknown as Parameters<AuditStore['exportEvents']>[1],
           ),
         /^options: must be an object/,
+      ],
+      // Misspelt or misplaced keys: ignored, they returned every event (or the same first page forever).
+      [
+        () => store.search({ tenant: 'acme', actorId: 'u' } as EventFilter),
+        /^actorId: is not a key of a filter \(it takes tenant, actions, crud, outcome, actor, target, from, to\)$/,
+      ],
+      [
+        () => store.search({ tenant: 'acme', limit: 10, cursor: 'x' } as EventFilter),
+        /^limit: is not a key of a filter: limit and cursor go in the page argument$/,
+      ],
+      [
+        () => store.search({ tenant: 'acme' }, { size: 10 } as PageOptions),
+        /^size: is not a key of the page options/,
+      ],
+      [
+        () => store.search({ tenant: 'acme', actor: { id: 'u', name: 'n' } as ActorRef }),
+        /^actor\.name: is not a key of an actor \(it takes id, type\)$/,
+      ],
+      [
+        () => store.search({ tenant: 'acme', target: { type: 't', id: 'x', kind: 'y' } as TargetRef }),
+        /^target\.kind: is not a key/,
+      ],
+      [
+        () => store.actorTimeline('acme', { id: 'u' }, { outcomes: 'failure' } as TimelineOptions),
+        /^outcomes: is not a key of the options/,
+      ],
+      [
+        () => store.targetHistory('acme', { type: 't', id: 'x' }, { tenant: 'other' } as TimelineOptions),
+        /^tenant: is not a key of the options/,
+      ],
+      [
+        () => store.countByAction({ tenant: 'acme', action: 'a.b.c' } as EventFilter),
+        /^action: is not a key of a filter/,
+      ],
+      [
+        () =>
+          store.exportEvents({ tenant: 'acme' }, {
+            format: 'csv',
+            write: () => {},
+            pagesize: 5,
+          } as ExportOptions),
+        /^pagesize: is not a key of the export options/,
       ],
       [() => store.insertLogs(null as unknown as []), /^rows: must be an array/],
       [() => store.migrate({ retentionDays: '30' as unknown as number }), /^retentionDays: .*got "30"$/],

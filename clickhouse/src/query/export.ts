@@ -1,5 +1,5 @@
 import { AuditStoreInputError } from '../errors.js';
-import { type EventFilter, MAX_LIMIT } from './filters.js';
+import { type EventFilter, MAX_LIMIT, refuseUnknownKeys } from './filters.js';
 import {
   bounded,
   FIRST_KEY_WINDOW,
@@ -34,6 +34,14 @@ export interface ExportOptions {
 }
 
 export type ExportOrder = 'time' | 'actor';
+
+const EXPORT_OPTION_KEYS: Record<keyof ExportOptions, true> = {
+  format: true,
+  write: true,
+  onProgress: true,
+  pageSize: true,
+  order: true,
+};
 
 /**
  * Output a page aims at. chDB holds a page's whole result, and it is parsed and written out again: 5000 events of
@@ -121,6 +129,7 @@ function csvLine(e: StoredAuditEvent): string {
 export async function exportEvents(r: Reader, filter: EventFilter, options: ExportOptions): Promise<number> {
   if (typeof options !== 'object' || options === null)
     throw new AuditStoreInputError('options', 'must be an object ({ format, write, ... })');
+  refuseUnknownKeys(options, EXPORT_OPTION_KEYS, 'the export options');
   if (options.format !== 'ndjson' && options.format !== 'csv') {
     throw new AuditStoreInputError('format', 'must be "ndjson" or "csv"');
   }

@@ -78,6 +78,46 @@ export interface TimeWindow {
   toMs?: number;
 }
 
+// Every key a reader accepts (kept complete by the types): a misspelt or misplaced one (`actorId`, `limit` in a
+// filter) would otherwise be ignored and the read return more than asked, or page the same rows forever.
+const FILTER_KEYS: Record<keyof EventFilter, true> = {
+  tenant: true,
+  actions: true,
+  crud: true,
+  outcome: true,
+  actor: true,
+  target: true,
+  from: true,
+  to: true,
+};
+const PAGE_KEYS: Record<keyof PageOptions, true> = { limit: true, cursor: true };
+const ACTOR_KEYS: Record<keyof ActorRef, true> = { id: true, type: true };
+const TARGET_KEYS: Record<keyof TargetRef, true> = { type: true, id: true };
+
+/** Throws AuditStoreInputError for the first own key of `value` that `known` does not list. */
+export function refuseUnknownKeys(
+  value: object,
+  known: Record<string, true>,
+  where: string,
+  prefix = '',
+): void {
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(known, key)) continue;
+    const hint =
+      where === 'a filter' && Object.hasOwn(PAGE_KEYS, key)
+        ? ': limit and cursor go in the page argument'
+        : ` (it takes ${Object.keys(known).join(', ')})`;
+    throw new AuditStoreInputError(`${prefix}${key}`, `is not a key of ${where}${hint}`);
+  }
+}
+
+/** The keys an actor timeline or target history takes in its options: filters and paging, not the tenant. */
+export const TIMELINE_OPTION_KEYS: Record<string, true> = Object.fromEntries(
+  [...Object.keys(FILTER_KEYS), ...Object.keys(PAGE_KEYS)]
+    .filter((k) => k !== 'tenant')
+    .map((k) => [k, true]),
+);
+
 function text(value: unknown, field: string, allowEmpty = false): string {
   if (typeof value !== 'string') throw new AuditStoreInputError(field, 'must be a string');
   if (!allowEmpty && value.length === 0) throw new AuditStoreInputError(field, 'must not be empty');
@@ -139,6 +179,8 @@ export function buildFilter(
     throw new AuditStoreInputError('filter', 'must be an object');
   if (typeof page !== 'object' || page === null)
     throw new AuditStoreInputError('page', 'must be an object ({ limit?, cursor? }) or left out');
+  refuseUnknownKeys(filter, FILTER_KEYS, 'a filter');
+  refuseUnknownKeys(page, PAGE_KEYS, 'the page options');
   const params: Record<string, unknown> = { tenant: checkTenant(filter.tenant) };
   const limit = checkLimit(page.limit);
   const where = ['tenant = {tenant:String}'];
@@ -245,6 +287,8 @@ export function buildFilter(
 
   const keyWhere = ['tenant = {tenant:String}', ...timeWhere];
   if (filter.actor !== undefined) {
+    if (typeof filter.actor === 'object' && filter.actor !== null)
+      refuseUnknownKeys(filter.actor, ACTOR_KEYS, 'an actor', 'actor.');
     params.actor_id = text(filter.actor?.id, 'actor.id');
     where.push('actor_id = {actor_id:String}');
     keyWhere.push('actor_id = {actor_id:String}');
@@ -255,6 +299,8 @@ export function buildFilter(
     }
   }
   if (filter.target !== undefined) {
+    if (typeof filter.target === 'object' && filter.target !== null)
+      refuseUnknownKeys(filter.target, TARGET_KEYS, 'a target', 'target.');
     params.target_type = text(filter.target?.type, 'target.type');
     params.target_id = text(filter.target?.id, 'target.id');
     keyWhere.push('target_type = {target_type:String}', 'target_id = {target_id:String}');

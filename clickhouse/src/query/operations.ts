@@ -13,7 +13,9 @@ import {
   type EventFilter,
   MAX_VALUE_LENGTH,
   type PageOptions,
+  refuseUnknownKeys,
   type TargetRef,
+  TIMELINE_OPTION_KEYS,
 } from './filters.js';
 import { EVENT_SELECT, type EventRow, rowToEvent, type StoredAuditEvent, utcMillis } from './rows.js';
 
@@ -468,6 +470,8 @@ function checkOptions(options: unknown): void {
       'options',
       'must be an object (filters and { limit?, cursor? }) or left out',
     );
+  // `tenant` too: the method's own tenant would silently replace it.
+  refuseUnknownKeys(options, TIMELINE_OPTION_KEYS, 'the options');
 }
 
 export async function actorTimeline(
