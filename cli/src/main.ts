@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { AuditStoreError, AuditStoreInputError } from '@otel-audit/clickhouse';
-import { isStoreUnreachable } from '@otel-audit/collector';
+import { AuditStoreError, AuditStoreInputError, StoreUnreachableError } from '@otel-audit/clickhouse';
 import {
   type CommandContext,
   EXIT,
@@ -14,7 +13,6 @@ import { commands } from './commands/index.js';
 import { inputErrorMessage } from './input-errors.js';
 import { parseCommandLine } from './parse-argv.js';
 import { displayUrl } from './reader-errors.js';
-import { RemoteServeError } from './remote-store.js';
 import { ENV, flagOrEnv } from './store-options.js';
 
 function overview(): string {
@@ -111,8 +109,8 @@ export async function main(argv: string[], ctx: CommandContext): Promise<number>
     let message = error instanceof AuditStoreError || error instanceof Error ? error.message : String(error);
     // A bare "connect ECONNREFUSED 127.0.0.1:8123" does not say it was the ClickHouse server.
     const server = flagOrEnv(values, 'url', ctx.env, ENV.url);
-    if (server !== undefined && !(error instanceof RemoteServeError) && isStoreUnreachable(error))
-      message = `cannot reach the ClickHouse server at ${displayUrl(server.value)} (${server.label}): ${message}`;
+    if (server !== undefined && error instanceof StoreUnreachableError)
+      message = `cannot reach the ClickHouse server at ${displayUrl(server.value)} (${server.label}): ${error.reason}`;
     ctx.stderr(`otel-audit ${name}: ${message}\n`);
     return EXIT.failure;
   }

@@ -1049,8 +1049,7 @@ describe('serve command line', () => {
     const underFile = await cli(['serve', '--data-dir', join(file, 'sub'), '--port', '0']);
     expect(underFile.code).toBe(2);
     expect(underFile.err.split('\n')[0]).toBe(
-      `otel-audit serve: --data-dir (also the state directory unless --state-dir is given): ${join(file, 'sub')} ` +
-        `cannot be created: ${file} is a file, not a directory`,
+      `otel-audit serve: --data-dir: ${join(file, 'sub')} cannot be created: ${file} is a file, not a directory`,
     );
   });
 

@@ -13,7 +13,9 @@ import {
   ChdbNotInstalledError,
   DataDirectoryAccessError,
   DataDirectoryLockedError,
+  OtherDataDirectoryOpenError,
 } from './errors.js';
+import { displayServerUrl } from './failures.js';
 import { quoteDatabase } from './identifiers.js';
 
 /** A ClickHouse server reached over HTTP(S). */
@@ -79,6 +81,8 @@ export interface OpenedClient {
   /** Back-quoted database name, validated. */
   db: string;
   embeddedPath?: string;
+  /** Server only: its URL without credentials, as errors name it. */
+  serverUrl?: string;
   /** Embedded only: the raw insert path (the client's insert sends each setting as a SET before it). */
   rawInsert?: RawInsert;
   /**
@@ -286,7 +290,7 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
         await admin.close();
       }
     };
-    return { client, database, db, commandOnDefault };
+    return { client, database, db, commandOnDefault, serverUrl: displayServerUrl(target.url) };
   }
   if (heldByAnotherProcess(target.path)) throw new DataDirectoryLockedError(target.path);
   createPrivately(target.path);
@@ -305,6 +309,8 @@ export async function openClient(target: StoreTarget): Promise<OpenedClient> {
   } catch (cause) {
     await client?.close().catch(() => undefined);
     if (isLockError(cause, target.path)) throw new DataDirectoryLockedError(target.path, { cause });
+    if (/only one active data directory per process/.test(String((cause as Error | undefined)?.message)))
+      throw new OtherDataDirectoryOpenError(target.path, { cause });
     throw cause;
   }
   return { client, database, db, embeddedPath: target.path, ...(rawInsert !== undefined && { rawInsert }) };

@@ -106,3 +106,74 @@ export class ChdbNotInstalledError extends AuditStoreError {
     );
   }
 }
+
+/**
+ * The store's ClickHouse server could not be reached, dropped the connection or did not answer in time: the
+ * store is down, not broken, and a later call may succeed. `reason` is the network's or client's own words.
+ */
+export class StoreUnreachableError extends AuditStoreError {
+  override name = 'StoreUnreachableError';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`cannot reach the ClickHouse server at ${url}: ${reason}`, options);
+  }
+}
+
+/** The server answers HTTP, but not as ClickHouse's HTTP interface (another service, a proxy's page, port 9000). */
+export class NotClickHouseError extends AuditStoreError {
+  override name = 'NotClickHouseError';
+  constructor(
+    readonly url: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${url} does not answer as a ClickHouse server's HTTP interface (is it the HTTP port, 8123 or 8443 by ` +
+        `default?): ${reason}`,
+      options,
+    );
+  }
+}
+
+/** The server refused the user or password (ClickHouse codes 516 AUTHENTICATION_FAILED, 192 UNKNOWN_USER). */
+export class StoreAuthError extends AuditStoreError {
+  override name = 'StoreAuthError';
+  constructor(
+    readonly url: string,
+    options?: { cause?: unknown },
+  ) {
+    const said = options?.cause instanceof Error ? options.cause.message.split('\n')[0] : '';
+    super(
+      `the ClickHouse server at ${url} refused the user or password (check username and password; the ` +
+        `CLI's --user/--password): ${said}`,
+      options,
+    );
+  }
+}
+
+/** A call on a store after its `close()`. */
+export class StoreClosedError extends AuditStoreError {
+  override name = 'StoreClosedError';
+  constructor(options?: { cause?: unknown }) {
+    super('the store is closed: open a new one (AuditStore.open) for further calls', options);
+  }
+}
+
+/** chDB holds one data directory per process: another one is open in this process (by any store). */
+export class OtherDataDirectoryOpenError extends AuditStoreError {
+  override name = 'OtherDataDirectoryOpenError';
+  constructor(
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    const said = options?.cause instanceof Error ? ` (chDB: ${options.cause.message})` : '';
+    super(
+      `data directory ${path} cannot be opened: this process has another embedded data directory open, and chDB ` +
+        `holds one per process: close that store first, or open this one from another process${said}`,
+      options,
+    );
+  }
+}

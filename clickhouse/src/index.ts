@@ -15,7 +15,13 @@ export {
   DataDirectoryAccessError,
   DataDirectoryLockedError,
   MigrationChecksumError,
+  NotClickHouseError,
+  OtherDataDirectoryOpenError,
+  StoreAuthError,
+  StoreClosedError,
+  StoreUnreachableError,
 } from './errors.js';
+export { isStoreUnreachable } from './failures.js';
 export { quoteClusterName, quoteDatabase, quoteIdentifier } from './identifiers.js';
 export {
   loadMigrations,

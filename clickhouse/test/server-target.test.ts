@@ -1,11 +1,22 @@
 // A store on a ClickHouse server URL, where no server is needed: what happens when it cannot be reached.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AuditStore, AuditStoreInputError, type StoreTarget } from '../src/index.js';
+import {
+  AuditStore,
+  AuditStoreError,
+  AuditStoreInputError,
+  isStoreUnreachable,
+  NotClickHouseError,
+  StoreAuthError,
+  StoreClosedError,
+  type StoreTarget,
+  StoreUnreachableError,
+} from '../src/index.js';
 
 /** A local port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -31,6 +42,134 @@ describe('an unreachable server', () => {
       await store.close();
     }
     expect(printed).toEqual([]);
+  });
+});
+
+/** An HTTP server on a free local port answering every request with `answer`; closed after the test. */
+async function httpServer(
+  answer: (res: ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function failure(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+describe('typed failures of a server store', () => {
+  it('unreachable: StoreUnreachableError naming the URL (not its credentials), on every kind of call', async () => {
+    const port = await closedPort();
+    const store = await AuditStore.open({ url: `http://u:secret@127.0.0.1:${port}` });
+    try {
+      const calls = [
+        store.search({ tenant: 'acme' }),
+        store.getEvent('acme', 'x'),
+        store.migrate(),
+        store.status(),
+        store.countByAction({ tenant: 'acme' }),
+        store.exportEvents({ tenant: 'acme' }, { format: 'ndjson', write: () => {} }),
+        store.insertLogs([]),
+        store.query('SELECT 1'),
+      ];
+      for (const error of await Promise.all(calls.map(failure))) {
+        expect(error).toBeInstanceOf(StoreUnreachableError);
+        expect(error).toBeInstanceOf(AuditStoreError);
+        expect((error as StoreUnreachableError).url).toBe(`http://127.0.0.1:${port}`);
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^cannot reach the ClickHouse server at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`,
+          ),
+        );
+        expect((error as Error).message).not.toContain('secret');
+        expect(isStoreUnreachable(error)).toBe(true);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a server that does not answer in time: StoreUnreachableError', async () => {
+    const silent = await httpServer(() => {});
+    const store = await AuditStore.open({ url: silent.url, requestTimeoutMs: 300 });
+    try {
+      const error = await failure(store.search({ tenant: 'acme' }));
+      expect(error).toBeInstanceOf(StoreUnreachableError);
+      expect((error as StoreUnreachableError).reason).toBe('no answer within the request timeout');
+    } finally {
+      await store.close();
+      await silent.close();
+    }
+  });
+
+  it('another service on the port (an empty 200, a web page, a 404): NotClickHouseError, never "no events"', async () => {
+    const answers: [string, (res: ServerResponse) => void][] = [
+      ['empty 200', (res) => res.end()],
+      ['html 200', (res) => res.end('<html><body>Welcome</body></html>')],
+      ['html 200 with newline', (res) => res.end('<html><body>Welcome</body></html>\n')],
+      ['404', (res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>')],
+    ];
+    for (const [name, answer] of answers) {
+      const other = await httpServer(answer);
+      const store = await AuditStore.open({ url: other.url });
+      try {
+        for (const call of [store.search({ tenant: 'acme' }), store.status(), store.getEvent('acme', 'x')]) {
+          const error = await failure(call);
+          expect(error, name).toBeInstanceOf(NotClickHouseError);
+          expect((error as Error).message, name).toMatch(
+            new RegExp(
+              `^${other.url.replaceAll('.', '\\.')} does not answer as a ClickHouse server's HTTP interface`,
+            ),
+          );
+        }
+      } finally {
+        await store.close();
+        await other.close();
+      }
+    }
+  });
+
+  it('credentials refused: StoreAuthError', async () => {
+    const refusing = await httpServer((res) =>
+      res
+        .writeHead(403, { 'x-clickhouse-exception-code': '516' })
+        .end(
+          'Code: 516. DB::Exception: u: Authentication failed: password is incorrect, or there is no user with such ' +
+            'name. (AUTHENTICATION_FAILED) (version 25.8.1.1)\n',
+        ),
+    );
+    const store = await AuditStore.open({ url: refusing.url, username: 'u', password: 'wrong' });
+    try {
+      const error = await failure(store.search({ tenant: 'acme' }));
+      expect(error).toBeInstanceOf(StoreAuthError);
+      expect((error as Error).message).toMatch(/refused the user or password .*Authentication failed/);
+    } finally {
+      await store.close();
+      await refusing.close();
+    }
+  });
+
+  it('a closed store: StoreClosedError, without touching the network', async () => {
+    const store = await AuditStore.open({ url: `http://127.0.0.1:${await closedPort()}` });
+    await store.close();
+    await store.close(); // twice is fine
+    for (const call of [store.search({ tenant: 'acme' }), store.migrate(), store.status()])
+      expect(await failure(call)).toBeInstanceOf(StoreClosedError);
   });
 });
 

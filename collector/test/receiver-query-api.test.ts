@@ -9,11 +9,11 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
+import { isStoreUnreachable } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES as A, AUDIT_SCOPE_NAME, AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLogger, type RunningServe, startServe } from '../src/index.js';
 import { freePort } from '../src/otelcol/index.js';
-import { isStoreUnreachable } from '../src/receiver/store-unreachable.js';
 import {
   type JsonObject,
   logsRequest,

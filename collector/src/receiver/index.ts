@@ -86,4 +86,3 @@ export {
   StateDirInUseError,
 } from './state-dir.js';
 export { listenForStop, SAME_STOP_MS, STOP_SIGNALS, type StopSignals } from './stop-signals.js';
-export { isStoreUnreachable } from './store-unreachable.js';

@@ -1,9 +1,8 @@
 // Group commit: rows of concurrent requests are written together in one insert, and each request is
 // acknowledged when the insert holding its rows has committed. Bounded: over the limit a request is refused
 // whole (the caller answers 429) rather than queued without end.
-import type { OtelLogRow } from '@otel-audit/clickhouse';
+import { isStoreUnreachable, type OtelLogRow } from '@otel-audit/clickhouse';
 import { QueueFullError, ReceiverUnavailableError } from './errors.js';
-import { isStoreUnreachable } from './store-unreachable.js';
 
 function unavailable(error: unknown): ReceiverUnavailableError {
   const message = error instanceof Error ? error.message : String(error);

@@ -8,13 +8,13 @@ import {
   type EventFilter,
   INTERVALS,
   type Interval,
+  isStoreUnreachable,
   MAX_LIMIT,
   parseIsoTime,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { mediaType, readBody } from './request-body.js';
-import { isStoreUnreachable } from './store-unreachable.js';
 
 /** Route prefix of the query API. */
 export const QUERY_PREFIX = '/v1/audit';

@@ -8,6 +8,7 @@ import {
   AuditStore,
   assertChdbInstalled,
   isEmbeddedTarget,
+  isStoreUnreachable,
   type MigrationOptions,
   type StoreTarget,
 } from '@otel-audit/clickhouse';
@@ -20,7 +21,6 @@ import { keyRepairFile, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore, serverIdentity } from './state-dir.js';
-import { isStoreUnreachable } from './store-unreachable.js';
 import { within } from './within.js';
 
 export interface ServeOptions {
