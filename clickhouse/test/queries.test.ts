@@ -3,6 +3,7 @@ import {
   type ActorRef,
   type AuditStore,
   AuditStoreInputError,
+  BASE_SETTINGS,
   CSV_COLUMNS,
   decodeCursor,
   type EventFilter,
@@ -978,6 +979,34 @@ describe('cursor pagination', () => {
       } while (cursor);
       expect(seen, `limit ${limit}`).toEqual([4, 3, 2, 1, 0].map((n) => uuid(9200 + n)));
     }
+  });
+});
+
+describe('events dated before 1970 (a Go or Java exporter casts such times; SQL inserts)', () => {
+  it('page through cursors and count in their own UTC buckets', async () => {
+    // insertLogs takes epoch nanoseconds from 0 on: written as the exporter would, straight into otel_logs.
+    const rows = Array.from({ length: 5 }, (_, i) => ({
+      ...logRow({ id: uuid(90_000 + i), tenant: 'pre1970', occurredAt: new Date(0) }),
+      Timestamp: `1960-01-01 00:00:0${i}.000000000`,
+    }));
+    await store.client.insert({
+      table: `${store.db}.otel_logs`,
+      values: rows,
+      format: 'JSONEachRow',
+      clickhouse_settings: BASE_SETTINGS,
+    });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.search({ tenant: 'pre1970' }, { limit: 2, ...(cursor && { cursor }) });
+      seen.push(...page.events.map((e) => e.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([4, 3, 2, 1, 0].map((i) => uuid(90_000 + i)));
+    for (const interval of ['minute', 'day'] as const)
+      expect(await store.countOverTime({ tenant: 'pre1970' }, interval)).toEqual([
+        { start: new Date('1960-01-01T00:00:00Z'), count: 5 },
+      ]);
   });
 });
 

@@ -538,8 +538,10 @@ export async function countOverTime(
   const found = await rows<{ t: string; n: string }>(
     r,
     // Integer arithmetic on ms, not toStartOfInterval: that returns a 32-bit DateTime, and a bucket past
-    // 2106-02-07 wrapped to 1970-2106 (occurred_at goes to 2262).
-    `SELECT intDiv(toUnixTimestamp64Milli(occurred_at), ${step}) * ${step} AS t, count() AS n
+    // 2106-02-07 wrapped to 1970-2106 (occurred_at goes to 2262). Rounded down, also before 1970 (intDiv
+    // rounds toward zero: such an event went to the next bucket).
+    `SELECT intDiv((toUnixTimestamp64Milli(occurred_at) AS ms) - if(ms < 0, ${step - 1}, 0), ${step}) * ${step} AS t,
+            count() AS n
      FROM ${events(r)} WHERE ${q.where.join(' AND ')} GROUP BY t ORDER BY t`,
     q.params,
   );
