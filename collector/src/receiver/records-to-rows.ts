@@ -4,7 +4,8 @@ import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { AUDIT_MARKER_ATTRIBUTE } from '@otel-audit/sdk/conventions';
 import { asString, compareUtf8 } from './any-value.js';
 import { RowsTooLargeError } from './errors.js';
-import type { OtlpKeyValue, OtlpLogsRequest } from './otlp-model.js';
+import type { OtlpKeyValue, OtlpLogRecord, OtlpLogsRequest } from './otlp-model.js';
+import type { RetentionCutoff } from './retention.js';
 
 /** Records the receiver refuses (OTLP partial success): how many, and why (first few reasons). */
 export interface Rejections {
@@ -32,6 +33,11 @@ export interface RowOptions {
    * attributes, which every row repeats); over it the whole request is refused (`RowsTooLargeError`).
    */
   maxRowsSize?: number;
+  /**
+   * The store's retention now: an audit record whose time is before it is rejected, as its TTL would delete it
+   * as soon as it landed (acknowledged, then gone).
+   */
+  retention?: RetentionCutoff | undefined;
 }
 
 /** DateTime64(9) holds Int64 nanoseconds: the latest time is 2262-04-11T23:47:16.854775807Z. */
@@ -96,6 +102,16 @@ function recordSize(body: string, attributes: Record<string, string>): number {
   return size;
 }
 
+/**
+ * An audit record as the collector configs tell one (`attributes["audit.action"] != nil`): the attribute with a
+ * value (an empty AnyValue is nil to OTTL), its first occurrence counting as in pdata's Map.Get.
+ */
+function isAudit(record: OtlpLogRecord): boolean {
+  return (
+    (record.attributes.find((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)?.value.kind ?? 'empty') !== 'empty'
+  );
+}
+
 export function requestToRows(request: OtlpLogsRequest, options: RowOptions): RowsResult {
   const rows: OtelLogRow[] = [];
   const rejected: Rejections = { count: 0, reasons: [] };
@@ -119,12 +135,7 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
         sl.scope.name.length +
         sl.scope.version.length;
       sl.logRecords.forEach((r, k) => {
-        // An audit record as the collector configs tell one (`attributes["audit.action"] != nil`): the attribute
-        // with a value (an empty AnyValue is nil to OTTL), its first occurrence counting as in pdata's Map.Get.
-        if (
-          options.auditOnly &&
-          (r.attributes.find((kv) => kv.key === AUDIT_MARKER_ATTRIBUTE)?.value.kind ?? 'empty') === 'empty'
-        ) {
+        if (options.auditOnly && !isAudit(r)) {
           skipped += 1;
           return;
         }
@@ -132,6 +143,22 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
         const where = () => `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`;
         if (afterMaxTimestamp(timestamp)) {
           reject(where(), `timestamp ${timestamp} ns is after 2262-04-11, outside DateTime64(9)`);
+          return;
+        }
+        const { retention } = options;
+        if (
+          retention !== undefined &&
+          Number(BigInt(timestamp) / 1_000_000n) < retention.expiredBeforeMs &&
+          isAudit(r)
+        ) {
+          reject(
+            where(),
+            `occurred at ${new Date(Number(BigInt(timestamp) / 1_000_000n)).toISOString()}, older than the store's ` +
+              `retention of ${retention.days} days: it would be deleted as soon as stored` +
+              (timestamp === '0'
+                ? ' (the record has no timeUnixNano nor observedTimeUnixNano: 1970-01-01)'
+                : ''),
+          );
           return;
         }
         const body = asString(r.body);

@@ -19,6 +19,7 @@ import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { keyRepairFile, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
+import { type Retention, watchRetention } from './retention.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore, serverIdentity } from './state-dir.js';
 import { within } from './within.js';
@@ -204,6 +205,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
   if (isEmbeddedTarget(options.store)) warnIfOthersMayRead(options.store.path, log);
   const writers: AuditStore[] = [writer];
   let reader: AuditStore | undefined;
+  let retention: Retention | undefined;
   let server: ReceiverServer | undefined;
   try {
     if (options.migrate !== false) {
@@ -239,6 +241,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, repairFile);
     keyRepair.resume();
     reader = await AuditStore.open(options.store);
+    retention = await watchRetention(reader, (error) =>
+      log.log('warn', "could not read the store's retention (records past it are not rejected meanwhile)", {
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     server = await startReceiverServer({
       host,
       port,
@@ -257,6 +264,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
         await keyRepair.committed(w);
       }),
       reader,
+      retention,
       log,
     });
     const started = processStart(process.pid);
@@ -308,6 +316,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
           const deadline = performance.now() + limits.shutdownTimeoutMs;
           const report = await running.close();
           keyRepair.stop();
+          retention?.stop();
           // The start's rewrite ends after its current statement, within what is left of the shutdown timeout (a
           // hung server would hold it for the client's request timeout).
           const repairEnded = (await within(resumedRepair, deadline)) !== 'timeout';
@@ -331,6 +340,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     };
   } catch (error) {
     await server?.close().catch(() => undefined);
+    retention?.stop();
     await reader?.close().catch(() => undefined);
     for (const w of writers) await w.close().catch(() => undefined);
     throw error;

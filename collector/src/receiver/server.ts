@@ -32,6 +32,7 @@ import {
 import { rejectionMessage, requestToRows } from './records-to-rows.js';
 import { type RefusalReason, type RefusalStatus, Refusals } from './refusals.js';
 import { decodeContent, type OtlpEncoding, readBody, requestEncoding } from './request-body.js';
+import type { Retention } from './retention.js';
 import { within } from './within.js';
 
 export const LOGS_PATH = '/v1/logs';
@@ -53,6 +54,8 @@ export interface ReceiverServerOptions {
   insert: ((rows: OtelLogRow[]) => Promise<void>)[];
   /** Answers the query API. */
   reader: QueryReader;
+  /** The store's retention: audit records already past it are rejected (left out: none is). */
+  retention?: Retention;
   log: Logger;
 }
 
@@ -272,6 +275,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       // Rows repeat resource and scope attributes: bound what a body may expand to (4x, generous for OTel
       // SDK batches, which come to ~1.1-1.5x).
       maxRowsSize: 4 * limits.maxBodyBytes,
+      retention: options.retention?.cutoff(Date.now()),
     });
     return { ...result, records: recordCount(request) };
   }

@@ -1,0 +1,75 @@
+// serve with a store that has a retention: an audit record already past it is rejected by partial success (its TTL
+// would delete it as soon as it landed: acknowledged, then gone), the others stored.
+import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeProtobufResponse } from '../src/index.js';
+import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
+
+const DAY_NS = 86_400_000_000_000n;
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+function auditRecord(id: string, times: JsonObject): JsonObject {
+  return {
+    ...times,
+    body: { stringValue: '{}' },
+    attributes: [
+      str(A.eventId, id),
+      str(A.action, 'iam.user.updated'),
+      str(A.tenant, 'acme'),
+      str(A.actorId, 'user-1'),
+      str(A.actorType, 'user'),
+      str(A.targets, '[]'),
+      str(A.crud, 'update'),
+      str(A.outcome, 'success'),
+    ],
+  };
+}
+
+const id = (n: number) => `0193a5b0-0000-7000-8000-${String(n).padStart(12, '0')}`;
+
+let t: TestServe;
+beforeAll(async () => {
+  t = await startTestServe({ records: 'audit', migrate: { retentionDays: 30 } });
+});
+afterAll(() => t.close());
+
+describe('an audit record older than the store retention', () => {
+  for (const encoding of ['json', 'protobuf'] as const)
+    it(`is rejected with its reason, the rest stored (${encoding})`, async () => {
+      const base = encoding === 'json' ? 0 : 10;
+      const sixtyDaysAgo = nowNs() - 60n * DAY_NS;
+      const res = await t.send(
+        logsRequest([
+          auditRecord(id(base + 1), { timeUnixNano: `${nowNs()}` }),
+          auditRecord(id(base + 2), { timeUnixNano: `${sixtyDaysAgo}` }),
+          // No time at all: stored at 1970-01-01 (as the exporter does), so past any retention.
+          auditRecord(id(base + 3), {}),
+          // observedTimeUnixNano stands in when timeUnixNano is 0.
+          auditRecord(id(base + 4), { observedTimeUnixNano: `${nowNs() - 29n * DAY_NS}` }),
+          auditRecord(id(base + 5), { observedTimeUnixNano: `${sixtyDaysAgo}` }),
+        ]),
+        encoding,
+      );
+      expect(res.status).toBe(200);
+      const partial = (
+        encoding === 'json' ? res.json?.partialSuccess : decodeProtobufResponse(res.bytes)
+      ) as { rejectedLogRecords: string | number; errorMessage: string };
+      expect(String(partial.rejectedLogRecords)).toBe('3');
+      expect(partial.errorMessage).toMatch(
+        /logRecords\[1\]: occurred at \S+Z, older than the store's retention of 30 days: it would be deleted as soon as stored/,
+      );
+      expect(partial.errorMessage).toContain(
+        "logRecords[2]: occurred at 1970-01-01T00:00:00.000Z, older than the store's retention of 30 days: it " +
+          'would be deleted as soon as stored (the record has no timeUnixNano nor observedTimeUnixNano: 1970-01-01)',
+      );
+      expect(partial.errorMessage).toMatch(/logRecords\[4\]: occurred at/);
+      const sent = new Set([1, 2, 3, 4, 5].map((n) => id(base + n)));
+      const page = await t.serve.store.search({ tenant: 'acme' }, { limit: 100 });
+      expect(
+        page.events
+          .map((e) => e.id)
+          .filter((e) => sent.has(e))
+          .sort(),
+      ).toEqual([id(base + 1), id(base + 4)]);
+    });
+});
