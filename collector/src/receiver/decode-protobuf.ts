@@ -147,16 +147,17 @@ interface PbRequest {
 
 /**
  * Decodes a protobuf `ExportLogsServiceRequest`; malformed bytes, a known field with the wrong wire type or bad
- * ids throw OtlpDecodeError; more than `maxRecords` log records, TooManyRecordsError (counted before anything is
- * decoded). Strings that are not valid UTF-8 keep the record, their invalid bytes as U+FFFD (see
+ * ids throw OtlpDecodeError; more than `maxRecords` log records, TooManyRecordsError, more than `maxMessages`
+ * messages, TooManyProtobufMessagesError (both counted before anything is decoded). Strings that are not valid UTF-8 keep the record, their invalid bytes as U+FFFD (see
  * LenientRequestType).
  */
 export function decodeProtobufRequest(
   body: Uint8Array,
   maxRecords = Number.POSITIVE_INFINITY,
+  maxMessages = Number.POSITIVE_INFINITY,
 ): OtlpLogsRequest {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  scanner.scan(buffer, maxRecords);
+  scanner.scan(buffer, maxRecords, maxMessages);
   let message: PbRequest;
   try {
     // protobufjs 8 checks proto3 `string` fields as protobuf-go does: invalid UTF-8 is an error there.

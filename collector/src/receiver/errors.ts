@@ -55,6 +55,20 @@ export class TooManyJsonObjectsError extends ReceiverError {
 }
 
 /**
+ * A protobuf body holding more messages (records, attributes, values, at any depth) than the same bound as a JSON
+ * body's objects: each costs ~1 µs and ~130 bytes to decode. 413: a sender that splits the batch gets each half taken.
+ */
+export class TooManyProtobufMessagesError extends ReceiverError {
+  override name = 'TooManyProtobufMessagesError';
+  constructor(readonly limitMessages: number) {
+    super(
+      `the protobuf body holds more than ${limitMessages} messages (one per 8 bytes of --max-body-bytes, at least ` +
+        '16 MiB of it): send smaller requests',
+    );
+  }
+}
+
+/**
  * The request holds more log records than the limit: each record costs hundreds of bytes decoded, so a few KB of
  * compressed empty records would take gigabytes.
  */

@@ -48,6 +48,7 @@ export {
   RowsTooLargeError,
   StoreNotMigratedError,
   TooManyJsonObjectsError,
+  TooManyProtobufMessagesError,
   TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';

@@ -1,9 +1,10 @@
 // A pass over a protobuf request before it is decoded: counts its log records (a body of millions of empty
-// records, a few KB gzipped, decoded to gigabytes of objects) and checks that each known field comes with the
+// records, a few KB gzipped, decoded to gigabytes of objects) and its messages (as many empty attributes of one
+// record: 8M from a 16 KB gzip body took 3.9 s and 1.1 GB to decode) and checks that each known field comes with the
 // wire type of its schema (protobufjs would read a mismatched one as nothing, pdata refuses it). Walks tags and
 // lengths only: nothing is allocated per record.
 import protobuf from 'protobufjs';
-import { OtlpDecodeError, TooManyRecordsError } from './errors.js';
+import { OtlpDecodeError, TooManyProtobufMessagesError, TooManyRecordsError } from './errors.js';
 
 interface FieldShape {
   name: string;
@@ -47,21 +48,29 @@ function shapeOf(type: protobuf.Type, records: protobuf.Field, seen: Map<protobu
 }
 
 export interface ProtobufScanner {
-  /** Log records in `body`; throws TooManyRecordsError past `maxRecords`, OtlpDecodeError on a bad wire type. */
-  scan(body: Uint8Array, maxRecords: number): number;
+  /**
+   * Log records in `body`; throws TooManyRecordsError past `maxRecords`, TooManyProtobufMessagesError past
+   * `maxMessages` messages at any depth, OtlpDecodeError on a bad wire type.
+   */
+  scan(body: Uint8Array, maxRecords: number, maxMessages?: number): number;
 }
 
 /** A scanner for `request` (ExportLogsServiceRequest) whose records are the occurrences of `records`. */
 export function protobufScanner(request: protobuf.Type, records: protobuf.Field): ProtobufScanner {
   const root = shapeOf(request, records, new Map());
   return {
-    scan(body, maxRecords) {
+    scan(body, maxRecords, maxMessages = Number.POSITIVE_INFINITY) {
       const reader = protobuf.Reader.create(body);
-      const count = { n: 0, max: maxRecords };
+      const count = { n: 0, max: maxRecords, messages: 0, maxMessages };
       try {
         walk(reader, reader.len, root, 0, count);
       } catch (error) {
-        if (error instanceof TooManyRecordsError || error instanceof OtlpDecodeError) throw error;
+        if (
+          error instanceof TooManyRecordsError ||
+          error instanceof TooManyProtobufMessagesError ||
+          error instanceof OtlpDecodeError
+        )
+          throw error;
         throw new OtlpDecodeError(
           '',
           `not a valid protobuf ExportLogsServiceRequest: ${(error as Error).message}`,
@@ -77,7 +86,7 @@ function walk(
   end: number,
   shape: MessageShape,
   depth: number,
-  count: { n: number; max: number },
+  count: { n: number; max: number; messages: number; maxMessages: number },
 ): void {
   while (reader.pos < end) {
     const tag = reader.uint32();
@@ -93,6 +102,7 @@ function walk(
       );
     if (id === shape.countsField && ++count.n > count.max) throw new TooManyRecordsError(count.max);
     if (field?.message && depth < MAX_DEPTH) {
+      if (++count.messages > count.maxMessages) throw new TooManyProtobufMessagesError(count.maxMessages);
       const length = reader.uint32();
       const fieldEnd = reader.pos + length;
       if (fieldEnd > end)

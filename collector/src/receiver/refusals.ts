@@ -20,6 +20,7 @@ export type RefusalReason =
   | 'rows too large'
   | 'too many records'
   | 'too many JSON objects'
+  | 'too many protobuf messages'
   | 'unsupported media type'
   | 'busy'
   | 'shutting down'

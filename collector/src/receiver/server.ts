@@ -15,6 +15,7 @@ import {
   ReceiverUnavailableError,
   RowsTooLargeError,
   TooManyJsonObjectsError,
+  TooManyProtobufMessagesError,
   TooManyRecordsError,
   UnsupportedMediaTypeError,
 } from './errors.js';
@@ -268,7 +269,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
     const request =
       encoding === 'json'
         ? decodeJsonRequest(body, limits.maxRecordsPerRequest, maxObjects)
-        : decodeProtobufRequest(body, limits.maxRecordsPerRequest);
+        : decodeProtobufRequest(body, limits.maxRecordsPerRequest, maxObjects);
     const result = requestToRows(request, {
       maxRecordSize: limits.maxRecordSize,
       auditOnly: options.records === 'audit',
@@ -351,6 +352,8 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
       if (error instanceof TooManyRecordsError) return refuse(413, 'too many records', error.message);
       if (error instanceof TooManyJsonObjectsError)
         return refuse(413, 'too many JSON objects', error.message);
+      if (error instanceof TooManyProtobufMessagesError)
+        return refuse(413, 'too many protobuf messages', error.message);
       if (error instanceof OtlpDecodeError) return refuse(400, 'malformed request', error.message);
       if (error instanceof QueueFullError) return refuse(429, 'busy', error.message, retryAfter);
       if (error instanceof ReceiverUnavailableError)
