@@ -211,13 +211,22 @@ function createPrivately(path: string): void {
   try {
     // Node's recursive mkdir never returns where mkdir answers ENOENT under an existing directory (/proc, /sys):
     // the first missing directory is made on its own, so that answer is an error rather than a hang.
-    mkdirSync(firstMissing(resolve(path)), { mode: 0o700 });
+    mkdirOnce(firstMissing(resolve(path)));
     mkdirSync(path, { recursive: true, mode: 0o700 });
   } catch (error) {
     const code = (error as { code?: string }).code;
     // Anything else is chDB's to report, as before.
     if (code && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOENT'].includes(code))
       throw new DataDirectoryAccessError(path, path, code, { cause: error });
+  }
+}
+
+/** mkdir 0700; one another process made meanwhile is fine (the recursive mkdir after it does the rest). */
+function mkdirOnce(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
   }
 }
 

@@ -132,7 +132,7 @@ export class NotClickHouseError extends AuditStoreError {
   ) {
     super(
       `${url} does not answer as a ClickHouse server's HTTP interface (is it the HTTP port, 8123 or 8443 by ` +
-        `default?): ${reason}`,
+        `default, or a proxy's address with its path in ?pathname=?): ${reason}`,
       options,
     );
   }

@@ -20,6 +20,11 @@ const UNREACHABLE_CODES = new Set([
 // @clickhouse/client reports its own request timeout (a hung or blackholed server) without a code.
 const CLIENT_TIMEOUT_MESSAGE = 'Timeout error.';
 
+// A proxy in front of a server that is down answers with a page of its own (nginx, HAProxy, envoy): the server is
+// down, not another service.
+const GATEWAY_PAGE =
+  /\b50[234] (?:Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)\b|upstream connect error|no healthy upstream/i;
+
 // ClickHouse's AUTHENTICATION_FAILED and UNKNOWN_USER.
 const AUTH_CODES = new Set(['516', '192']);
 
@@ -35,17 +40,21 @@ function unreachableReason(error: unknown): string | undefined {
     const { code } = current as { code?: unknown };
     if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return current.message;
     if (current.message === CLIENT_TIMEOUT_MESSAGE) return 'no answer within the request timeout';
+    if (!(current instanceof ClickHouseError)) {
+      const page = GATEWAY_PAGE.exec(current.message);
+      if (page) return `a proxy in front of it answered "${page[0]}"`;
+    }
     current = current.cause;
   }
   return undefined;
 }
 
-/** The server's URL without credentials, as errors name it. */
+/**
+ * The server's URL as errors name it: its origin only. Credentials may be in the user info and in the query
+ * (`?access_token=`, `?http_header_…=`), and serve passes these messages on to its clients.
+ */
 export function displayServerUrl(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.href.replace(/\/$/, '');
+  return new URL(url).origin;
 }
 
 /** A failure of a call on a server store, typed when it says the server is down or refused the credentials. */

@@ -75,32 +75,38 @@ async function failure(call: Promise<unknown>): Promise<unknown> {
 describe('typed failures of a server store', () => {
   it('unreachable: StoreUnreachableError naming the URL (not its credentials), on every kind of call', async () => {
     const port = await closedPort();
-    const store = await AuditStore.open({ url: `http://u:secret@127.0.0.1:${port}` });
-    try {
-      const calls = [
-        store.search({ tenant: 'acme' }),
-        store.getEvent('acme', 'x'),
-        store.migrate(),
-        store.status(),
-        store.countByAction({ tenant: 'acme' }),
-        store.exportEvents({ tenant: 'acme' }, { format: 'ndjson', write: () => {} }),
-        store.insertLogs([]),
-        store.query('SELECT 1'),
-      ];
-      for (const error of await Promise.all(calls.map(failure))) {
-        expect(error).toBeInstanceOf(StoreUnreachableError);
-        expect(error).toBeInstanceOf(AuditStoreError);
-        expect((error as StoreUnreachableError).url).toBe(`http://127.0.0.1:${port}`);
-        expect((error as Error).message).toMatch(
-          new RegExp(
-            `^cannot reach the ClickHouse server at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`,
-          ),
-        );
-        expect((error as Error).message).not.toContain('secret');
-        expect(isStoreUnreachable(error)).toBe(true);
+    // Credentials in the user info or in the query (the client's access_token): serve passes these messages on.
+    for (const url of [
+      `http://u:secret@127.0.0.1:${port}`,
+      `http://127.0.0.1:${port}/?access_token=secret`,
+    ]) {
+      const store = await AuditStore.open({ url });
+      try {
+        const calls = [
+          store.search({ tenant: 'acme' }),
+          store.getEvent('acme', 'x'),
+          store.migrate(),
+          store.status(),
+          store.countByAction({ tenant: 'acme' }),
+          store.exportEvents({ tenant: 'acme' }, { format: 'ndjson', write: () => {} }),
+          store.insertLogs([]),
+          store.query('SELECT 1'),
+        ];
+        for (const error of await Promise.all(calls.map(failure))) {
+          expect(error).toBeInstanceOf(StoreUnreachableError);
+          expect(error).toBeInstanceOf(AuditStoreError);
+          expect((error as StoreUnreachableError).url).toBe(`http://127.0.0.1:${port}`);
+          expect((error as Error).message).toMatch(
+            new RegExp(
+              `^cannot reach the ClickHouse server at http://127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`,
+            ),
+          );
+          expect((error as Error).message).not.toContain('secret');
+          expect(isStoreUnreachable(error)).toBe(true);
+        }
+      } finally {
+        await store.close();
       }
-    } finally {
-      await store.close();
     }
   });
 
@@ -141,6 +147,29 @@ describe('typed failures of a server store', () => {
         await store.close();
         await other.close();
       }
+    }
+  });
+
+  it('a proxy whose server is down (its 502 page): StoreUnreachableError, on the first call and later ones', async () => {
+    const proxy = await httpServer((res) =>
+      res
+        .writeHead(502, { 'content-type': 'text/html' })
+        .end(
+          '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center></body></html>\r\n',
+        ),
+    );
+    const store = await AuditStore.open({ url: `${proxy.url}/?pathname=/clickhouse` });
+    try {
+      for (let call = 0; call < 2; call++) {
+        const error = await failure(store.search({ tenant: 'acme' }));
+        expect(error).toBeInstanceOf(StoreUnreachableError);
+        expect((error as StoreUnreachableError).reason).toBe(
+          'a proxy in front of it answered "502 Bad Gateway"',
+        );
+      }
+    } finally {
+      await store.close();
+      await proxy.close();
     }
   });
 

@@ -61,6 +61,24 @@ describe('an embedded store', () => {
           (e: unknown) => e,
         );
       expect(thrown).toBe(pipeClosed);
+      // So does a progress callback's: the export ends with it (it was an unhandled rejection: exit 1).
+      const stop = new Error('stop: output closed');
+      const progressed = await again
+        .exportEvents(
+          { tenant: 'acme' },
+          {
+            format: 'ndjson',
+            write: () => {},
+            onProgress: () => {
+              throw stop;
+            },
+          },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(progressed).toBe(stop);
     } finally {
       await again.close();
     }

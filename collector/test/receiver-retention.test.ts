@@ -1,8 +1,11 @@
 // serve with a store that has a retention: an audit record already past it is rejected by partial success (its TTL
 // would delete it as soon as it landed: acknowledged, then gone), the others stored.
+
+import type { StoreStatus } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProtobufResponse } from '../src/index.js';
+import { RETENTION_REFRESH_MS, watchRetention } from '../src/receiver/retention.js';
 import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
 
 const DAY_NS = 86_400_000_000_000n;
@@ -72,4 +75,30 @@ describe('an audit record older than the store retention', () => {
           .sort(),
       ).toEqual([id(base + 1), id(base + 4)]);
     });
+});
+
+describe('the retention serve knows', () => {
+  it('follows a server store every RETENTION_REFRESH_MS (a migrate may raise it before a backfill); read once embedded', async () => {
+    let days = 30;
+    const store = {
+      status: async () =>
+        ({ tables: [{ name: 'audit_events', retentionDays: days }] }) as unknown as StoreStatus,
+    };
+    vi.useFakeTimers();
+    try {
+      const server = await watchRetention(store, () => {}, RETENTION_REFRESH_MS);
+      const embedded = await watchRetention(store, () => {}, undefined);
+      expect(server.cutoff(0)?.days).toBe(30);
+      days = 365;
+      await vi.advanceTimersByTimeAsync(RETENTION_REFRESH_MS);
+      expect(server.cutoff(0)).toEqual({ days: 365, expiredBeforeMs: -365 * 86_400_000 });
+      expect(embedded.cutoff(0)?.days).toBe(30);
+      server.stop();
+      embedded.stop();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(RETENTION_REFRESH_MS).toBeLessThanOrEqual(5_000);
+  });
 });

@@ -18,8 +18,8 @@ export interface ExportOptions {
   format: ExportFormat;
   /** Receives the output chunk by chunk; awaited, so a slow sink applies backpressure. */
   write: (chunk: string) => void | Promise<void>;
-  /** Called after every page. */
-  onProgress?: ((progress: { rows: number }) => void) | undefined;
+  /** Called after every page; awaited, and what it throws ends the export with that error. */
+  onProgress?: ((progress: { rows: number }) => unknown) | undefined;
   /**
    * Rows per round trip at most (default 5000); fewer when events are large: each page aims at
    * EXPORT_PAGE_BYTES of output, sized from the previous page's bytes per event.
@@ -183,7 +183,7 @@ export async function exportEvents(r: Reader, filter: EventFilter, options: Expo
         limit = Math.max(1, Math.min(maxRows, Math.floor(EXPORT_PAGE_BYTES / (text.length / lines.length))));
     }
     total += page.events.length;
-    options.onProgress?.({ rows: total });
+    await options.onProgress?.({ rows: total });
   } while (more);
   return total;
 }

@@ -91,8 +91,19 @@ const FILTER_KEYS: Record<keyof EventFilter, true> = {
   to: true,
 };
 const PAGE_KEYS: Record<keyof PageOptions, true> = { limit: true, cursor: true };
-const ACTOR_KEYS: Record<keyof ActorRef, true> = { id: true, type: true };
-const TARGET_KEYS: Record<keyof TargetRef, true> = { type: true, id: true };
+// A stored event's own actor or target (with its name and fields) is a natural argument: those two are ignored.
+const ACTOR_KEYS: Record<keyof ActorRef | 'name' | 'fields', true> = {
+  id: true,
+  type: true,
+  name: true,
+  fields: true,
+};
+const TARGET_KEYS: Record<keyof TargetRef | 'name' | 'fields', true> = {
+  type: true,
+  id: true,
+  name: true,
+  fields: true,
+};
 
 /** Throws AuditStoreInputError for the first own key of `value` that `known` does not list. */
 export function refuseUnknownKeys(

@@ -11,6 +11,7 @@ import {
   isStoreUnreachable,
   MAX_LIMIT,
   parseIsoTime,
+  StoreUnreachableError,
 } from '@otel-audit/clickhouse';
 import { CRUD_VALUES, type Crud, OUTCOME_VALUES, type Outcome } from '@otel-audit/sdk/conventions';
 import { BodyTooLargeError, UnsupportedMediaTypeError } from './errors.js';
@@ -509,7 +510,12 @@ export async function handleQuery(
     }
     if (isStoreUnreachable(error) && !res.headersSent) {
       res.setHeader('retry-after', String(options.retryAfterSeconds));
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason =
+        error instanceof StoreUnreachableError
+          ? error.reason
+          : error instanceof Error
+            ? error.message
+            : String(error);
       return sendError(res, 503, 'unavailable', `the store cannot be reached: ${reason}`);
     }
     // Anything else (a failing query, a stored row that does not parse) is the server's fault: 500 from the caller.

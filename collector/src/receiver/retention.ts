@@ -4,8 +4,12 @@ import type { AuditReads } from '@otel-audit/clickhouse';
 import { AUDIT_TABLES } from '@otel-audit/sdk/conventions';
 
 const DAY_MS = 86_400_000;
-/** How often the retention is read again: a migrate against the same server may change it while serve runs. */
-export const RETENTION_REFRESH_MS = 60_000;
+/**
+ * How often the retention of a server store is read again: a migrate against the same server may change it while
+ * serve runs, and a backfill started right after a raised retention must not be rejected under the old one for
+ * long. An embedded store's cannot change meanwhile (serve holds its directory).
+ */
+export const RETENTION_REFRESH_MS = 5_000;
 
 /** The retention at one moment: records whose time (ms since the epoch) is before `expiredBeforeMs` are past it. */
 export interface RetentionCutoff {
@@ -20,10 +24,11 @@ export interface Retention {
   stop(): void;
 }
 
-/** The retention of audit_events, read now and every RETENTION_REFRESH_MS; a failed read keeps the last one. */
+/** The retention of audit_events, read now and then every `refreshMs` if given; a failed read keeps the last one. */
 export async function watchRetention(
   store: Pick<AuditReads, 'status'>,
   onError: (error: unknown) => void,
+  refreshMs: number | undefined,
 ): Promise<Retention> {
   let days: number | undefined;
   const read = async () => {
@@ -35,8 +40,8 @@ export async function watchRetention(
     }
   };
   await read();
-  const timer = setInterval(() => void read(), RETENTION_REFRESH_MS);
-  timer.unref();
+  const timer = refreshMs === undefined ? undefined : setInterval(() => void read(), refreshMs);
+  timer?.unref();
   return {
     cutoff: (now) => (days === undefined ? undefined : { days, expiredBeforeMs: now - days * DAY_MS }),
     stop: () => clearInterval(timer),

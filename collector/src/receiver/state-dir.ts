@@ -38,7 +38,12 @@ export function prepareStateDir(stateDir: string): void {
     if (!existsSync(stateDir)) {
       // Node's recursive mkdir never returns where mkdir answers ENOENT under an existing directory (/proc, /sys):
       // the first missing directory is made on its own, so that answer is an error rather than a hang.
-      mkdirSync(firstMissing(resolve(stateDir)), { mode: 0o700 });
+      try {
+        mkdirSync(firstMissing(resolve(stateDir)), { mode: 0o700 });
+      } catch (error) {
+        // Made by another process meanwhile (two serves starting at once): the recursive mkdir does the rest.
+        if ((error as { code?: string }).code !== 'EEXIST') throw error;
+      }
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     }
   } catch (error) {
