@@ -61,6 +61,27 @@ export function otlpTimeout(configured: number | undefined): {
   return { millis: 10_000, described: 'timeout (10000 ms, the default)' };
 }
 
+/** Brand of AuditOTLPLogExporter, shared across copies of this package (Symbol.for): instanceof is not. */
+export const AUDIT_EXPORTER: unique symbol = Symbol.for('otel-audit.otlp-log-exporter') as never;
+
+/** An AuditOTLPLogExporter of any copy of this package: its timeout is known. */
+export function isAuditExporter(
+  exporter: unknown,
+): exporter is { timeoutMillis: number; timeoutDescribed: string } {
+  const e = exporter as {
+    [AUDIT_EXPORTER]?: unknown;
+    timeoutMillis?: unknown;
+    timeoutDescribed?: unknown;
+  } | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    e[AUDIT_EXPORTER] === true &&
+    typeof e.timeoutMillis === 'number' &&
+    typeof e.timeoutDescribed === 'string'
+  );
+}
+
 /**
  * `OTLPLogExporter` (HTTP, JSON) whose export result carries `rejectedLogRecords` when the endpoint answers
  * with a partial success. Same options as `OTLPLogExporter` from @opentelemetry/exporter-logs-otlp-http.
@@ -74,6 +95,8 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
   readonly timeoutMillis: number;
   /** Where timeoutMillis came from (the option or which variable), as errors about it say. */
   readonly timeoutDescribed: string;
+  /** Recognised by a processor of another copy of this package too (a library's bundle): see isAuditExporter. */
+  readonly [AUDIT_EXPORTER]: true = true;
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
     const last: LastResponse = { partial: undefined };

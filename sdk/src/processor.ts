@@ -21,7 +21,7 @@ import {
   requireMillis,
   requireWholeNumber,
 } from './options.js';
-import { AuditOTLPLogExporter } from './otlp-exporter.js';
+import { isAuditExporter } from './otlp-exporter.js';
 import { type PartialExportResult, rejectedCountOf } from './partial-success.js';
 import { logRecordBytes } from './record-size.js';
 
@@ -103,6 +103,17 @@ export function isRetryable(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'number') return true;
   return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
+}
+
+/** A request on a kept-alive connection the endpoint had closed: "socket hang up", ECONNRESET, EPIPE. */
+function isStaleConnection(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    const { code } = current as { code?: unknown };
+    if (code === 'ECONNRESET' || code === 'EPIPE' || current.message === 'socket hang up') return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 const LIMITS_ADVICE = 'audit records need unlimited attributeValueLengthLimit and attributeCountLimit';
@@ -188,7 +199,7 @@ export const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
  * batch was sent again, stored twice and counted failed.
  */
 function exportTimeoutDefault(exporter: LogRecordExporter): number {
-  if (!(exporter instanceof AuditOTLPLogExporter)) return DEFAULT_EXPORT_TIMEOUT_MS;
+  if (!isAuditExporter(exporter)) return DEFAULT_EXPORT_TIMEOUT_MS;
   return Math.min(
     MAX_TIMER_MS,
     Math.max(DEFAULT_EXPORT_TIMEOUT_MS, exporter.timeoutMillis + EXPORT_TIMEOUT_MARGIN_MS),
@@ -196,7 +207,7 @@ function exportTimeoutDefault(exporter: LogRecordExporter): number {
 }
 
 function requireOutlastsExporter(exporter: LogRecordExporter, exportTimeoutMs: number): void {
-  if (!(exporter instanceof AuditOTLPLogExporter)) return; // another exporter's timeout is unknown here
+  if (!isAuditExporter(exporter)) return; // another exporter's timeout is unknown here
   const least = Math.min(MAX_TIMER_MS, exporter.timeoutMillis + EXPORT_TIMEOUT_MARGIN_MS);
   if (exportTimeoutMs < least)
     throw new AuditOptionError(
@@ -286,10 +297,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.retryInitialMs = options.retryInitialDelayMillis ?? 1_000;
     this.retryMaxMs = options.retryMaxDelayMillis ?? 30_000;
     // The attempt's timeout: the OTLP exporter's own when it is ours (it gives up first), else the processor's.
-    const attemptTimeoutMs =
-      this.exporter instanceof AuditOTLPLogExporter
-        ? Math.min(this.exporter.timeoutMillis, this.timeoutMs)
-        : this.timeoutMs;
+    const attemptTimeoutMs = isAuditExporter(this.exporter)
+      ? Math.min(this.exporter.timeoutMillis, this.timeoutMs)
+      : this.timeoutMs;
     this.slowFailureMs = Math.min(SLOW_FAILURE_MS, attemptTimeoutMs / 2);
     for (const [name, value] of Object.entries({
       scheduledDelayMillis: this.delayMs,
@@ -412,7 +422,11 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       // a flush during a scheduled export took twice timeoutMillis with the endpoint down. After a fast failure
       // (an HTTP 500) another attempt costs little and may pass.
       if ((await this.draining) === 'failed' && this.failedSlowly) return;
-      if (attempt) await this.drain();
+      // A connection the endpoint closed while this process was frozen past its keep-alive idle time (a serverless
+      // instance between invocations) fails at once; the agent has dropped it, so one more attempt gets a new one.
+      // Without it, a timeout too short for the exporter's own retry left the events to the next invocation.
+      if (attempt && (await this.drain()) === 'failed' && isStaleConnection(this.lastRetryableError))
+        await this.drain();
     } finally {
       this.flushing = false;
       // What the endpoint did not take stays held: keep retrying it in the background.
@@ -540,17 +554,28 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
    * nobody called shutdown(): report them as failed now, or they would vanish without a word.
    */
   private failHeldAtExit(): void {
-    const held = [...this.inFlight, ...this.formed.flat(), ...this.queue];
+    const sending = this.inFlight;
+    const held = [...this.formed.flat(), ...this.queue];
     this.exited = true;
     this.inFlight = [];
     this.formed = [];
     this.queue = [];
     this.heldBytes = 0;
     this.queuedBytes = 0;
-    this.settleFailed(
-      held,
-      this.undelivered(`undelivered at process exit: ${held.length} record(s) still held`),
-    );
+    // Their request may have reached the endpoint and been stored: the answer is what never came.
+    if (sending.length > 0)
+      this.settleFailed(
+        sending,
+        this.undelivered(
+          `unconfirmed at process exit: ${sending.length} record(s) were being sent and no answer came; the ` +
+            'endpoint may have stored them (recording them again with the same id is safe: the store keeps one)',
+        ),
+      );
+    if (held.length > 0)
+      this.settleFailed(
+        held,
+        this.undelivered(`undelivered at process exit: ${held.length} record(s) still held`),
+      );
   }
 
   /** Entries that leave the processor (settled): their bytes no longer count against maxQueueBytes. */

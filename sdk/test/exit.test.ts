@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { capture, eventIds } from './support.js';
+import { capture, eventIds, heldEndpoint } from './support.js';
 
 const child = `
 import { createAuditLogger } from '@otel-audit/sdk';
@@ -193,7 +193,43 @@ async function runChild(script: string, env: Record<string, string>) {
   return { code, out, err };
 }
 
+// process.exit() while an export is under way (the endpoint holds its answer): those records may be stored.
+const childExitMidExport = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, processor: { scheduledDelayMillis: 60_000 } });
+const errors = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme', flushOnExit: false,
+  onError: (error, events) => errors.push({ message: error.message, n: events.length }) });
+for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+void audit.flush();
+setTimeout(() => {
+  for (let i = 0; i < 2; i++) audit.record({ action: 'a.b.updated' });
+  process.on('exit', () => console.log(JSON.stringify({ errors, stats: audit.stats() })));
+  process.exit(0);
+}, Number(process.env.WAIT_MS));
+`;
+
 describe('flush on exit', () => {
+  it('process.exit() during an export: its records are reported unconfirmed (maybe stored), the queued ones undelivered', async () => {
+    const endpoint = await heldEndpoint();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childExitMidExport, { ENDPOINT: endpoint.url, WAIT_MS: '300' });
+    expect(code, err).toBe(0);
+    expect(endpoint.received).toBe(1); // the request reached the endpoint: it could have stored it
+    const { errors, stats } = JSON.parse(out) as { errors: { message: string; n: number }[]; stats: object };
+    expect(errors).toEqual([
+      {
+        message:
+          'unconfirmed at process exit: 3 record(s) were being sent and no answer came; the endpoint may have stored ' +
+          'them (recording them again with the same id is safe: the store keeps one)',
+        n: 3,
+      },
+      { message: 'undelivered at process exit: 2 record(s) still held', n: 2 },
+    ]);
+    expect(stats).toMatchObject({ recorded: 5, failed: 5, pending: 0 });
+  }, 30_000);
+
   it('delivers queued and coalesced events of a process that ends without calling shutdown()', async () => {
     const endpoint = await capture();
     endpoints.push(endpoint);

@@ -153,6 +153,20 @@ describe('exportTimeoutMillis of an AuditLogRecordProcessor given an AuditOTLPLo
     ).toThrow(
       "AuditLogRecordProcessor: exportTimeoutMillis must be at least the exporter's timeout (45000 ms, OTEL_EXPORTER_OTLP_TIMEOUT) + 1000 ms",
     );
+    // The same exporter class from another copy of this package (a library's bundle): instanceof fails, the brand
+    // (Symbol.for) does not.
+    const otherCopy = {
+      [Symbol.for('otel-audit.otlp-log-exporter')]: true,
+      timeoutMillis: 60_000,
+      timeoutDescribed: 'timeoutMillis (60000 ms)',
+      export: exporter.export.bind(exporter),
+      shutdown: exporter.shutdown.bind(exporter),
+      forceFlush: exporter.forceFlush.bind(exporter),
+    };
+    expect(otherCopy instanceof AuditOTLPLogExporter).toBe(false);
+    expect(() => new AuditLogRecordProcessor({ exporter: otherCopy, exportTimeoutMillis: 30_000 })).toThrow(
+      "AuditLogRecordProcessor: exportTimeoutMillis must be at least the exporter's timeoutMillis (60000 ms) + 1000 ms",
+    );
     // An exporter whose timeout the processor cannot know: any valid value.
     expect(
       () => new AuditLogRecordProcessor({ exporter: new ControlledExporter(), exportTimeoutMillis: 500 }),
