@@ -28,6 +28,22 @@ const GATEWAY_PAGE =
 // ClickHouse's AUTHENTICATION_FAILED and UNKNOWN_USER.
 const AUTH_CODES = new Set(['516', '192']);
 
+/**
+ * A proxy's own error page as the answer to a server request (the client makes the body the message). Only on the
+ * server path, and never for a message in ClickHouse's words: an engine error may quote event text such as an
+ * outcome reason "upstream answered 502 Bad Gateway".
+ */
+function gatewayPage(error: unknown): string | undefined {
+  if (
+    !(error instanceof Error) ||
+    error instanceof ClickHouseError ||
+    error.message.includes('DB::Exception')
+  )
+    return undefined;
+  const page = GATEWAY_PAGE.exec(error.message);
+  return page ? `a proxy in front of it answered "${page[0]}"` : undefined;
+}
+
 /** Whether `error` (or an error in its `cause` chain) says the store's server could not be reached. */
 export function isStoreUnreachable(error: unknown): boolean {
   return unreachableReason(error) !== undefined;
@@ -40,10 +56,6 @@ function unreachableReason(error: unknown): string | undefined {
     const { code } = current as { code?: unknown };
     if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return current.message;
     if (current.message === CLIENT_TIMEOUT_MESSAGE) return 'no answer within the request timeout';
-    if (!(current instanceof ClickHouseError)) {
-      const page = GATEWAY_PAGE.exec(current.message);
-      if (page) return `a proxy in front of it answered "${page[0]}"`;
-    }
     current = current.cause;
   }
   return undefined;
@@ -60,7 +72,7 @@ export function displayServerUrl(url: string): string {
 /** A failure of a call on a server store, typed when it says the server is down or refused the credentials. */
 export function serverFailure(error: unknown, url: string): unknown {
   if (error instanceof AuditStoreError) return error;
-  const reason = unreachableReason(error);
+  const reason = unreachableReason(error) ?? gatewayPage(error);
   if (reason !== undefined) return new StoreUnreachableError(url, reason, { cause: error });
   if (error instanceof ClickHouseError && AUTH_CODES.has(error.code))
     return new StoreAuthError(url, { cause: error });

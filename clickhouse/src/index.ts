@@ -21,7 +21,7 @@ export {
   StoreClosedError,
   StoreUnreachableError,
 } from './errors.js';
-export { isStoreUnreachable } from './failures.js';
+export { displayServerUrl, isStoreUnreachable } from './failures.js';
 export { quoteClusterName, quoteDatabase, quoteIdentifier } from './identifiers.js';
 export {
   loadMigrations,

@@ -1,7 +1,7 @@
 import { type ClickHouseClient, ClickHouseError, type ClickHouseSettings } from '@clickhouse/client';
 import { BASE_SETTINGS, type OpenedClient, openClient, type StoreTarget } from './connection.js';
-import { AuditStoreError, NotClickHouseError, StoreClosedError } from './errors.js';
-import { isStoreUnreachable, serverFailure } from './failures.js';
+import { AuditStoreError, NotClickHouseError, StoreClosedError, StoreUnreachableError } from './errors.js';
+import { serverFailure } from './failures.js';
 import {
   type MigrationHooks,
   type MigrationOptions,
@@ -234,7 +234,9 @@ async function answersAsClickHouse(client: ClickHouseClient, url: string): Promi
     answer = await result.json();
   } catch (error) {
     if (error instanceof ClickHouseError) return;
-    if (isStoreUnreachable(error)) throw error; // not known yet: checked again by the next call
+    // Down (or a proxy's page for a server that is down): not known yet, checked again by the next call.
+    const failure = serverFailure(error, url);
+    if (failure instanceof StoreUnreachableError) throw failure;
     throw new NotClickHouseError(url, firstLine(error), { cause: error });
   }
   const rows = answer as { handshake?: unknown }[];

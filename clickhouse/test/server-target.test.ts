@@ -173,6 +173,14 @@ describe('typed failures of a server store', () => {
     }
   });
 
+  it("an engine error quoting an event's text about a proxy is not taken for a proxy's page", () => {
+    // chDB's errors are not ClickHouseError; an outcome reason "upstream answered 502 Bad Gateway" may be quoted.
+    const quoted = new Error(
+      "Code: 41. DB::Exception: Cannot parse DateTime: 'upstream answered 502 Bad Gateway'. (CANNOT_PARSE_DATETIME)",
+    );
+    expect(isStoreUnreachable(quoted)).toBe(false);
+  });
+
   it('credentials refused: StoreAuthError', async () => {
     const refusing = await httpServer((res) =>
       res

@@ -20,6 +20,7 @@ import {
   startReceiverServer,
 } from '../src/index.js';
 import { maxJsonObjects } from '../src/receiver/decode-json.js';
+import { BODY_BYTES_PER_PROTOBUF_MESSAGE } from '../src/receiver/decode-protobuf.js';
 import {
   type JsonObject,
   logsRequest,
@@ -75,9 +76,9 @@ describe('--max-records-per-request', () => {
   });
 
   it('answers 413 to a protobuf body of more messages than a body at the limit holds at 8 bytes each (empty attributes), before decoding it', async () => {
-    // One record of 2.2M empty attributes (2 bytes each on the wire, 4.4 MB, ~4 KB gzipped): 8M of them took 3.9 s
+    // One record of 4.3M empty attributes (2 bytes each on the wire, 8.6 MB, ~8 KB gzipped): 8M of them took 3.9 s
     // and 1.1 GB to decode.
-    const n = 2_200_000;
+    const n = 4_300_000;
     const attributes = Buffer.alloc(2 * n);
     for (let i = 0; i < n; i++) attributes[2 * i] = 0x32; // LogRecord.attributes (6), length-delimited, length 0
     const varint = (x: number) => {
@@ -97,12 +98,29 @@ describe('--max-records-per-request', () => {
     });
     expect(res.status).toBe(413);
     expect(decodeProtobufStatus(res.bytes).message).toBe(
-      'the protobuf body holds more than 2097152 messages (one per 8 bytes of --max-body-bytes, at least 16 MiB of it): send smaller requests',
+      'the protobuf body holds more than 4194304 messages (one per 4 bytes of --max-body-bytes, at least 16 MiB of it): send smaller requests',
     );
-    // Ordinary protobuf requests are taken as before.
+    // Ordinary protobuf requests are taken as before; so is a dense one: int arrays at 4 bytes an element, as a
+    // collector's batch with array attributes holds (1,000 records x 1,000 small ints, 4 MB, ~4.1 bytes a message).
     const run = 'after-protobuf-bomb';
     expect((await t.send(logsRequest(records(run, 3)))).status).toBe(200);
     expect(await storedCount(t, run)).toBe(3);
+    const ints = {
+      arrayValue: { values: Array.from({ length: 1000 }, (_, i) => ({ intValue: String(i % 100) })) },
+    };
+    const dense = 'dense-int-arrays';
+    const denseRecords = Array.from({ length: 1000 }, (_, i) => ({
+      attributes: [str('run', dense), str('n', String(i)), { key: 'delays', value: ints }],
+    }));
+    // Each such element is 4 bytes on the wire, what the bound allows per message: a body of them at the size limit
+    // is never refused (per record: the LogRecord, 3 attributes of 2 messages, the ArrayValue, 1,000 values).
+    const denseBody = protobufBody(logsRequest(denseRecords));
+    expect(denseBody.length / (1000 * (1 + 3 * 2 + 1 + 1000))).toBeGreaterThanOrEqual(
+      BODY_BYTES_PER_PROTOBUF_MESSAGE,
+    );
+    expect(BODY_BYTES_PER_PROTOBUF_MESSAGE).toBe(4);
+    expect((await t.send(logsRequest(denseRecords))).status).toBe(200);
+    expect(await storedCount(t, dense)).toBe(1000);
   });
 
   it('answers 400 to a JSON body of bare objects or arrays (or nested past any request) before parsing it; braces in strings are text', async () => {

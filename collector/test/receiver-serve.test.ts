@@ -178,3 +178,28 @@ describe('serve --skip-migrations when the store refuses the check', () => {
     }
   });
 });
+
+describe('serve on a server store whose URL carries a credential in its query', () => {
+  it('logs the server by its origin only (the client takes ?access_token= from the URL)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'receiver-token-url-'));
+    const lines: string[] = [];
+    try {
+      // Nothing listens there: serve starts all the same without migrations (reads answer 503 meanwhile).
+      const serve = await startServe({
+        store: { url: 'http://127.0.0.1:1/?access_token=SECRET123' },
+        stateDir,
+        port: 0,
+        migrate: false,
+        log: jsonLogger((line) => lines.push(line)),
+      });
+      await serve.close();
+      const listening = lines
+        .map((l) => JSON.parse(l) as { msg: string; store?: unknown })
+        .find((l) => l.msg === 'listening');
+      expect(listening?.store).toEqual({ url: 'http://127.0.0.1:1' });
+      expect(lines.join('\n')).not.toContain('SECRET123');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});

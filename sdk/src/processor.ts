@@ -425,7 +425,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       // A connection the endpoint closed while this process was frozen past its keep-alive idle time (a serverless
       // instance between invocations) fails at once; the agent has dropped it, so one more attempt gets a new one.
       // Without it, a timeout too short for the exporter's own retry left the events to the next invocation.
-      if (attempt && (await this.drain()) === 'failed' && isStaleConnection(this.lastRetryableError))
+      // Only after a fast failure: an endpoint resetting every connection fails after the exporter's own retries, at
+      // its timeoutMillis, and a second attempt would double a flush's time.
+      if (
+        attempt &&
+        (await this.drain()) === 'failed' &&
+        !this.failedSlowly &&
+        isStaleConnection(this.lastRetryableError)
+      )
         await this.drain();
     } finally {
       this.flushing = false;

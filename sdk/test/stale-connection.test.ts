@@ -1,6 +1,7 @@
 // A serverless instance frozen between invocations (no timers, no I/O) past the endpoint's keep-alive idle time:
 // the exporter's agent still holds the connection the endpoint closed, and the next flush's request on it fails at
 // once ("socket hang up"). flush() must still deliver, not leave the events for a later invocation.
+import { createServer } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAuditLoggerProvider } from '../src/node.js';
@@ -70,6 +71,30 @@ describe('a flush on a connection the endpoint closed while this process was fro
       // Not after the exporter's own retry (~1 s later): at once.
       expect(performance.now() - started).toBeLessThan(500);
       expect(await endpoint.requests()).toBe(2);
+    } finally {
+      await provider.shutdown();
+    }
+  });
+});
+
+describe('a flush against an endpoint that resets every connection', () => {
+  // 3 s: long enough for the exporter's own retries (backoff from 1 s), so the attempt fails slowly.
+  it('takes about one timeoutMillis, not two (no second attempt after the exporter retried until its timeout)', async () => {
+    const server = createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const { port } = server.address() as { port: number };
+    const provider = createAuditLoggerProvider({
+      endpoint: `http://127.0.0.1:${port}`,
+      timeoutMillis: 3000,
+      processor: { scheduledDelayMillis: 60_000, retryInitialDelayMillis: 5_000 },
+    });
+    const { audit } = hookedLogger(provider);
+    try {
+      audit.record({ action: 'a.b.created' });
+      const started = performance.now();
+      expect(await audit.flush()).toMatchObject({ pending: 1 });
+      expect(performance.now() - started).toBeLessThan(4_500);
     } finally {
       await provider.shutdown();
     }

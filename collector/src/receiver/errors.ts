@@ -55,14 +55,14 @@ export class TooManyJsonObjectsError extends ReceiverError {
 }
 
 /**
- * A protobuf body holding more messages (records, attributes, values, at any depth) than the same bound as a JSON
- * body's objects: each costs ~1 µs and ~130 bytes to decode. 413: a sender that splits the batch gets each half taken.
+ * A protobuf body holding more messages (records, attributes, values, at any depth) than one per 4 bytes of
+ * --max-body-bytes (see decode-protobuf.ts): each costs ~0.5-1.6 µs and ~100 bytes to decode. 413.
  */
 export class TooManyProtobufMessagesError extends ReceiverError {
   override name = 'TooManyProtobufMessagesError';
   constructor(readonly limitMessages: number) {
     super(
-      `the protobuf body holds more than ${limitMessages} messages (one per 8 bytes of --max-body-bytes, at least ` +
+      `the protobuf body holds more than ${limitMessages} messages (one per 4 bytes of --max-body-bytes, at least ` +
         '16 MiB of it): send smaller requests',
     );
   }

@@ -7,6 +7,7 @@ import { join, resolve, sep } from 'node:path';
 import {
   AuditStore,
   assertChdbInstalled,
+  displayServerUrl,
   isEmbeddedTarget,
   isStoreUnreachable,
   type MigrationOptions,
@@ -291,7 +292,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
       logs: `${server.url}/v1/logs`,
       store: isEmbeddedTarget(options.store)
         ? { path: resolve(options.store.path) }
-        : { url: withoutCredentials(options.store.url) },
+        : { url: displayServerUrl(options.store.url) },
       stateDir,
       ingestAuth,
       records: options.records ?? 'audit',

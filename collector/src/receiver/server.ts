@@ -6,7 +6,12 @@ import type { OtelLogRow } from '@otel-audit/clickhouse';
 import { bearerMatches, HEALTH_CHALLENGE_PARAM, healthChallengeAnswer } from './auth.js';
 import type { ReceiverLimits } from './config.js';
 import { decodeJsonRequest, maxJsonObjects } from './decode-json.js';
-import { decodeProtobufRequest, encodeProtobufResponse, encodeProtobufStatus } from './decode-protobuf.js';
+import {
+  decodeProtobufRequest,
+  encodeProtobufResponse,
+  encodeProtobufStatus,
+  maxProtobufMessages,
+} from './decode-protobuf.js';
 import {
   BodyStalledError,
   BodyTooLargeError,
@@ -265,11 +270,12 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   }
 
   const maxObjects = maxJsonObjects(limits.maxBodyBytes);
+  const maxMessages = maxProtobufMessages(limits.maxBodyBytes);
   function toRows(body: Buffer, encoding: OtlpEncoding) {
     const request =
       encoding === 'json'
         ? decodeJsonRequest(body, limits.maxRecordsPerRequest, maxObjects)
-        : decodeProtobufRequest(body, limits.maxRecordsPerRequest, maxObjects);
+        : decodeProtobufRequest(body, limits.maxRecordsPerRequest, maxMessages);
     const result = requestToRows(request, {
       maxRecordSize: limits.maxRecordSize,
       auditOnly: options.records === 'audit',
