@@ -1,6 +1,6 @@
 // startServe as a whole: what its "listening" log reports when the state directory is not the data directory;
 // two insert connections (--insert-concurrency 2) storing concurrent requests exactly once in real chDB.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -180,7 +180,7 @@ describe('serve --skip-migrations when the store refuses the check', () => {
 });
 
 describe('serve on a server store whose URL carries a credential in its query', () => {
-  it('logs the server by its origin only (the client takes ?access_token= from the URL)', async () => {
+  it('logs the server by its origin only and keeps the credential out of serve.json (the client takes ?access_token= from the URL)', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'receiver-token-url-'));
     const lines: string[] = [];
     try {
@@ -192,6 +192,9 @@ describe('serve on a server store whose URL carries a credential in its query', 
         migrate: false,
         log: jsonLogger((line) => lines.push(line)),
       });
+      const discovery = readFileSync(serve.discoveryFile, 'utf8');
+      expect(discovery).toContain('"storeUrl": "http://127.0.0.1:1/"');
+      expect(discovery).not.toContain('SECRET123');
       await serve.close();
       const listening = lines
         .map((l) => JSON.parse(l) as { msg: string; store?: unknown })

@@ -92,12 +92,18 @@ function withoutCredentials(url: string): string {
   }
 }
 
-/** A server URL without user or password (serve.json's storeUrl: the file may be read by the CLI's user). */
+/**
+ * A server URL without user, password or the client's credential parameters (`?access_token=`, `?http_header_…=`):
+ * serve.json's storeUrl (the file may be read by the CLI's user, and a second serve's refusal prints it). The other
+ * parameters stay: they tell servers apart (`?pathname=` behind one proxy).
+ */
 function withoutUserInfo(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.username = '';
     parsed.password = '';
+    for (const key of [...parsed.searchParams.keys()])
+      if (key === 'access_token' || key.startsWith('http_header_')) parsed.searchParams.delete(key);
     return parsed.toString();
   } catch {
     return withoutCredentials(url);
