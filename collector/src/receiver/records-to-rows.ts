@@ -122,6 +122,7 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
   };
   let rowsSize = 0;
   const maxRowsSize = options.maxRowsSize ?? Number.POSITIVE_INFINITY;
+  const { retention } = options;
   request.resourceLogs.forEach((rl, i) => {
     const resourceAttributes = attributeMap(rl.resource.attributes);
     // What every row of this resource repeats: its attributes and schema URL (scope parts added below).
@@ -145,15 +146,11 @@ export function requestToRows(request: OtlpLogsRequest, options: RowOptions): Ro
           reject(where(), `timestamp ${timestamp} ns is after 2262-04-11, outside DateTime64(9)`);
           return;
         }
-        const { retention } = options;
-        if (
-          retention !== undefined &&
-          Number(BigInt(timestamp) / 1_000_000n) < retention.expiredBeforeMs &&
-          isAudit(r)
-        ) {
+        const ms = retention === undefined ? undefined : Number(BigInt(timestamp) / 1_000_000n);
+        if (retention !== undefined && ms !== undefined && ms < retention.expiredBeforeMs && isAudit(r)) {
           reject(
             where(),
-            `occurred at ${new Date(Number(BigInt(timestamp) / 1_000_000n)).toISOString()}, older than the store's ` +
+            `occurred at ${new Date(ms).toISOString()}, older than the store's ` +
               `retention of ${retention.days} days: it would be deleted as soon as stored` +
               (timestamp === '0'
                 ? ' (the record has no timeUnixNano nor observedTimeUnixNano: 1970-01-01)'
