@@ -15,7 +15,9 @@ import {
 } from './receiver-support.js';
 
 const proto = { 'content-type': 'application/x-protobuf' };
-const INTERVAL_MS = 400;
+// Long enough that a test's few requests fit in one interval on a loaded machine (400 ms did not: 4 protobuf
+// requests, each committed to chDB, took longer under a CI run with other work, and the lines split [2, 4, 2]).
+const INTERVAL_MS = 1_500;
 
 describe('refused logs requests', () => {
   let t: TestServe;
@@ -28,9 +30,9 @@ describe('refused logs requests', () => {
 
   const lines = (msg: string) => t.logs.map((l) => JSON.parse(l) as JsonObject).filter((l) => l.msg === msg);
   const refusedLines = (reason: string) => lines('logs requests refused').filter((l) => l.reason === reason);
-  /** Waits until `get()` has `n` entries (or 5 s): lines held back are told when their interval is over. */
+  /** Waits until `get()` has `n` entries (or the interval and 5 s): lines held back are told when their interval is over. */
   async function until<T>(get: () => T[], n: number): Promise<T[]> {
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + INTERVAL_MS + 5_000;
     while (get().length < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     return get();
   }
@@ -80,7 +82,7 @@ describe('refused logs requests', () => {
     expect(lines().map((l) => l.refused)).toEqual([1]);
     expect(lines()[0]?.lastMessage).toMatch(/missing or wrong bearer token/);
     // ...and told once the interval is over, though no more came.
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + INTERVAL_MS + 5_000;
     while (lines().length < 2 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 20));
     expect(lines().map((l) => l.refused)).toEqual([1, 4]);
