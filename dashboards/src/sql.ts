@@ -29,6 +29,14 @@ export function timeFilter(column: string = C.occurredAt): string {
 }
 
 /**
+ * Newest first, ties broken as the query module breaks them (event id, then the actor id's hash, descending): a
+ * panel's LIMIT cuts a burst of events in one millisecond where `otel-audit events --limit` and the API's pages do.
+ * The id is qualified: a panel selecting it as text under its own name (the Event stream's labels) sorted the
+ * text, and a UUID sorts otherwise (its second half first).
+ */
+export const NEWEST_FIRST = `${C.occurredAt} DESC, ${T.events}.${C.eventId} DESC, cityHash64(${C.actorId}) DESC`;
+
+/**
  * audit_events is a ReplacingMergeTree: a retried insert can sit as a second row until a merge, so every read
  * of it uses FINAL (the query module does the same) and never shows an event twice.
  */

@@ -540,6 +540,51 @@ describe('scoping', () => {
     expect(pick(await run(targets, variables), 'target_id')).toEqual([['inv-u-original']]);
   });
 
+  it('list panels order a burst in one millisecond as the query module pages it (a LIMIT cuts it the same way)', async () => {
+    const tenant = 'burst';
+    const at = '2026-11-22T11:00:00.000Z';
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    // Ids in no order; the last one under two actors (stored under two keys: tied on time and id).
+    const ids = Array.from(
+      { length: 24 },
+      (_, i) => `0190b0${hex((i * 37) % 256)}-0000-7000-8000-0000000000${hex(i)}`,
+    );
+    const burst: FixtureEvent[] = ids.map((id, i) => ({
+      id,
+      tenant,
+      at,
+      action: 'billing.invoice.paid',
+      crud: 'update',
+      outcome: i % 2 === 0 ? 'failure' : 'success',
+      actor: { id: i % 3 === 0 ? 'u-other' : 'u-burst', type: 'user', name: 'B' },
+      targets: [{ type: 'invoice', id: 'inv-burst', name: 'I' }],
+    }));
+    burst.push({ ...(burst.at(-1) as FixtureEvent), actor: { id: 'u-twin', type: 'user', name: 'T' } });
+    await store.insertLogs(burst.map(toLogRow));
+
+    const panel = (board: keyof typeof boards, title: string) =>
+      boards[board].panels.find((p) => p.title === title)?.targets?.[0]?.rawSql ?? '';
+    const listed = (rows: Row[]) => pick(rows, 'event_id', 'actor_id').map(([id, actor]) => `${id} ${actor}`);
+    const paged = (page: { events: { id: string; actor: { id: string } }[] }) =>
+      page.events.map((e) => `${e.id} ${e.actor.id}`);
+    const all = { limit: 100 };
+    const everything = paged(await store.search({ tenant }, all));
+    expect(everything).toHaveLength(25);
+    expect(listed(await run(panel('overview', 'Recent events'), { tenant }))).toEqual(everything);
+    expect(listed(await run(panel('overview', 'Event stream'), { tenant }))).toEqual(everything);
+    expect(listed(await run(panel('overview', 'Recent failures'), { tenant }))).toEqual(
+      paged(await store.search({ tenant, outcome: 'failure' }, all)),
+    );
+    const timeline = await run(panel('actor', 'Timeline'), { tenant, actor: 'u-burst' });
+    expect(pick(timeline, 'event_id').map(([id]) => `${id} u-burst`)).toEqual(
+      paged(await store.actorTimeline(tenant, { type: 'user', id: 'u-burst' }, all)),
+    );
+    const history = { tenant, target_type: 'invoice', target_id: 'inv-burst' };
+    expect(listed(await run(panel('target', 'History'), history))).toEqual(
+      paged(await store.targetHistory(tenant, { type: 'invoice', id: 'inv-burst' }, all)),
+    );
+  });
+
   it('the Event dashboard finds nothing for an event of another tenant or a non-UUID id', async () => {
     const summary = boards.event.panels.find((p) => p.title === 'Summary')?.targets?.[0]?.rawSql ?? '';
     expect(await run(summary, { tenant: 'acme', event_id: ID.globex })).toEqual([]);

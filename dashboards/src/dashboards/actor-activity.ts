@@ -2,7 +2,16 @@ import { dashboard } from '../dashboard.js';
 import { DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { actorScope, C, DISTINCT_TARGETS, EVENTS, LAST_SEEN, OCCURRENCES, TARGET_COLUMNS } from '../sql.js';
+import {
+  actorScope,
+  C,
+  DISTINCT_TARGETS,
+  EVENTS,
+  LAST_SEEN,
+  NEWEST_FIRST,
+  OCCURRENCES,
+  TARGET_COLUMNS,
+} from '../sql.js';
 import { actorVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -44,7 +53,7 @@ GROUP BY time, ${C.action} ORDER BY time, ${C.action}`,
         sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.actorType}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.outcomeReason}, ${TARGET_COLUMNS},
   ${OCCURRENCES}, ${C.contextIp}, ${C.contextUserAgent}, ${C.serviceName}
 FROM ${EVENTS} WHERE ${actorScope()}
-ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
+ORDER BY ${NEWEST_FIRST} LIMIT 1000`,
         grid: { x: 0, y: 12, w: 24, h: 12 },
         links: [eventLink(), targetLink()],
       }),

@@ -2,7 +2,16 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink, targetLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { logs, resetPanelIds, stat, table, timeseries } from '../panels.js';
-import { C, DISTINCT_TARGETS, EVENTS, LAST_SEEN, OCCURRENCES, scope, TARGET_COLUMNS } from '../sql.js';
+import {
+  C,
+  DISTINCT_TARGETS,
+  EVENTS,
+  LAST_SEEN,
+  NEWEST_FIRST,
+  OCCURRENCES,
+  scope,
+  TARGET_COLUMNS,
+} from '../sql.js';
 import { tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -57,7 +66,7 @@ GROUP BY time, outcome ORDER BY time, outcome`,
         sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.outcomeReason}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${TARGET_COLUMNS},
   ${OCCURRENCES}
 FROM ${EVENTS} WHERE ${scope()} AND ${failure}
-ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 100`,
+ORDER BY ${NEWEST_FIRST} LIMIT 100`,
         grid: { x: 0, y: 13, w: 24, h: 8 },
         links: [eventLink(), actorLink(), targetLink()],
       }),
@@ -84,7 +93,7 @@ GROUP BY target_type, target_id ORDER BY events DESC, target_type, target_id LIM
         sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.action}, ${C.crud}, ${C.outcome}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${TARGET_COLUMNS},
   ${OCCURRENCES}, ${C.serviceName}, ${C.contextIp}
 FROM ${EVENTS} WHERE ${scope()}
-ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 200`,
+ORDER BY ${NEWEST_FIRST} LIMIT 200`,
         grid: { x: 0, y: 30, w: 24, h: 10 },
         links: [eventLink(), actorLink(), targetLink()],
       }),
@@ -97,7 +106,7 @@ ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 200`,
   if(${failure}, 'warning', 'info') AS level,
   toString(${C.eventId}) AS ${C.eventId}, ${C.action}, ${C.actorId}, ${C.serviceName}
 FROM ${EVENTS} WHERE ${scope()}
-ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 500`,
+ORDER BY ${NEWEST_FIRST} LIMIT 500`,
         grid: { x: 0, y: 40, w: 24, h: 10 },
       }),
     ],

@@ -2,7 +2,7 @@ import { dashboard } from '../dashboard.js';
 import { actorLink, DASHBOARD_UIDS, eventLink } from '../links.js';
 import type { Dashboard } from '../model.js';
 import { resetPanelIds, table, timeseries } from '../panels.js';
-import { ALL_TARGETS, C, EVENTS, LAST_SEEN, OCCURRENCES, targetScope } from '../sql.js';
+import { ALL_TARGETS, C, EVENTS, LAST_SEEN, NEWEST_FIRST, OCCURRENCES, targetScope } from '../sql.js';
 import { targetIdVariable, targetTypeVariable, tenantVariable } from '../variables.js';
 
 const failure = `${C.outcome} = 'failure'`;
@@ -27,7 +27,7 @@ GROUP BY time, outcome ORDER BY time, outcome`,
         sql: `SELECT ${C.occurredAt}, ${C.eventId}, ${C.actorId}, ${C.actorType}, ${C.actorName}, ${C.action}, ${C.crud},
   ${C.outcome}, ${C.outcomeReason}, ${ALL_TARGETS}, ${OCCURRENCES}, ${C.changes}, ${C.contextIp}
 FROM ${EVENTS} WHERE ${targetScope()}
-ORDER BY ${C.occurredAt} DESC, ${C.eventId} LIMIT 1000`,
+ORDER BY ${NEWEST_FIRST} LIMIT 1000`,
         grid: { x: 0, y: 7, w: 24, h: 12 },
         links: [eventLink(), actorLink()],
       }),
