@@ -3,11 +3,11 @@ import { lstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import {
   type ActionCount,
   AuditStoreInputError,
-  checkEventId,
   checkQuery,
   type EventFilter,
   type EventPage,
   type ExportOptions,
+  eventIdText,
   type Interval,
   type PageOptions,
   type StoredAuditEvent,
@@ -250,9 +250,11 @@ export class RemoteAuditReader {
   /** One event, or undefined (serve's 404). */
   async getEvent(tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
     checkQuery({ tenant });
-    // Not UUID text: no event, as the store answers (and "." or ".." would resolve away in the URL path).
-    if (!checkEventId(id)) return undefined;
-    const res = await this.get(`/events/${encodeURIComponent(id)}`, [['tenant', tenant]], [404]);
+    // Not UUID text: no event, as the store answers (and "." or ".." would resolve away in the URL path). Sent as
+    // reads return it (an older serve took only that form).
+    const text = eventIdText(id);
+    if (text === undefined) return undefined;
+    const res = await this.get(`/events/${encodeURIComponent(text)}`, [['tenant', tenant]], [404]);
     if (res.status === 404) {
       await res.body?.cancel();
       return undefined;

@@ -204,6 +204,11 @@ describe('otel-audit serve (child process)', () => {
       tenant: 'acme',
       actor: { id: first?.actor },
     });
+    // An id as pasted from a ticket (upper case without dashes, a line break after it) is found too.
+    const pasted = `${String(first?.id).replaceAll('-', '').toUpperCase()}\n`;
+    const viaServe = await cli(['event', pasted, '--data-dir', dir, '--tenant', 'acme', '--json']);
+    expect(viaServe.code).toBe(0);
+    expect(JSON.parse(viaServe.out)).toMatchObject({ id: first?.id });
     for (const [id, tenant] of [
       [first?.id as string, 'other'],
       ['..', 'acme'],

@@ -61,6 +61,7 @@ export {
   type ActionCount,
   checkEventId,
   type EventPage,
+  eventIdText,
   INTERVALS,
   type Interval,
   type TimeBucket,

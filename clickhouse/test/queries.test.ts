@@ -8,6 +8,7 @@ import {
   decodeCursor,
   type EventFilter,
   type ExportOptions,
+  eventIdText,
   type PageOptions,
   type StoredAuditEvent,
   type TargetRef,
@@ -137,6 +138,22 @@ describe('getEvent', () => {
     expect(await store.getEvent('evil', uuid(0))).toBeUndefined();
     expect(await store.getEvent('acme', uuid(999))).toBeUndefined();
     expect(await store.getEvent('acme', "' OR 1=1 --")).toBeUndefined();
+  });
+
+  it('finds an id as a person pastes it (upper case, no dashes, spaces or a line break around it), as the Event dashboard does', async () => {
+    const id = uuid(0);
+    const pasted = [
+      id.toUpperCase(),
+      id.replaceAll('-', ''),
+      ` ${id}\n`,
+      `\t${id.replaceAll('-', '').toUpperCase()}\r\n`,
+    ];
+    for (const text of pasted)
+      expect((await store.getEvent('acme', text))?.id, JSON.stringify(text)).toBe(id);
+    expect(eventIdText(` ${id.toUpperCase()} `)).toBe(id);
+    // Other shapes name no event: a dash in the wrong place, a missing digit, spaces inside, non-ASCII space.
+    for (const text of [`${id.slice(0, 7)}-${id.slice(7)}`, id.slice(1), id.replace('-', ' '), `\u00a0${id}`])
+      expect(eventIdText(text), JSON.stringify(text)).toBeUndefined();
   });
 
   it('an id sent again at another time is a second row: lists show both, getEvent the one received first', async () => {

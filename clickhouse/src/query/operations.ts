@@ -63,25 +63,35 @@ async function rows<T>(r: Reader, query: string, params: Record<string, unknown>
 // FINAL: a duplicate not merged yet is collapsed at read time (the bench compares it with LIMIT 1 BY).
 const events = (r: Reader) => `${r.db}.${AUDIT_TABLES.events} FINAL`;
 
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// UUID text with or without its dashes (as some tools print it), as the Event dashboard reads a pasted id.
+const UUID_TEXT = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i;
 
 /**
- * Checks an event id as getEvent does (AuditStoreInputError when empty or too long); returns whether it can name
- * an event at all: ids come back from reads as UUID text, and anything else names none (toUUIDOrZero would turn
- * it into the nil UUID, which a sender may have stored).
+ * An event id as reads return it (lowercase UUID text with dashes), from an id as a person pastes it: spaces, tabs
+ * and line breaks around it, upper case, or the 32 hex digits without dashes. Undefined when it can name no event
+ * (toUUIDOrZero would turn it into the nil UUID, which a sender may have stored). AuditStoreInputError when empty or
+ * too long.
  */
-export function checkEventId(id: unknown): boolean {
+export function eventIdText(id: unknown): string | undefined {
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
     throw new AuditStoreInputError(
       'id',
       `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
     );
-  return UUID_TEXT.test(id);
+  const parts = UUID_TEXT.exec(id.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, ''));
+  return parts ? parts.slice(1).join('-').toLowerCase() : undefined;
+}
+
+/** Checks an event id as getEvent does (see eventIdText); returns whether it can name an event at all. */
+export function checkEventId(id: unknown): boolean {
+  return eventIdText(id) !== undefined;
 }
 
 export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
-  const params = { tenant: checkTenant(tenant), id };
-  if (!checkEventId(id)) return undefined;
+  const checkedTenant = checkTenant(tenant);
+  const text = eventIdText(id);
+  if (text === undefined) return undefined;
+  const params = { tenant: checkedTenant, id: text };
   const found = await rows<EventRow>(
     r,
     // An id sent again under another actor or time is a second row (a different key): the one received first
