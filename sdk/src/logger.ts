@@ -462,14 +462,17 @@ export function createAuditLogger<const S extends ActionSchemas>(
     },
     async shutdown() {
       try {
-        return await audit.flush();
+        await audit.flush();
       } finally {
+        // Sessions opened while the flush ran are emitted first, as a record() made then is (the pipeline holds
+        // them; the provider's shutdown delivers them): closed first, they were dropped after the counts were read.
+        for (const { recorder } of [...coalescers]) recorder.close();
         // Stopped whatever the flush did: a later record() is dropped (`shutdown`), never accepted unseen.
         closed = true;
-        for (const { recorder } of [...coalescers]) recorder.close();
         stopExitFlush();
         stopExitReport();
       }
+      return audit.stats();
     },
   };
 

@@ -76,6 +76,8 @@ interface Entry {
   listener: DeliveryListener | undefined;
   /** The record's size (logRecordBytes), measured when it is queued. */
   bytes: number;
+  /** Queued as the seq-th record: what a flush waits for is what was queued before it (see untilSettled). */
+  seq: number;
 }
 
 /** Default of maxExportBatchBytes: a quarter of `otel-audit serve`'s body limit, room for JSON escaping. */
@@ -260,6 +262,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   private backoffMs = 0;
   private backoffTimer: ReturnType<typeof setTimeout> | undefined;
   private flushing = false;
+  /** seq of the last record queued. */
+  private lastSeq = 0;
+  /** Flushes waiting for every record up to their seq to be settled (see untilSettled). */
+  private readonly settleWaiters = new Set<{ upTo: number; settled: () => void }>();
   /** forceFlush() calls still running: what the audit logger waits for after OTel's 30 s cut. */
   private readonly flushes = new Set<Promise<void>>();
   private isShutdown = false;
@@ -377,7 +383,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     }
     this.counts.queued += 1;
     listener?.queued(1);
-    this.queue.push({ record, listener, bytes });
+    this.lastSeq += 1;
+    this.queue.push({ record, listener, bytes, seq: this.lastSeq });
     this.heldBytes += bytes;
     this.queuedBytes += bytes;
     if (this.backoffTimer) return; // the retry timer drains
@@ -417,11 +424,16 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.timer = undefined;
     clearTimeout(this.backoffTimer);
     this.backoffTimer = undefined;
+    // What is held now; records made while it runs are the background drain's (a service recording steadily
+    // kept a flush, and its shutdown, from ever ending).
+    const upTo = this.lastSeq;
     try {
       // An attempt right after one that failed slowly waits out the exporter's timeout again for the same answer:
       // a flush during a scheduled export took twice timeoutMillis with the endpoint down. After a fast failure
       // (an HTTP 500) another attempt costs little and may pass.
-      if ((await this.draining) === 'failed' && this.failedSlowly) return;
+      const running = this.draining;
+      if (running && (await this.untilSettled(upTo, running)) === 'failed' && this.failedSlowly) return;
+      if (this.oldestHeldSeq() > upTo) return;
       // A connection the endpoint closed while this process was frozen past its keep-alive idle time (a serverless
       // instance between invocations) fails at once; the agent has dropped it, so one more attempt gets a new one.
       // Without it, a timeout too short for the exporter's own retry left the events to the next invocation.
@@ -429,16 +441,49 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       // its timeoutMillis, and a second attempt would double a flush's time.
       if (
         attempt &&
-        (await this.drain()) === 'failed' &&
+        (await this.untilSettled(upTo, this.drain())) === 'failed' &&
         !this.failedSlowly &&
         isStaleConnection(this.lastRetryableError)
       )
-        await this.drain();
+        await this.untilSettled(upTo, this.drain());
     } finally {
       this.flushing = false;
-      // What the endpoint did not take stays held: keep retrying it in the background.
-      if (this.waitingCount() > 0 && !this.isShutdown && !this.backoffTimer) this.scheduleRetry();
+      // What the endpoint did not take stays held: keep retrying it in the background (a drain still running
+      // sends the records made after the flush began, and arms the retry itself if it fails).
+      if (this.waitingCount() > 0 && !this.isShutdown && !this.backoffTimer && !this.draining)
+        this.scheduleRetry();
     }
+  }
+
+  /**
+   * Waits for `drain` to end, or only until every record queued up to `upTo` is settled (exported, failed or
+   * dropped), whichever comes first: 'done' then, as when the drain sent everything.
+   */
+  private async untilSettled(upTo: number, drain: Promise<DrainEnd>): Promise<DrainEnd> {
+    if (this.oldestHeldSeq() > upTo) return 'done';
+    let waiter: { upTo: number; settled: () => void } | undefined;
+    const settled = new Promise<DrainEnd>((resolve) => {
+      waiter = { upTo, settled: () => resolve('done') };
+      this.settleWaiters.add(waiter);
+    });
+    try {
+      return await Promise.race([drain, settled]);
+    } finally {
+      if (waiter) this.settleWaiters.delete(waiter);
+    }
+  }
+
+  /** seq of the oldest record still held (Infinity if none): batches go out in queue order, retries at the head. */
+  private oldestHeldSeq(): number {
+    return (
+      this.inFlight[0]?.seq ?? this.formed[0]?.[0]?.seq ?? this.queue[0]?.seq ?? Number.POSITIVE_INFINITY
+    );
+  }
+
+  private wakeSettled(): void {
+    if (this.settleWaiters.size === 0) return;
+    const oldest = this.oldestHeldSeq();
+    for (const waiter of this.settleWaiters) if (waiter.upTo < oldest) waiter.settled();
   }
 
   /** Flushes, then fails what is still held (reported to its loggers) and shuts the exporter down. */
@@ -490,6 +535,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   private async runDrain(): Promise<DrainEnd> {
     while (this.formed.length > 0 || this.queue.length > 0) {
+      this.wakeSettled(); // the batch before this one is settled (or back at the head)
       const batch = this.formed.shift() ?? this.nextBatch();
       this.inFlight = batch;
       const startedAt = process.hrtime.bigint();
@@ -536,6 +582,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       if (!this.flushing && !this.isShutdown) this.scheduleRetry();
       return 'failed';
     }
+    this.wakeSettled();
     // More may have arrived while exporting.
     if (this.queue.length > 0 && !this.timer && !this.backoffTimer && !this.flushing) void this.drain();
     return 'done';

@@ -151,6 +151,71 @@ describe('flush() and shutdown() past the provider timeout', () => {
   });
 });
 
+describe('flush() and shutdown() while the service keeps recording', () => {
+  /** Records `n` events; a flag tells whether a promise has settled yet. */
+  const settledFlag = (promise: Promise<unknown>) => {
+    const state = { settled: false };
+    promise.then(
+      () => {
+        state.settled = true;
+      },
+      () => {
+        state.settled = true;
+      },
+    );
+    return state;
+  };
+
+  for (const call of ['flush', 'shutdown'] as const) {
+    it(`${call}() ends once what was held when it was called is exported, not when recording stops`, async () => {
+      const exporter = new ControlledExporter();
+      const processor = new AuditLogRecordProcessor({ exporter });
+      const { audit } = hookedLogger(new LoggerProvider({ processors: [processor] }));
+      for (let i = 0; i < 3; i++) audit.record({ action: 'a.b.created' });
+      const done = audit[call]();
+      const state = settledFlag(done);
+      await tick();
+      expect(exporter.waiting.map((w) => w.records.length)).toEqual([3]);
+      // Requests keep coming: each export finds more records queued meanwhile (it waited for all of them).
+      for (let round = 0; round < 3 && !state.settled; round++) {
+        for (let i = 0; i < 2; i++) audit.record({ action: 'a.b.updated' });
+        exporter.settleAll(ExportResultCode.SUCCESS);
+        await tick();
+        await tick();
+      }
+      expect(state.settled).toBe(true);
+      // What the call held is exported; the 2 records made during it are the background drain's.
+      expect(await done).toMatchObject({ recorded: 5, exported: 3, pending: 2 });
+      exporter.auto = { code: ExportResultCode.SUCCESS };
+      exporter.settleAll(ExportResultCode.SUCCESS);
+      await processor.forceFlush();
+      expect(audit.stats()).toMatchObject({ recorded: 5, exported: 5, pending: 0 });
+    });
+  }
+
+  it('a coalesced occurrence given while shutdown() flushes is delivered, not dropped, and its counts say so', async () => {
+    const exporter = new ControlledExporter();
+    const processor = new AuditLogRecordProcessor({ exporter });
+    const provider = new LoggerProvider({ processors: [processor] });
+    const { audit, drops } = hookedLogger(provider);
+    const saves = audit.coalesce({ idleMs: 60_000 });
+    audit.record({ action: 'a.b.created' });
+    const done = audit.shutdown();
+    await tick();
+    for (let i = 0; i < 2; i++) saves.record({ action: 'a.doc.saved', targets: [{ type: 'doc', id: 'd1' }] });
+    exporter.auto = { code: ExportResultCode.SUCCESS };
+    exporter.settleAll(ExportResultCode.SUCCESS);
+    const stats = await done;
+    expect(drops).toEqual([]);
+    // The session is emitted before the logger stops: held by the pipeline, which the provider's shutdown delivers.
+    expect(stats).toMatchObject({ recorded: 2, dropped: 0, coalescing: 0 });
+    await provider.shutdown();
+    expect(audit.stats()).toMatchObject({ recorded: 2, exported: 2, dropped: 0, pending: 0 });
+    const saved = exporter.delivered.find((r) => r.attributes[A.action] === 'a.doc.saved');
+    expect(saved?.attributes[A.count]).toBe(2);
+  });
+});
+
 describe('async hooks', () => {
   it('reports an async onDrop, onError or onInvalid that rejects through diag, never as an unhandled rejection', async () => {
     const said = diagSpy();
