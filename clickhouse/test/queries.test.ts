@@ -5,6 +5,7 @@ import {
   AuditStoreInputError,
   BASE_SETTINGS,
   CSV_COLUMNS,
+  checkEventId,
   decodeCursor,
   type EventFilter,
   type ExportOptions,
@@ -151,9 +152,27 @@ describe('getEvent', () => {
     for (const text of pasted)
       expect((await store.getEvent('acme', text))?.id, JSON.stringify(text)).toBe(id);
     expect(eventIdText(` ${id.toUpperCase()} `)).toBe(id);
-    // Other shapes name no event: a dash in the wrong place, a missing digit, spaces inside, non-ASCII space.
-    for (const text of [`${id.slice(0, 7)}-${id.slice(7)}`, id.slice(1), id.replace('-', ' '), `\u00a0${id}`])
+    // Other shapes name no event, as toUUIDOrNull (the dashboard) reads them: a dash in the wrong place, some
+    // dashes only, a missing digit, spaces inside, non-ASCII space.
+    const some = [id.replace('-', ''), id.replaceAll('-', '').replace(/^(.{12})/, '$1-')];
+    for (const text of [
+      `${id.slice(0, 7)}-${id.slice(7)}`,
+      ...some,
+      id.slice(1),
+      id.replace('-', ' '),
+      `\u00a0${id}`,
+    ]) {
       expect(eventIdText(text), JSON.stringify(text)).toBeUndefined();
+      expect(await store.getEvent('acme', text), JSON.stringify(text)).toBeUndefined();
+    }
+    // checkEventId: UUID text as reads return it, which toUUID takes as it is.
+    expect([id, id.toUpperCase(), ...pasted.slice(1)].map(checkEventId)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('an id sent again at another time is a second row: lists show both, getEvent the one received first', async () => {

@@ -469,7 +469,9 @@ export function createAuditLogger<const S extends ActionSchemas>(
         for (const { recorder } of [...coalescers]) recorder.close();
         // Stopped whatever the flush did: a later record() is dropped (`shutdown`), never accepted unseen.
         closed = true;
-        stopExitFlush();
+        // The beforeExit flush stays: what was recorded while the flush ran (the flush waits only for what was held
+        // when it began) is still the pipeline's, and a process ending without the provider's shutdown delivers it
+        // then. Once nothing is pending it does nothing.
         stopExitReport();
       }
       return audit.stats();
@@ -506,7 +508,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       },
     );
   }
-  const stopExitFlush = options.flushOnExit === false ? () => {} : onProcessExit(tracker, runBeforeExit);
+  if (options.flushOnExit !== false) onProcessExit(tracker, runBeforeExit);
 
   function openSessions(): number {
     let open = 0;

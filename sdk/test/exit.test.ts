@@ -210,6 +210,25 @@ setTimeout(() => {
 }, Number(process.env.WAIT_MS));
 `;
 
+// An occurrence given to a coalescing recorder while audit.shutdown() flushes: its session is emitted after the
+// flush, when no export is under way; the process then ends on its own without the provider's shutdown, and the
+// beforeExit flush delivers it (the processor's timer does not keep a process alive).
+const childRecordsDuringShutdown = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT });
+const reported = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme',
+  onError: (error, events) => reported.push({ error: error.message, n: events.length }),
+  onDrop: (events, reason) => reported.push({ reason, n: events.length }) });
+const saves = audit.coalesce({ idleMs: 60_000 });
+const ids = [audit.record({ action: 'a.b.created' }).id];
+const done = audit.shutdown();
+ids.push(saves.record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] }).id);
+const returned = await done;
+process.on('exit', () => console.log(JSON.stringify({ ids, reported, returned, stats: audit.stats() })));
+`;
+
 describe('flush on exit', () => {
   it('process.exit() during an export: its records are reported unconfirmed (maybe stored), the queued ones undelivered', async () => {
     const endpoint = await heldEndpoint();
@@ -250,6 +269,24 @@ describe('flush on exit', () => {
     const recorded = JSON.parse(out) as string[];
     expect(recorded).toHaveLength(3);
     expect(eventIds(endpoint).sort()).toEqual([...recorded].sort());
+  }, 30_000);
+
+  it('delivers a session coalesced while shutdown() flushed when the process then ends without the provider shutdown', async () => {
+    const endpoint = await capture();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childRecordsDuringShutdown, { ENDPOINT: endpoint.url });
+    expect(code, err).toBe(0);
+    const { ids, reported, returned, stats } = JSON.parse(out) as {
+      ids: string[];
+      reported: unknown[];
+      returned: object;
+      stats: object;
+    };
+    expect(reported).toEqual([]);
+    // shutdown() waited for what it held; the session emitted after its flush was still the pipeline's.
+    expect(returned).toMatchObject({ recorded: 2, exported: 1, pending: 1 });
+    expect(stats).toMatchObject({ recorded: 2, exported: 2, pending: 0 });
+    expect(eventIds(endpoint).sort()).toEqual([...ids].sort());
   }, 30_000);
 
   it('reports what is still undelivered when the process ends with the endpoint down', async () => {

@@ -63,8 +63,18 @@ async function rows<T>(r: Reader, query: string, params: Record<string, unknown>
 // FINAL: a duplicate not merged yet is collapsed at read time (the bench compares it with LIMIT 1 BY).
 const events = (r: Reader) => `${r.db}.${AUDIT_TABLES.events} FINAL`;
 
-// UUID text with or without its dashes (as some tools print it), as the Event dashboard reads a pasted id.
-const UUID_TEXT = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})$/i;
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// As the Event dashboard reads a pasted id (toUUIDOrNull): all four dashes or none (as some tools print it).
+const PASTED_UUID = /^([0-9a-f]{8})(-?)([0-9a-f]{4})\2([0-9a-f]{4})\2([0-9a-f]{4})\2([0-9a-f]{12})$/i;
+
+function checkIdValue(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
+    throw new AuditStoreInputError(
+      'id',
+      `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
+    );
+  return id;
+}
 
 /**
  * An event id as reads return it (lowercase UUID text with dashes), from an id as a person pastes it: spaces, tabs
@@ -73,18 +83,18 @@ const UUID_TEXT = /^([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?
  * too long.
  */
 export function eventIdText(id: unknown): string | undefined {
-  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_VALUE_LENGTH)
-    throw new AuditStoreInputError(
-      'id',
-      `must be a non-empty string of at most ${MAX_VALUE_LENGTH} characters`,
-    );
-  const parts = UUID_TEXT.exec(id.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, ''));
-  return parts ? parts.slice(1).join('-').toLowerCase() : undefined;
+  const parts = PASTED_UUID.exec(checkIdValue(id).replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, ''));
+  if (!parts) return undefined;
+  const [, a, , b, c, d, e] = parts;
+  return `${a}-${b}-${c}-${d}-${e}`.toLowerCase();
 }
 
-/** Checks an event id as getEvent does (see eventIdText); returns whether it can name an event at all. */
+/**
+ * Whether an id is UUID text as reads return it (upper case aside), which `toUUID` takes as it is; AuditStoreInputError
+ * when empty or too long. getEvent also finds an id as pasted: see eventIdText.
+ */
 export function checkEventId(id: unknown): boolean {
-  return eventIdText(id) !== undefined;
+  return UUID_TEXT.test(checkIdValue(id));
 }
 
 export async function getEvent(r: Reader, tenant: string, id: string): Promise<StoredAuditEvent | undefined> {
