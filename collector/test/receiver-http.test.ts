@@ -527,6 +527,29 @@ describe('POST /v1/logs', () => {
   });
 });
 
+describe('the store failing while the wall clock steps back (NTP correcting a fast clock)', () => {
+  it('still logs the failure once per interval: the interval is measured on the monotonic clock', async () => {
+    const t = await startTestServe({ limits: { refusalLogIntervalMs: 300 } });
+    const logs = `{db}.${AUDIT_TABLES.logs}`;
+    const failedLines = () => t.logs.filter((line) => line.includes('"insert failed"')).length;
+    await t.serve.store.command(`RENAME TABLE ${logs} TO {db}.otel_logs_away`);
+    const wall = Date.now;
+    try {
+      expect((await t.send(logsRequest(records('step', 1)))).status).toBe(503);
+      expect(failedLines()).toBe(1);
+      const stepped = wall() - 3_600_000;
+      Date.now = () => stepped + performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await t.send(logsRequest(records('step', 1)))).status).toBe(503);
+      expect(failedLines()).toBe(2);
+    } finally {
+      Date.now = wall;
+      await t.serve.store.command(`RENAME TABLE {db}.otel_logs_away TO ${logs}`);
+      await t.close();
+    }
+  }, 60_000);
+});
+
 describe('overload: 429 with Retry-After, nothing refused is stored, everything acknowledged is', () => {
   let t: TestServe;
   beforeAll(async () => {

@@ -54,6 +54,7 @@ interface Session {
    * recorded again is a retry, not one more occurrence. The session's own id is checked apart, always.
    */
   ids: Set<string>;
+  /** performance.now() at opening: maxWindowMs holds when the wall clock steps (back an hour: the window grew by it). */
   openedAt: number;
   /** Active context of the first occurrence: the merged event carries its trace, not the flusher's. */
   context: Context;
@@ -192,7 +193,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
 
   function arm(key: string, session: Session): void {
     clearTimeout(session.timer);
-    const delay = Math.max(0, Math.min(idleMs, session.openedAt + maxWindowMs - Date.now()));
+    const delay = Math.max(0, Math.min(idleMs, session.openedAt + maxWindowMs - performance.now()));
     // Unref'd: an open session does not keep the process alive (the logger flushes on exit).
     session.timer = setTimeout(() => close(key), delay);
     session.timer.unref?.();
@@ -249,7 +250,7 @@ export function createCoalescer<S extends ActionSchemas, Invalid>(
         lastOccurredAt: first.event.occurredAt,
         // The session's own id (what record() returned, which a retry may pass back) is checked apart.
         ids: new Set(),
-        openedAt: Date.now(),
+        openedAt: performance.now(),
         context: context.active(),
         timer: undefined,
       };

@@ -75,6 +75,18 @@ describe('session coalescing', () => {
     expect(exporter.records[0]?.attributes[A.count]).toBe(10);
   });
 
+  it('emits a session after maxWindowMs also when the wall clock steps back meanwhile (NTP correcting a fast clock)', () => {
+    const { sheet, exporter } = setup({ maxWindowMs: 10_000 });
+    sheet.record(save(1));
+    vi.setSystemTime(Date.now() - 3_600_000); // timers and performance.now() go on; Date steps back an hour
+    for (let s = 0; s < 12; s++) {
+      vi.advanceTimersByTime(1_000);
+      sheet.record(save(s + 2));
+    }
+    expect(exporter.records.length).toBeGreaterThanOrEqual(1);
+    expect(exporter.records[0]?.attributes[A.count]).toBe(10);
+  });
+
   it('is flushed by the logger: nothing coalesced is lost at flush or shutdown', async () => {
     const { audit, sheet, exporter } = setup();
     sheet.record(save(1));

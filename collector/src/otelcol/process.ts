@@ -74,12 +74,13 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     kill: () => signal('SIGKILL', 5_000),
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  // Monotonic: a wall clock stepped forward failed a start at once, stepped back it waited for the step.
+  const deadline = performance.now() + (options.readyTimeoutMs ?? 30_000);
   let exitedEarly: CollectorExit | undefined;
   void exited.then((exit) => {
     exitedEarly = exit;
   });
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     if (exitedEarly) {
       throw new CollectorStartError(
         `the collector exited before it was ready (code ${exitedEarly.code}, signal ${exitedEarly.signal})`,

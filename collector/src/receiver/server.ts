@@ -207,11 +207,16 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
         insertFailure = undefined;
         return log.log('debug', 'insert committed', { rows, requests, ms: Math.round(ms) });
       }
-      const now = Date.now();
       const message = error instanceof Error ? error.message : String(error);
-      insertFailure = { since: insertFailure?.since ?? now, message, logged: insertFailure?.logged ?? false };
+      insertFailure = {
+        since: insertFailure?.since ?? Date.now(),
+        message,
+        logged: insertFailure?.logged ?? false,
+      };
       // Once per interval while the store keeps failing, across recoveries (a full disk failed every batch: 454
-      // lines with stacks in 25 s).
+      // lines with stacks in 25 s). Monotonic: after the wall clock stepped back an hour, every line of an hour's
+      // outage was held back.
+      const now = performance.now();
       if (now - failureLineAt < limits.refusalLogIntervalMs) {
         failedUnlogged += 1;
         return;
@@ -231,7 +236,7 @@ export async function startReceiverServer(options: ReceiverServerOptions): Promi
   /** The store failing inserts: since when, its last error, whether this episode had a log line. */
   let insertFailure: { since: number; message: string; logged: boolean } | undefined;
   /** When the last 'insert failed' line went out, and failures since then without one. */
-  let failureLineAt = 0;
+  let failureLineAt = Number.NEGATIVE_INFINITY;
   let failedUnlogged = 0;
   const storeHealth = () =>
     insertFailure
