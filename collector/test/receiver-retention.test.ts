@@ -5,7 +5,7 @@ import type { StoreStatus } from '@otel-audit/clickhouse';
 import { AUDIT_ATTRIBUTES as A } from '@otel-audit/sdk/conventions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProtobufResponse } from '../src/index.js';
-import { RETENTION_REFRESH_MS, watchRetention } from '../src/receiver/retention.js';
+import { RETENTION_REFRESH_MS, serverNow, watchRetention } from '../src/receiver/retention.js';
 import { type JsonObject, logsRequest, startTestServe, str, type TestServe } from './receiver-support.js';
 
 const DAY_NS = 86_400_000_000_000n;
@@ -100,5 +100,29 @@ describe('the retention serve knows', () => {
       vi.useRealTimers();
     }
     expect(RETENTION_REFRESH_MS).toBeLessThanOrEqual(5_000);
+  });
+
+  it("follows a server store's clock, which its TTL deletes by, not this host's (behind it, or stepped)", async () => {
+    const store = {
+      status: async () =>
+        ({ tables: [{ name: 'audit_events', retentionDays: 1 }] }) as unknown as StoreStatus,
+    };
+    const ahead = 2 * 3_600_000; // serve's host 2 h behind the server
+    const server = await watchRetention(
+      store,
+      () => {},
+      RETENTION_REFRESH_MS,
+      async () => Date.now() + ahead,
+    );
+    try {
+      const expected = Date.now() + ahead - 86_400_000;
+      expect(Math.abs((server.cutoff(Date.now())?.expiredBeforeMs ?? 0) - expected)).toBeLessThan(1_000);
+      // This host's time is not what counts (a step of its wall clock moves nothing).
+      expect(Math.abs((server.cutoff(0)?.expiredBeforeMs ?? 0) - expected)).toBeLessThan(1_000);
+    } finally {
+      server.stop();
+    }
+    // The clock query runs on the engine.
+    expect(Math.abs((await serverNow(t.serve.store)) - Date.now())).toBeLessThan(5_000);
   });
 });

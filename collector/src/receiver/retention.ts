@@ -18,23 +18,37 @@ export interface RetentionCutoff {
 }
 
 export interface Retention {
-  /** undefined: events are kept forever (or the retention could not be read yet). */
+  /**
+   * undefined: events are kept forever (or the retention could not be read yet). `now`: this host's time, used
+   * unless the store's own clock was read (a server store: see watchRetention).
+   */
   cutoff(now: number): RetentionCutoff | undefined;
   /** Stops refreshing. */
   stop(): void;
 }
 
-/** The retention of audit_events, read now and then every `refreshMs` if given; a failed read keeps the last one. */
+/**
+ * The retention of audit_events, read now and then every `refreshMs` if given; a failed read keeps the last one.
+ * `storeNow` (a server store) reads the server's clock with it: the TTL deletes by the server's clock, and with
+ * serve's host behind it (another host, or a clock NTP has not stepped yet) records that far past the retention
+ * were acknowledged and then deleted. Between readings it runs on the monotonic clock.
+ */
 export async function watchRetention(
   store: Pick<AuditReads, 'status'>,
   onError: (error: unknown) => void,
   refreshMs: number | undefined,
+  storeNow?: () => Promise<number>,
 ): Promise<Retention> {
   let days: number | undefined;
+  let clock: { storeMs: number; at: number } | undefined;
   const read = async () => {
     try {
       const status = await store.status();
       days = status.tables.find((t) => t.name === AUDIT_TABLES.events)?.retentionDays;
+      if (storeNow) {
+        const storeMs = await storeNow();
+        if (Number.isFinite(storeMs)) clock = { storeMs, at: performance.now() };
+      }
     } catch (error) {
       onError(error);
     }
@@ -42,8 +56,16 @@ export async function watchRetention(
   await read();
   const timer = refreshMs === undefined ? undefined : setInterval(() => void read(), refreshMs);
   timer?.unref();
+  const storeTime = (now: number) => (clock ? clock.storeMs + (performance.now() - clock.at) : now);
   return {
-    cutoff: (now) => (days === undefined ? undefined : { days, expiredBeforeMs: now - days * DAY_MS }),
+    cutoff: (now) =>
+      days === undefined ? undefined : { days, expiredBeforeMs: storeTime(now) - days * DAY_MS },
     stop: () => clearInterval(timer),
   };
+}
+
+/** A server store's clock, in ms since the epoch (what its TTL deletes by). */
+export async function serverNow(store: { query<T>(sql: string): Promise<T[]> }): Promise<number> {
+  const [row] = await store.query<{ now: string | number }>('SELECT toUnixTimestamp64Milli(now64(3)) AS now');
+  return Number(row?.now);
 }

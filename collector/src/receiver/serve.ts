@@ -20,7 +20,7 @@ import { processStart, removeDiscovery, writeDiscovery } from './discovery.js';
 import { ReceiverConfigError, StoreNotMigratedError } from './errors.js';
 import { keyRepairFile, TargetKeyRepair } from './key-repair.js';
 import { jsonLogger, type Logger } from './log.js';
-import { RETENTION_REFRESH_MS, type Retention, watchRetention } from './retention.js';
+import { RETENTION_REFRESH_MS, type Retention, serverNow, watchRetention } from './retention.js';
 import { type ReceiverServer, type ShutdownReport, startReceiverServer } from './server.js';
 import { prepareStateDir, refuseSharedStateDir, type ServedStore, serverIdentity } from './state-dir.js';
 import { within } from './within.js';
@@ -247,14 +247,18 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     const repairFile = keyRepairFile(stateDir, repairIdentity(options.store, stateDir, served.database));
     const keyRepair = new TargetKeyRepair(log, limits.refusalLogIntervalMs, repairFile);
     keyRepair.resume();
-    reader = await AuditStore.open(options.store);
+    const opened = await AuditStore.open(options.store);
+    reader = opened;
+    const embedded = isEmbeddedTarget(options.store);
     retention = await watchRetention(
       reader,
       (error) =>
         log.log('warn', "could not read the store's retention (records past it are not rejected meanwhile)", {
           error: error instanceof Error ? error.message : String(error),
         }),
-      isEmbeddedTarget(options.store) ? undefined : RETENTION_REFRESH_MS,
+      embedded ? undefined : RETENTION_REFRESH_MS,
+      // The TTL deletes by the server's clock; an embedded store's is this host's.
+      embedded ? undefined : () => serverNow(opened),
     );
     server = await startReceiverServer({
       host,
