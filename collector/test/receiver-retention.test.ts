@@ -122,6 +122,28 @@ describe('the retention serve knows', () => {
     } finally {
       server.stop();
     }
+    // A failed clock read is told as such; the retention is still checked (by this host's clock until a reading).
+    const said: string[] = [];
+    let fails = true;
+    const flaky = await watchRetention(
+      store,
+      (error, what) => said.push(`${what}: ${(error as Error).message}`),
+      RETENTION_REFRESH_MS,
+      async () => {
+        if (fails) throw new Error('no route to host');
+        return Date.now() + ahead;
+      },
+    );
+    try {
+      expect(said).toEqual(['clock: no route to host']);
+      expect(flaky.cutoff(0)?.expiredBeforeMs).toBe(-86_400_000);
+      fails = false;
+      await vi.waitFor(() => expect(flaky.cutoff(0)?.expiredBeforeMs).toBeGreaterThan(0), {
+        timeout: RETENTION_REFRESH_MS + 2_000,
+      });
+    } finally {
+      flaky.stop();
+    }
     // The clock query runs on the engine.
     expect(Math.abs((await serverNow(t.serve.store)) - Date.now())).toBeLessThan(5_000);
   });

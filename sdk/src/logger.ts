@@ -461,6 +461,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
       return audit.stats();
     },
     async shutdown() {
+      const before = tracker.stats();
       try {
         await audit.flush();
       } finally {
@@ -471,7 +472,10 @@ export function createAuditLogger<const S extends ActionSchemas>(
         closed = true;
         // The beforeExit flush stays: what was recorded while the flush ran (the flush waits only for what was held
         // when it began) is still the pipeline's, and a process ending without the provider's shutdown delivers it
-        // then. Once nothing is pending it does nothing.
+        // then. By its own rule: not after a flush that delivered nothing (with the endpoint down it waited out the
+        // exporter's timeout a second time at exit; untracked, it flushed a provider shut down since).
+        const after = tracker.stats();
+        heldAfterFruitlessFlush = after.exported > before.exported ? -1 : after.pending;
         stopExitReport();
       }
       return audit.stats();

@@ -229,6 +229,38 @@ const returned = await done;
 process.on('exit', () => console.log(JSON.stringify({ ids, reported, returned, stats: audit.stats() })));
 `;
 
+// shutdown() with an endpoint that never answers (its flush delivers nothing), then the process ends on its own.
+const childShutdownEndpointSilent = `
+import { createAuditLogger } from '@otel-audit/sdk';
+import { createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = createAuditLoggerProvider({ endpoint: process.env.ENDPOINT, timeoutMillis: 500 });
+const errors = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme',
+  onError: (error, events) => errors.push({ message: error.message, n: events.length }) });
+audit.record({ action: 'a.b.created' });
+const returned = await audit.shutdown();
+process.on('exit', () => console.log(JSON.stringify({ errors, returned, stats: audit.stats() })));
+`;
+
+// An untracked pipeline shut down in order (audit.shutdown(), then the provider's): nothing is flushed at exit, so
+// OTel warns of no flush after its provider's shutdown.
+const childUntrackedShutdown = `
+import { diag, DiagLogLevel } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+const said = [];
+const note = (...args) => said.push(args.map(String).join(' '));
+diag.setLogger({ error: note, warn: note, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+const exporter = new InMemoryLogRecordExporter();
+const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter })] });
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme' });
+audit.record({ action: 'a.b.created' });
+await audit.shutdown();
+const exported = exporter.getFinishedLogRecords().length; // the in-memory exporter forgets them at shutdown
+await provider.shutdown();
+process.on('exit', () => console.log(JSON.stringify({ said, exported, stats: audit.stats() })));
+`;
+
 describe('flush on exit', () => {
   it('process.exit() during an export: its records are reported unconfirmed (maybe stored), the queued ones undelivered', async () => {
     const endpoint = await heldEndpoint();
@@ -287,6 +319,32 @@ describe('flush on exit', () => {
     expect(returned).toMatchObject({ recorded: 2, exported: 1, pending: 1 });
     expect(stats).toMatchObject({ recorded: 2, exported: 2, pending: 0 });
     expect(eventIds(endpoint).sort()).toEqual([...ids].sort());
+  }, 30_000);
+
+  it('makes no second attempt at exit after a shutdown() whose flush delivered nothing (endpoint not answering)', async () => {
+    const endpoint = await heldEndpoint();
+    endpoints.push(endpoint);
+    const { code, out, err } = await runChild(childShutdownEndpointSilent, { ENDPOINT: endpoint.url });
+    expect(code, err).toBe(0);
+    // One request: shutdown()'s attempt. The beforeExit flush waited out the exporter's timeout a second time.
+    expect(endpoint.received).toBe(1);
+    const { errors, returned, stats } = JSON.parse(out) as {
+      errors: unknown[];
+      returned: object;
+      stats: object;
+    };
+    expect(returned).toMatchObject({ recorded: 1, exported: 0, pending: 1 });
+    expect(stats).toMatchObject({ recorded: 1, failed: 1, pending: 0 });
+    expect(errors).toHaveLength(1);
+  }, 30_000);
+
+  it('an untracked pipeline shut down in order is not flushed again at exit (OTel warned of a flush after shutdown)', async () => {
+    const { code, out, err } = await runChild(childUntrackedShutdown, {});
+    expect(code, err).toBe(0);
+    const { said, exported } = JSON.parse(out) as { said: string[]; exported: number };
+    expect(exported).toBe(1);
+    // Only the warning every untracked pipeline gets, not OTel's about a flush after its provider's shutdown.
+    expect(said.filter((line) => !line.includes('no delivery-tracking processor'))).toEqual([]);
   }, 30_000);
 
   it('reports what is still undelivered when the process ends with the endpoint down', async () => {

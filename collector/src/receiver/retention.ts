@@ -31,11 +31,12 @@ export interface Retention {
  * The retention of audit_events, read now and then every `refreshMs` if given; a failed read keeps the last one.
  * `storeNow` (a server store) reads the server's clock with it: the TTL deletes by the server's clock, and with
  * serve's host behind it (another host, or a clock NTP has not stepped yet) records that far past the retention
- * were acknowledged and then deleted. Between readings it runs on the monotonic clock.
+ * were acknowledged and then deleted. Between readings it runs on the monotonic clock; until a first reading, on
+ * this host's.
  */
 export async function watchRetention(
   store: Pick<AuditReads, 'status'>,
-  onError: (error: unknown) => void,
+  onError: (error: unknown, what: 'retention' | 'clock') => void,
   refreshMs: number | undefined,
   storeNow?: () => Promise<number>,
 ): Promise<Retention> {
@@ -45,12 +46,16 @@ export async function watchRetention(
     try {
       const status = await store.status();
       days = status.tables.find((t) => t.name === AUDIT_TABLES.events)?.retentionDays;
-      if (storeNow) {
-        const storeMs = await storeNow();
-        if (Number.isFinite(storeMs)) clock = { storeMs, at: performance.now() };
-      }
     } catch (error) {
-      onError(error);
+      return onError(error, 'retention');
+    }
+    if (!storeNow) return;
+    try {
+      const storeMs = await storeNow();
+      if (!Number.isFinite(storeMs)) throw new Error(`the server answered ${storeMs} for its clock`);
+      clock = { storeMs, at: performance.now() };
+    } catch (error) {
+      onError(error, 'clock');
     }
   };
   await read();

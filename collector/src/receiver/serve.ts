@@ -252,10 +252,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServe> {
     const embedded = isEmbeddedTarget(options.store);
     retention = await watchRetention(
       reader,
-      (error) =>
-        log.log('warn', "could not read the store's retention (records past it are not rejected meanwhile)", {
-          error: error instanceof Error ? error.message : String(error),
-        }),
+      (error, what) =>
+        log.log(
+          'warn',
+          what === 'clock'
+            ? "could not read the server's clock (its last reading, or this host's clock, checks the retention meanwhile)"
+            : "could not read the store's retention (the last one read is used; until one is, records past it are not rejected)",
+          { error: error instanceof Error ? error.message : String(error) },
+        ),
       embedded ? undefined : RETENTION_REFRESH_MS,
       // The TTL deletes by the server's clock; an embedded store's is this host's.
       embedded ? undefined : () => serverNow(opened),
