@@ -79,6 +79,28 @@ export class AuditOptionError extends RangeError {
 }
 
 /**
+ * Passed to `onError` when the endpoint answered an export 200 with a body that is not an OTLP response (a web page:
+ * the URL reaches a web server or a proxy's catch-all, not an OTLP/HTTP logs receiver). Nothing says the records
+ * were stored, and sending them again would get the same answer: they are counted as failed.
+ */
+export class AuditNotOtlpResponseError extends Error {
+  override readonly name: string = 'AuditNotOtlpResponseError';
+  /** Not worth another attempt (AuditLogRecordProcessor fails the batch). */
+  readonly retryable = false;
+  /** The start of the body the endpoint answered. */
+  readonly body: string;
+
+  constructor(body: string) {
+    const shown = body.length > 100 ? `${body.slice(0, 100)}…` : body;
+    super(
+      `the endpoint answered 200 with a body that is not an OTLP response (${JSON.stringify(shown)}): its URL does ` +
+        'not reach an OTLP/HTTP logs receiver (check the endpoint and its /v1/logs path, and any proxy in front of it)',
+    );
+    this.body = shown;
+  }
+}
+
+/**
  * Passed to `onError` when the endpoint accepted a batch but rejected some of its records (OTLP partial
  * success). The endpoint does not say which: `onError`'s events are the batch's events of this logger, of
  * which `rejected` are counted as failed (at most the endpoint's count: a lost one is never counted exported).

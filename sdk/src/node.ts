@@ -158,6 +158,14 @@ function processorOptions(
 
 function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
   if (options.endpoint === undefined) checkEndpointVariables();
+  // The exporter sends any other value (zstd, GZIP) uncompressed without a word.
+  if (options.compression !== undefined && options.compression !== 'gzip' && options.compression !== 'none')
+    throw new AuditOptionError(
+      'createAuditLoggerProvider',
+      'compression',
+      "'gzip' or 'none' (the OTLP exporter knows no other)",
+      options.compression,
+    );
   return new AuditOTLPLogExporter({
     ...(options.endpoint !== undefined && { url: logsUrl(options.endpoint) }),
     ...(options.headers !== undefined && { headers: options.headers }),

@@ -4,7 +4,7 @@
 // exported. This one is the same exporter (same transport, configuration and environment variables, built
 // from the public parts of @opentelemetry/otlp-exporter-base and -transformer) with a response reader that
 // keeps the rejected count and hands it to AuditLogRecordProcessor with the export result.
-import type { ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import {
   convertLegacyHttpOptions,
@@ -18,17 +18,26 @@ import {
   LogsExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { AuditNotOtlpResponseError } from './errors.js';
 import { requireMillis } from './options.js';
 import type { PartialExportResult } from './partial-success.js';
 
 interface LastResponse {
   partial: { rejected: number; message: string } | undefined;
+  /** The body of a 200 that is not an OTLP response (the stock reader logs it and reports a success). */
+  notOtlp: string | undefined;
 }
 
 function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> {
   return {
     serializeRequest: (records) => JsonLogsSerializer.serializeRequest(records),
     deserializeResponse: (data) => {
+      const text = new TextDecoder().decode(data);
+      if (!isJsonObject(text)) {
+        last.partial = undefined;
+        last.notOtlp = text;
+        return {};
+      }
       const response = JsonLogsSerializer.deserializeResponse(data);
       const partial = response.partialSuccess;
       // int64 travels as a string in OTLP/JSON.
@@ -37,6 +46,32 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
       return response;
     },
   };
+}
+
+/** An OTLP/JSON response is a JSON object; an empty body (the transport does not pass one here) is accepted too. */
+function isJsonObject(text: string): boolean {
+  if (text.trim() === '') return true;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A redirect answered to an export (http -> https, a moved endpoint), said as such: the exporter does not follow
+ * it (its message was only "Moved Permanently"), so the records fail (see isRetryable).
+ */
+function redirectOf(error: unknown): Error | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (!(error instanceof Error) || typeof code !== 'number' || code < 300 || code >= 400) return undefined;
+  const said = new Error(
+    `the endpoint answered ${code} ${error.message} (a redirect): the exporter does not follow redirects; set the ` +
+      'endpoint to the URL it redirects to',
+    { cause: error },
+  );
+  return Object.assign(said, { code });
 }
 
 /**
@@ -99,7 +134,7 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
   readonly [AUDIT_EXPORTER]: true = true;
 
   constructor(config: OTLPExporterNodeConfigBase = {}) {
-    const last: LastResponse = { partial: undefined };
+    const last: LastResponse = { partial: undefined, notOtlp: undefined };
     const timeout = otlpTimeout(config.timeoutMillis);
     // Outside setTimeout's range a request timeout misfires (0.5 ms timed every export out; past 2^31 - 1 Node
     // fires at once): refused here, for every way of building the pipeline; before super(), whose own check
@@ -125,7 +160,14 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
       // The delegate reads the response and calls back in the same synchronous step, so `last` is this
       // export's response even with several exports in flight.
       const partial = this.last.partial;
+      const notOtlp = this.last.notOtlp;
       this.last.partial = undefined;
+      this.last.notOtlp = undefined;
+      // A web page answered 200 was counted exported, and the events were lost without a word.
+      if (notOtlp !== undefined && result.code === ExportResultCode.SUCCESS)
+        return done({ code: ExportResultCode.FAILED, error: new AuditNotOtlpResponseError(notOtlp) });
+      const redirect = redirectOf(result.error);
+      if (redirect !== undefined) return done({ ...result, error: redirect });
       if (partial === undefined) return done(result);
       const withRejections: PartialExportResult = {
         ...result,

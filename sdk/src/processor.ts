@@ -99,12 +99,16 @@ function isTooLarge(error: unknown): boolean {
 
 /**
  * Whether an export failure may pass on retry. An HTTP 4xx other than 408/429 means the endpoint refused the
- * data itself: sending it again cannot help. Anything else (network error, 5xx, timeout) may.
+ * data itself: sending it again cannot help. Nor does a 3xx: the exporter does not follow redirects, and the
+ * endpoint answers the next request the same (an http -> https redirect was retried until the queue filled).
+ * Anything else (network error, 5xx, timeout) may.
  */
 export function isRetryable(error: unknown): boolean {
+  // An error that knows it (AuditNotOtlpResponseError: a web page answered 200).
+  if ((error as { retryable?: unknown } | undefined)?.retryable === false) return false;
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'number') return true;
-  return !(code >= 400 && code < 500 && code !== 408 && code !== 429);
+  return !(code >= 300 && code < 500 && code !== 408 && code !== 429);
 }
 
 /** A request on a kept-alive connection the endpoint had closed: "socket hang up", ECONNRESET, EPIPE. */

@@ -1,7 +1,7 @@
 // The ready Node pipeline: the real OTLP/HTTP exporter against an endpoint on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditOptionError, createAuditLogger } from '../src/index.js';
-import { createAuditLoggerProvider } from '../src/node.js';
+import { type AuditLoggerProviderOptions, createAuditLoggerProvider } from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
 const open: Capture[] = [];
@@ -28,6 +28,22 @@ afterEach(async () => {
 });
 
 describe('createAuditLoggerProvider', () => {
+  it('refuses a compression the exporter does not know (it sent such bodies uncompressed without a word)', () => {
+    for (const compression of ['zstd', 'GZIP', '']) {
+      const options = {
+        endpoint: 'http://collector:4318',
+        compression,
+      } as unknown as AuditLoggerProviderOptions;
+      expect(() => createAuditLoggerProvider(options), compression).toThrow(
+        /^createAuditLoggerProvider: compression must be 'gzip' or 'none'/,
+      );
+    }
+    for (const compression of ['gzip', 'none'] as const)
+      expect(() =>
+        createAuditLoggerProvider({ endpoint: 'http://collector:4318', compression }),
+      ).not.toThrow();
+  });
+
   it('refuses an endpoint without http:// or https:// (every export would fail, retried forever)', () => {
     for (const endpoint of [
       'localhost:4318',

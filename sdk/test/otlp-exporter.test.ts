@@ -1,9 +1,11 @@
 // AuditOTLPLogExporter behaves as the stock OTLPLogExporter where it does not differ on purpose: its
-// self-observability metrics go to the configured selfObsMeterProvider.
+// self-observability metrics go to the configured selfObsMeterProvider. Where it differs: a 200 that is not an OTLP
+// response fails the export.
+import { createServer } from 'node:http';
 import { type Counter, createNoopMeter, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuditLogger } from '../src/index.js';
+import { AuditNotOtlpResponseError, createAuditLogger } from '../src/index.js';
 import { AuditLogRecordProcessor, AuditOTLPLogExporter } from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
@@ -46,5 +48,79 @@ describe('AuditOTLPLogExporter', () => {
       value: 2,
     });
     await provider.shutdown();
+  });
+
+  it('fails an export the endpoint redirects (not followed; retried, the same answer until the queue filled)', async () => {
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests += 1;
+      req.resume();
+      req.on('end', () => res.writeHead(308, { location: 'https://audit.example/v1/logs' }).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const errors: Error[] = [];
+    const exporter = new AuditOTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` });
+    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
+    const audit = createAuditLogger({
+      loggerProvider: provider,
+      tenant: 'acme',
+      flushOnExit: false,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      audit.record({ action: 'a.b.created' });
+      expect(await audit.flush()).toMatchObject({ recorded: 1, failed: 1, pending: 0 });
+      expect(requests).toBe(1);
+      expect(errors.map((e) => e.message)).toEqual([
+        expect.stringMatching(
+          /^the endpoint answered 308 .*\(a redirect\): the exporter does not follow redirects/,
+        ),
+      ]);
+    } finally {
+      await provider.shutdown();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('fails an export the endpoint answers 200 with a web page (not OTLP): counted failed and told, not exported', async () => {
+    const bodies = ['<html><body>Welcome</body></html>', '[]', 'ok', '{}', ''];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const body = bodies.shift() ?? '';
+        res.writeHead(200, {
+          'content-type': body.startsWith('{') || body === '' ? 'application/json' : 'text/html',
+        });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const errors: Error[] = [];
+    const exporter = new AuditOTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` });
+    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
+    const audit = createAuditLogger({
+      loggerProvider: provider,
+      tenant: 'acme',
+      flushOnExit: false,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      // One export per flush: a page, a JSON array and plain text fail (not retried); {} and an empty body pass.
+      for (let i = 0; i < 5; i++) {
+        audit.record({ action: 'a.b.created' });
+        await audit.flush();
+      }
+      expect(audit.stats()).toMatchObject({ recorded: 5, exported: 2, failed: 3, pending: 0 });
+      expect(errors).toHaveLength(3);
+      expect(errors[0]).toBeInstanceOf(AuditNotOtlpResponseError);
+      expect(errors[0]?.message).toMatch(
+        /^the endpoint answered 200 with a body that is not an OTLP response \("<html><body>Welcome/,
+      );
+    } finally {
+      await provider.shutdown();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
