@@ -24,7 +24,9 @@ describe('SDK -> serve down, then up', () => {
       serviceName: 'sdk-delivery',
       endpoint: `http://127.0.0.1:${port}`,
       headers: { authorization: `Bearer ${token}` },
-      timeoutMillis: 2000,
+      // Long enough for serve's first insert on a loaded machine (2 s timed out under a parallel run, and the flush,
+      // which makes one attempt, returned with all 500 still held). The down phase fails fast (refused) anyway.
+      timeoutMillis: 10_000,
       processor: {
         maxQueueSize: 500,
         maxExportBatchSize: 100,

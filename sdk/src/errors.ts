@@ -79,9 +79,9 @@ export class AuditOptionError extends RangeError {
 }
 
 /**
- * Passed to `onError` when the endpoint answered an export 200 with a body that is not an OTLP response (a web page:
- * the URL reaches a web server or a proxy's catch-all, not an OTLP/HTTP logs receiver). Nothing says the records
- * were stored, and sending them again would get the same answer: they are counted as failed.
+ * Passed to `onError` when the endpoint answered an export with a success status and a web page (HTML or XML: the
+ * URL reaches a web server or a proxy's catch-all, not an OTLP/HTTP logs receiver). Nothing says the records were
+ * stored, and sending them again would get the same answer: they are counted as failed.
  */
 export class AuditNotOtlpResponseError extends Error {
   override readonly name: string = 'AuditNotOtlpResponseError';
@@ -93,7 +93,7 @@ export class AuditNotOtlpResponseError extends Error {
   constructor(body: string) {
     const shown = body.length > 100 ? `${body.slice(0, 100)}…` : body;
     super(
-      `the endpoint answered 200 with a body that is not an OTLP response (${JSON.stringify(shown)}): its URL does ` +
+      `the endpoint answered a success status with a web page, not an OTLP response (${JSON.stringify(shown)}): its URL does ` +
         'not reach an OTLP/HTTP logs receiver (check the endpoint and its /v1/logs path, and any proxy in front of it)',
     );
     this.body = shown;

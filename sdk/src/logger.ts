@@ -462,6 +462,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
     },
     async shutdown() {
       const before = tracker.stats();
+      const sessionsBefore = openSessions();
       try {
         await audit.flush();
       } finally {
@@ -472,10 +473,14 @@ export function createAuditLogger<const S extends ActionSchemas>(
         closed = true;
         // The beforeExit flush stays: what was recorded while the flush ran (the flush waits only for what was held
         // when it began) is still the pipeline's, and a process ending without the provider's shutdown delivers it
-        // then. By its own rule: not after a flush that delivered nothing (with the endpoint down it waited out the
-        // exporter's timeout a second time at exit; untracked, it flushed a provider shut down since).
+        // then. Not after a flush that had something to send and delivered none of it (with the endpoint down, exit
+        // waited out the exporter's timeout a second time); untracked (nothing is seen delivered), only for records
+        // made meanwhile (else a provider shut down since was flushed again, and OTel warned).
         const after = tracker.stats();
-        heldAfterFruitlessFlush = after.exported > before.exported ? -1 : after.pending;
+        const fruitless = tracker.tracked
+          ? (before.pending > 0 || sessionsBefore > 0) && after.exported === before.exported
+          : after.pending === before.pending;
+        heldAfterFruitlessFlush = fruitless ? after.pending : -1;
         stopExitReport();
       }
       return audit.stats();

@@ -18,7 +18,7 @@ import {
   LogsExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AuditNotOtlpResponseError } from './errors.js';
+import { AuditNotOtlpResponseError, AuditOptionError } from './errors.js';
 import { requireMillis } from './options.js';
 import type { PartialExportResult } from './partial-success.js';
 
@@ -33,7 +33,7 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
     serializeRequest: (records) => JsonLogsSerializer.serializeRequest(records),
     deserializeResponse: (data) => {
       const text = new TextDecoder().decode(data);
-      if (!isJsonObject(text)) {
+      if (isWebPage(text)) {
         last.partial = undefined;
         last.notOtlp = text;
         return {};
@@ -48,15 +48,13 @@ function readingSerializer(last: LastResponse): ISerializer<ReadableLogRecord[],
   };
 }
 
-/** An OTLP/JSON response is a JSON object; an empty body (the transport does not pass one here) is accepted too. */
-function isJsonObject(text: string): boolean {
-  if (text.trim() === '') return true;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
-  }
+/**
+ * An HTML or XML page, not an OTLP answer. Only that: another body that does not parse as JSON may still be a
+ * receiver's (a protobuf answer to a JSON request, a proxy's gzip-encoded JSON), which the exporter takes as a
+ * success as it always did.
+ */
+function isWebPage(text: string): boolean {
+  return /^\uFEFF?\s*</.test(text);
 }
 
 /**
@@ -140,6 +138,15 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
     // fires at once): refused here, for every way of building the pipeline; before super(), whose own check
     // throws a plain Error for 0, negatives and NaN.
     requireMillis('AuditOTLPLogExporter', timeout.variable ?? 'timeoutMillis', timeout.millis, 1);
+    // The exporter sends any other value (zstd, GZIP) uncompressed without a word.
+    const compression: unknown = config.compression;
+    if (compression !== undefined && compression !== 'gzip' && compression !== 'none')
+      throw new AuditOptionError(
+        'AuditOTLPLogExporter',
+        'compression',
+        "'gzip' or 'none' (the OTLP exporter knows no other)",
+        compression,
+      );
     super(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', { 'Content-Type': 'application/json' }),

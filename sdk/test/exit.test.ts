@@ -261,6 +261,24 @@ await provider.shutdown();
 process.on('exit', () => console.log(JSON.stringify({ said, exported, stats: audit.stats() })));
 `;
 
+// Nothing pending when shutdown() is called; a record made while it flushes (MODE=untracked: through the
+// application's own BatchLogRecordProcessor); the process then ends on its own without the provider's shutdown.
+const childRecordDuringIdleShutdown = `
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { createAuditLogger } from '@otel-audit/sdk';
+import { AuditOTLPLogExporter, createAuditLoggerProvider } from '@otel-audit/sdk/node';
+const provider = process.env.MODE === 'untracked'
+  ? new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter: new AuditOTLPLogExporter({ url: process.env.ENDPOINT + '/v1/logs' }) })] })
+  : createAuditLoggerProvider({ endpoint: process.env.ENDPOINT });
+const reported = [];
+const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme',
+  onError: (error, events) => reported.push({ error: error.message, n: events.length }) });
+const done = audit.shutdown();
+const ids = [audit.record({ action: 'a.b.updated' }).id];
+await done;
+process.on('exit', () => console.log(JSON.stringify({ ids, reported })));
+`;
+
 describe('flush on exit', () => {
   it('process.exit() during an export: its records are reported unconfirmed (maybe stored), the queued ones undelivered', async () => {
     const endpoint = await heldEndpoint();
@@ -320,6 +338,20 @@ describe('flush on exit', () => {
     expect(stats).toMatchObject({ recorded: 2, exported: 2, pending: 0 });
     expect(eventIds(endpoint).sort()).toEqual([...ids].sort());
   }, 30_000);
+
+  for (const mode of ['tracked', 'untracked'])
+    it(`delivers at exit a record made while an idle shutdown() flushed (${mode} pipeline, no provider shutdown)`, async () => {
+      const endpoint = await capture();
+      endpoints.push(endpoint);
+      const { code, out, err } = await runChild(childRecordDuringIdleShutdown, {
+        ENDPOINT: endpoint.url,
+        MODE: mode,
+      });
+      expect(code, err).toBe(0);
+      const { ids, reported } = JSON.parse(out) as { ids: string[]; reported: unknown[] };
+      expect(reported).toEqual([]);
+      expect(eventIds(endpoint)).toEqual(ids);
+    }, 30_000);
 
   it('makes no second attempt at exit after a shutdown() whose flush delivered nothing (endpoint not answering)', async () => {
     const endpoint = await heldEndpoint();

@@ -1,7 +1,11 @@
 // The ready Node pipeline: the real OTLP/HTTP exporter against an endpoint on this machine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditOptionError, createAuditLogger } from '../src/index.js';
-import { type AuditLoggerProviderOptions, createAuditLoggerProvider } from '../src/node.js';
+import {
+  type AuditLoggerProviderOptions,
+  AuditOTLPLogExporter,
+  createAuditLoggerProvider,
+} from '../src/node.js';
 import { type Capture, capture, eventIds } from './support.js';
 
 const open: Capture[] = [];
@@ -42,6 +46,14 @@ describe('createAuditLoggerProvider', () => {
       expect(() =>
         createAuditLoggerProvider({ endpoint: 'http://collector:4318', compression }),
       ).not.toThrow();
+    // Also an exporter given as is.
+    const zstd = {
+      url: 'http://collector:4318/v1/logs',
+      compression: 'zstd',
+    } as unknown as ConstructorParameters<typeof AuditOTLPLogExporter>[0];
+    expect(() => new AuditOTLPLogExporter(zstd)).toThrow(
+      /^AuditOTLPLogExporter: compression must be 'gzip' or 'none'/,
+    );
   });
 
   it('refuses an endpoint without http:// or https:// (every export would fail, retried forever)', () => {

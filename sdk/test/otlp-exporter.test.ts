@@ -83,8 +83,18 @@ describe('AuditOTLPLogExporter', () => {
     }
   });
 
-  it('fails an export the endpoint answers 200 with a web page (not OTLP): counted failed and told, not exported', async () => {
-    const bodies = ['<html><body>Welcome</body></html>', '[]', 'ok', '{}', ''];
+  it('fails an export the endpoint answers with a success and a web page (not OTLP): counted failed and told', async () => {
+    // Pages fail; any other body is taken as the exporter always took it (a protobuf answer to a JSON request, a
+    // proxy's gzip-encoded JSON).
+    const bodies = [
+      '<html><body>Welcome</body></html>',
+      '\uFEFF\n <?xml version="1.0"?><r/>',
+      '[]',
+      '\n\0',
+      '{}',
+      '',
+    ];
+    const exports = bodies.length;
     const server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -107,16 +117,16 @@ describe('AuditOTLPLogExporter', () => {
       onError: (error) => errors.push(error),
     });
     try {
-      // One export per flush: a page, a JSON array and plain text fail (not retried); {} and an empty body pass.
-      for (let i = 0; i < 5; i++) {
+      // One export per flush.
+      for (let i = 0; i < exports; i++) {
         audit.record({ action: 'a.b.created' });
         await audit.flush();
       }
-      expect(audit.stats()).toMatchObject({ recorded: 5, exported: 2, failed: 3, pending: 0 });
-      expect(errors).toHaveLength(3);
+      expect(audit.stats()).toMatchObject({ recorded: 6, exported: 4, failed: 2, pending: 0 });
+      expect(errors).toHaveLength(2);
       expect(errors[0]).toBeInstanceOf(AuditNotOtlpResponseError);
       expect(errors[0]?.message).toMatch(
-        /^the endpoint answered 200 with a body that is not an OTLP response \("<html><body>Welcome/,
+        /^the endpoint answered a success status with a web page, not an OTLP response \("<html><body>Welcome/,
       );
     } finally {
       await provider.shutdown();
