@@ -479,7 +479,7 @@ export function createAuditLogger<const S extends ActionSchemas>(
         const after = tracker.stats();
         const fruitless = tracker.tracked
           ? (before.pending > 0 || sessionsBefore > 0) && after.exported === before.exported
-          : after.pending === before.pending;
+          : after.pending === before.pending + sessionsBefore; // the sessions its flush emitted
         heldAfterFruitlessFlush = fruitless ? after.pending : -1;
         stopExitReport();
       }

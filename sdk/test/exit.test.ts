@@ -242,8 +242,8 @@ const returned = await audit.shutdown();
 process.on('exit', () => console.log(JSON.stringify({ errors, returned, stats: audit.stats() })));
 `;
 
-// An untracked pipeline shut down in order (audit.shutdown(), then the provider's): nothing is flushed at exit, so
-// OTel warns of no flush after its provider's shutdown.
+// An untracked pipeline shut down in order (audit.shutdown(), then the provider's), with a record and a coalescing
+// session open: nothing is flushed at exit, so OTel warns of no flush after its provider's shutdown.
 const childUntrackedShutdown = `
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider } from '@opentelemetry/sdk-logs';
@@ -255,6 +255,7 @@ const exporter = new InMemoryLogRecordExporter();
 const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({ exporter })] });
 const audit = createAuditLogger({ loggerProvider: provider, tenant: 'acme' });
 audit.record({ action: 'a.b.created' });
+audit.coalesce({ idleMs: 60_000 }).record({ action: 'docs.sheet.saved', targets: [{ type: 'sheet', id: 's1' }] });
 await audit.shutdown();
 const exported = exporter.getFinishedLogRecords().length; // the in-memory exporter forgets them at shutdown
 await provider.shutdown();
@@ -374,7 +375,7 @@ describe('flush on exit', () => {
     const { code, out, err } = await runChild(childUntrackedShutdown, {});
     expect(code, err).toBe(0);
     const { said, exported } = JSON.parse(out) as { said: string[]; exported: number };
-    expect(exported).toBe(1);
+    expect(exported).toBe(2);
     // Only the warning every untracked pipeline gets, not OTel's about a flush after its provider's shutdown.
     expect(said.filter((line) => !line.includes('no delivery-tracking processor'))).toEqual([]);
   }, 30_000);
