@@ -1,7 +1,7 @@
 // AuditOTLPLogExporter behaves as the stock OTLPLogExporter where it does not differ on purpose: its
 // self-observability metrics go to the configured selfObsMeterProvider. Where it differs: a 200 that is not an OTLP
 // response fails the export.
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { type Counter, createNoopMeter, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,6 +21,39 @@ function recordingMeterProvider() {
     },
   };
   return { provider, added };
+}
+
+/**
+ * An endpoint answering each request with `answer` (after reading it), and an audit logger exporting to it through
+ * AuditOTLPLogExporter; `errors` collects what onError is told.
+ */
+async function answeringEndpoint(answer: (res: ServerResponse) => void) {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  const errors: Error[] = [];
+  const exporter = new AuditOTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` });
+  const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
+  const audit = createAuditLogger({
+    loggerProvider: provider,
+    tenant: 'acme',
+    flushOnExit: false,
+    onError: (error) => errors.push(error),
+  });
+  return {
+    audit,
+    errors,
+    requests: () => requests,
+    close: async () => {
+      await provider.shutdown();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 let endpoint: Capture | undefined;
@@ -51,35 +84,20 @@ describe('AuditOTLPLogExporter', () => {
   });
 
   it('fails an export the endpoint redirects (not followed; retried, the same answer until the queue filled)', async () => {
-    let requests = 0;
-    const server = createServer((req, res) => {
-      requests += 1;
-      req.resume();
-      req.on('end', () => res.writeHead(308, { location: 'https://audit.example/v1/logs' }).end());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const errors: Error[] = [];
-    const exporter = new AuditOTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` });
-    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
-    const audit = createAuditLogger({
-      loggerProvider: provider,
-      tenant: 'acme',
-      flushOnExit: false,
-      onError: (error) => errors.push(error),
-    });
+    const { audit, errors, requests, close } = await answeringEndpoint((res) =>
+      res.writeHead(308, { location: 'https://audit.example/v1/logs' }).end(),
+    );
     try {
       audit.record({ action: 'a.b.created' });
       expect(await audit.flush()).toMatchObject({ recorded: 1, failed: 1, pending: 0 });
-      expect(requests).toBe(1);
+      expect(requests()).toBe(1);
       expect(errors.map((e) => e.message)).toEqual([
         expect.stringMatching(
           /^the endpoint answered 308 .*\(a redirect\): the exporter does not follow redirects/,
         ),
       ]);
     } finally {
-      await provider.shutdown();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
 
@@ -95,26 +113,12 @@ describe('AuditOTLPLogExporter', () => {
       '',
     ];
     const exports = bodies.length;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        const body = bodies.shift() ?? '';
-        res.writeHead(200, {
-          'content-type': body.startsWith('{') || body === '' ? 'application/json' : 'text/html',
-        });
-        res.end(body);
+    const { audit, errors, close } = await answeringEndpoint((res) => {
+      const body = bodies.shift() ?? '';
+      res.writeHead(200, {
+        'content-type': body.startsWith('{') || body === '' ? 'application/json' : 'text/html',
       });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    const errors: Error[] = [];
-    const exporter = new AuditOTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` });
-    const provider = new LoggerProvider({ processors: [new AuditLogRecordProcessor({ exporter })] });
-    const audit = createAuditLogger({
-      loggerProvider: provider,
-      tenant: 'acme',
-      flushOnExit: false,
-      onError: (error) => errors.push(error),
+      res.end(body);
     });
     try {
       // One export per flush.
@@ -129,8 +133,7 @@ describe('AuditOTLPLogExporter', () => {
         /^the endpoint answered a success status with a web page, not an OTLP response \("<html><body>Welcome/,
       );
     } finally {
-      await provider.shutdown();
-      await new Promise((resolve) => server.close(resolve));
+      await close();
     }
   });
 });
