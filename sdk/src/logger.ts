@@ -81,11 +81,14 @@ export interface AuditLogger<S extends ActionSchemas = ActionSchemas, Invalid = 
   coalesce(options?: CoalesceOptions): CoalescingRecorder<S, Invalid>;
   /** Counts of this logger's events so far. */
   stats(): DeliveryStats;
-  /** Emits coalesced events, waits for the pipeline to export what it holds, and reports the counts. */
+  /**
+   * Emits coalesced events, waits for the pipeline to export the records held when called (later ones go out in
+   * the background), and reports the counts.
+   */
   flush(): Promise<DeliveryStats>;
   /**
-   * Flushes, then stops: later `record()` calls, and records of its coalescing recorders (also of one opened
-   * after it), count as dropped (reason `shutdown`).
+   * Flushes, emits the sessions opened meanwhile, then stops: later `record()` calls, and records of its coalescing
+   * recorders (also of one opened after it), count as dropped (reason `shutdown`).
    */
   shutdown(): Promise<DeliveryStats>;
 }

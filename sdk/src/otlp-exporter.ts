@@ -24,7 +24,7 @@ import type { PartialExportResult } from './partial-success.js';
 
 interface LastResponse {
   partial: { rejected: number; message: string } | undefined;
-  /** The body of a 200 that is not an OTLP response (the stock reader logs it and reports a success). */
+  /** The body of a success answer that is a web page (the stock reader logs it and reports a success). */
   notOtlp: string | undefined;
 }
 
@@ -170,7 +170,7 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
       const notOtlp = this.last.notOtlp;
       this.last.partial = undefined;
       this.last.notOtlp = undefined;
-      // A web page answered 200 was counted exported, and the events were lost without a word.
+      // A web page answered with a success status was counted exported, and the events lost without a word.
       if (notOtlp !== undefined && result.code === ExportResultCode.SUCCESS)
         return done({ code: ExportResultCode.FAILED, error: new AuditNotOtlpResponseError(notOtlp) });
       const redirect = redirectOf(result.error);

@@ -104,7 +104,7 @@ function isTooLarge(error: unknown): boolean {
  * Anything else (network error, 5xx, timeout) may.
  */
 export function isRetryable(error: unknown): boolean {
-  // An error that knows it (AuditNotOtlpResponseError: a web page answered 200).
+  // An error that knows it (AuditNotOtlpResponseError: a web page answered with a success status).
   if ((error as { retryable?: unknown } | undefined)?.retryable === false) return false;
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'number') return true;
