@@ -144,6 +144,30 @@ describe('the retention serve knows', () => {
     } finally {
       flaky.stop();
     }
+    // A refresh running when stop() is called (serve shutting down) queries nothing more and reports nothing.
+    let clockReads = 0;
+    const slow = {
+      status: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { tables: [{ name: 'audit_events', retentionDays: 30 }] } as unknown as StoreStatus;
+      },
+    };
+    const told: string[] = [];
+    const stopping = await watchRetention(
+      slow,
+      (_error, what) => told.push(what),
+      50,
+      async () => {
+        clockReads += 1;
+        return Date.now();
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 80)); // a refresh is waiting on status()
+    stopping.stop();
+    const readsAtStop = clockReads;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(clockReads).toBe(readsAtStop);
+    expect(told).toEqual([]);
     // The clock query runs on the engine.
     expect(Math.abs((await serverNow(t.serve.store)) - Date.now())).toBeLessThan(5_000);
   });

@@ -42,20 +42,24 @@ export async function watchRetention(
 ): Promise<Retention> {
   let days: number | undefined;
   let clock: { storeMs: number; at: number } | undefined;
+  // A refresh running when stop() is called (serve shutting down) starts no further query and reports nothing: the
+  // store may be closed by then.
+  let stopped = false;
   const read = async () => {
     try {
       const status = await store.status();
       days = status.tables.find((t) => t.name === AUDIT_TABLES.events)?.retentionDays;
     } catch (error) {
-      return onError(error, 'retention');
+      if (!stopped) onError(error, 'retention');
+      return;
     }
-    if (!storeNow) return;
+    if (!storeNow || stopped) return;
     try {
       const storeMs = await storeNow();
       if (!Number.isFinite(storeMs)) throw new Error(`the server answered ${storeMs} for its clock`);
       clock = { storeMs, at: performance.now() };
     } catch (error) {
-      onError(error, 'clock');
+      if (!stopped) onError(error, 'clock');
     }
   };
   await read();
@@ -65,7 +69,10 @@ export async function watchRetention(
   return {
     cutoff: (now) =>
       days === undefined ? undefined : { days, expiredBeforeMs: storeTime(now) - days * DAY_MS },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
 
