@@ -505,10 +505,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       this.queue = [];
       this.queuedBytes = 0;
       this.release(left);
-      this.settleFailed(
-        left,
-        this.undelivered('undelivered at shutdown: the endpoint did not accept it in time'),
-      );
+      this.settleFailed(left, this.undelivered('undelivered at shutdown: the endpoint had not accepted it'));
       this.stopExitReport();
       await this.exporter.shutdown();
     })();
