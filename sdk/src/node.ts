@@ -10,7 +10,7 @@ import {
 } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { AuditOptionError } from './errors.js';
-import { MAX_TIMER_MS, refuseUnknownOptions, requireMillis } from './options.js';
+import { MAX_TIMER_MS, refuseUnknownOptions, requireCompression, requireMillis } from './options.js';
 import { AuditOTLPLogExporter, otlpTimeout } from './otlp-exporter.js';
 import {
   AuditLogRecordProcessor,
@@ -158,14 +158,7 @@ function processorOptions(
 
 function otlpExporter(options: AuditLoggerProviderOptions): LogRecordExporter {
   if (options.endpoint === undefined) checkEndpointVariables();
-  // The exporter sends any other value (zstd, GZIP) uncompressed without a word.
-  if (options.compression !== undefined && options.compression !== 'gzip' && options.compression !== 'none')
-    throw new AuditOptionError(
-      'createAuditLoggerProvider',
-      'compression',
-      "'gzip' or 'none' (the OTLP exporter knows no other)",
-      options.compression,
-    );
+  requireCompression('createAuditLoggerProvider', options.compression);
   return new AuditOTLPLogExporter({
     ...(options.endpoint !== undefined && { url: logsUrl(options.endpoint) }),
     ...(options.headers !== undefined && { headers: options.headers }),

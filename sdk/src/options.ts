@@ -34,6 +34,17 @@ export function requireMillis(component: string, option: string, value: number, 
     );
 }
 
+/** The OTLP exporter's compression: it sends any other value (zstd, GZIP) uncompressed without a word. */
+export function requireCompression(component: string, value: unknown): void {
+  if (value !== undefined && value !== 'gzip' && value !== 'none')
+    throw new AuditOptionError(
+      component,
+      'compression',
+      "'gzip' or 'none' (the OTLP exporter knows no other)",
+      value,
+    );
+}
+
 /**
  * Keys TypeScript would refuse, refused for JavaScript callers (and options built in a variable) too: a misspelt
  * `onError` or `endpoint` was silently ignored (losses unreported, events sent to localhost). `known` is a

@@ -18,8 +18,8 @@ import {
   LogsExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AuditNotOtlpResponseError, AuditOptionError } from './errors.js';
-import { requireMillis } from './options.js';
+import { AuditNotOtlpResponseError } from './errors.js';
+import { requireCompression, requireMillis } from './options.js';
 import type { PartialExportResult } from './partial-success.js';
 
 interface LastResponse {
@@ -138,15 +138,7 @@ export class AuditOTLPLogExporter extends OTLPExporterBase<ReadableLogRecord[]> 
     // fires at once): refused here, for every way of building the pipeline; before super(), whose own check
     // throws a plain Error for 0, negatives and NaN.
     requireMillis('AuditOTLPLogExporter', timeout.variable ?? 'timeoutMillis', timeout.millis, 1);
-    // The exporter sends any other value (zstd, GZIP) uncompressed without a word.
-    const compression: unknown = config.compression;
-    if (compression !== undefined && compression !== 'gzip' && compression !== 'none')
-      throw new AuditOptionError(
-        'AuditOTLPLogExporter',
-        'compression',
-        "'gzip' or 'none' (the OTLP exporter knows no other)",
-        compression,
-      );
+    requireCompression('AuditOTLPLogExporter', config.compression);
     super(
       createOtlpHttpExportDelegate(
         convertLegacyHttpOptions(config, 'LOGS', 'v1/logs', { 'Content-Type': 'application/json' }),
